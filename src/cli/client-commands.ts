@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import type { Client } from '../core/types.js';
+import { output, withServices, type StoreOptions } from './context.js';
+
+/** A client as shown to people and scripts: never its secret hash. */
+export function clientView(client: Client) {
+  return {
+    client_id: client.clientId,
+    name: client.name,
+    client_type: client.isPublic ? 'public' : 'confidential',
+    grant_types: client.grantTypes,
+    scopes: client.scopes,
+    created_at: new Date(client.createdAt * 1000).toISOString(),
+  };
+}
+
+const describe = (c: Client): string =>
+  [
+    `client_id:   ${c.clientId}`,
+    `name:        ${c.name}`,
+    `type:        ${c.isPublic ? 'public' : 'confidential'}`,
+    `grant types: ${c.grantTypes.join(', ')}`,
+    `scopes:      ${c.scopes.join(' ')}`,
+    `created:     ${new Date(c.createdAt * 1000).toISOString()}`,
+  ].join('\n');
+
+interface JsonOption extends StoreOptions {
+  json?: boolean;
+}
+
+export function registerClientCommands(program: Command): void {
+  const client = program.command('client').description('manage OAuth clients (applications)');
+
+  client
+    .command('create')
+    .description('register a client; a generated secret is printed once')
+    .requiredOption('--name <name>', 'a name for people')
+    .option('--client-id <id>', 'keep an existing client id (default: generated)')
+    .option('--client-secret <secret>', 'keep an existing secret (stored with argon2id; default: generated)')
+    .option('--grant-types <list>', 'comma-separated grant types', 'password,refresh_token')
+    .option('--scopes <scopes>', 'space-separated scopes the client may be granted (default: OAUTHD_DEFAULT_SCOPES)')
+    .option('--public', 'a public client: no secret, identifies itself with client_id only')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (options: JsonOption & { name: string; clientId?: string; clientSecret?: string; grantTypes: string; scopes?: string; public?: boolean }) =>
+      withServices(options, async ({ admin }) => {
+        const { client: created, clientSecret } = await admin.createClient({
+          name: options.name,
+          clientId: options.clientId,
+          clientSecret: options.clientSecret,
+          grantTypes: options.grantTypes.split(','),
+          scopes: options.scopes,
+          isPublic: options.public ?? false,
+        });
+        const generated = clientSecret !== null && options.clientSecret === undefined;
+        output(options.json, { ...clientView(created), ...(generated ? { client_secret: clientSecret } : {}) }, () =>
+          [
+            describe(created),
+            ...(generated
+              ? [`client_secret: ${clientSecret}`, '', 'Store this secret now: only its hash is kept, it cannot be shown again.']
+              : []),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  client
+    .command('list')
+    .description('list clients')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (options: JsonOption) =>
+      withServices(options, async ({ admin }) => {
+        const clients = await admin.listClients();
+        output(options.json, clients.map(clientView), () =>
+          clients.length === 0
+            ? 'no clients'
+            : clients.map((c) => `${c.clientId}\t${c.isPublic ? 'public' : 'confidential'}\t${c.name}`).join('\n'),
+        );
+      }),
+    );
+
+  client
+    .command('show <client-id>')
+    .description('show one client')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (clientId: string, options: JsonOption) =>
+      withServices(options, async ({ admin }) => {
+        const found = await admin.showClient(clientId);
+        output(options.json, clientView(found), () => describe(found));
+      }),
+    );
+
+  client
+    .command('delete <client-id>')
+    .description('delete a client and every token issued to it')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (clientId: string, options: JsonOption) =>
+      withServices(options, async ({ admin }) => {
+        await admin.deleteClient(clientId);
+        output(options.json, { deleted: clientId }, () => `deleted client ${clientId} and its tokens`);
+      }),
+    );
+
+  client
+    .command('rotate-secret <client-id>')
+    .description('replace a confidential client\'s secret; the old one stops working at once')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (clientId: string, options: JsonOption) =>
+      withServices(options, async ({ admin }) => {
+        const secret = await admin.rotateClientSecret(clientId);
+        output(options.json, { client_id: clientId, client_secret: secret }, () =>
+          `client_id:     ${clientId}\nclient_secret: ${secret}\n\nStore this secret now: only its hash is kept, it cannot be shown again.`,
+        );
+      }),
+    );
+}

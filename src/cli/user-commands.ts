@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { AdminError } from '../core/admin.js';
+import type { User } from '../core/types.js';
+import { output, readStdinPassword, withServices, type StoreOptions } from './context.js';
+
+/** A user as shown: never the password hash. */
+export function userView(user: User) {
+  return {
+    id: user.id,
+    username: user.username,
+    is_active: user.isActive,
+    has_usable_password: user.passwordHash !== null,
+    created_at: new Date(user.createdAt * 1000).toISOString(),
+  };
+}
+
+interface PasswordOptions extends StoreOptions {
+  json?: boolean;
+  password?: string;
+  passwordStdin?: boolean;
+}
+
+async function passwordFrom(options: PasswordOptions): Promise<string> {
+  if (options.passwordStdin && options.password !== undefined) {
+    throw new AdminError('give either --password or --password-stdin, not both');
+  }
+  if (options.passwordStdin) return readStdinPassword();
+  if (options.password !== undefined) return options.password;
+  throw new AdminError('give the password with --password-stdin (recommended) or --password');
+}
+
+export function registerUserCommands(program: Command): void {
+  const user = program.command('user').description('manage users (resource owners) of the password grant');
+
+  user
+    .command('create')
+    .description('create a user')
+    .requiredOption('--username <username>', 'the login name (case-sensitive)')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--password <password>', 'the password (visible in the process list and shell history)')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (options: PasswordOptions & { username: string }) => {
+      const password = await passwordFrom(options);
+      await withServices(options, async ({ admin }) => {
+        const created = await admin.createUser(options.username, password);
+        output(options.json, userView(created), () => `created user ${created.username} (id ${created.id})`);
+      });
+    });
+
+  user
+    .command('set-password <username>')
+    .description('replace a user\'s password')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--password <password>', 'the password (visible in the process list and shell history)')
+    .option('--revoke-tokens', 'also revoke every token the user holds')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (username: string, options: PasswordOptions & { revokeTokens?: boolean }) => {
+      const password = await passwordFrom(options);
+      await withServices(options, async ({ admin }) => {
+        await admin.setPassword(username, password, { revokeTokens: options.revokeTokens ?? false });
+        output(options.json, { username, password_changed: true, tokens_revoked: options.revokeTokens ?? false }, () =>
+          `password changed for ${username}${options.revokeTokens ? '; their tokens are revoked' : ''}`,
+        );
+      });
+    });
+
+  for (const [name, active] of [['disable', false], ['enable', true]] as const) {
+    user
+      .command(`${name} <username>`)
+      .description(active ? 'allow a disabled user to log in again' : 'refuse the user\'s logins and revoke every token they hold')
+      .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+      .option('--json', 'print JSON')
+      .action(async (username: string, options: StoreOptions & { json?: boolean }) =>
+        withServices(options, async ({ admin }) => {
+          await admin.setUserActive(username, active);
+          output(options.json, { username, is_active: active }, () =>
+            active ? `enabled ${username}` : `disabled ${username}; their tokens are revoked`,
+          );
+        }),
+      );
+  }
+
+  user
+    .command('list')
+    .description('list users')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (options: StoreOptions & { json?: boolean }) =>
+      withServices(options, async ({ admin }) => {
+        const users = await admin.listUsers();
+        output(options.json, users.map(userView), () =>
+          users.length === 0
+            ? 'no users'
+            : users.map((u) => `${u.id}\t${u.username}\t${u.isActive ? 'active' : 'disabled'}`).join('\n'),
+        );
+      }),
+    );
+}

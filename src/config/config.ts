@@ -1,0 +1,209 @@
+import { readFileSync } from 'node:fs';
+import { parseScope, isSubset } from '../core/scope.js';
+import { redactUrl } from '../store/store.js';
+
+/** The whole configuration, validated. Only this module reads the environment or config files. */
+export interface Config {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  basePath: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number | null;
+  scopes: string[];
+  defaultScopes: string[];
+  logLevel: string;
+  maxBodyBytes: number;
+  realm: string;
+}
+
+/** A configuration value was invalid. The message is one line naming the variable; it holds no secret. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+interface Option<K extends keyof Config> {
+  env: string;
+  key: K;
+  /** Shown as the default in docs/configuration.md. */
+  defaultText: string;
+  description: string;
+  parse(value: string | undefined): Config[K];
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim()) || +value < min || +value > max) {
+    throw new ConfigError(`${env}: must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return +value;
+}
+
+function scopeList(env: string, value: string): string[] {
+  const parsed = parseScope(value);
+  if (parsed === null) {
+    throw new ConfigError(`${env}: must be a space-separated list of scope names (RFC 6749 §3.3 characters), got ${JSON.stringify(value)}`);
+  }
+  return parsed;
+}
+
+/**
+ * Every setting, with its meaning, unit, default and security effect. docs/configuration.md is generated
+ * from this table (`npm run docs:config`), and a test keeps the two equal.
+ */
+export const OPTIONS: readonly Option<keyof Config>[] = [
+  {
+    env: 'OAUTHD_DATABASE_URL', key: 'databaseUrl', defaultText: 'sqlite:./data/oauthd.sqlite3',
+    description: 'Where tokens, clients and users are stored. `sqlite:<path>` is a SQLite file (created, with its directory, on first start). The file holds only hashes of tokens, secrets and passwords, but protect it like any credential store.',
+    parse: (v) => {
+      const url = v ?? 'sqlite:./data/oauthd.sqlite3';
+      if (!/^sqlite:.+/.test(url)) {
+        throw new ConfigError(`OAUTHD_DATABASE_URL: expected sqlite:<path>, got ${JSON.stringify(redactUrl(url))}`);
+      }
+      return url;
+    },
+  },
+  {
+    env: 'OAUTHD_HOST', key: 'host', defaultText: '127.0.0.1',
+    description: 'Address to listen on. The default accepts local connections only; put oauthd behind a TLS-terminating proxy, or use `0.0.0.0` only where the network is trusted: RFC 6749 §3.2 requires TLS for the token endpoint.',
+    parse: (v) => {
+      const host = (v ?? '127.0.0.1').trim();
+      if (host === '' || /\s/.test(host)) throw new ConfigError(`OAUTHD_HOST: must be a host name or IP address, got ${JSON.stringify(v)}`);
+      return host;
+    },
+  },
+  {
+    env: 'OAUTHD_PORT', key: 'port', defaultText: '8000',
+    description: 'TCP port to listen on (0 picks a free one).',
+    parse: (v) => integer('OAUTHD_PORT', v ?? '8000', 0, 65535),
+  },
+  {
+    env: 'OAUTHD_BASE_PATH', key: 'basePath', defaultText: '(empty)',
+    description: 'Path prefix of every endpoint, e.g. `/api/secure` serves the token endpoint at `/api/secure/o/token/`.',
+    parse: (v) => {
+      const path = (v ?? '').trim().replace(/\/+$/, '');
+      if (path !== '' && !/^(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%]+)+$/.test(path)) {
+        throw new ConfigError(`OAUTHD_BASE_PATH: must be a URL path starting with "/", e.g. /api/secure (got ${JSON.stringify(v)})`);
+      }
+      return path;
+    },
+  },
+  {
+    env: 'OAUTHD_ACCESS_TOKEN_TTL', key: 'accessTokenTtlSeconds', defaultText: '3600',
+    description: 'Lifetime of access tokens, in seconds (`expires_in`). Shorter limits the damage of a leaked token.',
+    parse: (v) => integer('OAUTHD_ACCESS_TOKEN_TTL', v ?? '3600', 1, 315_360_000),
+  },
+  {
+    env: 'OAUTHD_REFRESH_TOKEN_TTL', key: 'refreshTokenTtlSeconds', defaultText: '0 (never expire)',
+    description: 'Lifetime of refresh tokens, in seconds; 0: they never expire by time and live until used (each use returns a new one, the old one dies).',
+    parse: (v) => {
+      const seconds = integer('OAUTHD_REFRESH_TOKEN_TTL', v ?? '0', 0, 315_360_000);
+      return seconds === 0 ? null : seconds;
+    },
+  },
+  {
+    env: 'OAUTHD_SCOPES', key: 'scopes', defaultText: 'read write',
+    description: 'Every scope the server knows, space-separated (case-sensitive, RFC 6749 §3.3). A client may be granted only known scopes.',
+    parse: (v) => scopeList('OAUTHD_SCOPES', v ?? 'read write'),
+  },
+  {
+    env: 'OAUTHD_DEFAULT_SCOPES', key: 'defaultScopes', defaultText: 'read write',
+    description: 'Scopes granted when a request names none, limited to what the client may have. Must be known scopes; also the default `--scopes` of `oauthd client create`.',
+    parse: (v) => scopeList('OAUTHD_DEFAULT_SCOPES', v ?? 'read write'),
+  },
+  {
+    env: 'OAUTHD_LOG_LEVEL', key: 'logLevel', defaultText: 'info',
+    description: `Log level: ${LOG_LEVELS.join(', ')}. Logs are JSON lines on stdout; they never contain a token, secret or password.`,
+    parse: (v) => {
+      const level = (v ?? 'info').trim();
+      if (!LOG_LEVELS.includes(level)) throw new ConfigError(`OAUTHD_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(v)})`);
+      return level;
+    },
+  },
+  {
+    env: 'OAUTHD_MAX_BODY_BYTES', key: 'maxBodyBytes', defaultText: '16384',
+    description: 'Largest request body accepted on the OAuth endpoints, in bytes; larger ones get 413. Token requests are a few hundred bytes.',
+    parse: (v) => integer('OAUTHD_MAX_BODY_BYTES', v ?? '16384', 1024, 1_048_576),
+  },
+  {
+    env: 'OAUTHD_REALM', key: 'realm', defaultText: 'oauthd',
+    description: 'The `realm` of `WWW-Authenticate` challenges (RFC 6750 §3, RFC 7617).',
+    parse: (v) => {
+      const realm = v ?? 'oauthd';
+      if (!/^[\x20\x21\x23-\x5B\x5D-\x7E]{1,100}$/.test(realm)) throw new ConfigError(`OAUTHD_REALM: must be 1-100 printable ASCII characters without quotes or backslashes`);
+      return realm;
+    },
+  },
+];
+
+export const CONFIG_FILE_ENV = 'OAUTHD_CONFIG_FILE';
+
+/**
+ * Builds the configuration from, in rising priority: defaults, the JSON file named by OAUTHD_CONFIG_FILE
+ * (an object whose keys are the variable names above), the environment, and `overrides` (CLI flags,
+ * keyed by variable name). Throws ConfigError with one line naming the variable at the first bad value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, string | undefined> = {}): Config {
+  const file = readConfigFile(env[CONFIG_FILE_ENV]);
+  const values: Record<string, string | undefined> = { ...file };
+  for (const option of OPTIONS) {
+    const fromEnv = env[option.env];
+    if (fromEnv !== undefined) values[option.env] = fromEnv;
+    const fromFlag = overrides[option.env];
+    if (fromFlag !== undefined) values[option.env] = fromFlag;
+  }
+  const config = {} as Record<keyof Config, unknown>;
+  for (const option of OPTIONS) config[option.key] = option.parse(values[option.env]);
+  const result = config as unknown as Config;
+  if (!isSubset(result.defaultScopes, result.scopes)) {
+    throw new ConfigError(`OAUTHD_DEFAULT_SCOPES: every default scope must be in OAUTHD_SCOPES (${result.scopes.join(' ')})`);
+  }
+  return result;
+}
+
+function readConfigFile(path: string | undefined): Record<string, string> {
+  if (path === undefined || path === '') return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${CONFIG_FILE_ENV}: cannot read ${path} as JSON (${(error as Error).message.split('\n')[0]})`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigError(`${CONFIG_FILE_ENV}: ${path} must hold a JSON object keyed by variable names`);
+  }
+  const known = new Set(OPTIONS.map((o) => o.env));
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (!known.has(key)) throw new ConfigError(`${CONFIG_FILE_ENV}: unknown setting ${JSON.stringify(key)} in ${path}`);
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw new ConfigError(`${key}: must be a string or a number in ${path}`);
+    }
+    out[key] = String(value);
+  }
+  return out;
+}
+
+/** docs/configuration.md, generated from OPTIONS. */
+export function renderConfigDocs(): string {
+  const rows = OPTIONS.map((o) => `| \`${o.env}\` | ${o.defaultText === '(empty)' ? '(empty)' : `\`${o.defaultText}\``} | ${o.description} |`);
+  return [
+    '# Configuration',
+    '',
+    '<!-- Generated from src/config/config.ts by `npm run docs:config`; edit the source, not this file. -->',
+    '',
+    'oauthd reads its settings from environment variables. Optionally, `OAUTHD_CONFIG_FILE` names a JSON file',
+    'whose keys are the same variable names (e.g. `{"OAUTHD_PORT": 8000}`); the environment overrides the file,',
+    'and `oauthd serve --host/--port/--database-url` override both. An invalid value stops start-up with one',
+    'line naming the variable.',
+    '',
+    '| Variable | Default | Meaning |',
+    '|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}

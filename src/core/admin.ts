@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock, PasswordHasher, Store } from './ports.js';
+import { parseScope } from './scope.js';
+import { generateClientSecret, hashChosenSecret, hashGeneratedSecret } from './secrets.js';
+import { GRANT_TYPES, isGrantType, type Client, type GrantType, type User } from './types.js';
+
+/** A refused administrative action; its message is one line, safe to print, never containing a secret. */
+export class AdminError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdminError';
+  }
+}
+
+export interface AdminDeps {
+  store: Store;
+  passwordHasher: PasswordHasher;
+  clock: Clock;
+  knownScopes: readonly string[];
+  defaultScopes: readonly string[];
+}
+
+export interface CreateClientInput {
+  name: string;
+  clientId?: string | undefined;
+  /** A secret to keep (e.g. from an existing deployment); otherwise one is generated. */
+  clientSecret?: string | undefined;
+  grantTypes?: string[] | undefined;
+  /** Space-separated; defaults to the server's default scopes. */
+  scopes?: string | undefined;
+  isPublic?: boolean | undefined;
+}
+
+/** Client ids are sent in Basic headers and form bodies: printable ASCII, no ':' (RFC 6749 §2.3.1), no spaces. */
+const CLIENT_ID = /^[\x21-\x39\x3B-\x7E]{1,100}$/;
+/** RFC 6749 Appendix A.2: client_secret = *VSCHAR (%x20-7E). */
+const CLIENT_SECRET = /^[\x20-\x7E]{1,255}$/;
+const USERNAME_MAX = 150;
+const PASSWORD_MAX = 1024;
+
+export type Admin = ReturnType<typeof createAdmin>;
+
+/** The services behind the admin CLI: the same store and hashers as the server, never raw SQL. */
+export function createAdmin(deps: AdminDeps) {
+  const { store, passwordHasher, clock } = deps;
+
+  function checkScopes(scopes: string | undefined): string[] {
+    if (scopes === undefined) return [...deps.defaultScopes];
+    const parsed = parseScope(scopes);
+    if (parsed === null) throw new AdminError('scopes must be a space-separated list of scope names');
+    const unknown = parsed.filter((s) => !deps.knownScopes.includes(s));
+    if (unknown.length > 0) {
+      throw new AdminError(`unknown scope(s): ${unknown.join(', ')} (known: ${deps.knownScopes.join(' ')}; see OAUTHD_SCOPES)`);
+    }
+    return deps.knownScopes.filter((s) => parsed.includes(s));
+  }
+
+  function checkGrantTypes(grantTypes: string[] | undefined): GrantType[] {
+    if (grantTypes === undefined) return [...GRANT_TYPES];
+    const list = grantTypes.map((g) => g.trim()).filter((g) => g !== '');
+    const bad = list.filter((g) => !isGrantType(g));
+    if (list.length === 0 || bad.length > 0) {
+      throw new AdminError(`grant types must be among: ${GRANT_TYPES.join(', ')}`);
+    }
+    return [...new Set(list as GrantType[])];
+  }
+
+  async function requireClient(clientId: string): Promise<Client> {
+    const client = await store.findClient(clientId);
+    if (!client) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+    return client;
+  }
+
+  function checkPassword(password: string): void {
+    if (password.length === 0) throw new AdminError('the password must not be empty');
+    if (password.length > PASSWORD_MAX) throw new AdminError(`the password must be at most ${PASSWORD_MAX} characters`);
+  }
+
+  return {
+    /** Returns the client and, for a confidential client, its secret in plaintext (shown once). */
+    async createClient(input: CreateClientInput): Promise<{ client: Client; clientSecret: string | null }> {
+      const name = input.name.trim();
+      if (name === '') throw new AdminError('the client needs a --name');
+      const clientId = input.clientId ?? randomBytes(24).toString('base64url');
+      if (!CLIENT_ID.test(clientId)) {
+        throw new AdminError('the client id must be 1-100 printable ASCII characters, without spaces or ":"');
+      }
+      const isPublic = input.isPublic ?? false;
+      if (isPublic && input.clientSecret !== undefined) throw new AdminError('a public client has no secret');
+      if (input.clientSecret !== undefined && !CLIENT_SECRET.test(input.clientSecret)) {
+        throw new AdminError('the client secret must be 1-255 printable ASCII characters');
+      }
+      const grantTypes = checkGrantTypes(input.grantTypes);
+      const scopes = checkScopes(input.scopes);
+
+      let clientSecret: string | null = null;
+      let secretHash: string | null = null;
+      if (!isPublic) {
+        if (input.clientSecret !== undefined) {
+          clientSecret = input.clientSecret;
+          secretHash = await hashChosenSecret(clientSecret, passwordHasher);
+        } else {
+          clientSecret = generateClientSecret();
+          secretHash = hashGeneratedSecret(clientSecret);
+        }
+      }
+      const now = clock.now();
+      const client: Client = { clientId, name, secretHash, isPublic, grantTypes, scopes, createdAt: now };
+      if ((await store.createClient(client)) === 'exists') {
+        throw new AdminError(`a client with id ${JSON.stringify(clientId)} already exists`);
+      }
+      return { client, clientSecret };
+    },
+
+    listClients: () => store.listClients(),
+
+    showClient: requireClient,
+
+    async deleteClient(clientId: string): Promise<void> {
+      if (!(await store.deleteClient(clientId))) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+    },
+
+    /** Replaces a confidential client's secret with a generated one; the old one stops working at once. */
+    async rotateClientSecret(clientId: string): Promise<string> {
+      const client = await requireClient(clientId);
+      if (client.isPublic) throw new AdminError('a public client has no secret to rotate');
+      const secret = generateClientSecret();
+      await store.setClientSecret(clientId, hashGeneratedSecret(secret), clock.now());
+      return secret;
+    },
+
+    async createUser(username: string, password: string): Promise<User> {
+      if (username.length === 0 || username.length > USERNAME_MAX) {
+        throw new AdminError(`the username must be 1-${USERNAME_MAX} characters`);
+      }
+      if (/[\x00-\x1F\x7F]/.test(username)) throw new AdminError('the username must not contain control characters');
+      checkPassword(password);
+      const passwordHash = await passwordHasher.hash(password);
+      const now = clock.now();
+      if ((await store.createUser({ username, passwordHash, isActive: true, createdAt: now })) === 'exists') {
+        throw new AdminError(`a user named ${JSON.stringify(username)} already exists`);
+      }
+      const user = await store.findUserByUsername(username);
+      if (!user) throw new AdminError('the user vanished right after it was created');
+      return user;
+    },
+
+    async setPassword(username: string, password: string, options: { revokeTokens: boolean }): Promise<void> {
+      checkPassword(password);
+      const hash = await passwordHasher.hash(password);
+      const done = await store.setUserPassword(username, hash, { revokeGrants: options.revokeTokens, now: clock.now() });
+      if (!done) throw new AdminError(`no user named ${JSON.stringify(username)}`);
+    },
+
+    /** Disabling refuses further password grants and revokes every token the user holds. */
+    async setUserActive(username: string, isActive: boolean): Promise<void> {
+      if (!(await store.setUserActive(username, isActive, clock.now()))) {
+        throw new AdminError(`no user named ${JSON.stringify(username)}`);
+      }
+    },
+
+    listUsers: () => store.listUsers(),
+  };
+}

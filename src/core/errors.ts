@@ -1,0 +1,65 @@
+/**
+ * The one error type of the protocol core.
+ *
+ * `code` is an RFC error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1), `description` is safe to
+ * show to the client (it never says which part of a credential was wrong), and `detail` is for logs and
+ * audit events only. Mapping codes to HTTP status codes is the HTTP adapter's job (http/error-handler.ts).
+ */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'server_error'
+  | 'temporarily_unavailable';
+
+export class OAuthError extends Error {
+  readonly code: OAuthErrorCode;
+  readonly description: string;
+  /** Private: goes to logs only, never into a response body. Must not contain secrets. */
+  readonly detail: string | undefined;
+
+  constructor(code: OAuthErrorCode, description: string, detail?: string) {
+    super(`${code}: ${description}`);
+    this.name = 'OAuthError';
+    this.code = code;
+    this.description = description;
+    this.detail = detail;
+  }
+}
+
+export const invalidRequest = (description: string, detail?: string): OAuthError =>
+  new OAuthError('invalid_request', description, detail);
+
+/** RFC 6749 §5.2: client authentication failed. One public text for every cause (no oracle). */
+export const invalidClient = (detail: string): OAuthError =>
+  new OAuthError('invalid_client', 'Client authentication failed.', detail);
+
+export const invalidGrant = (description: string, detail?: string): OAuthError =>
+  new OAuthError('invalid_grant', description, detail);
+
+/** The spec's own failure body for the password grant, the same for every cause. */
+export const invalidCredentials = (detail: string): OAuthError =>
+  invalidGrant('Invalid credentials given.', detail);
+
+export const unauthorizedClient = (detail: string): OAuthError =>
+  new OAuthError('unauthorized_client', 'The client is not authorized to use this grant type.', detail);
+
+export const unsupportedGrantType = (detail: string): OAuthError =>
+  new OAuthError('unsupported_grant_type', 'The authorization grant type is not supported.', detail);
+
+export const invalidScope = (description: string, detail?: string): OAuthError =>
+  new OAuthError('invalid_scope', description, detail);
+
+export const invalidToken = (description: string, detail?: string): OAuthError =>
+  new OAuthError('invalid_token', description, detail);
+
+export const serverError = (detail: string): OAuthError =>
+  new OAuthError('server_error', 'The server encountered an unexpected condition.', detail);
+
+export const temporarilyUnavailable = (detail: string): OAuthError =>
+  new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable. Try again shortly.', detail);

@@ -1,0 +1,43 @@
+import { mintToken, hashToken } from '../tokens.js';
+import { formatScope } from '../scope.js';
+import type { TokenPolicy } from '../policy.js';
+import type { EpochSeconds, NewAccessToken, NewToken, TokenResponse } from '../types.js';
+
+/** A freshly minted access/refresh pair: plaintext for the response, hashes for the store. */
+export interface MintedPair {
+  access: NewAccessToken;
+  refresh: NewToken;
+  response: TokenResponse;
+}
+
+/**
+ * Mints a new pair. The access token carries `accessScope`; the refresh token carries `refreshScope`
+ * (RFC 6749 §6: a new refresh token keeps the scope of the one it replaces, even when the access token
+ * was narrowed).
+ */
+export function mintPair(
+  policy: TokenPolicy,
+  now: EpochSeconds,
+  accessScope: string[],
+  refreshScope: string[],
+): MintedPair {
+  const accessToken = mintToken();
+  const refreshToken = mintToken();
+  return {
+    access: { hash: hashToken(accessToken), scope: accessScope, issuedAt: now, expiresAt: now + policy.accessTokenTtlSeconds },
+    refresh: {
+      hash: hashToken(refreshToken),
+      scope: refreshScope,
+      issuedAt: now,
+      expiresAt: policy.refreshTokenTtlSeconds === null ? null : now + policy.refreshTokenTtlSeconds,
+    },
+    // RFC 6749 §5.1, in the spec's key order; expires_in is a JSON number.
+    response: {
+      access_token: accessToken,
+      expires_in: policy.accessTokenTtlSeconds,
+      refresh_token: refreshToken,
+      scope: formatScope(accessScope),
+      token_type: 'Bearer',
+    },
+  };
+}

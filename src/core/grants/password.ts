@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { invalidCredentials } from '../errors.js';
+import { required } from '../params.js';
+import { grantableScope } from '../scope.js';
+import type { GrantDeps, GrantHandler } from './grant.js';
+import { mintPair } from './issue.js';
+
+/**
+ * The resource owner password credentials grant, RFC 6749 §4.3.
+ *
+ * A wrong password, an unknown user, a user without a usable password and a disabled user all get the
+ * same invalid_grant body, and each costs one full password verification (the hasher verifies a dummy
+ * hash when there is no real one), so neither the body nor the timing tells them apart.
+ */
+export function createPasswordGrant(deps: GrantDeps): GrantHandler {
+  const { store, clock, passwordHasher, events, policy } = deps;
+  return {
+    grantType: 'password',
+    async handle({ client, params }) {
+      // RFC 6749 §4.3.2: username and password are REQUIRED, scope OPTIONAL.
+      const username = required(params, 'username');
+      const password = required(params, 'password');
+      const scope = grantableScope(params.get('scope'), client.scopes, policy.knownScopes, policy.defaultScopes);
+
+      const user = await store.findUserByUsername(username);
+      const { ok, needsRehash } = await passwordHasher.verify(user?.passwordHash ?? null, password);
+      if (!user || !ok || !user.isActive) {
+        const why = !user ? 'unknown user' : !ok ? 'wrong password' : 'user disabled';
+        events.emit('login.failed', { client_id: client.clientId, username, reason: why });
+        throw invalidCredentials(why);
+      }
+
+      const now = clock.now();
+      if (needsRehash && user.passwordHash !== null) {
+        // Upgrade the stored hash to the current algorithm and parameters while we hold the password.
+        const newHash = await passwordHasher.hash(password);
+        await store.replacePasswordHash(user.id, user.passwordHash, newHash, now);
+      }
+
+      const pair = mintPair(policy, now, scope, scope);
+      const grantId = randomUUID();
+      await store.issueTokens({
+        grant: { id: grantId, clientId: client.clientId, userId: user.id, scope, createdAt: now },
+        access: pair.access,
+        refresh: pair.refresh,
+      });
+      events.emit('token.issued', { grant_type: 'password', client_id: client.clientId, user_id: user.id, grant_id: grantId });
+      return pair.response;
+    },
+  };
+}

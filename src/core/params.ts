@@ -1,0 +1,32 @@
+import { invalidRequest } from './errors.js';
+
+/** Request parameters in the order they arrived, repeats included, as the HTTP adapter decoded them. */
+export type ParamPairs = ReadonlyArray<readonly [name: string, value: string]>;
+
+const SHOWABLE_NAME = /^[a-z_]{1,40}$/;
+
+/**
+ * Turns the raw pairs into one value per name.
+ * - RFC 6749 §3.2: request parameters MUST NOT be included more than once → invalid_request.
+ * - RFC 6749 §3.2: parameters sent without a value MUST be treated as if they were omitted.
+ */
+export function singleValued(pairs: ParamPairs): Map<string, string> {
+  const seen = new Set<string>();
+  const values = new Map<string, string>();
+  for (const [name, value] of pairs) {
+    if (seen.has(name)) {
+      // Echo the name back only when it is a plain parameter name, never arbitrary input.
+      throw invalidRequest(SHOWABLE_NAME.test(name) ? `Duplicate ${name} parameter.` : 'Duplicate parameter.');
+    }
+    seen.add(name);
+    if (value !== '') values.set(name, value);
+  }
+  return values;
+}
+
+/** A required parameter (RFC 6749 §5.2 invalid_request), with oauthlib's wording for compatibility. */
+export function required(params: ReadonlyMap<string, string>, name: string): string {
+  const value = params.get(name);
+  if (value === undefined) throw invalidRequest(`Request is missing ${name} parameter.`);
+  return value;
+}

@@ -1,0 +1,138 @@
+import type {
+  AccessTokenRecord,
+  Client,
+  EpochSeconds,
+  Grant,
+  GrantType,
+  NewAccessToken,
+  NewToken,
+  RefreshTokenRecord,
+  User,
+} from './types.js';
+
+/** The wall clock, injected so tests control time. */
+export interface Clock {
+  /** Whole seconds since the Unix epoch. */
+  now(): EpochSeconds;
+}
+
+export const systemClock: Clock = { now: () => Math.floor(Date.now() / 1000) };
+
+/** A slow password hash (argon2id), run off the event loop by its implementation. */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /**
+   * Checks a password against a stored hash. `needsRehash` is true when the hash was made with other
+   * parameters or another algorithm and should be replaced after this successful login.
+   * A null or unusable hash never matches, and still costs one full verification (no timing oracle).
+   */
+  verify(storedHash: string | null, password: string): Promise<{ ok: boolean; needsRehash: boolean }>;
+}
+
+/** Structured events (audit trail). Fields never contain a secret. */
+export interface EventSink {
+  emit(event: string, fields: Record<string, string | number | boolean | null>): void;
+}
+
+export const nullEventSink: EventSink = { emit: () => {} };
+
+export interface NewClient {
+  clientId: string;
+  name: string;
+  secretHash: string | null;
+  isPublic: boolean;
+  grantTypes: GrantType[];
+  scopes: string[];
+  createdAt: EpochSeconds;
+}
+
+export interface NewUser {
+  username: string;
+  passwordHash: string | null;
+  isActive: boolean;
+  createdAt: EpochSeconds;
+}
+
+export interface IssueTokens {
+  grant: Grant;
+  access: NewAccessToken;
+  refresh: NewToken;
+}
+
+export interface RotateRefreshToken {
+  /** SHA-256 of the refresh token presented. */
+  presentedHash: Buffer;
+  /** The grant the presented token belongs to (as read by findRefreshToken). */
+  grantId: string;
+  access: NewAccessToken;
+  refresh: NewToken;
+  now: EpochSeconds;
+}
+
+/**
+ * - `rotated`: the presented token was live and is now used; the access token issued with it is revoked;
+ *   the new pair is written. All in one atomic step.
+ * - `already_used`: the token was used before (reuse, RFC 9700 §4.14.2). Nothing was written.
+ * - `revoked`: the token or its grant was revoked. Nothing was written.
+ * - `not_found`: no such token in that grant.
+ */
+export type RotateResult = 'rotated' | 'already_used' | 'revoked' | 'not_found';
+
+/**
+ * The store: intentions, not CRUD. Each method is atomic. Store methods verify nothing secret (the core
+ * checks secrets and passwords) and throw only for infrastructure failures (StoreUnavailableError).
+ * Tokens are passed and kept only as SHA-256 hashes.
+ */
+export interface Store {
+  /** Apply pending migrations. Safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  createClient(client: NewClient): Promise<'created' | 'exists'>;
+  findClient(clientId: string): Promise<Client | null>;
+  listClients(): Promise<Client[]>;
+  /** Deletes the client and every grant and token issued to it. */
+  deleteClient(clientId: string): Promise<boolean>;
+  setClientSecret(clientId: string, secretHash: string, now: EpochSeconds): Promise<boolean>;
+
+  createUser(user: NewUser): Promise<'created' | 'exists'>;
+  findUserByUsername(username: string): Promise<User | null>;
+  listUsers(): Promise<User[]>;
+  /** Replaces the password hash; with `revokeGrants`, also revokes every grant of the user. */
+  setUserPassword(
+    username: string,
+    passwordHash: string,
+    options: { revokeGrants: boolean; now: EpochSeconds },
+  ): Promise<boolean>;
+  /**
+   * Upgrades a hash after a successful login, only if it is still `expectedHash` (a concurrent
+   * set-password wins).
+   */
+  replacePasswordHash(userId: number, expectedHash: string, newHash: string, now: EpochSeconds): Promise<void>;
+  /** Enables or disables a user. Disabling also revokes every grant of the user. */
+  setUserActive(username: string, isActive: boolean, now: EpochSeconds): Promise<boolean>;
+
+  /** Is there at least one client and one user? (Drives the first-start hint.) */
+  counts(): Promise<{ clients: number; users: number }>;
+
+  /** Writes a new grant with its first access and refresh token. */
+  issueTokens(tokens: IssueTokens): Promise<void>;
+  findAccessToken(hash: Buffer): Promise<AccessTokenRecord | null>;
+  findRefreshToken(hash: Buffer): Promise<RefreshTokenRecord | null>;
+  /** Single use: one conditional update; of N concurrent calls with one token exactly one is `rotated`. */
+  rotateRefreshToken(rotation: RotateRefreshToken): Promise<RotateResult>;
+  /** Revokes a grant and every token in it. Idempotent. */
+  revokeGrant(grantId: string, now: EpochSeconds): Promise<void>;
+}
+
+/**
+ * Thrown by a store when the database cannot serve the call (locked past its timeout, unreachable, disk
+ * full): a failure of infrastructure, not of the request. The HTTP layer answers 503
+ * temporarily_unavailable; nothing was written.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,0 +1,38 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { PasswordHasher } from './ports.js';
+import { hashToken } from './tokens.js';
+
+/**
+ * Client secrets at rest.
+ *
+ * - Secrets oauthd generates carry 384 random bits, so a fast hash cannot be brute-forced: they are stored
+ *   as `sha256$<base64url digest>` and checked with one SHA-256 and a constant-time comparison.
+ * - Secrets a person chose (`--client-secret`, e.g. to keep an existing deployment's credentials) may be
+ *   guessable, so they get the slow password hash (argon2id), like user passwords.
+ */
+const FAST_PREFIX = 'sha256$';
+
+export function generateClientSecret(): string {
+  return randomBytes(48).toString('base64url');
+}
+
+export function hashGeneratedSecret(secret: string): string {
+  return FAST_PREFIX + hashToken(secret).toString('base64url');
+}
+
+export async function hashChosenSecret(secret: string, hasher: PasswordHasher): Promise<string> {
+  return hasher.hash(secret);
+}
+
+export async function verifyClientSecret(
+  storedHash: string,
+  presented: string,
+  hasher: PasswordHasher,
+): Promise<boolean> {
+  if (storedHash.startsWith(FAST_PREFIX)) {
+    const expected = Buffer.from(storedHash.slice(FAST_PREFIX.length), 'base64url');
+    const actual = hashToken(presented);
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  }
+  return (await hasher.verify(storedHash, presented)).ok;
+}

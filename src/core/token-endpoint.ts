@@ -1,0 +1,48 @@
+import { authenticateClient, type PresentedCredentials } from './client-auth.js';
+import { invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.js';
+import type { GrantDeps, GrantHandler } from './grants/grant.js';
+import { createPasswordGrant } from './grants/password.js';
+import { createRefreshTokenGrant } from './grants/refresh-token.js';
+import { singleValued, type ParamPairs } from './params.js';
+import type { TokenResponse } from './types.js';
+
+/** A token request as the HTTP adapter hands it over: plain values, no HTTP objects. */
+export interface TokenRequest {
+  /** Body parameters, repeats included (RFC 6749 §3.2). */
+  params: ParamPairs;
+  basic: PresentedCredentials['basic'];
+}
+
+export interface TokenEndpoint {
+  /** Resolves with the token response or rejects with an OAuthError. */
+  handle(request: TokenRequest): Promise<TokenResponse>;
+}
+
+/**
+ * The token endpoint, RFC 6749 §3.2: validate the request shape, pick the grant, authenticate the client,
+ * check the client may use the grant, then let the grant do its work.
+ */
+export function createTokenEndpoint(deps: GrantDeps): TokenEndpoint {
+  const handlers = new Map<string, GrantHandler>(
+    [createPasswordGrant(deps), createRefreshTokenGrant(deps)].map((h) => [h.grantType, h]),
+  );
+  return {
+    async handle({ params: pairs, basic }) {
+      const params = singleValued(pairs);
+      const grantType = params.get('grant_type');
+      if (grantType === undefined) throw invalidRequest('Request is missing grant_type parameter.');
+      const handler = handlers.get(grantType);
+      // Which grant types exist is public (server metadata), so this may precede client authentication.
+      if (!handler) throw unsupportedGrantType(`grant_type not supported`);
+
+      const client = await authenticateClient(
+        { basic, bodyClientId: params.get('client_id'), bodyClientSecret: params.get('client_secret') },
+        deps,
+      );
+      // RFC 6749 §5.2 unauthorized_client: authenticated, but not allowed this grant type.
+      if (!client.grantTypes.includes(handler.grantType)) throw unauthorizedClient(`client may not use ${grantType}`);
+
+      return handler.handle({ client, params });
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/** Seconds since the Unix epoch. Every timestamp in the core and the store uses this unit. */
+export type EpochSeconds = number;
+
+/** The grant types this server implements (RFC 6749 §4.3 and §6). */
+export const GRANT_TYPES = ['password', 'refresh_token'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+export function isGrantType(value: string): value is GrantType {
+  return (GRANT_TYPES as readonly string[]).includes(value);
+}
+
+/** A registered client (RFC 6749 §2). */
+export interface Client {
+  /** The public client identifier (RFC 6749 §2.2). */
+  clientId: string;
+  name: string;
+  /** Null for public clients (RFC 6749 §2.1), which have no secret. See core/secrets.ts for the format. */
+  secretHash: string | null;
+  isPublic: boolean;
+  grantTypes: GrantType[];
+  /** The scopes this client may be granted. */
+  scopes: string[];
+  createdAt: EpochSeconds;
+}
+
+/** A resource owner who can use the password grant. */
+export interface User {
+  id: number;
+  username: string;
+  /** Null when the user has no usable password (never matches). See crypto/password-hasher.ts. */
+  passwordHash: string | null;
+  isActive: boolean;
+  createdAt: EpochSeconds;
+  updatedAt: EpochSeconds;
+}
+
+/**
+ * A grant: the family of every access and refresh token descending from one password grant.
+ * Reuse detection and revocation act on the whole family (RFC 9700 §4.14.2).
+ */
+export interface Grant {
+  id: string;
+  clientId: string;
+  userId: number;
+  scope: string[];
+  createdAt: EpochSeconds;
+}
+
+/** A token to be written: its SHA-256 hash (never the plaintext) and its lifetime. */
+export interface NewToken {
+  hash: Buffer;
+  scope: string[];
+  issuedAt: EpochSeconds;
+  /** Null: does not expire by time. */
+  expiresAt: EpochSeconds | null;
+}
+
+export interface NewAccessToken extends NewToken {
+  expiresAt: EpochSeconds;
+}
+
+/** An access token as bearer validation sees it, joined with its grant and user. */
+export interface AccessTokenRecord {
+  grantId: string;
+  clientId: string;
+  userId: number;
+  username: string;
+  userIsActive: boolean;
+  scope: string[];
+  issuedAt: EpochSeconds;
+  expiresAt: EpochSeconds;
+  /** Set when the token itself or its whole grant was revoked. */
+  revokedAt: EpochSeconds | null;
+}
+
+/** A refresh token as the refresh grant sees it, joined with its grant and user. */
+export interface RefreshTokenRecord {
+  grantId: string;
+  clientId: string;
+  userId: number;
+  userIsActive: boolean;
+  scope: string[];
+  issuedAt: EpochSeconds;
+  expiresAt: EpochSeconds | null;
+  /** Set once the token has been exchanged (rotated). A second use is reuse. */
+  usedAt: EpochSeconds | null;
+  /** Set when the token itself or its whole grant was revoked. */
+  revokedAt: EpochSeconds | null;
+}
+
+/** What the token endpoint returns on success (RFC 6749 §5.1). Plaintext tokens: returned once. */
+export interface TokenResponse {
+  access_token: string;
+  expires_in: number;
+  refresh_token: string;
+  scope: string;
+  token_type: 'Bearer';
+}
+
+/** What bearer validation yields for a valid access token (RFC 6750). */
+export interface Principal {
+  clientId: string;
+  userId: number;
+  username: string;
+  scope: string[];
+  grantId: string;
+  issuedAt: EpochSeconds;
+  expiresAt: EpochSeconds;
+}

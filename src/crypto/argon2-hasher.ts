@@ -1,0 +1,47 @@
+import argon2 from 'argon2';
+import type { PasswordHasher } from '../core/ports.js';
+
+/**
+ * argon2id parameters. The default is OWASP's Password Storage Cheat Sheet first recommendation
+ * (m = 19 MiB, t = 2, p = 1). node-argon2 hashes on libuv's thread pool, off the event loop.
+ */
+export interface Argon2Parameters {
+  memoryCostKiB: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+export const OWASP_ARGON2ID: Argon2Parameters = { memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 };
+
+export function createArgon2Hasher(parameters: Argon2Parameters = OWASP_ARGON2ID): PasswordHasher {
+  const options = {
+    type: argon2.argon2id,
+    memoryCost: parameters.memoryCostKiB,
+    timeCost: parameters.timeCost,
+    parallelism: parameters.parallelism,
+  } as const;
+  // Verified when there is no usable hash (unknown user, unusable password), so that such a login costs
+  // the same as a wrong password: no timing oracle on which usernames exist.
+  let dummyHash: Promise<string> | undefined;
+  const dummy = (): Promise<string> => (dummyHash ??= argon2.hash('oauthd-dummy-password', options));
+
+  return {
+    hash: (password) => argon2.hash(password, options),
+
+    async verify(storedHash, password) {
+      if (storedHash === null || !storedHash.startsWith('$argon2')) {
+        await argon2.verify(await dummy(), password).catch(() => false);
+        return { ok: false, needsRehash: false };
+      }
+      let ok: boolean;
+      try {
+        ok = await argon2.verify(storedHash, password);
+      } catch {
+        // A corrupt stored hash never matches; verify the dummy so the time stays the same.
+        await argon2.verify(await dummy(), password).catch(() => false);
+        return { ok: false, needsRehash: false };
+      }
+      return { ok, needsRehash: ok && argon2.needsRehash(storedHash, options) };
+    },
+  };
+}

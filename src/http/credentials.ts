@@ -1,0 +1,58 @@
+import type { BasicCredentials } from '../core/client-auth.js';
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Splits `Authorization: <scheme> <credentials>`; the scheme is case-insensitive (RFC 7235 §2.1). */
+function schemeAndCredentials(header: string | undefined): { scheme: string; credentials: string } | null {
+  if (header === undefined) return null;
+  const match = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: +(.*))?$/.exec(header.trim());
+  if (!match) return { scheme: '', credentials: header };
+  return { scheme: match[1]!.toLowerCase(), credentials: (match[2] ?? '').trim() };
+}
+
+/**
+ * Client credentials from `Authorization: Basic` (RFC 7617), decoded as RFC 6749 §2.3.1 says: the id and
+ * the secret were each form-urlencoded before Base64. Clients that skip that encoding (curl -u, HTTPie's
+ * https://id:secret@host) send the raw values; for them the raw secret is the second candidate.
+ *
+ * Returns null when there is no Basic header (another scheme is not client authentication), 'malformed'
+ * when it is not Base64 of UTF-8 `id:secret`.
+ */
+export function parseBasicAuthorization(header: string | undefined): BasicCredentials | 'malformed' | null {
+  const parsed = schemeAndCredentials(header);
+  if (!parsed || parsed.scheme !== 'basic') return null;
+  if (!BASE64.test(parsed.credentials)) return 'malformed';
+  let decoded: string;
+  try {
+    decoded = strictUtf8.decode(Buffer.from(parsed.credentials, 'base64'));
+  } catch {
+    return 'malformed';
+  }
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return 'malformed';
+  const rawId = decoded.slice(0, colon);
+  const rawSecret = decoded.slice(colon + 1);
+  const id = formDecodeOrNull(rawId) ?? rawId;
+  const secret = formDecodeOrNull(rawSecret);
+  const secretCandidates = secret === null || secret === rawSecret ? [rawSecret] : [secret, rawSecret];
+  return { clientId: id, secretCandidates };
+}
+
+function formDecodeOrNull(text: string): string | null {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The bearer token of `Authorization: Bearer <token>` (RFC 6750 §2.1), '' when the Bearer scheme has no
+ * token, or null when the request carries no Bearer credentials at all.
+ */
+export function parseBearerAuthorization(header: string | undefined): string | null {
+  const parsed = schemeAndCredentials(header);
+  if (!parsed || parsed.scheme !== 'bearer') return null;
+  return parsed.credentials;
+}

@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { createAdmin, type Admin } from './core/admin.js';
+import { createBearerValidator, type BearerValidator } from './core/bearer.js';
+import { systemClock, type Clock, type EventSink, type PasswordHasher, type Store } from './core/ports.js';
+import { createTokenEndpoint, type TokenEndpoint } from './core/token-endpoint.js';
+import { createArgon2Hasher } from './crypto/argon2-hasher.js';
+import { openStore } from './store/store.js';
+
+/** Everything the server and the CLI use, wired once. */
+export interface Services {
+  store: Store;
+  clock: Clock;
+  passwordHasher: PasswordHasher;
+  tokenEndpoint: TokenEndpoint;
+  bearer: BearerValidator;
+  admin: Admin;
+  close(): Promise<void>;
+}
+
+export interface ServiceOverrides {
+  clock?: Clock;
+  passwordHasher?: PasswordHasher;
+  events?: EventSink;
+}
+
+/** Audit events as structured log lines (`event` is the noun.verb name); fields never hold secrets. */
+export function logEventSink(logger: Logger): EventSink {
+  return { emit: (event, fields) => logger.info({ event, ...fields }, event) };
+}
+
+/** The composition root: config → store → hashers → core services. Migrates the store. */
+export async function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
+  const store = openStore(config.databaseUrl);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const clock = overrides.clock ?? systemClock;
+  const passwordHasher = overrides.passwordHasher ?? createArgon2Hasher();
+  const events = overrides.events ?? logEventSink(logger);
+  const policy = {
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    knownScopes: config.scopes,
+    defaultScopes: config.defaultScopes,
+  };
+  return {
+    store,
+    clock,
+    passwordHasher,
+    tokenEndpoint: createTokenEndpoint({ store, clock, passwordHasher, events, policy }),
+    bearer: createBearerValidator({ store, clock }),
+    admin: createAdmin({ store, passwordHasher, clock, knownScopes: config.scopes, defaultScopes: config.defaultScopes }),
+    close: () => store.close(),
+  };
+}

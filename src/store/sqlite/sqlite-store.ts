@@ -1,0 +1,290 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  StoreUnavailableError,
+  type IssueTokens,
+  type NewClient,
+  type NewUser,
+  type RotateRefreshToken,
+  type RotateResult,
+  type Store,
+} from '../../core/ports.js';
+import type { AccessTokenRecord, Client, EpochSeconds, RefreshTokenRecord, User } from '../../core/types.js';
+import { migrations } from '../migrations/index.js';
+import { joinList, splitGrantTypes, splitList } from '../rows.js';
+
+interface ClientRow {
+  client_id: string;
+  name: string;
+  secret_hash: string | null;
+  is_public: number;
+  grant_types: string;
+  scopes: string;
+  created_at: number;
+}
+
+interface UserRow {
+  id: number;
+  username: string;
+  password_hash: string | null;
+  is_active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+const toClient = (r: ClientRow): Client => ({
+  clientId: r.client_id,
+  name: r.name,
+  secretHash: r.secret_hash,
+  isPublic: r.is_public === 1,
+  grantTypes: splitGrantTypes(r.grant_types),
+  scopes: splitList(r.scopes),
+  createdAt: r.created_at,
+});
+
+const toUser = (r: UserRow): User => ({
+  id: r.id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  isActive: r.is_active === 1,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/**
+ * The embedded store: one SQLite file in WAL mode through better-sqlite3.
+ *
+ * better-sqlite3 is synchronous, so each atomic intention is one synchronous transaction: nothing else in
+ * this process runs between its statements. Write transactions are BEGIN IMMEDIATE, so several processes
+ * on one file serialize on SQLite's write lock (waiting up to busy_timeout) instead of failing at commit.
+ * `synchronous = FULL`: every committed rotation survives a power cut, not only a process crash.
+ */
+export function openSqliteStore(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+
+  let statements: ReturnType<typeof prepare> | undefined;
+  const st = () => (statements ??= prepare(db));
+
+  const migrate = db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`);
+    const row = db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number };
+    for (const m of migrations) {
+      if (m.version <= row.v) continue;
+      db.exec(m.sqlite);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        Math.floor(Date.now() / 1000),
+      );
+    }
+  });
+
+  const revokeGrant = (grantId: string, now: EpochSeconds): void => {
+    const s = st();
+    s.revokeGrant.run(now, grantId);
+    s.revokeGrantAccess.run(now, grantId);
+    s.revokeGrantRefresh.run(now, grantId);
+  };
+
+  const revokeUserGrants = (userId: number, now: EpochSeconds): void => {
+    const s = st();
+    for (const { id } of s.liveGrantsOfUser.all(userId) as { id: string }[]) revokeGrant(id, now);
+  };
+
+  const issueTokens = db.transaction((t: IssueTokens) => {
+    const s = st();
+    s.insertGrant.run(t.grant.id, t.grant.clientId, t.grant.userId, joinList(t.grant.scope), t.grant.createdAt);
+    s.insertAccess.run(t.access.hash, t.grant.id, joinList(t.access.scope), t.access.issuedAt, t.access.expiresAt);
+    s.insertRefresh.run(t.refresh.hash, t.grant.id, t.access.hash, joinList(t.refresh.scope), t.refresh.issuedAt, t.refresh.expiresAt);
+  });
+
+  const rotate = db.transaction((r: RotateRefreshToken): RotateResult => {
+    const s = st();
+    // The single-use guarantee: one conditional UPDATE. Only a live, unused token in a live grant matches.
+    const won = s.useRefresh.get(r.now, r.presentedHash, r.grantId) as { access_token_hash: Buffer | null } | undefined;
+    if (won) {
+      if (won.access_token_hash) s.revokeAccess.run(r.now, won.access_token_hash);
+      s.insertAccess.run(r.access.hash, r.grantId, joinList(r.access.scope), r.access.issuedAt, r.access.expiresAt);
+      s.insertRefresh.run(r.refresh.hash, r.grantId, r.access.hash, joinList(r.refresh.scope), r.refresh.issuedAt, r.refresh.expiresAt);
+      return 'rotated';
+    }
+    const row = s.refreshState.get(r.presentedHash, r.grantId) as
+      | { used_at: number | null; revoked_at: number | null }
+      | undefined;
+    if (!row) return 'not_found';
+    if (row.used_at !== null) return 'already_used';
+    return 'revoked';
+  });
+
+  const setUserPassword = db.transaction(
+    (username: string, hash: string, revokeGrants: boolean, now: EpochSeconds): boolean => {
+      const user = st().userByName.get(username) as UserRow | undefined;
+      if (!user) return false;
+      st().setPassword.run(hash, now, user.id);
+      if (revokeGrants) revokeUserGrants(user.id, now);
+      return true;
+    },
+  );
+
+  const setUserActive = db.transaction((username: string, isActive: boolean, now: EpochSeconds): boolean => {
+    const user = st().userByName.get(username) as UserRow | undefined;
+    if (!user) return false;
+    st().setActive.run(isActive ? 1 : 0, now, user.id);
+    // Disabling a user ends every session it has: tokens stop working at once.
+    if (!isActive) revokeUserGrants(user.id, now);
+    return true;
+  });
+
+  const revokeGrantTx = db.transaction(revokeGrant);
+
+  return guarded({
+    async migrate() {
+      migrate.immediate();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+
+    async createClient(c: NewClient) {
+      const info = st().insertClient.run(
+        c.clientId, c.name, c.secretHash, c.isPublic ? 1 : 0, joinList(c.grantTypes), joinList(c.scopes), c.createdAt, c.createdAt,
+      );
+      return info.changes === 1 ? 'created' : 'exists';
+    },
+    async findClient(clientId) {
+      const row = st().clientById.get(clientId) as ClientRow | undefined;
+      return row ? toClient(row) : null;
+    },
+    async listClients() {
+      return (st().allClients.all() as ClientRow[]).map(toClient);
+    },
+    async deleteClient(clientId) {
+      return st().deleteClient.run(clientId).changes === 1;
+    },
+    async setClientSecret(clientId, secretHash, now) {
+      return st().setClientSecret.run(secretHash, now, clientId).changes === 1;
+    },
+
+    async createUser(u: NewUser) {
+      const info = st().insertUser.run(u.username, u.passwordHash, u.isActive ? 1 : 0, u.createdAt, u.createdAt);
+      return info.changes === 1 ? 'created' : 'exists';
+    },
+    async findUserByUsername(username) {
+      const row = st().userByName.get(username) as UserRow | undefined;
+      return row ? toUser(row) : null;
+    },
+    async listUsers() {
+      return (st().allUsers.all() as UserRow[]).map(toUser);
+    },
+    async setUserPassword(username, passwordHash, { revokeGrants, now }) {
+      return setUserPassword.immediate(username, passwordHash, revokeGrants, now);
+    },
+    async replacePasswordHash(userId, expectedHash, newHash, now) {
+      st().replacePassword.run(newHash, now, userId, expectedHash);
+    },
+    async setUserActive(username, isActive, now) {
+      return setUserActive.immediate(username, isActive, now);
+    },
+    async counts() {
+      return st().counts.get() as { clients: number; users: number };
+    },
+
+    async issueTokens(t) {
+      issueTokens.immediate(t);
+    },
+    async findAccessToken(hash) {
+      const row = st().accessByHash.get(hash) as
+        | (Omit<AccessTokenRecord, 'scope' | 'userIsActive'> & { scope: string; userIsActive: number })
+        | undefined;
+      return row ? { ...row, scope: splitList(row.scope), userIsActive: row.userIsActive === 1 } : null;
+    },
+    async findRefreshToken(hash) {
+      const row = st().refreshByHash.get(hash) as
+        | (Omit<RefreshTokenRecord, 'scope' | 'userIsActive'> & { scope: string; userIsActive: number })
+        | undefined;
+      return row ? { ...row, scope: splitList(row.scope), userIsActive: row.userIsActive === 1 } : null;
+    },
+    async rotateRefreshToken(r) {
+      return rotate.immediate(r);
+    },
+    async revokeGrant(grantId, now) {
+      revokeGrantTx.immediate(grantId, now);
+    },
+  });
+}
+
+/** SQLite result codes that mean "the database cannot serve this now", not "the request is wrong". */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|NOMEM|PROTOCOL)/;
+
+/** Maps infrastructure failures of every method to StoreUnavailableError (the Store contract). */
+function guarded(store: Store): Store {
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, method] of Object.entries(store) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await method(...args);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (typeof code === 'string' && UNAVAILABLE.test(code)) {
+          throw new StoreUnavailableError(`sqlite: ${code}`, { cause: error });
+        }
+        throw error;
+      }
+    };
+  }
+  return wrapped as unknown as Store;
+}
+
+function prepare(db: Database.Database) {
+  return {
+    insertClient: db.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`),
+    clientById: db.prepare('SELECT * FROM clients WHERE client_id = ?'),
+    allClients: db.prepare('SELECT * FROM clients ORDER BY created_at, client_id'),
+    deleteClient: db.prepare('DELETE FROM clients WHERE client_id = ?'),
+    setClientSecret: db.prepare('UPDATE clients SET secret_hash = ?, updated_at = ? WHERE client_id = ? AND is_public = 0'),
+
+    insertUser: db.prepare(`INSERT INTO users (username, password_hash, is_active, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`),
+    userByName: db.prepare('SELECT * FROM users WHERE username = ?'),
+    allUsers: db.prepare('SELECT * FROM users ORDER BY id'),
+    setPassword: db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?'),
+    replacePassword: db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?'),
+    setActive: db.prepare('UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?'),
+    counts: db.prepare('SELECT (SELECT count(*) FROM clients) AS clients, (SELECT count(*) FROM users) AS users'),
+
+    insertGrant: db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)'),
+    insertAccess: db.prepare(`INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
+      VALUES (?, ?, ?, ?, ?)`),
+    insertRefresh: db.prepare(`INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
+      VALUES (?, ?, ?, ?, ?, ?)`),
+    accessByHash: db.prepare(`SELECT a.grant_id AS grantId, g.client_id AS clientId, g.user_id AS userId,
+        u.username AS username, u.is_active AS userIsActive, a.scope AS scope,
+        a.issued_at AS issuedAt, a.expires_at AS expiresAt, coalesce(a.revoked_at, g.revoked_at) AS revokedAt
+      FROM access_tokens a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id
+      WHERE a.token_hash = ?`),
+    refreshByHash: db.prepare(`SELECT r.grant_id AS grantId, g.client_id AS clientId, g.user_id AS userId,
+        u.is_active AS userIsActive, r.scope AS scope, r.issued_at AS issuedAt, r.expires_at AS expiresAt,
+        r.used_at AS usedAt, coalesce(r.revoked_at, g.revoked_at) AS revokedAt
+      FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
+      WHERE r.token_hash = ?`),
+    useRefresh: db.prepare(`UPDATE refresh_tokens SET used_at = ?
+      WHERE token_hash = ? AND grant_id = ? AND used_at IS NULL AND revoked_at IS NULL
+        AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL)
+      RETURNING access_token_hash`),
+    refreshState: db.prepare(`SELECT r.used_at, coalesce(r.revoked_at, g.revoked_at) AS revoked_at
+      FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = ? AND r.grant_id = ?`),
+    revokeAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL'),
+    revokeGrant: db.prepare('UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    revokeGrantAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL'),
+    revokeGrantRefresh: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL'),
+    liveGrantsOfUser: db.prepare('SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL'),
+  };
+}

@@ -1,0 +1,20 @@
+import type { Store } from '../core/ports.js';
+import { openSqliteStore } from './sqlite/sqlite-store.js';
+
+/**
+ * Opens the store a database URL names: `sqlite:<path>` (a file, created with its directory if needed)
+ * or `sqlite::memory:`. Throws a one-line Error for any other URL.
+ */
+export function openStore(databaseUrl: string): Store {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const path = databaseUrl.slice('sqlite:'.length);
+    if (path === '') throw new Error('a sqlite: database URL needs a path, e.g. sqlite:./data/oauthd.sqlite3');
+    return openSqliteStore(path);
+  }
+  throw new Error(`unsupported database URL scheme in ${JSON.stringify(redactUrl(databaseUrl))} (expected sqlite:<path>)`);
+}
+
+/** A database URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+}
