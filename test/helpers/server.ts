@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import type { Clock } from '../../src/core/ports.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+export interface TestServer extends RunningServer {
+  config: Config;
+  /** The SQLite file the server writes. */
+  databasePath: string;
+  /** Every log line the server wrote, as text. */
+  logs(): string;
+  /** Stops the server and deletes its directory. */
+  stop(): Promise<void>;
+  /** `${url}${basePath}/o` */
+  oauthUrl: string;
+}
+
+/** A mutable clock for tests that move time. */
+export function testClock(start = Math.floor(Date.now() / 1000)): Clock & { advance(seconds: number): void } {
+  let now = start;
+  return { now: () => now, advance: (s) => void (now += s) };
+}
+
+/**
+ * A real oauthd on 127.0.0.1 with a fresh SQLite file, configured through the same loadConfig as
+ * production (`env` holds OAUTHD_* overrides).
+ */
+export async function startTestServer(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'oauthd-test-'));
+  const databasePath = join(dir, 'oauthd.sqlite3');
+  const config = loadConfig({
+    OAUTHD_DATABASE_URL: `sqlite:${databasePath}`,
+    OAUTHD_HOST: '127.0.0.1',
+    OAUTHD_PORT: '0',
+    OAUTHD_LOG_LEVEL: 'debug',
+    ...env,
+  });
+  let logText = '';
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logText += chunk.toString();
+      done();
+    },
+  });
+  const logger = pino({ level: config.logLevel }, sink);
+  const server = await startServer(config, { logger, overrides: options.clock ? { clock: options.clock } : {} });
+  return {
+    ...server,
+    config,
+    databasePath,
+    oauthUrl: `${server.url}${config.basePath}/o`,
+    logs: () => logText,
+    async stop() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const SEED = {
+  clientId: '4l9iHGND54sLJILML1xGGkWUDqO77iCda',
+  clientSecret: 'qZIuRHN0oKxwGFaJtKhnAcTIcVvvz1AmRCv0RTVOozyoc6eqtOWhEFyUPRbyfRs8uqzDLyLxWVxbDB6TxmhyG78jCTpE',
+  username: 'paymob_send_api_checker',
+  password: 'H%bRUg^eaOZ@HGabcLs7SOr9D1EL3&',
+} as const;
+
+/** Registers the spec's sample client (chosen secret) and user through the admin service (the CLI's path). */
+export async function seedSpecSample(server: TestServer): Promise<void> {
+  await server.services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
+  await server.services.admin.createUser(SEED.username, SEED.password);
+}
+
+export function basic(clientId: string, secret: string): string {
+  return `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
+}
+
+/** POST a form body to the token endpoint over real HTTP. */
+export async function postToken(
+  server: TestServer,
+  body: string | Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
+  const text = typeof body === 'string' ? body : new URLSearchParams(body).toString();
+  const response = await fetch(`${server.oauthUrl}/token/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: text,
+  });
+  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+}
+
+/** A password grant for the seed user with Basic client authentication; asserts nothing. */
+export function passwordGrant(server: TestServer, extra: Record<string, string> = {}) {
+  return postToken(
+    server,
+    { grant_type: 'password', username: SEED.username, password: SEED.password, ...extra },
+    { authorization: basic(SEED.clientId, SEED.clientSecret) },
+  );
+}
+
+export function refreshGrant(server: TestServer, refreshToken: string, extra: Record<string, string> = {}) {
+  return postToken(
+    server,
+    { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra },
+    { authorization: basic(SEED.clientId, SEED.clientSecret) },
+  );
+}
+
+export async function userinfo(server: TestServer, accessToken: string) {
+  const response = await fetch(`${server.oauthUrl}/userinfo/`, { headers: { authorization: `Bearer ${accessToken}` } });
+  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+}
