@@ -4,20 +4,9 @@ import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
 import { createServices, type ServiceOverrides, type Services } from './services.js';
 
-/** The process logger: JSON lines; requests are logged by method and path only, never headers or bodies. */
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    serializers: {
-      req: (req: { method?: string; url?: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
-        method: req.method,
-        // The query string is dropped: a client may put a token or a secret there by mistake.
-        path: req.url?.split('?')[0],
-        remoteAddress: req.ip ?? req.socket?.remoteAddress,
-      }),
-      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-    },
-  });
+/** The process logger: JSON lines on stdout (or `destination`). */
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  return destination ? pino({ level }, destination) : pino({ level });
 }
 
 export interface RunningServer {

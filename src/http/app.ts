@@ -12,15 +12,28 @@ export interface AppOptions {
   logger: Logger;
 }
 
+/**
+ * Request logs carry method, path, client address and status, whatever logger the app is given:
+ * Fastify's default serializer logs the whole URL, and a query string may hold a token or a secret
+ * that a client put there by mistake. Headers and bodies are never logged.
+ */
+const requestLogSerializers = {
+  req: (req: { method?: string; url?: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
+    method: req.method,
+    path: req.url?.split('?')[0],
+    remoteAddress: req.ip ?? req.socket?.remoteAddress,
+  }),
+  res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+};
+
 /** Builds the HTTP application over the services. Never listens: server.ts (or a test) does. */
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
   const serverOptions: FastifyServerOptions = {
-    loggerInstance: options.logger,
+    loggerInstance: options.logger.child({}, { serializers: requestLogSerializers }),
     // `/o/token/` is django-oauth-toolkit's path; `/o/token` works too.
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: options.maxBodyBytes,
-    // The default request serializer logs the whole URL; a query string may hold a token or a secret
-    // that a client put there by mistake, so only the path is logged.
+    // Request ids are ours (req-1, req-2…), never taken from a client header.
     requestIdHeader: false,
     frameworkErrors: (error, _request, reply) => {
       sendOAuthError(reply, new OAuthError('invalid_request', 'The request is malformed.', error.code), {

@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/ports.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { createLogger, startServer, type RunningServer } from '../../src/server.js';
 
 export interface TestServer extends RunningServer {
   config: Config;
@@ -46,7 +45,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
       done();
     },
   });
-  const logger = pino({ level: config.logLevel }, sink);
+  const logger = createLogger(config.logLevel, sink);
   const server = await startServer(config, { logger, overrides: options.clock ? { clock: options.clock } : {} });
   return {
     ...server,

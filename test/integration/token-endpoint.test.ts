@@ -211,7 +211,7 @@ describe('malformed requests (RFC 6749 §3.2, §5.2 invalid_request)', () => {
       body,
     });
     expect(response.status).toBe(400);
-    expect((await response.json()).error).toBe('invalid_request');
+    expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
   });
 
   it('rejects an unsupported content type with an RFC-shaped invalid_request', async () => {
@@ -232,7 +232,7 @@ describe('malformed requests (RFC 6749 §3.2, §5.2 invalid_request)', () => {
     body.set('grant_type', 'password');
     const response = await fetch(`${server.oauthUrl}/token/`, { method: 'POST', body, headers: seedBasic() });
     expect(response.status).toBe(400);
-    expect((await response.json()).error).toBe('invalid_request');
+    expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
   });
 
   it('answers an oversized body with 413 and an RFC-shaped body', async () => {
@@ -245,7 +245,7 @@ describe('malformed requests (RFC 6749 §3.2, §5.2 invalid_request)', () => {
     const response = await fetch(`${server.oauthUrl}/token/?${form(userFields)}`);
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('POST');
-    expect((await response.json()).error).toBe('invalid_request');
+    expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
   });
 
   it('refuses credentials in the URL query even on POST (RFC 6749 §2.3.1)', async () => {
@@ -255,7 +255,7 @@ describe('malformed requests (RFC 6749 §3.2, §5.2 invalid_request)', () => {
       body: form(userFields),
     });
     expect(response.status).toBe(400);
-    expect((await response.json()).error).toBe('invalid_request');
+    expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
   });
 
   it('answers an empty POST with invalid_request', async () => {

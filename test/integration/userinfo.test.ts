@@ -100,7 +100,7 @@ describe('rejected tokens (RFC 6750 §3.1)', () => {
     const token = await accessToken();
     const response = await fetch(`${server.oauthUrl}/userinfo/?access_token=${token}`);
     expect(response.status).toBe(400);
-    expect((await response.json()).error).toBe('invalid_request');
+    expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_request"');
   });
 
