@@ -93,6 +93,7 @@ export interface Store {
   listClients(): Promise<Client[]>;
   /** Deletes the client and every grant and token issued to it. */
   deleteClient(clientId: string): Promise<boolean>;
+  /** Replaces a confidential client's secret hash; false for an unknown or public client. */
   setClientSecret(clientId: string, secretHash: string, now: EpochSeconds): Promise<boolean>;
 
   createUser(user: NewUser): Promise<'created' | 'exists'>;

@@ -1,0 +1,69 @@
+/**
+ * Two oauthd processes on one SQLite file: single use of refresh tokens must hold across processes,
+ * not only within one event loop (RFC 9700 §4.14.2; RFC 6749 §6). The store's conditional update under
+ * SQLite's write lock (BEGIN IMMEDIATE, busy_timeout) is what makes it so.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/server.js';
+import { createServices } from '../../src/services.js';
+import { spawnServer, type ServerProcess } from '../helpers/process.js';
+import { SEED, basic } from '../helpers/server.js';
+
+let dir: string;
+let servers: ServerProcess[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'oauthd-multi-'));
+  const databaseUrl = `sqlite:${join(dir, 'shared.sqlite3')}`;
+  const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: databaseUrl }), createLogger('silent'));
+  await services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
+  await services.admin.createUser(SEED.username, SEED.password);
+  await services.close();
+  servers = await Promise.all([spawnServer({ OAUTHD_DATABASE_URL: databaseUrl }), spawnServer({ OAUTHD_DATABASE_URL: databaseUrl })]);
+});
+
+afterAll(async () => {
+  const codes = await Promise.all(servers.map((s) => s.stop()));
+  rmSync(dir, { recursive: true, force: true });
+  expect(codes).toEqual([0, 0]);
+});
+
+const token = async (url: string, fields: Record<string, string>) => {
+  const response = await fetch(`${url}/o/token/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+    body: new URLSearchParams(fields),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, string> };
+};
+const login = (url: string) => token(url, { grant_type: 'password', username: SEED.username, password: SEED.password });
+
+describe('two server processes on one SQLite file', () => {
+  it('accepts on one process a token issued by the other, and refreshes it there', async () => {
+    const [a, b] = servers as [ServerProcess, ServerProcess];
+    const issued = await login(a.url);
+    expect(issued.status).toBe(200);
+    const info = await fetch(`${b.url}/o/userinfo/`, { headers: { authorization: `Bearer ${issued.json.access_token}` } });
+    expect(info.status).toBe(200);
+    const refreshed = await token(b.url, { grant_type: 'refresh_token', refresh_token: issued.json.refresh_token! });
+    expect(refreshed.status).toBe(200);
+    const old = await fetch(`${a.url}/o/userinfo/`, { headers: { authorization: `Bearer ${issued.json.access_token}` } });
+    expect(old.status).toBe(401);
+  });
+
+  it('lets exactly one of 30 parallel refreshes spread over both processes succeed, with no 500', async () => {
+    for (let round = 0; round < 3; round++) {
+      const issued = await login(servers[0]!.url);
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => token(servers[i % 2]!.url, { grant_type: 'refresh_token', refresh_token: issued.json.refresh_token! })),
+      );
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 400)).toHaveLength(29);
+    }
+  });
+});

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreUnavailableError, type Store } from '../../src/core/ports.js';
+import { hashToken, mintToken } from '../../src/core/tokens.js';
+import { openStore } from '../../src/store/store.js';
+import { runStoreContract } from './contract.js';
+
+/** Each test gets its own directory and SQLite file. */
+async function openFresh(): Promise<{ store: Store; path: string; cleanup(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'oauthd-store-'));
+  const path = join(dir, 'oauthd.sqlite3');
+  const store = openStore(`sqlite:${path}`);
+  await store.migrate();
+  return {
+    store,
+    path,
+    async cleanup() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The file of the store most recently opened by the contract, for its second instance. */
+let currentPath: string | undefined;
+
+runStoreContract(
+  'sqlite',
+  async () => {
+    const opened = await openFresh();
+    currentPath = opened.path;
+    return opened;
+  },
+  async () => {
+    if (!currentPath) throw new Error('openSecond called before open');
+    return openStore(`sqlite:${currentPath}`);
+  },
+);
+
+describe('SQLite store: infrastructure failures', () => {
+  let opened: Awaited<ReturnType<typeof openFresh>>;
+
+  beforeEach(async () => {
+    opened = await openFresh();
+  });
+
+  afterEach(async () => {
+    await opened.cleanup();
+  });
+
+  it(
+    'a write while another connection holds the write lock past busy_timeout fails with StoreUnavailableError and writes nothing',
+    async () => {
+      const { store, path } = opened;
+      const other = new Database(path);
+      try {
+        other.exec('BEGIN IMMEDIATE');
+        const started = Date.now();
+        const error = await store
+          .createUser({ username: 'alice', passwordHash: 'hash', isActive: true, createdAt: 1_700_000_000 })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(error).toBeInstanceOf(StoreUnavailableError);
+        expect((error as Error).name).toBe('StoreUnavailableError');
+        expect((error as Error).message).toMatch(/SQLITE_BUSY/);
+        // It waited for busy_timeout before giving up.
+        expect(Date.now() - started).toBeGreaterThanOrEqual(4_000);
+        other.exec('ROLLBACK');
+      } finally {
+        other.close();
+      }
+      expect(await store.findUserByUsername('alice')).toBeNull();
+      // Once the lock is released the same store serves writes again.
+      expect(await store.createUser({ username: 'alice', passwordHash: 'hash', isActive: true, createdAt: 1_700_000_000 })).toBe(
+        'created',
+      );
+    },
+    15_000,
+  );
+
+  it(
+    'a rotation (a write transaction) while another connection holds the write lock fails with StoreUnavailableError',
+    async () => {
+      const { store, path } = opened;
+      const other = new Database(path);
+      try {
+        other.exec('BEGIN IMMEDIATE');
+        const now = 1_700_000_000;
+        const token = (issuedAt: number) => ({ hash: hashToken(mintToken()), scope: ['read'], issuedAt, expiresAt: issuedAt + 60 });
+        await expect(
+          store.rotateRefreshToken({ presentedHash: hashToken(mintToken()), grantId: 'any-grant', access: token(now), refresh: token(now), now }),
+        ).rejects.toBeInstanceOf(StoreUnavailableError);
+        other.exec('ROLLBACK');
+      } finally {
+        other.close();
+      }
+    },
+    15_000,
+  );
+});
