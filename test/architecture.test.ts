@@ -1,0 +1,66 @@
+/**
+ * The layer boundaries of ../shared/design.md, held by a test rather than by convention:
+ * core/ is pure (imports only core/ and node:crypto); http/, cli/, store/ and crypto/ never import
+ * each other except through core/ types; only services.ts, server.ts and index.ts know every layer.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../src', import.meta.url));
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+/** Every module a file imports: packages as named, local modules as paths under src/ ('core/scope'). */
+function importsOf(file: string): { spec: string; local: boolean }[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map(({ 1: spec }) =>
+    spec!.startsWith('.')
+      ? { spec: relative(SRC, join(file, '..', spec!)).replace(/\.js$/, ''), local: true }
+      : { spec: spec!, local: false },
+  );
+}
+
+const layerOf = (path: string): string => path.split('/')[0]!;
+
+describe('layer boundaries', () => {
+  const files = sourceFiles(SRC).map((f) => ({ name: relative(SRC, f), imports: importsOf(f) }));
+
+  it('finds the source files and their imports', () => {
+    expect(files.length).toBeGreaterThan(20);
+    expect(files.find((f) => f.name === 'core/token-endpoint.ts')?.imports).toContainEqual({ spec: 'core/client-auth', local: true });
+  });
+
+  it('keeps core/ pure: it imports only core/ and node:crypto', () => {
+    for (const file of files.filter((f) => f.name.startsWith('core/'))) {
+      for (const { spec } of file.imports) {
+        expect(spec === 'node:crypto' || spec.startsWith('core/'), `${file.name} imports ${spec}`).toBe(true);
+      }
+    }
+  });
+
+  it('lets http/, cli/, store/, crypto/ and config/ reach other layers only through core/ (or the composition root for cli/)', () => {
+    const allowed: Record<string, string[]> = {
+      http: ['http', 'core', 'services'],
+      store: ['store', 'core'],
+      crypto: ['crypto', 'core'],
+      config: ['config', 'core', 'store'],
+      cli: ['cli', 'core', 'config', 'services', 'server'],
+    };
+    for (const file of files) {
+      const layer = layerOf(file.name);
+      const permitted = allowed[layer];
+      if (!permitted) continue;
+      for (const { spec } of file.imports.filter((i) => i.local)) {
+        expect(permitted.includes(layerOf(spec)), `${file.name} imports ${spec}`).toBe(true);
+      }
+    }
+  });
+});
