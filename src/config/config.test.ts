@@ -1,0 +1,107 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, renderConfigDocs } from './config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      databaseUrl: 'sqlite:./data/oauthd.sqlite3',
+      host: '127.0.0.1',
+      port: 8000,
+      basePath: '',
+      accessTokenTtlSeconds: 3600,
+      refreshTokenTtlSeconds: null,
+      scopes: ['read', 'write'],
+      defaultScopes: ['read', 'write'],
+      logLevel: 'info',
+      maxBodyBytes: 16384,
+      realm: 'oauthd',
+    });
+  });
+
+  it('reads every variable from the environment', () => {
+    const config = loadConfig({
+      OAUTHD_DATABASE_URL: 'sqlite:/tmp/x.sqlite3',
+      OAUTHD_HOST: '0.0.0.0',
+      OAUTHD_PORT: '9000',
+      OAUTHD_BASE_PATH: '/api/secure/',
+      OAUTHD_ACCESS_TOKEN_TTL: '600',
+      OAUTHD_REFRESH_TOKEN_TTL: '86400',
+      OAUTHD_SCOPES: 'read write payouts',
+      OAUTHD_DEFAULT_SCOPES: 'read',
+      OAUTHD_LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      databaseUrl: 'sqlite:/tmp/x.sqlite3',
+      host: '0.0.0.0',
+      port: 9000,
+      basePath: '/api/secure',
+      accessTokenTtlSeconds: 600,
+      refreshTokenTtlSeconds: 86400,
+      scopes: ['read', 'write', 'payouts'],
+      defaultScopes: ['read'],
+      logLevel: 'warn',
+    });
+  });
+
+  it.each([
+    ['OAUTHD_PORT', 'abc'],
+    ['OAUTHD_PORT', '70000'],
+    ['OAUTHD_ACCESS_TOKEN_TTL', '-5'],
+    ['OAUTHD_ACCESS_TOKEN_TTL', '0'],
+    ['OAUTHD_ACCESS_TOKEN_TTL', '1.5'],
+    ['OAUTHD_REFRESH_TOKEN_TTL', 'forever'],
+    ['OAUTHD_BASE_PATH', 'api/secure'],
+    ['OAUTHD_BASE_PATH', '/api secure'],
+    ['OAUTHD_SCOPES', 'read "write"'],
+    ['OAUTHD_SCOPES', ''],
+    ['OAUTHD_LOG_LEVEL', 'loud'],
+    ['OAUTHD_DATABASE_URL', 'mysql://user:hunter2@db/oauth'],
+    ['OAUTHD_HOST', ''],
+    ['OAUTHD_MAX_BODY_BYTES', '10'],
+    ['OAUTHD_REALM', 'a"b'],
+  ])('refuses %s=%j with one line naming the variable', (name, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message.startsWith(`${name}:`)).toBe(true);
+    expect(message).not.toContain('\n');
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('refuses default scopes that are not known scopes', () => {
+    expect(() => loadConfig({ OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read admin' })).toThrow(/^OAUTHD_DEFAULT_SCOPES:/);
+  });
+
+  it('reads a JSON config file, which the environment and then the flags override', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oauthd-config-'));
+    const file = join(dir, 'oauthd.json');
+    writeFileSync(file, JSON.stringify({ OAUTHD_PORT: 9100, OAUTHD_HOST: '10.0.0.1', OAUTHD_BASE_PATH: '/file' }));
+    const config = loadConfig({ OAUTHD_CONFIG_FILE: file, OAUTHD_HOST: '127.0.0.2', OAUTHD_BASE_PATH: '/env' }, { OAUTHD_BASE_PATH: '/flag' });
+    expect(config).toMatchObject({ port: 9100, host: '127.0.0.2', basePath: '/flag' });
+  });
+
+  it('refuses a config file with an unknown key or that is not JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oauthd-config-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ OAUTHD_PROT: 1 }));
+    expect(() => loadConfig({ OAUTHD_CONFIG_FILE: bad })).toThrow(/^OAUTHD_CONFIG_FILE: unknown setting "OAUTHD_PROT"/);
+    writeFileSync(bad, '{ not json');
+    expect(() => loadConfig({ OAUTHD_CONFIG_FILE: bad })).toThrow(/^OAUTHD_CONFIG_FILE: cannot read/);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('is the output of renderConfigDocs (run npm run docs:config after changing an option)', () => {
+    const path = fileURLToPath(new URL('../../docs/configuration.md', import.meta.url));
+    expect(readFileSync(path, 'utf8')).toBe(renderConfigDocs());
+  });
+});
