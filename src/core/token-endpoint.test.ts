@@ -1,0 +1,120 @@
+/**
+ * The token endpoint as a pure function of its ports: RFC 6749 §3.2, §4.3, §6 and RFC 9700 §4.14.2,
+ * with an injected clock, a recording event sink and a real (in-memory SQLite) store.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createArgon2Hasher } from '../crypto/argon2-hasher.js';
+import { openStore } from '../store/store.js';
+import { createAdmin } from './admin.js';
+import { createBearerValidator } from './bearer.js';
+import { OAuthError } from './errors.js';
+import type { EventSink, Store } from './ports.js';
+import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint.js';
+
+const fast = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
+const policy = { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: null, knownScopes: ['read', 'write'], defaultScopes: ['read', 'write'] };
+
+let store: Store;
+let now: number;
+let events: { event: string; fields: Record<string, unknown> }[];
+let endpoint: TokenEndpoint;
+const clock = { now: () => now };
+const sink: EventSink = { emit: (event, fields) => events.push({ event, fields }) };
+
+beforeEach(async () => {
+  store = openStore('sqlite::memory:');
+  await store.migrate();
+  now = 1_800_000_000;
+  events = [];
+  endpoint = createTokenEndpoint({ store, clock, passwordHasher: fast, events: sink, policy });
+  const admin = createAdmin({ store, passwordHasher: fast, clock, knownScopes: policy.knownScopes, defaultScopes: policy.defaultScopes });
+  await admin.createClient({ name: 'app', clientId: 'app', clientSecret: 'app-secret' });
+  await admin.createUser('alice', 'alice-password');
+});
+
+const password = (extra: [string, string][] = []) =>
+  endpoint.handle({
+    params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password'], ['client_id', 'app'], ['client_secret', 'app-secret'], ...extra],
+    basic: null,
+  });
+const refresh = (token: string) =>
+  endpoint.handle({ params: [['grant_type', 'refresh_token'], ['refresh_token', token]], basic: { clientId: 'app', secretCandidates: ['app-secret'] } });
+
+async function rejection(promise: Promise<unknown>): Promise<OAuthError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(OAuthError);
+  return error as OAuthError;
+}
+
+describe('the token endpoint core', () => {
+  it('issues a pair whose access token expires one TTL after the injected clock', async () => {
+    const response = await password();
+    const principal = await createBearerValidator({ store, clock }).validate(response.access_token);
+    expect(principal.expiresAt).toBe(now + 3600);
+    expect(principal.issuedAt).toBe(now);
+  });
+
+  it('emits token.issued and refresh_token.rotated events without any secret', async () => {
+    const first = await password();
+    const second = await refresh(first.refresh_token);
+    expect(events.map((e) => e.event)).toEqual(['token.issued', 'refresh_token.rotated']);
+    const text = JSON.stringify(events);
+    for (const secret of [first.access_token, first.refresh_token, second.access_token, second.refresh_token, 'app-secret', 'alice-password']) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  it('emits login.failed with the reason for a wrong password, and never the password', async () => {
+    const error = await rejection(
+      endpoint.handle({ params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'not-hers'], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null }),
+    );
+    expect(error.code).toBe('invalid_grant');
+    expect(error.detail).toBe('wrong password');
+    expect(events).toEqual([{ event: 'login.failed', fields: { client_id: 'app', username: 'alice', reason: 'wrong password' } }]);
+    expect(JSON.stringify(events)).not.toContain('not-hers');
+  });
+
+  it('revokes the family and emits refresh_token.reused on a second use', async () => {
+    const first = await password();
+    const second = await refresh(first.refresh_token);
+    const error = await rejection(refresh(first.refresh_token));
+    expect(error.code).toBe('invalid_grant');
+    expect(events.at(-1)?.event).toBe('refresh_token.reused');
+    expect((await rejection(refresh(second.refresh_token))).code).toBe('invalid_grant');
+  });
+
+  it('expires refresh tokens only when a refresh TTL is configured', async () => {
+    const withTtl = createTokenEndpoint({ store, clock, passwordHasher: fast, events: sink, policy: { ...policy, refreshTokenTtlSeconds: 60 } });
+    const issued = await withTtl.handle({
+      params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password'], ['client_id', 'app'], ['client_secret', 'app-secret']],
+      basic: null,
+    });
+    now += 60;
+    const error = await rejection(
+      withTtl.handle({ params: [['grant_type', 'refresh_token'], ['refresh_token', issued.refresh_token], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null }),
+    );
+    expect(error.detail).toBe('expired refresh token');
+  });
+
+  it('upgrades a password hash made with older parameters on the next successful login', async () => {
+    const before = (await store.findUserByUsername('alice'))!.passwordHash!;
+    expect(before).toContain('m=1024');
+    const stronger = createArgon2Hasher({ memoryCostKiB: 2048, timeCost: 1, parallelism: 1 });
+    const upgraded = createTokenEndpoint({ store, clock, passwordHasher: stronger, events: sink, policy });
+    await upgraded.handle({
+      params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password'], ['client_id', 'app'], ['client_secret', 'app-secret']],
+      basic: null,
+    });
+    const after = (await store.findUserByUsername('alice'))!.passwordHash!;
+    expect(after).toContain('m=2048');
+    expect((await stronger.verify(after, 'alice-password')).ok).toBe(true);
+  });
+
+  it('checks the grant type before authenticating the client and the client before the grant parameters', async () => {
+    expect((await rejection(endpoint.handle({ params: [['grant_type', 'implicit']], basic: null }))).code).toBe('unsupported_grant_type');
+    expect((await rejection(endpoint.handle({ params: [['grant_type', 'password']], basic: null }))).code).toBe('invalid_client');
+    expect(
+      (await rejection(endpoint.handle({ params: [['grant_type', 'password'], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null }))).description,
+    ).toBe('Request is missing username parameter.');
+  });
+});
