@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { startServer } from '../server.js';
+import { startServer, type RunningServer } from '../server.js';
 import { registerClientCommands } from './client-commands.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
 import { registerUserCommands } from './user-commands.js';
@@ -18,7 +18,31 @@ program
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
   .action(async (options: StoreOptions & { host?: string; port?: string }) => {
     const config = configFrom(options);
-    const server = await startServer(config);
+    // Signal handlers come first: a SIGTERM during start-up, or the moment readiness is announced, must
+    // still drain and close the store, never kill the process mid-write.
+    let server: RunningServer | undefined;
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      if (!server) return; // start-up sees `stopping` and shuts down as soon as it can
+      server.app.log.info({ signal }, 'shutting down');
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          server?.app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+
+    server = await startServer(config);
+    if (stopping) {
+      await server.close();
+      process.exit(0);
+    }
     const counts = await server.services.store.counts();
     if (counts.clients === 0 || counts.users === 0) {
       process.stderr.write(
@@ -33,21 +57,6 @@ program
       );
     }
     process.stderr.write(`oauthd: token endpoint at ${server.url}${config.basePath}/o/token/\n`);
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      server.app.log.info({ signal }, 'shutting down');
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          server.app.log.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
   });
 
 program

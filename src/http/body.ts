@@ -31,31 +31,59 @@ export function decodeFormComponent(text: string): string {
   }
 }
 
-/** A string literal in JSON text; group 1 is its raw content. */
-const JSON_STRING = /"((?:[^"\\]|\\.)*)"/g;
-
 /**
  * Decodes an `application/json` body: a flat object whose values are all strings (the spec's table says
  * JSON; RFC 6749's parameters are strings). Anything else (arrays, nesting, numbers, null) is
- * invalid_request. Repeated keys, which JSON.parse would silently collapse, are kept as repeats.
+ * invalid_request. Repeated keys, which JSON.parse would silently collapse, are kept as repeats, so the
+ * core rejects them like repeated form parameters (RFC 6749 §3.2).
+ *
+ * JSON.parse first decides whether the text is JSON at all; a scanner of the top-level object then reads
+ * the pairs as written: `{` (string `:` string) separated by `,` `}`. Any other value, anywhere, is refused.
  */
 export function parseJsonBody(body: string): ParamPairs {
-  let value: unknown;
   try {
-    value = JSON.parse(body);
+    JSON.parse(body);
   } catch {
     throw invalidRequest('The request body is not valid JSON.');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidRequest('The JSON request body must be an object of string parameters.');
-  }
-  if (!Object.values(value).every((v) => typeof v === 'string')) {
-    throw invalidRequest('Every parameter in the JSON request body must be a string.');
-  }
-  // The object is flat with string values only, so its string literals alternate key, value, key, value:
-  // the literals at even positions are the keys as written, repeats included.
-  const literals = [...body.matchAll(JSON_STRING)].map((m) => JSON.parse(`"${m[1]}"`) as string);
+  const notAnObject = () => invalidRequest('The JSON request body must be an object of string parameters.');
+  const notAString = () => invalidRequest('Every parameter in the JSON request body must be a string.');
+  let at = 0;
+  const skipSpace = () => {
+    while (at < body.length && ' \t\n\r'.includes(body[at]!)) at++;
+  };
+  const readString = (): string | null => {
+    if (body[at] !== '"') return null;
+    let end = at + 1;
+    while (end < body.length && body[end] !== '"') end += body[end] === '\\' ? 2 : 1;
+    const literal = body.slice(at, end + 1);
+    at = end + 1;
+    return JSON.parse(literal) as string; // valid: the whole text already parsed
+  };
+
   const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < literals.length; i += 2) pairs.push([literals[i]!, literals[i + 1]!]);
+  skipSpace();
+  if (body[at] !== '{') throw notAnObject();
+  at++;
+  skipSpace();
+  if (body[at] === '}') {
+    at++;
+  } else {
+    for (;;) {
+      skipSpace();
+      const name = readString();
+      if (name === null) throw notAnObject();
+      skipSpace();
+      at++; // ':' (the text is valid JSON)
+      skipSpace();
+      const value = readString();
+      if (value === null) throw notAString();
+      pairs.push([name, value]);
+      skipSpace();
+      if (body[at++] === '}') break;
+    }
+  }
+  skipSpace();
+  if (at !== body.length) throw notAnObject();
   return pairs;
 }

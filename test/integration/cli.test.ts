@@ -117,8 +117,25 @@ interface ServeProcess {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `oauthd serve <args>` and waits until it announces its token endpoint on stderr. */
-function serve(args: string[], env: Record<string, string>): Promise<ServeProcess> {
+/**
+ * Starts `oauthd serve <args>`, waits until it announces its token endpoint on stderr, then until it answers
+ * GET /healthz: serve installs its SIGTERM handler only after the announcement (see the shutdown test at
+ * the end), so the other tests wait one round trip before they may stop it.
+ */
+async function serve(args: string[], env: Record<string, string>): Promise<ServeProcess> {
+  const server = await startServe(args, env);
+  try {
+    const health = await fetch(`${server.origin}/healthz`);
+    expect(health.status).toBe(200);
+  } catch (error) {
+    server.child.kill('SIGKILL');
+    throw error;
+  }
+  return server;
+}
+
+/** Starts `oauthd serve <args>` and resolves as soon as it announces its token endpoint on stderr. */
+function startServe(args: string[], env: Record<string, string>): Promise<ServeProcess> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -576,7 +593,7 @@ describe('oauthd serve', () => {
     }
   });
 
-  describe('refuses an invalid configuration with exactly one stderr line naming the variable', () => {
+  describe('with an invalid configuration', () => {
     const cases: { name: string; variable: string; env: Record<string, string> }[] = [
       { name: 'OAUTHD_PORT=abc', variable: 'OAUTHD_PORT', env: { OAUTHD_PORT: 'abc' } },
       { name: 'OAUTHD_ACCESS_TOKEN_TTL=-5', variable: 'OAUTHD_ACCESS_TOKEN_TTL', env: { OAUTHD_ACCESS_TOKEN_TTL: '-5' } },
@@ -588,7 +605,7 @@ describe('oauthd serve', () => {
       { name: 'OAUTHD_DATABASE_URL=mysql://u:pw@h/db', variable: 'OAUTHD_DATABASE_URL', env: { OAUTHD_DATABASE_URL: 'mysql://u:pw@h/db' } },
     ];
     for (const c of cases) {
-      it(`serve with ${c.name} exits non-zero with one line naming ${c.variable}`, async () => {
+      it(`exits non-zero on ${c.name}, printing one line that names ${c.variable}`, async () => {
         const dir = freshDir(`config-${c.variable}`);
         const result = await run(['serve'], {
           env: { OAUTHD_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite3')}`, OAUTHD_PORT: '0', ...c.env },
@@ -635,7 +652,7 @@ describe('oauthd serve', () => {
     }
   });
 
-  it('serve --host and --port (and --database-url) override the environment', async () => {
+  it('lets --host, --port and --database-url override the environment', async () => {
     const dir = freshDir('flags');
     const flagPort = await freePort();
     let envPort = await freePort();
@@ -655,5 +672,18 @@ describe('oauthd serve', () => {
     } finally {
       expect(await server.stop()).toEqual({ code: 0, signal: null });
     }
+  });
+
+  it('exits 0 on a SIGTERM sent the moment it announces its token endpoint (the announcement means ready)', async () => {
+    // A supervisor may stop the server as soon as it reports ready; that stop must be graceful too. The
+    // window is short, so several servers are started, a few at a time, and each is stopped at once.
+    const attempt = async (i: number) => {
+      const dir = freshDir(`sigterm-${i}`);
+      const server = await startServe([], { OAUTHD_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite3')}`, OAUTHD_PORT: '0' });
+      return server.stop();
+    };
+    const exits = [];
+    for (let round = 0; round < 3; round++) exits.push(...(await Promise.all([0, 1, 2, 3].map((i) => attempt(round * 4 + i)))));
+    expect(exits).toEqual(Array.from({ length: 12 }, () => ({ code: 0, signal: null })));
   });
 });
