@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       maxBodyBytes: 16384,
       realm: 'oauthd',
+      issuer: null,
     });
   });
 
@@ -63,6 +64,8 @@ describe('loadConfig', () => {
     ['OAUTHD_HOST', ''],
     ['OAUTHD_MAX_BODY_BYTES', '10'],
     ['OAUTHD_REALM', 'a"b'],
+    ['OAUTHD_ISSUER', 'not a url'],
+    ['OAUTHD_ISSUER', 'https://auth.example.com/?x=1'],
   ])('refuses %s=%j with one line naming the variable', (name, value) => {
     let error: unknown;
     try {

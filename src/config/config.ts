@@ -15,6 +15,7 @@ export interface Config {
   logLevel: string;
   maxBodyBytes: number;
   realm: string;
+  issuer: string | null;
 }
 
 /** A configuration value was invalid. The message is one line naming the variable; it holds no secret. */
@@ -138,6 +139,24 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
       return realm;
     },
   },
+  {
+    env: 'OAUTHD_ISSUER', key: 'issuer', defaultText: '(derived from each request)',
+    description: 'The issuer identifier (RFC 8414 §2): the public https URL of this server, including OAUTHD_BASE_PATH, e.g. `https://auth.example.com/api/secure`. Metadata and endpoint URLs are built from it. Unset, they are derived from the Host header of each request, which is fine for development only.',
+    parse: (v) => {
+      if (v === undefined || v.trim() === '') return null;
+      let url: URL;
+      try {
+        url = new URL(v.trim());
+      } catch {
+        throw new ConfigError(`OAUTHD_ISSUER: must be an absolute URL such as https://auth.example.com (got ${JSON.stringify(v)})`);
+      }
+      // RFC 8414 §2: https, no query or fragment.
+      if (!['https:', 'http:'].includes(url.protocol) || url.search !== '' || url.hash !== '' || url.username !== '') {
+        throw new ConfigError('OAUTHD_ISSUER: must be an http(s) URL without credentials, query or fragment');
+      }
+      return url.href.replace(/\/+$/, '');
+    },
+  },
 ];
 
 export const CONFIG_FILE_ENV = 'OAUTHD_CONFIG_FILE';
@@ -190,7 +209,7 @@ function readConfigFile(path: string | undefined): Record<string, string> {
 
 /** docs/configuration.md, generated from OPTIONS. */
 export function renderConfigDocs(): string {
-  const rows = OPTIONS.map((o) => `| \`${o.env}\` | ${o.defaultText === '(empty)' ? '(empty)' : `\`${o.defaultText}\``} | ${o.description} |`);
+  const rows = OPTIONS.map((o) => `| \`${o.env}\` | ${o.defaultText.startsWith('(') ? o.defaultText : `\`${o.defaultText}\``} | ${o.description} |`);
   return [
     '# Configuration',
     '',

@@ -78,6 +78,7 @@ export interface RefreshTokenRecord {
   grantId: string;
   clientId: string;
   userId: number;
+  username: string;
   userIsActive: boolean;
   scope: string[];
   issuedAt: EpochSeconds;

@@ -271,7 +271,7 @@ function prepare(db: Database.Database) {
       FROM access_tokens a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id
       WHERE a.token_hash = ?`),
     refreshByHash: db.prepare(`SELECT r.grant_id AS grantId, g.client_id AS clientId, g.user_id AS userId,
-        u.is_active AS userIsActive, r.scope AS scope, r.issued_at AS issuedAt, r.expires_at AS expiresAt,
+        u.username AS username, u.is_active AS userIsActive, r.scope AS scope, r.issued_at AS issuedAt, r.expires_at AS expiresAt,
         r.used_at AS usedAt, coalesce(r.revoked_at, g.revoked_at) AS revokedAt
       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
       WHERE r.token_hash = ?`),
