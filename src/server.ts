@@ -25,6 +25,8 @@ export async function startServer(config: Config, options: { logger?: Logger; ov
   try {
     app = await buildApp(services, {
       basePath: config.basePath,
+      issuer: config.issuer,
+      scopes: config.scopes,
       realm: config.realm,
       maxBodyBytes: config.maxBodyBytes,
       logger,

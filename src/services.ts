@@ -3,6 +3,8 @@ import type { Config } from './config/config.js';
 import { createAdmin, type Admin } from './core/admin.js';
 import { createBearerValidator, type BearerValidator } from './core/bearer.js';
 import { systemClock, type Clock, type EventSink, type PasswordHasher, type Store } from './core/ports.js';
+import { createIntrospectionEndpoint, type IntrospectionEndpoint } from './core/introspection.js';
+import { createRevocationEndpoint, type RevocationEndpoint } from './core/revocation.js';
 import { createTokenEndpoint, type TokenEndpoint } from './core/token-endpoint.js';
 import { createArgon2Hasher } from './crypto/argon2-hasher.js';
 import { openStore } from './store/store.js';
@@ -14,6 +16,8 @@ export interface Services {
   passwordHasher: PasswordHasher;
   tokenEndpoint: TokenEndpoint;
   bearer: BearerValidator;
+  revocation: RevocationEndpoint;
+  introspection: IntrospectionEndpoint;
   admin: Admin;
   close(): Promise<void>;
 }
@@ -47,12 +51,15 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     knownScopes: config.scopes,
     defaultScopes: config.defaultScopes,
   };
+  const bearer = createBearerValidator({ store, clock });
   return {
     store,
     clock,
     passwordHasher,
     tokenEndpoint: createTokenEndpoint({ store, clock, passwordHasher, events, policy }),
-    bearer: createBearerValidator({ store, clock }),
+    bearer,
+    revocation: createRevocationEndpoint({ store, clock, passwordHasher, events }),
+    introspection: createIntrospectionEndpoint({ store, clock, passwordHasher, bearer }),
     admin: createAdmin({ store, passwordHasher, clock, knownScopes: config.scopes, defaultScopes: config.defaultScopes }),
     close: () => store.close(),
   };

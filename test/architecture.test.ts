@@ -48,7 +48,8 @@ describe('layer boundaries', () => {
 
   it('lets http/, cli/, store/, crypto/ and config/ reach other layers only through core/ (or the composition root for cli/)', () => {
     const allowed: Record<string, string[]> = {
-      http: ['http', 'core', 'services'],
+      http: ['http', 'core', 'kit', 'services'],
+      kit: ['kit', 'core', 'store'],
       store: ['store', 'core'],
       crypto: ['crypto', 'core'],
       config: ['config', 'core', 'store'],

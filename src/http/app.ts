@@ -4,9 +4,12 @@ import { OAuthError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { createErrorHandler, sendOAuthError } from './error-handler.js';
 import { oauthRoutes } from './oauth-routes.js';
+import { metadataRoutes } from './routes/metadata.js';
 
 export interface AppOptions {
   basePath: string;
+  issuer: string | null;
+  scopes: readonly string[];
   realm: string;
   maxBodyBytes: number;
   logger: Logger;
@@ -49,10 +52,13 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  metadataRoutes(app, { basePath: options.basePath, issuer: options.issuer, scopes: options.scopes });
 
   await app.register(oauthRoutes, {
     prefix: `${options.basePath}/o`,
     tokenEndpoint: services.tokenEndpoint,
+    revocation: services.revocation,
+    introspection: services.introspection,
     bearer: services.bearer,
     realm: options.realm,
     maxBodyBytes: options.maxBodyBytes,

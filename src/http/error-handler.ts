@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError, invalidRequest, serverError, temporarilyUnavailable, type OAuthErrorCode } from '../core/errors.js';
 import { StoreUnavailableError } from '../core/ports.js';
+import { quoted } from '../kit/challenge.js';
 
 /** Which challenge a route answers with: client authentication (token endpoint) or bearer (protected APIs). */
 export type Challenge = 'basic' | 'bearer';
@@ -28,8 +29,6 @@ export function statusFor(code: OAuthErrorCode): number {
   }
 }
 
-/** A quoted-string for an auth-param (RFC 7235 §2.1): our descriptions are plain ASCII, but be safe. */
-const quoted = (value: string): string => `"${value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7E]/g, '')}"`;
 
 export interface ErrorReplyOptions {
   realm: string;
@@ -41,11 +40,11 @@ export interface ErrorReplyOptions {
 /** Writes the RFC-shaped JSON error: `{"error", "error_description"}` with the right status and challenge. */
 export function sendOAuthError(reply: FastifyReply, error: OAuthError, options: ErrorReplyOptions): FastifyReply {
   const status = options.status ?? statusFor(error.code);
-  if (options.challenge === 'basic' && error.code === 'invalid_client') {
+  if (error.code === 'invalid_client') {
     // RFC 6749 §5.2: 401 with the scheme the client can use. Sent whichever way the credentials came
     // (RFC 7235 §3.1: a 401 MUST carry a challenge).
     reply.header('WWW-Authenticate', `Basic realm=${quoted(options.realm)}`);
-  } else if (options.challenge === 'bearer') {
+  } else if (options.challenge === 'bearer' || error.code === 'invalid_token' || error.code === 'insufficient_scope') {
     // RFC 6750 §3: every error response of a protected resource carries the Bearer challenge.
     reply.header(
       'WWW-Authenticate',

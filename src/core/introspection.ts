@@ -1,0 +1,113 @@
+import { authenticateClient, type PresentedCredentials } from './client-auth.js';
+import type { BearerValidator } from './bearer.js';
+import { OAuthError } from './errors.js';
+import type { GrantDeps } from './grants/grant.js';
+import { required, singleValued, type ParamPairs } from './params.js';
+import { hashToken } from './tokens.js';
+
+/** The scope that lets a caller introspect every token, not only its own. */
+export const INTROSPECTION_SCOPE = 'introspection';
+
+export interface IntrospectionRequest {
+  params: ParamPairs;
+  basic: PresentedCredentials['basic'];
+  /** The token of `Authorization: Bearer`, when the caller authenticates that way. */
+  bearer: string | null;
+}
+
+/** RFC 7662 §2.2. Inactive tokens are exactly `{ active: false }`. */
+export type IntrospectionResponse =
+  | { active: false }
+  | {
+      active: true;
+      scope: string;
+      client_id: string;
+      username: string;
+      token_type?: 'Bearer';
+      exp?: number;
+      iat: number;
+      sub: string;
+    };
+
+export interface IntrospectionEndpoint {
+  introspect(request: IntrospectionRequest): Promise<IntrospectionResponse>;
+}
+
+const INACTIVE = { active: false } as const;
+
+/**
+ * Token introspection, RFC 7662.
+ *
+ * Who may ask (§2.1 requires authorization, against token scanning): a client authenticated as at the
+ * token endpoint, or a caller presenting a bearer access token that carries the `introspection` scope.
+ * What it may see: a client sees the tokens issued to it; a client registered with the `introspection`
+ * scope (a resource server) and a bearer caller with that scope see every token. Everything else, and
+ * every token that is not live (unknown, expired, revoked, used, of a disabled user), is
+ * `{"active": false}` and nothing more (§2.2).
+ */
+export function createIntrospectionEndpoint(
+  deps: Pick<GrantDeps, 'store' | 'clock' | 'passwordHasher'> & { bearer: BearerValidator },
+): IntrospectionEndpoint {
+  const { store, clock, bearer } = deps;
+  return {
+    async introspect({ params: pairs, basic, bearer: bearerToken }) {
+      const params = singleValued(pairs);
+      let callerClientId: string | null;
+      if (bearerToken !== null && basic === null && !params.has('client_id')) {
+        const caller = await bearer.validate(bearerToken);
+        if (!caller.scope.includes(INTROSPECTION_SCOPE)) {
+          throw new OAuthError('insufficient_scope', `The access token needs the ${INTROSPECTION_SCOPE} scope.`, 'introspection without scope');
+        }
+        callerClientId = null; // may see every token
+      } else {
+        const client = await authenticateClient(
+          { basic, bodyClientId: params.get('client_id'), bodyClientSecret: params.get('client_secret') },
+          deps,
+        );
+        callerClientId = client.scopes.includes(INTROSPECTION_SCOPE) ? null : client.clientId;
+      }
+      const token = required(params, 'token');
+      const hash = hashToken(token);
+      const now = clock.now();
+      const visible = (clientId: string) => callerClientId === null || callerClientId === clientId;
+
+      const tryAccess = async (): Promise<IntrospectionResponse | null> => {
+        const record = await store.findAccessToken(hash);
+        if (!record) return null;
+        if (!visible(record.clientId) || record.revokedAt !== null || record.expiresAt <= now || !record.userIsActive) return INACTIVE;
+        return {
+          active: true,
+          scope: record.scope.join(' '),
+          client_id: record.clientId,
+          username: record.username,
+          token_type: 'Bearer',
+          exp: record.expiresAt,
+          iat: record.issuedAt,
+          sub: String(record.userId),
+        };
+      };
+      const tryRefresh = async (): Promise<IntrospectionResponse | null> => {
+        const record = await store.findRefreshToken(hash);
+        if (!record) return null;
+        const expired = record.expiresAt !== null && record.expiresAt <= now;
+        if (!visible(record.clientId) || record.revokedAt !== null || record.usedAt !== null || expired || !record.userIsActive) {
+          return INACTIVE;
+        }
+        // A refresh token has no RFC 6749 §7.1 token type and, by default, no expiry.
+        return {
+          active: true,
+          scope: record.scope.join(' '),
+          client_id: record.clientId,
+          username: record.username,
+          ...(record.expiresAt !== null ? { exp: record.expiresAt } : {}),
+          iat: record.issuedAt,
+          sub: String(record.userId),
+        };
+      };
+      // §2.1: token_type_hint only orders the search.
+      const refreshFirst = params.get('token_type_hint') === 'refresh_token';
+      const result = refreshFirst ? ((await tryRefresh()) ?? (await tryAccess())) : ((await tryAccess()) ?? (await tryRefresh()));
+      return result ?? INACTIVE;
+    },
+  };
+}

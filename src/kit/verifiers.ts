@@ -1,0 +1,79 @@
+import { createBearerValidator, type BearerValidator } from '../core/bearer.js';
+import { OAuthError, invalidToken, temporarilyUnavailable } from '../core/errors.js';
+import { systemClock, type Store } from '../core/ports.js';
+import type { Principal } from '../core/types.js';
+import { openStore } from '../store/store.js';
+import { cachedVerifier, type CacheOptions } from './cache.js';
+
+/** A verifier that can be closed (it may hold a database connection). */
+export interface TokenVerifier extends BearerValidator {
+  close(): Promise<void>;
+}
+
+/**
+ * Validates tokens against oauthd's own database (the same `OAUTHD_DATABASE_URL`), in process: one index
+ * probe per token, cached within the staleness bound.
+ */
+export function createDatabaseVerifier(options: { databaseUrl: string } & CacheOptions): TokenVerifier {
+  const store: Store = openStore(options.databaseUrl);
+  const verifier = cachedVerifier(createBearerValidator({ store, clock: systemClock }), options);
+  return { validate: (token) => verifier.validate(token), close: () => store.close() };
+}
+
+export interface IntrospectionVerifierOptions extends CacheOptions {
+  /** e.g. https://auth.example.com/o/introspect/ */
+  introspectionUrl: string;
+  /** Credentials of a client registered with the `introspection` scope (so it may see every token). */
+  clientId: string;
+  clientSecret: string;
+  /** Give up on the introspection call after this long (then 503). Default 3000 ms. */
+  timeoutMs?: number;
+}
+
+/**
+ * Validates tokens by RFC 7662 introspection of a remote oauthd, cached within the staleness bound.
+ * An unreachable or failing oauthd yields temporarily_unavailable (503), never a false "valid".
+ */
+export function createIntrospectionVerifier(options: IntrospectionVerifierOptions): TokenVerifier {
+  // RFC 6749 §2.3.1: form-urlencode, then Base64.
+  const authorization = `Basic ${Buffer.from(
+    `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
+  ).toString('base64')}`;
+  const remote: BearerValidator = {
+    async validate(token) {
+      let response: Response;
+      try {
+        response = await fetch(options.introspectionUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization, accept: 'application/json' },
+          body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+          signal: AbortSignal.timeout(options.timeoutMs ?? 3000),
+        });
+      } catch (error) {
+        throw temporarilyUnavailable(`introspection unreachable: ${(error as Error).name}`);
+      }
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw temporarilyUnavailable(`introspection answered ${response.status}`);
+      }
+      const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
+      if (!body || body.active !== true) throw invalidToken('The access token is invalid, expired or revoked.');
+      if (body.token_type !== undefined && body.token_type !== 'Bearer') throw invalidToken('The token is not an access token.');
+      const principal: Principal = {
+        clientId: String(body.client_id ?? ''),
+        userId: Number(body.sub),
+        username: String(body.username ?? ''),
+        scope: typeof body.scope === 'string' ? body.scope.split(' ').filter(Boolean) : [],
+        grantId: '',
+        issuedAt: Number(body.iat ?? 0),
+        expiresAt: Number(body.exp ?? 0),
+      };
+      if (!Number.isFinite(principal.expiresAt) || principal.expiresAt <= 0) {
+        throw new OAuthError('invalid_token', 'The access token is invalid, expired or revoked.', 'introspection without exp');
+      }
+      return principal;
+    },
+  };
+  const verifier = cachedVerifier(remote, options);
+  return { validate: (token) => verifier.validate(token), close: async () => {} };
+}
