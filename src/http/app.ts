@@ -4,7 +4,10 @@ import { OAuthError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { createErrorHandler, sendOAuthError } from './error-handler.js';
 import { oauthRoutes } from './oauth-routes.js';
+import { healthRoutes } from './routes/health.js';
 import { metadataRoutes } from './routes/metadata.js';
+import { openapiRoutes, registerOpenApi } from './routes/openapi.js';
+import { documentOnly } from './routes/schemas.js';
 
 export interface AppOptions {
   basePath: string;
@@ -51,8 +54,15 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     reply.code(404).type('application/json; charset=utf-8').send(JSON.stringify({ error: 'not_found', error_description: 'No such endpoint.' })),
   );
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // The OpenAPI document is generated from the schemas of the routes registered after this (onRoute).
+  await registerOpenApi(app);
+  // Route schemas document the API; they never validate requests nor serialize responses.
+  app.setValidatorCompiler(documentOnly.validatorCompiler);
+  app.setSerializerCompiler(documentOnly.serializerCompiler);
+
+  healthRoutes(app);
   metadataRoutes(app, { basePath: options.basePath, issuer: options.issuer, scopes: options.scopes });
+  openapiRoutes(app, options.basePath);
 
   await app.register(oauthRoutes, {
     prefix: `${options.basePath}/o`,

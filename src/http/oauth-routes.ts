@@ -8,6 +8,7 @@ import { parseFormBody, parseJsonBody } from './body.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { revokeRoutes } from './routes/revoke.js';
+import { documentOnly } from './routes/schemas.js';
 import { tokenRoutes } from './routes/token.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 
@@ -26,6 +27,12 @@ export interface OAuthRoutesOptions {
  */
 export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOptions): Promise<void> {
   const { realm, maxBodyBytes } = options;
+
+  // The route schemas feed the OpenAPI document only. The core validates (RFC 6749 §3.2: repeats are an
+  // error, empty values count as omitted, and the body arrives as [name, value] pairs, not an object),
+  // and the routes send JSON strings they built, whose key order a serializer must not touch.
+  app.setValidatorCompiler(documentOnly.validatorCompiler);
+  app.setSerializerCompiler(documentOnly.serializerCompiler);
 
   app.removeAllContentTypeParsers();
   const parser = (parse: (body: string) => ParamPairs) =>

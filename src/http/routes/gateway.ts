@@ -6,6 +6,64 @@ import { serverError } from '../../core/errors.js';
 import { refusalFor } from '../../kit/challenge.js';
 import { sendJson, sendRefusal } from '../replies.js';
 import { sendOAuthError } from '../error-handler.js';
+import { BEARER_SECURITY, NO_STORE_HEADERS, RETRY_AFTER, WWW_AUTHENTICATE_BEARER, error } from './schemas.js';
+
+const scopeDescription = 'Scopes the token must all carry, space-separated (RFC 6749 §3.3); none: any valid token is admitted.';
+
+/** The gateway as the OpenAPI document shows it (documentation only: see routes/schemas.ts). */
+const gatewaySchema = {
+  tags: ['gateway'],
+  summary: 'Auth subrequest of a reverse proxy (RFC 6750)',
+  description:
+    'For nginx `auth_request`, Traefik `forwardAuth` and Envoy `ext_authz`: the proxy forwards the client\'s `Authorization: Bearer` ' +
+    'header (RFC 6750 §2.1); 200 admits the request and names the principal in `X-Auth-*` headers for the proxy to pass upstream; ' +
+    '401/403 refuse it with the RFC 6750 §3 challenge for the proxy to return. Every method and every sub-path is accepted (ext_authz ' +
+    'forwards the original ones); the sub-path is not interpreted. See docs/gateway.md.',
+  security: BEARER_SECURITY,
+  querystring: {
+    type: 'object',
+    properties: { scope: { type: 'string', description: `${scopeDescription} Used when X-Auth-Required-Scope is absent.` } },
+  },
+  headers: {
+    type: 'object',
+    properties: { 'X-Auth-Required-Scope': { type: 'string', description: `${scopeDescription} Set by the proxy per location.` } },
+  },
+  response: {
+    200: {
+      description: 'The token is valid and carries every required scope.',
+      headers: {
+        'X-Auth-User': { type: 'string', description: 'The username; characters outside printable ASCII, and `%`, percent-encoded as UTF-8.' },
+        'X-Auth-User-Id': { type: 'string', description: 'The user id.' },
+        'X-Auth-Client-Id': { type: 'string', description: 'The client the token was issued to (percent-encoded like X-Auth-User).' },
+        'X-Auth-Scope': { type: 'string', description: 'The token\'s scopes, space-separated.' },
+        'X-Auth-Expires': { type: 'string', description: 'When the token expires, in seconds since the epoch.' },
+        ...NO_STORE_HEADERS,
+      },
+      type: 'object',
+      properties: { active: { type: 'boolean', enum: [true] } },
+      required: ['active'],
+      additionalProperties: false,
+    },
+    400: error('invalid_request (RFC 6750 §3.1): the token was sent more than one way.', WWW_AUTHENTICATE_BEARER),
+    401: error('invalid_token (RFC 6750 §3.1): no bearer credentials (bare challenge), or a malformed, unknown, expired or revoked token.', WWW_AUTHENTICATE_BEARER),
+    403: error('insufficient_scope (RFC 6750 §3.1): the token lacks a required scope; the challenge names them in `scope`.', WWW_AUTHENTICATE_BEARER),
+    500: error('server_error: the required scope the proxy sent is malformed (a proxy configuration error).'),
+    503: error('temporarily_unavailable: the store cannot serve now.', RETRY_AFTER),
+  },
+} as const;
+
+/** The wildcard sub-path, shown as `{path}` rather than Fastify's `*`. */
+const gatewayDocumentation = ({ schema, url }: { schema: object; url: string }) => ({
+  url: url.replace(/\*$/u, '{path}'),
+  schema: {
+    ...schema,
+    params: {
+      type: 'object',
+      properties: { path: { type: 'string', description: 'Any sub-path; not interpreted.' } },
+      required: ['path'],
+    },
+  },
+});
 
 /** A header value: printable ASCII as is, anything else (and `%`) percent-encoded as UTF-8. */
 const headerSafe = (value: string): string => value.replace(/[^\x20-\x24\x26-\x7E]/gu, (c) => encodeURIComponent(c));
@@ -22,7 +80,8 @@ export function gatewayRoutes(app: FastifyInstance, bearer: BearerValidator, rea
   app.route({
     method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     url: '/auth/*',
-    config: { challenge: 'bearer' },
+    config: { challenge: 'bearer', swaggerTransform: gatewayDocumentation },
+    schema: gatewaySchema,
     handler: async (request, reply) => {
       const query = request.query as Record<string, unknown>;
       const header = request.headers['x-auth-required-scope'];

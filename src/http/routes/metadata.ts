@@ -11,6 +11,56 @@ export interface MetadataOptions {
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
 
+const strings = { type: 'array', items: { type: 'string' } } as const;
+const url = (description: string) => ({ type: 'string', format: 'uri', description }) as const;
+
+/** The metadata document as the OpenAPI document shows it (documentation only: see routes/schemas.ts). */
+const metadataSchema = {
+  tags: ['metadata'],
+  summary: 'Authorization server metadata (RFC 8414 §3)',
+  description:
+    'RFC 8414 §3: the well-known document of the issuer. For an issuer with a path (`https://host/api/secure`), §3.1 puts it at ' +
+    '`/.well-known/oauth-authorization-server/api/secure`; it is also served at `{BASE_PATH}/.well-known/oauth-authorization-server`, ' +
+    'where many clients look. The issuer is OAUTHD_ISSUER, or, when that is unset (development), derived from the request. ' +
+    'Public: no authentication, `Cache-Control: public, max-age=300`.',
+  response: {
+    200: {
+      description: 'RFC 8414 §2: the metadata. The keys are sent in this order.',
+      headers: { 'Cache-Control': { type: 'string', enum: ['public, max-age=300'] } },
+      type: 'object',
+      properties: {
+        issuer: url('RFC 8414 §2: the issuer identifier; every endpoint below is under it.'),
+        token_endpoint: url('RFC 6749 §3.2.'),
+        revocation_endpoint: url('RFC 7009.'),
+        introspection_endpoint: url('RFC 7662.'),
+        userinfo_endpoint: url('The bearer-protected userinfo resource.'),
+        response_types_supported: { ...strings, description: 'Empty: this server has no authorization endpoint.' },
+        grant_types_supported: { ...strings, description: '`password` and `refresh_token`.' },
+        token_endpoint_auth_methods_supported: strings,
+        revocation_endpoint_auth_methods_supported: strings,
+        introspection_endpoint_auth_methods_supported: { ...strings, description: 'The client methods, and `bearer` (an access token with the `introspection` scope).' },
+        scopes_supported: { ...strings, description: 'OAUTHD_SCOPES.' },
+        service_documentation: url('This server\'s OpenAPI document, `{issuer}/o/openapi.json`.'),
+      },
+      required: [
+        'issuer',
+        'token_endpoint',
+        'revocation_endpoint',
+        'introspection_endpoint',
+        'userinfo_endpoint',
+        'response_types_supported',
+        'grant_types_supported',
+        'token_endpoint_auth_methods_supported',
+        'revocation_endpoint_auth_methods_supported',
+        'introspection_endpoint_auth_methods_supported',
+        'scopes_supported',
+        'service_documentation',
+      ],
+      additionalProperties: false,
+    },
+  },
+} as const;
+
 /**
  * Authorization server metadata, RFC 8414. §3: for an issuer with a path (`https://host/api/secure`) the
  * document lives at `/.well-known/oauth-authorization-server/api/secure`; it is also served at
@@ -38,5 +88,5 @@ export function metadataRoutes(app: FastifyInstance, options: MetadataOptions): 
     });
   };
   const paths = new Set([`/.well-known/oauth-authorization-server${options.basePath}`, `${options.basePath}/.well-known/oauth-authorization-server`]);
-  for (const url of paths) app.get(url, handler);
+  for (const path of paths) app.get(path, { schema: metadataSchema }, handler);
 }

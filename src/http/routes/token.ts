@@ -4,6 +4,7 @@ import type { ParamPairs } from '../../core/params.js';
 import type { TokenEndpoint } from '../../core/token-endpoint.js';
 import { parseBasicAuthorization } from '../credentials.js';
 import { methodNotAllowed, sendJson } from '../replies.js';
+import { BODY_RULES, CLIENT_AUTH_SECURITY, CLIENT_CREDENTIAL_PARAMS, CONSUMES, clientAuthenticatedErrors, error, jsonResponse } from './schemas.js';
 
 /** Parameters that carry credentials or tokens: never accepted in the URL (RFC 6749 §2.3.1, §3.2). */
 const SECRET_PARAMS = ['grant_type', 'client_id', 'client_secret', 'username', 'password', 'refresh_token', 'scope', 'token'];
@@ -17,9 +18,54 @@ export function rejectParamsInQuery(query: unknown): void {
 
 export const bodyParams = (body: unknown): ParamPairs => (body as ParamPairs | undefined) ?? [];
 
+/** The token endpoint as the OpenAPI document shows it (documentation only: see routes/schemas.ts). */
+const tokenSchema = {
+  tags: ['token'],
+  operationId: 'token',
+  summary: 'Issue or refresh tokens (RFC 6749 §3.2)',
+  description:
+    'RFC 6749 §3.2, the token endpoint, at django-oauth-toolkit\'s path (also without the trailing slash). ' +
+    '`grant_type=password` (§4.3): username and password, optional scope. ' +
+    '`grant_type=refresh_token` (§6): refresh_token, optional scope (it may only narrow the access token); every success rotates the ' +
+    'refresh token, and presenting a used one revokes its whole token family (RFC 9700 §4.14.2). ' +
+    'Client authentication (§2.3.1): HTTP Basic, or client_id and client_secret in the body, or both naming the same client and secret. ' +
+    'Order of checks: body and repeats, grant_type, client authentication, grant allowed for the client, the grant\'s parameters and scope, ' +
+    'then credentials or refresh token. ' +
+    BODY_RULES,
+  consumes: CONSUMES,
+  security: CLIENT_AUTH_SECURITY,
+  body: {
+    type: 'object',
+    description: 'Form-encoded (RFC 6749 Appendix B) or a flat JSON object of strings.',
+    properties: {
+      grant_type: { type: 'string', enum: ['password', 'refresh_token'], description: 'RFC 6749 §4.3.2, §6. Missing: invalid_request; any other value: unsupported_grant_type.' },
+      username: { type: 'string', description: 'grant_type=password: the resource owner\'s username (case-sensitive).' },
+      password: { type: 'string', description: 'grant_type=password: the resource owner\'s password. In a form body, percent-encode `%`, `&`, `+`…' },
+      refresh_token: { type: 'string', description: 'grant_type=refresh_token: the refresh token of the last response (single use).' },
+      scope: {
+        type: 'string',
+        description:
+          'RFC 6749 §3.3: space-separated scopes. Optional: without it, the client\'s default scopes. Unknown or not allowed for the client: invalid_scope.',
+      },
+      ...CLIENT_CREDENTIAL_PARAMS,
+    },
+    required: ['grant_type'],
+  },
+  response: {
+    200: jsonResponse('TokenResponse', 'RFC 6749 §5.1: the new access token and refresh token.'),
+    400: error(
+      'RFC 6749 §5.2: invalid_request (missing, repeated or malformed parameter, parameters in the URL, unsupported content type, ' +
+        'Basic and body credentials that disagree), unsupported_grant_type, unauthorized_client (grant not allowed for the client), ' +
+        'invalid_scope, or invalid_grant (`Invalid credentials given.` for the password grant; for the refresh_token grant an unknown, ' +
+        'used, revoked or expired refresh token, or one issued to another client).',
+    ),
+    ...clientAuthenticatedErrors('POST'),
+  },
+} as const;
+
 /** RFC 6749 §3.2: the token endpoint, POST only. */
 export function tokenRoutes(app: FastifyInstance, tokenEndpoint: TokenEndpoint, realm: string): void {
-  app.post('/token/', { config: { challenge: 'basic' } }, async (request, reply) => {
+  app.post('/token/', { config: { challenge: 'basic' }, schema: tokenSchema }, async (request, reply) => {
     rejectParamsInQuery(request.query);
     const response = await tokenEndpoint.handle({
       params: bodyParams(request.body),
@@ -27,5 +73,11 @@ export function tokenRoutes(app: FastifyInstance, tokenEndpoint: TokenEndpoint, 
     });
     return sendJson(reply, 200, response);
   });
-  app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url: '/token/', config: { challenge: 'basic' }, handler: methodNotAllowed('POST', realm) });
+  app.route({
+    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    url: '/token/',
+    config: { challenge: 'basic' },
+    schema: { hide: true },
+    handler: methodNotAllowed('POST', realm),
+  });
 }

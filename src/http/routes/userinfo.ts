@@ -3,10 +3,33 @@ import type { BearerValidator } from '../../core/bearer.js';
 import { guardResource } from '../../core/protected-resource.js';
 import { refusalFor } from '../../kit/challenge.js';
 import { methodNotAllowed, sendJson, sendRefusal } from '../replies.js';
+import { BEARER_SECURITY, RETRY_AFTER, WWW_AUTHENTICATE_BEARER, error, jsonResponse } from './schemas.js';
+
+/** The userinfo resource as the OpenAPI document shows it (documentation only: see routes/schemas.ts). */
+const userinfoSchema = {
+  tags: ['resource'],
+  operationId: 'userinfo',
+  summary: 'Who the bearer token speaks for (RFC 6750)',
+  description:
+    'A protected resource (RFC 6750): the user, client, scope and lifetime of the access token in `Authorization: Bearer` (§2.1). ' +
+    'Every refusal carries the §3 `WWW-Authenticate: Bearer` challenge; a request without credentials gets it without an error code ' +
+    '(§3.1). The token is never accepted in the URL (§2.3, RFC 9700 §2.5). HEAD answers like GET without a body.',
+  security: BEARER_SECURITY,
+  response: {
+    200: jsonResponse('Principal', 'The principal of a valid access token.'),
+    400: error('invalid_request (RFC 6750 §3.1): `access_token` in the query string, or the token sent two ways.', WWW_AUTHENTICATE_BEARER),
+    401: error(
+      'invalid_token (RFC 6750 §3.1): no bearer credentials (bare challenge), or a malformed, unknown, expired or revoked token, or the token of a disabled user.',
+      WWW_AUTHENTICATE_BEARER,
+    ),
+    405: error('Any method but GET and HEAD: invalid_request, with `Allow: GET`.', { Allow: { type: 'string', description: 'GET' } }),
+    503: error('temporarily_unavailable: the store cannot serve now.', RETRY_AFTER),
+  },
+} as const;
 
 /** A protected resource (RFC 6750): who the bearer token speaks for. */
 export function userinfoRoutes(app: FastifyInstance, bearer: BearerValidator, realm: string): void {
-  app.get('/userinfo/', { config: { challenge: 'bearer' } }, async (request, reply) => {
+  app.get('/userinfo/', { config: { challenge: 'bearer' }, schema: userinfoSchema }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const decision = await guardResource(
       { authorization: request.headers.authorization, queryToken: typeof query.access_token === 'string' ? query.access_token : undefined },
@@ -23,5 +46,11 @@ export function userinfoRoutes(app: FastifyInstance, bearer: BearerValidator, re
       exp: principal.expiresAt,
     });
   });
-  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE'], url: '/userinfo/', config: { challenge: 'bearer' }, handler: methodNotAllowed('GET', realm) });
+  app.route({
+    method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+    url: '/userinfo/',
+    config: { challenge: 'bearer' },
+    schema: { hide: true },
+    handler: methodNotAllowed('GET', realm),
+  });
 }
