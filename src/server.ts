@@ -26,6 +26,7 @@ export async function startServer(config: Config, options: { logger?: Logger; ov
     app = await buildApp(services, {
       basePath: config.basePath,
       issuer: config.issuer,
+      trustProxy: config.trustProxy,
       scopes: config.scopes,
       realm: config.realm,
       maxBodyBytes: config.maxBodyBytes,

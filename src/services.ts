@@ -2,12 +2,13 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { createAdmin, type Admin } from './core/admin.js';
 import { createBearerValidator, type BearerValidator } from './core/bearer.js';
-import { systemClock, type Clock, type EventSink, type PasswordHasher, type Store } from './core/ports.js';
+import { systemClock, type Clock, type EventSink, type LoginThrottle, type PasswordHasher, type Store } from './core/ports.js';
 import { createIntrospectionEndpoint, type IntrospectionEndpoint } from './core/introspection.js';
 import { createRevocationEndpoint, type RevocationEndpoint } from './core/revocation.js';
 import { createTokenEndpoint, type TokenEndpoint } from './core/token-endpoint.js';
 import { createArgon2Hasher } from './crypto/argon2-hasher.js';
 import { openStore } from './store/store.js';
+import { connectRedis, createLoginThrottle } from './throttle/login-throttle.js';
 
 /** Everything the server and the CLI use, wired once. */
 export interface Services {
@@ -26,6 +27,9 @@ export interface ServiceOverrides {
   clock?: Clock;
   passwordHasher?: PasswordHasher;
   events?: EventSink;
+  throttle?: LoginThrottle;
+  /** Key prefix of the Redis brute-force counters (tests isolate themselves with it). */
+  throttleKeyPrefix?: string;
 }
 
 /** Audit events as structured log lines (`event` is the noun.verb name); fields never hold secrets. */
@@ -45,6 +49,22 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   const clock = overrides.clock ?? systemClock;
   const passwordHasher = overrides.passwordHasher ?? createArgon2Hasher();
   const events = overrides.events ?? logEventSink(logger);
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  const ownThrottle = overrides.throttle
+    ? undefined
+    : createLoginThrottle(
+        {
+          maxFailuresPerIp: config.maxFailuresPerIp,
+          maxFailuresPerUser: config.maxFailuresPerUser,
+          maxFailuresPerUserIp: config.maxFailuresPerUserIp,
+          backoffAfter: config.backoffAfter,
+          maxFailuresPerClientIp: config.maxFailuresPerClientIp,
+          lockoutSeconds: config.lockoutSeconds,
+          windowSeconds: config.failureWindowSeconds,
+        },
+        { ...(redis ? { redis } : {}), ...(overrides.throttleKeyPrefix ? { keyPrefix: overrides.throttleKeyPrefix } : {}) },
+      );
+  const throttle = overrides.throttle ?? ownThrottle!;
   const policy = {
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
@@ -56,11 +76,14 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     store,
     clock,
     passwordHasher,
-    tokenEndpoint: createTokenEndpoint({ store, clock, passwordHasher, events, policy }),
+    tokenEndpoint: createTokenEndpoint({ store, clock, passwordHasher, events, throttle, policy }),
     bearer,
-    revocation: createRevocationEndpoint({ store, clock, passwordHasher, events }),
-    introspection: createIntrospectionEndpoint({ store, clock, passwordHasher, bearer }),
+    revocation: createRevocationEndpoint({ store, clock, passwordHasher, events, throttle }),
+    introspection: createIntrospectionEndpoint({ store, clock, passwordHasher, events, throttle, bearer }),
     admin: createAdmin({ store, passwordHasher, clock, knownScopes: config.scopes, defaultScopes: config.defaultScopes }),
-    close: () => store.close(),
+    async close() {
+      await ownThrottle?.close();
+      await store.close();
+    },
   };
 }

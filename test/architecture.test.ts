@@ -50,6 +50,7 @@ describe('layer boundaries', () => {
     const allowed: Record<string, string[]> = {
       http: ['http', 'core', 'kit', 'services'],
       kit: ['kit', 'core', 'store'],
+      throttle: ['throttle', 'core'],
       store: ['store', 'core'],
       crypto: ['crypto', 'core'],
       config: ['config', 'core', 'store'],

@@ -20,6 +20,15 @@ describe('loadConfig', () => {
       maxBodyBytes: 16384,
       realm: 'oauthd',
       issuer: null,
+      redisUrl: null,
+      trustProxy: [],
+      maxFailuresPerIp: 100,
+      maxFailuresPerUser: 100,
+      maxFailuresPerUserIp: 10,
+      backoffAfter: 3,
+      maxFailuresPerClientIp: 20,
+      lockoutSeconds: 900,
+      failureWindowSeconds: 3600,
     });
   });
 

@@ -16,6 +16,15 @@ export interface Config {
   maxBodyBytes: number;
   realm: string;
   issuer: string | null;
+  redisUrl: string | null;
+  trustProxy: string[];
+  maxFailuresPerIp: number;
+  maxFailuresPerUser: number;
+  maxFailuresPerUserIp: number;
+  backoffAfter: number;
+  maxFailuresPerClientIp: number;
+  lockoutSeconds: number;
+  failureWindowSeconds: number;
 }
 
 /** A configuration value was invalid. The message is one line naming the variable; it holds no secret. */
@@ -59,11 +68,19 @@ function scopeList(env: string, value: string): string[] {
 export const OPTIONS: readonly Option<keyof Config>[] = [
   {
     env: 'OAUTHD_DATABASE_URL', key: 'databaseUrl', defaultText: 'sqlite:./data/oauthd.sqlite3',
-    description: 'Where tokens, clients and users are stored. `sqlite:<path>` is a SQLite file (created, with its directory, on first start). The file holds only hashes of tokens, secrets and passwords, but protect it like any credential store.',
+    description: 'Where tokens, clients and users are stored. `sqlite:<path>` is a SQLite file (created, with its directory, on first start), for one host. `postgres://user:password@host:5432/database` (or `postgresql://`) is a PostgreSQL database, which must exist (the schema is created on start), for several instances; `?max=N` sets the connections per process (default 10) and `?statement_timeout=MS` the longest a query may run (default 5000), other parameters go to node-postgres (e.g. `sslmode`). Either holds only hashes of tokens, secrets and passwords, but protect it like any credential store.',
     parse: (v) => {
       const url = v ?? 'sqlite:./data/oauthd.sqlite3';
+      if (/^postgres(ql)?:\/\/./.test(url)) {
+        try {
+          new URL(url);
+        } catch {
+          throw new ConfigError(`OAUTHD_DATABASE_URL: not a valid postgres:// URL: ${JSON.stringify(redactUrl(url))}`);
+        }
+        return url;
+      }
       if (!/^sqlite:.+/.test(url)) {
-        throw new ConfigError(`OAUTHD_DATABASE_URL: expected sqlite:<path>, got ${JSON.stringify(redactUrl(url))}`);
+        throw new ConfigError(`OAUTHD_DATABASE_URL: expected sqlite:<path> or postgres://…, got ${JSON.stringify(redactUrl(url))}`);
       }
       return url;
     },
@@ -156,6 +173,61 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
       }
       return url.href.replace(/\/+$/, '');
     },
+  },
+  {
+    env: 'OAUTHD_REDIS_URL', key: 'redisUrl', defaultText: '(none: counters in memory)',
+    description: 'Redis for the brute-force counters, shared by every instance (`redis://host:6379/0`). Unset, each instance counts alone. If Redis becomes unreachable, counting falls back to memory rather than failing logins.',
+    parse: (v) => {
+      if (v === undefined || v.trim() === '') return null;
+      if (!/^rediss?:\/\//.test(v.trim())) throw new ConfigError(`OAUTHD_REDIS_URL: expected redis://… or rediss://…, got ${JSON.stringify(redactUrl(v))}`);
+      return v.trim();
+    },
+  },
+  {
+    env: 'OAUTHD_TRUST_PROXY', key: 'trustProxy', defaultText: '(none)',
+    description: 'Comma-separated addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` is believed (e.g. `127.0.0.1,10.0.0.0/8`). The client IP used by the brute-force defence and the audit trail is the first address not in this list. Unset, it is the peer address: never trust a header a client can forge.',
+    parse: (v) => {
+      const list = (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+      for (const entry of list) {
+        if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry)) throw new ConfigError(`OAUTHD_TRUST_PROXY: ${JSON.stringify(entry)} is not an IP address or CIDR range`);
+      }
+      return list;
+    },
+  },
+  {
+    env: 'OAUTHD_MAX_FAILURES_PER_USER_IP', key: 'maxFailuresPerUserIp', defaultText: '10',
+    description: 'Consecutive failed logins of one username from one IP before that pair is locked out for OAUTHD_LOCKOUT_SECONDS. A success resets the count.',
+    parse: (v) => integer('OAUTHD_MAX_FAILURES_PER_USER_IP', v ?? '10', 1, 1_000_000),
+  },
+  {
+    env: 'OAUTHD_BACKOFF_AFTER', key: 'backoffAfter', defaultText: '3',
+    description: 'From this many consecutive failures of one username from one IP on, each further attempt must wait 1, 2, 4… seconds (429 with Retry-After) until the lockout.',
+    parse: (v) => integer('OAUTHD_BACKOFF_AFTER', v ?? '3', 1, 1_000_000),
+  },
+  {
+    env: 'OAUTHD_MAX_FAILURES_PER_USER', key: 'maxFailuresPerUser', defaultText: '100',
+    description: 'Failed logins of one username from all IPs within OAUTHD_FAILURE_WINDOW_SECONDS before the username is locked everywhere (a distributed attack). Keep it well above OAUTHD_MAX_FAILURES_PER_USER_IP so one IP cannot lock a user out.',
+    parse: (v) => integer('OAUTHD_MAX_FAILURES_PER_USER', v ?? '100', 1, 1_000_000),
+  },
+  {
+    env: 'OAUTHD_MAX_FAILURES_PER_IP', key: 'maxFailuresPerIp', defaultText: '100',
+    description: 'Failed logins and client authentications from one IP within OAUTHD_FAILURE_WINDOW_SECONDS before that IP is locked out.',
+    parse: (v) => integer('OAUTHD_MAX_FAILURES_PER_IP', v ?? '100', 1, 1_000_000),
+  },
+  {
+    env: 'OAUTHD_MAX_FAILURES_PER_CLIENT_IP', key: 'maxFailuresPerClientIp', defaultText: '20',
+    description: 'Failed client authentications of one client id from one IP within OAUTHD_FAILURE_WINDOW_SECONDS before that pair is locked out.',
+    parse: (v) => integer('OAUTHD_MAX_FAILURES_PER_CLIENT_IP', v ?? '20', 1, 1_000_000),
+  },
+  {
+    env: 'OAUTHD_LOCKOUT_SECONDS', key: 'lockoutSeconds', defaultText: '900',
+    description: 'How long a lockout lasts, in seconds.',
+    parse: (v) => integer('OAUTHD_LOCKOUT_SECONDS', v ?? '900', 1, 86_400 * 30),
+  },
+  {
+    env: 'OAUTHD_FAILURE_WINDOW_SECONDS', key: 'failureWindowSeconds', defaultText: '3600',
+    description: 'The window in which failures are counted, in seconds.',
+    parse: (v) => integer('OAUTHD_FAILURE_WINDOW_SECONDS', v ?? '3600', 1, 86_400 * 30),
   },
 ];
 

@@ -1,5 +1,5 @@
-import { invalidClient, invalidRequest } from './errors.js';
-import type { PasswordHasher, Store } from './ports.js';
+import { OAuthError, invalidClient, invalidRequest, slowDown } from './errors.js';
+import type { EventSink, LoginThrottle, PasswordHasher, Store } from './ports.js';
 import { verifyClientSecret } from './secrets.js';
 import { constantTimeEqual } from './tokens.js';
 import type { Client } from './types.js';
@@ -26,13 +26,33 @@ export interface PresentedCredentials {
 export interface ClientAuthDeps {
   store: Store;
   passwordHasher: PasswordHasher;
+  throttle: LoginThrottle;
+  events: EventSink;
 }
 
 /**
  * One authentication decision per request (RFC 6749 §2.3). Throws invalid_client for every failure
  * with the same public text, or invalid_request when the request contradicts itself.
  */
-export async function authenticateClient(presented: PresentedCredentials, deps: ClientAuthDeps): Promise<Client> {
+export async function authenticateClient(presented: PresentedCredentials, deps: ClientAuthDeps, ip: string): Promise<Client> {
+  const { basic, bodyClientId, bodyClientSecret } = presented;
+  const clientId = basic && basic !== 'malformed' ? basic.clientId : bodyClientId;
+  // Brute force against client secrets is refused before any secret is checked (RFC 6819 §5.2.3.3).
+  const wait = await deps.throttle.retryAfterSeconds({ ip, clientId });
+  if (wait > 0) throw slowDown(wait, 'client authentication throttled');
+  try {
+    return await verifyClient(presented, deps);
+  } catch (error) {
+    if (error instanceof OAuthError && error.code === 'invalid_client') {
+      deps.events.emit('client_auth.failed', { client_id: clientId ?? null, ip, reason: error.detail ?? null });
+      const { lockedOut } = await deps.throttle.failed({ ip, clientId });
+      if (lockedOut) deps.events.emit('lockout.started', { client_id: clientId ?? null, ip, subject: 'client' });
+    }
+    throw error;
+  }
+}
+
+async function verifyClient(presented: PresentedCredentials, deps: ClientAuthDeps): Promise<Client> {
   const { basic, bodyClientId, bodyClientSecret } = presented;
   if (basic === 'malformed') throw invalidClient('malformed Basic authorization header');
 

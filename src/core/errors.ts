@@ -15,22 +15,31 @@ export type OAuthErrorCode =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'server_error'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  /** RFC 8628 §3.5 (registered for the token endpoint): too many failed attempts; retry later. */
+  | 'slow_down';
 
 export class OAuthError extends Error {
   readonly code: OAuthErrorCode;
   readonly description: string;
   /** Private: goes to logs only, never into a response body. Must not contain secrets. */
   readonly detail: string | undefined;
+  /** For slow_down and temporarily_unavailable: when the client may try again (Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: OAuthErrorCode, description: string, detail?: string) {
+  constructor(code: OAuthErrorCode, description: string, detail?: string, retryAfterSeconds?: number) {
     super(`${code}: ${description}`);
     this.name = 'OAuthError';
     this.code = code;
     this.description = description;
     this.detail = detail;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+/** Brute-force defence: the subject is backing off or locked out. The same answer whatever the password. */
+export const slowDown = (retryAfterSeconds: number, detail: string): OAuthError =>
+  new OAuthError('slow_down', `Too many failed attempts. Try again in ${retryAfterSeconds} seconds.`, detail, retryAfterSeconds);
 
 export const invalidRequest = (description: string, detail?: string): OAuthError =>
   new OAuthError('invalid_request', description, detail);

@@ -13,6 +13,7 @@ export interface IntrospectionRequest {
   basic: PresentedCredentials['basic'];
   /** The token of `Authorization: Bearer`, when the caller authenticates that way. */
   bearer: string | null;
+  clientIp: string;
 }
 
 /** RFC 7662 §2.2. Inactive tokens are exactly `{ active: false }`. */
@@ -46,11 +47,11 @@ const INACTIVE = { active: false } as const;
  * `{"active": false}` and nothing more (§2.2).
  */
 export function createIntrospectionEndpoint(
-  deps: Pick<GrantDeps, 'store' | 'clock' | 'passwordHasher'> & { bearer: BearerValidator },
+  deps: Pick<GrantDeps, 'store' | 'clock' | 'passwordHasher' | 'events' | 'throttle'> & { bearer: BearerValidator },
 ): IntrospectionEndpoint {
   const { store, clock, bearer } = deps;
   return {
-    async introspect({ params: pairs, basic, bearer: bearerToken }) {
+    async introspect({ params: pairs, basic, bearer: bearerToken, clientIp }) {
       const params = singleValued(pairs);
       let callerClientId: string | null;
       if (bearerToken !== null && basic === null && !params.has('client_id')) {
@@ -63,6 +64,7 @@ export function createIntrospectionEndpoint(
         const client = await authenticateClient(
           { basic, bodyClientId: params.get('client_id'), bodyClientSecret: params.get('client_secret') },
           deps,
+          clientIp,
         );
         callerClientId = client.scopes.includes(INTROSPECTION_SCOPE) ? null : client.clientId;
       }

@@ -29,6 +29,34 @@ export interface PasswordHasher {
   verify(storedHash: string | null, password: string): Promise<{ ok: boolean; needsRehash: boolean }>;
 }
 
+/** Who a failed or attempted login is attributed to. */
+export interface ThrottleSubjects {
+  /** The client's IP (behind trusted proxies only, the forwarded one). */
+  ip: string;
+  username?: string;
+  clientId?: string;
+}
+
+/**
+ * Brute-force defence (RFC 6749 §4.3.2: the password grant MUST be protected against it). The core asks
+ * before checking a secret and reports the outcome; the implementation keeps the counters.
+ */
+export interface LoginThrottle {
+  /** 0 when the subjects may try now; otherwise how many seconds until they may. */
+  retryAfterSeconds(subjects: ThrottleSubjects): Promise<number>;
+  /** Counts a failure; `lockedOut` when it started a lockout. */
+  failed(subjects: ThrottleSubjects): Promise<{ lockedOut: boolean }>;
+  /** A successful login ends the consecutive-failure streak of that username from that IP. */
+  succeeded(subjects: ThrottleSubjects): Promise<void>;
+}
+
+/** No throttling (tests of other behaviour). */
+export const noThrottle: LoginThrottle = {
+  retryAfterSeconds: async () => 0,
+  failed: async () => ({ lockedOut: false }),
+  succeeded: async () => {},
+};
+
 /** Structured events (audit trail). Fields never contain a secret. */
 export interface EventSink {
   emit(event: string, fields: Record<string, string | number | boolean | null>): void;

@@ -7,6 +7,7 @@ import { hashToken } from './tokens.js';
 export interface RevocationRequest {
   params: ParamPairs;
   basic: PresentedCredentials['basic'];
+  clientIp: string;
 }
 
 export interface RevocationEndpoint {
@@ -25,14 +26,15 @@ export interface RevocationEndpoint {
  * - §2.1: a token issued to another client is refused (400 unauthorized_client); nothing changes.
  * - §2.2: an unknown, expired-and-dead, used or already revoked token answers 200 and changes nothing.
  */
-export function createRevocationEndpoint(deps: Pick<GrantDeps, 'store' | 'clock' | 'passwordHasher' | 'events'>): RevocationEndpoint {
+export function createRevocationEndpoint(deps: Pick<GrantDeps, 'store' | 'clock' | 'passwordHasher' | 'events' | 'throttle'>): RevocationEndpoint {
   const { store, clock, events } = deps;
   return {
-    async revoke({ params: pairs, basic }) {
+    async revoke({ params: pairs, basic, clientIp }) {
       const params = singleValued(pairs);
       const client = await authenticateClient(
         { basic, bodyClientId: params.get('client_id'), bodyClientSecret: params.get('client_secret') },
         deps,
+        clientIp,
       );
       const token = required(params, 'token');
       const hash = hashToken(token);

@@ -8,7 +8,7 @@ import { openStore } from '../store/store.js';
 import { createAdmin } from './admin.js';
 import { createBearerValidator } from './bearer.js';
 import { OAuthError } from './errors.js';
-import type { EventSink, Store } from './ports.js';
+import { noThrottle, type EventSink, type Store } from './ports.js';
 import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint.js';
 
 const fast = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
@@ -26,7 +26,7 @@ beforeEach(async () => {
   await store.migrate();
   now = 1_800_000_000;
   events = [];
-  endpoint = createTokenEndpoint({ store, clock, passwordHasher: fast, events: sink, policy });
+  endpoint = createTokenEndpoint({ store, clock, passwordHasher: fast, events: sink, throttle: noThrottle, policy });
   const admin = createAdmin({ store, passwordHasher: fast, clock, knownScopes: policy.knownScopes, defaultScopes: policy.defaultScopes });
   await admin.createClient({ name: 'app', clientId: 'app', clientSecret: 'app-secret' });
   await admin.createUser('alice', 'alice-password');
@@ -36,9 +36,10 @@ const password = (extra: [string, string][] = []) =>
   endpoint.handle({
     params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password'], ['client_id', 'app'], ['client_secret', 'app-secret'], ...extra],
     basic: null,
+    clientIp: '192.0.2.1',
   });
 const refresh = (token: string) =>
-  endpoint.handle({ params: [['grant_type', 'refresh_token'], ['refresh_token', token]], basic: { clientId: 'app', secretCandidates: ['app-secret'] } });
+  endpoint.handle({ params: [['grant_type', 'refresh_token'], ['refresh_token', token]], basic: { clientId: 'app', secretCandidates: ['app-secret'] }, clientIp: '192.0.2.1' });
 
 async function rejection(promise: Promise<unknown>): Promise<OAuthError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
@@ -66,11 +67,11 @@ describe('the token endpoint core', () => {
 
   it('emits login.failed with the reason for a wrong password, and never the password', async () => {
     const error = await rejection(
-      endpoint.handle({ params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'not-hers'], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null }),
+      endpoint.handle({ params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'not-hers'], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null, clientIp: '192.0.2.1' }),
     );
     expect(error.code).toBe('invalid_grant');
     expect(error.detail).toBe('wrong password');
-    expect(events).toEqual([{ event: 'login.failed', fields: { client_id: 'app', username: 'alice', reason: 'wrong password' } }]);
+    expect(events).toEqual([{ event: 'login.failed', fields: { client_id: 'app', username: 'alice', ip: '192.0.2.1', reason: 'wrong password' } }]);
     expect(JSON.stringify(events)).not.toContain('not-hers');
   });
 
@@ -84,14 +85,15 @@ describe('the token endpoint core', () => {
   });
 
   it('expires refresh tokens only when a refresh TTL is configured', async () => {
-    const withTtl = createTokenEndpoint({ store, clock, passwordHasher: fast, events: sink, policy: { ...policy, refreshTokenTtlSeconds: 60 } });
+    const withTtl = createTokenEndpoint({ store, clock, passwordHasher: fast, events: sink, throttle: noThrottle, policy: { ...policy, refreshTokenTtlSeconds: 60 } });
     const issued = await withTtl.handle({
       params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password'], ['client_id', 'app'], ['client_secret', 'app-secret']],
       basic: null,
+      clientIp: '192.0.2.1',
     });
     now += 60;
     const error = await rejection(
-      withTtl.handle({ params: [['grant_type', 'refresh_token'], ['refresh_token', issued.refresh_token], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null }),
+      withTtl.handle({ params: [['grant_type', 'refresh_token'], ['refresh_token', issued.refresh_token], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null, clientIp: '192.0.2.1' }),
     );
     expect(error.detail).toBe('expired refresh token');
   });
@@ -100,10 +102,11 @@ describe('the token endpoint core', () => {
     const before = (await store.findUserByUsername('alice'))!.passwordHash!;
     expect(before).toContain('m=1024');
     const stronger = createArgon2Hasher({ memoryCostKiB: 2048, timeCost: 1, parallelism: 1 });
-    const upgraded = createTokenEndpoint({ store, clock, passwordHasher: stronger, events: sink, policy });
+    const upgraded = createTokenEndpoint({ store, clock, passwordHasher: stronger, events: sink, throttle: noThrottle, policy });
     await upgraded.handle({
       params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password'], ['client_id', 'app'], ['client_secret', 'app-secret']],
       basic: null,
+      clientIp: '192.0.2.1',
     });
     const after = (await store.findUserByUsername('alice'))!.passwordHash!;
     expect(after).toContain('m=2048');
@@ -111,10 +114,10 @@ describe('the token endpoint core', () => {
   });
 
   it('checks the grant type before authenticating the client and the client before the grant parameters', async () => {
-    expect((await rejection(endpoint.handle({ params: [['grant_type', 'implicit']], basic: null }))).code).toBe('unsupported_grant_type');
-    expect((await rejection(endpoint.handle({ params: [['grant_type', 'password']], basic: null }))).code).toBe('invalid_client');
+    expect((await rejection(endpoint.handle({ params: [['grant_type', 'implicit']], basic: null, clientIp: '192.0.2.1' }))).code).toBe('unsupported_grant_type');
+    expect((await rejection(endpoint.handle({ params: [['grant_type', 'password']], basic: null, clientIp: '192.0.2.1' }))).code).toBe('invalid_client');
     expect(
-      (await rejection(endpoint.handle({ params: [['grant_type', 'password'], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null }))).description,
+      (await rejection(endpoint.handle({ params: [['grant_type', 'password'], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null, clientIp: '192.0.2.1' }))).description,
     ).toBe('Request is missing username parameter.');
   });
 });

@@ -11,6 +11,7 @@ export interface TokenRequest {
   /** Body parameters, repeats included (RFC 6749 §3.2). */
   params: ParamPairs;
   basic: PresentedCredentials['basic'];
+  clientIp: string;
 }
 
 export interface TokenEndpoint {
@@ -27,7 +28,7 @@ export function createTokenEndpoint(deps: GrantDeps): TokenEndpoint {
     [createPasswordGrant(deps), createRefreshTokenGrant(deps)].map((h) => [h.grantType, h]),
   );
   return {
-    async handle({ params: pairs, basic }) {
+    async handle({ params: pairs, basic, clientIp }) {
       const params = singleValued(pairs);
       const grantType = params.get('grant_type');
       if (grantType === undefined) throw invalidRequest('Request is missing grant_type parameter.');
@@ -38,11 +39,12 @@ export function createTokenEndpoint(deps: GrantDeps): TokenEndpoint {
       const client = await authenticateClient(
         { basic, bodyClientId: params.get('client_id'), bodyClientSecret: params.get('client_secret') },
         deps,
+        clientIp,
       );
       // RFC 6749 §5.2 unauthorized_client: authenticated, but not allowed this grant type.
       if (!client.grantTypes.includes(handler.grantType)) throw unauthorizedClient(`client may not use ${grantType}`);
 
-      return handler.handle({ client, params });
+      return handler.handle({ client, params, clientIp });
     },
   };
 }

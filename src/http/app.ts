@@ -10,6 +10,8 @@ import { openapiRoutes, registerOpenApi } from './routes/openapi.js';
 import { documentOnly } from './routes/schemas.js';
 
 export interface AppOptions {
+  /** Addresses or CIDR ranges of proxies whose X-Forwarded-For is believed (Fastify trustProxy). */
+  trustProxy: string[];
   basePath: string;
   issuer: string | null;
   scopes: readonly string[];
@@ -39,6 +41,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     // `/o/token/` is django-oauth-toolkit's path; `/o/token` works too.
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: options.maxBodyBytes,
+    // The client IP (request.ip) honours X-Forwarded-For only from these proxies.
+    trustProxy: options.trustProxy.length > 0 ? options.trustProxy : false,
     // Request ids are ours (req-1, req-2…), never taken from a client header.
     requestIdHeader: false,
     frameworkErrors: (error, _request, reply) => {

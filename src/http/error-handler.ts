@@ -24,6 +24,8 @@ export function statusFor(code: OAuthErrorCode): number {
       return 500;
     case 'temporarily_unavailable':
       return 503;
+    case 'slow_down':
+      return 429;
     default:
       return 400;
   }
@@ -51,7 +53,8 @@ export function sendOAuthError(reply: FastifyReply, error: OAuthError, options: 
       `Bearer realm=${quoted(options.realm)}, error=${quoted(error.code)}, error_description=${quoted(error.description)}`,
     );
   }
-  if (status === 503) reply.header('Retry-After', '1');
+  if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));
+  else if (status === 503) reply.header('Retry-After', '1');
   return reply
     .code(status)
     .type('application/json; charset=utf-8')

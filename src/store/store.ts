@@ -1,9 +1,11 @@
 import type { Store } from '../core/ports.js';
+import { openPostgresStore } from './postgres/postgres-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 
 /**
- * Opens the store a database URL names: `sqlite:<path>` (a file, created with its directory if needed)
- * or `sqlite::memory:`. Throws a one-line Error for any other URL.
+ * Opens the store a database URL names: `sqlite:<path>` (a file, created with its directory if needed),
+ * `sqlite::memory:`, or `postgres://…` / `postgresql://…` (a PostgreSQL database, which must exist; see
+ * postgres/postgres-store.ts for the URL's options). Throws a one-line Error for any other URL.
  */
 export function openStore(databaseUrl: string): Store {
   if (databaseUrl.startsWith('sqlite:')) {
@@ -11,7 +13,16 @@ export function openStore(databaseUrl: string): Store {
     if (path === '') throw new Error('a sqlite: database URL needs a path, e.g. sqlite:./data/oauthd.sqlite3');
     return openSqliteStore(path);
   }
-  throw new Error(`unsupported database URL scheme in ${JSON.stringify(redactUrl(databaseUrl))} (expected sqlite:<path>)`);
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    try {
+      return openPostgresStore(databaseUrl);
+    } catch (error) {
+      throw new Error(`${(error as Error).message} in ${JSON.stringify(redactUrl(databaseUrl))}`);
+    }
+  }
+  throw new Error(
+    `unsupported database URL scheme in ${JSON.stringify(redactUrl(databaseUrl))} (expected sqlite:<path> or postgres://…)`,
+  );
 }
 
 /** A database URL without its password, for messages and logs. */

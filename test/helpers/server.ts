@@ -1,18 +1,35 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/ports.js';
 import { createLogger, startServer, type RunningServer } from '../../src/server.js';
+import { createTestDatabase, dumpDatabase } from './postgres.js';
+
+/** The store the integration tests run on: PostgreSQL with OAUTHD_TEST_STORE=postgres, else SQLite. */
+export const TEST_STORE: 'sqlite' | 'postgres' = process.env.OAUTHD_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+const UNLIMITED_THROTTLE = {
+  OAUTHD_MAX_FAILURES_PER_IP: '1000000',
+  OAUTHD_MAX_FAILURES_PER_USER: '1000000',
+  OAUTHD_MAX_FAILURES_PER_USER_IP: '1000000',
+  OAUTHD_BACKOFF_AFTER: '1000000',
+  OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '1000000',
+};
 
 export interface TestServer extends RunningServer {
   config: Config;
-  /** The SQLite file the server writes. */
+  /** The SQLite file the server writes (empty on PostgreSQL). */
   databasePath: string;
+  /**
+   * Everything the database holds, to search like a file: the SQLite file and its WAL, or every value of
+   * every PostgreSQL table (bytea both raw and as hex).
+   */
+  databaseBytes(): Promise<Buffer>;
   /** Every log line the server wrote, as text. */
   logs(): string;
-  /** Stops the server and deletes its directory. */
+  /** Stops the server and deletes its directory (and its PostgreSQL database). */
   stop(): Promise<void>;
   /** `${url}${basePath}/o` */
   oauthUrl: string;
@@ -25,17 +42,25 @@ export function testClock(start = Math.floor(Date.now() / 1000)): Clock & { adva
 }
 
 /**
- * A real oauthd on 127.0.0.1 with a fresh SQLite file, configured through the same loadConfig as
- * production (`env` holds OAUTHD_* overrides).
+ * A real oauthd on 127.0.0.1 with a fresh SQLite file (or, with OAUTHD_TEST_STORE=postgres, a fresh
+ * PostgreSQL database), configured through the same loadConfig as production (`env` holds OAUTHD_*
+ * overrides).
  */
-export async function startTestServer(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { clock?: Clock; throttleKeyPrefix?: string } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'oauthd-test-'));
-  const databasePath = join(dir, 'oauthd.sqlite3');
+  const database = TEST_STORE === 'postgres' ? await createTestDatabase() : null;
+  const databasePath = database ? '' : join(dir, 'oauthd.sqlite3');
   const config = loadConfig({
-    OAUTHD_DATABASE_URL: `sqlite:${databasePath}`,
+    OAUTHD_DATABASE_URL: database ? database.url : `sqlite:${databasePath}`,
     OAUTHD_HOST: '127.0.0.1',
     OAUTHD_PORT: '0',
     OAUTHD_LOG_LEVEL: 'debug',
+    // Tests that are not about brute force make many failed attempts from 127.0.0.1 on purpose:
+    // lift the limits unless a test sets them (test/integration/brute-force.test.ts does).
+    ...UNLIMITED_THROTTLE,
     ...env,
   });
   let logText = '';
@@ -46,15 +71,29 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const server = await startServer(config, { logger, overrides: options.clock ? { clock: options.clock } : {} });
+  const overrides = {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.throttleKeyPrefix ? { throttleKeyPrefix: options.throttleKeyPrefix } : {}),
+  };
+  const server = await startServer(config, { logger, overrides }).catch(async (error: unknown) => {
+    await database?.drop();
+    throw error;
+  });
   return {
     ...server,
     config,
     databasePath,
+    async databaseBytes() {
+      if (database) return dumpDatabase(database.url);
+      if (!existsSync(databasePath)) throw new Error(`no SQLite file at ${databasePath}`);
+      const files = [databasePath, `${databasePath}-wal`].filter((f) => existsSync(f));
+      return Buffer.concat(files.map((f) => readFileSync(f)));
+    },
     oauthUrl: `${server.url}${config.basePath}/o`,
     logs: () => logText,
     async stop() {
       await server.close();
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -431,12 +431,7 @@ describe('the gateway endpoint itself, as a proxy calls it', () => {
     expect(((await response.json()) as { error: string }).error).toBe('server_error');
   });
 
-  // BUG, so marked `fails` (vitest passes it while it fails, and fails it once it passes): the route is
-  // `/auth/*`, and the router's ignoreTrailingSlash turns `/o/auth/` into `/o/auth`, which `/auth/*`
-  // does not match, so the bare gateway URL, the one proxies are naturally configured with, answers 404.
-  // Fix in src/http/routes/gateway.ts: register the handler at `/auth` too. Then drop `.fails` here, and
-  // docs/gateway.md's snippets may use the bare `/o/auth/`.
-  it.fails('answers at the bare gateway URL {BASE_PATH}/o/auth/ itself, as at any path below it', async () => {
+  it('answers at the bare gateway URL {BASE_PATH}/o/auth/ itself, as at any path below it', async () => {
     const readWrite = await readWriteToken();
     const payouts = await payoutsToken();
     const refused = await gateway('', { token: readWrite, headers: { 'X-Auth-Required-Scope': 'payouts' } });

@@ -1,7 +1,8 @@
 /**
- * Two oauthd processes on one SQLite file: single use of refresh tokens must hold across processes,
- * not only within one event loop (RFC 9700 §4.14.2; RFC 6749 §6). The store's conditional update under
- * SQLite's write lock (BEGIN IMMEDIATE, busy_timeout) is what makes it so.
+ * Two oauthd processes on one SQLite file (or, with OAUTHD_TEST_STORE=postgres, one PostgreSQL database):
+ * single use of refresh tokens must hold across processes, not only within one event loop (RFC 9700
+ * §4.14.2; RFC 6749 §6). The store's conditional update is what makes it so: under SQLite's write lock
+ * (BEGIN IMMEDIATE, busy_timeout), or PostgreSQL's row lock and READ COMMITTED re-check.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,15 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/server.js';
 import { createServices } from '../../src/services.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
-import { SEED, basic } from '../helpers/server.js';
+import { SEED, TEST_STORE, basic } from '../helpers/server.js';
 
 let dir: string;
+let database: TestDatabase | undefined;
 let servers: ServerProcess[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'oauthd-multi-'));
-  const databaseUrl = `sqlite:${join(dir, 'shared.sqlite3')}`;
+  if (TEST_STORE === 'postgres') database = await createTestDatabase();
+  const databaseUrl = database ? database.url : `sqlite:${join(dir, 'shared.sqlite3')}`;
   const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: databaseUrl }), createLogger('silent'));
   await services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
   await services.admin.createUser(SEED.username, SEED.password);
@@ -28,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const codes = await Promise.all(servers.map((s) => s.stop()));
+  await database?.drop();
   rmSync(dir, { recursive: true, force: true });
   expect(codes).toEqual([0, 0]);
 });
@@ -42,7 +47,7 @@ const token = async (url: string, fields: Record<string, string>) => {
 };
 const login = (url: string) => token(url, { grant_type: 'password', username: SEED.username, password: SEED.password });
 
-describe('two server processes on one SQLite file', () => {
+describe(`two server processes on one ${TEST_STORE === 'postgres' ? 'PostgreSQL database' : 'SQLite file'}`, () => {
   it('accepts on one process a token issued by the other, and refreshes it there', async () => {
     const [a, b] = servers as [ServerProcess, ServerProcess];
     const issued = await login(a.url);

@@ -1,4 +1,4 @@
-import type { EventSink, PasswordHasher, Store, Clock } from '../ports.js';
+import type { Clock, EventSink, LoginThrottle, PasswordHasher, Store } from '../ports.js';
 import type { TokenPolicy } from '../policy.js';
 import type { Client, GrantType, TokenResponse } from '../types.js';
 
@@ -7,6 +7,7 @@ export interface GrantDeps {
   clock: Clock;
   passwordHasher: PasswordHasher;
   events: EventSink;
+  throttle: LoginThrottle;
   policy: TokenPolicy;
 }
 
@@ -14,6 +15,8 @@ export interface GrantDeps {
 export interface GrantContext {
   client: Client;
   params: ReadonlyMap<string, string>;
+  /** The client's IP, for brute-force defence and the audit trail. */
+  clientIp: string;
 }
 
 export interface GrantHandler {

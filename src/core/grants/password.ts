@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { invalidCredentials } from '../errors.js';
+import { invalidCredentials, slowDown } from '../errors.js';
 import { required } from '../params.js';
 import { grantableScope } from '../scope.js';
 import type { GrantDeps, GrantHandler } from './grant.js';
@@ -13,22 +13,31 @@ import { mintPair } from './issue.js';
  * hash when there is no real one), so neither the body nor the timing tells them apart.
  */
 export function createPasswordGrant(deps: GrantDeps): GrantHandler {
-  const { store, clock, passwordHasher, events, policy } = deps;
+  const { store, clock, passwordHasher, events, throttle, policy } = deps;
   return {
     grantType: 'password',
-    async handle({ client, params }) {
+    async handle({ client, params, clientIp }) {
       // RFC 6749 §4.3.2: username and password are REQUIRED, scope OPTIONAL.
       const username = required(params, 'username');
       const password = required(params, 'password');
       const scope = grantableScope(params.get('scope'), client.scopes, policy.knownScopes, policy.defaultScopes);
 
+      // RFC 6749 §4.3.2: MUST protect against brute force. A locked subject is refused before the
+      // password is checked, so even the right password gets the same 429 (no oracle).
+      const subjects = { ip: clientIp, username };
+      const wait = await throttle.retryAfterSeconds(subjects);
+      if (wait > 0) throw slowDown(wait, 'login throttled');
+
       const user = await store.findUserByUsername(username);
       const { ok, needsRehash } = await passwordHasher.verify(user?.passwordHash ?? null, password);
       if (!user || !ok || !user.isActive) {
         const why = !user ? 'unknown user' : !ok ? 'wrong password' : 'user disabled';
-        events.emit('login.failed', { client_id: client.clientId, username, reason: why });
+        events.emit('login.failed', { client_id: client.clientId, username, ip: clientIp, reason: why });
+        const { lockedOut } = await throttle.failed(subjects);
+        if (lockedOut) events.emit('lockout.started', { client_id: client.clientId, username, ip: clientIp, subject: 'user' });
         throw invalidCredentials(why);
       }
+      await throttle.succeeded(subjects);
 
       const now = clock.now();
       if (needsRehash && user.passwordHash !== null) {

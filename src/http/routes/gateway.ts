@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { BearerValidator } from '../../core/bearer.js';
 import { guardResource } from '../../core/protected-resource.js';
 import { parseScope } from '../../core/scope.js';
@@ -77,12 +77,7 @@ const headerSafe = (value: string): string => value.replace(/[^\x20-\x24\x26-\x7
  * forwards the original ones.
  */
 export function gatewayRoutes(app: FastifyInstance, bearer: BearerValidator, realm: string): void {
-  app.route({
-    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    url: '/auth/*',
-    config: { challenge: 'bearer', swaggerTransform: gatewayDocumentation },
-    schema: gatewaySchema,
-    handler: async (request, reply) => {
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const query = request.query as Record<string, unknown>;
       const header = request.headers['x-auth-required-scope'];
       const wanted = typeof header === 'string' ? header : typeof query.scope === 'string' ? query.scope : undefined;
@@ -103,6 +98,10 @@ export function gatewayRoutes(app: FastifyInstance, bearer: BearerValidator, rea
         'X-Auth-Expires': String(principal.expiresAt),
       });
       return sendJson(reply, 200, { active: true });
-    },
-  });
+  };
+  const methods: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+  // `/o/auth/` itself (the URL proxies are configured with) and every path below it (ext_authz appends
+  // the original path). With ignoreTrailingSlash, `/o/auth/` is routed as `/o/auth`, so both are needed.
+  app.route({ method: methods, url: '/auth/*', config: { challenge: 'bearer', swaggerTransform: gatewayDocumentation }, schema: gatewaySchema, handler });
+  app.route({ method: methods, url: '/auth', config: { challenge: 'bearer' }, schema: { hide: true }, handler });
 }

@@ -60,6 +60,7 @@ export function introspectRoutes(app: FastifyInstance, introspection: Introspect
     const result = await introspection.introspect({
       params: bodyParams(request.body),
       basic: parseBasicAuthorization(request.headers.authorization),
+      clientIp: request.ip,
       bearer: bearerTokenOf(request.headers.authorization),
     });
     return sendJson(reply, 200, result);

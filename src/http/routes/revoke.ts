@@ -50,6 +50,7 @@ export function revokeRoutes(app: FastifyInstance, revocation: RevocationEndpoin
     await revocation.revoke({
       params: bodyParams(request.body),
       basic: parseBasicAuthorization(request.headers.authorization),
+      clientIp: request.ip,
     });
     // RFC 7009 §2.2: 200, and the content of the body is ignored by the client.
     return reply.code(200).send();

@@ -70,6 +70,7 @@ export function tokenRoutes(app: FastifyInstance, tokenEndpoint: TokenEndpoint, 
     const response = await tokenEndpoint.handle({
       params: bodyParams(request.body),
       basic: parseBasicAuthorization(request.headers.authorization),
+      clientIp: request.ip,
     });
     return sendJson(reply, 200, response);
   });
