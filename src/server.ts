@@ -27,6 +27,12 @@ export async function startServer(config: Config, options: { logger?: Logger; ov
       basePath: config.basePath,
       issuer: config.issuer,
       trustProxy: config.trustProxy,
+      limits: {
+        requestTimeoutMs: config.requestTimeoutMs,
+        headersTimeoutMs: config.headersTimeoutMs,
+        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+        maxHeaderBytes: config.maxHeaderBytes,
+      },
       scopes: config.scopes,
       realm: config.realm,
       maxBodyBytes: config.maxBodyBytes,

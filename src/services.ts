@@ -7,6 +7,7 @@ import { createIntrospectionEndpoint, type IntrospectionEndpoint } from './core/
 import { createRevocationEndpoint, type RevocationEndpoint } from './core/revocation.js';
 import { createTokenEndpoint, type TokenEndpoint } from './core/token-endpoint.js';
 import { createArgon2Hasher } from './crypto/argon2-hasher.js';
+import { boundedHasher, cachedSecretVerifier } from './crypto/bounded-hasher.js';
 import { openStore } from './store/store.js';
 import { connectRedis, createLoginThrottle } from './throttle/login-throttle.js';
 
@@ -47,7 +48,10 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     throw error;
   }
   const clock = overrides.clock ?? systemClock;
-  const passwordHasher = overrides.passwordHasher ?? createArgon2Hasher();
+  // One argon2id implementation, bounded: at most hashConcurrency hashes at once (see bounded-hasher.ts).
+  const passwordHasher = overrides.passwordHasher ?? boundedHasher(createArgon2Hasher(), { maxConcurrent: config.hashConcurrency, maxQueue: config.hashQueueLimit });
+  // Chosen client secrets are argon2id too; a verified one is remembered in memory so refreshes stay cheap.
+  const clientSecretHasher = cachedSecretVerifier(passwordHasher);
   const events = overrides.events ?? logEventSink(logger);
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   const ownThrottle = overrides.throttle
@@ -76,10 +80,10 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     store,
     clock,
     passwordHasher,
-    tokenEndpoint: createTokenEndpoint({ store, clock, passwordHasher, events, throttle, policy }),
+    tokenEndpoint: createTokenEndpoint({ store, clock, passwordHasher, clientSecretHasher, events, throttle, policy }),
     bearer,
-    revocation: createRevocationEndpoint({ store, clock, passwordHasher, events, throttle }),
-    introspection: createIntrospectionEndpoint({ store, clock, passwordHasher, events, throttle, bearer }),
+    revocation: createRevocationEndpoint({ store, clock, clientSecretHasher, events, throttle }),
+    introspection: createIntrospectionEndpoint({ store, clock, clientSecretHasher, events, throttle, bearer }),
     admin: createAdmin({ store, passwordHasher, clock, knownScopes: config.scopes, defaultScopes: config.defaultScopes }),
     async close() {
       await ownThrottle?.close();

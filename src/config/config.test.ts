@@ -29,6 +29,12 @@ describe('loadConfig', () => {
       maxFailuresPerClientIp: 20,
       lockoutSeconds: 900,
       failureWindowSeconds: 3600,
+      requestTimeoutMs: 10000,
+      headersTimeoutMs: 5000,
+      keepAliveTimeoutMs: 5000,
+      maxHeaderBytes: 8192,
+      hashConcurrency: 2,
+      hashQueueLimit: 256,
     });
   });
 

@@ -25,6 +25,12 @@ export interface Config {
   maxFailuresPerClientIp: number;
   lockoutSeconds: number;
   failureWindowSeconds: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+  hashConcurrency: number;
+  hashQueueLimit: number;
 }
 
 /** A configuration value was invalid. The message is one line naming the variable; it holds no secret. */
@@ -229,6 +235,36 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
     description: 'The window in which failures are counted, in seconds.',
     parse: (v) => integer('OAUTHD_FAILURE_WINDOW_SECONDS', v ?? '3600', 1, 86_400 * 30),
   },
+  {
+    env: 'OAUTHD_REQUEST_TIMEOUT_MS', key: 'requestTimeoutMs', defaultText: '10000',
+    description: 'A whole request (headers and body) must arrive within this many milliseconds, else the connection is closed with 408: slow clients cannot hold connections open (slowloris).',
+    parse: (v) => integer('OAUTHD_REQUEST_TIMEOUT_MS', v ?? '10000', 100, 600_000),
+  },
+  {
+    env: 'OAUTHD_HEADERS_TIMEOUT_MS', key: 'headersTimeoutMs', defaultText: '5000',
+    description: 'The request headers must arrive within this many milliseconds. At most OAUTHD_REQUEST_TIMEOUT_MS.',
+    parse: (v) => integer('OAUTHD_HEADERS_TIMEOUT_MS', v ?? '5000', 100, 600_000),
+  },
+  {
+    env: 'OAUTHD_KEEP_ALIVE_TIMEOUT_MS', key: 'keepAliveTimeoutMs', defaultText: '5000',
+    description: 'An idle keep-alive connection is closed after this many milliseconds. Behind a load balancer, set it above the balancer\'s idle timeout.',
+    parse: (v) => integer('OAUTHD_KEEP_ALIVE_TIMEOUT_MS', v ?? '5000', 100, 600_000),
+  },
+  {
+    env: 'OAUTHD_MAX_HEADER_BYTES', key: 'maxHeaderBytes', defaultText: '8192',
+    description: 'Largest total size of the request line and headers, in bytes; larger requests get 431.',
+    parse: (v) => integer('OAUTHD_MAX_HEADER_BYTES', v ?? '8192', 1024, 65_536),
+  },
+  {
+    env: 'OAUTHD_HASH_CONCURRENCY', key: 'hashConcurrency', defaultText: '2',
+    description: 'Password hashes (argon2id) computed at once, on libuv\'s thread pool. Bounding it keeps a flood of password grants from starving refreshes and token validation, which never wait for it. Not above UV_THREADPOOL_SIZE (4 by default).',
+    parse: (v) => integer('OAUTHD_HASH_CONCURRENCY', v ?? '2', 1, 128),
+  },
+  {
+    env: 'OAUTHD_HASH_QUEUE_LIMIT', key: 'hashQueueLimit', defaultText: '256',
+    description: 'Password verifications allowed to wait for a hashing slot; beyond it a password grant is answered 503 temporarily_unavailable with Retry-After at once, instead of queueing without bound.',
+    parse: (v) => integer('OAUTHD_HASH_QUEUE_LIMIT', v ?? '256', 0, 1_000_000),
+  },
 ];
 
 export const CONFIG_FILE_ENV = 'OAUTHD_CONFIG_FILE';
@@ -250,6 +286,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, str
   const config = {} as Record<keyof Config, unknown>;
   for (const option of OPTIONS) config[option.key] = option.parse(values[option.env]);
   const result = config as unknown as Config;
+  if (result.headersTimeoutMs > result.requestTimeoutMs) {
+    throw new ConfigError('OAUTHD_HEADERS_TIMEOUT_MS: must not exceed OAUTHD_REQUEST_TIMEOUT_MS');
+  }
   if (!isSubset(result.defaultScopes, result.scopes)) {
     throw new ConfigError(`OAUTHD_DEFAULT_SCOPES: every default scope must be in OAUTHD_SCOPES (${result.scopes.join(' ')})`);
   }

@@ -25,7 +25,8 @@ export interface PresentedCredentials {
 
 export interface ClientAuthDeps {
   store: Store;
-  passwordHasher: PasswordHasher;
+  /** Verifies client secrets a person chose (argon2id); generated ones are checked with SHA-256. */
+  clientSecretHasher: PasswordHasher;
   throttle: LoginThrottle;
   events: EventSink;
 }
@@ -81,7 +82,7 @@ async function verifyClient(presented: PresentedCredentials, deps: ClientAuthDep
   const candidates = basic ? basic.secretCandidates : bodyClientSecret !== undefined ? [bodyClientSecret] : [];
   if (candidates.length === 0) throw invalidClient('confidential client sent no secret');
   for (const candidate of candidates) {
-    if (await verifyClientSecret(client.secretHash, candidate, deps.passwordHasher)) return client;
+    if (await verifyClientSecret(client.secretHash, candidate, deps.clientSecretHasher)) return client;
   }
   throw invalidClient('wrong client secret');
 }

@@ -47,7 +47,7 @@ const INACTIVE = { active: false } as const;
  * `{"active": false}` and nothing more (§2.2).
  */
 export function createIntrospectionEndpoint(
-  deps: Pick<GrantDeps, 'store' | 'clock' | 'passwordHasher' | 'events' | 'throttle'> & { bearer: BearerValidator },
+  deps: Pick<GrantDeps, 'store' | 'clock' | 'clientSecretHasher' | 'events' | 'throttle'> & { bearer: BearerValidator },
 ): IntrospectionEndpoint {
   const { store, clock, bearer } = deps;
   return {

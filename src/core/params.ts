@@ -4,6 +4,10 @@ import { invalidRequest } from './errors.js';
 export type ParamPairs = ReadonlyArray<readonly [name: string, value: string]>;
 
 const SHOWABLE_NAME = /^[a-z_]{1,40}$/;
+/** No OAuth request needs more; a cap keeps hostile bodies from costing more than a normal one. */
+const MAX_PARAMS = 64;
+/** Longest accepted parameter value, in characters (tokens are 43, secrets ≤ 255, passwords ≤ 1024). */
+const MAX_VALUE_LENGTH = 4096;
 
 /**
  * Turns the raw pairs into one value per name.
@@ -13,7 +17,9 @@ const SHOWABLE_NAME = /^[a-z_]{1,40}$/;
 export function singleValued(pairs: ParamPairs): Map<string, string> {
   const seen = new Set<string>();
   const values = new Map<string, string>();
+  if (pairs.length > MAX_PARAMS) throw invalidRequest('Too many parameters.');
   for (const [name, value] of pairs) {
+    if (name.length > 100 || value.length > MAX_VALUE_LENGTH) throw invalidRequest('A parameter is too long.');
     if (seen.has(name)) {
       // Echo the name back only when it is a plain parameter name, never arbitrary input.
       throw invalidRequest(SHOWABLE_NAME.test(name) ? `Duplicate ${name} parameter.` : 'Duplicate parameter.');

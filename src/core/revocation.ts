@@ -26,7 +26,7 @@ export interface RevocationEndpoint {
  * - §2.1: a token issued to another client is refused (400 unauthorized_client); nothing changes.
  * - §2.2: an unknown, expired-and-dead, used or already revoked token answers 200 and changes nothing.
  */
-export function createRevocationEndpoint(deps: Pick<GrantDeps, 'store' | 'clock' | 'passwordHasher' | 'events' | 'throttle'>): RevocationEndpoint {
+export function createRevocationEndpoint(deps: Pick<GrantDeps, 'store' | 'clock' | 'clientSecretHasher' | 'events' | 'throttle'>): RevocationEndpoint {
   const { store, clock, events } = deps;
   return {
     async revoke({ params: pairs, basic, clientIp }) {

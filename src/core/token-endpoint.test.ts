@@ -26,7 +26,7 @@ beforeEach(async () => {
   await store.migrate();
   now = 1_800_000_000;
   events = [];
-  endpoint = createTokenEndpoint({ store, clock, passwordHasher: fast, events: sink, throttle: noThrottle, policy });
+  endpoint = createTokenEndpoint({ store, clock, passwordHasher: fast, clientSecretHasher: fast, events: sink, throttle: noThrottle, policy });
   const admin = createAdmin({ store, passwordHasher: fast, clock, knownScopes: policy.knownScopes, defaultScopes: policy.defaultScopes });
   await admin.createClient({ name: 'app', clientId: 'app', clientSecret: 'app-secret' });
   await admin.createUser('alice', 'alice-password');
@@ -85,7 +85,7 @@ describe('the token endpoint core', () => {
   });
 
   it('expires refresh tokens only when a refresh TTL is configured', async () => {
-    const withTtl = createTokenEndpoint({ store, clock, passwordHasher: fast, events: sink, throttle: noThrottle, policy: { ...policy, refreshTokenTtlSeconds: 60 } });
+    const withTtl = createTokenEndpoint({ store, clock, passwordHasher: fast, clientSecretHasher: fast, events: sink, throttle: noThrottle, policy: { ...policy, refreshTokenTtlSeconds: 60 } });
     const issued = await withTtl.handle({
       params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password'], ['client_id', 'app'], ['client_secret', 'app-secret']],
       basic: null,
@@ -102,7 +102,7 @@ describe('the token endpoint core', () => {
     const before = (await store.findUserByUsername('alice'))!.passwordHash!;
     expect(before).toContain('m=1024');
     const stronger = createArgon2Hasher({ memoryCostKiB: 2048, timeCost: 1, parallelism: 1 });
-    const upgraded = createTokenEndpoint({ store, clock, passwordHasher: stronger, events: sink, throttle: noThrottle, policy });
+    const upgraded = createTokenEndpoint({ store, clock, passwordHasher: stronger, clientSecretHasher: fast, events: sink, throttle: noThrottle, policy });
     await upgraded.handle({
       params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password'], ['client_id', 'app'], ['client_secret', 'app-secret']],
       basic: null,

@@ -22,8 +22,10 @@ export function createArgon2Hasher(parameters: Argon2Parameters = OWASP_ARGON2ID
   } as const;
   // Verified when there is no usable hash (unknown user, unusable password), so that such a login costs
   // the same as a wrong password: no timing oracle on which usernames exist.
-  let dummyHash: Promise<string> | undefined;
-  const dummy = (): Promise<string> => (dummyHash ??= argon2.hash('oauthd-dummy-password', options));
+  // Made at once, so the first unknown-user login does not pay an extra hash (a timing difference).
+  const dummyHash = argon2.hash('oauthd-dummy-password', options);
+  dummyHash.catch(() => {});
+  const dummy = (): Promise<string> => dummyHash;
 
   return {
     hash: (password) => argon2.hash(password, options),

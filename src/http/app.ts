@@ -1,4 +1,5 @@
-import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:http';
+import fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { OAuthError } from '../core/errors.js';
 import type { Services } from '../services.js';
@@ -10,6 +11,8 @@ import { openapiRoutes, registerOpenApi } from './routes/openapi.js';
 import { documentOnly } from './routes/schemas.js';
 
 export interface AppOptions {
+  /** Slow-client and size limits of the HTTP server (see docs/configuration.md). */
+  limits: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; maxHeaderBytes: number };
   /** Addresses or CIDR ranges of proxies whose X-Forwarded-For is believed (Fastify trustProxy). */
   trustProxy: string[];
   basePath: string;
@@ -36,11 +39,15 @@ const requestLogSerializers = {
 
 /** Builds the HTTP application over the services. Never listens: server.ts (or a test) does. */
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
-  const serverOptions: FastifyServerOptions = {
+  const serverOptions: FastifyHttpOptions<Server> = {
     loggerInstance: options.logger.child({}, { serializers: requestLogSerializers }),
     // `/o/token/` is django-oauth-toolkit's path; `/o/token` works too.
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: options.maxBodyBytes,
+    // Slowloris and oversized headers: Node closes a request that is too slow (408) or too big (431).
+    requestTimeout: options.limits.requestTimeoutMs,
+    keepAliveTimeout: options.limits.keepAliveTimeoutMs,
+    http: { maxHeaderSize: options.limits.maxHeaderBytes, headersTimeout: options.limits.headersTimeoutMs },
     // The client IP (request.ip) honours X-Forwarded-For only from these proxies.
     trustProxy: options.trustProxy.length > 0 ? options.trustProxy : false,
     // Request ids are ours (req-1, req-2…), never taken from a client header.

@@ -6,6 +6,7 @@ export interface GrantDeps {
   store: Store;
   clock: Clock;
   passwordHasher: PasswordHasher;
+  clientSecretHasher: PasswordHasher;
   events: EventSink;
   throttle: LoginThrottle;
   policy: TokenPolicy;
