@@ -47,7 +47,12 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     // Slowloris and oversized headers: Node closes a request that is too slow (408) or too big (431).
     requestTimeout: options.limits.requestTimeoutMs,
     keepAliveTimeout: options.limits.keepAliveTimeoutMs,
-    http: { maxHeaderSize: options.limits.maxHeaderBytes, headersTimeout: options.limits.headersTimeoutMs },
+    http: {
+      maxHeaderSize: options.limits.maxHeaderBytes,
+      headersTimeout: options.limits.headersTimeoutMs,
+      // Node checks those timeouts every 30 s by default, letting a slow client linger far past them.
+      connectionsCheckingInterval: Math.min(1000, options.limits.headersTimeoutMs),
+    },
     // The client IP (request.ip) honours X-Forwarded-For only from these proxies.
     trustProxy: options.trustProxy.length > 0 ? options.trustProxy : false,
     // Request ids are ours (req-1, req-2…), never taken from a client header.
