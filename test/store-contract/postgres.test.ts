@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError, type Store } from '../../src/core/ports.js';
 import { hashToken, mintToken } from '../../src/core/tokens.js';
 import { migrations } from '../../src/store/migrations/index.js';
+import { parsePostgresUrl } from '../../src/store/postgres/postgres-store.js';
 import { openStore } from '../../src/store/store.js';
 import { createTestDatabase, postgresAvailable, withClient, type TestDatabase } from '../helpers/postgres.js';
 import { runStoreContract } from './contract.js';
@@ -25,6 +26,15 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
     () => expect.fail('expected the call to fail'),
     (error: unknown) => error as Error,
   );
+}
+
+/**
+ * Opens `n` connections in the store's pool (ten concurrent calls), so that a race that follows runs on
+ * that many connections at once instead of queueing behind the first while new ones are set up.
+ */
+async function warm(store: Store, n = 10): Promise<Store> {
+  await Promise.all(Array.from({ length: n }, () => store.counts()));
+  return store;
 }
 
 /** A grant with its first pair, straight through the Store interface. */
@@ -62,10 +72,11 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
       await withClient(db.url, (client) => client.query(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`));
       const store = openStore(db.url);
       await store.migrate();
+      await warm(store);
       return { store, cleanup: () => store.close() };
     },
     // Another pool on the same database: the concurrency test races over separate connections.
-    async () => openStore(db.url),
+    async () => warm(openStore(db.url)),
   );
 
   describe('PostgreSQL store: migrations', () => {
@@ -83,13 +94,14 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
       }
     });
 
-    it('a rotation race stays single-use on a database whose default isolation is SERIALIZABLE (the store runs READ COMMITTED)', async () => {
+    it('a rotation race stays single-use when the database or the URL asks for SERIALIZABLE (the store runs READ COMMITTED)', async () => {
       const fresh = await createTestDatabase();
       await withClient(fresh.url, (c) => c.query(`ALTER DATABASE ${fresh.name} SET default_transaction_isolation = 'serializable'`));
       const a = openStore(fresh.url);
-      const b = openStore(fresh.url);
+      const b = openStore(`${fresh.url}?options=${encodeURIComponent('-c default_transaction_isolation=serializable')}`);
       try {
         await a.migrate();
+        await Promise.all([warm(a, 5), warm(b, 5)]);
         const g = await issue(a);
         const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).rotateRefreshToken(g.rotation())));
         expect(results.filter((r) => r === 'rotated')).toHaveLength(1);
@@ -101,7 +113,72 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
     });
   });
 
+  describe('PostgreSQL store: locking', () => {
+    it('a revocation stalled on its refresh tokens does not deadlock a rotation of the same family (both lock refresh tokens before access tokens)', async () => {
+      const store = await warm(openStore(db.url), 3);
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      try {
+        const g = await issue(store);
+        const first = g.rotation();
+        expect(await store.rotateRefreshToken(first)).toBe('rotated');
+        const second = { ...g.rotation(), presentedHash: first.refresh.hash, now: T + 31 };
+        await withClient(db.url, async (other) => {
+          // Another session holds the used first refresh token, so the revocation stops at its refresh tokens…
+          await other.query('BEGIN');
+          await other.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [g.refresh.hash]);
+          const revoking = store.revokeGrant(g.grantId, T + 30);
+          await sleep(150);
+          // …while a rotation of the live one runs. Had the revocation locked the access tokens first, the
+          // rotation would wait for it, and it for the rotation's refresh token: a deadlock (40P01).
+          const rotating = store.rotateRefreshToken(second);
+          await sleep(150);
+          await other.query('COMMIT');
+          const [, result] = await Promise.all([revoking, rotating]);
+          expect(result).toBe('rotated');
+        });
+        // The revocation saw the rotation's commit: the new pair is revoked too.
+        expect((await store.findRefreshToken(second.refresh.hash))?.revokedAt).toBe(T + 30);
+        expect((await store.findAccessToken(second.access.hash))?.revokedAt).toBe(T + 30);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('rotations racing revocations of their grant and of their user never deadlock, and nothing rotates after a revocation commits', async () => {
+      const a = await warm(openStore(db.url));
+      const b = await warm(openStore(db.url));
+      try {
+        for (let round = 0; round < 5; round++) {
+          const g = await issue(a);
+          const calls: Promise<unknown>[] = [];
+          for (let i = 0; i < 6; i++) calls.push((i % 2 ? a : b).rotateRefreshToken(g.rotation()));
+          calls.splice(2, 0, a.revokeGrant(g.grantId, T + 20), b.revokeGrant(g.grantId, T + 21));
+          calls.splice(5, 0, b.setUserActive(g.username, false, T + 22));
+          const results = await Promise.all(calls);
+          const rotations = results.filter((r) => typeof r === 'string');
+          expect(rotations.filter((r) => r === 'rotated').length).toBeLessThanOrEqual(1);
+          for (const r of rotations) expect(['rotated', 'already_used', 'revoked']).toContain(r);
+          // Whatever the order, the family ends revoked.
+          expect((await a.findRefreshToken(g.refresh.hash))?.revokedAt).not.toBeNull();
+          expect(await a.rotateRefreshToken(g.rotation())).not.toBe('rotated');
+        }
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+  });
+
   describe('PostgreSQL store: URL options', () => {
+    it('takes max and statement_timeout off the URL, keeps the rest, and puts READ COMMITTED after any server options', () => {
+      expect(parsePostgresUrl('postgres://u:p@h:5432/db?max=3&sslmode=require&statement_timeout=1500&options=-c%20search_path%3Dx')).toEqual({
+        connectionString: 'postgres://u:p@h:5432/db?sslmode=require',
+        poolMax: 3,
+        statementTimeoutMs: 1500,
+        sessionOptions: '-c search_path=x -c default_transaction_isolation=read\\ committed',
+      });
+      expect(parsePostgresUrl('postgresql://h/db')).toMatchObject({ connectionString: 'postgresql://h/db', poolMax: 10, statementTimeoutMs: 5000 });
+    });
+
     it('refuses a bad pool size with a one-line error that does not show the password', () => {
       expect(() => openStore('postgres://oauthd:hunter2@127.0.0.1/db?max=0')).toThrow(/max must be a whole number/);
       try {

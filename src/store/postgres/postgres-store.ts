@@ -76,17 +76,26 @@ const types: pg.CustomTypesConfig = {
 /** A query on the connection of one transaction. */
 type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
 
+/**
+ * Every session runs READ COMMITTED whatever the server's or the database's default: the single-use
+ * argument of rotateRefreshToken relies on it (under REPEATABLE READ or SERIALIZABLE the losers of a race
+ * would fail with a serialization error instead of seeing the token used).
+ */
+const SESSION_OPTIONS = '-c default_transaction_isolation=read\\ committed';
+
 export interface PostgresUrlOptions {
-  /** The URL handed to node-postgres, without the options below. */
+  /** The URL handed to node-postgres, without the parameters below. */
   connectionString: string;
   poolMax: number;
   statementTimeoutMs: number;
+  /** The server options of the URL's `options` parameter, if any, then ours (which win). */
+  sessionOptions: string;
 }
 
 /**
  * Reads oauthd's own query parameters off a `postgres://` URL: `max` (pool size, 1-1000, default 10) and
- * `statement_timeout` (milliseconds, 100-600000, default 5000). Everything else is node-postgres's.
- * Throws a one-line Error that never shows the password.
+ * `statement_timeout` (milliseconds, 100-600000, default 5000); `options` (libpq's server options) is kept
+ * and extended. Everything else is node-postgres's. Throws a one-line Error that never shows the password.
  */
 export function parsePostgresUrl(url: string): PostgresUrlOptions {
   const [base, query = ''] = splitOnce(url, '?');
@@ -102,8 +111,10 @@ export function parsePostgresUrl(url: string): PostgresUrlOptions {
   };
   const poolMax = number('max', DEFAULT_POOL_MAX, 1, 1000);
   const statementTimeoutMs = number('statement_timeout', DEFAULT_STATEMENT_TIMEOUT_MS, 100, 600_000);
+  const sessionOptions = [params.get('options'), SESSION_OPTIONS].filter(Boolean).join(' ');
+  params.delete('options');
   const rest = params.toString();
-  return { connectionString: rest === '' ? base : `${base}?${rest}`, poolMax, statementTimeoutMs };
+  return { connectionString: rest === '' ? base : `${base}?${rest}`, poolMax, statementTimeoutMs, sessionOptions };
 }
 
 function splitOnce(text: string, separator: string): [string, string?] {
@@ -116,11 +127,10 @@ function splitOnce(text: string, separator: string): [string, string?] {
  *
  * Atomicity without a lock held across round trips: each intention that can be one statement is one
  * (rotation and issuing are data-modifying CTEs); the others are one short transaction on one pooled
- * connection. Every session runs READ COMMITTED (set at connect time, whatever the server's default),
- * which the single-use argument of rotateRefreshToken relies on.
+ * connection. Every session runs READ COMMITTED (SESSION_OPTIONS).
  */
 export function openPostgresStore(url: string): Store {
-  const { connectionString, poolMax, statementTimeoutMs } = parsePostgresUrl(url);
+  const { connectionString, poolMax, statementTimeoutMs, sessionOptions } = parsePostgresUrl(url);
   const queryTimeoutMs = statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS;
   const pool = new pg.Pool({
     connectionString,
@@ -132,7 +142,7 @@ export function openPostgresStore(url: string): Store {
     idle_in_transaction_session_timeout: 60_000,
     keepAlive: true,
     application_name: 'oauthd',
-    options: '-c default_transaction_isolation=read\\ committed',
+    options: sessionOptions,
     types,
   });
   // A pooled connection that dies while idle (server restart, pg_terminate_backend, network) is dropped by
