@@ -9,6 +9,7 @@ import { createTokenEndpoint, type TokenEndpoint } from './core/token-endpoint.j
 import { createArgon2Hasher } from './crypto/argon2-hasher.js';
 import { boundedHasher, cachedSecretVerifier } from './crypto/bounded-hasher.js';
 import { openStore } from './store/store.js';
+import { createMetrics, fanOut, type Metrics } from './metrics/metrics.js';
 import { connectRedis, createLoginThrottle } from './throttle/login-throttle.js';
 
 /** Everything the server and the CLI use, wired once. */
@@ -21,6 +22,7 @@ export interface Services {
   revocation: RevocationEndpoint;
   introspection: IntrospectionEndpoint;
   admin: Admin;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -40,7 +42,8 @@ export function logEventSink(logger: Logger): EventSink {
 
 /** The composition root: config → store → hashers → core services. Migrates the store. */
 export async function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
-  const store = openStore(config.databaseUrl);
+  const metrics = createMetrics();
+  const store = metrics.instrumentStore(openStore(config.databaseUrl));
   try {
     await store.migrate();
   } catch (error) {
@@ -52,7 +55,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   const passwordHasher = overrides.passwordHasher ?? boundedHasher(createArgon2Hasher(), { maxConcurrent: config.hashConcurrency, maxQueue: config.hashQueueLimit });
   // Chosen client secrets are argon2id too; a verified one is remembered in memory so refreshes stay cheap.
   const clientSecretHasher = cachedSecretVerifier(passwordHasher);
-  const events = overrides.events ?? logEventSink(logger);
+  const events = fanOut(overrides.events ?? logEventSink(logger), metrics.events);
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   const ownThrottle = overrides.throttle
     ? undefined
@@ -84,6 +87,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     bearer,
     revocation: createRevocationEndpoint({ store, clock, clientSecretHasher, events, throttle }),
     introspection: createIntrospectionEndpoint({ store, clock, clientSecretHasher, events, throttle, bearer }),
+    metrics,
     admin: createAdmin({ store, passwordHasher, clock, knownScopes: config.scopes, defaultScopes: config.defaultScopes }),
     async close() {
       await ownThrottle?.close();

@@ -51,6 +51,7 @@ describe('layer boundaries', () => {
       http: ['http', 'core', 'kit', 'services'],
       kit: ['kit', 'core', 'store'],
       throttle: ['throttle', 'core'],
+      metrics: ['metrics', 'core'],
       store: ['store', 'core'],
       crypto: ['crypto', 'core'],
       config: ['config', 'core', 'store'],

@@ -66,6 +66,26 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   };
   const app = fastify(serverOptions);
   app.setErrorHandler(createErrorHandler(options.realm));
+
+  // Metrics: one observation per response, labelled by route pattern (bounded), grant type and error.
+  app.decorateRequest('metricsGrantType', '');
+  app.decorateRequest('metricsError', '');
+  const { metrics } = services;
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(
+      {
+        route: request.routeOptions.url ?? 'unmatched',
+        method: request.method,
+        status: reply.statusCode,
+        grantType: request.metricsGrantType,
+        error: request.metricsError,
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).type('application/json; charset=utf-8').send(JSON.stringify({ error: 'not_found', error_description: 'No such endpoint.' })),
   );

@@ -10,6 +10,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     challenge?: Challenge;
   }
+  interface FastifyRequest {
+    /** Metric labels, set along the way: the grant type of a token request, the OAuth error code sent. */
+    metricsGrantType: string;
+    metricsError: string;
+  }
 }
 
 /** RFC 6749 §5.2 and RFC 6750 §3.1: the HTTP status of each error code. */
@@ -41,6 +46,7 @@ export interface ErrorReplyOptions {
 
 /** Writes the RFC-shaped JSON error: `{"error", "error_description"}` with the right status and challenge. */
 export function sendOAuthError(reply: FastifyReply, error: OAuthError, options: ErrorReplyOptions): FastifyReply {
+  reply.request.metricsError = error.code;
   const status = options.status ?? statusFor(error.code);
   if (error.code === 'invalid_client') {
     // RFC 6749 §5.2: 401 with the scheme the client can use. Sent whichever way the credentials came

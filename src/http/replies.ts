@@ -8,6 +8,7 @@ export function sendJson(reply: FastifyReply, status: number, body: unknown): Fa
 }
 
 export function sendRefusal(reply: FastifyReply, refusal: Refusal): FastifyReply {
+  reply.request.metricsError = refusal.body.error;
   return sendJson(reply.headers(refusal.headers), refusal.status, refusal.body);
 }
 

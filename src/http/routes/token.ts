@@ -1,3 +1,4 @@
+import { isGrantType } from '../../core/types.js';
 import type { FastifyInstance } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import type { ParamPairs } from '../../core/params.js';
@@ -63,10 +64,17 @@ const tokenSchema = {
   },
 } as const;
 
+/** The grant_type of a request as a metric label: known values only, so the label set stays bounded. */
+function grantTypeLabel(params: ParamPairs): string {
+  const value = params.find(([name]) => name === 'grant_type')?.[1];
+  return value === undefined ? 'none' : isGrantType(value) ? value : 'other';
+}
+
 /** RFC 6749 §3.2: the token endpoint, POST only. */
 export function tokenRoutes(app: FastifyInstance, tokenEndpoint: TokenEndpoint, realm: string): void {
   app.post('/token/', { config: { challenge: 'basic' }, schema: tokenSchema }, async (request, reply) => {
     rejectParamsInQuery(request.query);
+    request.metricsGrantType = grantTypeLabel(bodyParams(request.body));
     const response = await tokenEndpoint.handle({
       params: bodyParams(request.body),
       basic: parseBasicAuthorization(request.headers.authorization),

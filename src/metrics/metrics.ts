@@ -1,0 +1,117 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EventSink, Store } from '../core/ports.js';
+
+/**
+ * Prometheus metrics (prom-client), one registry per server. Recording is a label lookup and an
+ * increment: no I/O, no allocation beyond prom-client's own, nothing awaited on the request path.
+ */
+export interface Metrics {
+  registry: Registry;
+  /** Turns core events (token.issued, refresh_token.reused, …) into counters. */
+  events: EventSink;
+  /** Records one HTTP request. */
+  observeRequest(labels: { route: string; method: string; status: number; grantType: string; error: string }, seconds: number): void;
+  /** Wraps a store so every method's latency is recorded. */
+  instrumentStore(store: Store): Store;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  // Process metrics, event-loop lag (nodejs_eventloop_lag_seconds and its percentiles) among them.
+  collectDefaultMetrics({ register: registry, prefix: 'oauthd_' });
+
+  const requests = new Histogram({
+    name: 'oauthd_http_request_duration_seconds',
+    help: 'HTTP requests by route, method, status, grant type and OAuth error code',
+    labelNames: ['route', 'method', 'status', 'grant_type', 'error'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const storeLatency = new Histogram({
+    name: 'oauthd_store_operation_duration_seconds',
+    help: 'Store operations by name and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [registry],
+  });
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+  const issued = counter('oauthd_tokens_issued_total', 'Token pairs issued, by grant type', ['grant_type']);
+  const rotated = counter('oauthd_refresh_tokens_rotated_total', 'Refresh tokens exchanged for a new pair');
+  const replayed = counter('oauthd_refresh_tokens_replayed_total', 'Retries within the grace window answered with the same pair');
+  const reused = counter('oauthd_refresh_token_reuse_detected_total', 'Reuse of a rotated refresh token (its grant family revoked)');
+  const revoked = counter('oauthd_grants_revoked_total', 'Grants revoked, by how', ['via']);
+  const loginFailed = counter('oauthd_login_failures_total', 'Failed password grants, by reason', ['reason']);
+  const clientAuthFailed = counter('oauthd_client_auth_failures_total', 'Failed client authentications');
+  const lockouts = counter('oauthd_lockouts_total', 'Brute-force lockouts started, by subject', ['subject']);
+
+  const events: EventSink = {
+    emit(event, fields) {
+      switch (event) {
+        case 'token.issued':
+          issued.inc({ grant_type: String(fields.grant_type ?? 'unknown') });
+          break;
+        case 'refresh_token.rotated':
+          rotated.inc();
+          issued.inc({ grant_type: 'refresh_token' });
+          break;
+        case 'refresh_token.replayed':
+          replayed.inc();
+          break;
+        case 'refresh_token.reused':
+          reused.inc();
+          revoked.inc({ via: 'reuse_detection' });
+          break;
+        case 'grant.revoked':
+          revoked.inc({ via: String(fields.via ?? 'unknown') });
+          break;
+        case 'login.failed':
+          loginFailed.inc({ reason: String(fields.reason ?? 'unknown') });
+          break;
+        case 'client_auth.failed':
+          clientAuthFailed.inc();
+          break;
+        case 'lockout.started':
+          lockouts.inc({ subject: String(fields.subject ?? 'unknown') });
+          break;
+      }
+    },
+  };
+
+  return {
+    registry,
+    events,
+    observeRequest(labels, seconds) {
+      requests.observe(
+        { route: labels.route, method: labels.method, status: String(labels.status), grant_type: labels.grantType, error: labels.error },
+        seconds,
+      );
+    },
+    instrumentStore(store) {
+      const wrapped = {} as Record<string, unknown>;
+      for (const [name, method] of Object.entries(store) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+        if (name === 'migrate' || name === 'close') {
+          wrapped[name] = method;
+          continue;
+        }
+        wrapped[name] = async (...args: unknown[]) => {
+          const end = storeLatency.startTimer({ operation: name });
+          try {
+            const result = await method(...args);
+            end({ outcome: 'ok' });
+            return result;
+          } catch (error) {
+            end({ outcome: 'error' });
+            throw error;
+          }
+        };
+      }
+      return wrapped as unknown as Store;
+    },
+  };
+}
+
+/** Sends each event to every sink. */
+export function fanOut(...sinks: EventSink[]): EventSink {
+  return { emit: (event, fields) => sinks.forEach((s) => s.emit(event, fields)) };
+}
