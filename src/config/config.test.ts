@@ -95,6 +95,13 @@ describe('loadConfig', () => {
     expect(message).not.toContain('hunter2');
   });
 
+  it('accepts postgres:// and postgresql:// database URLs as given, and refuses a malformed one without showing its password', () => {
+    for (const url of ['postgres://oauthd:hunter2@db.internal:5432/oauthd?max=20', 'postgresql://db/oauthd']) {
+      expect(loadConfig({ OAUTHD_DATABASE_URL: url }).databaseUrl).toBe(url);
+    }
+    expect(() => loadConfig({ OAUTHD_DATABASE_URL: 'postgres://oauthd:hunter2@[bad/oauthd' })).toThrow(/^OAUTHD_DATABASE_URL: not a valid postgres:\/\/ URL: "postgres:\/\/oauthd:\*\*\*@\[bad\/oauthd"$/);
+  });
+
   it('refuses default scopes that are not known scopes', () => {
     expect(() => loadConfig({ OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read admin' })).toThrow(/^OAUTHD_DEFAULT_SCOPES:/);
   });
