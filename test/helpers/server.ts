@@ -53,7 +53,12 @@ export async function startTestServer(
   const dir = mkdtempSync(join(tmpdir(), 'oauthd-test-'));
   const database = TEST_STORE === 'postgres' ? await createTestDatabase() : null;
   const databasePath = database ? '' : join(dir, 'oauthd.sqlite3');
-  const config = loadConfig({
+  // A server that fails to configure or start must not leave its database behind.
+  const dropOnFailure = async (error: unknown): Promise<never> => {
+    await database?.drop();
+    throw error;
+  };
+  const config = await Promise.resolve().then(() => loadConfig({
     OAUTHD_DATABASE_URL: database ? database.url : `sqlite:${databasePath}`,
     OAUTHD_HOST: '127.0.0.1',
     OAUTHD_PORT: '0',
@@ -62,7 +67,7 @@ export async function startTestServer(
     // lift the limits unless a test sets them (test/integration/brute-force.test.ts does).
     ...UNLIMITED_THROTTLE,
     ...env,
-  });
+  })).catch(dropOnFailure);
   let logText = '';
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -75,10 +80,7 @@ export async function startTestServer(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.throttleKeyPrefix ? { throttleKeyPrefix: options.throttleKeyPrefix } : {}),
   };
-  const server = await startServer(config, { logger, overrides }).catch(async (error: unknown) => {
-    await database?.drop();
-    throw error;
-  });
+  const server = await startServer(config, { logger, overrides }).catch(dropOnFailure);
   return {
     ...server,
     config,
