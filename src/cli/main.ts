@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { startServer, type RunningServer } from '../server.js';
 import { registerClientCommands } from './client-commands.js';
+import { serve } from './serve.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
 import { registerUserCommands } from './user-commands.js';
 
@@ -16,48 +16,8 @@ program
   .option('--host <host>', 'overrides OAUTHD_HOST')
   .option('--port <port>', 'overrides OAUTHD_PORT')
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
-  .action(async (options: StoreOptions & { host?: string; port?: string }) => {
-    const config = configFrom(options);
-    // Signal handlers come first: a SIGTERM during start-up, or the moment readiness is announced, must
-    // still drain and close the store, never kill the process mid-write.
-    let server: RunningServer | undefined;
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      if (!server) return; // start-up sees `stopping` and shuts down as soon as it can
-      server.app.log.info({ signal }, 'shutting down');
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          server?.app.log.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-
-    server = await startServer(config);
-    if (stopping) {
-      await server.close();
-      process.exit(0);
-    }
-    const counts = await server.services.store.counts();
-    if (counts.clients === 0 || counts.users === 0) {
-      process.stderr.write(
-        [
-          '',
-          'oauthd: the store has no clients or no users yet. Create them with:',
-          '  npx oauthd client create --name my-app',
-          '  npx oauthd user create --username alice --password-stdin',
-          '',
-          '',
-        ].join('\n'),
-      );
-    }
-    process.stderr.write(`oauthd: token endpoint at ${server.url}${config.basePath}/o/token/\n`);
-  });
+  .option('--workers <n>', 'worker processes sharing the port (default: OAUTHD_WORKERS, else one per core)')
+  .action(serve);
 
 program
   .command('migrate')

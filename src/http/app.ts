@@ -84,7 +84,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     );
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    reply.type(metrics.registry.contentType).send(await metrics.render()),
   );
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).type('application/json; charset=utf-8').send(JSON.stringify({ error: 'not_found', error_description: 'No such endpoint.' })),

@@ -7,6 +7,8 @@ import type { EventSink, Store } from '../core/ports.js';
  */
 export interface Metrics {
   registry: Registry;
+  /** The text /metrics answers; in a cluster worker, replaced by the whole cluster's aggregate. */
+  render(): Promise<string>;
   /** Turns core events (token.issued, refresh_token.reused, …) into counters. */
   events: EventSink;
   /** Records one HTTP request. */
@@ -80,6 +82,7 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
+    render: () => registry.metrics(),
     events,
     observeRequest(labels, seconds) {
       requests.observe(

@@ -16,7 +16,7 @@ export interface ServerProcess {
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, [CLI, 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, OAUTHD_HOST: '127.0.0.1', OAUTHD_PORT: '0', OAUTHD_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, OAUTHD_HOST: '127.0.0.1', OAUTHD_PORT: '0', OAUTHD_LOG_LEVEL: 'warn', OAUTHD_WORKERS: '1', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

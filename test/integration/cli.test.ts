@@ -34,7 +34,7 @@ function freshDir(name: string): string {
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OAUTHD_')) base[key] = value;
-  return { ...base, OAUTHD_LOG_LEVEL: 'warn', ...env };
+  return { ...base, OAUTHD_LOG_LEVEL: 'warn', OAUTHD_WORKERS: '1', ...env };
 }
 
 interface RunResult {

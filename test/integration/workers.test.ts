@@ -1,0 +1,89 @@
+/**
+ * `oauthd serve --workers N`: a node:cluster primary and N workers sharing one port and one store.
+ * Requests are served by every worker, a worker that dies is replaced, /metrics reports the whole
+ * cluster, and SIGTERM drains every worker.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/server.js';
+import { createServices } from '../../src/services.js';
+import { spawnServer, type ServerProcess } from '../helpers/process.js';
+import { SEED, basic } from '../helpers/server.js';
+
+let dir: string;
+let server: ServerProcess;
+
+const workerPids = (): number[] =>
+  execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.process.pid)]).toString().split('\n').map((s) => Number(s.trim())).filter((n) => n > 0);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'oauthd-workers-'));
+  const databaseUrl = `sqlite:${join(dir, 'db.sqlite3')}`;
+  const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: databaseUrl }), createLogger('silent'));
+  await services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
+  await services.admin.createUser(SEED.username, SEED.password);
+  await services.close();
+  server = await spawnServer({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_WORKERS: '2' });
+});
+
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const login = async () => {
+  const response = await fetch(`${server.url}/o/token/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret), connection: 'close' },
+    body: new URLSearchParams({ grant_type: 'password', username: SEED.username, password: SEED.password }),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, string> };
+};
+
+const metricValue = (text: string, line: string) => Number(text.split('\n').find((l) => l.startsWith(line))?.split(' ').pop() ?? 0);
+
+describe('serve --workers 2', () => {
+  it('runs two worker processes that serve logins, refreshes and validation on one store', async () => {
+    expect(workerPids()).toHaveLength(2);
+    const results = await Promise.all(Array.from({ length: 12 }, login));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const refreshed = await fetch(`${server.url}/o/token/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: results[0]!.json.refresh_token! }),
+    });
+    expect(refreshed.status).toBe(200);
+  });
+
+  it('reports the whole cluster at /metrics, whichever worker answers', async () => {
+    const before = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text();
+    const issuedBefore = metricValue(before, 'oauthd_tokens_issued_total{grant_type="password"}');
+    await Promise.all(Array.from({ length: 6 }, login));
+    for (let i = 0; i < 4; i++) {
+      const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text();
+      expect(metricValue(text, 'oauthd_tokens_issued_total{grant_type="password"}') - issuedBefore).toBe(6);
+    }
+  });
+
+  it('replaces a worker that dies, and keeps serving', async () => {
+    const [victim] = workerPids();
+    process.kill(victim!, 'SIGKILL');
+    let pids: number[] = [];
+    for (let i = 0; i < 100 && (pids.length !== 2 || pids.includes(victim!)); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      pids = workerPids();
+    }
+    expect(pids).toHaveLength(2);
+    expect(pids).not.toContain(victim);
+    expect((await login()).status).toBe(200);
+  });
+
+  it('drains every worker and exits 0 on SIGTERM', async () => {
+    const pids = workerPids();
+    expect(await server.stop()).toBe(0);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
