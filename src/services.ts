@@ -10,6 +10,7 @@ import { createArgon2Hasher } from './crypto/argon2-hasher.js';
 import { boundedHasher, cachedSecretVerifier } from './crypto/bounded-hasher.js';
 import { openStore } from './store/store.js';
 import { createMetrics, fanOut, type Metrics } from './metrics/metrics.js';
+import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
 import { connectRedis, createLoginThrottle } from './throttle/login-throttle.js';
 
 /** Everything the server and the CLI use, wired once. */
@@ -23,6 +24,7 @@ export interface Services {
   introspection: IntrospectionEndpoint;
   admin: Admin;
   metrics: Metrics;
+  audit: AuditSink;
   close(): Promise<void>;
 }
 
@@ -55,7 +57,9 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   const passwordHasher = overrides.passwordHasher ?? boundedHasher(createArgon2Hasher(), { maxConcurrent: config.hashConcurrency, maxQueue: config.hashQueueLimit });
   // Chosen client secrets are argon2id too; a verified one is remembered in memory so refreshes stay cheap.
   const clientSecretHasher = cachedSecretVerifier(passwordHasher);
-  const events = fanOut(overrides.events ?? logEventSink(logger), metrics.events);
+  const audit = createAuditSink(store, clock, logger);
+  // The log line first (it survives a crash), then the counters, then the audit table (batched).
+  const events = fanOut(overrides.events ?? logEventSink(logger), metrics.events, audit);
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   const ownThrottle = overrides.throttle
     ? undefined
@@ -75,6 +79,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   const policy = {
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    refreshGraceSeconds: config.refreshGraceSeconds,
     knownScopes: config.scopes,
     defaultScopes: config.defaultScopes,
   };
@@ -88,8 +93,10 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     revocation: createRevocationEndpoint({ store, clock, clientSecretHasher, events, throttle }),
     introspection: createIntrospectionEndpoint({ store, clock, clientSecretHasher, events, throttle, bearer }),
     metrics,
+    audit,
     admin: createAdmin({ store, passwordHasher, clock, knownScopes: config.scopes, defaultScopes: config.defaultScopes }),
     async close() {
+      await audit.close();
       await ownThrottle?.close();
       await store.close();
     },

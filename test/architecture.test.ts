@@ -52,6 +52,7 @@ describe('layer boundaries', () => {
       kit: ['kit', 'core', 'store'],
       throttle: ['throttle', 'core'],
       metrics: ['metrics', 'core'],
+      audit: ['audit', 'core'],
       store: ['store', 'core'],
       crypto: ['crypto', 'core'],
       config: ['config', 'core', 'store'],

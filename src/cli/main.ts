@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommands } from './audit-commands.js';
 import { registerClientCommands } from './client-commands.js';
 import { serve } from './serve.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
@@ -31,6 +32,7 @@ program
 
 registerClientCommands(program);
 registerUserCommands(program);
+registerAuditCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       basePath: '',
       accessTokenTtlSeconds: 3600,
       refreshTokenTtlSeconds: null,
+      refreshGraceSeconds: 0,
       scopes: ['read', 'write'],
       defaultScopes: ['read', 'write'],
       logLevel: 'info',

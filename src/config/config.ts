@@ -10,6 +10,7 @@ export interface Config {
   basePath: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number | null;
+  refreshGraceSeconds: number;
   scopes: string[];
   defaultScopes: string[];
   logLevel: string;
@@ -128,6 +129,11 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
       const seconds = integer('OAUTHD_REFRESH_TOKEN_TTL', v ?? '0', 0, 315_360_000);
       return seconds === 0 ? null : seconds;
     },
+  },
+  {
+    env: 'OAUTHD_REFRESH_GRACE_SECONDS', key: 'refreshGraceSeconds', defaultText: '0 (off)',
+    description: 'Idempotent rotation: for this many seconds after a refresh, presenting the same refresh token again returns the same new pair, byte for byte, as long as that pair\'s refresh token is unused (a client whose response was lost retries safely). The pair is kept encrypted under a key derived from the old refresh token, never in plaintext. 0: every second use is reuse and revokes the grant family (RFC 9700 §4.14.2). At most 60.',
+    parse: (v) => integer('OAUTHD_REFRESH_GRACE_SECONDS', v ?? '0', 0, 60),
   },
   {
     env: 'OAUTHD_SCOPES', key: 'scopes', defaultText: 'read write',

@@ -6,6 +6,12 @@ export interface TokenPolicy {
   refreshTokenTtlSeconds: number | null;
   /** Every scope the server knows, in canonical order. */
   knownScopes: readonly string[];
+  /**
+   * Seconds after a refresh during which presenting the same refresh token again returns the same new
+   * pair (a client whose response was lost retries), as long as that pair's refresh token is unused.
+   * 0: off, every second use is reuse.
+   */
+  refreshGraceSeconds: number;
   /** Granted when a request names no scope (RFC 6749 §3.3), within what the client may have. */
   defaultScopes: readonly string[];
 }

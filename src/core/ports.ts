@@ -57,6 +57,29 @@ export const noThrottle: LoginThrottle = {
   succeeded: async () => {},
 };
 
+/** One row of the audit trail. */
+export interface AuditEvent {
+  at: EpochSeconds;
+  event: string;
+  clientId: string | null;
+  userId: number | null;
+  username: string | null;
+  grantId: string | null;
+  ip: string | null;
+  /** Every other field of the event, as JSON. Never a secret. */
+  detail: string;
+}
+
+export interface AuditQuery {
+  event?: string;
+  clientId?: string;
+  username?: string;
+  since?: EpochSeconds;
+  until?: EpochSeconds;
+  /** Newest first, at most this many. */
+  limit: number;
+}
+
 /** Structured events (audit trail). Fields never contain a secret. */
 export interface EventSink {
   emit(event: string, fields: Record<string, string | number | boolean | null>): void;
@@ -95,6 +118,8 @@ export interface RotateRefreshToken {
   access: NewAccessToken;
   refresh: NewToken;
   now: EpochSeconds;
+  /** The response, encrypted for a retry within the grace window; null when the window is off. */
+  successorResponse?: Buffer | null;
 }
 
 /**
@@ -152,6 +177,11 @@ export interface Store {
   rotateRefreshToken(rotation: RotateRefreshToken): Promise<RotateResult>;
   /** Revokes a grant and every token in it. Idempotent. */
   revokeGrant(grantId: string, now: EpochSeconds): Promise<void>;
+
+  /** Appends audit events (a batch, in one transaction). */
+  recordAuditEvents(events: readonly AuditEvent[]): Promise<void>;
+  /** Audit events matching every given filter, newest first. */
+  queryAuditEvents(query: AuditQuery): Promise<AuditEvent[]>;
 }
 
 /**

@@ -61,7 +61,7 @@ export function createRevocationEndpoint(deps: Pick<GrantDeps, 'store' | 'clock'
       }
       if (found.dead) return;
       await store.revokeGrant(found.grantId, clock.now());
-      events.emit('grant.revoked', { client_id: client.clientId, grant_id: found.grantId, via: found.kind });
+      events.emit('grant.revoked', { client_id: client.clientId, grant_id: found.grantId, via: found.kind, ip: clientIp });
     },
   };
 }

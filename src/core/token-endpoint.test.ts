@@ -12,7 +12,7 @@ import { noThrottle, type EventSink, type Store } from './ports.js';
 import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint.js';
 
 const fast = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
-const policy = { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: null, knownScopes: ['read', 'write'], defaultScopes: ['read', 'write'] };
+const policy = { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: null, refreshGraceSeconds: 0, knownScopes: ['read', 'write'], defaultScopes: ['read', 'write'] };
 
 let store: Store;
 let now: number;

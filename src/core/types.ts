@@ -87,6 +87,11 @@ export interface RefreshTokenRecord {
   usedAt: EpochSeconds | null;
   /** Set when the token itself or its whole grant was revoked. */
   revokedAt: EpochSeconds | null;
+  /**
+   * For a used token exchanged while a grace window was on: the response it was exchanged for, encrypted
+   * under a key derived from this token, and whether that successor refresh token is still unused and live.
+   */
+  successor: { response: Buffer; live: boolean } | null;
 }
 
 /** What the token endpoint returns on success (RFC 6749 §5.1). Plaintext tokens: returned once. */

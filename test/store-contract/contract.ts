@@ -437,6 +437,7 @@ export function runStoreContract(
           expiresAt: null,
           usedAt: null,
           revokedAt: null,
+          successor: null,
         });
       });
 
@@ -526,6 +527,7 @@ export function runStoreContract(
           expiresAt: null,
           usedAt: null,
           revokedAt: null,
+          successor: null,
         });
         expect(await store.findRefreshToken(g.refresh.hash)).toMatchObject({ usedAt: now, revokedAt: null });
         expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: now });

@@ -53,7 +53,15 @@ export function createPasswordGrant(deps: GrantDeps): GrantHandler {
         access: pair.access,
         refresh: pair.refresh,
       });
-      events.emit('token.issued', { grant_type: 'password', client_id: client.clientId, user_id: user.id, grant_id: grantId });
+      events.emit('token.issued', {
+        grant_type: 'password',
+        client_id: client.clientId,
+        user_id: user.id,
+        username: user.username,
+        grant_id: grantId,
+        ip: clientIp,
+        scope: scope.join(' '),
+      });
       return pair.response;
     },
   };

@@ -1,7 +1,9 @@
 import { invalidGrant } from '../errors.js';
 import { required } from '../params.js';
 import { refreshedScope } from '../scope.js';
+import { openSuccessor, sealSuccessor } from '../successor.js';
 import { hashToken } from '../tokens.js';
+import type { RefreshTokenRecord } from '../types.js';
 import type { GrantDeps, GrantHandler } from './grant.js';
 import { mintPair } from './issue.js';
 
@@ -15,15 +17,23 @@ const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked or was a
  * client or an attacker holds a stale copy; the server cannot tell which, so the whole grant family is
  * revoked and both must authenticate again.
  *
+ * Grace window (OAUTHD_REFRESH_GRACE_SECONDS, off by default): a client whose refresh response was lost
+ * retries with the same token; within the window, and while the pair it was exchanged for is untouched
+ * (its refresh token unused, the grant live), it gets that same pair again, byte for byte (see
+ * successor.ts for how it is kept without plaintext). Outside the window, or once the successor was used,
+ * a second use is reuse.
+ *
  * Race: N concurrent requests with one live refresh token reach `rotateRefreshToken`, a single
- * conditional update. Exactly one wins and gets the new pair. Every loser finds the token used, which
- * is reuse: it revokes the family (the winner's new pair included) and gets invalid_grant.
+ * conditional update. Exactly one wins and gets the new pair. Each loser then finds the token used:
+ * - window off: reuse; the family is revoked (the winner's new pair included), invalid_grant;
+ * - window on: the winner's pair, sealed in the same transaction that marked the token used, so every
+ *   loser returns the same pair: N requests, N identical 200 responses.
  */
 export function createRefreshTokenGrant(deps: GrantDeps): GrantHandler {
   const { store, clock, events, policy } = deps;
   return {
     grantType: 'refresh_token',
-    async handle({ client, params }) {
+    async handle({ client, params, clientIp }) {
       const presented = required(params, 'refresh_token');
       const presentedHash = hashToken(presented);
       const record = await store.findRefreshToken(presentedHash);
@@ -33,7 +43,7 @@ export function createRefreshTokenGrant(deps: GrantDeps): GrantHandler {
       // RFC 6749 §6 and §10.4: a refresh token is bound to the client it was issued to.
       if (record.clientId !== client.clientId) throw invalidGrant(INVALID_REFRESH, 'refresh token of another client');
       if (record.revokedAt !== null) throw invalidGrant(INVALID_REFRESH, 'revoked refresh token');
-      if (record.usedAt !== null) return reuse(record.grantId);
+      if (record.usedAt !== null) return replayOrReuse(record);
       if (record.expiresAt !== null && record.expiresAt <= now) throw invalidGrant(INVALID_REFRESH, 'expired refresh token');
       if (!record.userIsActive) throw invalidGrant(INVALID_REFRESH, 'user disabled');
 
@@ -46,22 +56,56 @@ export function createRefreshTokenGrant(deps: GrantDeps): GrantHandler {
         access: pair.access,
         refresh: pair.refresh,
         now,
+        successorResponse: policy.refreshGraceSeconds > 0 ? sealSuccessor(presented, record.grantId, pair.response) : null,
       });
       switch (result) {
         case 'rotated':
-          events.emit('refresh_token.rotated', { client_id: client.clientId, user_id: record.userId, grant_id: record.grantId });
+          events.emit('refresh_token.rotated', {
+            client_id: client.clientId,
+            user_id: record.userId,
+            username: record.username,
+            grant_id: record.grantId,
+            ip: clientIp,
+          });
           return pair.response;
-        case 'already_used':
-          // Lost the race to a concurrent exchange of the same token: reuse, see above.
-          return reuse(record.grantId);
+        case 'already_used': {
+          // Lost the race to a concurrent exchange of the same token (committed before we got here).
+          const after = await store.findRefreshToken(presentedHash);
+          return after ? replayOrReuse(after) : reuse(record.grantId);
+        }
         case 'revoked':
         case 'not_found':
           throw invalidGrant(INVALID_REFRESH, `refresh token ${result} during rotation`);
       }
 
+      /** A used token: the same pair again within the grace window, else reuse. */
+      async function replayOrReuse(used: RefreshTokenRecord) {
+        const withinWindow = used.usedAt !== null && now - used.usedAt <= policy.refreshGraceSeconds;
+        if (policy.refreshGraceSeconds > 0 && withinWindow && used.successor?.live && used.revokedAt === null) {
+          const response = openSuccessor(presented, used.grantId, used.successor.response);
+          if (response) {
+            events.emit('refresh_token.replayed', {
+              client_id: client.clientId,
+              user_id: used.userId,
+              username: used.username,
+              grant_id: used.grantId,
+              ip: clientIp,
+            });
+            return response;
+          }
+        }
+        return reuse(used.grantId);
+      }
+
       async function reuse(grantId: string): Promise<never> {
         await store.revokeGrant(grantId, now);
-        events.emit('refresh_token.reused', { client_id: client.clientId, grant_id: grantId });
+        events.emit('refresh_token.reused', {
+          client_id: client.clientId,
+          user_id: record?.userId ?? null,
+          username: record?.username ?? null,
+          grant_id: grantId,
+          ip: clientIp,
+        });
         throw invalidGrant(INVALID_REFRESH, 'refresh token reuse: grant revoked');
       }
     },

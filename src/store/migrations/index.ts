@@ -128,4 +128,50 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX refresh_tokens_grant_id ON refresh_tokens (grant_id);
     `,
   },
+  {
+    version: 2,
+    name: 'idempotent rotation (successor of a used refresh token) and the audit trail',
+    sqlite: `
+      -- The pair a refresh token was exchanged for, encrypted under a key derived from that refresh
+      -- token (which only its holder has): a retry within the grace window gets the same pair again.
+      ALTER TABLE refresh_tokens ADD COLUMN successor_hash BLOB;
+      ALTER TABLE refresh_tokens ADD COLUMN successor_response BLOB;
+
+      CREATE TABLE audit_events (
+        id        INTEGER PRIMARY KEY,
+        at        INTEGER NOT NULL,
+        event     TEXT NOT NULL,
+        client_id TEXT,
+        user_id   INTEGER,
+        username  TEXT,
+        grant_id  TEXT,
+        ip        TEXT,
+        detail    TEXT NOT NULL          -- the other fields of the event, as JSON (never a secret)
+      ) STRICT;
+      CREATE INDEX audit_events_at ON audit_events (at);
+      CREATE INDEX audit_events_event_at ON audit_events (event, at);
+      CREATE INDEX audit_events_username_at ON audit_events (username, at);
+      CREATE INDEX audit_events_client_at ON audit_events (client_id, at);
+    `,
+    postgres: `
+      ALTER TABLE refresh_tokens ADD COLUMN successor_hash bytea;
+      ALTER TABLE refresh_tokens ADD COLUMN successor_response bytea;
+
+      CREATE TABLE audit_events (
+        id        bigserial PRIMARY KEY,
+        at        bigint NOT NULL,
+        event     text NOT NULL,
+        client_id text,
+        user_id   bigint,
+        username  text,
+        grant_id  text,
+        ip        text,
+        detail    text NOT NULL
+      );
+      CREATE INDEX audit_events_at ON audit_events (at);
+      CREATE INDEX audit_events_event_at ON audit_events (event, at);
+      CREATE INDEX audit_events_username_at ON audit_events (username, at);
+      CREATE INDEX audit_events_client_at ON audit_events (client_id, at);
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import {
   StoreUnavailableError,
+  type AuditEvent,
   type IssueTokens,
   type NewClient,
   type NewUser,
@@ -345,23 +346,35 @@ export function openPostgresStore(url: string): Store {
       return row ? { ...row, scope: splitList(row.scope) } : null;
     },
     async findRefreshToken(hash) {
-      const { rows } = await query<Omit<RefreshTokenRecord, 'scope'> & { scope: string }>(
+      const { rows } = await query<
+        Omit<RefreshTokenRecord, 'scope' | 'successor'> & { scope: string; successorResponse: Buffer | null; successorLive: boolean | null }
+      >(
         `SELECT r.grant_id AS "grantId", g.client_id AS "clientId", g.user_id AS "userId",
            u.username AS username, u.is_active AS "userIsActive", r.scope AS scope,
            r.issued_at AS "issuedAt", r.expires_at AS "expiresAt",
-           r.used_at AS "usedAt", coalesce(r.revoked_at, g.revoked_at) AS "revokedAt"
+           r.used_at AS "usedAt", coalesce(r.revoked_at, g.revoked_at) AS "revokedAt",
+           r.successor_response AS "successorResponse",
+           (s.used_at IS NULL AND s.revoked_at IS NULL AND g.revoked_at IS NULL) AS "successorLive"
          FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
+           LEFT JOIN refresh_tokens s ON s.token_hash = r.successor_hash
          WHERE r.token_hash = $1`,
         [hash],
       );
       const row = rows[0];
-      return row ? { ...row, scope: splitList(row.scope) } : null;
+      if (!row) return null;
+      const { successorResponse, successorLive, ...rest } = row;
+      return {
+        ...rest,
+        scope: splitList(row.scope),
+        successor: successorResponse ? { response: successorResponse, live: successorLive === true } : null,
+      };
     },
     async rotateRefreshToken(r: RotateRefreshToken): Promise<RotateResult> {
       const { rows } = await query<TokenState & { won: boolean }>(ROTATE, [
         r.now, r.presentedHash, r.grantId,
         r.access.hash, joinList(r.access.scope), r.access.issuedAt, r.access.expiresAt,
         r.refresh.hash, joinList(r.refresh.scope), r.refresh.issuedAt, r.refresh.expiresAt,
+        r.successorResponse ?? null,
       ]);
       const result = rows[0]!;
       if (result.won) return 'rotated';
@@ -384,6 +397,38 @@ export function openPostgresStore(url: string): Store {
     },
     async revokeGrant(grantId, now) {
       await transaction((q) => revokeGrantsWhere(q, 'id = $2', grantId, now));
+    },
+    async recordAuditEvents(events) {
+      if (events.length === 0) return;
+      // One statement for the whole batch.
+      await query(
+        `INSERT INTO audit_events (at, event, client_id, user_id, username, grant_id, ip, detail)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+        [
+          events.map((e) => e.at), events.map((e) => e.event), events.map((e) => e.clientId), events.map((e) => e.userId),
+          events.map((e) => e.username), events.map((e) => e.grantId), events.map((e) => e.ip), events.map((e) => e.detail),
+        ],
+      );
+    },
+    async queryAuditEvents(q) {
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      const add = (clause: string, value: string | number) => {
+        args.push(value);
+        where.push(clause.replace('?', `$${args.length}`));
+      };
+      if (q.event !== undefined) add('event = ?', q.event);
+      if (q.clientId !== undefined) add('client_id = ?', q.clientId);
+      if (q.username !== undefined) add('username = ?', q.username);
+      if (q.since !== undefined) add('at >= ?', q.since);
+      if (q.until !== undefined) add('at < ?', q.until);
+      args.push(q.limit);
+      const { rows } = await query<AuditEvent>(
+        `SELECT at, event, client_id AS "clientId", user_id AS "userId", username, grant_id AS "grantId", ip, detail
+         FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT $${args.length}`,
+        args,
+      );
+      return rows;
     },
   });
 }
@@ -417,7 +462,7 @@ function loserState(s: TokenState): Exclude<RotateResult, 'rotated'> | 'live' {
  */
 const ROTATE = `
   WITH used AS (
-    UPDATE refresh_tokens SET used_at = $1::bigint
+    UPDATE refresh_tokens SET used_at = $1::bigint, successor_hash = $8::bytea, successor_response = $12::bytea
     WHERE token_hash = $2::bytea AND grant_id = $3::text AND used_at IS NULL AND revoked_at IS NULL
       AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL)
     RETURNING access_token_hash

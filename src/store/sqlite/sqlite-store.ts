@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   StoreUnavailableError,
+  type AuditEvent,
   type IssueTokens,
   type NewClient,
   type NewUser,
@@ -108,7 +109,9 @@ export function openSqliteStore(path: string): Store {
   const rotate = db.transaction((r: RotateRefreshToken): RotateResult => {
     const s = st();
     // The single-use guarantee: one conditional UPDATE. Only a live, unused token in a live grant matches.
-    const won = s.useRefresh.get(r.now, r.presentedHash, r.grantId) as { access_token_hash: Buffer | null } | undefined;
+    const won = s.useRefresh.get(r.now, r.refresh.hash, r.successorResponse ?? null, r.presentedHash, r.grantId) as
+      | { access_token_hash: Buffer | null }
+      | undefined;
     if (won) {
       if (won.access_token_hash) s.revokeAccess.run(r.now, won.access_token_hash);
       s.insertAccess.run(r.access.hash, r.grantId, joinList(r.access.scope), r.access.issuedAt, r.access.expiresAt);
@@ -143,6 +146,11 @@ export function openSqliteStore(path: string): Store {
   });
 
   const revokeGrantTx = db.transaction(revokeGrant);
+
+  const recordAudit = db.transaction((events: readonly AuditEvent[]) => {
+    const insert = st().insertAudit;
+    for (const e of events) insert.run(e.at, e.event, e.clientId, e.userId, e.username, e.grantId, e.ip, e.detail);
+  });
 
   return guarded({
     async migrate() {
@@ -207,9 +215,36 @@ export function openSqliteStore(path: string): Store {
     },
     async findRefreshToken(hash) {
       const row = st().refreshByHash.get(hash) as
-        | (Omit<RefreshTokenRecord, 'scope' | 'userIsActive'> & { scope: string; userIsActive: number })
+        | (Omit<RefreshTokenRecord, 'scope' | 'userIsActive' | 'successor'> & {
+            scope: string;
+            userIsActive: number;
+            successorResponse: Buffer | null;
+            successorLive: number | null;
+          })
         | undefined;
-      return row ? { ...row, scope: splitList(row.scope), userIsActive: row.userIsActive === 1 } : null;
+      if (!row) return null;
+      const { successorResponse, successorLive, ...rest } = row;
+      return {
+        ...rest,
+        scope: splitList(row.scope),
+        userIsActive: row.userIsActive === 1,
+        successor: successorResponse ? { response: successorResponse, live: successorLive === 1 } : null,
+      };
+    },
+    async recordAuditEvents(events) {
+      recordAudit.immediate(events);
+    },
+    async queryAuditEvents(q) {
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      if (q.event !== undefined) (where.push('event = ?'), args.push(q.event));
+      if (q.clientId !== undefined) (where.push('client_id = ?'), args.push(q.clientId));
+      if (q.username !== undefined) (where.push('username = ?'), args.push(q.username));
+      if (q.since !== undefined) (where.push('at >= ?'), args.push(q.since));
+      if (q.until !== undefined) (where.push('at < ?'), args.push(q.until));
+      const sql = `SELECT at, event, client_id AS clientId, user_id AS userId, username, grant_id AS grantId, ip, detail
+        FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`;
+      return db.prepare(sql).all(...args, q.limit) as AuditEvent[];
     },
     async rotateRefreshToken(r) {
       return rotate.immediate(r);
@@ -272,10 +307,14 @@ function prepare(db: Database.Database) {
       WHERE a.token_hash = ?`),
     refreshByHash: db.prepare(`SELECT r.grant_id AS grantId, g.client_id AS clientId, g.user_id AS userId,
         u.username AS username, u.is_active AS userIsActive, r.scope AS scope, r.issued_at AS issuedAt, r.expires_at AS expiresAt,
-        r.used_at AS usedAt, coalesce(r.revoked_at, g.revoked_at) AS revokedAt
+        r.used_at AS usedAt, coalesce(r.revoked_at, g.revoked_at) AS revokedAt, r.successor_response AS successorResponse,
+        (s.used_at IS NULL AND s.revoked_at IS NULL AND g.revoked_at IS NULL) AS successorLive
       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
+        LEFT JOIN refresh_tokens s ON s.token_hash = r.successor_hash
       WHERE r.token_hash = ?`),
-    useRefresh: db.prepare(`UPDATE refresh_tokens SET used_at = ?
+    insertAudit: db.prepare(`INSERT INTO audit_events (at, event, client_id, user_id, username, grant_id, ip, detail)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    useRefresh: db.prepare(`UPDATE refresh_tokens SET used_at = ?, successor_hash = ?, successor_response = ?
       WHERE token_hash = ? AND grant_id = ? AND used_at IS NULL AND revoked_at IS NULL
         AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL)
       RETURNING access_token_hash`),
