@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { buildApp } from './http/app.js';
+import { scheduleCleanup } from './lifecycle/cleanup.js';
 import { createServices, type ServiceOverrides, type Services } from './services.js';
 
 /** The process logger: JSON lines on stdout (or `destination`). */
@@ -43,6 +44,16 @@ export async function startServer(config: Config, options: { logger?: Logger; ov
     await services.close();
     throw error;
   }
+  // Online cleanup of dead tokens: no cron needed.
+  const cleanup =
+    config.cleanupIntervalSeconds > 0
+      ? scheduleCleanup(services.store, services.clock, {
+          intervalSeconds: config.cleanupIntervalSeconds,
+          retentionSeconds: config.tokenRetentionSeconds,
+          onRun: (deleted) => deleted > 0 && app.log.info({ deleted }, 'cleanup removed dead tokens'),
+          onError: (error) => app.log.warn({ err: error }, 'cleanup failed; will retry'),
+        })
+      : undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -52,6 +63,7 @@ export async function startServer(config: Config, options: { logger?: Logger; ov
     url: `http://${host}:${port}`,
     async close() {
       // Fastify stops accepting, lets in-flight requests finish, then the store closes.
+      await cleanup?.stop();
       await app.close();
       await services.close();
     },

@@ -53,10 +53,11 @@ describe('layer boundaries', () => {
       throttle: ['throttle', 'core'],
       metrics: ['metrics', 'core'],
       audit: ['audit', 'core'],
+      lifecycle: ['lifecycle', 'core'],
       store: ['store', 'core'],
       crypto: ['crypto', 'core'],
       config: ['config', 'core', 'store'],
-      cli: ['cli', 'core', 'config', 'services', 'server'],
+      cli: ['cli', 'core', 'config', 'services', 'server', 'lifecycle'],
     };
     for (const file of files) {
       const layer = layerOf(file.name);

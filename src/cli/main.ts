@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { AdminError } from '../core/admin.js';
+import { cleanupDeadTokens } from '../lifecycle/cleanup.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerClientCommands } from './client-commands.js';
 import { serve } from './serve.js';
@@ -29,6 +31,22 @@ program
     // Opening the services applies every pending migration.
     withServices(options, async () => output(options.json, { migrated: true }, () => 'database schema is up to date')),
   );
+
+program
+  .command('cleanup')
+  .description('remove dead tokens now (the server also does it every OAUTHD_CLEANUP_INTERVAL_SECONDS)')
+  .option('--retention <seconds>', 'keep used, revoked and expired refresh tokens this long (default: OAUTHD_TOKEN_RETENTION_SECONDS)')
+  .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+  .option('--json', 'print JSON')
+  .action(async (options: StoreOptions & { retention?: string; json?: boolean }) => {
+    const config = configFrom(options);
+    if (options.retention !== undefined && !/^\d+$/.test(options.retention)) throw new AdminError('--retention takes a whole number of seconds');
+    const retentionSeconds = options.retention !== undefined ? +options.retention : config.tokenRetentionSeconds;
+    await withServices(options, async ({ store, clock }) => {
+      const deleted = await cleanupDeadTokens(store, clock, { retentionSeconds });
+      output(options.json, { deleted }, () => `removed ${deleted} dead token rows`);
+    });
+  });
 
 registerClientCommands(program);
 registerUserCommands(program);

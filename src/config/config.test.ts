@@ -35,6 +35,8 @@ describe('loadConfig', () => {
       keepAliveTimeoutMs: 5000,
       maxHeaderBytes: 8192,
       hashConcurrency: 2,
+      cleanupIntervalSeconds: 60,
+      tokenRetentionSeconds: 604800,
       hashQueueLimit: 256,
     });
   });

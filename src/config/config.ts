@@ -31,6 +31,8 @@ export interface Config {
   keepAliveTimeoutMs: number;
   maxHeaderBytes: number;
   hashConcurrency: number;
+  cleanupIntervalSeconds: number;
+  tokenRetentionSeconds: number;
   hashQueueLimit: number;
 }
 
@@ -270,6 +272,16 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
     env: 'OAUTHD_HASH_QUEUE_LIMIT', key: 'hashQueueLimit', defaultText: '256',
     description: 'Password verifications allowed to wait for a hashing slot; beyond it a password grant is answered 503 temporarily_unavailable with Retry-After at once, instead of queueing without bound.',
     parse: (v) => integer('OAUTHD_HASH_QUEUE_LIMIT', v ?? '256', 0, 1_000_000),
+  },
+  {
+    env: 'OAUTHD_CLEANUP_INTERVAL_SECONDS', key: 'cleanupIntervalSeconds', defaultText: '60',
+    description: 'How often the server removes dead tokens by itself (in small batches, a bounded time per run, so the store stays at a bounded size under heavy churn). 0 turns it off; `oauthd cleanup` does the same on demand.',
+    parse: (v) => integer('OAUTHD_CLEANUP_INTERVAL_SECONDS', v ?? '60', 0, 86_400),
+  },
+  {
+    env: 'OAUTHD_TOKEN_RETENTION_SECONDS', key: 'tokenRetentionSeconds', defaultText: '604800 (7 days)',
+    description: 'How long used, revoked and expired refresh tokens (and revoked grants) are kept before the cleanup removes them. While kept, presenting an old refresh token is recognised as reuse and revokes its family; afterwards it is merely unknown (invalid_grant). Expired access tokens go at once.',
+    parse: (v) => integer('OAUTHD_TOKEN_RETENTION_SECONDS', v ?? '604800', 0, 315_360_000),
   },
 ];
 

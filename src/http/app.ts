@@ -96,7 +96,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   app.setValidatorCompiler(documentOnly.validatorCompiler);
   app.setSerializerCompiler(documentOnly.serializerCompiler);
 
-  healthRoutes(app);
+  healthRoutes(app, services.store);
   metadataRoutes(app, { basePath: options.basePath, issuer: options.issuer, scopes: options.scopes });
   openapiRoutes(app, options.basePath);
 

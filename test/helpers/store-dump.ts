@@ -11,3 +11,29 @@ export async function readStoreText(server: TestServer): Promise<string> {
   }
   return (await dumpDatabase(url)).toString('latin1');
 }
+
+/** Row counts of the token tables, read straight from the database (SQLite read-only, or PostgreSQL). */
+export async function tokenRowCounts(server: TestServer): Promise<{ grants: number; access: number; refresh: number }> {
+  const sql = `SELECT (SELECT count(*) FROM grants) AS grants, (SELECT count(*) FROM access_tokens) AS access,
+    (SELECT count(*) FROM refresh_tokens) AS refresh`;
+  const url = server.config.databaseUrl;
+  if (url.startsWith('sqlite:')) {
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(url.slice('sqlite:'.length), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare(sql).get() as { grants: number; access: number; refresh: number };
+    } finally {
+      db.close();
+    }
+  }
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ grants: string; access: string; refresh: string }>(sql);
+    const row = rows[0]!;
+    return { grants: Number(row.grants), access: Number(row.access), refresh: Number(row.refresh) };
+  } finally {
+    await client.end();
+  }
+}

@@ -174,4 +174,22 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_events_client_at ON audit_events (client_id, at);
     `,
   },
+  {
+    version: 3,
+    name: 'indexes for the online cleanup of dead tokens',
+    sqlite: `
+      CREATE INDEX access_tokens_expires_at ON access_tokens (expires_at);
+      CREATE INDEX refresh_tokens_used_at ON refresh_tokens (used_at) WHERE used_at IS NOT NULL;
+      CREATE INDEX refresh_tokens_revoked_at ON refresh_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
+      CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at) WHERE expires_at IS NOT NULL;
+      CREATE INDEX grants_revoked_at ON grants (revoked_at) WHERE revoked_at IS NOT NULL;
+    `,
+    postgres: `
+      CREATE INDEX access_tokens_expires_at ON access_tokens (expires_at);
+      CREATE INDEX refresh_tokens_used_at ON refresh_tokens (used_at) WHERE used_at IS NOT NULL;
+      CREATE INDEX refresh_tokens_revoked_at ON refresh_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
+      CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at) WHERE expires_at IS NOT NULL;
+      CREATE INDEX grants_revoked_at ON grants (revoked_at) WHERE revoked_at IS NOT NULL;
+    `,
+  },
 ];

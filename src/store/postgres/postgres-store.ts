@@ -395,6 +395,29 @@ export function openPostgresStore(url: string): Store {
       }
       return after;
     },
+    async ping() {
+      await query('SELECT 1', []);
+    },
+    async deleteExpired({ now, retentionSeconds, limit }) {
+      // Three short statements, each walking one partial index for at most `limit` rows.
+      const before = now - retentionSeconds;
+      const grants = await query(
+        `DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE revoked_at < $1 LIMIT $2)`,
+        [before, limit],
+      );
+      const access = await query(
+        `DELETE FROM access_tokens WHERE token_hash IN (SELECT token_hash FROM access_tokens WHERE expires_at < $1 LIMIT $2)`,
+        [now, limit],
+      );
+      const refresh = await query(
+        `DELETE FROM refresh_tokens WHERE token_hash IN (
+           SELECT token_hash FROM refresh_tokens WHERE used_at < $1
+           UNION SELECT token_hash FROM refresh_tokens WHERE revoked_at < $1
+           UNION SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)`,
+        [before, limit],
+      );
+      return (grants.rowCount ?? 0) + (access.rowCount ?? 0) + (refresh.rowCount ?? 0);
+    },
     async revokeGrant(grantId, now) {
       await transaction((q) => revokeGrantsWhere(q, 'id = $2', grantId, now));
     },

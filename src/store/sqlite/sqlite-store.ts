@@ -147,6 +147,15 @@ export function openSqliteStore(path: string): Store {
 
   const revokeGrantTx = db.transaction(revokeGrant);
 
+  const deleteExpired = db.transaction((now: EpochSeconds, before: EpochSeconds, limit: number): number => {
+    const s = st();
+    return (
+      s.deleteRevokedGrants.run(before, limit).changes +
+      s.deleteExpiredAccess.run(now, limit).changes +
+      s.deleteDeadRefresh.run(before, before, before, limit).changes
+    );
+  });
+
   const recordAudit = db.transaction((events: readonly AuditEvent[]) => {
     const insert = st().insertAudit;
     for (const e of events) insert.run(e.at, e.event, e.clientId, e.userId, e.username, e.grantId, e.ip, e.detail);
@@ -158,6 +167,12 @@ export function openSqliteStore(path: string): Store {
     },
     async close() {
       if (db.open) db.close();
+    },
+    async ping() {
+      st().ping.get();
+    },
+    async deleteExpired({ now, retentionSeconds, limit }) {
+      return deleteExpired.immediate(now, now - retentionSeconds, limit);
     },
 
     async createClient(c: NewClient) {
@@ -312,6 +327,16 @@ function prepare(db: Database.Database) {
       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
         LEFT JOIN refresh_tokens s ON s.token_hash = r.successor_hash
       WHERE r.token_hash = ?`),
+    ping: db.prepare('SELECT 1'),
+    // Each DELETE walks one partial index, at most `limit` rows: short transactions, no long write lock.
+    deleteRevokedGrants: db.prepare(`DELETE FROM grants WHERE id IN
+      (SELECT id FROM grants WHERE revoked_at IS NOT NULL AND revoked_at < ? LIMIT ?)`),
+    deleteExpiredAccess: db.prepare(`DELETE FROM access_tokens WHERE token_hash IN
+      (SELECT token_hash FROM access_tokens WHERE expires_at < ? LIMIT ?)`),
+    deleteDeadRefresh: db.prepare(`DELETE FROM refresh_tokens WHERE token_hash IN
+      (SELECT token_hash FROM refresh_tokens WHERE used_at < ?
+       UNION SELECT token_hash FROM refresh_tokens WHERE revoked_at < ?
+       UNION SELECT token_hash FROM refresh_tokens WHERE expires_at < ? LIMIT ?)`),
     insertAudit: db.prepare(`INSERT INTO audit_events (at, event, client_id, user_id, username, grant_id, ip, detail)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     useRefresh: db.prepare(`UPDATE refresh_tokens SET used_at = ?, successor_hash = ?, successor_response = ?
