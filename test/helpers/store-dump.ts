@@ -1,3 +1,5 @@
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { existsSync, readFileSync } from 'node:fs';
 import { dumpDatabase } from './postgres.js';
 import type { TestServer } from './server.js';
@@ -18,7 +20,6 @@ export async function tokenRowCounts(server: TestServer): Promise<{ grants: numb
     (SELECT count(*) FROM refresh_tokens) AS refresh`;
   const url = server.config.databaseUrl;
   if (url.startsWith('sqlite:')) {
-    const { default: Database } = await import('better-sqlite3');
     const db = new Database(url.slice('sqlite:'.length), { readonly: true, fileMustExist: true });
     try {
       return db.prepare(sql).get() as { grants: number; access: number; refresh: number };
@@ -26,7 +27,6 @@ export async function tokenRowCounts(server: TestServer): Promise<{ grants: numb
       db.close();
     }
   }
-  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
