@@ -150,8 +150,15 @@ export const clientAuthenticatedErrors = (methodAllowed: string) => ({
   ),
   405: error(`Any method but ${methodAllowed}: invalid_request, with \`Allow: ${methodAllowed}\`.`, { Allow: header(methodAllowed) }),
   413: error('invalid_request: the body is larger than OAUTHD_MAX_BODY_BYTES (16 KiB by default).'),
+  429: error(
+    'slow_down (RFC 8628 §3.5): too many failed logins or client authentications from this IP (brute-force defence, RFC 6749 §4.3.2); the same answer whatever the credentials. Retry after `Retry-After` seconds.',
+    { 'Retry-After': header('Seconds until the lockout or backoff ends.') },
+  ),
   500: error('server_error: an unexpected failure (never a stack trace).'),
-  503: error('temporarily_unavailable: the store cannot serve now (database locked, disk full); nothing was written.', RETRY_AFTER),
+  503: error(
+    'temporarily_unavailable: the store cannot serve now (database unreachable, locked, disk full), or too many password hashes are queued (OAUTHD_HASH_QUEUE_LIMIT); nothing was written.',
+    RETRY_AFTER,
+  ),
 });
 
 /** The body parameters of client authentication (RFC 6749 §2.3.1), for endpoints that accept them. */
