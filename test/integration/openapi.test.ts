@@ -61,6 +61,7 @@ describe('the document', () => {
     const paths = Object.fromEntries(Object.entries(document.paths as Json).map(([path, item]) => [path, methodsOf(item as Json)]));
     expect(paths).toEqual({
       '/healthz': ['get'],
+      '/readyz': ['get'],
       '/.well-known/oauth-authorization-server': ['get'],
       '/o/token/': ['post'],
       '/o/revoke_token/': ['post'],
@@ -83,6 +84,7 @@ describe('the document', () => {
         '/api/secure/o/token/',
         '/api/secure/o/userinfo/',
         '/healthz',
+        '/readyz',
       ].sort(),
     );
     expect((await fetch(`${prefixed.url}/o/openapi.json`)).status).toBe(404);
