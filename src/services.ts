@@ -8,6 +8,7 @@ import { createRevocationEndpoint, type RevocationEndpoint } from './core/revoca
 import { createTokenEndpoint, type TokenEndpoint } from './core/token-endpoint.js';
 import { createArgon2Hasher } from './crypto/argon2-hasher.js';
 import { boundedHasher, cachedSecretVerifier } from './crypto/bounded-hasher.js';
+import { createDjangoCompatibleHasher } from './crypto/django-hashers.js';
 import { openStore } from './store/store.js';
 import { createMetrics, fanOut, type Metrics } from './metrics/metrics.js';
 import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
@@ -54,7 +55,8 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   }
   const clock = overrides.clock ?? systemClock;
   // One argon2id implementation, bounded: at most hashConcurrency hashes at once (see bounded-hasher.ts).
-  const passwordHasher = overrides.passwordHasher ?? boundedHasher(createArgon2Hasher(), { maxConcurrent: config.hashConcurrency, maxQueue: config.hashQueueLimit });
+  // It also verifies Django hashes brought by `oauthd import django`, upgrading them on login.
+  const passwordHasher = overrides.passwordHasher ?? boundedHasher(createDjangoCompatibleHasher(createArgon2Hasher()), { maxConcurrent: config.hashConcurrency, maxQueue: config.hashQueueLimit });
   // Chosen client secrets are argon2id too; a verified one is remembered in memory so refreshes stay cheap.
   const clientSecretHasher = cachedSecretVerifier(passwordHasher);
   const audit = createAuditSink(store, clock, logger);

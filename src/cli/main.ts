@@ -4,6 +4,7 @@ import { AdminError } from '../core/admin.js';
 import { cleanupDeadTokens } from '../lifecycle/cleanup.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerClientCommands } from './client-commands.js';
+import { registerImportCommands } from './import-commands.js';
 import { serve } from './serve.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
 import { registerUserCommands } from './user-commands.js';
@@ -51,6 +52,7 @@ program
 registerClientCommands(program);
 registerUserCommands(program);
 registerAuditCommands(program);
+registerImportCommands(program);
 
 try {
   await program.parseAsync(process.argv);

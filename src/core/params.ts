@@ -20,6 +20,8 @@ export function singleValued(pairs: ParamPairs): Map<string, string> {
   if (pairs.length > MAX_PARAMS) throw invalidRequest('Too many parameters.');
   for (const [name, value] of pairs) {
     if (name.length > 100 || value.length > MAX_VALUE_LENGTH) throw invalidRequest('A parameter is too long.');
+    // No OAuth parameter holds U+0000, and some databases cannot store it: refuse it here, on every store.
+    if (name.includes('\u0000') || value.includes('\u0000')) throw invalidRequest('A parameter contains a NUL character.');
     if (seen.has(name)) {
       // Echo the name back only when it is a plain parameter name, never arbitrary input.
       throw invalidRequest(SHOWABLE_NAME.test(name) ? `Duplicate ${name} parameter.` : 'Duplicate parameter.');

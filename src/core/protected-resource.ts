@@ -6,8 +6,8 @@ import type { Principal } from './types.js';
 export interface ResourceRequest {
   /** The Authorization header, if any. */
   authorization: string | undefined;
-  /** Did the URL query carry an `access_token` parameter? */
-  queryToken: string | undefined;
+  /** The URL query's `access_token` parameter, if any: a string, or several when it was repeated. */
+  queryToken: string | readonly string[] | undefined;
 }
 
 export interface ResourceOptions {
@@ -31,6 +31,13 @@ export type ResourceDecision =
   | { kind: 'missing' }
   | { kind: 'error'; error: OAuthError; requiredScope?: string };
 
+/** A parsed query's `access_token` (string, array when repeated, anything else) as a ResourceRequest wants it. */
+export function queryTokenOf(value: unknown): string | string[] | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return value.map(String);
+  return String(value);
+}
+
 /** RFC 6750 §2.1: `Bearer <b64token>`; the scheme is case-insensitive (RFC 7235 §2.1). */
 export function bearerTokenOf(authorization: string | undefined): string | null {
   if (authorization === undefined) return null;
@@ -45,6 +52,10 @@ export async function guardResource(
   options: ResourceOptions = {},
 ): Promise<ResourceDecision> {
   const headerToken = bearerTokenOf(request.authorization);
+  if (typeof request.queryToken === 'object') {
+    // RFC 6750 §3.1 invalid_request: the request repeats the same parameter.
+    return { kind: 'error', error: invalidRequest('Send the access token once.') };
+  }
   const queryToken = request.queryToken;
   if (queryToken !== undefined) {
     // RFC 6750 §3.1 invalid_request: more than one method; RFC 9700 §2.5: no tokens in URLs.

@@ -57,6 +57,22 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     trustProxy: options.trustProxy.length > 0 ? options.trustProxy : false,
     // Request ids are ours (req-1, req-2…), never taken from a client header.
     requestIdHeader: false,
+    // Requests Node's HTTP parser rejects (malformed framing, oversized headers, timeouts) never reach a
+    // route: answer them RFC-shaped too, never with the framework's default JSON.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const code = (error as { code?: string }).code;
+      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+      const body = JSON.stringify({
+        error: 'invalid_request',
+        error_description: status === 431 ? 'The request headers are too large.' : status === 408 ? 'The request took too long to arrive.' : 'The request is malformed.',
+      });
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
     frameworkErrors: (error, _request, reply) => {
       sendOAuthError(reply, new OAuthError('invalid_request', 'The request is malformed.', error.code), {
         realm: options.realm,
@@ -87,7 +103,11 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     reply.type(metrics.registry.contentType).send(await metrics.render()),
   );
   app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).type('application/json; charset=utf-8').send(JSON.stringify({ error: 'not_found', error_description: 'No such endpoint.' })),
+    reply
+      .code(404)
+      .header('Cache-Control', 'no-store')
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify({ error: 'not_found', error_description: 'No such endpoint.' })),
   );
 
   // The OpenAPI document is generated from the schemas of the routes registered after this (onRoute).

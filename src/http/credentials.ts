@@ -30,7 +30,7 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
     return 'malformed';
   }
   const colon = decoded.indexOf(':');
-  if (colon === -1) return 'malformed';
+  if (colon === -1 || decoded.includes('\u0000')) return 'malformed';
   const rawId = decoded.slice(0, colon);
   const rawSecret = decoded.slice(colon + 1);
   const id = formDecodeOrNull(rawId) ?? rawId;

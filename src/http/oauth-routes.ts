@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BearerValidator } from '../core/bearer.js';
 import type { IntrospectionEndpoint } from '../core/introspection.js';
 import type { ParamPairs } from '../core/params.js';
+import { invalidRequest } from '../core/errors.js';
 import type { RevocationEndpoint } from '../core/revocation.js';
 import type { TokenEndpoint } from '../core/token-endpoint.js';
 import { parseFormBody, parseJsonBody } from './body.js';
@@ -35,16 +36,25 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
   app.setSerializerCompiler(documentOnly.serializerCompiler);
 
   app.removeAllContentTypeParsers();
+  // Bodies arrive as bytes and are decoded strictly: bytes that are not UTF-8 are invalid_request, never
+  // replaced by U+FFFD (a password with a stray Latin-1 byte would otherwise be compared altered).
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a BOM stays, and is not valid JSON
   const parser = (parse: (body: string) => ParamPairs) =>
-    (_request: FastifyRequest, body: string, done: (err: Error | null, body?: ParamPairs) => void) => {
+    (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: ParamPairs) => void) => {
       try {
-        done(null, parse(body));
+        let text: string;
+        try {
+          text = utf8.decode(body);
+        } catch {
+          throw invalidRequest('The request body is not valid UTF-8.');
+        }
+        done(null, parse(text));
       } catch (error) {
         done(error as Error);
       }
     };
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: maxBodyBytes }, parser(parseFormBody));
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: maxBodyBytes }, parser(parseJsonBody));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, parser(parseFormBody));
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, parser(parseJsonBody));
 
   // RFC 6749 §5.1 (and RFC 6750 for protected resources): responses carrying tokens or credentials
   // MUST NOT be cached. Applied to every response of these routes, errors included.

@@ -22,7 +22,8 @@ export function requireTokenMiddleware(options: ExpressKitOptions) {
   const realm = options.realm ?? 'api';
   return (request: KitRequest, response: ServerResponse, next: NextFunction): void => {
     const url = new URL(request.originalUrl ?? request.url ?? '/', 'http://localhost');
-    const queryToken = url.searchParams.get('access_token') ?? undefined;
+    const all = url.searchParams.getAll('access_token');
+    const queryToken = all.length === 0 ? undefined : all.length === 1 ? all[0] : all;
     guardResource({ authorization: request.headers.authorization, queryToken }, options.verifier, options).then(
       (decision) => {
         if (decision.kind === 'ok') {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { BearerValidator } from '../core/bearer.js';
-import { guardResource, type ResourceOptions } from '../core/protected-resource.js';
+import { guardResource, queryTokenOf, type ResourceOptions } from '../core/protected-resource.js';
 import type { Principal } from '../core/types.js';
 import { refusalFor } from './challenge.js';
 
@@ -30,7 +30,7 @@ export function requireToken(kit: KitOptions, options: ResourceOptions = {}): pr
   const realm = kit.realm ?? 'api';
   return async function requireTokenHook(request: FastifyRequest, reply: FastifyReply) {
     const query = request.query as Record<string, unknown> | undefined;
-    const queryToken = typeof query?.access_token === 'string' ? query.access_token : undefined;
+    const queryToken = queryTokenOf(query?.access_token);
     const decision = await guardResource({ authorization: request.headers.authorization, queryToken }, kit.verifier, options);
     if (decision.kind === 'ok') {
       request.oauth = decision.principal;

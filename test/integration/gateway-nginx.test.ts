@@ -425,10 +425,10 @@ describe('the gateway endpoint itself, as a proxy calls it', () => {
     expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
   });
 
-  it('answers a malformed X-Auth-Required-Scope, a proxy configuration error, with 500 server_error', async () => {
+  it('answers a malformed required scope with 400 invalid_request, never a 5xx (a client can reach the gateway URL)', async () => {
     const response = await gateway('check', { token: await readWriteToken(), headers: { 'X-Auth-Required-Scope': 'pay"outs' } });
-    expect(response.status).toBe(500);
-    expect(((await response.json()) as { error: string }).error).toBe('server_error');
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
   });
 
   it('answers at the bare gateway URL {BASE_PATH}/o/auth/ itself, as at any path below it', async () => {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 
 import type { BearerValidator } from '../../core/bearer.js';
 import { guardResource } from '../../core/protected-resource.js';
 import { parseScope } from '../../core/scope.js';
-import { serverError } from '../../core/errors.js';
+import { invalidRequest } from '../../core/errors.js';
 import { refusalFor } from '../../kit/challenge.js';
 import { sendJson, sendRefusal } from '../replies.js';
 import { sendOAuthError } from '../error-handler.js';
@@ -83,8 +83,9 @@ export function gatewayRoutes(app: FastifyInstance, bearer: BearerValidator, rea
       const wanted = typeof header === 'string' ? header : typeof query.scope === 'string' ? query.scope : undefined;
       const scopes = wanted === undefined || wanted.trim() === '' ? [] : parseScope(wanted);
       if (scopes === null) {
-        // A proxy configuration error, not the client's: 500, which proxies turn into their own error.
-        return sendOAuthError(reply, serverError('gateway: malformed required scope'), { realm, challenge: undefined });
+        // The scope may come from the URL, which a client can reach (ext_authz appends the client's own
+        // path and query): bad input, so 400 invalid_request, never a 5xx.
+        return sendOAuthError(reply, invalidRequest('The required scope is malformed.'), { realm, challenge: 'bearer' });
       }
       // The token travels only in the Authorization header the proxy forwards.
       const decision = await guardResource({ authorization: request.headers.authorization, queryToken: undefined }, bearer, { scopes });

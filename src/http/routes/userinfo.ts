@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { BearerValidator } from '../../core/bearer.js';
-import { guardResource } from '../../core/protected-resource.js';
+import { guardResource, queryTokenOf } from '../../core/protected-resource.js';
 import { refusalFor } from '../../kit/challenge.js';
 import { methodNotAllowed, sendJson, sendRefusal } from '../replies.js';
 import { BEARER_SECURITY, RETRY_AFTER, WWW_AUTHENTICATE_BEARER, error, jsonResponse } from './schemas.js';
@@ -32,7 +32,7 @@ export function userinfoRoutes(app: FastifyInstance, bearer: BearerValidator, re
   app.get('/userinfo/', { config: { challenge: 'bearer' }, schema: userinfoSchema }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const decision = await guardResource(
-      { authorization: request.headers.authorization, queryToken: typeof query.access_token === 'string' ? query.access_token : undefined },
+      { authorization: request.headers.authorization, queryToken: queryTokenOf(query.access_token) },
       bearer,
     );
     if (decision.kind !== 'ok') return sendRefusal(reply, refusalFor(decision, realm));
