@@ -57,7 +57,8 @@ describe('layer boundaries', () => {
       store: ['store', 'core'],
       crypto: ['crypto', 'core'],
       config: ['config', 'core', 'store'],
-      cli: ['cli', 'core', 'config', 'services', 'server', 'lifecycle'],
+      cli: ['cli', 'core', 'config', 'services', 'server', 'lifecycle', 'importers'],
+      importers: ['importers', 'core', 'store', 'crypto'],
     };
     for (const file of files) {
       const layer = layerOf(file.name);

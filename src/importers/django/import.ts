@@ -220,7 +220,7 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
   const owner = (applicationId: string | null, userId: string | null): { clientId: string; username: string } | { skip: string } => {
     if (userId === null) return { skip: 'no user (client_credentials token)' };
     const app = applicationId === null ? undefined : appById.get(applicationId);
-    if (!app) return { skip: 'no application' };
+    if (!app) return { skip: 'no application (e.g. cached by a resource server from remote introspection)' };
     if ('skip' in app) return app;
     const user = userById.get(userId);
     if (!user) return { skip: 'no such user' };
