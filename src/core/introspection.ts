@@ -68,7 +68,7 @@ export function createIntrospectionEndpoint(
         );
         callerClientId = client.scopes.includes(INTROSPECTION_SCOPE) ? null : client.clientId;
       }
-      const token = required(params, 'token');
+      const token = required(params, 'token', 'Missing token parameter.'); // as revocation (oauthlib)
       const hash = hashToken(token);
       const now = clock.now();
       const visible = (clientId: string) => callerClientId === null || callerClientId === clientId;

@@ -32,9 +32,12 @@ export function singleValued(pairs: ParamPairs): Map<string, string> {
   return values;
 }
 
-/** A required parameter (RFC 6749 §5.2 invalid_request), with oauthlib's wording for compatibility. */
-export function required(params: ReadonlyMap<string, string>, name: string): string {
+/**
+ * A required parameter (RFC 6749 §5.2 invalid_request), with oauthlib's (django-oauth-toolkit's) wording
+ * for compatibility: `Request is missing username parameter.`, or the message given.
+ */
+export function required(params: ReadonlyMap<string, string>, name: string, missing = `Request is missing ${name} parameter.`): string {
   const value = params.get(name);
-  if (value === undefined) throw invalidRequest(`Request is missing ${name} parameter.`);
+  if (value === undefined) throw invalidRequest(missing);
   return value;
 }

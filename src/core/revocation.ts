@@ -36,7 +36,7 @@ export function createRevocationEndpoint(deps: Pick<GrantDeps, 'store' | 'clock'
         deps,
         clientIp,
       );
-      const token = required(params, 'token');
+      const token = required(params, 'token', 'Missing token parameter.'); // oauthlib's wording
       const hash = hashToken(token);
       const refreshFirst = params.get('token_type_hint') === 'refresh_token';
 

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { OAuthError } from '../core/errors.js';
+import { OAuthError, temporarilyUnavailable } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { createErrorHandler, sendOAuthError } from './error-handler.js';
 import { oauthRoutes } from './oauth-routes.js';
@@ -55,6 +55,9 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     },
     // The client IP (request.ip) honours X-Forwarded-For only from these proxies.
     trustProxy: options.trustProxy.length > 0 ? options.trustProxy : false,
+    // While closing, requests still arriving on kept-alive connections get our RFC-shaped 503 (below),
+    // not the framework's own body.
+    return503OnClosing: false,
     // Request ids are ours (req-1, req-2…), never taken from a client header.
     requestIdHeader: false,
     // Requests Node's HTTP parser rejects (malformed framing, oversized headers, timeouts) never reach a
@@ -82,6 +85,18 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   };
   const app = fastify(serverOptions);
   app.setErrorHandler(createErrorHandler(options.realm));
+
+  // Graceful shutdown: in-flight requests finish; a request that arrives after close began is answered
+  // 503 temporarily_unavailable with `Connection: close`, so a load balancer retries it elsewhere.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!closing) return;
+    reply.header('Connection', 'close');
+    return sendOAuthError(reply, temporarilyUnavailable('shutting down'), { realm: options.realm, challenge: request.routeOptions.config?.challenge });
+  });
 
   // Metrics: one observation per response, labelled by route pattern (bounded), grant type and error.
   app.decorateRequest('metricsGrantType', '');

@@ -148,7 +148,7 @@ describe('who may introspect (RFC 7662 §2.1, §4)', () => {
   it('answers a missing token parameter with invalid_request', async () => {
     const { status, json } = await introspect({}, asSeed);
     expect(status).toBe(400);
-    expect(json).toEqual({ error: 'invalid_request', error_description: 'Request is missing token parameter.' });
+    expect(json).toEqual({ error: 'invalid_request', error_description: 'Missing token parameter.' });
   });
 });
 

@@ -127,7 +127,7 @@ describe('refusals (RFC 7009 §2.1, §2.2.1)', () => {
   it('answers a missing token parameter with invalid_request', async () => {
     const result = await revoke({});
     expect(result.status).toBe(400);
-    expect(result.json).toEqual({ error: 'invalid_request', error_description: 'Request is missing token parameter.' });
+    expect(result.json).toEqual({ error: 'invalid_request', error_description: 'Missing token parameter.' });
   });
 
   it('refuses a token in the URL query and GET', async () => {

@@ -169,7 +169,7 @@ describe('malformed requests (RFC 6749 §3.2, §5.2 invalid_request)', () => {
     ['missing username', { grant_type: 'password', password: SEED.password }, 'Request is missing username parameter.'],
     ['missing password', { grant_type: 'password', username: SEED.username }, 'Request is missing password parameter.'],
     ['an empty password (treated as omitted)', { ...userFields, password: '' }, 'Request is missing password parameter.'],
-    ['missing refresh_token', { grant_type: 'refresh_token' }, 'Request is missing refresh_token parameter.'],
+    ['missing refresh_token', { grant_type: 'refresh_token' }, 'Missing refresh token parameter.'],
   ])('rejects %s with invalid_request', async (_name, fields, description) => {
     const { status, json, headers } = await postToken(server, fields as Record<string, string>, seedBasic());
     expect(status).toBe(400);

@@ -34,7 +34,8 @@ export function createRefreshTokenGrant(deps: GrantDeps): GrantHandler {
   return {
     grantType: 'refresh_token',
     async handle({ client, params, clientIp }) {
-      const presented = required(params, 'refresh_token');
+      // oauthlib's wording, as django-oauth-toolkit answers it.
+      const presented = required(params, 'refresh_token', 'Missing refresh token parameter.');
       const presentedHash = hashToken(presented);
       const record = await store.findRefreshToken(presentedHash);
       const now = clock.now();
