@@ -50,6 +50,7 @@ export async function startServer(config: Config, options: { logger?: Logger; ov
       ? scheduleCleanup(services.store, services.clock, {
           intervalSeconds: config.cleanupIntervalSeconds,
           retentionSeconds: config.tokenRetentionSeconds,
+          auditRetentionSeconds: config.auditRetentionSeconds,
           onRun: (deleted) => deleted > 0 && app.log.info({ deleted }, 'cleanup removed dead tokens'),
           onError: (error) => app.log.warn({ err: error }, 'cleanup failed; will retry'),
         })

@@ -44,7 +44,7 @@ program
     if (options.retention !== undefined && !/^\d+$/.test(options.retention)) throw new AdminError('--retention takes a whole number of seconds');
     const retentionSeconds = options.retention !== undefined ? +options.retention : config.tokenRetentionSeconds;
     await withServices(options, async ({ store, clock }) => {
-      const deleted = await cleanupDeadTokens(store, clock, { retentionSeconds });
+      const deleted = await cleanupDeadTokens(store, clock, { retentionSeconds, auditRetentionSeconds: config.auditRetentionSeconds });
       output(options.json, { deleted }, () => `removed ${deleted} dead token rows`);
     });
   });

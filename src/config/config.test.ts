@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       hashConcurrency: 2,
       cleanupIntervalSeconds: 60,
       tokenRetentionSeconds: 604800,
+      auditRetentionSeconds: 7776000,
       hashQueueLimit: 256,
     });
   });

@@ -33,6 +33,7 @@ export interface Config {
   hashConcurrency: number;
   cleanupIntervalSeconds: number;
   tokenRetentionSeconds: number;
+  auditRetentionSeconds: number;
   hashQueueLimit: number;
 }
 
@@ -282,6 +283,11 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
     env: 'OAUTHD_TOKEN_RETENTION_SECONDS', key: 'tokenRetentionSeconds', defaultText: '604800 (7 days)',
     description: 'How long used, revoked and expired refresh tokens (and revoked grants) are kept before the cleanup removes them. While kept, presenting an old refresh token is recognised as reuse and revokes its family; afterwards it is merely unknown (invalid_grant). Expired access tokens go at once.',
     parse: (v) => integer('OAUTHD_TOKEN_RETENTION_SECONDS', v ?? '604800', 0, 315_360_000),
+  },
+  {
+    env: 'OAUTHD_AUDIT_RETENTION_SECONDS', key: 'auditRetentionSeconds', defaultText: '7776000 (90 days)',
+    description: 'How long audit events are kept in the database before the cleanup removes them (the JSON log keeps its own retention). Each refresh adds one event.',
+    parse: (v) => integer('OAUTHD_AUDIT_RETENTION_SECONDS', v ?? '7776000', 3600, 315_360_000),
   },
 ];
 

@@ -146,9 +146,10 @@ export interface Store {
    * Removes dead rows, at most `limit` per kind per call, and says how many went: access tokens expired
    * before `now`; refresh tokens used, revoked or expired more than `retentionSeconds` before `now` (kept
    * that long so a replayed one is still recognised as reuse); grants revoked that long ago, with their
-   * tokens. Call again while it returns `limit` or more.
+   * tokens; and audit events older than `auditRetentionSeconds`, when given. Call again while it returns
+   * `limit` or more.
    */
-  deleteExpired(options: { now: EpochSeconds; retentionSeconds: number; limit: number }): Promise<number>;
+  deleteExpired(options: { now: EpochSeconds; retentionSeconds: number; limit: number; auditRetentionSeconds?: number }): Promise<number>;
 
   createClient(client: NewClient): Promise<'created' | 'exists'>;
   findClient(clientId: string): Promise<Client | null>;

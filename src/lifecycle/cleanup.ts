@@ -2,6 +2,8 @@ import type { Clock, Store } from '../core/ports.js';
 
 export interface CleanupOptions {
   retentionSeconds: number;
+  /** Keep audit events this long; undefined keeps them forever. */
+  auditRetentionSeconds?: number;
   /** Rows per kind per batch. */
   batchSize?: number;
   /** Stop a run after this long (the rest waits for the next run). */
@@ -14,7 +16,12 @@ export async function cleanupDeadTokens(store: Store, clock: Clock, options: Cle
   const deadline = Date.now() + (options.maxRunMs ?? Number.POSITIVE_INFINITY);
   let total = 0;
   for (;;) {
-    const deleted = await store.deleteExpired({ now: clock.now(), retentionSeconds: options.retentionSeconds, limit: batchSize });
+    const deleted = await store.deleteExpired({
+      now: clock.now(),
+      retentionSeconds: options.retentionSeconds,
+      limit: batchSize,
+      ...(options.auditRetentionSeconds !== undefined ? { auditRetentionSeconds: options.auditRetentionSeconds } : {}),
+    });
     total += deleted;
     if (deleted < batchSize || Date.now() >= deadline) return total;
     // Let requests in between batches.

@@ -81,9 +81,14 @@ describe('oauthd cleanup', () => {
       for (let i = 0; i < 5; i++) json = (await refreshGrant(stale, json.refresh_token as string)).json;
       const before = await tokenRowCounts(stale);
       expect(before.refresh).toBe(6);
-      const { stdout } = await run(process.execPath, [CLI, 'cleanup', '--json', '--database-url', stale.config.databaseUrl], { cwd: ROOT });
-      // 30 days ago: every access token expired, the 5 used refresh tokens are past the 7-day retention.
-      expect(JSON.parse(stdout)).toEqual({ deleted: 6 + 5 });
+      await stale.services.audit.flush(); // 6 events: 1 token.issued, 5 refresh_token.rotated
+      const env = { ...process.env, OAUTHD_AUDIT_RETENTION_SECONDS: String(DAY) };
+      const { stdout } = await run(process.execPath, [CLI, 'cleanup', '--json', '--database-url', stale.config.databaseUrl], { cwd: ROOT, env });
+      // 30 days ago: every access token expired, the 5 used refresh tokens are past the 7-day retention,
+      // and the 6 audit events past the 1-day audit retention.
+      expect(JSON.parse(stdout)).toEqual({ deleted: 6 + 5 + 6 });
+      const audit = await run(process.execPath, [CLI, 'audit', '--json', '--database-url', stale.config.databaseUrl], { cwd: ROOT });
+      expect(JSON.parse(audit.stdout)).toEqual([]);
       expect(await tokenRowCounts(stale)).toEqual({ grants: 1, access: 0, refresh: 1 });
       expect((await refreshGrant(stale, json.refresh_token as string)).status).toBe(200);
     } finally {

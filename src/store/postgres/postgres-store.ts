@@ -398,7 +398,7 @@ export function openPostgresStore(url: string): Store {
     async ping() {
       await query('SELECT 1', []);
     },
-    async deleteExpired({ now, retentionSeconds, limit }) {
+    async deleteExpired({ now, retentionSeconds, limit, auditRetentionSeconds }) {
       // Three short statements, each walking one partial index for at most `limit` rows.
       const before = now - retentionSeconds;
       const grants = await query(
@@ -416,7 +416,14 @@ export function openPostgresStore(url: string): Store {
            UNION SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)`,
         [before, limit],
       );
-      return (grants.rowCount ?? 0) + (access.rowCount ?? 0) + (refresh.rowCount ?? 0);
+      const audit =
+        auditRetentionSeconds === undefined
+          ? { rowCount: 0 }
+          : await query(`DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 LIMIT $2)`, [
+              now - auditRetentionSeconds,
+              limit,
+            ]);
+      return (grants.rowCount ?? 0) + (access.rowCount ?? 0) + (refresh.rowCount ?? 0) + (audit.rowCount ?? 0);
     },
     async revokeGrant(grantId, now) {
       await transaction((q) => revokeGrantsWhere(q, 'id = $2', grantId, now));

@@ -147,12 +147,13 @@ export function openSqliteStore(path: string): Store {
 
   const revokeGrantTx = db.transaction(revokeGrant);
 
-  const deleteExpired = db.transaction((now: EpochSeconds, before: EpochSeconds, limit: number): number => {
+  const deleteExpired = db.transaction((now: EpochSeconds, before: EpochSeconds, limit: number, auditBefore: EpochSeconds | null): number => {
     const s = st();
     return (
       s.deleteRevokedGrants.run(before, limit).changes +
       s.deleteExpiredAccess.run(now, limit).changes +
-      s.deleteDeadRefresh.run(before, before, before, limit).changes
+      s.deleteDeadRefresh.run(before, before, before, limit).changes +
+      (auditBefore === null ? 0 : s.deleteOldAudit.run(auditBefore, limit).changes)
     );
   });
 
@@ -171,8 +172,8 @@ export function openSqliteStore(path: string): Store {
     async ping() {
       st().ping.get();
     },
-    async deleteExpired({ now, retentionSeconds, limit }) {
-      return deleteExpired.immediate(now, now - retentionSeconds, limit);
+    async deleteExpired({ now, retentionSeconds, limit, auditRetentionSeconds }) {
+      return deleteExpired.immediate(now, now - retentionSeconds, limit, auditRetentionSeconds === undefined ? null : now - auditRetentionSeconds);
     },
 
     async createClient(c: NewClient) {
@@ -337,6 +338,7 @@ function prepare(db: Database.Database) {
       (SELECT token_hash FROM refresh_tokens WHERE used_at < ?
        UNION SELECT token_hash FROM refresh_tokens WHERE revoked_at < ?
        UNION SELECT token_hash FROM refresh_tokens WHERE expires_at < ? LIMIT ?)`),
+    deleteOldAudit: db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)'),
     insertAudit: db.prepare(`INSERT INTO audit_events (at, event, client_id, user_id, username, grant_id, ip, detail)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     useRefresh: db.prepare(`UPDATE refresh_tokens SET used_at = ?, successor_hash = ?, successor_response = ?
