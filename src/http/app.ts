@@ -92,6 +92,11 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // Responses finished after close began end their connection, so the drain does not wait for keep-alive.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('Connection', 'close');
+    return payload;
+  });
   app.addHook('onRequest', async (request, reply) => {
     if (!closing) return;
     reply.header('Connection', 'close');
