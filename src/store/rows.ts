@@ -1,4 +1,4 @@
-import { isGrantType, type GrantType } from '../core/types.js';
+import { isGrantType, type Client, type GrantType, type User } from '../core/types.js';
 
 /** Lists (scopes, grant types) are stored space-separated, as they travel on the wire (RFC 6749 §3.3). */
 export const joinList = (list: readonly string[]): string => list.join(' ');
@@ -7,3 +7,44 @@ export const splitList = (value: string): string[] => value.split(' ').filter((s
 
 /** Grant types this version does not know (written by a newer one) are dropped, never trusted. */
 export const splitGrantTypes = (value: string): GrantType[] => splitList(value).filter(isGrantType);
+
+/** A client row as both backends return it (SQLite booleans are 0/1, PostgreSQL's true/false). */
+export interface ClientRow {
+  client_id: string;
+  name: string;
+  secret_hash: string | null;
+  is_public: number | boolean;
+  grant_types: string;
+  scopes: string;
+  created_at: number;
+}
+
+export interface UserRow {
+  id: number;
+  username: string;
+  password_hash: string | null;
+  is_active: number | boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+const bool = (value: number | boolean): boolean => value === true || value === 1;
+
+export const toClient = (r: ClientRow): Client => ({
+  clientId: r.client_id,
+  name: r.name,
+  secretHash: r.secret_hash,
+  isPublic: bool(r.is_public),
+  grantTypes: splitGrantTypes(r.grant_types),
+  scopes: splitList(r.scopes),
+  createdAt: r.created_at,
+});
+
+export const toUser = (r: UserRow): User => ({
+  id: r.id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  isActive: bool(r.is_active),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});

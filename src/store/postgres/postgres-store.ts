@@ -11,7 +11,7 @@ import {
 } from '../../core/ports.js';
 import type { AccessTokenRecord, Client, EpochSeconds, RefreshTokenRecord, User } from '../../core/types.js';
 import { migrations } from '../migrations/index.js';
-import { joinList, splitGrantTypes, splitList } from '../rows.js';
+import { joinList, splitList, toClient, toUser, type ClientRow, type UserRow } from '../rows.js';
 
 /** Connections per store (per process) unless the URL says `?max=N`. */
 export const DEFAULT_POOL_MAX = 10;
@@ -29,43 +29,6 @@ const MIGRATION_TIMEOUT_MS = 300_000;
 /** Key of the advisory lock every instance takes to migrate: "oauthd" in ASCII. */
 const MIGRATION_LOCK_KEY = '122464373074020';
 
-interface ClientRow {
-  client_id: string;
-  name: string;
-  secret_hash: string | null;
-  is_public: boolean;
-  grant_types: string;
-  scopes: string;
-  created_at: number;
-}
-
-interface UserRow {
-  id: number;
-  username: string;
-  password_hash: string | null;
-  is_active: boolean;
-  created_at: number;
-  updated_at: number;
-}
-
-const toClient = (r: ClientRow): Client => ({
-  clientId: r.client_id,
-  name: r.name,
-  secretHash: r.secret_hash,
-  isPublic: r.is_public,
-  grantTypes: splitGrantTypes(r.grant_types),
-  scopes: splitList(r.scopes),
-  createdAt: r.created_at,
-});
-
-const toUser = (r: UserRow): User => ({
-  id: r.id,
-  username: r.username,
-  passwordHash: r.password_hash,
-  isActive: r.is_active,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 /** int8 (bigint: epoch seconds, ids, counts) as a JS number; every value we store is far below 2^53. */
 const INT8_OID = 20;

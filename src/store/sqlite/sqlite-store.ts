@@ -13,45 +13,8 @@ import {
 } from '../../core/ports.js';
 import type { AccessTokenRecord, Client, EpochSeconds, RefreshTokenRecord, User } from '../../core/types.js';
 import { migrations } from '../migrations/index.js';
-import { joinList, splitGrantTypes, splitList } from '../rows.js';
+import { joinList, splitList, toClient, toUser, type ClientRow, type UserRow } from '../rows.js';
 
-interface ClientRow {
-  client_id: string;
-  name: string;
-  secret_hash: string | null;
-  is_public: number;
-  grant_types: string;
-  scopes: string;
-  created_at: number;
-}
-
-interface UserRow {
-  id: number;
-  username: string;
-  password_hash: string | null;
-  is_active: number;
-  created_at: number;
-  updated_at: number;
-}
-
-const toClient = (r: ClientRow): Client => ({
-  clientId: r.client_id,
-  name: r.name,
-  secretHash: r.secret_hash,
-  isPublic: r.is_public === 1,
-  grantTypes: splitGrantTypes(r.grant_types),
-  scopes: splitList(r.scopes),
-  createdAt: r.created_at,
-});
-
-const toUser = (r: UserRow): User => ({
-  id: r.id,
-  username: r.username,
-  passwordHash: r.password_hash,
-  isActive: r.is_active === 1,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 /**
  * The embedded store: one SQLite file in WAL mode through better-sqlite3.
