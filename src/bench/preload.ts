@@ -1,0 +1,196 @@
+/**
+ * `--preload N`: N live token families (a grant, its access token and its refresh token) put straight into a
+ * fresh store before the server starts, in the schema of store/migrations, so that every lookup the bench
+ * makes walks indexes of realistic depth. Tokens are stored as oauthd stores them: SHA-256 digests of random
+ * bytes. It is a bulk load, not the store's code path, so it must be fast: 10 million families in minutes.
+ *
+ * How: the rows are generated inside the database (SQLite: a recursive CTE, with SHA-256 as a JS function;
+ * PostgreSQL: generate_series and its built-in sha256()), inserted in key order so every primary key is
+ * appended rather than probed at random, with the secondary indexes dropped during the load and rebuilt after
+ * (one sort each). A small sample of families is minted in JS with the core's own mintToken/hashToken, and
+ * their plaintext tokens are kept: the validate and introspect scenarios look those up, so each request
+ * probes the large tables at a random place.
+ */
+import { hash, randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { hashToken, mintToken } from '../core/tokens.js';
+
+export interface PreloadOwner {
+  clientId: string;
+  /** The users the families belong to (spread evenly). */
+  userIds: number[];
+  scope: string;
+  /** Access tokens expire this long after the load (they must stay live through the run). */
+  accessTtlSeconds: number;
+}
+
+export interface PreloadResult {
+  families: number;
+  seconds: number;
+  familiesPerSecond: number;
+  /** Plaintext access tokens of the sample, all live and issued to the owner client. */
+  sampleAccessTokens: string[];
+}
+
+/** How many families get plaintext tokens the load can use: a tenth of them, at most 10 000. */
+export const sampleSize = (families: number): number => Math.min(10_000, Math.max(1, Math.floor(families / 10)));
+
+interface SampleFamily {
+  grantId: string;
+  userId: number;
+  access: string;
+  refresh: string;
+}
+
+function mintSample(count: number, owner: PreloadOwner): SampleFamily[] {
+  return Array.from({ length: count }, (_, i) => ({
+    grantId: randomUUID(),
+    userId: owner.userIds[i % owner.userIds.length]!,
+    access: mintToken(),
+    refresh: mintToken(),
+  }));
+}
+
+/** Loads `families` families into the SQLite file at `path` (already migrated; no server has it open). */
+export function preloadSqlite(path: string, families: number, owner: PreloadOwner): PreloadResult {
+  const started = performance.now();
+  const now = Math.floor(Date.now() / 1000);
+  const sample = mintSample(sampleSize(families), owner);
+  const bulk = families - sample.length;
+  const db = new Database(path);
+  try {
+    // A throwaway file: no journal, no fsync, a large page cache for the sorts and index builds. The server
+    // opens it afterwards with its own settings (WAL, synchronous = FULL, default cache).
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -2097152'); // 2 GiB
+    db.pragma('temp_store = MEMORY');
+    db.pragma('threads = 2');
+    db.pragma('foreign_keys = OFF');
+    db.function('sha256', { deterministic: false }, (bytes: unknown) => hash('sha256', bytes as Buffer, 'buffer'));
+    db.function('uuid', { deterministic: false }, () => randomUUID());
+    const tables = ['grants', 'access_tokens', 'refresh_tokens'];
+    const indexes = db
+      .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${tables.map(() => '?').join(', ')})`)
+      .all(...tables) as { name: string; sql: string }[];
+    const userCase = `CASE i % ${owner.userIds.length} ${owner.userIds.map((id, k) => `WHEN ${k} THEN ${id}`).join(' ')} END`;
+
+    db.transaction(() => {
+      for (const index of indexes) db.exec(`DROP INDEX "${index.name.replace(/"/g, '""')}"`);
+      // Grants, in id order (the primary key's index is appended to, not probed).
+      db.prepare(
+        `INSERT INTO grants (id, client_id, user_id, scope, created_at)
+         SELECT id, @clientId, user_id, @scope, @now FROM (
+           WITH RECURSIVE n(i) AS (SELECT 0 WHERE @bulk > 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @bulk)
+           SELECT uuid() AS id, ${userCase} AS user_id FROM n
+         ) ORDER BY id`,
+      ).run({ clientId: owner.clientId, scope: owner.scope, now, bulk });
+      // One access token per grant, in digest order.
+      db.prepare(
+        `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
+         SELECT sha256(randomblob(32)) AS h, id, scope, @now, @expires FROM grants ORDER BY h`,
+      ).run({ now, expires: now + owner.accessTtlSeconds });
+      // One refresh token per grant, bound to that access token, in digest order.
+      db.prepare(
+        `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
+         SELECT sha256(randomblob(32)) AS h, grant_id, token_hash, scope, @now, NULL FROM access_tokens ORDER BY h`,
+      ).run({ now });
+      // The sample, minted like the server mints tokens.
+      const grant = db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)');
+      const access = db.prepare('INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)');
+      const refresh = db.prepare(
+        'INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, NULL)',
+      );
+      for (const f of sample) {
+        const accessHash = hashToken(f.access);
+        grant.run(f.grantId, owner.clientId, f.userId, owner.scope, now);
+        access.run(accessHash, f.grantId, owner.scope, now, now + owner.accessTtlSeconds);
+        refresh.run(hashToken(f.refresh), f.grantId, accessHash, owner.scope, now);
+      }
+      for (const index of indexes) db.exec(index.sql);
+    })();
+    db.pragma('journal_mode = WAL');
+  } finally {
+    db.close();
+  }
+  return result(families, started, sample);
+}
+
+/** Loads `families` families into the (migrated, otherwise idle) PostgreSQL database at `url`. */
+export async function preloadPostgres(url: string, families: number, owner: PreloadOwner): Promise<PreloadResult> {
+  const started = performance.now();
+  const now = Math.floor(Date.now() / 1000);
+  const sample = mintSample(sampleSize(families), owner);
+  const bulk = families - sample.length;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('SET synchronous_commit = off');
+    await client.query(`SET maintenance_work_mem = '1GB'`);
+    await client.query(`SET work_mem = '512MB'`);
+    // Without foreign-key triggers when allowed (superuser); the rows are consistent by construction.
+    await client.query('SET session_replication_role = replica').catch(() => {});
+    const { rows: indexes } = await client.query<{ name: string; def: string }>(
+      `SELECT i.indexname AS name, i.indexdef AS def FROM pg_indexes i
+       WHERE i.schemaname = current_schema() AND i.tablename IN ('grants', 'access_tokens', 'refresh_tokens')
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+    );
+    await client.query('BEGIN');
+    for (const index of indexes) await client.query(`DROP INDEX ${pg.escapeIdentifier(index.name)}`);
+    await client.query(
+      `INSERT INTO grants (id, client_id, user_id, scope, created_at)
+       SELECT id, $1, ($2::bigint[])[1 + i % cardinality($2::bigint[])], $3, $4
+       FROM (SELECT i, gen_random_uuid()::text AS id FROM generate_series(0, $5::bigint - 1) AS i) g ORDER BY id`,
+      [owner.clientId, owner.userIds, owner.scope, now, bulk],
+    );
+    // SHA-256 of 32 random bytes (two random UUIDs: 244 random bits).
+    await client.query(
+      `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
+       SELECT sha256(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) AS h, id, scope, $1, $2 FROM grants ORDER BY h`,
+      [now, now + owner.accessTtlSeconds],
+    );
+    await client.query(
+      `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
+       SELECT sha256(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) AS h, grant_id, token_hash, scope, $1, NULL
+       FROM access_tokens ORDER BY h`,
+      [now],
+    );
+    // The sample as multi-row INSERTs of 1000 families.
+    for (let start = 0; start < sample.length; start += 1000) {
+      const part = sample.slice(start, start + 1000);
+      const g: unknown[] = [];
+      const a: unknown[] = [];
+      const r: unknown[] = [];
+      for (const f of part) {
+        const accessHash = hashToken(f.access);
+        g.push(f.grantId, owner.clientId, f.userId, owner.scope, now);
+        a.push(accessHash, f.grantId, owner.scope, now, now + owner.accessTtlSeconds);
+        r.push(hashToken(f.refresh), f.grantId, accessHash, owner.scope, now);
+      }
+      const values = (width: number) =>
+        part.map((_, k) => `(${Array.from({ length: width }, (_, c) => `$${k * width + c + 1}`).join(', ')})`).join(', ');
+      await client.query(`INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES ${values(5)}`, g);
+      await client.query(`INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES ${values(5)}`, a);
+      await client.query(
+        `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at) VALUES ${values(5)}`,
+        r,
+      );
+    }
+    for (const index of indexes) await client.query(index.def);
+    await client.query('COMMIT');
+    // Planner statistics, as autovacuum would have them on a store that grew to this size.
+    await client.query('ANALYZE grants, access_tokens, refresh_tokens, users, clients');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    await client.end();
+  }
+  return result(families, started, sample);
+}
+
+function result(families: number, started: number, sample: SampleFamily[]): PreloadResult {
+  const seconds = (performance.now() - started) / 1000;
+  return { families, seconds, familiesPerSecond: families / seconds, sampleAccessTokens: sample.map((f) => f.access) };
+}
