@@ -47,7 +47,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   let announced = false;
   let listening = 0;
   const fork = (): Worker => {
-    const worker = cluster.fork({ OAUTHD_WORKERS: '1' });
+    // glibc would keep one arena per libuv pool thread, each holding a 19 MiB argon2 block: two arenas keep
+    // a worker near 110 MiB instead of ~200 (docs/benchmarks.md). An operator's own setting wins.
+    const worker = cluster.fork({ OAUTHD_WORKERS: '1', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' });
     worker.on('message', (message: { type?: string; id?: number; url?: string }) => {
       if (message.type === 'oauthd:listening' && !announced && ++listening === workers) {
         announced = true;
