@@ -103,3 +103,53 @@ describe('SQLite store: infrastructure failures', () => {
     15_000,
   );
 });
+
+describe('SQLite store: group commit', () => {
+  let opened: Awaited<ReturnType<typeof openFresh>>;
+  const now = 1_700_000_000;
+  const token = () => ({ hash: hashToken(mintToken()), scope: ['read'], issuedAt: now, expiresAt: now + 60 });
+
+  beforeEach(async () => {
+    opened = await openFresh();
+    const { store } = opened;
+    await store.createClient({ clientId: 'c', name: 'c', secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read'], createdAt: now });
+    await store.createUser({ username: 'u', passwordHash: null, isActive: true, createdAt: now });
+  });
+
+  afterEach(async () => {
+    await opened.cleanup();
+  });
+
+  const grant = async (id: string) => {
+    const user = (await opened.store.findUserByUsername('u'))!;
+    return { grant: { id, clientId: 'c', userId: user.id, scope: ['read'], createdAt: now }, access: token(), refresh: { ...token(), expiresAt: null } };
+  };
+
+  it('writes issued in one turn of the event loop share a commit, and one failing write fails alone', async () => {
+    const first = await grant('g1');
+    const duplicate = { ...(await grant('g1')) }; // same grant id: violates the primary key
+    const third = await grant('g3');
+    const results = await Promise.allSettled([
+      opened.store.issueTokens(first),
+      opened.store.issueTokens(duplicate),
+      opened.store.issueTokens(third),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await opened.store.findAccessToken(first.access.hash)).not.toBeNull();
+    expect(await opened.store.findAccessToken(duplicate.access.hash)).toBeNull();
+    expect(await opened.store.findAccessToken(third.access.hash)).not.toBeNull();
+  });
+
+  it('rotations of different tokens in one turn all succeed, each with its own result', async () => {
+    const grants = await Promise.all(['a', 'b', 'c', 'd'].map((id) => grant(`g-${id}`)));
+    for (const g of grants) await opened.store.issueTokens(g);
+    const results = await Promise.all(
+      grants.map((g) =>
+        opened.store.rotateRefreshToken({ presentedHash: g.refresh.hash, grantId: g.grant.id, access: token(), refresh: { ...token(), expiresAt: null }, now }),
+      ),
+    );
+    expect(results).toEqual(['rotated', 'rotated', 'rotated', 'rotated']);
+    const again = await opened.store.rotateRefreshToken({ presentedHash: grants[0]!.refresh.hash, grantId: 'g-a', access: token(), refresh: token(), now });
+    expect(again).toBe('already_used');
+  });
+});

@@ -89,6 +89,11 @@ export function openSqliteStore(path: string): Store {
     return 'revoked';
   });
 
+  // Group commit: the token writes that arrive in one turn of the event loop share one transaction, so
+  // one fsync (synchronous = FULL) makes them all durable. Each write runs in its own savepoint (a nested
+  // better-sqlite3 transaction): one that fails is rolled back alone and rejects alone.
+  const writes = groupCommit(db);
+
   const setUserPassword = db.transaction(
     (username: string, hash: string, revokeGrants: boolean, now: EpochSeconds): boolean => {
       const user = st().userByName.get(username) as UserRow | undefined;
@@ -184,7 +189,7 @@ export function openSqliteStore(path: string): Store {
     },
 
     async issueTokens(t) {
-      issueTokens.immediate(t);
+      await writes.submit(() => issueTokens(t));
     },
     async findAccessToken(hash) {
       const row = st().accessByHash.get(hash) as
@@ -226,12 +231,56 @@ export function openSqliteStore(path: string): Store {
       return db.prepare(sql).all(...args, q.limit) as AuditEvent[];
     },
     async rotateRefreshToken(r) {
-      return rotate.immediate(r);
+      return writes.submit(() => rotate(r));
     },
     async revokeGrant(grantId, now) {
       revokeGrantTx.immediate(grantId, now);
     },
   });
+}
+
+interface PendingWrite {
+  run: () => unknown;
+  resolve: (value: never) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Batches synchronous write intentions into one BEGIN IMMEDIATE … COMMIT per event-loop turn. Every
+ * intention keeps its own atomicity (savepoint) and its own result; a failure of the whole batch (the lock
+ * not obtained within busy_timeout, I/O) rejects every write of the batch, none of which was committed.
+ */
+function groupCommit(db: Database.Database) {
+  let pending: PendingWrite[] = [];
+  const runAll = db.transaction((batch: PendingWrite[]) =>
+    batch.map((write) => {
+      try {
+        return { ok: true as const, value: db.transaction(write.run)() };
+      } catch (error) {
+        return { ok: false as const, error };
+      }
+    }),
+  );
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    let results: ReturnType<typeof runAll>;
+    try {
+      results = runAll.immediate(batch);
+    } catch (error) {
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    results.forEach((result, i) => (result.ok ? batch[i]!.resolve(result.value as never) : batch[i]!.reject(result.error)));
+  };
+  return {
+    submit<T>(run: () => T): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        if (pending.length === 0) setImmediate(flush);
+        pending.push({ run, resolve: resolve as (value: never) => void, reject });
+      });
+    },
+  };
 }
 
 /** SQLite result codes that mean "the database cannot serve this now", not "the request is wrong". */
