@@ -160,3 +160,12 @@ describe('parseBearerAuthorization', () => {
     expect(parseBearerAuthorization('=abc')).toBeNull();
   });
 });
+
+describe('NUL in Basic credentials', () => {
+  it('treats a client id or secret that decodes to U+0000 as malformed (PostgreSQL cannot hold it)', () => {
+    const header = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
+    expect(parseBasicAuthorization(header('%00:'))).toBe('malformed');
+    expect(parseBasicAuthorization(header('client:%00secret'))).toBe('malformed');
+    expect(parseBasicAuthorization(header('client:secret'))).toEqual({ clientId: 'client', secretCandidates: ['secret'] });
+  });
+});

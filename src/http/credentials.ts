@@ -36,6 +36,8 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
   const id = formDecodeOrNull(rawId) ?? rawId;
   const secret = formDecodeOrNull(rawSecret);
   const secretCandidates = secret === null || secret === rawSecret ? [rawSecret] : [secret, rawSecret];
+  // No client id or secret holds U+0000, and some databases cannot store it (PostgreSQL answers an error).
+  if (id.includes('\u0000') || secretCandidates.some((s) => s.includes('\u0000'))) return 'malformed';
   return { clientId: id, secretCandidates };
 }
 
