@@ -85,7 +85,6 @@ export interface EventSink {
   emit(event: string, fields: Record<string, string | number | boolean | null>): void;
 }
 
-export const nullEventSink: EventSink = { emit: () => {} };
 
 export interface NewClient {
   clientId: string;

@@ -1,7 +1,8 @@
 // RFC 6749 §2.3.1 (client password in HTTP Basic, form-urlencoded first), RFC 7617 (Basic),
 // RFC 7235 §2.1 (case-insensitive scheme) and RFC 6750 §2.1 (Bearer).
 import { describe, expect, it } from 'vitest';
-import { parseBasicAuthorization, parseBearerAuthorization } from './credentials.js';
+import { bearerTokenOf } from '../core/protected-resource.js';
+import { parseBasicAuthorization } from './credentials.js';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const basic = (text: string): string => `Basic ${b64(text)}`;
@@ -128,36 +129,36 @@ describe('parseBasicAuthorization', () => {
   });
 });
 
-describe('parseBearerAuthorization', () => {
+describe('bearerTokenOf (the Bearer header parser every protected route uses)', () => {
   it('returns the token of a Bearer header', () => {
-    expect(parseBearerAuthorization('Bearer mF_9.B5f-4.1JqM')).toBe('mF_9.B5f-4.1JqM');
+    expect(bearerTokenOf('Bearer mF_9.B5f-4.1JqM')).toBe('mF_9.B5f-4.1JqM');
   });
 
   it('treats the scheme name case-insensitively', () => {
-    expect(parseBearerAuthorization('bearer abc')).toBe('abc');
-    expect(parseBearerAuthorization('BEARER abc')).toBe('abc');
+    expect(bearerTokenOf('bearer abc')).toBe('abc');
+    expect(bearerTokenOf('BEARER abc')).toBe('abc');
   });
 
   it('keeps base64 padding and token68 characters in the token', () => {
-    expect(parseBearerAuthorization('Bearer a-b._~+/c==')).toBe('a-b._~+/c==');
+    expect(bearerTokenOf('Bearer a-b._~+/c==')).toBe('a-b._~+/c==');
   });
 
   it("returns '' for the Bearer scheme without a token", () => {
-    expect(parseBearerAuthorization('Bearer')).toBe('');
-    expect(parseBearerAuthorization('Bearer   ')).toBe('');
+    expect(bearerTokenOf('Bearer')).toBe('');
+    expect(bearerTokenOf('Bearer   ')).toBe('');
   });
 
   it('returns null when there is no Authorization header', () => {
-    expect(parseBearerAuthorization(undefined)).toBeNull();
+    expect(bearerTokenOf(undefined)).toBeNull();
   });
 
   it('returns null for another scheme such as Basic', () => {
-    expect(parseBearerAuthorization(basic('id:secret'))).toBeNull();
+    expect(bearerTokenOf(basic('id:secret'))).toBeNull();
   });
 
   it('returns null for a header that has no scheme at all', () => {
-    expect(parseBearerAuthorization('')).toBeNull();
-    expect(parseBearerAuthorization('=abc')).toBeNull();
+    expect(bearerTokenOf('')).toBeNull();
+    expect(bearerTokenOf('=abc')).toBeNull();
   });
 });
 

@@ -1,3 +1,4 @@
+import { decodeFormComponent } from './body.js';
 import type { BasicCredentials } from '../core/client-auth.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -41,20 +42,11 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
   return { clientId: id, secretCandidates };
 }
 
+/** RFC 6749 §2.3.1 form-decoding, or null where the escapes are broken (then the raw value is used). */
 function formDecodeOrNull(text: string): string | null {
   try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
+    return decodeFormComponent(text);
   } catch {
     return null;
   }
-}
-
-/**
- * The bearer token of `Authorization: Bearer <token>` (RFC 6750 §2.1), '' when the Bearer scheme has no
- * token, or null when the request carries no Bearer credentials at all.
- */
-export function parseBearerAuthorization(header: string | undefined): string | null {
-  const parsed = schemeAndCredentials(header);
-  if (!parsed || parsed.scheme !== 'bearer') return null;
-  return parsed.credentials;
 }
