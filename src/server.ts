@@ -21,7 +21,7 @@ export interface RunningServer {
 /** Config → services → app → listen. Used by `oauthd serve` and by the integration tests. */
 export async function startServer(config: Config, options: { logger?: Logger; overrides?: ServiceOverrides } = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const services = await createServices(config, logger, options.overrides);
+  const services = await createServices(config, logger, { longRunning: true, ...options.overrides });
   let app: FastifyInstance;
   try {
     app = await buildApp(services, {

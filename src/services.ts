@@ -10,6 +10,7 @@ import { createArgon2Hasher } from './crypto/argon2-hasher.js';
 import { boundedHasher, cachedSecretVerifier } from './crypto/bounded-hasher.js';
 import { createDjangoCompatibleHasher } from './crypto/django-hashers.js';
 import { openStore } from './store/store.js';
+import { withClientCache } from './store/client-cache.js';
 import { createMetrics, fanOut, type Metrics } from './metrics/metrics.js';
 import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
 import { connectRedis, createLoginThrottle } from './throttle/login-throttle.js';
@@ -36,6 +37,8 @@ export interface ServiceOverrides {
   throttle?: LoginThrottle;
   /** Key prefix of the Redis brute-force counters (tests isolate themselves with it). */
   throttleKeyPrefix?: string;
+  /** A long-running server: store maintenance (SQLite checkpoints) runs in the background. */
+  longRunning?: boolean;
 }
 
 /** Audit events as structured log lines (`event` is the noun.verb name); fields never hold secrets. */
@@ -46,7 +49,16 @@ export function logEventSink(logger: Logger): EventSink {
 /** The composition root: config → store → hashers → core services. Migrates the store. */
 export async function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const metrics = createMetrics();
-  const store = metrics.instrumentStore(openStore(config.databaseUrl));
+  const store = withClientCache(
+    metrics.instrumentStore(
+      openStore(config.databaseUrl, {
+        sqlite: overrides.longRunning
+          ? { checkpoint: 'background', onCheckpointError: (message) => logger.error({ message }, 'sqlite checkpoint failed') }
+          : {},
+      }),
+    ),
+    { ttlMs: config.clientCacheMs },
+  );
   try {
     await store.migrate();
   } catch (error) {

@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       tokenRetentionSeconds: 604800,
       auditRetentionSeconds: 7776000,
       hashQueueLimit: 256,
+      clientCacheMs: 1000,
     });
   });
 

@@ -35,6 +35,7 @@ export interface Config {
   tokenRetentionSeconds: number;
   auditRetentionSeconds: number;
   hashQueueLimit: number;
+  clientCacheMs: number;
 }
 
 /** A configuration value was invalid. The message is one line naming the variable; it holds no secret. */
@@ -273,6 +274,11 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
     env: 'OAUTHD_HASH_QUEUE_LIMIT', key: 'hashQueueLimit', defaultText: '256',
     description: 'Password verifications allowed to wait for a hashing slot; beyond it a password grant is answered 503 temporarily_unavailable with Retry-After at once, instead of queueing without bound.',
     parse: (v) => integer('OAUTHD_HASH_QUEUE_LIMIT', v ?? '256', 0, 1_000_000),
+  },
+  {
+    env: 'OAUTHD_CLIENT_CACHE_MS', key: 'clientCacheMs', defaultText: '1000',
+    description: 'How long, in milliseconds, a client read from the store is reused to authenticate later requests (token, introspection and revocation requests all authenticate their client). A client deleted, or a secret rotated, by the CLI or another instance can still authenticate for this long; a change made through the same process takes effect at once. 0: read the store on every request. At most 60000.',
+    parse: (v) => integer('OAUTHD_CLIENT_CACHE_MS', v ?? '1000', 0, 60_000),
   },
   {
     env: 'OAUTHD_CLEANUP_INTERVAL_SECONDS', key: 'cleanupIntervalSeconds', defaultText: '60',

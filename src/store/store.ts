@@ -1,17 +1,17 @@
 import type { Store } from '../core/ports.js';
 import { openPostgresStore } from './postgres/postgres-store.js';
-import { openSqliteStore } from './sqlite/sqlite-store.js';
+import { openSqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 
 /**
  * Opens the store a database URL names: `sqlite:<path>` (a file, created with its directory if needed),
  * `sqlite::memory:`, or `postgres://…` / `postgresql://…` (a PostgreSQL database, which must exist; see
  * postgres/postgres-store.ts for the URL's options). Throws a one-line Error for any other URL.
  */
-export function openStore(databaseUrl: string): Store {
+export function openStore(databaseUrl: string, options: { sqlite?: SqliteStoreOptions } = {}): Store {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path === '') throw new Error('a sqlite: database URL needs a path, e.g. sqlite:./data/oauthd.sqlite3');
-    return openSqliteStore(path);
+    return openSqliteStore(path, options.sqlite);
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     try {

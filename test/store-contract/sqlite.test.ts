@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fdatasync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -151,5 +151,112 @@ describe('SQLite store: group commit', () => {
     expect(results).toEqual(['rotated', 'rotated', 'rotated', 'rotated']);
     const again = await opened.store.rotateRefreshToken({ presentedHash: grants[0]!.refresh.hash, grantId: 'g-a', access: token(), refresh: token(), now });
     expect(again).toBe('already_used');
+  });
+});
+
+describe('SQLite store: durability off the event loop', () => {
+  const now = 1_700_000_000;
+  const token = () => ({ hash: hashToken(mintToken()), scope: ['read'], issuedAt: now, expiresAt: now + 60 });
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'oauthd-store-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const seed = async (store: Store, grants: number) => {
+    await store.createClient({ clientId: 'c', name: 'c', secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read'], createdAt: now });
+    await store.createUser({ username: 'u', passwordHash: null, isActive: true, createdAt: now });
+    const user = (await store.findUserByUsername('u'))!;
+    const issued = Array.from({ length: grants }, (_, i) => ({
+      grant: { id: `g${i}`, clientId: 'c', userId: user.id, scope: ['read'], createdAt: now },
+      access: token(),
+      refresh: { ...token(), expiresAt: null },
+    }));
+    await Promise.all(issued.map((g) => store.issueTokens(g)));
+    return issued;
+  };
+
+  it('answers a rotation only after an fdatasync of the WAL that started after its commit, and runs at synchronous = NORMAL', async () => {
+    const path = join(dir, 'oauthd.sqlite3');
+    const syncs: { release(): void }[] = [];
+    let holding = false;
+    const syncWal = (fd: number) =>
+      holding
+        ? new Promise<void>((release) => syncs.push({ release }))
+        : new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+    const store = openStore(`sqlite:${path}`, { sqlite: { syncWal } });
+    try {
+      await store.migrate();
+      const [g] = await seed(store, 1);
+      holding = true;
+      let answered = false;
+      const next = { ...token(), expiresAt: null };
+      const rotation = store
+        .rotateRefreshToken({ presentedHash: g!.refresh.hash, grantId: 'g0', access: token(), refresh: next, now })
+        .then((r) => ((answered = true), r));
+      await new Promise((r) => setTimeout(r, 50));
+      // Committed (another connection sees it) but not answered: the sync has not completed.
+      const other = new Database(path, { readonly: true });
+      expect((other.prepare('SELECT used_at FROM refresh_tokens WHERE token_hash = ?').get(g!.refresh.hash) as { used_at: number }).used_at).toBe(now);
+      expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+      other.close();
+      expect(answered).toBe(false);
+      expect(syncs).toHaveLength(1);
+      syncs[0]!.release();
+      expect(await rotation).toBe('rotated');
+      // The admin writes wait for it too.
+      const created = store.createUser({ username: 'v', passwordHash: null, isActive: true, createdAt: now });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(syncs).toHaveLength(2);
+      syncs[1]!.release();
+      expect(await created).toBe('created');
+    } finally {
+      holding = false;
+      for (const s of syncs) s.release();
+      await store.close();
+    }
+  });
+
+  it('a failed WAL sync fails the writes waiting on it and every later one, and ping reports the store unavailable', async () => {
+    const path = join(dir, 'oauthd.sqlite3');
+    let failing = false;
+    const syncWal = async () => {
+      if (failing) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    };
+    const store = openStore(`sqlite:${path}`, { sqlite: { syncWal } });
+    try {
+      await store.migrate();
+      const [g] = await seed(store, 1);
+      failing = true;
+      await expect(
+        store.rotateRefreshToken({ presentedHash: g!.refresh.hash, grantId: 'g0', access: token(), refresh: { ...token(), expiresAt: null }, now }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.createUser({ username: 'v', passwordHash: null, isActive: true, createdAt: now })).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('with background checkpoints, a worker thread copies the WAL into the database file while the server connection never does', async () => {
+    const path = join(dir, 'oauthd.sqlite3');
+    const store = openStore(`sqlite:${path}`, { sqlite: { checkpoint: 'background' } });
+    try {
+      await store.migrate();
+      const sizeBefore = statSync(path).size;
+      await seed(store, 3_000);
+      // Well under the server connection's own threshold (20 000 pages): only the worker can have grown the file.
+      const walPages = statSync(`${path}-wal`).size / 4096;
+      expect(walPages).toBeLessThan(20_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(statSync(path).size).toBeGreaterThan(sizeBefore + 100 * 4096);
+    } finally {
+      await store.close();
+    }
+    // Closed cleanly: the file is consistent and holds everything.
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect((check.prepare('SELECT count(*) AS n FROM grants').get() as { n: number }).n).toBe(3_000);
+    check.close();
   });
 });
