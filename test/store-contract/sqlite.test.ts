@@ -5,14 +5,15 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError, type Store } from '../../src/core/ports.js';
 import { hashToken, mintToken } from '../../src/core/tokens.js';
+import type { SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
 import { openStore } from '../../src/store/store.js';
 import { runStoreContract } from './contract.js';
 
 /** Each test gets its own directory and SQLite file. */
-async function openFresh(): Promise<{ store: Store; path: string; cleanup(): Promise<void> }> {
+async function openFresh(options: SqliteStoreOptions = {}): Promise<{ store: Store; path: string; cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'oauthd-store-'));
   const path = join(dir, 'oauthd.sqlite3');
-  const store = openStore(`sqlite:${path}`);
+  const store = openStore(`sqlite:${path}`, { sqlite: options });
   await store.migrate();
   return {
     store,
@@ -37,6 +38,20 @@ runStoreContract(
   async () => {
     if (!currentPath) throw new Error('openSecond called before open');
     return openStore(`sqlite:${currentPath}`);
+  },
+);
+
+// The server's configuration: the same contract with checkpoints on a worker thread.
+runStoreContract(
+  'sqlite (background checkpoints)',
+  async () => {
+    const opened = await openFresh({ checkpoint: 'background' });
+    currentPath = opened.path;
+    return opened;
+  },
+  async () => {
+    if (!currentPath) throw new Error('openSecond called before open');
+    return openStore(`sqlite:${currentPath}`, { sqlite: { checkpoint: 'background' } });
   },
 );
 
@@ -236,6 +251,30 @@ describe('SQLite store: durability off the event loop', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('writes of one turn share a commit, and a failing one fails alone with its SQLite error (the batch is rolled back and replayed one by one)', async () => {
+    const path = join(dir, 'oauthd.sqlite3');
+    const store = openStore(`sqlite:${path}`);
+    try {
+      await store.migrate();
+      const [g] = await seed(store, 1);
+      const user = (await store.findUserByUsername('u'))!;
+      const fresh = { grant: { id: 'g-new', clientId: 'c', userId: user.id, scope: ['read'], createdAt: now }, access: token(), refresh: { ...token(), expiresAt: null } };
+      const duplicate = { ...fresh, grant: { ...fresh.grant, id: 'g0' }, access: token(), refresh: { ...token(), expiresAt: null } };
+      const results = await Promise.allSettled([store.issueTokens(fresh), store.issueTokens(duplicate), store.revokeGrant('g0', now)]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(((results[1] as PromiseRejectedResult).reason as { code: string }).code).toMatch(/^SQLITE_CONSTRAINT/);
+      expect((await store.findAccessToken(fresh.access.hash))?.revokedAt).toBeNull();
+      expect(await store.findAccessToken(duplicate.access.hash)).toBeNull();
+      expect((await store.findAccessToken(g!.access.hash))?.revokedAt).toBe(now);
+    } finally {
+      await store.close();
+    }
+    // Closed cleanly: the file is consistent.
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+    check.close();
   });
 
   it('with background checkpoints, a worker thread copies the WAL into the database file while the server connection never does', async () => {

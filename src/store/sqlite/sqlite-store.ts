@@ -14,8 +14,10 @@ import {
 import type { AccessTokenRecord, Client, EpochSeconds, RefreshTokenRecord, User } from '../../core/types.js';
 import { migrations } from '../migrations/index.js';
 import { joinList, splitList, toClient, toUser, type ClientRow, type UserRow } from '../rows.js';
+import { batchRunner, groupCommit, isUnavailable } from './group-commit.js';
+import { noWal, walDurability, type SyncFile } from './wal-durability.js';
+import { runOp, writeOps, type WriteOp } from './write-ops.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
-import { noWal, walDurability, type SyncFile, type WalDurability } from './wal-durability.js';
 
 export interface SqliteStoreOptions {
   /** How the WAL is flushed to disk (tests count and delay it); fdatasync on the thread pool by default. */
@@ -52,10 +54,19 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const durability = wal ? walDurability(`${realpathSync(path)}-wal`, options.syncWal) : noWal;
   let checkpointer: Checkpointer | undefined;
   if (wal && options.checkpoint === 'background') {
-    // A backstop only (≈ 80 MB of WAL): the worker's PASSIVE checkpoints keep the WAL far below it.
+    // A backstop only (≈ 80 MB of WAL): the worker's PASSIVE checkpoints copy the WAL long before it.
     db.pragma('wal_autocheckpoint = 20000');
     checkpointer = startCheckpointer(realpathSync(path), { onError: options.onCheckpointError });
   }
+  const ops = writeOps(db);
+  // The hot writes (issue, rotate, revoke, audit rows, cleanup): group commit, answered once durable.
+  const runBatch = batchRunner<WriteOp>(db, (w) => runOp(ops, w));
+  const hot = groupCommit<WriteOp>(async (batch) => {
+    const outcomes = runBatch(batch);
+    durability.committed();
+    await durability.durable();
+    return outcomes;
+  }).submit;
   /** Runs a synchronous write transaction and resolves once it is durable. */
   const write = async <T>(run: () => T): Promise<T> => {
     const value = run();
@@ -82,56 +93,12 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     }
   });
 
-  const revokeGrant = (grantId: string, now: EpochSeconds): void => {
-    const s = st();
-    s.revokeGrant.run(now, grantId);
-    s.revokeGrantAccess.run(now, grantId);
-    s.revokeGrantRefresh.run(now, grantId);
-  };
-
-  const revokeUserGrants = (userId: number, now: EpochSeconds): void => {
-    const s = st();
-    for (const { id } of s.liveGrantsOfUser.all(userId) as { id: string }[]) revokeGrant(id, now);
-  };
-
-  // The token writes below run inside groupCommit's batch transaction (see there), not as transactions.
-  const issueTokens = (t: IssueTokens) => {
-    const s = st();
-    s.insertGrant.run(t.grant.id, t.grant.clientId, t.grant.userId, joinList(t.grant.scope), t.grant.createdAt);
-    s.insertAccess.run(t.access.hash, t.grant.id, joinList(t.access.scope), t.access.issuedAt, t.access.expiresAt);
-    s.insertRefresh.run(t.refresh.hash, t.grant.id, t.access.hash, joinList(t.refresh.scope), t.refresh.issuedAt, t.refresh.expiresAt);
-  };
-
-  const rotate = (r: RotateRefreshToken): RotateResult => {
-    const s = st();
-    // The single-use guarantee: one conditional UPDATE. Only a live, unused token in a live grant matches.
-    const won = s.useRefresh.get(r.now, r.refresh.hash, r.successorResponse ?? null, r.presentedHash, r.grantId) as
-      | { access_token_hash: Buffer | null }
-      | undefined;
-    if (won) {
-      if (won.access_token_hash) s.revokeAccess.run(r.now, won.access_token_hash);
-      s.insertAccess.run(r.access.hash, r.grantId, joinList(r.access.scope), r.access.issuedAt, r.access.expiresAt);
-      s.insertRefresh.run(r.refresh.hash, r.grantId, r.access.hash, joinList(r.refresh.scope), r.refresh.issuedAt, r.refresh.expiresAt);
-      return 'rotated';
-    }
-    const row = s.refreshState.get(r.presentedHash, r.grantId) as
-      | { used_at: number | null; revoked_at: number | null }
-      | undefined;
-    if (!row) return 'not_found';
-    if (row.used_at !== null) return 'already_used';
-    return 'revoked';
-  };
-
-  // Group commit: the token writes that arrive in one turn of the event loop share one transaction (and the
-  // WAL syncs in flight meanwhile are shared too); each keeps its own atomicity and result (see groupCommit).
-  const writes = groupCommit(db, durability);
-
   const setUserPassword = db.transaction(
     (username: string, hash: string, revokeGrants: boolean, now: EpochSeconds): boolean => {
       const user = st().userByName.get(username) as UserRow | undefined;
       if (!user) return false;
       st().setPassword.run(hash, now, user.id);
-      if (revokeGrants) revokeUserGrants(user.id, now);
+      if (revokeGrants) ops.revokeUserGrants(user.id, now);
       return true;
     },
   );
@@ -141,25 +108,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     if (!user) return false;
     st().setActive.run(isActive ? 1 : 0, now, user.id);
     // Disabling a user ends every session it has: tokens stop working at once.
-    if (!isActive) revokeUserGrants(user.id, now);
+    if (!isActive) ops.revokeUserGrants(user.id, now);
     return true;
-  });
-
-  const revokeGrantTx = db.transaction(revokeGrant);
-
-  const deleteExpired = db.transaction((now: EpochSeconds, before: EpochSeconds, limit: number, auditBefore: EpochSeconds | null): number => {
-    const s = st();
-    return (
-      s.deleteRevokedGrants.run(before, limit).changes +
-      s.deleteExpiredAccess.run(now, limit).changes +
-      s.deleteDeadRefresh.run(before, before, before, limit).changes +
-      (auditBefore === null ? 0 : s.deleteOldAudit.run(auditBefore, limit).changes)
-    );
-  });
-
-  const recordAudit = db.transaction((events: readonly AuditEvent[]) => {
-    const insert = st().insertAudit;
-    for (const e of events) insert.run(e.at, e.event, e.clientId, e.userId, e.username, e.grantId, e.ip, e.detail);
   });
 
   return guarded({
@@ -176,9 +126,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       st().ping.get();
     },
     async deleteExpired({ now, retentionSeconds, limit, auditRetentionSeconds }) {
-      return write(() =>
-        deleteExpired.immediate(now, now - retentionSeconds, limit, auditRetentionSeconds === undefined ? null : now - auditRetentionSeconds),
-      );
+      return (await hot({
+        op: 'deleteExpired',
+        args: [now, now - retentionSeconds, limit, auditRetentionSeconds === undefined ? null : now - auditRetentionSeconds],
+      })) as number;
     },
 
     async createClient(c: NewClient) {
@@ -226,7 +177,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     },
 
     async issueTokens(t) {
-      await writes.submit(() => issueTokens(t));
+      await hot({ op: 'issueTokens', args: [t] });
     },
     async findAccessToken(hash) {
       const row = st().accessByHash.get(hash) as
@@ -256,7 +207,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       };
     },
     async recordAuditEvents(events) {
-      await write(() => recordAudit.immediate(events));
+      await hot({ op: 'recordAudit', args: [events] });
     },
     async queryAuditEvents(q) {
       const where: string[] = [];
@@ -271,78 +222,13 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return db.prepare(sql).all(...args, q.limit) as AuditEvent[];
     },
     async rotateRefreshToken(r) {
-      return writes.submit(() => rotate(r));
+      return (await hot({ op: 'rotate', args: [r] })) as RotateResult;
     },
     async revokeGrant(grantId, now) {
-      await write(() => revokeGrantTx.immediate(grantId, now));
+      await hot({ op: 'revokeGrant', args: [grantId, now] });
     },
   });
 }
-
-interface PendingWrite {
-  run: () => unknown;
-  resolve: (value: never) => void;
-  reject: (error: unknown) => void;
-}
-
-/**
- * Batches synchronous write intentions into one BEGIN IMMEDIATE … COMMIT per event-loop turn, each result
- * delivered once the batch is durable. Every intention stays atomic and independent: the batch runs them in
- * order without savepoints (which cost a third of a rotation's time), and if one throws, the whole batch is
- * rolled back and each is run again alone, in its own transaction, so the failing one fails alone and the
- * others see exactly the state they would have seen. A failure of the database itself (the lock not obtained
- * within busy_timeout, I/O) rejects every write of the batch, none of which was committed; a failed WAL sync
- * rejects them too (committed, but not known durable).
- */
-function groupCommit(db: Database.Database, durability: WalDurability) {
-  let pending: PendingWrite[] = [];
-  const runAll = db.transaction((batch: PendingWrite[]) => batch.map((write) => write.run()));
-  const runOne = db.transaction((write: PendingWrite) => write.run());
-  type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-  const flush = () => {
-    const batch = pending;
-    pending = [];
-    let results: Outcome[];
-    try {
-      results = runAll.immediate(batch).map((value) => ({ ok: true, value }));
-    } catch (error) {
-      if (batch.length === 1 || isUnavailable(error)) {
-        for (const write of batch) write.reject(error);
-        return;
-      }
-      results = batch.map((write): Outcome => {
-        try {
-          return { ok: true, value: runOne.immediate(write) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      });
-    }
-    durability.committed();
-    durability.durable().then(
-      () => results.forEach((result, i) => (result.ok ? batch[i]!.resolve(result.value as never) : batch[i]!.reject(result.error))),
-      (error: unknown) => {
-        for (const write of batch) write.reject(error);
-      },
-    );
-  };
-  return {
-    submit<T>(run: () => T): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        if (pending.length === 0) setImmediate(flush);
-        pending.push({ run, resolve: resolve as (value: never) => void, reject });
-      });
-    },
-  };
-}
-
-/** SQLite result codes that mean "the database cannot serve this now", not "the request is wrong". */
-const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|NOMEM|PROTOCOL)/;
-
-const isUnavailable = (error: unknown): boolean => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && UNAVAILABLE.test(code);
-};
 
 /** Maps infrastructure failures of every method to StoreUnavailableError (the Store contract). */
 function guarded(store: Store): Store {
@@ -380,11 +266,6 @@ function prepare(db: Database.Database) {
     setActive: db.prepare('UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?'),
     counts: db.prepare('SELECT (SELECT count(*) FROM clients) AS clients, (SELECT count(*) FROM users) AS users'),
 
-    insertGrant: db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)'),
-    insertAccess: db.prepare(`INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
-      VALUES (?, ?, ?, ?, ?)`),
-    insertRefresh: db.prepare(`INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
-      VALUES (?, ?, ?, ?, ?, ?)`),
     accessByHash: db.prepare(`SELECT a.grant_id AS grantId, g.client_id AS clientId, g.user_id AS userId,
         u.username AS username, u.is_active AS userIsActive, a.scope AS scope,
         a.issued_at AS issuedAt, a.expires_at AS expiresAt, coalesce(a.revoked_at, g.revoked_at) AS revokedAt
@@ -398,28 +279,5 @@ function prepare(db: Database.Database) {
         LEFT JOIN refresh_tokens s ON s.token_hash = r.successor_hash
       WHERE r.token_hash = ?`),
     ping: db.prepare('SELECT 1'),
-    // Each DELETE walks one partial index, at most `limit` rows: short transactions, no long write lock.
-    deleteRevokedGrants: db.prepare(`DELETE FROM grants WHERE id IN
-      (SELECT id FROM grants WHERE revoked_at IS NOT NULL AND revoked_at < ? LIMIT ?)`),
-    deleteExpiredAccess: db.prepare(`DELETE FROM access_tokens WHERE token_hash IN
-      (SELECT token_hash FROM access_tokens WHERE expires_at < ? LIMIT ?)`),
-    deleteDeadRefresh: db.prepare(`DELETE FROM refresh_tokens WHERE token_hash IN
-      (SELECT token_hash FROM refresh_tokens WHERE used_at < ?
-       UNION SELECT token_hash FROM refresh_tokens WHERE revoked_at < ?
-       UNION SELECT token_hash FROM refresh_tokens WHERE expires_at < ? LIMIT ?)`),
-    deleteOldAudit: db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)'),
-    insertAudit: db.prepare(`INSERT INTO audit_events (at, event, client_id, user_id, username, grant_id, ip, detail)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-    useRefresh: db.prepare(`UPDATE refresh_tokens SET used_at = ?, successor_hash = ?, successor_response = ?
-      WHERE token_hash = ? AND grant_id = ? AND used_at IS NULL AND revoked_at IS NULL
-        AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL)
-      RETURNING access_token_hash`),
-    refreshState: db.prepare(`SELECT r.used_at, coalesce(r.revoked_at, g.revoked_at) AS revoked_at
-      FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = ? AND r.grant_id = ?`),
-    revokeAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL'),
-    revokeGrant: db.prepare('UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
-    revokeGrantAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL'),
-    revokeGrantRefresh: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL'),
-    liveGrantsOfUser: db.prepare('SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL'),
   };
 }

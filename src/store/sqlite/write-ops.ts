@@ -1,0 +1,129 @@
+import type Database from 'better-sqlite3';
+import type { AuditEvent, IssueTokens, RotateRefreshToken, RotateResult } from '../../core/ports.js';
+import type { EpochSeconds } from '../../core/types.js';
+import { joinList } from '../rows.js';
+
+/**
+ * The SQLite store's hot write intentions, as plain synchronous functions of a connection. They run inside
+ * the group-commit batch transaction (see group-commit.ts), on the server's own connection or on the writer
+ * thread's (write-worker.ts): the same code either way. Statements are prepared on first use (the schema must
+ * be migrated by then).
+ */
+export function writeOps(db: Database.Database) {
+  let statements: ReturnType<typeof prepareWrites> | undefined;
+  const st = () => (statements ??= prepareWrites(db));
+
+  const revokeGrant = (grantId: string, now: EpochSeconds): void => {
+    const s = st();
+    s.revokeGrant.run(now, grantId);
+    s.revokeGrantAccess.run(now, grantId);
+    s.revokeGrantRefresh.run(now, grantId);
+  };
+
+  return {
+    issueTokens(t: IssueTokens): void {
+      const s = st();
+      s.insertGrant.run(t.grant.id, t.grant.clientId, t.grant.userId, joinList(t.grant.scope), t.grant.createdAt);
+      s.insertAccess.run(t.access.hash, t.grant.id, joinList(t.access.scope), t.access.issuedAt, t.access.expiresAt);
+      s.insertRefresh.run(t.refresh.hash, t.grant.id, t.access.hash, joinList(t.refresh.scope), t.refresh.issuedAt, t.refresh.expiresAt);
+    },
+
+    rotate(r: RotateRefreshToken): RotateResult {
+      const s = st();
+      // The single-use guarantee: one conditional UPDATE. Only a live, unused token in a live grant matches.
+      const won = s.useRefresh.get(r.now, r.refresh.hash, r.successorResponse ?? null, r.presentedHash, r.grantId) as
+        | { access_token_hash: Uint8Array | null }
+        | undefined;
+      if (won) {
+        if (won.access_token_hash) s.revokeAccess.run(r.now, won.access_token_hash);
+        s.insertAccess.run(r.access.hash, r.grantId, joinList(r.access.scope), r.access.issuedAt, r.access.expiresAt);
+        s.insertRefresh.run(r.refresh.hash, r.grantId, r.access.hash, joinList(r.refresh.scope), r.refresh.issuedAt, r.refresh.expiresAt);
+        return 'rotated';
+      }
+      const row = s.refreshState.get(r.presentedHash, r.grantId) as { used_at: number | null; revoked_at: number | null } | undefined;
+      if (!row) return 'not_found';
+      if (row.used_at !== null) return 'already_used';
+      return 'revoked';
+    },
+
+    revokeGrant,
+
+    revokeUserGrants(userId: number, now: EpochSeconds): void {
+      for (const { id } of st().liveGrantsOfUser.all(userId) as { id: string }[]) revokeGrant(id, now);
+    },
+
+    /** See Store.deleteExpired; `before` is now − retention, `auditBefore` null to keep audit events. */
+    deleteExpired(now: EpochSeconds, before: EpochSeconds, limit: number, auditBefore: EpochSeconds | null): number {
+      const s = st();
+      return (
+        s.deleteRevokedGrants.run(before, limit).changes +
+        s.deleteExpiredAccess.run(now, limit).changes +
+        s.deleteDeadRefresh.run(before, before, before, limit).changes +
+        (auditBefore === null ? 0 : s.deleteOldAudit.run(auditBefore, limit).changes)
+      );
+    },
+
+    recordAudit(events: readonly AuditEvent[]): void {
+      const insert = st().insertAudit;
+      for (const e of events) insert.run(e.at, e.event, e.clientId, e.userId, e.username, e.grantId, e.ip, e.detail);
+    },
+  };
+}
+
+export type WriteOps = ReturnType<typeof writeOps>;
+
+/** The intentions that can be sent to the writer thread, by name, with their arguments. */
+export type WriteOp =
+  | { op: 'issueTokens'; args: [IssueTokens] }
+  | { op: 'rotate'; args: [RotateRefreshToken] }
+  | { op: 'revokeGrant'; args: [string, EpochSeconds] }
+  | { op: 'recordAudit'; args: [readonly AuditEvent[]] }
+  | { op: 'deleteExpired'; args: [EpochSeconds, EpochSeconds, number, EpochSeconds | null] };
+
+export function runOp(ops: WriteOps, write: WriteOp): unknown {
+  switch (write.op) {
+    case 'issueTokens':
+      return ops.issueTokens(...write.args);
+    case 'rotate':
+      return ops.rotate(...write.args);
+    case 'revokeGrant':
+      return ops.revokeGrant(...write.args);
+    case 'recordAudit':
+      return ops.recordAudit(...write.args);
+    case 'deleteExpired':
+      return ops.deleteExpired(...write.args);
+  }
+}
+
+function prepareWrites(db: Database.Database) {
+  return {
+    insertGrant: db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)'),
+    insertAccess: db.prepare(`INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
+      VALUES (?, ?, ?, ?, ?)`),
+    insertRefresh: db.prepare(`INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
+      VALUES (?, ?, ?, ?, ?, ?)`),
+    insertAudit: db.prepare(`INSERT INTO audit_events (at, event, client_id, user_id, username, grant_id, ip, detail)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    useRefresh: db.prepare(`UPDATE refresh_tokens SET used_at = ?, successor_hash = ?, successor_response = ?
+      WHERE token_hash = ? AND grant_id = ? AND used_at IS NULL AND revoked_at IS NULL
+        AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL)
+      RETURNING access_token_hash`),
+    refreshState: db.prepare(`SELECT r.used_at, coalesce(r.revoked_at, g.revoked_at) AS revoked_at
+      FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = ? AND r.grant_id = ?`),
+    revokeAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL'),
+    revokeGrant: db.prepare('UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    revokeGrantAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL'),
+    revokeGrantRefresh: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL'),
+    liveGrantsOfUser: db.prepare('SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL'),
+    // Each DELETE walks one partial index, at most `limit` rows: short transactions, no long write lock.
+    deleteRevokedGrants: db.prepare(`DELETE FROM grants WHERE id IN
+      (SELECT id FROM grants WHERE revoked_at IS NOT NULL AND revoked_at < ? LIMIT ?)`),
+    deleteExpiredAccess: db.prepare(`DELETE FROM access_tokens WHERE token_hash IN
+      (SELECT token_hash FROM access_tokens WHERE expires_at < ? LIMIT ?)`),
+    deleteDeadRefresh: db.prepare(`DELETE FROM refresh_tokens WHERE token_hash IN
+      (SELECT token_hash FROM refresh_tokens WHERE used_at < ?
+       UNION SELECT token_hash FROM refresh_tokens WHERE revoked_at < ?
+       UNION SELECT token_hash FROM refresh_tokens WHERE expires_at < ? LIMIT ?)`),
+    deleteOldAudit: db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)'),
+  };
+}
