@@ -62,16 +62,3 @@ export function groupCommit<W>(execute: (batch: W[]) => Promise<Outcome[]>) {
     },
   };
 }
-
-/** An error as it crosses a thread boundary: its SQLite code and message survive (they decide 503 or not). */
-export interface SerializedError {
-  code?: string;
-  message: string;
-}
-
-export const serializeError = (error: unknown): SerializedError => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return { ...(typeof code === 'string' ? { code } : {}), message: error instanceof Error ? error.message : String(error) };
-};
-
-export const deserializeError = (e: SerializedError): Error => Object.assign(new Error(e.message), e.code ? { code: e.code } : {});

@@ -4,10 +4,9 @@ import type { EpochSeconds } from '../../core/types.js';
 import { joinList } from '../rows.js';
 
 /**
- * The SQLite store's hot write intentions, as plain synchronous functions of a connection. They run inside
- * the group-commit batch transaction (see group-commit.ts), on the server's own connection or on the writer
- * thread's (write-worker.ts): the same code either way. Statements are prepared on first use (the schema must
- * be migrated by then).
+ * The SQLite store's hot write intentions, as plain synchronous functions of a connection, named so a batch
+ * of them is data (`WriteOp`). They run inside the group-commit batch transaction (see group-commit.ts).
+ * Statements are prepared on first use (the schema must be migrated by then).
  */
 export function writeOps(db: Database.Database) {
   let statements: ReturnType<typeof prepareWrites> | undefined;
@@ -72,7 +71,7 @@ export function writeOps(db: Database.Database) {
 
 export type WriteOps = ReturnType<typeof writeOps>;
 
-/** The intentions that can be sent to the writer thread, by name, with their arguments. */
+/** A write intention by name, with its arguments. */
 export type WriteOp =
   | { op: 'issueTokens'; args: [IssueTokens] }
   | { op: 'rotate'; args: [RotateRefreshToken] }
