@@ -25,6 +25,7 @@ interface Report {
   ok: boolean;
   kdf: { hashesPerSecond: number };
   ceiling: Row;
+  disk: { flushes: number; latencyMs: { p50: number; p99: number } };
   stores: { store: string; skipped?: string; scenarios: Row[] }[];
 }
 
@@ -54,6 +55,8 @@ async function smoke(store: 'sqlite' | 'postgres', env: Record<string, string> =
   const report = JSON.parse(stdout) as Report;
   expect(report.ok).toBe(true);
   expect(report.kdf.hashesPerSecond).toBeGreaterThan(0);
+  expect(report.disk.flushes).toBeGreaterThan(0);
+  expect(report.disk.latencyMs.p99).toBeGreaterThanOrEqual(report.disk.latencyMs.p50);
   expectClean(report.ceiling);
   const run = report.stores.find((s) => s.store === store);
   expect(run?.skipped).toBeUndefined();

@@ -17,6 +17,7 @@ import pg from 'pg';
 import { loadConfig } from '../config/config.js';
 import { redactUrl } from '../store/store.js';
 import { measureKdf, type KdfRate } from './kdf.js';
+import { measureDiskFlush } from './disk.js';
 import { runLoad, type LoadResult, type Workload } from './load.js';
 import { describeMachine, residentMemory, round2 } from './machine.js';
 import { preloadPostgres, preloadSqlite, type PreloadResult } from './preload.js';
@@ -469,6 +470,9 @@ async function main(): Promise<number> {
     log(`ceiling: ${ceiling.requestsPerSecond} req/s, p50 ${ceiling.latencyMs.p50} ms, p99 ${ceiling.latencyMs.p99} ms`);
   };
   await baselines('before');
+  log(`measuring the disk's flush latency (fdatasync after a 64 KiB append, in ${os.tmpdir()}, ${settings.smoke ? 1 : 3} s)`);
+  const disk = await measureDiskFlush(os.tmpdir(), settings.smoke ? 1 : 3);
+  log(`disk: fdatasync p50 ${disk.latencyMs.p50} ms, p99 ${disk.latencyMs.p99} ms`);
 
   const ctx: StoreContext = { settings, workers: workersFlag ? workers : undefined };
   const stores: StoreRun[] = [];
@@ -504,6 +508,7 @@ async function main(): Promise<number> {
     kdfRuns: kdfRuns.map((k) => round2(k.hashesPerSecond)),
     ceiling,
     ceilingRuns: ceilingRuns.map((c) => c.requestsPerSecond),
+    disk,
     stores,
     targets: stores.flatMap(evaluateTargets),
     notes,

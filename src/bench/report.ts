@@ -1,3 +1,4 @@
+import type { DiskFlush } from './disk.js';
 import type { KdfRate } from './kdf.js';
 import type { Percentiles } from './load.js';
 import type { Machine } from './machine.js';
@@ -73,6 +74,8 @@ export interface Report {
   /** The higher of the ceiling measurements: the other ratios are against it. */
   ceiling: Row;
   ceilingRuns: number[];
+  /** How long this disk takes to make a write durable: what every durable refresh waits for. */
+  disk: DiskFlush;
   stores: StoreRun[];
   targets: Target[];
   notes: string[];
@@ -166,6 +169,11 @@ export function renderText(report: Report): string {
   out.push(
     `ceiling (bare node:http, fixed JSON): ${num(c.requestsPerSecond)} req/s, p50 ${c.latencyMs.p50} ms, p99 ${c.latencyMs.p99} ms ` +
       `(measured before and after: ${report.ceilingRuns.map(num).join(', ')}; the higher counts)`,
+  );
+  const d = report.disk;
+  out.push(
+    `disk (${d.directory}): fdatasync after a ${d.writeBytes / 1024} KiB append: p50 ${d.latencyMs.p50} ms, p90 ${d.latencyMs.p90} ms, ` +
+      `p99 ${d.latencyMs.p99} ms (${d.flushes} in ${d.seconds.toFixed(1)} s); every durable refresh waits for at least one`,
   );
   for (const store of report.stores) {
     out.push('');
