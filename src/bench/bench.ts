@@ -152,7 +152,22 @@ class Scenarios {
     private readonly settings: Settings,
     private readonly server: ServerProcess,
     private readonly target: Target,
+    private readonly probes: Probes,
   ) {}
+
+  /**
+   * Runs a scenario between two short baseline probes (the ceiling, or the KDF for password grants) and
+   * records the higher of them on the row: its ratio is then against the machine as it was at that moment.
+   */
+  async adjacent(name: ScenarioName): Promise<Row> {
+    // The smoke run (CI) has no figures to compare: it skips the probes.
+    const probe = this.settings.smoke ? null : name === 'password' ? this.probes.kdf : name === 'flood' ? null : this.probes.ceiling;
+    if (!probe) return this.run(name);
+    const before = await probe();
+    const row = await this.run(name);
+    const after = await probe();
+    return { ...row, adjacentBaseline: round2(Math.max(before, after)) };
+  }
 
   private fresh = (count: number) => freshPairs(this.server.url, this.target.seed, count);
 
@@ -297,18 +312,23 @@ class Scenarios {
 function applyRatios(stores: StoreRun[], kdfRate: number, ceilingRps: number): void {
   const apply = (row: Row) => {
     if (row.ratioTo !== null) row.ratio = Math.round((row.requestsPerSecond / (row.ratioTo === 'kdf' ? kdfRate : ceilingRps)) * 1000) / 1000;
+    if (row.ratioTo !== null && row.adjacentBaseline) row.adjacentRatio = Math.round((row.requestsPerSecond / row.adjacentBaseline) * 1000) / 1000;
     row.parts?.forEach(apply);
   };
   for (const store of stores) store.scenarios.forEach(apply);
 }
 
-async function measureCeiling(settings: Settings, workers: number): Promise<Row> {
+async function measureCeiling(
+  settings: Settings,
+  workers: number,
+  seconds: { warmup: number; duration: number } = { warmup: settings.warmup, duration: settings.duration },
+): Promise<Row> {
   const server = await spawnCeiling(workers);
   running.add(server);
   try {
     const base = { url: server.url, connections: settings.connections };
-    if (settings.warmup > 0) await runLoad({ ...base, seconds: settings.warmup }, ceilingWorkload());
-    const r = await runLoad({ ...base, seconds: settings.duration }, ceilingWorkload());
+    if (seconds.warmup > 0) await runLoad({ ...base, seconds: seconds.warmup }, ceilingWorkload());
+    const r = await runLoad({ ...base, seconds: seconds.duration }, ceilingWorkload());
     return {
       scenario: 'ceiling',
       requestsPerSecond: round2(r.requestsPerSecond),
@@ -332,6 +352,13 @@ interface StoreContext {
   settings: Settings;
   /** Passed to serve as --workers; undefined when serve does not know the flag. */
   workers: number | undefined;
+  /** Short baseline measurements taken right before and after each scenario (see Scenarios.adjacent). */
+  probes: Probes;
+}
+
+interface Probes {
+  ceiling(): Promise<number>;
+  kdf(): Promise<number>;
 }
 
 /** Seeds, preloads, starts oauthd on `databaseUrl`, runs every scenario, stops it. */
@@ -360,10 +387,10 @@ async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: 
   const rows: Row[] = [];
   let memory: ReturnType<typeof residentMemory> = null;
   try {
-    const scenarios = new Scenarios(settings, server, { seed: s, sample: preload?.sampleAccessTokens ?? null });
+    const scenarios = new Scenarios(settings, server, { seed: s, sample: preload?.sampleAccessTokens ?? null }, ctx.probes);
     for (const name of settings.scenarios) {
       log(`${store}: ${name}`);
-      const row = await scenarios.run(name);
+      const row = await scenarios.adjacent(name);
       rows.push(row);
       log(
         `${store}: ${name}: ${row.requestsPerSecond} req/s, p50 ${row.latencyMs.p50} ms, p99 ${row.latencyMs.p99} ms, ${row.errors} errors, ${row.non2xx} non-2xx` +
@@ -474,7 +501,14 @@ async function main(): Promise<number> {
   const disk = await measureDiskFlush(os.tmpdir(), settings.smoke ? 1 : 3);
   log(`disk: fdatasync p50 ${disk.latencyMs.p50} ms, p99 ${disk.latencyMs.p99} ms`);
 
-  const ctx: StoreContext = { settings, workers: workersFlag ? workers : undefined };
+  // Adjacent probes: the host's speed drifts over minutes (the ceiling moved between 14 900 and 28 300 req/s
+  // within one run here), so each scenario is also compared with baselines measured right before and after it.
+  const probeSeconds = { warmup: Math.min(1, settings.warmup), duration: Math.min(3, settings.duration) };
+  const probes: Probes = {
+    ceiling: async () => (await measureCeiling(settings, workers, probeSeconds)).requestsPerSecond,
+    kdf: async () => (await measureKdf(Math.min(kdfConcurrency, poolSize), probeSeconds.duration)).hashesPerSecond,
+  };
+  const ctx: StoreContext = { settings, workers: workersFlag ? workers : undefined, probes };
   const stores: StoreRun[] = [];
   if (settings.stores.includes('sqlite')) stores.push(await runSqlite(ctx));
   const pgUrl = process.env.OAUTHD_BENCH_PG_URL;

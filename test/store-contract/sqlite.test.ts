@@ -217,8 +217,14 @@ describe('SQLite store: durability off the event loop', () => {
       other.close();
       expect(answered).toBe(false);
       expect(syncs).toHaveLength(1);
+      // Reading the used token back (what a grace-window retry or reuse detection does) waits for the sync too.
+      let readBack = false;
+      const reading = store.findRefreshToken(g!.refresh.hash).then((r) => ((readBack = true), r));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(readBack).toBe(false);
       syncs[0]!.release();
       expect(await rotation).toBe('rotated');
+      expect((await reading)?.usedAt).toBe(now);
       // The admin writes wait for it too.
       const created = store.createUser({ username: 'v', passwordHash: null, isActive: true, createdAt: now });
       await new Promise((r) => setTimeout(r, 20));
