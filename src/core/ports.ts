@@ -178,8 +178,12 @@ export interface Store {
   /** Is there at least one client and one user? (Drives the first-start hint.) */
   counts(): Promise<{ clients: number; users: number }>;
 
-  /** Writes a new grant with its first access and refresh token. */
-  issueTokens(tokens: IssueTokens): Promise<void>;
+  /**
+   * Writes a new grant with its first access and refresh token, atomically. `client_gone`: the client was
+   * deleted after it was authenticated (by the CLI or another instance, e.g. while the password was being
+   * hashed or within the client cache's bound); nothing was written.
+   */
+  issueTokens(tokens: IssueTokens): Promise<'issued' | 'client_gone'>;
   findAccessToken(hash: Buffer): Promise<AccessTokenRecord | null>;
   findRefreshToken(hash: Buffer): Promise<RefreshTokenRecord | null>;
   /** Single use: one conditional update; of N concurrent calls with one token exactly one is `rotated`. */

@@ -475,7 +475,13 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       expect(json.client_secret).not.toBe(generated.secret);
       plaintexts.push(json.client_secret);
 
-      const old = await passwordGrant(server!.tokenUrl, generated, alice);
+      // The server caches clients for OAUTHD_CLIENT_CACHE_MS (1 s): the old secret goes within that bound.
+      const rotatedAt = performance.now();
+      let old = await passwordGrant(server!.tokenUrl, generated, alice);
+      while (old.status === 200 && performance.now() - rotatedAt < 1_500) {
+        await new Promise((r) => setTimeout(r, 50));
+        old = await passwordGrant(server!.tokenUrl, generated, alice);
+      }
       expect(old.status).toBe(401);
       expect(old.json.error).toBe('invalid_client');
 

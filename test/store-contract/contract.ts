@@ -78,11 +78,12 @@ async function issueGrant(
   const grantId = randomUUID();
   const access = newAccess(at);
   const refresh = newRefresh(at);
-  await store.issueTokens({
+  const issued = await store.issueTokens({
     grant: { id: grantId, clientId, userId: user.id, scope: ['read', 'write'], createdAt: at },
     access,
     refresh,
   });
+  if (issued !== 'issued') throw new Error(`fixture: issueTokens answered ${issued}`);
   return { grantId, clientId, userId: user.id, username, access, refresh };
 }
 
@@ -211,6 +212,22 @@ export function runStoreContract(
         expect(await store.findUserByUsername(g.username)).not.toBeNull();
         expect(await store.findAccessToken(other.access.hash)).toMatchObject({ grantId: other.grantId, revokedAt: null });
         expect(await store.findRefreshToken(other.refresh.hash)).toMatchObject({ grantId: other.grantId, revokedAt: null });
+      });
+
+      it('issueTokens for a client deleted since it was authenticated answers client_gone and writes nothing', async () => {
+        const g = await issueGrant(store);
+        const user = (await store.findUserByUsername(g.username))!;
+        expect(await store.deleteClient(g.clientId)).toBe(true);
+        const access = newAccess(T);
+        const refresh = newRefresh(T);
+        const late = { grant: { id: randomUUID(), clientId: g.clientId, userId: user.id, scope: ['read'], createdAt: T }, access, refresh };
+        expect(await store.issueTokens(late)).toBe('client_gone');
+        expect(await store.findAccessToken(access.hash)).toBeNull();
+        expect(await store.findRefreshToken(refresh.hash)).toBeNull();
+        // The same call for a live client issues.
+        const live = await issueGrant(store, { username: g.username });
+        const again = { ...late, grant: { ...late.grant, id: randomUUID(), clientId: live.clientId }, access: newAccess(T), refresh: newRefresh(T) };
+        expect(await store.issueTokens(again)).toBe('issued');
       });
 
       it('deleting a client also deletes tokens written by rotation', async () => {

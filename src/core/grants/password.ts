@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { invalidCredentials, slowDown } from '../errors.js';
+import { invalidClient, invalidCredentials, slowDown } from '../errors.js';
 import { required } from '../params.js';
 import { grantableScope } from '../scope.js';
 import type { GrantDeps, GrantHandler } from './grant.js';
@@ -48,11 +48,13 @@ export function createPasswordGrant(deps: GrantDeps): GrantHandler {
 
       const pair = mintPair(policy, now, scope, scope);
       const grantId = randomUUID();
-      await store.issueTokens({
+      const issued = await store.issueTokens({
         grant: { id: grantId, clientId: client.clientId, userId: user.id, scope, createdAt: now },
         access: pair.access,
         refresh: pair.refresh,
       });
+      // RFC 6749 §5.2: the client no longer exists, so it is not authenticated (not a server error).
+      if (issued === 'client_gone') throw invalidClient('client deleted while the request was served');
       events.emit('token.issued', {
         grant_type: 'password',
         client_id: client.clientId,

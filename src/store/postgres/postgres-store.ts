@@ -281,20 +281,32 @@ export function openPostgresStore(url: string): Store {
 
     async issueTokens(t: IssueTokens) {
       // One statement, so atomic on its own; the foreign keys are checked at its end, when the grant exists.
-      await query(
-        `WITH grant_row AS (
-           INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4, $5)
-         ), access AS (
-           INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES ($6, $1, $7, $8, $9)
-         )
-         INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
-         VALUES ($10, $1, $6, $11, $12, $13)`,
-        [
-          t.grant.id, t.grant.clientId, t.grant.userId, joinList(t.grant.scope), t.grant.createdAt,
-          t.access.hash, joinList(t.access.scope), t.access.issuedAt, t.access.expiresAt,
-          t.refresh.hash, joinList(t.refresh.scope), t.refresh.issuedAt, t.refresh.expiresAt,
-        ],
-      );
+      // Nothing is written for a client deleted since it was authenticated: the EXISTS sees a delete committed
+      // before the statement began; one committed while it ran fails the foreign key (23503).
+      let rowCount: number | null;
+      try {
+        ({ rowCount } = await query(
+          `WITH grant_row AS (
+             INSERT INTO grants (id, client_id, user_id, scope, created_at)
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = $2)
+             RETURNING id
+           ), access AS (
+             INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
+             SELECT $6, id, $7, $8, $9 FROM grant_row
+           )
+           INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
+           SELECT $10, id, $6, $11, $12, $13 FROM grant_row`,
+          [
+            t.grant.id, t.grant.clientId, t.grant.userId, joinList(t.grant.scope), t.grant.createdAt,
+            t.access.hash, joinList(t.access.scope), t.access.issuedAt, t.access.expiresAt,
+            t.refresh.hash, joinList(t.refresh.scope), t.refresh.issuedAt, t.refresh.expiresAt,
+          ],
+        ));
+      } catch (error) {
+        if ((error as { code?: unknown }).code === '23503') return 'client_gone';
+        throw error;
+      }
+      return rowCount === 1 ? 'issued' : 'client_gone';
     },
     async findAccessToken(hash) {
       const { rows } = await query<Omit<AccessTokenRecord, 'scope'> & { scope: string }>(

@@ -177,7 +177,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     },
 
     async issueTokens(t) {
-      await hot({ op: 'issueTokens', args: [t] });
+      return (await hot({ op: 'issueTokens', args: [t] })) as 'issued' | 'client_gone';
     },
     async findAccessToken(hash) {
       const row = st().accessByHash.get(hash) as

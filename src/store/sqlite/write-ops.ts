@@ -20,11 +20,14 @@ export function writeOps(db: Database.Database) {
   };
 
   return {
-    issueTokens(t: IssueTokens): void {
+    issueTokens(t: IssueTokens): 'issued' | 'client_gone' {
       const s = st();
-      s.insertGrant.run(t.grant.id, t.grant.clientId, t.grant.userId, joinList(t.grant.scope), t.grant.createdAt);
+      // Only for a client that still exists: the write lock makes the check exact.
+      const grant = s.insertGrant.run(t.grant.id, t.grant.clientId, t.grant.userId, joinList(t.grant.scope), t.grant.createdAt, t.grant.clientId);
+      if (grant.changes === 0) return 'client_gone';
       s.insertAccess.run(t.access.hash, t.grant.id, joinList(t.access.scope), t.access.issuedAt, t.access.expiresAt);
       s.insertRefresh.run(t.refresh.hash, t.grant.id, t.access.hash, joinList(t.refresh.scope), t.refresh.issuedAt, t.refresh.expiresAt);
+      return 'issued';
     },
 
     rotate(r: RotateRefreshToken): RotateResult {
@@ -96,7 +99,8 @@ export function runOp(ops: WriteOps, write: WriteOp): unknown {
 
 function prepareWrites(db: Database.Database) {
   return {
-    insertGrant: db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)'),
+    insertGrant: db.prepare(`INSERT INTO grants (id, client_id, user_id, scope, created_at)
+      SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?)`),
     insertAccess: db.prepare(`INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
       VALUES (?, ?, ?, ?, ?)`),
     insertRefresh: db.prepare(`INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
