@@ -148,7 +148,7 @@ describe('password grant failures are indistinguishable (RFC 6749 §4.3.2, §5.2
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const wrong: number[] = [];
     const unknown: number[] = [];
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 15; i++) {
       wrong.push(await time({ ...userFields, password: 'wrong' }));
       unknown.push(await time({ ...userFields, username: 'nobody-here' }));
     }

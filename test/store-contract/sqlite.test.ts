@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { fdatasync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -281,6 +282,17 @@ describe('SQLite store: durability off the event loop', () => {
     const check = new Database(path, { readonly: true });
     expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
     check.close();
+  });
+
+  it('with background checkpoints, does not keep alive a process that never closes its store', () => {
+    const built = new URL('../../dist/store/sqlite/sqlite-store.js', import.meta.url).href;
+    const script = `import { openSqliteStore } from ${JSON.stringify(built)};
+      const store = openSqliteStore(${JSON.stringify(join(dir, 'oauthd.sqlite3'))}, { checkpoint: 'background' });
+      await store.migrate();
+      console.log('opened');`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(run.stdout.trim()).toBe('opened');
+    expect({ status: run.status, signal: run.signal }).toEqual({ status: 0, signal: null });
   });
 
   it('with background checkpoints, a worker thread copies the WAL into the database file while the server connection never does', async () => {

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -17,44 +18,53 @@ export interface Checkpointer {
 }
 
 // The worker is given as source (not a file) so it runs the same from dist/ and from the TypeScript sources
-// under test; better-sqlite3 is resolved here and passed in.
+// under test; better-sqlite3 is resolved here and passed in. Dynamic imports in an async function: the
+// source must run both as a CommonJS script and as a module (an eval worker inherits --input-type).
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.betterSqlite3);
-const db = new Database(workerData.path);
-db.pragma('busy_timeout = 0');
-db.pragma('synchronous = NORMAL');
-const checkpoint = () => {
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } catch (error) {
-    // SQLITE_BUSY (another checkpoint running, e.g. another process's): the next tick tries again.
-    if (!/^SQLITE_BUSY|^SQLITE_LOCKED/.test(String(error && error.code))) parentPort.postMessage({ error: String(error && error.message) });
-  }
-};
-const timer = setInterval(checkpoint, workerData.intervalMs);
-parentPort.on('message', (message) => {
-  if (message !== 'close') return;
-  clearInterval(timer);
-  checkpoint();
-  db.close();
-  parentPort.close();
-});
+(async () => {
+  const { parentPort, workerData } = await import('node:worker_threads');
+  const { default: Database } = await import(workerData.betterSqlite3);
+  const db = new Database(workerData.path);
+  db.pragma('busy_timeout = 0');
+  db.pragma('synchronous = NORMAL');
+  const checkpoint = () => {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch (error) {
+      // SQLITE_BUSY (another checkpoint running, e.g. another process's): the next tick tries again.
+      if (!/^SQLITE_BUSY|^SQLITE_LOCKED/.test(String(error && error.code))) parentPort.postMessage({ error: String(error && error.message) });
+    }
+  };
+  const timer = setInterval(checkpoint, workerData.intervalMs);
+  parentPort.on('message', (message) => {
+    if (message !== 'close') return;
+    clearInterval(timer);
+    checkpoint();
+    db.close();
+    parentPort.close();
+  });
+})();
 `;
 
 export function startCheckpointer(path: string, options: { intervalMs?: number; onError?: (message: string) => void } = {}): Checkpointer {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { path, intervalMs: options.intervalMs ?? 100, betterSqlite3: createRequire(import.meta.url).resolve('better-sqlite3') },
+    workerData: {
+      path,
+      intervalMs: options.intervalMs ?? 100,
+      betterSqlite3: pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href,
+    },
     // A few MiB of JavaScript heap is all it needs.
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
   });
-  worker.unref();
   worker.on('message', (message: { error?: string }) => {
     if (message.error) options.onError?.(message.error);
   });
   worker.on('error', (error) => options.onError?.(error.message));
   const exited = once(worker, 'exit');
+  // After the listeners: adding a 'message' listener refs the worker's port again, and a process that never
+  // closes its store (a script, a test) would then never exit.
+  worker.unref();
   return {
     async close() {
       worker.postMessage('close');

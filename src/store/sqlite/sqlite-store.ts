@@ -54,19 +54,12 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const durability = wal ? walDurability(`${realpathSync(path)}-wal`, options.syncWal) : noWal;
   let checkpointer: Checkpointer | undefined;
   if (wal && options.checkpoint === 'background') {
-    // A backstop only (≈ 80 MB of WAL): the worker's PASSIVE checkpoints copy the WAL long before it.
+    // A backstop (≈ 80 MB of WAL): the worker's PASSIVE checkpoints copy frames as they come but, under
+    // continuous writes, rarely catch up completely; this inline one finishes the little left and lets the
+    // WAL rewind (docs/design-notes.md).
     db.pragma('wal_autocheckpoint = 20000');
     checkpointer = startCheckpointer(realpathSync(path), { onError: options.onCheckpointError });
   }
-  const ops = writeOps(db);
-  // The hot writes (issue, rotate, revoke, audit rows, cleanup): group commit, answered once durable.
-  const runBatch = batchRunner<WriteOp>(db, (w) => runOp(ops, w));
-  const hot = groupCommit<WriteOp>(async (batch) => {
-    const outcomes = runBatch(batch);
-    durability.committed();
-    await durability.durable();
-    return outcomes;
-  }).submit;
   /** Runs a synchronous write transaction and resolves once it is durable. */
   const write = async <T>(run: () => T): Promise<T> => {
     const value = run();
@@ -74,6 +67,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     await durability.durable();
     return value;
   };
+  const ops = writeOps(db);
+  // The hot writes (issue, rotate, revoke, audit rows, cleanup): group commit, answered once durable.
+  const runBatch = batchRunner<WriteOp>(db, (w) => runOp(ops, w));
+  const hot = groupCommit<WriteOp>((batch) => write(() => runBatch(batch))).submit;
 
   let statements: ReturnType<typeof prepare> | undefined;
   const st = () => (statements ??= prepare(db));
