@@ -9,7 +9,7 @@ import {
   type RotateResult,
   type Store,
 } from '../../core/ports.js';
-import type { AccessTokenRecord, Client, EpochSeconds, RefreshTokenRecord, User } from '../../core/types.js';
+import type { AccessTokenRecord, EpochSeconds, RefreshTokenRecord } from '../../core/types.js';
 import { migrations } from '../migrations/index.js';
 import { joinList, splitList, toClient, toUser, type ClientRow, type UserRow } from '../rows.js';
 

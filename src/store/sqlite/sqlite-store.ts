@@ -4,14 +4,12 @@ import Database from 'better-sqlite3';
 import {
   StoreUnavailableError,
   type AuditEvent,
-  type IssueTokens,
   type NewClient,
   type NewUser,
-  type RotateRefreshToken,
   type RotateResult,
   type Store,
 } from '../../core/ports.js';
-import type { AccessTokenRecord, Client, EpochSeconds, RefreshTokenRecord, User } from '../../core/types.js';
+import type { AccessTokenRecord, EpochSeconds, RefreshTokenRecord } from '../../core/types.js';
 import { migrations } from '../migrations/index.js';
 import { joinList, splitList, toClient, toUser, type ClientRow, type UserRow } from '../rows.js';
 import { batchRunner, groupCommit, isUnavailable } from './group-commit.js';
