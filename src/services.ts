@@ -52,9 +52,12 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   const store = withClientCache(
     metrics.instrumentStore(
       openStore(config.databaseUrl, {
-        sqlite: overrides.longRunning
-          ? { checkpoint: 'background', onCheckpointError: (message) => logger.error({ message }, 'sqlite checkpoint failed') }
-          : {},
+        sqlite: {
+          accessTokenCacheEntries: config.tokenCacheEntries,
+          ...(overrides.longRunning
+            ? { checkpoint: 'background', onCheckpointError: (message: string) => logger.error({ message }, 'sqlite checkpoint failed') }
+            : {}),
+        },
       }),
     ),
     { ttlMs: config.clientCacheMs },

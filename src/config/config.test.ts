@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       auditRetentionSeconds: 7776000,
       hashQueueLimit: 256,
       clientCacheMs: 1000,
+      tokenCacheEntries: 10_000,
     });
   });
 

@@ -36,6 +36,7 @@ export interface Config {
   auditRetentionSeconds: number;
   hashQueueLimit: number;
   clientCacheMs: number;
+  tokenCacheEntries: number;
 }
 
 /** A configuration value was invalid. The message is one line naming the variable; it holds no secret. */
@@ -279,6 +280,11 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
     env: 'OAUTHD_CLIENT_CACHE_MS', key: 'clientCacheMs', defaultText: '1000',
     description: 'How long, in milliseconds, a client read from the store is reused to authenticate later requests (token, introspection and revocation requests all authenticate their client). A client deleted, or a secret rotated, by the CLI or another instance can still authenticate for this long; a change made through the same process takes effect at once. 0: read the store on every request. At most 60000.',
     parse: (v) => integer('OAUTHD_CLIENT_CACHE_MS', v ?? '1000', 0, 60_000),
+  },
+  {
+    env: 'OAUTHD_TOKEN_CACHE_ENTRIES', key: 'tokenCacheEntries', defaultText: '10000',
+    description: 'SQLite: how many access tokens read by bearer validation or introspection are kept in memory for the next request that presents them. Never stale: a revocation, a disabled user or a deleted client takes effect on the next request, whether it was made through this process or by another one on the same file (the CLI, another worker), which SQLite signals. 0: read the store on every request. PostgreSQL always reads the store.',
+    parse: (v) => integer('OAUTHD_TOKEN_CACHE_ENTRIES', v ?? '10000', 0, 1_000_000),
   },
   {
     env: 'OAUTHD_CLEANUP_INTERVAL_SECONDS', key: 'cleanupIntervalSeconds', defaultText: '60',

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 32 random bytes = 256 bits, well above the 160 bits that RFC 6749 §10.10 / RFC 6819 §5.1.4.2.2 ask. */
 const TOKEN_BYTES = 32;
@@ -27,7 +27,8 @@ export function mintToken(): string {
 
 /** The only form in which a token is stored or looked up: its SHA-256 digest. */
 export function hashToken(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  // One-shot crypto.hash (Node ≥ 20.12): no Hash object per call, about half the time of createHash.
+  return hash('sha256', token, 'buffer');
 }
 
 /** Compares two strings in time that depends only on their (hashed) length, never on where they differ. */

@@ -58,10 +58,11 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
 
   // RFC 6749 §5.1 (and RFC 6750 for protected resources): responses carrying tokens or credentials
   // MUST NOT be cached. Applied to every response of these routes, errors included.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // (Callback-style hooks here and in app.ts: an async hook costs a promise and a microtask per request.)
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('Cache-Control', 'no-store');
     reply.header('Pragma', 'no-cache');
-    return payload;
+    done(null, payload);
   });
 
   tokenRoutes(app, options.tokenEndpoint, realm);

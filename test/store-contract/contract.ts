@@ -657,6 +657,75 @@ export function runStoreContract(
       });
     });
 
+    // Bearer validation may read the same token again and again (the SQLite store keeps what it read: see
+    // src/store/sqlite/access-token-cache.ts). Every change must show on the very next read, whichever
+    // instance made it.
+    describe('a token read before a change is read changed after it', () => {
+      it('after the rotation of its refresh token: revoked', async () => {
+        const g = await issueGrant(store);
+        expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: null });
+        expect(await store.rotateRefreshToken(rotation(g, g.refresh.hash, T + 5))).toBe('rotated');
+        expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: T + 5 });
+      });
+
+      it('after revokeGrant: revoked; other grants read before stay as they were', async () => {
+        const g = await issueGrant(store);
+        const other = await issueGrant(store, { clientId: g.clientId, username: g.username });
+        expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: null });
+        expect(await store.findAccessToken(other.access.hash)).toMatchObject({ revokedAt: null });
+        await store.revokeGrant(g.grantId, T + 6);
+        expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: T + 6 });
+        expect(await store.findAccessToken(other.access.hash)).toMatchObject({ revokedAt: null });
+      });
+
+      it('after setUserActive(false): inactive and revoked', async () => {
+        const g = await issueGrant(store);
+        expect(await store.findAccessToken(g.access.hash)).toMatchObject({ userIsActive: true, revokedAt: null });
+        expect(await store.setUserActive(g.username, false, T + 7)).toBe(true);
+        expect(await store.findAccessToken(g.access.hash)).toMatchObject({ userIsActive: false, revokedAt: T + 7 });
+      });
+
+      it('after setUserPassword with revokeGrants: revoked', async () => {
+        const g = await issueGrant(store);
+        expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: null });
+        expect(await store.setUserPassword(g.username, 'password-hash-v2', { revokeGrants: true, now: T + 8 })).toBe(true);
+        expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: T + 8 });
+      });
+
+      it('after deleteClient: gone', async () => {
+        const g = await issueGrant(store);
+        expect(await store.findAccessToken(g.access.hash)).not.toBeNull();
+        expect(await store.deleteClient(g.clientId)).toBe(true);
+        expect(await store.findAccessToken(g.access.hash)).toBeNull();
+      });
+
+      it('after deleteExpired removed it: gone', async () => {
+        const g = await issueGrant(store);
+        expect(await store.findAccessToken(g.access.hash)).not.toBeNull();
+        await store.deleteExpired({ now: T + ACCESS_TTL + 1, retentionSeconds: 0, limit: 100 });
+        expect(await store.findAccessToken(g.access.hash)).toBeNull();
+      });
+
+      it.skipIf(!openSecond)('after a change through another instance on the same database (another process): revoked, inactive, gone', async () => {
+        const second = await openSecond!();
+        try {
+          const g1 = await issueGrant(store);
+          const g2 = await issueGrant(store);
+          const g3 = await issueGrant(store);
+          for (const g of [g1, g2, g3]) expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: null, userIsActive: true });
+          await second.revokeGrant(g1.grantId, T + 9);
+          expect(await store.findAccessToken(g1.access.hash)).toMatchObject({ revokedAt: T + 9 });
+          expect(await store.findAccessToken(g2.access.hash)).toMatchObject({ revokedAt: null });
+          expect(await second.setUserActive(g2.username, false, T + 10)).toBe(true);
+          expect(await store.findAccessToken(g2.access.hash)).toMatchObject({ userIsActive: false, revokedAt: T + 10 });
+          expect(await second.deleteClient(g3.clientId)).toBe(true);
+          expect(await store.findAccessToken(g3.access.hash)).toBeNull();
+        } finally {
+          await second.close();
+        }
+      });
+    });
+
     describe('concurrency', () => {
       async function race(stores: Store[]) {
         const g = await issueGrant(store);

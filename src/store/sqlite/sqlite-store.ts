@@ -16,6 +16,7 @@ import { batchRunner, groupCommit, isUnavailable } from './group-commit.js';
 import { noWal, walDurability, type SyncFile } from './wal-durability.js';
 import { runOp, writeOps, type WriteOp } from './write-ops.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { accessTokenCache } from './access-token-cache.js';
 
 export interface SqliteStoreOptions {
   /** How the WAL is flushed to disk (tests count and delay it); fdatasync on the thread pool by default. */
@@ -27,6 +28,11 @@ export interface SqliteStoreOptions {
   checkpoint?: 'inline' | 'background';
   /** Told when a background checkpoint fails for a reason other than a busy lock. */
   onCheckpointError?: (message: string) => void;
+  /**
+   * Access-token records kept in memory between lookups, never stale (access-token-cache.ts); 0: none.
+   * Default 10 000.
+   */
+  accessTokenCacheEntries?: number;
 }
 
 
@@ -58,9 +64,18 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     db.pragma('wal_autocheckpoint = 20000');
     checkpointer = startCheckpointer(realpathSync(path), { onError: options.onCheckpointError });
   }
-  /** Runs a synchronous write transaction and resolves once it is durable. */
-  const write = async <T>(run: () => T): Promise<T> => {
-    const value = run();
+  const tokens = accessTokenCache(db, options.accessTokenCacheEntries ?? 10_000);
+  /**
+   * Runs a synchronous write transaction and resolves once it is durable. `forget` runs right after it (in
+   * the same synchronous step, also when it threw): by default the whole access-token cache goes.
+   */
+  const write = async <T>(run: () => T, forget: () => void = tokens.clear): Promise<T> => {
+    let value: T;
+    try {
+      value = run();
+    } finally {
+      forget();
+    }
     durability.committed();
     await durability.durable();
     return value;
@@ -68,7 +83,15 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const ops = writeOps(db);
   // The hot writes (issue, rotate, revoke, audit rows, cleanup): group commit, answered once durable.
   const runBatch = batchRunner<WriteOp>(db, (w) => runOp(ops, w));
-  const hot = groupCommit<WriteOp>((batch) => write(() => runBatch(batch))).submit;
+  /** What a batch of hot writes may have changed in cached access tokens. */
+  const forgetAfter = (batch: readonly WriteOp[]) => () => {
+    for (const w of batch) {
+      if (w.op === 'rotate') tokens.forgetGrant(w.args[0].grantId);
+      else if (w.op === 'revokeGrant') tokens.forgetGrant(w.args[0]);
+      else if (w.op === 'deleteExpired') tokens.clear();
+    }
+  };
+  const hot = groupCommit<WriteOp>((batch) => write(() => runBatch(batch), forgetAfter(batch))).submit;
 
   let statements: ReturnType<typeof prepare> | undefined;
   const st = () => (statements ??= prepare(db));
@@ -175,10 +198,12 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return (await hot({ op: 'issueTokens', args: [t] })) as 'issued' | 'client_gone';
     },
     async findAccessToken(hash) {
-      const row = st().accessByHash.get(hash) as
-        | (Omit<AccessTokenRecord, 'scope' | 'userIsActive'> & { scope: string; userIsActive: number })
-        | undefined;
-      return row ? { ...row, scope: splitList(row.scope), userIsActive: row.userIsActive === 1 } : null;
+      return tokens.get(hash, () => {
+        const row = st().accessByHash.get(hash) as
+          | (Omit<AccessTokenRecord, 'scope' | 'userIsActive'> & { scope: string; userIsActive: number })
+          | undefined;
+        return row ? { ...row, scope: splitList(row.scope), userIsActive: row.userIsActive === 1 } : null;
+      });
     },
     async findRefreshToken(hash) {
       const row = st().refreshByHash.get(hash) as
