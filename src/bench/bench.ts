@@ -55,6 +55,7 @@ const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench/bench.
   --flood-rate R     flood: requests/s of refresh, and of validate, while the password flood runs (default 100)
   --workers N        oauthd serve --workers N, and the ceiling with as many processes (default 1)
   --profile DIR      run the server under --cpu-prof; its CPU profile is written to DIR when it stops
+  --node-flags=F     Node.js flags for the oauthd process (and its cluster workers), e.g. --node-flags="--max-semi-space-size=2"
   --stores LIST      sqlite, postgres or both (default: sqlite, and postgres when OAUTHD_BENCH_PG_URL is set)
   --keep             keep the SQLite file (or PostgreSQL database) afterwards
   --smoke            a seconds-long run for CI: 1 s per scenario, 4 connections, preload 1000
@@ -73,6 +74,7 @@ interface Settings {
   floodRate: number;
   workers: number;
   profileDir: string | null;
+  nodeFlags: string[];
   stores: ('sqlite' | 'postgres')[];
   keep: boolean;
   smoke: boolean;
@@ -95,6 +97,7 @@ function parseSettings(argv: string[]): Settings {
       'flood-rate': { type: 'string' },
       workers: { type: 'string' },
       profile: { type: 'string' },
+      'node-flags': { type: 'string' },
       stores: { type: 'string' },
       keep: { type: 'boolean' },
       smoke: { type: 'boolean' },
@@ -136,6 +139,7 @@ function parseSettings(argv: string[]): Settings {
     floodRate: number('flood-rate', values['flood-rate'], smoke ? 20 : 100, 1),
     workers: number('workers', values.workers, 1, 1),
     profileDir: values.profile ? resolve(values.profile) : null,
+    nodeFlags: (values['node-flags'] ?? '').split(/\s+/).filter((f) => f !== ''),
     keep: values.keep ?? false,
     smoke,
     json: values.json ?? false,
@@ -382,7 +386,11 @@ async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: 
   }
 
   const profilesBefore = new Set(settings.profileDir ? readdirSync(settings.profileDir) : []);
-  const server = await spawnOauthd(env, { ...(settings.profileDir ? { profileDir: settings.profileDir } : {}), workers: ctx.workers });
+  const server = await spawnOauthd(env, {
+    ...(settings.profileDir ? { profileDir: settings.profileDir } : {}),
+    nodeFlags: settings.nodeFlags,
+    workers: ctx.workers,
+  });
   running.add(server);
   const rows: Row[] = [];
   let memory: ReturnType<typeof residentMemory> = null;
@@ -536,6 +544,7 @@ async function main(): Promise<number> {
       kdfConcurrency,
       hashConcurrency,
       logLevel: probeEnv.OAUTHD_LOG_LEVEL!,
+      nodeFlags: settings.nodeFlags,
     },
     machine,
     kdf,

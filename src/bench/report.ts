@@ -70,6 +70,8 @@ export interface Report {
     /** Hashes in flight at once in the KDF measurement: workers × OAUTHD_HASH_CONCURRENCY. */
     kdfConcurrency: number;
     logLevel: string;
+    /** Node.js flags the oauthd process was started with (--node-flags). */
+    nodeFlags: string[];
   };
   machine: Machine;
   /** The higher of the KDF measurements (before and after the stores): password ratios are against it. */
@@ -167,7 +169,8 @@ export function renderText(report: Report): string {
   out.push(
     `settings: ${s.connections} connections, ${s.durationSeconds} s per scenario after ${s.warmupSeconds} s warm-up, closed loop, keep-alive; ` +
       `preload ${s.preload}; flood: others at ${s.floodRatePerSecond} req/s each; OAUTHD_HASH_CONCURRENCY=${s.hashConcurrency}; log level ${s.logLevel}; ` +
-      `workers ${s.workers.used}${s.workers.requested !== s.workers.used ? ` (${s.workers.requested} requested)` : ''}`,
+      `workers ${s.workers.used}${s.workers.requested !== s.workers.used ? ` (${s.workers.requested} requested)` : ''}` +
+      (s.nodeFlags.length > 0 ? `; server Node flags ${s.nodeFlags.join(' ')}` : ''),
   );
   const k = report.kdf;
   out.push(

@@ -80,8 +80,11 @@ export function serveSupportsWorkers(): boolean {
   return /--workers\b/.test(`${help.stdout}${help.stderr}`);
 }
 
-export function spawnOauthd(env: Record<string, string>, options: { profileDir?: string; workers?: number | undefined }): Promise<ServerProcess> {
-  const nodeFlags = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+export function spawnOauthd(
+  env: Record<string, string>,
+  options: { profileDir?: string; nodeFlags?: string[]; workers?: number | undefined },
+): Promise<ServerProcess> {
+  const nodeFlags = [...(options.nodeFlags ?? []), ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
   // Always explicit when serve knows the flag: its own default is one worker per core.
   const serveFlags = options.workers !== undefined ? ['--workers', String(options.workers)] : [];
   return spawnAndWait([...nodeFlags, CLI, 'serve', ...serveFlags], env, /token endpoint at (http:\/\/[^/\s]+)/, 'oauthd');

@@ -9,8 +9,11 @@ import type { AccessTokenRecord } from '../../core/types.js';
  *
  * Never stale, unlike a time-bounded cache:
  * - Another connection's commit (another process: the CLI, a cluster worker, an import) changes
- *   `PRAGMA data_version` (https://sqlite.org/pragma.html#pragma_data_version), read before every lookup:
- *   any change empties the cache. A revocation through the CLI takes effect on the very next request.
+ *   `PRAGMA data_version` (https://sqlite.org/pragma.html#pragma_data_version): any change empties the cache.
+ *   It is read at the first lookup of each turn of the event loop, not at every lookup: reading it opens a
+ *   read transaction (WAL locks, system calls), most of what the cache saves. The requests answered in one
+ *   turn all arrived before it began, so each sees every commit made before it arrived. A revocation through
+ *   the CLI takes effect on the very next request.
  * - This connection's own writes call `forgetGrant` (a rotation or a revocation touches one grant) or `clear`
  *   (everything else: user, client and cleanup writes) right after they commit, in the same synchronous step,
  *   so no lookup can run between the commit and the invalidation. Issuing tokens and audit rows change no
@@ -32,6 +35,10 @@ export function accessTokenCache(db: Database.Database, maxEntries: number): Acc
   if (maxEntries <= 0) return { get: (_hash, load) => load(), forgetGrant() {}, clear() {} };
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
   let seenVersion = dataVersion.get();
+  let checkedThisTurn = false;
+  const nextTurn = () => {
+    checkedThisTurn = false;
+  };
   const entries = new Map<string, AccessTokenRecord>();
   const keysByGrant = new Map<string, string[]>();
 
@@ -49,10 +56,14 @@ export function accessTokenCache(db: Database.Database, maxEntries: number): Acc
 
   return {
     get(hash, load) {
-      const version = dataVersion.get();
-      if (version !== seenVersion) {
-        seenVersion = version;
-        clear();
+      if (!checkedThisTurn) {
+        checkedThisTurn = true;
+        setImmediate(nextTurn);
+        const version = dataVersion.get();
+        if (version !== seenVersion) {
+          seenVersion = version;
+          clear();
+        }
       }
       const key = hash.toString('latin1');
       const hit = entries.get(key);
