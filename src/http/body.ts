@@ -24,6 +24,8 @@ export function parseFormBody(body: string): ParamPairs {
 
 /** `+` is a space, `%XX` a UTF-8 byte. Throws invalid_request when the escapes are broken. */
 export function decodeFormComponent(text: string): string {
+  // Most values (tokens, client ids, grant types) have nothing to decode.
+  if (!text.includes('%') && !text.includes('+')) return text;
   try {
     return decodeURIComponent(text.replace(/\+/g, ' '));
   } catch {

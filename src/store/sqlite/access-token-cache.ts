@@ -57,9 +57,9 @@ export function accessTokenCache(db: Database.Database, maxEntries: number): Acc
   return {
     get(hash, load) {
       if (!checkedThisTurn) {
+        const version = dataVersion.get(); // if this throws (SQLITE_BUSY…), the next lookup checks again
         checkedThisTurn = true;
         setImmediate(nextTurn);
-        const version = dataVersion.get();
         if (version !== seenVersion) {
           seenVersion = version;
           clear();
