@@ -75,4 +75,9 @@ function main(): void {
   }
 }
 
+// Piped into `head`, stdout closes early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 main();
