@@ -61,10 +61,14 @@ describe('serve --workers 2', () => {
   it('reports the whole cluster at /metrics, whichever worker answers', async () => {
     const before = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text();
     const issuedBefore = metricValue(before, 'oauthd_tokens_issued_total{grant_type="password"}');
+    // The request histogram (src/metrics/fast-histogram.ts) is summed across workers like the counters.
+    const grants = 'oauthd_http_request_duration_seconds_count{route="/o/token/",method="POST",status="200",grant_type="password",error=""}';
+    const grantsBefore = before.includes(grants) ? metricValue(before, grants) : 0;
     await Promise.all(Array.from({ length: 6 }, login));
     for (let i = 0; i < 4; i++) {
       const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text();
       expect(metricValue(text, 'oauthd_tokens_issued_total{grant_type="password"}') - issuedBefore).toBe(6);
+      expect(metricValue(text, grants) - grantsBefore).toBe(6);
     }
   });
 
