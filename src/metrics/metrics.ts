@@ -4,8 +4,9 @@ import type { EventSink, Store } from '../core/ports.js';
 import { FastHistogram } from './fast-histogram.js';
 
 /**
- * Prometheus metrics (prom-client), one registry per server. Recording is a label lookup and an
- * increment: no I/O, no allocation beyond prom-client's own, nothing awaited on the request path.
+ * Prometheus metrics (prom-client), one registry per server. Recording a request or a store call is a Map
+ * lookup by a short key string and a few increments (fast-histogram.ts); counters are prom-client's. No I/O,
+ * nothing awaited on the request path.
  */
 export interface Metrics {
   registry: Registry;
