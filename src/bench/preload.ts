@@ -1,7 +1,11 @@
 /**
  * `--preload N`: N live token families (a grant, its access token and its refresh token) put straight into a
  * fresh store before the server starts, in the schema of store/migrations, so that every lookup the bench
- * makes walks indexes of realistic depth. Tokens are stored as oauthd stores them: 32-byte digests. It is a bulk load, not the store's code path, so it must be fast: 10 million families in minutes.
+ * makes walks indexes of realistic depth. Tokens are keyed as oauthd keys them (core/tokens.ts hashToken: 6 bytes
+ * of mint time, then a 32-byte digest), as a store that has been issuing for a while holds them: each family's
+ * pair minted at a random moment of the last hour (so all its access tokens are live, and a store's live tokens
+ * are spread over its whole access table), its grant (a UUIDv7) created at a random moment of the last 30 days.
+ * It is a bulk load, not the store's code path, so it must be fast: 10 million families in minutes.
  *
  * How: the rows are generated inside the database (SQLite: a recursive CTE and randomblob(32) for the
  * digests; PostgreSQL: generate_series and its built-in sha256()), inserted in key order so every primary key is
@@ -10,10 +14,15 @@
  * their plaintext tokens are kept: the validate and introspect scenarios look those up, so each request
  * probes the large tables at a random place.
  */
-import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { newGrantId } from '../core/ids.js';
 import { hashToken, mintToken } from '../core/tokens.js';
+
+const HOUR_MS = 3_600_000;
+const GRANT_AGE_MS = 30 * 24 * HOUR_MS;
+/** A random moment of the last `spanMs` milliseconds before `nowMs`. */
+const before = (nowMs: number, spanMs: number): number => nowMs - Math.floor(Math.random() * spanMs);
 
 export interface PreloadOwner {
   clientId: string;
@@ -43,12 +52,16 @@ interface SampleFamily {
 }
 
 function mintSample(count: number, owner: PreloadOwner): SampleFamily[] {
-  return Array.from({ length: count }, (_, i) => ({
-    grantId: randomUUID(),
-    userId: owner.userIds[i % owner.userIds.length]!,
-    access: mintToken(),
-    refresh: mintToken(),
-  }));
+  const nowMs = Date.now();
+  return Array.from({ length: count }, (_, i) => {
+    const minted = before(nowMs, HOUR_MS);
+    return {
+      grantId: newGrantId(before(nowMs, GRANT_AGE_MS)),
+      userId: owner.userIds[i % owner.userIds.length]!,
+      access: mintToken(minted),
+      refresh: mintToken(minted),
+    };
+  });
 }
 
 /** Loads `families` families into the SQLite file at `path` (already migrated; no server has it open). */
@@ -73,9 +86,11 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
     db.pragma('temp_store = MEMORY');
     db.pragma('threads = 2');
     db.pragma('foreign_keys = OFF');
-    db.function('uuid', { deterministic: false }, () => randomUUID());
-    // The bulk families' token digests are 32 random bytes (SQLite's randomblob): the SHA-256 of a token no
-    // one holds is indistinguishable from that, and it spares 2 calls into JavaScript per family.
+    const nowMs = Date.now();
+    db.function('grant_id', { deterministic: false }, () => newGrantId(before(nowMs, GRANT_AGE_MS)));
+    // The bulk families' token keys are a mint time then 32 random bytes (SQLite's randomblob): the SHA-256 of
+    // a token no one holds is indistinguishable from that, and it spares 2 calls into JavaScript per family.
+    // (SQLite's || makes text: the key is put together in hex, then unhex'd into a BLOB.)
     const tables = ['grants', 'access_tokens', 'refresh_tokens'];
     const indexes = db
       .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${tables.map(() => '?').join(', ')})`)
@@ -89,18 +104,20 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
         `INSERT INTO grants (id, client_id, user_id, scope, created_at)
          SELECT id, @clientId, user_id, @scope, @now FROM (
            WITH RECURSIVE n(i) AS (SELECT 0 WHERE @bulk > 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @bulk)
-           SELECT uuid() AS id, ${userCase} AS user_id FROM n
+           SELECT grant_id() AS id, ${userCase} AS user_id FROM n
          ) ORDER BY id`,
       ).run({ clientId: owner.clientId, scope: owner.scope, now, bulk });
-      // One access token per grant, in digest order.
+      // One access token per grant, minted in the last hour, in key order.
       db.prepare(
         `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
-         SELECT randomblob(32) AS h, id, scope, @now, @expires FROM grants ORDER BY h`,
-      ).run({ now, expires: now + owner.accessTtlSeconds });
-      // One refresh token per grant, bound to that access token, in digest order.
+         SELECT unhex(printf('%012x', @nowMs - abs(random() % ${HOUR_MS})) || hex(randomblob(32))) AS h, id, scope, @now, @expires
+         FROM grants ORDER BY h`,
+      ).run({ now, nowMs, expires: now + owner.accessTtlSeconds });
+      // One refresh token per grant, minted with that access token (same time) and bound to it, in key order.
       db.prepare(
         `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
-         SELECT randomblob(32) AS h, grant_id, token_hash, scope, @now, NULL FROM access_tokens ORDER BY h`,
+         SELECT unhex(hex(substr(token_hash, 1, 6)) || hex(randomblob(32))) AS h, grant_id, token_hash, scope, @now, NULL
+         FROM access_tokens ORDER BY h`,
       ).run({ now });
       // The sample, minted like the server mints tokens.
       const grant = db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)');
@@ -144,21 +161,28 @@ export async function preloadPostgres(url: string, families: number, owner: Prel
     );
     await client.query('BEGIN');
     for (const index of indexes) await client.query(`DROP INDEX ${pg.escapeIdentifier(index.name)}`);
+    const nowMs = Date.now();
+    // UUIDv7 text (core/ids.ts): 12 hex digits of a creation time in the last 30 days, version 7, random rest.
     await client.query(
       `INSERT INTO grants (id, client_id, user_id, scope, created_at)
        SELECT id, $1, ($2::bigint[])[1 + i % cardinality($2::bigint[])], $3, $4
-       FROM (SELECT i, gen_random_uuid()::text AS id FROM generate_series(0, $5::bigint - 1) AS i) g ORDER BY id`,
-      [owner.clientId, owner.userIds, owner.scope, now, bulk],
+       FROM (SELECT i, substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) AS id
+             FROM (SELECT i, lpad(to_hex($6::bigint - floor(random() * ${GRANT_AGE_MS})::bigint), 12, '0') || replace(gen_random_uuid()::text, '-', '') AS h
+                   FROM generate_series(0, $5::bigint - 1) AS i) r) g ORDER BY id`,
+      [owner.clientId, owner.userIds, owner.scope, now, bulk, nowMs],
     );
-    // SHA-256 of 32 random bytes (two random UUIDs: 244 random bits).
+    // A mint time in the last hour, then the SHA-256 of 32 random bytes (two random UUIDs: 244 random bits).
     await client.query(
       `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
-       SELECT sha256(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) AS h, id, scope, $1, $2 FROM grants ORDER BY h`,
-      [now, now + owner.accessTtlSeconds],
+       SELECT decode(lpad(to_hex($3::bigint - floor(random() * ${HOUR_MS})::bigint), 12, '0'), 'hex')
+                || sha256(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) AS h, id, scope, $1, $2
+       FROM grants ORDER BY h`,
+      [now, now + owner.accessTtlSeconds, nowMs],
     );
     await client.query(
       `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
-       SELECT sha256(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) AS h, grant_id, token_hash, scope, $1, NULL
+       SELECT substring(token_hash FROM 1 FOR 6) || sha256(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) AS h,
+              grant_id, token_hash, scope, $1, NULL
        FROM access_tokens ORDER BY h`,
       [now],
     );

@@ -6,7 +6,7 @@ export type ParamPairs = ReadonlyArray<readonly [name: string, value: string]>;
 const SHOWABLE_NAME = /^[a-z_]{1,40}$/;
 /** No OAuth request needs more; a cap keeps hostile bodies from costing more than a normal one. */
 const MAX_PARAMS = 64;
-/** Longest accepted parameter value, in characters (tokens are 43, secrets ≤ 255, passwords ≤ 1024). */
+/** Longest accepted parameter value, in characters (tokens are 44, secrets ≤ 255, passwords ≤ 1024). */
 const MAX_VALUE_LENGTH = 4096;
 
 /**

@@ -110,7 +110,7 @@ export interface IssueTokens {
 }
 
 export interface RotateRefreshToken {
-  /** SHA-256 of the refresh token presented. */
+  /** The key (core/tokens.ts hashToken) of the refresh token presented. */
   presentedHash: Buffer;
   /** The grant the presented token belongs to (as read by findRefreshToken). */
   grantId: string;
@@ -133,7 +133,7 @@ export type RotateResult = 'rotated' | 'already_used' | 'revoked' | 'not_found';
 /**
  * The store: intentions, not CRUD. Each method is atomic. Store methods verify nothing secret (the core
  * checks secrets and passwords) and throw only for infrastructure failures (StoreUnavailableError).
- * Tokens are passed and kept only as SHA-256 hashes.
+ * Tokens are passed and kept only as keys derived by SHA-256 (core/tokens.ts hashToken), never in plaintext.
  */
 export interface Store {
   /** Apply pending migrations. Safe to call on every start. */

@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PasswordHasher } from './ports.js';
-import { hashToken } from './tokens.js';
+import { sha256 } from './tokens.js';
 
 /**
  * Client secrets at rest.
@@ -17,7 +17,7 @@ export function generateClientSecret(): string {
 }
 
 export function hashGeneratedSecret(secret: string): string {
-  return FAST_PREFIX + hashToken(secret).toString('base64url');
+  return FAST_PREFIX + sha256(secret).toString('base64url');
 }
 
 export async function hashChosenSecret(secret: string, hasher: PasswordHasher): Promise<string> {
@@ -31,7 +31,7 @@ export async function verifyClientSecret(
 ): Promise<boolean> {
   if (storedHash.startsWith(FAST_PREFIX)) {
     const expected = Buffer.from(storedHash.slice(FAST_PREFIX.length), 'base64url');
-    const actual = hashToken(presented);
+    const actual = sha256(presented);
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
   return (await hasher.verify(storedHash, presented)).ok;

@@ -73,8 +73,14 @@ export const userinfoAt = (base: string, accessToken: string) =>
 export const readyz = (base: string) => request(`${base}/readyz`);
 export const healthz = (base: string) => request(`${base}/healthz`);
 
-/** The SHA-256 digest oauthd stores for a token (core/tokens.ts hashToken), for queries on the database. */
-export const tokenDigest = (token: string): Buffer => createHash('sha256').update(token).digest();
+/** The key oauthd stores for a token, for queries on the database. */
+export const tokenDigest = (token: string): Buffer => {
+  // How oauthd keys a token at rest (core/tokens.ts hashToken), written out again here: a 44-character token
+  // (the length oauthd mints) is keyed by its first 6 decoded bytes (its mint time), then its SHA-256 digest;
+  // any other token by its SHA-256 digest alone.
+  const digest = createHash('sha256').update(token).digest();
+  return token.length === 44 ? Buffer.concat([Buffer.from(token.slice(0, 8), 'base64url'), digest]) : digest;
+};
 
 /** A 200 token response with every field RFC 6749 §5.1 requires (and the spec's refresh_token and scope). */
 export function isTokenResponse(r: HttpResult): boolean {
@@ -83,9 +89,9 @@ export function isTokenResponse(r: HttpResult): boolean {
     r.status === 200 &&
     j !== null &&
     typeof j.access_token === 'string' &&
-    j.access_token.length >= 43 &&
+    j.access_token.length >= 44 &&
     typeof j.refresh_token === 'string' &&
-    j.refresh_token.length >= 43 &&
+    j.refresh_token.length >= 44 &&
     j.token_type === 'Bearer' &&
     typeof j.expires_in === 'number' &&
     typeof j.scope === 'string'

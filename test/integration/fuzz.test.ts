@@ -546,7 +546,7 @@ const arbMutatedLive = fc
  */
 const arbToken = fc.oneof(
   { weight: 3, arbitrary: arbOdd },
-  { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{43}$/) },
+  { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{44}$/) },
   { weight: 1, arbitrary: fc.constantFrom<'access' | 'refresh'>('access', 'refresh').map((k) => live[k]) },
   { weight: 2, arbitrary: arbMutatedLive },
 );

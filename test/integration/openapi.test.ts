@@ -178,7 +178,7 @@ describe('the schemas document and never change a request or a response', () => 
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toMatch(
-      /^\{"access_token":"[A-Za-z0-9_-]{43}","expires_in":3600,"refresh_token":"[A-Za-z0-9_-]{43}","scope":"read write","token_type":"Bearer"\}$/,
+      /^\{"access_token":"[A-Za-z0-9_-]{44}","expires_in":3600,"refresh_token":"[A-Za-z0-9_-]{44}","scope":"read write","token_type":"Bearer"\}$/,
     );
   });
 

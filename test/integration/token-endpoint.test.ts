@@ -36,8 +36,8 @@ describe('password grant success (RFC 6749 §4.3.3, §5.1)', () => {
     expect(status).toBe(200);
     expect(Object.keys(json)).toEqual(['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
     expect(json).toMatchObject({ expires_in: 3600, scope: 'read write', token_type: 'Bearer' });
-    expect(json.access_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(json.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(json.access_token).toMatch(/^[A-Za-z0-9_-]{44}$/);
+    expect(json.refresh_token).toMatch(/^[A-Za-z0-9_-]{44}$/);
     expect(json.access_token).not.toBe(json.refresh_token);
     expect(headers.get('cache-control')).toBe('no-store');
     expect(headers.get('pragma')).toBe('no-cache');

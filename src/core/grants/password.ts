@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newGrantId } from '../ids.js';
 import { invalidClient, invalidCredentials, slowDown } from '../errors.js';
 import { required } from '../params.js';
 import { grantableScope } from '../scope.js';
@@ -47,7 +47,7 @@ export function createPasswordGrant(deps: GrantDeps): GrantHandler {
       }
 
       const pair = mintPair(policy, now, scope, scope);
-      const grantId = randomUUID();
+      const grantId = newGrantId();
       const issued = await store.issueTokens({
         grant: { id: grantId, clientId: client.clientId, userId: user.id, scope, createdAt: now },
         access: pair.access,

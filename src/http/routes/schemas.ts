@@ -48,7 +48,7 @@ export const SHARED_SCHEMAS = [
     type: 'object',
     description: 'RFC 6749 §5.1: a successful token response. The keys are sent in this order.',
     properties: {
-      access_token: { type: 'string', description: 'Opaque bearer token (43 URL-safe characters).' },
+      access_token: { type: 'string', description: 'Opaque bearer token (44 URL-safe characters).' },
       expires_in: { type: 'integer', description: 'Lifetime of the access token in seconds (OAUTHD_ACCESS_TOKEN_TTL, default 3600). A JSON number.' },
       refresh_token: { type: 'string', description: 'Single-use refresh token: every refresh returns a new one (RFC 9700 §4.14.2).' },
       scope: { type: 'string', description: 'The granted scopes, space-separated (RFC 6749 §3.3).' },
