@@ -114,7 +114,7 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
   });
 
   describe('PostgreSQL store: locking', () => {
-    it('a revocation stalled on its refresh tokens does not deadlock a rotation of the same family (both lock refresh tokens before access tokens)', async () => {
+    it('a revocation stalled on its grant neither blocks nor deadlocks a rotation of the same family, and revokes what the rotation made', async () => {
       const store = await warm(openStore(db.url), 3);
       const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       try {
@@ -123,13 +123,15 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
         expect(await store.rotateRefreshToken(first)).toBe('rotated');
         const second = { ...g.rotation(), presentedHash: first.refresh.hash, now: T + 31 };
         await withClient(db.url, async (other) => {
-          // Another session holds the used first refresh token, so the revocation stops at its refresh tokens…
+          // Another session holds the grant as a revocation does (NO KEY UPDATE), so the revocation waits at
+          // its first statement…
           await other.query('BEGIN');
-          await other.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [g.refresh.hash]);
+          await other.query('SELECT 1 FROM grants WHERE id = $1 FOR NO KEY UPDATE', [g.grantId]);
           const revoking = store.revokeGrant(g.grantId, T + 30);
           await sleep(150);
-          // …while a rotation of the live one runs. Had the revocation locked the access tokens first, the
-          // rotation would wait for it, and it for the rotation's refresh token: a deadlock (40P01).
+          // …while a rotation of the live token runs: it holds its grant only FOR KEY SHARE, which does not
+          // wait for that lock. (Had it waited, or had the revocation locked access tokens before refresh
+          // tokens, the two could wait for each other: a deadlock, 40P01.)
           const rotating = store.rotateRefreshToken(second);
           await sleep(150);
           await other.query('COMMIT');

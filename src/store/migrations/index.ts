@@ -192,4 +192,72 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX grants_revoked_at ON grants (revoked_at) WHERE revoked_at IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'token tables indexed by grant only while live, without foreign keys',
+    // Every rotation added an entry to two full (grant_id) indexes, at the grant's place: a random page of a
+    // large index per insert, the larger part of a rotation's write cost once token keys were in mint order
+    // (docs/design-notes.md, *Insertion-ordered token keys*). What reads tokens by grant only needs the live
+    // ones (revoking a grant; deleting a client), so the indexes keep only those: a rotation takes its grant's
+    // entry out and puts the successor's in, on the same page, and the index holds about one entry per live
+    // grant. A full index was also what ON DELETE CASCADE needed; the token tables lose their foreign key to
+    // grants: a token is only found joined to its grant (no grant, no token), a grant is revoked (its live
+    // tokens with it) before it is deleted, and the cleanup's own indexes (used, revoked, expired) remove
+    // the rest. Whether a grant was ever rotated (the importer asks) is now a column, set by the first
+    // rotation.
+    sqlite: `
+      ALTER TABLE grants ADD COLUMN rotated INTEGER NOT NULL DEFAULT 0 CHECK (rotated IN (0, 1));
+      UPDATE grants SET rotated = 1
+        WHERE EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id AND r.used_at IS NOT NULL);
+
+      CREATE TABLE access_tokens_v4 (
+        token_hash BLOB PRIMARY KEY,
+        grant_id   TEXT NOT NULL,
+        scope      TEXT NOT NULL,
+        issued_at  INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO access_tokens_v4 SELECT token_hash, grant_id, scope, issued_at, expires_at, revoked_at FROM access_tokens;
+      DROP TABLE access_tokens;
+      ALTER TABLE access_tokens_v4 RENAME TO access_tokens;
+      CREATE INDEX access_tokens_expires_at ON access_tokens (expires_at);
+      CREATE INDEX access_tokens_live_grant_id ON access_tokens (grant_id) WHERE revoked_at IS NULL;
+
+      CREATE TABLE refresh_tokens_v4 (
+        token_hash         BLOB PRIMARY KEY,
+        grant_id           TEXT NOT NULL,
+        access_token_hash  BLOB,
+        scope              TEXT NOT NULL,
+        issued_at          INTEGER NOT NULL,
+        expires_at         INTEGER,
+        used_at            INTEGER,
+        revoked_at         INTEGER,
+        successor_hash     BLOB,
+        successor_response BLOB
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO refresh_tokens_v4
+        SELECT token_hash, grant_id, access_token_hash, scope, issued_at, expires_at, used_at, revoked_at, successor_hash, successor_response
+        FROM refresh_tokens;
+      DROP TABLE refresh_tokens;
+      ALTER TABLE refresh_tokens_v4 RENAME TO refresh_tokens;
+      CREATE INDEX refresh_tokens_used_at ON refresh_tokens (used_at) WHERE used_at IS NOT NULL;
+      CREATE INDEX refresh_tokens_revoked_at ON refresh_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
+      CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at) WHERE expires_at IS NOT NULL;
+      CREATE INDEX refresh_tokens_live_grant_id ON refresh_tokens (grant_id) WHERE used_at IS NULL AND revoked_at IS NULL;
+    `,
+    postgres: `
+      ALTER TABLE grants ADD COLUMN rotated boolean NOT NULL DEFAULT false;
+      UPDATE grants SET rotated = true
+        WHERE EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id AND r.used_at IS NOT NULL);
+
+      ALTER TABLE access_tokens DROP CONSTRAINT access_tokens_grant_id_fkey;
+      DROP INDEX access_tokens_grant_id;
+      CREATE INDEX access_tokens_live_grant_id ON access_tokens (grant_id) WHERE revoked_at IS NULL;
+
+      ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_grant_id_fkey;
+      DROP INDEX refresh_tokens_grant_id;
+      CREATE INDEX refresh_tokens_live_grant_id ON refresh_tokens (grant_id) WHERE used_at IS NULL AND revoked_at IS NULL;
+    `,
+  },
 ];

@@ -62,7 +62,7 @@ export async function openPostgresImportTarget(url: string, options: { dryRun: b
     const { rows } = await q<{ id: string }>(`UPDATE grants SET revoked_at = $1 WHERE ${where} AND revoked_at IS NULL RETURNING id`, [now, key]);
     if (rows.length === 0) return 0;
     const ids = rows.map((r) => r.id);
-    await q('UPDATE refresh_tokens SET revoked_at = $1 WHERE grant_id = ANY($2) AND revoked_at IS NULL', [now, ids]);
+    await q('UPDATE refresh_tokens SET revoked_at = $1 WHERE grant_id = ANY($2) AND used_at IS NULL AND revoked_at IS NULL', [now, ids]);
     await q('UPDATE access_tokens SET revoked_at = $1 WHERE grant_id = ANY($2) AND revoked_at IS NULL', [now, ids]);
     return rows.length;
   };
@@ -79,7 +79,7 @@ export async function openPostgresImportTarget(url: string, options: { dryRun: b
   const refreshOwner = async (hash: Buffer) =>
     (await q<{ grant_id: string }>('SELECT grant_id FROM refresh_tokens WHERE token_hash = $1', [hash])).rows[0]?.grant_id;
   const grantUsed = async (grantId: string) =>
-    (await q('SELECT 1 FROM refresh_tokens WHERE grant_id = $1 AND used_at IS NOT NULL LIMIT 1', [grantId])).rowCount! > 0;
+    (await q('SELECT 1 FROM grants WHERE id = $1 AND rotated', [grantId])).rowCount! > 0;
 
   return {
     importUser: (u: ImportUser, now: EpochSeconds) =>
@@ -232,7 +232,7 @@ export async function openPostgresImportTarget(url: string, options: { dryRun: b
         }
         // One statement decides: a rotation committed before it makes the grant "used" and it stays.
         const revoked = await revokeGrantsWhere(
-          'id = $2 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id AND r.used_at IS NOT NULL)',
+          'id = $2 AND NOT rotated',
           grantId,
           now,
         );

@@ -161,7 +161,8 @@ export function openPostgresStore(url: string): Store {
     ]);
     if (rows.length === 0) return;
     const ids = rows.map((r) => r.id);
-    await q('UPDATE refresh_tokens SET revoked_at = $1 WHERE grant_id = ANY ($2::text[]) AND revoked_at IS NULL', [now, ids]);
+    // Through the partial indexes of live tokens (migration 4); used and revoked ones are dead already.
+    await q('UPDATE refresh_tokens SET revoked_at = $1 WHERE grant_id = ANY ($2::text[]) AND used_at IS NULL AND revoked_at IS NULL', [now, ids]);
     await q('UPDATE access_tokens SET revoked_at = $1 WHERE grant_id = ANY ($2::text[]) AND revoked_at IS NULL', [now, ids]);
   };
 
@@ -214,9 +215,21 @@ export function openPostgresStore(url: string): Store {
       return rows.map(toClient);
     },
     async deleteClient(clientId) {
-      // ON DELETE CASCADE removes the client's grants and, through them, their tokens.
-      const { rowCount } = await query('DELETE FROM clients WHERE client_id = $1', [clientId]);
-      return rowCount === 1;
+      // ON DELETE CASCADE removes the client's grants; their live tokens go first (tokens have no foreign key
+      // to grants since migration 4; dead ones are left to the cleanup, and no lookup finds a token without
+      // its grant). Locking the grants first waits for rotations in flight (they hold KEY SHARE on their grant,
+      // see ROTATE) and makes later ones wait for this commit, after which their grant is gone: so no
+      // rotation can add a live token after the DELETE below has looked.
+      return transaction(async (q) => {
+        await q('SELECT 1 FROM grants WHERE client_id = $1 FOR UPDATE', [clientId]);
+        await q('DELETE FROM access_tokens WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = $1)', [clientId]);
+        await q(
+          'DELETE FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = $1)',
+          [clientId],
+        );
+        const { rowCount } = await q('DELETE FROM clients WHERE client_id = $1', [clientId]);
+        return rowCount === 1;
+      });
     },
     async setClientSecret(clientId, secretHash, now) {
       const { rowCount } = await query(
@@ -374,10 +387,15 @@ export function openPostgresStore(url: string): Store {
       await query('SELECT 1', []);
     },
     async deleteExpired({ now, retentionSeconds, limit, auditRetentionSeconds }) {
-      // Three short statements, each walking one partial index for at most `limit` rows.
+      // Short statements, each walking partial indexes for at most `limit` rows. A revoked grant goes with
+      // whatever live token it still has (one a rotation racing its revocation committed): tokens have no
+      // foreign key to grants since migration 4, and a live token is not reached by the criteria below.
       const before = now - retentionSeconds;
       const grants = await query(
-        `DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE revoked_at < $1 LIMIT $2)`,
+        `WITH doomed AS (SELECT id FROM grants WHERE revoked_at < $1 LIMIT $2),
+           live_access AS (DELETE FROM access_tokens WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM doomed)),
+           live_refresh AS (DELETE FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (SELECT id FROM doomed))
+         DELETE FROM grants WHERE id IN (SELECT id FROM doomed)`,
         [before, limit],
       );
       const access = await query(
@@ -459,7 +477,9 @@ function loserState(s: TokenState): Exclude<RotateResult, 'rotated'> | 'live' {
  * calls, the first to lock the row updates it; under READ COMMITTED the others wait for that commit,
  * then re-check their WHERE against the new row version (used_at is set now), match nothing and return
  * no row. So exactly one wins. The other sub-statements act only through `used`: the previous access
- * token is revoked, and the new pair inserted, only when the UPDATE matched.
+ * token is revoked, and the new pair inserted, only when the UPDATE matched. The grant is held FOR KEY SHARE
+ * (what a foreign key's check took before migration 4): a revocation (NO KEY UPDATE) does not wait for it,
+ * deleting the grant (deleteClient) does. `rotated` records the grant's first rotation (for the importer).
  *
  * The final SELECT sees the snapshot taken when the statement began (not the effects of its own
  * sub-statements, nor a commit it waited for), which tells the loser why when the token was already
@@ -469,8 +489,10 @@ const ROTATE = `
   WITH used AS (
     UPDATE refresh_tokens SET used_at = $1::bigint, successor_hash = $8::bytea, successor_response = $12::bytea
     WHERE token_hash = $2::bytea AND grant_id = $3::text AND used_at IS NULL AND revoked_at IS NULL
-      AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL)
+      AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL FOR KEY SHARE)
     RETURNING access_token_hash
+  ), rotated AS (
+    UPDATE grants SET rotated = true WHERE id = $3::text AND NOT rotated AND EXISTS (SELECT 1 FROM used)
   ), revoked AS (
     UPDATE access_tokens SET revoked_at = $1::bigint
     WHERE token_hash IN (SELECT access_token_hash FROM used) AND revoked_at IS NULL

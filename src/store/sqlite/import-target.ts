@@ -30,7 +30,7 @@ export function openSqliteImportTarget(path: string, options: { dryRun: boolean 
       : db.prepare('INSERT INTO users (username, password_hash, is_active, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
     clientExists: db.prepare('SELECT 1 FROM clients WHERE client_id = ?'),
     grantById: db.prepare('SELECT client_id, user_id, revoked_at FROM grants WHERE id = ?'),
-    grantUsed: db.prepare('SELECT 1 FROM refresh_tokens WHERE grant_id = ? AND used_at IS NOT NULL LIMIT 1'),
+    grantUsed: db.prepare('SELECT 1 FROM grants WHERE id = ? AND rotated = 1'),
     accessExists: db.prepare('SELECT grant_id FROM access_tokens WHERE token_hash = ?'),
     refreshInGrant: db.prepare('SELECT access_token_hash FROM refresh_tokens WHERE token_hash = ? AND grant_id = ?'),
     refreshExists: db.prepare('SELECT grant_id FROM refresh_tokens WHERE token_hash = ?'),
@@ -48,7 +48,7 @@ export function openSqliteImportTarget(path: string, options: { dryRun: boolean 
         disable: db.prepare('UPDATE users SET is_active = 0, updated_at = ? WHERE id = ?'),
         revokeUserAccess: db.prepare(`UPDATE access_tokens SET revoked_at = ? WHERE revoked_at IS NULL
           AND grant_id IN (SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL)`),
-        revokeUserRefresh: db.prepare(`UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL
+        revokeUserRefresh: db.prepare(`UPDATE refresh_tokens SET revoked_at = ? WHERE used_at IS NULL AND revoked_at IS NULL
           AND grant_id IN (SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL)`),
         revokeUserGrants: db.prepare('UPDATE grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
         insertClient: db.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
@@ -61,7 +61,7 @@ export function openSqliteImportTarget(path: string, options: { dryRun: boolean 
         linkRefresh: db.prepare('UPDATE refresh_tokens SET access_token_hash = ? WHERE token_hash = ?'),
         revokeGrant: db.prepare('UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
         revokeGrantAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL'),
-        revokeGrantRefresh: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL'),
+        revokeGrantRefresh: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND used_at IS NULL AND revoked_at IS NULL'),
       };
 
   /** Runs `work` as one write transaction (or, in a dry run, a plain read transaction). */

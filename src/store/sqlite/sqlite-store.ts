@@ -121,6 +121,14 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     },
   );
 
+  // The client's grants go with it (ON DELETE CASCADE); their live tokens first (tokens have no foreign key
+  // to grants since migration 4). Dead ones are left to the cleanup, and no lookup finds a token without its grant.
+  const deleteClient = db.transaction((clientId: string): boolean => {
+    st().deleteClientLiveAccess.run(clientId);
+    st().deleteClientLiveRefresh.run(clientId);
+    return st().deleteClient.run(clientId).changes === 1;
+  });
+
   const setUserActive = db.transaction((username: string, isActive: boolean, now: EpochSeconds): boolean => {
     const user = st().userByName.get(username) as UserRow | undefined;
     if (!user) return false;
@@ -164,7 +172,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return (st().allClients.all() as ClientRow[]).map(toClient);
     },
     async deleteClient(clientId) {
-      return (await write(() => st().deleteClient.run(clientId))).changes === 1;
+      return write(() => deleteClient.immediate(clientId));
     },
     async setClientSecret(clientId, secretHash, now) {
       return (await write(() => st().setClientSecret.run(secretHash, now, clientId))).changes === 1;
@@ -275,6 +283,10 @@ function prepare(db: Database.Database) {
     clientById: db.prepare('SELECT * FROM clients WHERE client_id = ?'),
     allClients: db.prepare('SELECT * FROM clients ORDER BY created_at, client_id'),
     deleteClient: db.prepare('DELETE FROM clients WHERE client_id = ?'),
+    deleteClientLiveAccess: db.prepare(`DELETE FROM access_tokens
+      WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = ?)`),
+    deleteClientLiveRefresh: db.prepare(`DELETE FROM refresh_tokens
+      WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = ?)`),
     setClientSecret: db.prepare('UPDATE clients SET secret_hash = ?, updated_at = ? WHERE client_id = ? AND is_public = 0'),
 
     insertUser: db.prepare(`INSERT INTO users (username, password_hash, is_active, created_at, updated_at)

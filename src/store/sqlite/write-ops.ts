@@ -37,6 +37,7 @@ export function writeOps(db: Database.Database) {
         | { access_token_hash: Uint8Array | null }
         | undefined;
       if (won) {
+        s.markRotated.run(r.grantId); // writes only at a grant's first rotation
         if (won.access_token_hash) s.revokeAccess.run(r.now, won.access_token_hash);
         s.insertAccess.run(r.access.hash, r.grantId, joinList(r.access.scope), r.access.issuedAt, r.access.expiresAt);
         s.insertRefresh.run(r.refresh.hash, r.grantId, r.access.hash, joinList(r.refresh.scope), r.refresh.issuedAt, r.refresh.expiresAt);
@@ -58,7 +59,9 @@ export function writeOps(db: Database.Database) {
     deleteExpired(now: EpochSeconds, before: EpochSeconds, limit: number, auditBefore: EpochSeconds | null): number {
       const s = st();
       return (
-        s.deleteRevokedGrants.run(before, limit).changes +
+        (s.deleteLiveAccessOfRevokedGrants.run(before, limit),
+        s.deleteLiveRefreshOfRevokedGrants.run(before, limit),
+        s.deleteRevokedGrants.run(before, limit).changes) +
         s.deleteExpiredAccess.run(now, limit).changes +
         s.deleteDeadRefresh.run(before, before, before, limit).changes +
         (auditBefore === null ? 0 : s.deleteOldAudit.run(auditBefore, limit).changes)
@@ -114,11 +117,22 @@ function prepareWrites(db: Database.Database) {
     refreshState: db.prepare(`SELECT r.used_at, coalesce(r.revoked_at, g.revoked_at) AS revoked_at
       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = ? AND r.grant_id = ?`),
     revokeAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL'),
+    markRotated: db.prepare('UPDATE grants SET rotated = 1 WHERE id = ? AND rotated = 0'),
     revokeGrant: db.prepare('UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
-    revokeGrantAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL'),
-    revokeGrantRefresh: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL'),
+    // The grant's live tokens, through the partial indexes that hold only those (migration 4). Its used and
+    // revoked tokens are dead already, and lookups see the grant's revocation through the join.
+    revokeGrantAccess: db.prepare(`UPDATE access_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL`),
+    revokeGrantRefresh: db.prepare(`UPDATE refresh_tokens SET revoked_at = ?
+      WHERE grant_id = ? AND used_at IS NULL AND revoked_at IS NULL`),
     liveGrantsOfUser: db.prepare('SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL'),
     // Each DELETE walks one partial index, at most `limit` rows: short transactions, no long write lock.
+    // Tokens have no foreign key to grants (migration 4): a revoked grant takes along any token still live at
+    // row level (revokeGrant leaves none; this is the backstop), the same `limit` grants in the same order;
+    // its dead tokens go by their own criteria below.
+    deleteLiveAccessOfRevokedGrants: db.prepare(`DELETE FROM access_tokens WHERE revoked_at IS NULL AND grant_id IN
+      (SELECT id FROM grants WHERE revoked_at IS NOT NULL AND revoked_at < ? LIMIT ?)`),
+    deleteLiveRefreshOfRevokedGrants: db.prepare(`DELETE FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN
+      (SELECT id FROM grants WHERE revoked_at IS NOT NULL AND revoked_at < ? LIMIT ?)`),
     deleteRevokedGrants: db.prepare(`DELETE FROM grants WHERE id IN
       (SELECT id FROM grants WHERE revoked_at IS NOT NULL AND revoked_at < ? LIMIT ?)`),
     deleteExpiredAccess: db.prepare(`DELETE FROM access_tokens WHERE token_hash IN
