@@ -1,7 +1,8 @@
 /**
  * Migration 4 (src/store/migrations): token tables indexed by grant only while live, without foreign keys to
  * grants. What the contract cannot see through the Store interface, checked in the rows of each backend:
- * - a store upgraded from version 3 keeps every token, and knows which grants were ever rotated;
+ * - a store upgraded from version 3 keeps every token, and knows which grants were ever rotated (the live
+ *   refresh token of such a grant is marked from_rotation);
  * - no token row outlives its grant for good: deleting a client deletes its grants' live tokens, and the
  *   cleanup removes a revoked grant together with any live token it still has, the rest by their own criteria.
  */
@@ -159,7 +160,7 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     return { s, userId: user.id };
   }
 
-  it('upgrading a version-3 store keeps every token, drops the token tables’ foreign keys, and marks the grants that were rotated', async () => {
+  it('upgrading a version-3 store keeps every token, drops the token tables’ foreign keys, and marks the live token of a rotated grant', async () => {
     backend = await make();
     await backend.migrateTo(3);
     const b = backend;
@@ -182,10 +183,11 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     store = openStore(b.url);
     await store.migrate();
     expect(await b.tokenForeignKeys()).toEqual([]);
-    const rotated = await b.sql(`SELECT id, rotated FROM grants ORDER BY id`);
-    expect(rotated.map((r) => [r.id, Number(r.rotated)])).toEqual([
-      ['fresh-grant', 0],
-      ['rotated-grant', 1],
+    const marked = await b.sql(`SELECT grant_id, used_at, from_rotation FROM refresh_tokens ORDER BY grant_id, issued_at`);
+    expect(marked.map((r) => [r.grant_id, r.used_at === null ? 'live' : 'used', Number(r.from_rotation)])).toEqual([
+      ['fresh-grant', 'live', 0],
+      ['rotated-grant', 'used', 0],
+      ['rotated-grant', 'live', 1],
     ]);
     expect(await store.findAccessToken(keys[0]!)).toMatchObject({ grantId: 'rotated-grant', revokedAt: T + 5 });
     expect(await store.findRefreshToken(keys[1]!)).toMatchObject({ grantId: 'rotated-grant', usedAt: T + 5 });
@@ -197,7 +199,7 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     expect(Number((await b.sql(`SELECT revoked_at FROM refresh_tokens WHERE token_hash = ${p(1)}`, [keys[4]]))[0]!.revoked_at)).toBe(T + 9);
   });
 
-  it('a grant’s first rotation marks it rotated; issuing does not', async () => {
+  it('a refresh token a rotation wrote is marked from_rotation; one a grant was issued with is not', async () => {
     backend = await make();
     const { s, userId } = await seeded(backend);
     store = s;
@@ -205,8 +207,13 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     const b = await family(s, 'x', userId);
     await a.rotate(T + 1);
     await a.rotate(T + 2);
-    const rows = await backend.sql(`SELECT id, rotated FROM grants WHERE id IN (${p(1)}, ${p(2)})`, [a.grantId, b.grantId]);
-    expect(Object.fromEntries(rows.map((r) => [r.id, Number(r.rotated)]))).toEqual({ [a.grantId]: 1, [b.grantId]: 0 });
+    const rows = await backend.sql(
+      `SELECT grant_id, issued_at, from_rotation FROM refresh_tokens WHERE grant_id IN (${p(1)}, ${p(2)}) ORDER BY issued_at`,
+      [a.grantId, b.grantId],
+    );
+    const mark = (grantId: string) => rows.filter((r) => r.grant_id === grantId).map((r) => Number(r.from_rotation));
+    expect(mark(a.grantId)).toEqual([0, 1, 1]);
+    expect(mark(b.grantId)).toEqual([0]);
   });
 
   it('deleting a client deletes its grants’ live tokens; the cleanup removes the rest: no token row outlives its grant', async () => {

@@ -203,12 +203,12 @@ export const migrations: readonly Migration[] = [
     // grant. A full index was also what ON DELETE CASCADE needed; the token tables lose their foreign key to
     // grants: a token is only found joined to its grant (no grant, no token), a grant is revoked (its live
     // tokens with it) before it is deleted, and the cleanup's own indexes (used, revoked, expired) remove
-    // the rest. Whether a grant was ever rotated (the importer asks) is now a column, set by the first
-    // rotation.
+    // the rest. Whether a grant was ever rotated (the importer asks) is told by its live refresh token:
+    // `from_rotation` is set on the tokens a rotation writes (for rows from before, on the live token of
+    // every grant that had a used one), so the question needs only the live index. (A flag on the grant
+    // would have had the first rotation lock its grant after its refresh token: the reverse of a
+    // revocation's order, a deadlock on PostgreSQL.)
     sqlite: `
-      ALTER TABLE grants ADD COLUMN rotated INTEGER NOT NULL DEFAULT 0 CHECK (rotated IN (0, 1));
-      UPDATE grants SET rotated = 1
-        WHERE EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id AND r.used_at IS NOT NULL);
 
       CREATE TABLE access_tokens_v4 (
         token_hash BLOB PRIMARY KEY,
@@ -234,10 +234,12 @@ export const migrations: readonly Migration[] = [
         used_at            INTEGER,
         revoked_at         INTEGER,
         successor_hash     BLOB,
-        successor_response BLOB
+        successor_response BLOB,
+        from_rotation      INTEGER NOT NULL DEFAULT 0 CHECK (from_rotation IN (0, 1))
       ) STRICT, WITHOUT ROWID;
       INSERT INTO refresh_tokens_v4
-        SELECT token_hash, grant_id, access_token_hash, scope, issued_at, expires_at, used_at, revoked_at, successor_hash, successor_response
+        SELECT token_hash, grant_id, access_token_hash, scope, issued_at, expires_at, used_at, revoked_at, successor_hash, successor_response,
+          used_at IS NULL AND EXISTS (SELECT 1 FROM refresh_tokens u WHERE u.grant_id = refresh_tokens.grant_id AND u.used_at IS NOT NULL)
         FROM refresh_tokens;
       DROP TABLE refresh_tokens;
       ALTER TABLE refresh_tokens_v4 RENAME TO refresh_tokens;
@@ -247,9 +249,9 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX refresh_tokens_live_grant_id ON refresh_tokens (grant_id) WHERE used_at IS NULL AND revoked_at IS NULL;
     `,
     postgres: `
-      ALTER TABLE grants ADD COLUMN rotated boolean NOT NULL DEFAULT false;
-      UPDATE grants SET rotated = true
-        WHERE EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id AND r.used_at IS NOT NULL);
+      ALTER TABLE refresh_tokens ADD COLUMN from_rotation boolean NOT NULL DEFAULT false;
+      UPDATE refresh_tokens SET from_rotation = true
+        WHERE used_at IS NULL AND EXISTS (SELECT 1 FROM refresh_tokens u WHERE u.grant_id = refresh_tokens.grant_id AND u.used_at IS NOT NULL);
 
       ALTER TABLE access_tokens DROP CONSTRAINT access_tokens_grant_id_fkey;
       DROP INDEX access_tokens_grant_id;

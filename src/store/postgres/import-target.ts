@@ -7,6 +7,9 @@ import { joinList } from '../rows.js';
 import { parsePostgresUrl } from './postgres-store.js';
 
 const INT8_OID = 20;
+/** Rotated since import: its live refresh token is one a rotation wrote (migration 4); walks the live index. */
+const ROTATED_SINCE_IMPORT =
+  'SELECT 1 FROM refresh_tokens WHERE grant_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND from_rotation';
 const types: pg.CustomTypesConfig = {
   getTypeParser: (oid, format) =>
     oid === INT8_OID && format !== 'binary' ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
@@ -79,7 +82,7 @@ export async function openPostgresImportTarget(url: string, options: { dryRun: b
   const refreshOwner = async (hash: Buffer) =>
     (await q<{ grant_id: string }>('SELECT grant_id FROM refresh_tokens WHERE token_hash = $1', [hash])).rows[0]?.grant_id;
   const grantUsed = async (grantId: string) =>
-    (await q('SELECT 1 FROM grants WHERE id = $1 AND rotated', [grantId])).rowCount! > 0;
+    (await q(ROTATED_SINCE_IMPORT, [grantId])).rowCount! > 0;
 
   return {
     importUser: (u: ImportUser, now: EpochSeconds) =>
@@ -232,7 +235,7 @@ export async function openPostgresImportTarget(url: string, options: { dryRun: b
         }
         // One statement decides: a rotation committed before it makes the grant "used" and it stays.
         const revoked = await revokeGrantsWhere(
-          'id = $2 AND NOT rotated',
+          `id = $2 AND NOT EXISTS (${ROTATED_SINCE_IMPORT.replace('$1', 'grants.id')})`,
           grantId,
           now,
         );

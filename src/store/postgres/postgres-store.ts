@@ -479,7 +479,7 @@ function loserState(s: TokenState): Exclude<RotateResult, 'rotated'> | 'live' {
  * no row. So exactly one wins. The other sub-statements act only through `used`: the previous access
  * token is revoked, and the new pair inserted, only when the UPDATE matched. The grant is held FOR KEY SHARE
  * (what a foreign key's check took before migration 4): a revocation (NO KEY UPDATE) does not wait for it,
- * deleting the grant (deleteClient) does. `rotated` records the grant's first rotation (for the importer).
+ * deleting the grant (deleteClient) does. The new refresh token is marked `from_rotation` (for the importer).
  *
  * The final SELECT sees the snapshot taken when the statement began (not the effects of its own
  * sub-statements, nor a commit it waited for), which tells the loser why when the token was already
@@ -491,8 +491,6 @@ const ROTATE = `
     WHERE token_hash = $2::bytea AND grant_id = $3::text AND used_at IS NULL AND revoked_at IS NULL
       AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id AND g.revoked_at IS NULL FOR KEY SHARE)
     RETURNING access_token_hash
-  ), rotated AS (
-    UPDATE grants SET rotated = true WHERE id = $3::text AND NOT rotated AND EXISTS (SELECT 1 FROM used)
   ), revoked AS (
     UPDATE access_tokens SET revoked_at = $1::bigint
     WHERE token_hash IN (SELECT access_token_hash FROM used) AND revoked_at IS NULL
@@ -500,8 +498,8 @@ const ROTATE = `
     INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
     SELECT $4::bytea, $3::text, $5::text, $6::bigint, $7::bigint WHERE EXISTS (SELECT 1 FROM used)
   ), new_refresh AS (
-    INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
-    SELECT $8::bytea, $3::text, $4::bytea, $9::text, $10::bigint, $11::bigint WHERE EXISTS (SELECT 1 FROM used)
+    INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at, from_rotation)
+    SELECT $8::bytea, $3::text, $4::bytea, $9::text, $10::bigint, $11::bigint, true WHERE EXISTS (SELECT 1 FROM used)
   )
   SELECT EXISTS (SELECT 1 FROM used) AS won, r.token_hash IS NOT NULL AS found, r.used_at,
     coalesce(r.revoked_at, g.revoked_at) AS revoked_at

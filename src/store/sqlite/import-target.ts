@@ -30,7 +30,8 @@ export function openSqliteImportTarget(path: string, options: { dryRun: boolean 
       : db.prepare('INSERT INTO users (username, password_hash, is_active, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
     clientExists: db.prepare('SELECT 1 FROM clients WHERE client_id = ?'),
     grantById: db.prepare('SELECT client_id, user_id, revoked_at FROM grants WHERE id = ?'),
-    grantUsed: db.prepare('SELECT 1 FROM grants WHERE id = ? AND rotated = 1'),
+    // Rotated since import: its live refresh token is one a rotation wrote (migration 4).
+    grantUsed: db.prepare('SELECT 1 FROM refresh_tokens WHERE grant_id = ? AND used_at IS NULL AND revoked_at IS NULL AND from_rotation = 1'),
     accessExists: db.prepare('SELECT grant_id FROM access_tokens WHERE token_hash = ?'),
     refreshInGrant: db.prepare('SELECT access_token_hash FROM refresh_tokens WHERE token_hash = ? AND grant_id = ?'),
     refreshExists: db.prepare('SELECT grant_id FROM refresh_tokens WHERE token_hash = ?'),

@@ -26,7 +26,7 @@ export function writeOps(db: Database.Database) {
       const grant = s.insertGrant.run(t.grant.id, t.grant.clientId, t.grant.userId, joinList(t.grant.scope), t.grant.createdAt, t.grant.clientId);
       if (grant.changes === 0) return 'client_gone';
       s.insertAccess.run(t.access.hash, t.grant.id, joinList(t.access.scope), t.access.issuedAt, t.access.expiresAt);
-      s.insertRefresh.run(t.refresh.hash, t.grant.id, t.access.hash, joinList(t.refresh.scope), t.refresh.issuedAt, t.refresh.expiresAt);
+      s.insertRefresh.run(t.refresh.hash, t.grant.id, t.access.hash, joinList(t.refresh.scope), t.refresh.issuedAt, t.refresh.expiresAt, 0);
       return 'issued';
     },
 
@@ -37,10 +37,9 @@ export function writeOps(db: Database.Database) {
         | { access_token_hash: Uint8Array | null }
         | undefined;
       if (won) {
-        s.markRotated.run(r.grantId); // writes only at a grant's first rotation
         if (won.access_token_hash) s.revokeAccess.run(r.now, won.access_token_hash);
         s.insertAccess.run(r.access.hash, r.grantId, joinList(r.access.scope), r.access.issuedAt, r.access.expiresAt);
-        s.insertRefresh.run(r.refresh.hash, r.grantId, r.access.hash, joinList(r.refresh.scope), r.refresh.issuedAt, r.refresh.expiresAt);
+        s.insertRefresh.run(r.refresh.hash, r.grantId, r.access.hash, joinList(r.refresh.scope), r.refresh.issuedAt, r.refresh.expiresAt, 1);
         return 'rotated';
       }
       const row = s.refreshState.get(r.presentedHash, r.grantId) as { used_at: number | null; revoked_at: number | null } | undefined;
@@ -106,8 +105,8 @@ function prepareWrites(db: Database.Database) {
       SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?)`),
     insertAccess: db.prepare(`INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
       VALUES (?, ?, ?, ?, ?)`),
-    insertRefresh: db.prepare(`INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
-      VALUES (?, ?, ?, ?, ?, ?)`),
+    insertRefresh: db.prepare(`INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at, from_rotation)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`),
     insertAudit: db.prepare(`INSERT INTO audit_events (at, event, client_id, user_id, username, grant_id, ip, detail)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     useRefresh: db.prepare(`UPDATE refresh_tokens SET used_at = ?, successor_hash = ?, successor_response = ?
@@ -117,7 +116,6 @@ function prepareWrites(db: Database.Database) {
     refreshState: db.prepare(`SELECT r.used_at, coalesce(r.revoked_at, g.revoked_at) AS revoked_at
       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = ? AND r.grant_id = ?`),
     revokeAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL'),
-    markRotated: db.prepare('UPDATE grants SET rotated = 1 WHERE id = ? AND rotated = 0'),
     revokeGrant: db.prepare('UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
     // The grant's live tokens, through the partial indexes that hold only those (migration 4). Its used and
     // revoked tokens are dead already, and lookups see the grant's revocation through the join.
