@@ -21,6 +21,13 @@ import { hashToken, mintToken } from '../core/tokens.js';
 
 const HOUR_MS = 3_600_000;
 const GRANT_AGE_MS = 30 * 24 * HOUR_MS;
+/**
+ * A UUIDv7's text (core/ids.ts) made in SQLite, without a call into JavaScript per row: 12 hex digits of a creation
+ * time in the last 30 days before @nowMs, then random hex (`h`, made once per row in a MATERIALIZED step: the
+ * text takes several pieces of it), with the version (7) and variant (a) digits in place.
+ */
+const UUID7_HEX_SQLITE = `printf('%012x', @nowMs - abs(random() % ${GRANT_AGE_MS})) || lower(hex(randomblob(10)))`;
+const UUID7_TEXT_SQLITE = `substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12)`;
 /** A random moment of the last `spanMs` milliseconds before `nowMs`. */
 const before = (nowMs: number, spanMs: number): number => nowMs - Math.floor(Math.random() * spanMs);
 
@@ -87,7 +94,6 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
     db.pragma('threads = 2');
     db.pragma('foreign_keys = OFF');
     const nowMs = Date.now();
-    db.function('grant_id', { deterministic: false }, () => newGrantId(before(nowMs, GRANT_AGE_MS)));
     // The bulk families' token keys are a mint time then 32 random bytes (SQLite's randomblob): the SHA-256 of
     // a token no one holds is indistinguishable from that, and it spares 2 calls into JavaScript per family.
     // (SQLite's || makes text: the key is put together in hex, then unhex'd into a BLOB.)
@@ -103,10 +109,11 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
       db.prepare(
         `INSERT INTO grants (id, client_id, user_id, scope, created_at)
          SELECT id, @clientId, user_id, @scope, @now FROM (
-           WITH RECURSIVE n(i) AS (SELECT 0 WHERE @bulk > 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @bulk)
-           SELECT grant_id() AS id, ${userCase} AS user_id FROM n
+           WITH RECURSIVE n(i) AS (SELECT 0 WHERE @bulk > 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @bulk),
+             r AS MATERIALIZED (SELECT ${UUID7_HEX_SQLITE} AS h, ${userCase} AS user_id FROM n)
+           SELECT ${UUID7_TEXT_SQLITE} AS id, user_id FROM r
          ) ORDER BY id`,
-      ).run({ clientId: owner.clientId, scope: owner.scope, now, bulk });
+      ).run({ clientId: owner.clientId, scope: owner.scope, now, bulk, nowMs });
       // One access token per grant, minted in the last hour, in key order.
       db.prepare(
         `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
