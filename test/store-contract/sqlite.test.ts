@@ -170,6 +170,49 @@ describe('SQLite store: group commit', () => {
   });
 });
 
+describe('SQLite store: one read transaction per event-loop turn', () => {
+  let opened: Awaited<ReturnType<typeof openFresh>>;
+  let other: Database.Database;
+  const now = 1_700_000_000;
+  const client = (clientId: string) => ({ clientId, name: clientId, secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read'], createdAt: now });
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  beforeEach(async () => {
+    opened = await openFresh();
+    await opened.store.createClient(client('a'));
+    other = new Database(opened.path);
+  });
+
+  afterEach(async () => {
+    other.close();
+    await opened.cleanup();
+  });
+
+  it('reads of one turn see the database as at the first of them; the next turn sees what another connection committed', async () => {
+    await nextTurn();
+    const first = opened.store.findClient('a'); // begins this turn's read transaction
+    other.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
+      VALUES ('b', 'b', NULL, 1, 'password', 'read', ${now}, ${now})`).run();
+    const sameTurn = opened.store.findClient('b');
+    expect(await first).toMatchObject({ clientId: 'a' });
+    expect(await sameTurn).toBeNull(); // committed after this turn's first read
+    await nextTurn();
+    expect(await opened.store.findClient('b')).toMatchObject({ clientId: 'b' });
+  });
+
+  it('a write of this connection ends the turn’s read transaction and commits on its own, at once', async () => {
+    await nextTurn();
+    void opened.store.findClient('a'); // a read transaction is open now
+    const writing = opened.store.createClient(client('c')); // runs its transaction synchronously, then awaits the sync
+    // Still in the same turn: another connection already sees the commit (inside the read transaction, as a
+    // savepoint of it, it would not be committed before the end of the turn).
+    expect(other.prepare("SELECT client_id FROM clients WHERE client_id = 'c'").get()).toEqual({ client_id: 'c' });
+    expect(await writing).toBe('created');
+    // And a read after it in the same turn sees it.
+    expect(await opened.store.findClient('c')).toMatchObject({ clientId: 'c' });
+  });
+});
+
 describe('SQLite store: durability off the event loop', () => {
   const now = 1_700_000_000;
   const token = () => ({ hash: hashToken(mintToken()), scope: ['read'], issuedAt: now, expiresAt: now + 60 });
