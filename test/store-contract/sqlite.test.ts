@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreUnavailableError, type Store } from '../../src/core/ports.js';
+import { StoreUnavailableError, type NewClient, type Store } from '../../src/core/ports.js';
 import { hashToken, mintToken } from '../../src/core/tokens.js';
 import type { SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
 import { openStore } from '../../src/store/store.js';
@@ -174,7 +174,7 @@ describe('SQLite store: one read transaction per event-loop turn', () => {
   let opened: Awaited<ReturnType<typeof openFresh>>;
   let other: Database.Database;
   const now = 1_700_000_000;
-  const client = (clientId: string) => ({ clientId, name: clientId, secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read'], createdAt: now });
+  const client = (clientId: string): NewClient => ({ clientId, name: clientId, secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read'], createdAt: now });
   const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
   beforeEach(async () => {
