@@ -22,12 +22,14 @@ import { hashToken, mintToken } from '../core/tokens.js';
 const HOUR_MS = 3_600_000;
 const GRANT_AGE_MS = 30 * 24 * HOUR_MS;
 /**
- * A UUIDv7's text (core/ids.ts) made in SQLite, without a call into JavaScript per row: 12 hex digits of a creation
- * time in the last 30 days before @nowMs, then random hex (`h`, made once per row in a MATERIALIZED step: the
- * text takes several pieces of it), with the version (7) and variant (a) digits in place.
+ * A UUIDv7's text (core/ids.ts) made in the database, without a call into JavaScript per row, from `h`: 12 hex
+ * digits of a creation time in the last 30 days, then random hex (made once per row in a step of its own, since
+ * the text takes several pieces of it), with the version (7) and variant (a) digits put in place. The same SQL
+ * in SQLite and PostgreSQL; only `h` is made differently.
  */
+const UUID7_TEXT_SQL = `substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12)`;
 const UUID7_HEX_SQLITE = `printf('%012x', @nowMs - abs(random() % ${GRANT_AGE_MS})) || lower(hex(randomblob(10)))`;
-const UUID7_TEXT_SQLITE = `substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12)`;
+const UUID7_HEX_POSTGRES = `lpad(to_hex($6::bigint - floor(random() * ${GRANT_AGE_MS})::bigint), 12, '0') || replace(gen_random_uuid()::text, '-', '')`;
 /** A random moment of the last `spanMs` milliseconds before `nowMs`. */
 const before = (nowMs: number, spanMs: number): number => nowMs - Math.floor(Math.random() * spanMs);
 
@@ -111,7 +113,7 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
          SELECT id, @clientId, user_id, @scope, @now FROM (
            WITH RECURSIVE n(i) AS (SELECT 0 WHERE @bulk > 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @bulk),
              r AS MATERIALIZED (SELECT ${UUID7_HEX_SQLITE} AS h, ${userCase} AS user_id FROM n)
-           SELECT ${UUID7_TEXT_SQLITE} AS id, user_id FROM r
+           SELECT ${UUID7_TEXT_SQL} AS id, user_id FROM r
          ) ORDER BY id`,
       ).run({ clientId: owner.clientId, scope: owner.scope, now, bulk, nowMs });
       // One access token per grant, minted in the last hour, in key order.
@@ -169,13 +171,12 @@ export async function preloadPostgres(url: string, families: number, owner: Prel
     await client.query('BEGIN');
     for (const index of indexes) await client.query(`DROP INDEX ${pg.escapeIdentifier(index.name)}`);
     const nowMs = Date.now();
-    // UUIDv7 text (core/ids.ts): 12 hex digits of a creation time in the last 30 days, version 7, random rest.
+    // UUIDv7 text, as for SQLite above.
     await client.query(
       `INSERT INTO grants (id, client_id, user_id, scope, created_at)
        SELECT id, $1, ($2::bigint[])[1 + i % cardinality($2::bigint[])], $3, $4
-       FROM (SELECT i, substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12) AS id
-             FROM (SELECT i, lpad(to_hex($6::bigint - floor(random() * ${GRANT_AGE_MS})::bigint), 12, '0') || replace(gen_random_uuid()::text, '-', '') AS h
-                   FROM generate_series(0, $5::bigint - 1) AS i) r) g ORDER BY id`,
+       FROM (SELECT i, ${UUID7_TEXT_SQL} AS id
+             FROM (SELECT i, ${UUID7_HEX_POSTGRES} AS h FROM generate_series(0, $5::bigint - 1) AS i) r) g ORDER BY id`,
       [owner.clientId, owner.userIds, owner.scope, now, bulk, nowMs],
     );
     // A mint time in the last hour, then the SHA-256 of 32 random bytes (two random UUIDs: 244 random bits).

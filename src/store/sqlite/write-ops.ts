@@ -57,10 +57,10 @@ export function writeOps(db: Database.Database) {
     /** See Store.deleteExpired; `before` is now − retention, `auditBefore` null to keep audit events. */
     deleteExpired(now: EpochSeconds, before: EpochSeconds, limit: number, auditBefore: EpochSeconds | null): number {
       const s = st();
+      s.deleteLiveAccessOfRevokedGrants.run(before, limit);
+      s.deleteLiveRefreshOfRevokedGrants.run(before, limit);
       return (
-        (s.deleteLiveAccessOfRevokedGrants.run(before, limit),
-        s.deleteLiveRefreshOfRevokedGrants.run(before, limit),
-        s.deleteRevokedGrants.run(before, limit).changes) +
+        s.deleteRevokedGrants.run(before, limit).changes +
         s.deleteExpiredAccess.run(now, limit).changes +
         s.deleteDeadRefresh.run(before, before, before, limit).changes +
         (auditBefore === null ? 0 : s.deleteOldAudit.run(auditBefore, limit).changes)
