@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { createAdmin, type Admin } from './core/admin.js';
@@ -90,7 +91,12 @@ export async function createServices(config: Config, logger: Logger, overrides: 
           lockoutSeconds: config.lockoutSeconds,
           windowSeconds: config.failureWindowSeconds,
         },
-        { ...(redis ? { redis } : {}), ...(overrides.throttleKeyPrefix ? { keyPrefix: overrides.throttleKeyPrefix } : {}) },
+        {
+          ...(redis ? { redis } : {}),
+          // N workers without Redis share the primary's counters: N workers must not mean N× the limit.
+          cluster: cluster.isWorker,
+          ...(overrides.throttleKeyPrefix ? { keyPrefix: overrides.throttleKeyPrefix } : {}),
+        },
       );
   const throttle = overrides.throttle ?? ownThrottle!;
   const policy = {

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
+import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { ConfigError } from '../config/config.js';
 import { createLogger, startServer, type RunningServer } from '../server.js';
 import { createServices } from '../services.js';
@@ -42,6 +43,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   await services.close();
   if (counts.clients === 0 || counts.users === 0) printEmptyStoreHint();
 
+  // The workers' brute-force counters live here when there is no Redis (RateLimiterCluster asks over IPC).
+  new RateLimiterClusterMaster();
   const aggregator = new AggregatorRegistry();
   let stopping = false;
   let announced = false;

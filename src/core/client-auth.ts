@@ -1,6 +1,6 @@
 import { OAuthError, invalidClient, invalidRequest, slowDown } from './errors.js';
 import type { EventSink, LoginThrottle, PasswordHasher, Store } from './ports.js';
-import { verifyClientSecret } from './secrets.js';
+import { judgeClientSecretAtOnce, verifyClientSecret } from './secrets.js';
 import { constantTimeEqual } from './tokens.js';
 import type { Client } from './types.js';
 
@@ -34,28 +34,62 @@ export interface ClientAuthDeps {
 /**
  * One authentication decision per request (RFC 6749 §2.3). Throws invalid_client for every failure
  * with the same public text, or invalid_request when the request contradicts itself.
+ *
+ * Brute force against client secrets (RFC 6819 §5.2.3.3, §5.1.4.2.2) is limited per (client, IP) and per
+ * IP. A secret that needs the slow hash, and every wrong one, is counted before its verdict is known
+ * (`reserve`): a burst of concurrent guesses cannot all pass a check made before the first failure was
+ * counted. A secret already known right at once (a generated secret's SHA-256, a chosen one verified
+ * recently) is only checked against the limits (`check`): refused during a lockout like any other, but
+ * holding no capacity, so a busy integrator's concurrent refreshes never crowd out each other.
  */
 export async function authenticateClient(presented: PresentedCredentials, deps: ClientAuthDeps, ip: string): Promise<Client> {
-  const { basic, bodyClientId, bodyClientSecret } = presented;
-  const clientId = basic && basic !== 'malformed' ? basic.clientId : bodyClientId;
-  // Brute force against client secrets is refused before any secret is checked (RFC 6819 §5.2.3.3).
-  const wait = await deps.throttle.retryAfterSeconds({ ip, clientId });
-  if (wait > 0) throw slowDown(wait, 'client authentication throttled');
+  const { basic } = presented;
+  const clientId = basic && basic !== 'malformed' ? basic.clientId : presented.bodyClientId;
+  const subjects = { ip, clientId };
+  const candidates = presentedSecrets(presented);
+  // Basic credentials tried decoded and raw are two guesses, and count as two.
+  const weight = Math.max(1, candidates.length);
+  const found = await findPresentedClient(presented, deps);
+  const atOnce = found instanceof OAuthError ? false : judgeAtOnce(found, candidates, deps);
+  if (atOnce === true) {
+    const decision = await deps.throttle.check(subjects, weight);
+    if (!decision.allowed) throw slowDown(decision.retryAfterSeconds, 'client authentication throttled');
+    return found as Client;
+  }
+
+  const decision = await deps.throttle.reserve(subjects, weight);
+  if (!decision.allowed) throw slowDown(decision.retryAfterSeconds, 'client authentication throttled');
+  let verdict: Client | OAuthError;
   try {
-    return await verifyClient(presented, deps);
+    verdict = found instanceof OAuthError ? found : atOnce === false ? invalidClient('wrong client secret') : await verifySlowly(found, candidates, deps);
   } catch (error) {
-    if (error instanceof OAuthError && error.code === 'invalid_client') {
-      deps.events.emit('client_auth.failed', { client_id: clientId ?? null, ip, reason: error.detail ?? null });
-      const { lockedOut } = await deps.throttle.failed({ ip, clientId });
-      if (lockedOut) deps.events.emit('lockout.started', { client_id: clientId ?? null, ip, subject: 'client' });
-    }
+    await decision.reservation.succeeded(); // an outage is not a guess
     throw error;
   }
+  if (verdict instanceof OAuthError) {
+    deps.events.emit('client_auth.failed', { client_id: clientId ?? null, ip, reason: verdict.detail ?? null });
+    const { lockedOut } = await decision.reservation.failed();
+    if (lockedOut) deps.events.emit('lockout.started', { client_id: clientId ?? null, ip, subject: 'client' });
+    throw verdict;
+  }
+  await decision.reservation.succeeded();
+  return verdict;
 }
 
-async function verifyClient(presented: PresentedCredentials, deps: ClientAuthDeps): Promise<Client> {
+/** The secret forms the request presented: Basic's candidates (decoded, then raw), or the body's one. */
+function presentedSecrets({ basic, bodyClientSecret }: PresentedCredentials): string[] {
+  if (basic && basic !== 'malformed') return basic.secretCandidates;
+  return bodyClientSecret !== undefined ? [bodyClientSecret] : [];
+}
+
+/**
+ * The client the request names, or the invalid_client it earns without any secret being checked
+ * (malformed header, no identification, unknown client, a confidential client sent no secret).
+ * A request that contradicts itself throws invalid_request (not a guess: nothing is counted).
+ */
+async function findPresentedClient(presented: PresentedCredentials, deps: ClientAuthDeps): Promise<Client | OAuthError> {
   const { basic, bodyClientId, bodyClientSecret } = presented;
-  if (basic === 'malformed') throw invalidClient('malformed Basic authorization header');
+  if (basic === 'malformed') return invalidClient('malformed Basic authorization header');
 
   // RFC 6749 §2.3 says a client MUST NOT use more than one authentication method. The spec's own table
   // lists client_id/client_secret as body fields while its samples use Basic, so integrators send both:
@@ -70,19 +104,33 @@ async function verifyClient(presented: PresentedCredentials, deps: ClientAuthDep
   }
 
   const clientId = basic ? basic.clientId : bodyClientId;
-  if (clientId === undefined) throw invalidClient('no client identification');
+  if (clientId === undefined) return invalidClient('no client identification');
 
   const client = await deps.store.findClient(clientId);
-  if (!client) throw invalidClient('unknown client');
+  if (!client) return invalidClient('unknown client');
+  if (!client.isPublic && client.secretHash !== null && presentedSecrets(presented).length === 0) {
+    return invalidClient('confidential client sent no secret');
+  }
+  return client;
+}
 
+/** true / false when the verdict costs no slow hash; undefined when it does. */
+function judgeAtOnce(client: Client, candidates: string[], deps: ClientAuthDeps): boolean | undefined {
   // RFC 6749 §2.1 / §3.2.1: a public client cannot keep a secret and identifies itself with client_id
   // only. A secret it sends anyway proves nothing and is ignored (django-oauth-toolkit does the same).
-  if (client.isPublic || client.secretHash === null) return client;
-
-  const candidates = basic ? basic.secretCandidates : bodyClientSecret !== undefined ? [bodyClientSecret] : [];
-  if (candidates.length === 0) throw invalidClient('confidential client sent no secret');
+  if (client.isPublic || client.secretHash === null) return true;
+  let verdict: boolean | undefined = false;
   for (const candidate of candidates) {
-    if (await verifyClientSecret(client.secretHash, candidate, deps.clientSecretHasher)) return client;
+    const judged = judgeClientSecretAtOnce(client.secretHash, candidate, deps.clientSecretHasher);
+    if (judged === true) return true;
+    if (judged === undefined) verdict = undefined;
   }
-  throw invalidClient('wrong client secret');
+  return verdict;
+}
+
+async function verifySlowly(client: Client, candidates: string[], deps: ClientAuthDeps): Promise<Client | OAuthError> {
+  for (const candidate of candidates) {
+    if (await verifyClientSecret(client.secretHash!, candidate, deps.clientSecretHasher)) return client;
+  }
+  return invalidClient('wrong client secret');
 }

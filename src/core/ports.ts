@@ -27,6 +27,11 @@ export interface PasswordHasher {
    * A null or unusable hash never matches, and still costs one full verification (no timing oracle).
    */
   verify(storedHash: string | null, password: string): Promise<{ ok: boolean; needsRehash: boolean }>;
+  /**
+   * True when this pair is already known to verify (it verified recently), judged at once without the
+   * slow hash; false when that is not known. Optional: a hasher without memory never knows.
+   */
+  knownToVerify?(storedHash: string, password: string): boolean;
 }
 
 /** Who a failed or attempted login is attributed to. */
@@ -37,24 +42,41 @@ export interface ThrottleSubjects {
   clientId?: string;
 }
 
+/** The outcome of an attempt that was let through: the caller reports how the secret check ended. */
+export interface ThrottleReservation {
+  /** The secret was right: the reserved attempt is given back and the consecutive-failure streak ends. */
+  succeeded(): Promise<void>;
+  /** The secret was wrong: the reserved attempt stays counted; `lockedOut` when it started a lockout. */
+  failed(): Promise<{ lockedOut: boolean }>;
+}
+
+export type ThrottleDecision =
+  | { allowed: true; reservation: ThrottleReservation }
+  | { allowed: false; retryAfterSeconds: number };
+
 /**
- * Brute-force defence (RFC 6749 §4.3.2: the password grant MUST be protected against it). The core asks
- * before checking a secret and reports the outcome; the implementation keeps the counters.
+ * Brute-force defence (RFC 6749 §4.3.2: the password grant MUST be protected against it; RFC 6819
+ * §5.2.3.3). An attempt is counted *before* its secret is verified: `reserve` takes a point from every
+ * counter atomically, so N concurrent guesses can never all pass a check made before any of them failed.
+ * `weight` is how many secrets the request will try (Basic credentials tried decoded and raw count twice).
  */
 export interface LoginThrottle {
-  /** 0 when the subjects may try now; otherwise how many seconds until they may. */
-  retryAfterSeconds(subjects: ThrottleSubjects): Promise<number>;
-  /** Counts a failure; `lockedOut` when it started a lockout. */
-  failed(subjects: ThrottleSubjects): Promise<{ lockedOut: boolean }>;
-  /** A successful login ends the consecutive-failure streak of that username from that IP. */
-  succeeded(subjects: ThrottleSubjects): Promise<void>;
+  reserve(subjects: ThrottleSubjects, weight?: number): Promise<ThrottleDecision>;
+  /**
+   * For a secret already judged right without a slow hash: allowed unless a subject is locked or its
+   * counter has no room left for `weight` more attempts (exactly when `reserve` would refuse), counting
+   * nothing. The right secret is refused during a lockout like any other (no oracle), yet legitimate
+   * concurrent requests hold no capacity.
+   */
+  check(subjects: ThrottleSubjects, weight?: number): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
 }
+
+const noReservation: ThrottleReservation = { succeeded: async () => {}, failed: async () => ({ lockedOut: false }) };
 
 /** No throttling (tests of other behaviour). */
 export const noThrottle: LoginThrottle = {
-  retryAfterSeconds: async () => 0,
-  failed: async () => ({ lockedOut: false }),
-  succeeded: async () => {},
+  reserve: async () => ({ allowed: true, reservation: noReservation }),
+  check: async () => ({ allowed: true }),
 };
 
 /** One row of the audit trail. */

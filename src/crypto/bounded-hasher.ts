@@ -51,6 +51,10 @@ export function cachedSecretVerifier(inner: PasswordHasher, options: { ttlMs?: n
 
   return {
     hash: (secret) => inner.hash(secret),
+    knownToVerify(storedHash, secret) {
+      const until = verified.get(tag(storedHash, secret));
+      return until !== undefined && until > Date.now();
+    },
     async verify(storedHash, secret) {
       if (storedHash === null) return inner.verify(storedHash, secret);
       const id = tag(storedHash, secret);

@@ -1,6 +1,8 @@
+import { isIPv6 } from 'node:net';
 import { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LoginThrottle, ThrottleSubjects } from '../core/ports.js';
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { temporarilyUnavailable } from '../core/errors.js';
+import type { LoginThrottle, ThrottleDecision, ThrottleSubjects } from '../core/ports.js';
 
 /** Brute-force limits (RFC 6749 §4.3.2, §10.10; RFC 6819 §4.4.3.6, §5.2.3.3). Every number is a setting. */
 export interface ThrottleSettings {
@@ -29,89 +31,203 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
   windowSeconds: 3600,
 };
 
-type Make = (prefix: string, points: number, duration: number) => RateLimiterAbstract;
+/** Where the counters live. */
+export interface ThrottleBackend {
+  /** Shared by every instance; an outage falls back to `local` counting (the insurance limiter). */
+  redis?: Redis;
+  /** In a node:cluster worker: count in the primary (RateLimiterClusterMaster), so N workers share one limit. */
+  cluster?: boolean;
+  keyPrefix?: string;
+}
 
-/** A counted subject: failures counted in a window, and a lock set explicitly (lockout or backoff). */
-interface Subject {
+/**
+ * The key an IP is counted under. IPv6 by its /64: one subscriber usually holds a whole /64 and can
+ * rotate through it freely (RFC 6177 §2, RFC 7934), so counting single addresses would multiply every
+ * limit by 2^64. IPv4-mapped IPv6 addresses count as the IPv4 address.
+ */
+export function throttleKeyOfIp(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(ip)) return ip;
+  const [head = '', tail = ''] = ip.split('::');
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === '' ? [] : tail.split(':');
+  // An embedded IPv4 tail takes two groups; it lies in the interface half either way.
+  const tailLength = tailGroups.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
+  const groups = ip.includes('::') ? [...headGroups, ...Array<string>(8 - headGroups.length - tailLength).fill('0')] : headGroups;
+  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
+}
+
+/** A counter: points taken in a window, and a lock that refuses while set (a lockout, or a backoff). */
+interface Counter {
   count: RateLimiterAbstract;
   lock: RateLimiterAbstract;
   max: number;
 }
 
-const LOCKED = 2; // the lock limiter allows 1 point: `block()` sets consumedPoints above it
+interface Taken {
+  counter: Counter;
+  key: string;
+  /** How many points the counter held after this attempt took its own: its rank among the failures. */
+  consumed: number;
+}
+
+type Consumed = { ok: true; taken: Taken } | { ok: false; counter: Counter; key: string };
+type Verdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+const LOCKED = 2; // a lock limiter allows 1 point: `block()` sets consumedPoints above it
 
 /**
- * The login throttle on rate-limiter-flexible: counters in memory (one instance) or in Redis (shared by
- * every instance; a Redis outage falls back to in-memory counting via the insurance limiter rather than
- * failing logins).
+ * The login throttle on rate-limiter-flexible: counters in memory (one process), in the cluster primary
+ * (`--workers N` without Redis), or in Redis (shared by every instance; a Redis outage falls back to local
+ * counting through the insurance limiter rather than failing logins).
+ *
+ * Every attempt whose verdict is not known at once takes its points before the secret is verified (atomic
+ * in each backend: a memory map, the primary's single thread, a Redis script) and gives them back when the
+ * secret was right. So a burst of N concurrent wrong guesses is counted as N before any verification ends:
+ * at most `max` of them are verified, the rest are refused with 429. An attempt refused because the counter
+ * is full of attempts still being verified is told to retry in 1 s; one refused by a lockout, when it ends.
  *
  * The keys are chosen so that an attacker cannot lock out someone else: a username is locked out *per IP*
  * (a flood from one IP does not lock out the user elsewhere); the per-username limit across all IPs only
- * trips under a distributed attack, and it is high. A locked subject is refused before any password is
- * checked, so the right password during a lockout is refused too (no oracle).
+ * trips under a distributed attack, and one IP adds at most `maxFailuresPerUserIp` to it per window (the
+ * `user_ip_share` counter gates it). A locked subject is refused before any password is checked, so the
+ * right password during a lockout is refused too (no oracle).
  */
-export function createLoginThrottle(settings: ThrottleSettings, options: { redis?: Redis; keyPrefix?: string } = {}): LoginThrottle & { close(): Promise<void> } {
-  const prefix = options.keyPrefix ?? 'oauthd';
-  const make: Make = (name, points, duration) => {
+export function createLoginThrottle(settings: ThrottleSettings, backend: ThrottleBackend = {}): LoginThrottle & { close(): Promise<void> } {
+  const prefix = backend.keyPrefix ?? 'oauthd';
+  const make = (name: string, points: number, duration: number): RateLimiterAbstract => {
     const keyPrefix = `${prefix}:${name}`;
-    const memory = new RateLimiterMemory({ keyPrefix, points, duration });
-    if (!options.redis) return memory;
-    return new RateLimiterRedis({ storeClient: options.redis, keyPrefix, points, duration, insuranceLimiter: memory });
+    const local = backend.cluster
+      ? new RateLimiterCluster({ keyPrefix, points, duration, timeoutMs: 2000 })
+      : new RateLimiterMemory({ keyPrefix, points, duration });
+    if (!backend.redis) return local;
+    return new RateLimiterRedis({ storeClient: backend.redis, keyPrefix, points, duration, insuranceLimiter: local });
   };
-  const subject = (name: string, max: number): Subject => ({
+  const counter = (name: string, max: number): Counter => ({
     count: make(`${name}:count`, max, settings.windowSeconds),
     lock: make(`${name}:lock`, 1, 1),
     max,
   });
-  const ip = subject('ip', settings.maxFailuresPerIp);
-  const user = subject('user', settings.maxFailuresPerUser);
-  const userIp = subject('user_ip', settings.maxFailuresPerUserIp);
-  const clientIp = subject('client_ip', settings.maxFailuresPerClientIp);
+  const ip = counter('ip', settings.maxFailuresPerIp);
+  const user = counter('user', settings.maxFailuresPerUser);
+  const userIp = counter('user_ip', settings.maxFailuresPerUserIp);
+  const userIpShare = counter('user_ip_share', settings.maxFailuresPerUserIp);
+  const clientIp = counter('client_ip', settings.maxFailuresPerClientIp);
+  const lockoutMs = settings.lockoutSeconds * 1000;
+  const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-  const keysOf = (s: ThrottleSubjects): [Subject, string][] => {
-    const keys: [Subject, string][] = [[ip, s.ip]];
-    if (s.username !== undefined) keys.push([user, s.username], [userIp, `${s.username}\u0000${s.ip}`]);
-    if (s.clientId !== undefined) keys.push([clientIp, `${s.clientId}\u0000${s.ip}`]);
-    return keys;
+  /** The counters an attempt by these subjects is counted in (the per-username one is gated, see reserve). */
+  const keysOf = (s: ThrottleSubjects): { direct: [Counter, string][]; pairKey: string | undefined } => {
+    const ipKey = throttleKeyOfIp(s.ip);
+    const direct: [Counter, string][] = [[ip, ipKey]];
+    const pairKey = s.username !== undefined ? `${s.username}\u0000${ipKey}` : undefined;
+    if (pairKey !== undefined) direct.push([userIp, pairKey]);
+    if (s.clientId !== undefined) direct.push([clientIp, `${s.clientId}\u0000${ipKey}`]);
+    return { direct, pairKey };
+  };
+  /** The longest lock among these subjects, in ms (0: none). */
+  const lockedMs = async (keys: [Counter, string][]): Promise<number> => {
+    const locks = await Promise.all(keys.map(([c, key]) => c.lock.get(key)));
+    return Math.max(0, ...locks.map((l) => (l && l.consumedPoints >= LOCKED ? l.msBeforeNext : 0)));
+  };
+  const consume = async (counter: Counter, key: string, weight: number): Promise<Consumed> => {
+    try {
+      const res = await counter.count.consume(key, weight);
+      return { ok: true, taken: { counter, key, consumed: res.consumedPoints } };
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return { ok: false, counter, key };
+      throw rejection;
+    }
+  };
+  const giveBack = (taken: readonly { counter: Counter; key: string }[], weight: number) =>
+    Promise.all(taken.map((t) => t.counter.count.reward(t.key, weight)));
+
+  const reserve = async (subjects: ThrottleSubjects, weight: number): Promise<ThrottleDecision> => {
+    const { direct, pairKey } = keysOf(subjects);
+    const locksOf: [Counter, string][] = subjects.username !== undefined ? [...direct, [user, subjects.username]] : direct;
+    const [results, lockMs] = await Promise.all([Promise.all(direct.map(([c, key]) => consume(c, key, weight))), lockedMs(locksOf)]);
+    const taken = results.flatMap((r) => (r.ok ? [r.taken] : []));
+    if (lockMs > 0 || taken.length < results.length) {
+      // A refused consume still added its points: give back everything this attempt took.
+      await giveBack(results.map((r) => (r.ok ? r.taken : r)), weight);
+      return { allowed: false, retryAfterSeconds: lockMs > 0 ? seconds(lockMs) : 1 };
+    }
+
+    // The cross-IP counter of the username: this IP's share of it is capped at the per-pair limit per
+    // window, so one IP can never push the user into the lockout that refuses every other IP.
+    if (pairKey !== undefined && subjects.username !== undefined) {
+      const share = await consume(userIpShare, pairKey, weight);
+      if (share.ok) {
+        taken.push(share.taken);
+        const shared = await consume(user, subjects.username, weight);
+        if (!shared.ok) {
+          await giveBack([...taken, shared], weight);
+          return { allowed: false, retryAfterSeconds: 1 };
+        }
+        taken.push(shared.taken);
+      }
+    }
+
+    return {
+      allowed: true,
+      reservation: {
+        async succeeded() {
+          // Consecutive failures of this username from this IP start again; the others are windows.
+          const windows = taken.filter((t) => t.counter !== userIp);
+          await Promise.all([giveBack(windows, weight), ...(pairKey !== undefined ? [userIp.count.delete(pairKey), userIp.lock.delete(pairKey)] : [])]);
+        },
+        async failed() {
+          let lockedOut = false;
+          for (const t of taken) {
+            if (t.counter === userIpShare) continue; // a gate, not a limit
+            if (t.consumed >= t.counter.max) {
+              // Locked until the lockout ends; the count then starts from zero (it expires with the lock).
+              await Promise.all([t.counter.lock.block(t.key, settings.lockoutSeconds), t.counter.count.block(t.key, settings.lockoutSeconds)]);
+              lockedOut = true;
+            } else if (t.counter === userIp && t.consumed >= settings.backoffAfter) {
+              // Backoff before the lockout: 1 s, 2 s, 4 s… (RFC 6819 §5.2.3.3 "limit the number of attempts").
+              await userIp.lock.block(t.key, Math.min(2 ** (t.consumed - settings.backoffAfter), settings.lockoutSeconds));
+            }
+          }
+          return { lockedOut };
+        },
+      },
+    };
+  };
+
+  const check = async (subjects: ThrottleSubjects, weight: number): Promise<Verdict> => {
+    const { direct } = keysOf(subjects);
+    const looks: [Counter, string][] = subjects.username !== undefined ? [...direct, [user, subjects.username]] : direct;
+    const [counts, lockMs] = await Promise.all([Promise.all(looks.map(([c, key]) => c.count.get(key))), lockedMs(looks)]);
+    if (lockMs > 0) return { allowed: false, retryAfterSeconds: seconds(Math.min(lockMs, lockoutMs)) };
+    const full = counts.some((res, i) => res !== null && res.consumedPoints + weight > looks[i]![0].max);
+    return full ? { allowed: false, retryAfterSeconds: 1 } : { allowed: true };
+  };
+
+  // The counters could not be reached (the cluster primary did not answer in time): answer 503 rather
+  // than let guesses through uncounted.
+  const orUnavailable = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw temporarilyUnavailable(`brute-force counters unavailable: ${(error as Error).message}`);
+    }
   };
 
   return {
-    async retryAfterSeconds(subjects) {
-      const waits = await Promise.all(
-        keysOf(subjects).map(async ([{ lock }, key]) => {
-          const res = await lock.get(key);
-          return res && res.consumedPoints >= LOCKED ? Math.ceil(res.msBeforeNext / 1000) : 0;
-        }),
-      );
-      return Math.max(0, ...waits);
+    async reserve(subjects, weight = 1) {
+      const decision = await orUnavailable(() => reserve(subjects, weight));
+      if (!decision.allowed) return decision;
+      const { reservation } = decision;
+      return {
+        allowed: true,
+        reservation: { succeeded: () => orUnavailable(reservation.succeeded), failed: () => orUnavailable(reservation.failed) },
+      };
     },
-
-    async failed(subjects) {
-      let lockedOut = false;
-      for (const [s, key] of keysOf(subjects)) {
-        const res = await s.count.penalty(key, 1);
-        const failures = res.consumedPoints;
-        if (failures >= s.max) {
-          await s.lock.block(key, settings.lockoutSeconds);
-          await s.count.delete(key);
-          lockedOut = true;
-        } else if (s === userIp && failures >= settings.backoffAfter) {
-          // Backoff before the lockout: 1 s, 2 s, 4 s… (RFC 6819 §5.2.3.3 "limit the number of attempts").
-          await s.lock.block(key, Math.min(2 ** (failures - settings.backoffAfter), settings.lockoutSeconds));
-        }
-      }
-      return { lockedOut };
-    },
-
-    async succeeded(subjects) {
-      // Consecutive failures of this username from this IP start again; the others are windows.
-      if (subjects.username === undefined) return;
-      const key = `${subjects.username}\u0000${subjects.ip}`;
-      await Promise.all([userIp.count.delete(key), userIp.lock.delete(key)]);
-    },
-
+    check: (subjects, weight = 1) => orUnavailable(() => check(subjects, weight)),
     async close() {
-      options.redis?.disconnect();
+      backend.redis?.disconnect();
     },
   };
 }

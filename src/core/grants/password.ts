@@ -2,6 +2,7 @@ import { newGrantId } from '../ids.js';
 import { invalidClient, invalidCredentials, slowDown } from '../errors.js';
 import { required } from '../params.js';
 import { grantableScope } from '../scope.js';
+import type { User } from '../types.js';
 import type { GrantDeps, GrantHandler } from './grant.js';
 import { mintPair } from './issue.js';
 
@@ -22,22 +23,30 @@ export function createPasswordGrant(deps: GrantDeps): GrantHandler {
       const password = required(params, 'password');
       const scope = grantableScope(params.get('scope'), client.scopes, policy.knownScopes, policy.defaultScopes);
 
-      // RFC 6749 §4.3.2: MUST protect against brute force. A locked subject is refused before the
-      // password is checked, so even the right password gets the same 429 (no oracle).
-      const subjects = { ip: clientIp, username };
-      const wait = await throttle.retryAfterSeconds(subjects);
-      if (wait > 0) throw slowDown(wait, 'login throttled');
+      // RFC 6749 §4.3.2: MUST protect against brute force. The attempt is counted before the password is
+      // checked (a burst cannot pass the check before its first failure is counted), and a locked subject
+      // is refused before the password is checked, so even the right password gets the same 429 (no oracle).
+      const decision = await throttle.reserve({ ip: clientIp, username });
+      if (!decision.allowed) throw slowDown(decision.retryAfterSeconds, 'login throttled');
 
-      const user = await store.findUserByUsername(username);
-      const { ok, needsRehash } = await passwordHasher.verify(user?.passwordHash ?? null, password);
+      let user: User | null;
+      let verified: { ok: boolean; needsRehash: boolean };
+      try {
+        user = await store.findUserByUsername(username);
+        verified = await passwordHasher.verify(user?.passwordHash ?? null, password);
+      } catch (error) {
+        await decision.reservation.succeeded(); // an outage is not a guess
+        throw error;
+      }
+      const { ok, needsRehash } = verified;
       if (!user || !ok || !user.isActive) {
         const why = !user ? 'unknown user' : !ok ? 'wrong password' : 'user disabled';
         events.emit('login.failed', { client_id: client.clientId, username, ip: clientIp, reason: why });
-        const { lockedOut } = await throttle.failed(subjects);
+        const { lockedOut } = await decision.reservation.failed();
         if (lockedOut) events.emit('lockout.started', { client_id: client.clientId, username, ip: clientIp, subject: 'user' });
         throw invalidCredentials(why);
       }
-      await throttle.succeeded(subjects);
+      await decision.reservation.succeeded();
 
       const now = clock.now();
       if (needsRehash && user.passwordHash !== null) {
