@@ -112,6 +112,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read admin' })).toThrow(/^OAUTHD_DEFAULT_SCOPES:/);
   });
 
+  it('refuses a per-username limit at or below the per-(username, IP) one: one IP could lock the user out everywhere', () => {
+    expect(() => loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '10' })).toThrow(/^OAUTHD_MAX_FAILURES_PER_USER: must be above OAUTHD_MAX_FAILURES_PER_USER_IP/);
+    expect(loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '11' }).maxFailuresPerUser).toBe(11);
+  });
+
   it('reads a JSON config file, which the environment and then the flags override', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oauthd-config-'));
     const file = join(dir, 'oauthd.json');

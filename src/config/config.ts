@@ -223,7 +223,7 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
   },
   {
     env: 'OAUTHD_MAX_FAILURES_PER_USER', key: 'maxFailuresPerUser', defaultText: '100',
-    description: 'Failed logins of one username from all IPs within OAUTHD_FAILURE_WINDOW_SECONDS before the username is locked everywhere (a distributed attack). Keep it well above OAUTHD_MAX_FAILURES_PER_USER_IP so one IP cannot lock a user out.',
+    description: 'Failed logins of one username from all IPs within OAUTHD_FAILURE_WINDOW_SECONDS before the username is locked everywhere (a distributed attack). One IP adds at most OAUTHD_MAX_FAILURES_PER_USER_IP per window to this count, so it must be above that: one IP alone can never lock a user out.',
     parse: (v) => integer('OAUTHD_MAX_FAILURES_PER_USER', v ?? '100', 1, 1_000_000),
   },
   {
@@ -324,6 +324,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, str
   const result = config as unknown as Config;
   if (result.headersTimeoutMs > result.requestTimeoutMs) {
     throw new ConfigError('OAUTHD_HEADERS_TIMEOUT_MS: must not exceed OAUTHD_REQUEST_TIMEOUT_MS');
+  }
+  if (result.maxFailuresPerUser <= result.maxFailuresPerUserIp) {
+    // One IP adds at most OAUTHD_MAX_FAILURES_PER_USER_IP to the username's counter: at or below it, one IP
+    // could lock the user out everywhere.
+    throw new ConfigError('OAUTHD_MAX_FAILURES_PER_USER: must be above OAUTHD_MAX_FAILURES_PER_USER_IP, or one IP could lock a user out from every IP');
   }
   if (!isSubset(result.defaultScopes, result.scopes)) {
     throw new ConfigError(`OAUTHD_DEFAULT_SCOPES: every default scope must be in OAUTHD_SCOPES (${result.scopes.join(' ')})`);
