@@ -7,6 +7,8 @@ import { registerClientCommands } from './client-commands.js';
 import { registerImportCommands } from './import-commands.js';
 import { serve } from './serve.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
+import { LATEST_SCHEMA_VERSION, probeSchema } from '../store/schema-probe.js';
+import { redactUrl } from '../store/store.js';
 import { registerUserCommands } from './user-commands.js';
 
 const program = new Command('oauthd')
@@ -28,10 +30,22 @@ program
   .description('create or upgrade the database schema (serve does this on start too)')
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
   .option('--json', 'print JSON')
-  .action(async (options: StoreOptions & { json?: boolean }) =>
+  .action(async (options: StoreOptions & { json?: boolean }) => {
+    const databaseUrl = configFrom(options).databaseUrl;
+    const before = await probeSchema(databaseUrl);
+    const from = before.kind === 'migrated' ? before.version : 0;
     // Opening the services applies every pending migration.
-    withServices(options, async () => output(options.json, { migrated: true }, () => 'database schema is up to date')),
-  );
+    await withServices(options, async () => undefined, { requireSchema: false });
+    const to = LATEST_SCHEMA_VERSION;
+    const where = redactUrl(databaseUrl);
+    output(options.json, { migrated: true, database: where, from_version: from, version: to }, () =>
+      from === 0
+        ? `created the database schema (version ${to}) in ${where}`
+        : from < to
+          ? `upgraded the database schema from version ${from} to ${to} in ${where}`
+          : `database schema is up to date (version ${to}) in ${where}`,
+    );
+  });
 
 program
   .command('cleanup')

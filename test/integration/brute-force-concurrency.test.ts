@@ -88,7 +88,7 @@ function expectRefusalsCarryRetryAfter(answers: Answer[]) {
 /** Two instances on one store sharing Redis counters, or one instance counting in memory. */
 async function withInstances(backend: 'memory' | 'redis', env: Record<string, string>, run: (urls: string[], first: TestServer) => Promise<void>) {
   const prefix = `oauthd-test-${randomUUID()}`;
-  const shared = backend === 'redis' ? { OAUTHD_REDIS_URL: REDIS_URL } : {};
+  const shared: Record<string, string> = backend === 'redis' ? { OAUTHD_REDIS_URL: REDIS_URL } : {};
   const a = await startTestServer({ ...DEFAULT_LIMITS, ...shared, ...env }, { throttleKeyPrefix: prefix });
   const servers = [a];
   try {

@@ -268,14 +268,15 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
     it('creates the database file (and its directory) and exits 0', async () => {
       expect(existsSync(databasePath)).toBe(false);
       const result = await ok(['migrate'], { env });
-      expect(result.stdout).toBe('database schema is up to date\n');
+      expect(result.stdout).toMatch(/^created the database schema \(version \d+\) in sqlite:.*oauthd\.sqlite3\n$/);
       expect(existsSync(databasePath)).toBe(true);
     });
 
     it('is idempotent: running it again on the migrated store exits 0', async () => {
       await ok(['migrate'], { env });
       const json = await ok(['migrate', '--json'], { env });
-      expect(JSON.parse(json.stdout)).toEqual({ migrated: true });
+      expect(JSON.parse(json.stdout)).toMatchObject({ migrated: true, database: `sqlite:${databasePath}` });
+      expect(JSON.parse(json.stdout).from_version).toBe(JSON.parse(json.stdout).version);
     });
   });
 
@@ -637,6 +638,7 @@ describe('oauthd serve', () => {
     const env = { OAUTHD_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite3')}` };
     const client = { id: 'base-path-client', secret: 'base-path-Secret-value' };
     const user = { username: 'dora', password: 'dora-Passw0rd!' };
+    await ok(['migrate'], { env });
     await ok(['client', 'create', '--name', 'Base path', '--client-id', client.id, '--client-secret', client.secret], { env });
     await ok(['user', 'create', '--username', user.username, '--password-stdin'], { env, input: user.password });
 
