@@ -28,6 +28,7 @@ function newClient(overrides: Partial<NewClient> = {}): NewClient {
     isPublic: false,
     grantTypes: ['password', 'refresh_token'],
     scopes: ['read', 'write'],
+    canIntrospect: false,
     createdAt: T,
     ...overrides,
   };
