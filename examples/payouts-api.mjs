@@ -2,7 +2,7 @@
 //
 //   npm run build
 //   OAUTHD_INTROSPECTION_URL=http://127.0.0.1:8000/o/introspect/ \
-//   OAUTHD_CLIENT_ID=<a client created with --scopes "introspection"> OAUTHD_CLIENT_SECRET=<its secret> \
+//   OAUTHD_CLIENT_ID=<a client created with --introspect> OAUTHD_CLIENT_SECRET=<its secret> \
 //   node examples/payouts-api.mjs
 //
 // or, on the machine that holds oauthd's database, without the network hop:

@@ -10,6 +10,7 @@ export function clientView(client: Client) {
     client_type: client.isPublic ? 'public' : 'confidential',
     grant_types: client.grantTypes,
     scopes: client.scopes,
+    introspect: client.canIntrospect,
     created_at: new Date(client.createdAt * 1000).toISOString(),
   };
 }
@@ -21,6 +22,7 @@ const describe = (c: Client): string =>
     `type:        ${c.isPublic ? 'public' : 'confidential'}`,
     `grant types: ${c.grantTypes.join(', ')}`,
     `scopes:      ${c.scopes.join(' ')}`,
+    `introspect:  ${c.canIntrospect ? 'yes (a resource server: may introspect every client\'s tokens)' : 'no'}`,
     `created:     ${new Date(c.createdAt * 1000).toISOString()}`,
   ].join('\n');
 
@@ -40,9 +42,10 @@ export function registerClientCommands(program: Command): void {
     .option('--grant-types <list>', 'comma-separated grant types', 'password,refresh_token')
     .option('--scopes <scopes>', 'space-separated scopes the client may be granted (default: OAUTHD_DEFAULT_SCOPES)')
     .option('--public', 'a public client: no secret, identifies itself with client_id only')
+    .option('--introspect', 'a resource server: may introspect every client\'s tokens, also with a bearer token issued to it (confidential clients only)')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
-    .action(async (options: JsonOption & { name: string; clientId?: string; clientSecret?: string; grantTypes: string; scopes?: string; public?: boolean }) =>
+    .action(async (options: JsonOption & { name: string; clientId?: string; clientSecret?: string; grantTypes: string; scopes?: string; public?: boolean; introspect?: boolean }) =>
       withServices(options, async ({ admin }) => {
         const { client: created, clientSecret } = await admin.createClient({
           name: options.name,
@@ -51,6 +54,7 @@ export function registerClientCommands(program: Command): void {
           grantTypes: options.grantTypes.split(','),
           scopes: options.scopes,
           isPublic: options.public ?? false,
+          canIntrospect: options.introspect ?? false,
         });
         const generated = clientSecret !== null && options.clientSecret === undefined;
         output(options.json, { ...clientView(created), ...(generated ? { client_secret: clientSecret } : {}) }, () =>

@@ -29,6 +29,8 @@ export interface CreateClientInput {
   /** Space-separated; defaults to the server's default scopes. */
   scopes?: string | undefined;
   isPublic?: boolean | undefined;
+  /** A resource server: may introspect every client's tokens (RFC 7662). Confidential clients only. */
+  canIntrospect?: boolean | undefined;
 }
 
 /** Client ids are sent in Basic headers and form bodies: printable ASCII, no ':' (RFC 6749 §2.3.1), no spaces. */
@@ -87,6 +89,9 @@ export function createAdmin(deps: AdminDeps) {
       }
       const isPublic = input.isPublic ?? false;
       if (isPublic && input.clientSecret !== undefined) throw new AdminError('a public client has no secret');
+      const canIntrospect = input.canIntrospect ?? false;
+      // RFC 7662 §2.1 asks for authorization against token scanning: a public client's id is no secret.
+      if (isPublic && canIntrospect) throw new AdminError('a public client cannot introspect: it has no secret to prove it is the resource server');
       if (input.clientSecret !== undefined && !CLIENT_SECRET.test(input.clientSecret)) {
         throw new AdminError('the client secret must be 1-255 printable ASCII characters');
       }
@@ -105,7 +110,7 @@ export function createAdmin(deps: AdminDeps) {
         }
       }
       const now = clock.now();
-      const client: Client = { clientId, name, secretHash, isPublic, grantTypes, scopes, createdAt: now };
+      const client: Client = { clientId, name, secretHash, isPublic, grantTypes, scopes, canIntrospect, createdAt: now };
       if ((await store.createClient(client)) === 'exists') {
         throw new AdminError(`a client with id ${JSON.stringify(clientId)} already exists`);
       }

@@ -1,12 +1,20 @@
 import { authenticateClient, type PresentedCredentials } from './client-auth.js';
 import type { BearerValidator } from './bearer.js';
-import { OAuthError } from './errors.js';
+import { invalidToken } from './errors.js';
 import type { GrantDeps } from './grants/grant.js';
 import { required, singleValued, type ParamPairs } from './params.js';
 import { hashToken } from './tokens.js';
+import type { Client } from './types.js';
 
-/** The scope that lets a caller introspect every token, not only its own. */
+/**
+ * The scope a bearer token needs to introspect (on top of its client's privilege), and that marks a client
+ * authenticating with its own credentials as a resource server, as django-oauth-toolkit's deployments do.
+ */
 export const INTROSPECTION_SCOPE = 'introspection';
+
+/** A client that sees every client's tokens: marked `--introspect`, or registered with the scope; never public. */
+export const introspectsEveryToken = (client: Client): boolean =>
+  !client.isPublic && (client.canIntrospect || client.scopes.includes(INTROSPECTION_SCOPE));
 
 export interface IntrospectionRequest {
   params: ParamPairs;
@@ -25,6 +33,8 @@ export type IntrospectionResponse =
       client_id: string;
       username: string;
       token_type?: 'Bearer';
+      /** Which kind of token this is (as Ory Hydra says it): a resource server accepts only access tokens. */
+      token_use: 'access_token' | 'refresh_token';
       exp?: number;
       iat: number;
       sub: string;
@@ -40,11 +50,14 @@ const INACTIVE = { active: false } as const;
  * Token introspection, RFC 7662.
  *
  * Who may ask (§2.1 requires authorization, against token scanning): a client authenticated as at the
- * token endpoint, or a caller presenting a bearer access token that carries the `introspection` scope.
- * What it may see: a client sees the tokens issued to it; a client registered with the `introspection`
- * scope (a resource server) and a bearer caller with that scope see every token. Everything else, and
- * every token that is not live (unknown, expired, revoked, used, of a disabled user), is
- * `{"active": false}` and nothing more (§2.2).
+ * token endpoint, or a caller presenting a bearer access token that carries the `introspection` scope and
+ * was issued to a confidential client marked as a resource server (`canIntrospect`). Introspecting others'
+ * tokens is the client's privilege, given by an operator: a user's token obtained through an ordinary
+ * client never has it, whatever scope it carries.
+ * What it may see: a client sees the tokens issued to it; a confidential client marked `canIntrospect` or
+ * registered with the `introspection` scope, and a bearer caller allowed as above, see every token.
+ * Everything else, and every token that is not live (unknown, expired, revoked, used, of a disabled user),
+ * is `{"active": false}` and nothing more (§2.2).
  */
 export function createIntrospectionEndpoint(
   deps: Pick<GrantDeps, 'store' | 'clock' | 'clientSecretHasher' | 'events' | 'throttle'> & { bearer: BearerValidator },
@@ -56,8 +69,16 @@ export function createIntrospectionEndpoint(
       let callerClientId: string | null;
       if (bearerToken !== null && basic === null && !params.has('client_id')) {
         const caller = await bearer.validate(bearerToken);
-        if (!caller.scope.includes(INTROSPECTION_SCOPE)) {
-          throw new OAuthError('insufficient_scope', `The access token needs the ${INTROSPECTION_SCOPE} scope.`, 'introspection without scope');
+        const client = await store.findClient(caller.clientId);
+        // RFC 7662 §2.3: a bearer token without sufficient privileges is answered 401 (RFC 6750 §3), the
+        // same answer whichever condition failed.
+        if (!client || client.isPublic || !client.canIntrospect || !caller.scope.includes(INTROSPECTION_SCOPE)) {
+          throw invalidToken(
+            'The access token may not introspect tokens.',
+            !client ? 'introspection by a token of a deleted client'
+            : !client.isPublic && client.canIntrospect ? 'introspection by a token without the introspection scope'
+            : 'introspection by a token of a client that is not a resource server',
+          );
         }
         callerClientId = null; // may see every token
       } else {
@@ -66,7 +87,7 @@ export function createIntrospectionEndpoint(
           deps,
           clientIp,
         );
-        callerClientId = client.scopes.includes(INTROSPECTION_SCOPE) ? null : client.clientId;
+        callerClientId = introspectsEveryToken(client) ? null : client.clientId;
       }
       const token = required(params, 'token', 'Missing token parameter.'); // as revocation (oauthlib)
       const hash = hashToken(token);
@@ -83,6 +104,7 @@ export function createIntrospectionEndpoint(
           client_id: record.clientId,
           username: record.username,
           token_type: 'Bearer',
+          token_use: 'access_token',
           exp: record.expiresAt,
           iat: record.issuedAt,
           sub: String(record.userId),
@@ -101,6 +123,7 @@ export function createIntrospectionEndpoint(
           scope: record.scope.join(' '),
           client_id: record.clientId,
           username: record.username,
+          token_use: 'refresh_token',
           ...(record.expiresAt !== null ? { exp: record.expiresAt } : {}),
           iat: record.issuedAt,
           sub: String(record.userId),

@@ -115,6 +115,8 @@ export interface NewClient {
   isPublic: boolean;
   grantTypes: GrantType[];
   scopes: string[];
+  /** See Client.canIntrospect; false when left out. The store refuses it for a public client. */
+  canIntrospect?: boolean;
   createdAt: EpochSeconds;
 }
 

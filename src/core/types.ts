@@ -20,6 +20,11 @@ export interface Client {
   grantTypes: GrantType[];
   /** The scopes this client may be granted. */
   scopes: string[];
+  /**
+   * A resource server: it may introspect every client's tokens, also with a bearer token issued to it
+   * (`oauthd client create --introspect`). Never true for a public client.
+   */
+  canIntrospect: boolean;
   createdAt: EpochSeconds;
 }
 

@@ -23,7 +23,7 @@ export function createDatabaseVerifier(options: { databaseUrl: string } & CacheO
 export interface IntrospectionVerifierOptions extends CacheOptions {
   /** e.g. https://auth.example.com/o/introspect/ */
   introspectionUrl: string;
-  /** Credentials of a client registered with the `introspection` scope (so it may see every token). */
+  /** Credentials of a client created with `--introspect` (a resource server, so it may see every token). */
   clientId: string;
   clientSecret: string;
   /** Give up on the introspection call after this long (then 503). Default 3000 ms. */
@@ -58,7 +58,15 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       }
       const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
       if (!body || body.active !== true) throw invalidToken('The access token is invalid, expired or revoked.');
-      if (body.token_type !== undefined && body.token_type !== 'Bearer') throw invalidToken('The token is not an access token.');
+      // Only an access token is a bearer credential (RFC 6750 §1.2): a refresh token is for the token endpoint
+      // alone, with the client's credentials (RFC 6749 §1.5, §10.4). oauthd says which kind it is in
+      // `token_use` (absent before oauthd had it) and gives only access tokens a `token_type` (RFC 7662 §2.2):
+      // token_type must be Bearer, and token_use, when present, access_token.
+      const tokenUse = body.token_use;
+      const tokenType = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined; // RFC 6749 §5.1: case-insensitive
+      if ((tokenUse !== undefined && tokenUse !== 'access_token') || tokenType !== 'bearer') {
+        throw new OAuthError('invalid_token', 'The access token is invalid, expired or revoked.', `introspection: not an access token (${String(tokenUse ?? tokenType ?? 'no token_type')})`);
+      }
       const principal: Principal = {
         clientId: String(body.client_id ?? ''),
         userId: Number(body.sub),

@@ -16,6 +16,7 @@ export interface ClientRow {
   is_public: number | boolean;
   grant_types: string;
   scopes: string;
+  can_introspect: number | boolean;
   created_at: number;
 }
 
@@ -37,6 +38,7 @@ export const toClient = (r: ClientRow): Client => ({
   isPublic: bool(r.is_public),
   grantTypes: splitGrantTypes(r.grant_types),
   scopes: splitList(r.scopes),
+  canIntrospect: bool(r.can_introspect),
   createdAt: r.created_at,
 });
 

@@ -302,6 +302,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
         client_type: 'confidential',
         grant_types: ['password', 'refresh_token'],
         scopes: ['read', 'write'],
+        introspect: false,
         client_secret: expect.any(String),
         created_at: expect.any(String),
       });
@@ -331,7 +332,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       expect(shown).toMatchObject({ client_id: generated.id, name: 'My App', client_type: 'confidential' });
       const listed = JSON.parse(outputs[3]!.stdout) as Record<string, unknown>[];
       expect(listed.map((c) => c.client_id)).toContain(generated.id);
-      for (const c of listed) expect(Object.keys(c).sort()).toEqual(['client_id', 'client_type', 'created_at', 'grant_types', 'name', 'scopes']);
+      for (const c of listed) expect(Object.keys(c).sort()).toEqual(['client_id', 'client_type', 'created_at', 'grant_types', 'introspect', 'name', 'scopes']);
     });
   });
 
@@ -369,6 +370,27 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       expect(result.stderr).not.toContain('whatever-secret');
     });
 
+    it('client create --introspect marks a resource server, and client show and client list --json say so', async () => {
+      const created = await ok(['client', 'create', '--name', 'Payouts API', '--client-id', 'payouts-api', '--introspect', '--json'], { env });
+      expect(JSON.parse(created.stdout)).toMatchObject({ client_id: 'payouts-api', client_type: 'confidential', introspect: true });
+      plaintexts.push((JSON.parse(created.stdout) as { client_secret: string }).client_secret);
+      const shown = await ok(['client', 'show', 'payouts-api'], { env });
+      expect(shown.stdout).toMatch(/^introspect: {2}yes\b/m);
+      expect(JSON.parse((await ok(['client', 'show', 'payouts-api', '--json'], { env })).stdout)).toMatchObject({ introspect: true });
+      const listed = JSON.parse((await ok(['client', 'list', '--json'], { env })).stdout) as { client_id: string; introspect: boolean }[];
+      expect(listed.find((c) => c.client_id === 'payouts-api')?.introspect).toBe(true);
+      expect(listed.find((c) => c.client_id === chosen.id)?.introspect).toBe(false);
+      expect((await ok(['client', 'show', chosen.id], { env })).stdout).toMatch(/^introspect: {2}no$/m);
+    });
+
+    it('refuses --public together with --introspect with one line on stderr, creating nothing', async () => {
+      const result = await run(['client', 'create', '--name', 'Pub RS', '--client-id', 'pub-rs', '--public', '--introspect'], { env });
+      expect(result.code).not.toBe(0);
+      expect(result.stdout).toBe('');
+      expect(lines(result.stderr)).toEqual(['oauthd: a public client cannot introspect: it has no secret to prove it is the resource server']);
+      expect((await run(['client', 'show', 'pub-rs'], { env })).code).not.toBe(0);
+    });
+
     it('refuses --public together with --client-secret', async () => {
       const result = await run(['client', 'create', '--name', 'Pub', '--public', '--client-secret', 'pub-secret-xyz'], { env });
       expect(result.code).not.toBe(0);
@@ -395,7 +417,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
 
     it('did not store any of the refused clients', async () => {
       const listed = JSON.parse((await ok(['client', 'list', '--json'], { env })).stdout) as { name: string }[];
-      expect(listed.map((c) => c.name).sort()).toEqual(['Human output app', 'Legacy', 'Legacy 2', 'My App']);
+      expect(listed.map((c) => c.name).sort()).toEqual(['Human output app', 'Legacy', 'Legacy 2', 'My App', 'Payouts API']);
     });
   });
 

@@ -1,7 +1,8 @@
 /**
  * Token introspection and server metadata over real HTTP against a real store.
- * RFC 7662 §2.1 (request and its authorization), §2.2 (active and inactive responses), §4 (token
- * scanning); RFC 8414 §2, §3 (metadata and its well-known URL with a path-bearing issuer).
+ * RFC 7662 §2.1 (request and its authorization), §2.2 (active and inactive responses), §2.3 (a bearer token
+ * without sufficient privileges: 401 with the RFC 6750 §3 challenge), §4 (token scanning); RFC 8414 §2, §3
+ * (metadata and its well-known URL with a path-bearing issuer).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED, basic, passwordGrant, postToken, refreshGrant, seedSpecSample, startTestServer, testClock, type TestServer } from '../helpers/server.js';
@@ -15,6 +16,12 @@ beforeAll(async () => {
   await server.services.admin.createClient({ name: 'other', clientId: 'other-client', clientSecret: 'other-secret' });
   await server.services.admin.createClient({ name: 'payouts API', clientId: 'resource-server', clientSecret: 'rs-secret', scopes: 'introspection' });
   await server.services.admin.createClient({ name: 'ops', clientId: 'ops', clientSecret: 'ops-secret', scopes: 'read introspection' });
+  // A resource server marked --introspect, without the introspection scope among its allowed scopes.
+  await server.services.admin.createClient({ name: 'ledger API', clientId: 'ledger-api', clientSecret: 'ledger-secret', scopes: 'read', canIntrospect: true });
+  // A resource server marked --introspect that may also be granted the introspection scope (bearer use).
+  await server.services.admin.createClient({ name: 'audit API', clientId: 'audit-api', clientSecret: 'audit-secret', scopes: 'read introspection', canIntrospect: true });
+  // A public client whose allowed scopes include introspection: it has no secret, so it sees only its own tokens.
+  await server.services.admin.createClient({ name: 'mobile', clientId: 'mobile', isPublic: true, scopes: 'read introspection' });
 });
 
 afterAll(async () => {
@@ -49,16 +56,17 @@ describe('active tokens (RFC 7662 §2.2)', () => {
       client_id: SEED.clientId,
       username: SEED.username,
       token_type: 'Bearer',
+      token_use: 'access_token',
       exp: clock.now() + 3600,
       iat: clock.now(),
       sub: expect.stringMatching(/^\d+$/),
     });
   });
 
-  it('describes a live refresh token without a token type or expiry', async () => {
+  it('describes a live refresh token as token_use refresh_token, without a token type or expiry', async () => {
     const pair = await login();
     const { json } = await introspect({ token: pair.refresh, token_type_hint: 'refresh_token' }, asSeed);
-    expect(json).toMatchObject({ active: true, client_id: SEED.clientId, username: SEED.username, scope: 'read write' });
+    expect(json).toMatchObject({ active: true, client_id: SEED.clientId, username: SEED.username, scope: 'read write', token_use: 'refresh_token' });
     expect(json).not.toHaveProperty('token_type');
     expect(json).not.toHaveProperty('exp');
   });
@@ -68,10 +76,23 @@ describe('active tokens (RFC 7662 §2.2)', () => {
     expect((await introspect({ token: pair.access }, asResourceServer)).json.active).toBe(true);
   });
 
-  it('lets a caller authenticate with a bearer token carrying the introspection scope', async () => {
-    const ops = await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection' }, { authorization: basic('ops', 'ops-secret') });
+  it('lets a resource server created with --introspect see every client\'s tokens, without the introspection scope', async () => {
     const pair = await login();
-    const { status, json } = await introspect({ token: pair.access }, `Bearer ${ops.json.access_token as string}`);
+    const { status, json } = await introspect({ token: pair.access }, basic('ledger-api', 'ledger-secret'));
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ active: true, client_id: SEED.clientId });
+  });
+
+  it('lets a client registered with the introspection scope see every client\'s tokens with its credentials in the body', async () => {
+    const pair = await login();
+    expect((await introspect({ token: pair.access, client_id: 'ops', client_secret: 'ops-secret' })).json).toMatchObject({ active: true, client_id: SEED.clientId });
+  });
+
+  it('lets a bearer token carrying the introspection scope, issued to a client created with --introspect, see every client\'s tokens', async () => {
+    const caller = await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection' }, { authorization: basic('audit-api', 'audit-secret') });
+    expect(caller.status).toBe(200);
+    const pair = await login();
+    const { status, json } = await introspect({ token: pair.access }, `Bearer ${caller.json.access_token as string}`);
     expect(status).toBe(200);
     expect(json).toMatchObject({ active: true, client_id: SEED.clientId });
   });
@@ -104,9 +125,20 @@ describe('inactive tokens are {"active": false} and nothing more (RFC 7662 §2.2
       const pair = await login();
       return pair.access;
     }],
+    ['another client\'s token, asked by a public client whose allowed scopes include introspection', async () => {
+      const pair = await login();
+      return pair.access;
+    }],
   ])('for %s', async (name, tokenFor) => {
     const token = await tokenFor();
-    const who = name.startsWith('another') ? basic('other-client', 'other-secret') : asSeed;
+    const who = name.includes('public client') ? undefined : name.startsWith('another') ? basic('other-client', 'other-secret') : asSeed;
+    if (who === undefined) {
+      // A public client authenticates with its client_id alone (RFC 6749 §2.1): no proof it is a resource server.
+      const { status, json } = await introspect({ token, client_id: 'mobile' });
+      expect(status).toBe(200);
+      expect(json).toEqual({ active: false });
+      return;
+    }
     const { status, json } = await introspect({ token }, who);
     expect(status).toBe(200);
     expect(json).toEqual({ active: false });
@@ -131,12 +163,35 @@ describe('who may introspect (RFC 7662 §2.1, §4)', () => {
     expect(headers.get('www-authenticate')).toBe('Basic realm="oauthd"');
   });
 
-  it('answers a bearer token without the introspection scope with 403 insufficient_scope', async () => {
+  /** RFC 7662 §2.3: a bearer token without sufficient privileges is 401 with the RFC 6750 §3 challenge. */
+  async function expectRefusedBearer(callerToken: string) {
     const pair = await login();
-    const { status, json, headers } = await introspect({ token: pair.access }, `Bearer ${pair.access}`);
-    expect(status).toBe(403);
-    expect(json.error).toBe('insufficient_scope');
-    expect(headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    const { status, json, headers } = await introspect({ token: pair.access }, `Bearer ${callerToken}`);
+    expect(status).toBe(401);
+    expect(json).toEqual({ error: 'invalid_token', error_description: 'The access token may not introspect tokens.' });
+    expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd", error="invalid_token", error_description="The access token may not introspect tokens."');
+  }
+
+  it('answers a user\'s bearer token from an ordinary client, without the introspection scope, with 401 invalid_token', async () => {
+    await expectRefusedBearer((await login()).access);
+  });
+
+  it('answers a user\'s bearer token carrying the introspection scope but issued to a client not created with --introspect with 401 invalid_token', async () => {
+    const ops = await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection' }, { authorization: basic('ops', 'ops-secret') });
+    expect(ops.json.scope).toBe('introspection');
+    await expectRefusedBearer(ops.json.access_token as string);
+  });
+
+  it('answers a bearer token issued to a client created with --introspect but without the introspection scope with 401 invalid_token', async () => {
+    const audit = await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'read' }, { authorization: basic('audit-api', 'audit-secret') });
+    expect(audit.json.scope).toBe('read');
+    await expectRefusedBearer(audit.json.access_token as string);
+  });
+
+  it('answers a bearer token issued to a public client, whatever its scope, with 401 invalid_token', async () => {
+    const mobile = await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection', client_id: 'mobile' });
+    expect(mobile.json.scope).toBe('introspection');
+    await expectRefusedBearer(mobile.json.access_token as string);
   });
 
   it('answers an invalid bearer token with 401 invalid_token', async () => {

@@ -190,7 +190,7 @@ describe('the schemas document and never change a request or a response', () => 
       body: `token=${login.json.access_token as string}`,
     });
     expect(await response.text()).toMatch(
-      /^\{"active":true,"scope":"read write","client_id":"[^"]+","username":"[^"]+","token_type":"Bearer","exp":\d+,"iat":\d+,"sub":"\d+"\}$/,
+      /^\{"active":true,"scope":"read write","client_id":"[^"]+","username":"[^"]+","token_type":"Bearer","token_use":"access_token","exp":\d+,"iat":\d+,"sub":"\d+"\}$/,
     );
   });
 

@@ -39,7 +39,7 @@ async function startExample(file: string, env: Record<string, string>): Promise<
 beforeAll(async () => {
   server = await startTestServer({ OAUTHD_SCOPES: 'read write introspection' });
   await seedSpecSample(server);
-  await server.services.admin.createClient({ name: 'payouts API', clientId: 'payouts-api', clientSecret: 'payouts-api-secret', scopes: 'introspection' });
+  await server.services.admin.createClient({ name: 'payouts API', clientId: 'payouts-api', clientSecret: 'payouts-api-secret', canIntrospect: true });
   await server.services.admin.createClient({ name: 'reader', clientId: 'reader', clientSecret: 'reader-secret', scopes: 'read' });
   const introspection = {
     OAUTHD_INTROSPECTION_URL: `${server.oauthUrl}/introspect/`,

@@ -28,6 +28,7 @@ function newClient(overrides: Partial<NewClient> = {}): NewClient {
     isPublic: false,
     grantTypes: ['password', 'refresh_token'],
     scopes: ['read', 'write'],
+    canIntrospect: false,
     createdAt: T,
     ...overrides,
   };
@@ -175,6 +176,23 @@ export function runStoreContract(
         const client = newClient({ scopes: [] });
         await store.createClient(client);
         expect(await store.findClient(client.clientId)).toEqual(client);
+      });
+
+      it('findClient and listClients return canIntrospect true for a client created as a resource server, false for one created without it', async () => {
+        const resourceServer = newClient({ clientId: 'client-rs', canIntrospect: true, createdAt: T });
+        const { canIntrospect: _left, ...plain } = newClient({ clientId: 'client-plain', createdAt: T + 1 });
+        await store.createClient(resourceServer);
+        await store.createClient(plain);
+        expect(await store.findClient('client-rs')).toEqual(resourceServer);
+        expect((await store.findClient('client-rs'))?.canIntrospect).toBe(true);
+        expect(await store.findClient('client-plain')).toEqual({ ...plain, canIntrospect: false });
+        expect((await store.listClients()).map((c) => [c.clientId, c.canIntrospect])).toEqual([['client-rs', true], ['client-plain', false]]);
+      });
+
+      it('createClient rejects a public client marked canIntrospect and stores nothing', async () => {
+        const client = newClient({ secretHash: null, isPublic: true, canIntrospect: true });
+        await expect(store.createClient(client)).rejects.toThrow();
+        expect(await store.findClient(client.clientId)).toBeNull();
       });
 
       it('findClient returns null for an unknown client id', async () => {

@@ -5,6 +5,8 @@
  *   refresh token of such a grant is marked from_rotation);
  * - no token row outlives its grant for good: deleting a client deletes its grants' live tokens, and the
  *   cleanup removes a revoked grant together with any live token it still has, the rest by their own criteria.
+ * And migration 5, in the same rows: an upgraded store keeps its clients, none of them a resource server
+ * (`can_introspect`), and the database refuses to mark a public client as one.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -256,6 +258,29 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     expect(await backend.sql(`SELECT 1 FROM grants WHERE id = ${p(1)}`, [f.grantId])).toEqual([]);
     expect(await orphans(backend)).toBe(0);
   });
+
+  it('upgrading a version-4 store keeps every client, none of them a resource server, and refuses to mark a public client as one', async () => {
+    backend = await make();
+    await backend.migrateTo(4);
+    const insert = `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
+      VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, 'password refresh_token', 'read introspection', ${p(5)}, ${p(6)})`;
+    await backend.sql(insert, ['confidential', 'c', 'sha256$x', name === 'sqlite' ? 0 : false, T, T]);
+    await backend.sql(insert, ['public', 'p', null, name === 'sqlite' ? 1 : true, T, T]);
+    store = openStore(backend.url);
+    await store.migrate();
+    expect((await store.listClients()).map((c) => [c.clientId, c.isPublic, c.canIntrospect, c.scopes])).toEqual([
+      ['confidential', false, false, ['read', 'introspection']],
+      ['public', true, false, ['read', 'introspection']],
+    ]);
+    const mark = `UPDATE clients SET can_introspect = ${name === 'sqlite' ? 1 : 'true'} WHERE client_id = ${p(1)}`;
+    await backend.sql(mark, ['confidential']);
+    await expect(backend.sql(mark, ['public'])).rejects.toThrow();
+    await store.close();
+    store = openStore(backend.url);
+    expect((await store.findClient('confidential'))?.canIntrospect).toBe(true);
+    expect((await store.findClient('public'))?.canIntrospect).toBe(false);
+  });
+
 });
 
 /** A token as oauthd minted them before the time prefix: 43 characters. */

@@ -7,7 +7,6 @@ import {
   BODY_RULES,
   CLIENT_CREDENTIAL_PARAMS,
   CONSUMES,
-  WWW_AUTHENTICATE_BEARER,
   clientAuthenticatedErrors,
   error,
   oneOfResponse,
@@ -21,10 +20,12 @@ const introspectSchema = {
   summary: 'Introspect a token (RFC 7662 §2)',
   description:
     'RFC 7662 §2.1: the caller must be authorized, against token scanning. Either a client authenticated as at the token endpoint ' +
-    '(Basic or body credentials): it sees the tokens issued to it, or every token if the client is registered with the ' +
-    '`introspection` scope (a resource server); or `Authorization: Bearer` with an access token carrying the `introspection` scope: ' +
-    'it sees every token. §2.2: a live, visible token answers `active: true` with its scope, client_id, username, sub, iat and, for ' +
-    'access tokens, token_type and exp; everything else is exactly `{"active":false}`. `token_type_hint` only orders the search. ' +
+    '(Basic or body credentials): it sees the tokens issued to it, or every token if it is a confidential client created with ' +
+    '`--introspect` or registered with the `introspection` scope (a resource server); or `Authorization: Bearer` with an access token ' +
+    'carrying the `introspection` scope and issued to a confidential client created with `--introspect`: it sees every token. ' +
+    '§2.2: a live, visible token answers `active: true` with its scope, client_id, username, token_use (`access_token` or ' +
+    '`refresh_token`), sub, iat and, for access tokens, token_type and exp; everything else is exactly `{"active":false}`. ' +
+    '`token_type_hint` only orders the search. ' +
     BODY_RULES,
   consumes: CONSUMES,
   security: [{ client_secret_basic: [] }, { bearer: [] }, {}],
@@ -46,10 +47,10 @@ const introspectSchema = {
     ...clientAuthenticatedErrors('POST'),
     401: error(
       'invalid_client with `WWW-Authenticate: Basic realm="…"` when client authentication failed (the same body whatever the cause, RFC 6749 §5.2); ' +
-        'invalid_token with the RFC 6750 §3 Bearer challenge when the bearer access token is unknown, expired, revoked or malformed.',
+        'invalid_token with the RFC 6750 §3 Bearer challenge when the bearer access token is unknown, expired, revoked or malformed, ' +
+        'or may not introspect (RFC 7662 §2.3: its client is not a resource server created with `--introspect`, or it lacks the `introspection` scope).',
       { 'WWW-Authenticate': { type: 'string', description: '`Basic realm="…"` or `Bearer realm="…", error="invalid_token", error_description="…"`.' } },
     ),
-    403: error('insufficient_scope (RFC 6750 §3.1): the bearer access token lacks the `introspection` scope.', WWW_AUTHENTICATE_BEARER),
   },
 } as const;
 

@@ -38,7 +38,7 @@ const metadataSchema = {
         grant_types_supported: { ...strings, description: '`password` and `refresh_token`.' },
         token_endpoint_auth_methods_supported: strings,
         revocation_endpoint_auth_methods_supported: strings,
-        introspection_endpoint_auth_methods_supported: { ...strings, description: 'The client methods, and `bearer` (an access token with the `introspection` scope).' },
+        introspection_endpoint_auth_methods_supported: { ...strings, description: 'The client methods, and `bearer` (an access token with the `introspection` scope, issued to a client created with `--introspect`).' },
         scopes_supported: { ...strings, description: 'OAUTHD_SCOPES.' },
         service_documentation: url('This server\'s OpenAPI document, `{issuer}/o/openapi.json`.'),
       },

@@ -74,11 +74,16 @@ export const SHARED_SCHEMAS = [
       client_id: { type: 'string' },
       username: { type: 'string' },
       token_type: { type: 'string', enum: ['Bearer'], description: 'Access tokens only (a refresh token has no RFC 6749 §7.1 type).' },
+      token_use: {
+        type: 'string',
+        enum: ['access_token', 'refresh_token'],
+        description: 'Which kind of token this is (as Ory Hydra answers). A resource server must accept only `access_token`: a refresh token is no bearer credential.',
+      },
       exp: { type: 'integer', description: 'Seconds since the epoch. Absent for a refresh token that does not expire.' },
       iat: { type: 'integer', description: 'Seconds since the epoch.' },
       sub: { type: 'string', description: 'The user id, as a string.' },
     },
-    required: ['active', 'scope', 'client_id', 'username', 'iat', 'sub'],
+    required: ['active', 'scope', 'client_id', 'username', 'token_use', 'iat', 'sub'],
     additionalProperties: false,
   },
   {

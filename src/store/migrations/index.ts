@@ -262,4 +262,20 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX refresh_tokens_live_grant_id ON refresh_tokens (grant_id) WHERE used_at IS NULL AND revoked_at IS NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'clients marked as resource servers (may introspect every token)',
+    // Introspecting every token, including with a bearer token issued to the client, is a privilege an
+    // operator gives a client (`oauthd client create --introspect`), not a scope a user can be granted
+    // (RFC 7662 §4: the server decides who may introspect what). A public client cannot keep the secret
+    // that privilege needs (RFC 6749 §2.1), so the database refuses the pair too.
+    sqlite: `
+      ALTER TABLE clients ADD COLUMN can_introspect INTEGER NOT NULL DEFAULT 0
+        CHECK (can_introspect IN (0, 1) AND NOT (can_introspect = 1 AND is_public = 1));
+    `,
+    postgres: `
+      ALTER TABLE clients ADD COLUMN can_introspect boolean NOT NULL DEFAULT false,
+        ADD CONSTRAINT clients_public_cannot_introspect CHECK (NOT (can_introspect AND is_public));
+    `,
+  },
 ];

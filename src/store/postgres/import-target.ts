@@ -133,9 +133,9 @@ export async function openPostgresImportTarget(url: string, options: { dryRun: b
           return 'created';
         }
         const { rowCount } = await q(
-          `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (client_id) DO NOTHING`,
-          [c.clientId, c.name, c.secretHash, c.isPublic, joinList(c.grantTypes), joinList(c.scopes), c.createdAt],
+          `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (client_id) DO NOTHING`,
+          [c.clientId, c.name, c.secretHash, c.isPublic, joinList(c.grantTypes), joinList(c.scopes), c.canIntrospect === true, c.createdAt],
         );
         return rowCount === 1 ? 'created' : 'present';
       }),

@@ -52,8 +52,8 @@ export function openSqliteImportTarget(path: string, options: { dryRun: boolean 
         revokeUserRefresh: db.prepare(`UPDATE refresh_tokens SET revoked_at = ? WHERE used_at IS NULL AND revoked_at IS NULL
           AND grant_id IN (SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL)`),
         revokeUserGrants: db.prepare('UPDATE grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
-        insertClient: db.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`),
+        insertClient: db.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`),
         insertGrant: db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)'),
         insertAccess: db.prepare('INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
         insertRefresh: db.prepare(`INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
@@ -99,7 +99,7 @@ export function openSqliteImportTarget(path: string, options: { dryRun: boolean 
   const importClient = tx((c: NewClient): 'created' | 'present' => {
     if (q.clientExists.get(c.clientId) || wouldCreateClients.has(c.clientId)) return 'present';
     if (w) {
-      w.insertClient.run(c.clientId, c.name, c.secretHash, c.isPublic ? 1 : 0, joinList(c.grantTypes), joinList(c.scopes), c.createdAt, c.createdAt);
+      w.insertClient.run(c.clientId, c.name, c.secretHash, c.isPublic ? 1 : 0, joinList(c.grantTypes), joinList(c.scopes), c.canIntrospect === true ? 1 : 0, c.createdAt, c.createdAt);
     } else {
       wouldCreateClients.add(c.clientId);
     }

@@ -189,7 +189,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 
     async createClient(c: NewClient) {
       const info = await write(() =>
-        st().insertClient.run(c.clientId, c.name, c.secretHash, c.isPublic ? 1 : 0, joinList(c.grantTypes), joinList(c.scopes), c.createdAt, c.createdAt),
+        st().insertClient.run(c.clientId, c.name, c.secretHash, c.isPublic ? 1 : 0, joinList(c.grantTypes), joinList(c.scopes), c.canIntrospect === true ? 1 : 0, c.createdAt, c.createdAt),
       );
       return info.changes === 1 ? 'created' : 'exists';
     },
@@ -307,8 +307,8 @@ function guarded(store: Store): Store {
 
 function prepare(db: Database.Database) {
   return {
-    insertClient: db.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`),
+    insertClient: db.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`),
     clientById: db.prepare('SELECT * FROM clients WHERE client_id = ?'),
     allClients: db.prepare('SELECT * FROM clients ORDER BY created_at, client_id'),
     deleteClient: db.prepare('DELETE FROM clients WHERE client_id = ?'),
