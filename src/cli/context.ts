@@ -46,7 +46,7 @@ export async function readStdinPassword(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-async function assertMigrated(databaseUrl: string): Promise<void> {
+export async function assertMigrated(databaseUrl: string): Promise<void> {
   const state = await probeSchema(databaseUrl);
   if (state.kind === 'migrated') return;
   const what = state.kind === 'missing' ? 'no database at' : 'no oauthd schema in';

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { parseScope } from '../core/scope.js';
 import { formatSummary, importFromDjango } from '../importers/django/import.js';
-import { configFrom, output, type StoreOptions } from './context.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { assertMigrated, configFrom, output, type StoreOptions } from './context.js';
 
 interface DjangoImportCliOptions extends StoreOptions {
   from: string;
@@ -56,6 +58,11 @@ export function registerImportCommands(program: Command): void {
         if (!/^\d{1,10}$/.test(options.refreshTokenExpireSeconds)) throw new Error('--refresh-token-expire-seconds must be a whole number of seconds');
         refreshTokenExpireSeconds = Number(options.refreshTokenExpireSeconds);
       }
+      if (!/^postgres(ql)?:\/\//.test(options.from)) {
+        const path = options.from.replace(/^sqlite:/, '');
+        if (!existsSync(path)) throw new Error(`cannot open the django-oauth-toolkit database ${path} (${resolve(path)}): no such file`);
+      }
+      await assertMigrated(config.databaseUrl);
       const summary = await importFromDjango({
         from: options.from,
         databaseUrl: config.databaseUrl,

@@ -39,7 +39,7 @@ export class OAuthError extends Error {
 
 /** Brute-force defence: the subject is backing off or locked out. The same answer whatever the password. */
 export const slowDown = (retryAfterSeconds: number, detail: string): OAuthError =>
-  new OAuthError('slow_down', `Too many failed attempts. Try again in ${retryAfterSeconds} seconds.`, detail, retryAfterSeconds);
+  new OAuthError('slow_down', `Too many failed attempts. Try again in ${retryAfterSeconds} ${retryAfterSeconds === 1 ? 'second' : 'seconds'}.`, detail, retryAfterSeconds);
 
 export const invalidRequest = (description: string, detail?: string): OAuthError =>
   new OAuthError('invalid_request', description, detail);

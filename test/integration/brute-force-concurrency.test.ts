@@ -82,6 +82,8 @@ function expectRefusalsCarryRetryAfter(answers: Answer[]) {
   for (const a of answers.filter((x) => x.status === 429)) {
     expect(a.json.error).toBe('slow_down');
     expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1);
+    const unit = a.retryAfter === '1' ? 'second' : 'seconds';
+    expect(a.json.error_description).toBe(`Too many failed attempts. Try again in ${a.retryAfter} ${unit}.`);
   }
 }
 

@@ -56,6 +56,16 @@ describe('the CLI against a SQLite file that does not exist', () => {
   });
 });
 
+describe('oauthd import django', () => {
+  it('names the path it could not open when the DOT database file does not exist, and creates nothing', async () => {
+    const target = join(dir, 'import-target', 'oauthd.sqlite3');
+    const result = await oauthd(['import', 'django', '--from', './no-such-dot.sqlite3'], `sqlite:${target}`);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toBe(`oauthd: cannot open the django-oauth-toolkit database ./no-such-dot.sqlite3 (${join(ROOT, 'no-such-dot.sqlite3')}): no such file\n`);
+    expect(existsSync(join(dir, 'import-target'))).toBe(false);
+  });
+});
+
 describe('oauthd migrate', () => {
   it('says it created the schema on a new file, then that it is up to date, and the other commands then work', async () => {
     const url = `sqlite:${join(dir, 'new', 'oauthd.sqlite3')}`;

@@ -43,8 +43,8 @@ beforeAll(async () => {
     OAUTHD_WORKERS: '1',
     // No request here fails on purpose; the brute-force defence stays out of the way all the same.
     OAUTHD_MAX_FAILURES_PER_IP: '1000000',
-    OAUTHD_MAX_FAILURES_PER_USER: '2000000',
-    OAUTHD_MAX_FAILURES_PER_USER_IP: '1000000',
+    OAUTHD_MAX_FAILURES_PER_USER: '1000000',
+    OAUTHD_MAX_FAILURES_PER_USER_IP: '999999',
     OAUTHD_BACKOFF_AFTER: '1000000',
     OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '1000000',
   };
