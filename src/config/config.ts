@@ -101,7 +101,7 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
   },
   {
     env: 'OAUTHD_HOST', key: 'host', defaultText: '127.0.0.1',
-    description: 'Address to listen on. The default accepts local connections only; put oauthd behind a TLS-terminating proxy, or use `0.0.0.0` only where the network is trusted: RFC 6749 §3.2 requires TLS for the token endpoint.',
+    description: 'Address of the public listener (the OAuth endpoints, metadata, `/healthz`, `/readyz`). The default accepts local connections only; put oauthd behind a TLS-terminating proxy, or use `0.0.0.0` only where the network is trusted: RFC 6749 §3.2 requires TLS for the token endpoint.',
     parse: (v) => {
       const host = (v ?? '127.0.0.1').trim();
       if (host === '' || /\s/.test(host)) throw new ConfigError(`OAUTHD_HOST: must be a host name or IP address, got ${JSON.stringify(v)}`);
@@ -110,12 +110,12 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
   },
   {
     env: 'OAUTHD_PORT', key: 'port', defaultText: '8000',
-    description: 'TCP port to listen on (0 picks a free one).',
+    description: 'TCP port of the public listener (0 picks a free one).',
     parse: (v) => integer('OAUTHD_PORT', v ?? '8000', 0, 65535),
   },
   {
     env: 'OAUTHD_ADMIN_HOST', key: 'adminHost', defaultText: '127.0.0.1',
-    description: 'Address of the admin listener, which serves `/metrics` (Prometheus), `/healthz` and `/readyz` with detail, without authentication. Metrics tell whoever reads them which usernames exist and fail to log in: keep it on a loopback or private address that only operators and the metrics scraper reach, and never route it through the public proxy.',
+    description: 'Address of the admin listener, which serves `/metrics` (Prometheus), `/healthz` and `/readyz` with detail, without authentication. The metrics count failed logins by reason, which would tell an outsider whether a username exists: keep it on a loopback or private address that only operators and the metrics scraper reach, and never route it through the public proxy.',
     parse: (v) => {
       const host = (v ?? '127.0.0.1').trim();
       if (host === '' || /\s/.test(host)) throw new ConfigError(`OAUTHD_ADMIN_HOST: must be a host name or IP address, got ${JSON.stringify(v)}`);
