@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import { ConfigError } from '../config/config.js';
@@ -55,6 +56,14 @@ export async function serve(options: ServeOptions): Promise<void> {
     await services.close();
     throw error;
   }
+  // Workers that cannot bind the public port would exit and be restarted forever: find out here instead,
+  // and stop with one line, as a single process does.
+  try {
+    await assertCanListen(config.host, config.port);
+  } catch (error) {
+    await Promise.all([admin.app.close(), services.close()]);
+    throw error;
+  }
   const counts = await services.store.counts();
   if (counts.clients === 0 || counts.users === 0) printEmptyStoreHint();
 
@@ -98,6 +107,16 @@ export async function serve(options: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/** Binds host:port and lets it go again; rejects with the listen error (EADDRINUSE, EACCES…). Port 0 is always free. */
+function assertCanListen(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 function printEmptyStoreHint(): void {

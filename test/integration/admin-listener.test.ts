@@ -192,15 +192,17 @@ describe('oauthd serve and the admin port', () => {
     expect(await isListening(publicPort)).toBe(false);
   });
 
-  it('exits non-zero with one line when the public port is taken, the same way', async () => {
-    const result = await runServe([], {
-      OAUTHD_DATABASE_URL: `sqlite:${join(dir, 'public-taken.sqlite3')}`,
-      OAUTHD_WORKERS: '1',
+  it.each([['1'], ['2']])('exits non-zero with one line when the public port is taken, the same way (--workers %s)', async (workers) => {
+    const adminPort = await freePort();
+    const result = await runServe(['--workers', workers], {
+      OAUTHD_DATABASE_URL: `sqlite:${join(dir, `public-taken-${workers}.sqlite3`)}`,
       OAUTHD_PORT: String(takenPort),
-      OAUTHD_ADMIN_PORT: '0',
+      OAUTHD_ADMIN_PORT: String(adminPort),
     });
+    expect(result.signal).toBeNull();
     expect(result.code).not.toBe(0);
     expect(lines(result.stderr)).toEqual([`oauthd: listen EADDRINUSE: address already in use 127.0.0.1:${takenPort}`]);
+    expect(await isListening(adminPort)).toBe(false);
   });
 
   it.each([['1'], ['2']])('takes --admin-port 0 over the environment, announces the admin URL, and serves /metrics there only (--workers %s)', async (workers) => {
