@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { buildAdminApp, type AdminAppOptions } from './admin/app.js';
 import type { Config } from './config/config.js';
+import type { Store } from './core/ports.js';
 import { buildApp } from './http/app.js';
+import { probeStore } from './http/routes/health.js';
 import { scheduleCleanup } from './lifecycle/cleanup.js';
 import { createServices, type ServiceOverrides, type Services } from './services.js';
 
@@ -15,15 +18,77 @@ export interface RunningServer {
   services: Services;
   /** The URL the server listens on, e.g. http://127.0.0.1:8000. */
   url: string;
+  /** The admin listener (metrics, health with detail), e.g. http://127.0.0.1:8001; null when not started here. */
+  adminUrl: string | null;
   close(): Promise<void>;
 }
 
-/** Config → services → app → listen. Used by `oauthd serve` and by the integration tests. */
-export async function startServer(config: Config, options: { logger?: Logger; overrides?: ServiceOverrides } = {}): Promise<RunningServer> {
+/** `http://host:port` of a listening Fastify app (IPv6 hosts in brackets). */
+export function listenUrl(app: FastifyInstance, host: string, configuredPort: number): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : configuredPort;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Starts the admin listener on OAUTHD_ADMIN_HOST:OAUTHD_ADMIN_PORT: `metrics` is what /metrics renders
+ * (the whole cluster's, in a cluster's primary), `store` what /readyz probes, `workers` (cluster) how many
+ * workers listen. Throws a one-line error naming the setting when it cannot listen (EADDRINUSE…), having
+ * closed what it opened.
+ */
+export async function startAdminListener(
+  config: Config,
+  options: {
+    logger: Logger;
+    metrics: AdminAppOptions['metrics'];
+    store: Pick<Store, 'ping'>;
+    workers?: () => { listening: number; configured: number };
+  },
+): Promise<{ app: FastifyInstance; url: string }> {
+  const app = buildAdminApp({
+    logger: options.logger,
+    metrics: options.metrics,
+    readiness: async () => ({
+      database: await probeStore(options.store),
+      ...(options.workers ? { workers: options.workers() } : {}),
+    }),
+  });
+  try {
+    await app.listen({ host: config.adminHost, port: config.adminPort });
+  } catch (error) {
+    await app.close();
+    throw new Error(`admin listener (OAUTHD_ADMIN_HOST/OAUTHD_ADMIN_PORT): ${(error as Error).message}`, { cause: error });
+  }
+  return { app, url: listenUrl(app, config.adminHost, config.adminPort) };
+}
+
+/** The start-up lines: where the token endpoint is, and where the admin listener is (when here). */
+export function announcement(url: string, basePath: string, adminUrl: string | null): string {
+  const admin = adminUrl === null ? '' : `oauthd: admin listener (/metrics, /healthz, /readyz; keep it private) at ${adminUrl}\n`;
+  return `oauthd: token endpoint at ${url}${basePath}/o/token/\n${admin}`;
+}
+
+/**
+ * Config → services → app → listen: the admin listener first (a taken admin port stops the server before it
+ * serves anyone), then the public one. Used by `oauthd serve` and by the integration tests. `admin: false`
+ * (a cluster's worker) starts no admin listener: the primary serves it for the whole cluster.
+ */
+export async function startServer(
+  config: Config,
+  options: { logger?: Logger; overrides?: ServiceOverrides; admin?: boolean } = {},
+): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const services = await createServices(config, logger, { longRunning: true, ...options.overrides });
   let app: FastifyInstance;
+  let admin: { app: FastifyInstance; url: string } | undefined;
   try {
+    if (options.admin !== false) {
+      admin = await startAdminListener(config, {
+        logger,
+        metrics: { contentType: services.metrics.registry.contentType, render: () => services.metrics.render() },
+        store: services.store,
+      });
+    }
     app = await buildApp(services, {
       basePath: config.basePath,
       issuer: config.issuer,
@@ -41,6 +106,7 @@ export async function startServer(config: Config, options: { logger?: Logger; ov
     });
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
+    await admin?.app.close();
     await services.close();
     throw error;
   }
@@ -55,17 +121,15 @@ export async function startServer(config: Config, options: { logger?: Logger; ov
           onError: (error) => app.log.warn({ err: error }, 'cleanup failed; will retry'),
         })
       : undefined;
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     app,
     services,
-    url: `http://${host}:${port}`,
+    url: listenUrl(app, config.host, config.port),
+    adminUrl: admin?.url ?? null,
     async close() {
       // Fastify stops accepting, lets in-flight requests finish, then the store closes.
       await cleanup?.stop();
-      await app.close();
+      await Promise.all([app.close(), admin?.app.close()]);
       await services.close();
     },
   };

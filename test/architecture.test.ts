@@ -49,6 +49,8 @@ describe('layer boundaries', () => {
   it('lets http/, cli/, store/, crypto/ and config/ reach other layers only through core/ (or the composition root for cli/)', () => {
     const allowed: Record<string, string[]> = {
       http: ['http', 'core', 'kit', 'services'],
+      // The admin listener reuses the HTTP layer's log serializers and store probe; never the reverse.
+      admin: ['admin', 'core', 'http'],
       kit: ['kit', 'core', 'store'],
       throttle: ['throttle', 'core'],
       metrics: ['metrics', 'core'],

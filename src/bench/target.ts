@@ -29,6 +29,8 @@ export function serverEnv(databaseUrl: string): Record<string, string> {
     OAUTHD_DATABASE_URL: databaseUrl,
     OAUTHD_HOST: '127.0.0.1',
     OAUTHD_PORT: '0',
+    // The admin listener (metrics) on a free port too, so runs side by side never collide on 8001.
+    OAUTHD_ADMIN_PORT: '0',
     OAUTHD_LOG_LEVEL: process.env.OAUTHD_LOG_LEVEL ?? 'warn',
   };
 }

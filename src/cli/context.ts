@@ -10,11 +10,13 @@ export interface StoreOptions {
   databaseUrl?: string;
 }
 
-export function configFrom(options: StoreOptions & { host?: string; port?: string }): Config {
+export function configFrom(options: StoreOptions & { host?: string; port?: string; adminHost?: string; adminPort?: string }): Config {
   return loadConfig(process.env, {
     OAUTHD_DATABASE_URL: options.databaseUrl,
     OAUTHD_HOST: options.host,
     OAUTHD_PORT: options.port,
+    OAUTHD_ADMIN_HOST: options.adminHost,
+    OAUTHD_ADMIN_PORT: options.adminPort,
   });
 }
 

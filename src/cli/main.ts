@@ -21,6 +21,8 @@ program
   .description('start the server (settings: OAUTHD_* environment variables, see docs/configuration.md)')
   .option('--host <host>', 'overrides OAUTHD_HOST')
   .option('--port <port>', 'overrides OAUTHD_PORT')
+  .option('--admin-host <host>', 'overrides OAUTHD_ADMIN_HOST (the admin listener: metrics, health)')
+  .option('--admin-port <port>', 'overrides OAUTHD_ADMIN_PORT (0 picks a free port)')
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
   .option('--workers <n>', 'worker processes sharing the port (default: OAUTHD_WORKERS, else one per core)')
   .action(serve);

@@ -1,20 +1,20 @@
 import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import { ConfigError } from '../config/config.js';
-import { createLogger, startServer, type RunningServer } from '../server.js';
+import { announcement, createLogger, startAdminListener, startServer, type RunningServer } from '../server.js';
 import { createServices } from '../services.js';
 import { configFrom, type StoreOptions } from './context.js';
 
 export interface ServeOptions extends StoreOptions {
   host?: string;
   port?: string;
+  adminHost?: string;
+  adminPort?: string;
   workers?: string;
 }
-
-const METRICS_REQUEST = 'oauthd:metrics-request';
-const METRICS_RESPONSE = 'oauthd:metrics-response';
 
 /** `--workers`, else OAUTHD_WORKERS, else one per core. */
 function workerCount(flag: string | undefined): number {
@@ -29,7 +29,9 @@ function workerCount(flag: string | undefined): number {
 /**
  * `oauthd serve`: one process, or with several workers a cluster (node:cluster) whose primary migrates the
  * store once, forks the workers (they share the listening socket), restarts a worker that dies, and on
- * SIGTERM/SIGINT lets every worker drain. `/metrics` of any worker reports the whole cluster.
+ * SIGTERM/SIGINT lets every worker drain. The primary alone serves the admin listener: its `/metrics` is
+ * the whole cluster's (prom-client's AggregatorRegistry asks every worker over IPC and sums), its `/readyz`
+ * probes the store from the primary and counts the workers listening.
  */
 export async function serve(options: ServeOptions): Promise<void> {
   const config = configFrom(options);
@@ -37,40 +39,64 @@ export async function serve(options: ServeOptions): Promise<void> {
   const workers = workerCount(options.workers);
   if (workers === 1) return runServer(options, false);
 
-  // The primary: migrate once, before any worker opens the store.
-  const services = await createServices(config, createLogger('silent'));
+  // The primary: migrate once, before any worker opens the store. It keeps its store open for /readyz.
+  const logger = createLogger(config.logLevel);
+  const services = await createServices(config, logger);
+  const aggregator = new AggregatorRegistry();
+  const listeningWorkers = new Set<number>();
+  // Bound before any worker is forked: a taken admin port stops the server at once, one line, exit 1.
+  let admin: Awaited<ReturnType<typeof startAdminListener>>;
+  try {
+    admin = await startAdminListener(config, {
+      logger,
+      metrics: { contentType: aggregator.contentType, render: () => aggregator.clusterMetrics() },
+      store: services.store,
+      workers: () => ({ listening: listeningWorkers.size, configured: workers }),
+    });
+  } catch (error) {
+    await services.close();
+    throw error;
+  }
+  // Workers that cannot bind the public port would exit and be restarted forever: find out here instead,
+  // and stop with one line, as a single process does.
+  try {
+    await assertCanListen(config.host, config.port);
+  } catch (error) {
+    await Promise.all([admin.app.close(), services.close()]);
+    throw error;
+  }
   const counts = await services.store.counts();
-  await services.close();
   if (counts.clients === 0 || counts.users === 0) printEmptyStoreHint();
 
   // The workers' brute-force counters live here when there is no Redis (RateLimiterCluster asks over IPC).
   new RateLimiterClusterMaster();
-  const aggregator = new AggregatorRegistry();
   let stopping = false;
   let announced = false;
-  let listening = 0;
   const fork = (): Worker => {
     // glibc would keep one arena per libuv pool thread, each holding a 19 MiB argon2 block: two arenas keep
     // a worker near 110 MiB instead of ~200 (docs/benchmarks.md). An operator's own setting wins.
     const worker = cluster.fork({ OAUTHD_WORKERS: '1', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' });
-    worker.on('message', (message: { type?: string; id?: number; url?: string }) => {
-      if (message.type === 'oauthd:listening' && !announced && ++listening === workers) {
+    worker.on('message', (message: { type?: string; url?: string }) => {
+      if (message.type !== 'oauthd:listening') return;
+      listeningWorkers.add(worker.id);
+      if (!announced && listeningWorkers.size === workers) {
         announced = true;
-        process.stderr.write(`oauthd: token endpoint at ${message.url}${config.basePath}/o/token/\n`);
-      }
-      if (message.type === METRICS_REQUEST) {
-        aggregator.clusterMetrics().then(
-          (text) => worker.send({ type: METRICS_RESPONSE, id: message.id, text }),
-          (error: Error) => worker.send({ type: METRICS_RESPONSE, id: message.id, error: error.message }),
-        );
+        process.stderr.write(announcement(message.url ?? '', config.basePath, admin.url));
       }
     });
     return worker;
   };
   for (let i = 0; i < workers; i++) fork();
+  const exit = () => {
+    Promise.all([admin.app.close(), services.close()]).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
   cluster.on('exit', (worker, code, signal) => {
+    listeningWorkers.delete(worker.id);
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) exit();
       return;
     }
     process.stderr.write(`oauthd: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
@@ -80,10 +106,20 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
-    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    if (Object.keys(cluster.workers ?? {}).length === 0) exit();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/** Binds host:port and lets it go again; rejects with the listen error (EADDRINUSE, EACCES…). Port 0 is always free. */
+function assertCanListen(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 function printEmptyStoreHint(): void {
@@ -123,7 +159,8 @@ async function runServer(options: ServeOptions, inCluster: boolean): Promise<voi
   // A worker whose primary is gone (killed) drains and leaves rather than serve on alone.
   if (inCluster) process.on('disconnect', () => stop('primary gone'));
 
-  server = await startServer(config);
+  // In a cluster the primary serves the admin listener for every worker.
+  server = await startServer(config, { admin: !inCluster });
   if (stopping) {
     await server.close();
     process.exit(0);
@@ -132,27 +169,10 @@ async function runServer(options: ServeOptions, inCluster: boolean): Promise<voi
     // Answer the primary's requests for this worker's metrics (the constructor installs the listener).
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries([server.services.metrics.registry]);
-    server.services.metrics.render = clusterMetrics;
     process.send?.({ type: 'oauthd:listening', url: server.url });
     return;
   }
   const counts = await server.services.store.counts();
   if (counts.clients === 0 || counts.users === 0) printEmptyStoreHint();
-  process.stderr.write(`oauthd: token endpoint at ${server.url}${config.basePath}/o/token/\n`);
-}
-
-let nextRequest = 0;
-/** In a worker: the whole cluster's metrics, aggregated by the primary. */
-function clusterMetrics(): Promise<string> {
-  const id = nextRequest++;
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: { type?: string; id?: number; text?: string; error?: string }) => {
-      if (message.type !== METRICS_RESPONSE || message.id !== id) return;
-      process.off('message', onMessage);
-      if (message.error !== undefined) reject(new Error(message.error));
-      else resolve(message.text ?? '');
-    };
-    process.on('message', onMessage);
-    process.send?.({ type: METRICS_REQUEST, id });
-  });
+  process.stderr.write(announcement(server.url, config.basePath, server.adminUrl));
 }

@@ -11,6 +11,8 @@ describe('loadConfig', () => {
       databaseUrl: 'sqlite:./data/oauthd.sqlite3',
       host: '127.0.0.1',
       port: 8000,
+      adminHost: '127.0.0.1',
+      adminPort: 8001,
       basePath: '',
       accessTokenTtlSeconds: 3600,
       refreshTokenTtlSeconds: null,
@@ -83,6 +85,10 @@ describe('loadConfig', () => {
     ['OAUTHD_LOG_LEVEL', 'loud'],
     ['OAUTHD_DATABASE_URL', 'mysql://user:hunter2@db/oauth'],
     ['OAUTHD_HOST', ''],
+    ['OAUTHD_ADMIN_HOST', ' '],
+    ['OAUTHD_ADMIN_PORT', '65536'],
+    ['OAUTHD_ADMIN_PORT', 'metrics'],
+    ['OAUTHD_ADMIN_PORT', '8000'],
     ['OAUTHD_MAX_BODY_BYTES', '10'],
     ['OAUTHD_REALM', 'a"b'],
     ['OAUTHD_ISSUER', 'not a url'],
@@ -106,6 +112,12 @@ describe('loadConfig', () => {
       expect(loadConfig({ OAUTHD_DATABASE_URL: url }).databaseUrl).toBe(url);
     }
     expect(() => loadConfig({ OAUTHD_DATABASE_URL: 'postgres://oauthd:hunter2@[bad/oauthd' })).toThrow(/^OAUTHD_DATABASE_URL: not a valid postgres:\/\/ URL: "postgres:\/\/oauthd:\*\*\*@\[bad\/oauthd"$/);
+  });
+
+  it('refuses an admin listener on the public listener\'s host and port, and allows both on port 0 (a free port each)', () => {
+    expect(() => loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000' })).toThrow(/^OAUTHD_ADMIN_PORT: must differ from OAUTHD_PORT/);
+    expect(loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000', OAUTHD_ADMIN_HOST: '10.0.0.1' })).toMatchObject({ adminHost: '10.0.0.1', adminPort: 9000 });
+    expect(loadConfig({ OAUTHD_PORT: '0', OAUTHD_ADMIN_PORT: '0' })).toMatchObject({ port: 0, adminPort: 0 });
   });
 
   it('refuses default scopes that are not known scopes', () => {

@@ -7,6 +7,8 @@ export interface Config {
   databaseUrl: string;
   host: string;
   port: number;
+  adminHost: string;
+  adminPort: number;
   basePath: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number | null;
@@ -99,7 +101,7 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
   },
   {
     env: 'OAUTHD_HOST', key: 'host', defaultText: '127.0.0.1',
-    description: 'Address to listen on. The default accepts local connections only; put oauthd behind a TLS-terminating proxy, or use `0.0.0.0` only where the network is trusted: RFC 6749 §3.2 requires TLS for the token endpoint.',
+    description: 'Address of the public listener (the OAuth endpoints, metadata, `/healthz`, `/readyz`). The default accepts local connections only; put oauthd behind a TLS-terminating proxy, or use `0.0.0.0` only where the network is trusted: RFC 6749 §3.2 requires TLS for the token endpoint.',
     parse: (v) => {
       const host = (v ?? '127.0.0.1').trim();
       if (host === '' || /\s/.test(host)) throw new ConfigError(`OAUTHD_HOST: must be a host name or IP address, got ${JSON.stringify(v)}`);
@@ -108,8 +110,22 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
   },
   {
     env: 'OAUTHD_PORT', key: 'port', defaultText: '8000',
-    description: 'TCP port to listen on (0 picks a free one).',
+    description: 'TCP port of the public listener (0 picks a free one).',
     parse: (v) => integer('OAUTHD_PORT', v ?? '8000', 0, 65535),
+  },
+  {
+    env: 'OAUTHD_ADMIN_HOST', key: 'adminHost', defaultText: '127.0.0.1',
+    description: 'Address of the admin listener, which serves `/metrics` (Prometheus), `/healthz` and `/readyz` with detail, without authentication. The metrics count failed logins by reason, which would tell an outsider whether a username exists: keep it on a loopback or private address that only operators and the metrics scraper reach, and never route it through the public proxy.',
+    parse: (v) => {
+      const host = (v ?? '127.0.0.1').trim();
+      if (host === '' || /\s/.test(host)) throw new ConfigError(`OAUTHD_ADMIN_HOST: must be a host name or IP address, got ${JSON.stringify(v)}`);
+      return host;
+    },
+  },
+  {
+    env: 'OAUTHD_ADMIN_PORT', key: 'adminPort', defaultText: '8001',
+    description: 'TCP port of the admin listener (0 picks a free one; the start-up line says which). Must differ from OAUTHD_PORT on the same host. With `--workers`, the primary process serves it once, with the whole cluster\'s metrics.',
+    parse: (v) => integer('OAUTHD_ADMIN_PORT', v ?? '8001', 0, 65535),
   },
   {
     env: 'OAUTHD_BASE_PATH', key: 'basePath', defaultText: '(empty)',
@@ -322,6 +338,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, str
   const config = {} as Record<keyof Config, unknown>;
   for (const option of OPTIONS) config[option.key] = option.parse(values[option.env]);
   const result = config as unknown as Config;
+  if (result.adminPort !== 0 && result.adminPort === result.port && result.adminHost === result.host) {
+    throw new ConfigError(`OAUTHD_ADMIN_PORT: must differ from OAUTHD_PORT (both ${result.port} on ${result.host})`);
+  }
   if (result.headersTimeoutMs > result.requestTimeoutMs) {
     throw new ConfigError('OAUTHD_HEADERS_TIMEOUT_MS: must not exceed OAUTHD_REQUEST_TIMEOUT_MS');
   }
@@ -369,8 +388,8 @@ export function renderConfigDocs(): string {
     '',
     'oauthd reads its settings from environment variables. Optionally, `OAUTHD_CONFIG_FILE` names a JSON file',
     'whose keys are the same variable names (e.g. `{"OAUTHD_PORT": 8000}`); the environment overrides the file,',
-    'and `oauthd serve --host/--port/--database-url` override both. An invalid value stops start-up with one',
-    'line naming the variable.',
+    'and `oauthd serve --host/--port/--admin-host/--admin-port/--database-url` override both. An invalid value',
+    'stops start-up with one line naming the variable.',
     '',
     '| Variable | Default | Meaning |',
     '|---|---|---|',

@@ -28,7 +28,7 @@ export interface AppOptions {
  * Fastify's default serializer logs the whole URL, and a query string may hold a token or a secret
  * that a client put there by mistake. Headers and bodies are never logged.
  */
-const requestLogSerializers = {
+export const requestLogSerializers = {
   req: (req: { method?: string; url?: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
     method: req.method,
     path: req.url?.split('?')[0],
@@ -122,9 +122,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     );
     done();
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.render()),
-  );
+  // /metrics is not here: it is on the admin listener (src/admin/app.ts), and this app answers it 404.
   app.setNotFoundHandler((_request, reply) =>
     reply
       .code(404)

@@ -10,7 +10,7 @@ import { FastHistogram } from './fast-histogram.js';
  */
 export interface Metrics {
   registry: Registry;
-  /** The text /metrics answers; in a cluster worker, replaced by the whole cluster's aggregate. */
+  /** This process's metrics as Prometheus text (a cluster's primary renders the aggregate itself, cli/serve.ts). */
   render(): Promise<string>;
   /** Turns core events (token.issued, refresh_token.reused, …) into counters. */
   events: EventSink;

@@ -33,6 +33,8 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
   /** `${url}${basePath}/o` */
   oauthUrl: string;
+  /** The admin listener (/metrics, /healthz, /readyz with detail), e.g. http://127.0.0.1:41235. */
+  adminUrl: string;
 }
 
 /** A mutable clock for tests that move time. */
@@ -62,6 +64,7 @@ export async function startTestServer(
     OAUTHD_DATABASE_URL: database ? database.url : `sqlite:${databasePath}`,
     OAUTHD_HOST: '127.0.0.1',
     OAUTHD_PORT: '0',
+    OAUTHD_ADMIN_PORT: '0',
     OAUTHD_LOG_LEVEL: 'debug',
     // Tests that are not about brute force make many failed attempts from 127.0.0.1 on purpose:
     // lift the limits unless a test sets them (test/integration/brute-force.test.ts does).
@@ -92,6 +95,7 @@ export async function startTestServer(
       return Buffer.concat(files.map((f) => readFileSync(f)));
     },
     oauthUrl: `${server.url}${config.basePath}/o`,
+    adminUrl: server.adminUrl!,
     logs: () => logText,
     async stop() {
       await server.close();

@@ -34,7 +34,8 @@ function freshDir(name: string): string {
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OAUTHD_')) base[key] = value;
-  return { ...base, OAUTHD_LOG_LEVEL: 'warn', OAUTHD_WORKERS: '1', ...env };
+  // The admin listener on a free port: the default, 8001, would collide between servers run side by side.
+  return { ...base, OAUTHD_LOG_LEVEL: 'warn', OAUTHD_WORKERS: '1', OAUTHD_ADMIN_PORT: '0', ...env };
 }
 
 interface RunResult {
@@ -109,6 +110,8 @@ interface ServeProcess {
   origin: string;
   /** The full token endpoint URL the server announced. */
   tokenUrl: string;
+  /** The admin listener the server announced, e.g. http://127.0.0.1:41235. */
+  adminUrl: string;
   stderr(): string;
   stdout(): string;
   /** Resolves with the exit code and signal once the process has exited. */
@@ -134,7 +137,7 @@ async function serve(args: string[], env: Record<string, string>): Promise<Serve
   return server;
 }
 
-/** Starts `oauthd serve <args>` and resolves as soon as it announces its token endpoint on stderr. */
+/** Starts `oauthd serve <args>` and resolves as soon as it announces its token endpoint and admin listener on stderr. */
 function startServe(args: string[], env: Record<string, string>): Promise<ServeProcess> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -152,7 +155,8 @@ function startServe(args: string[], env: Record<string, string>): Promise<ServeP
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       const match = /token endpoint at (\S+)/.exec(stderr);
-      if (match && !announced) {
+      const admin = /admin listener .* at (\S+)\n/.exec(stderr);
+      if (match && admin && !announced) {
         announced = true;
         clearTimeout(timer);
         const tokenUrl = match[1]!;
@@ -160,6 +164,7 @@ function startServe(args: string[], env: Record<string, string>): Promise<ServeP
           child,
           origin: new URL(tokenUrl).origin,
           tokenUrl,
+          adminUrl: admin[1]!,
           stderr: () => stderr,
           stdout: () => stdout,
           exited,
@@ -479,7 +484,10 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
 
     it('does not print the empty-store hint when clients and users exist', () => {
       expect(server!.stderr()).not.toContain('oauthd client create');
-      expect(lines(server!.stderr())).toEqual([`oauthd: token endpoint at ${server!.tokenUrl}`]);
+      expect(lines(server!.stderr())).toEqual([
+        `oauthd: token endpoint at ${server!.tokenUrl}`,
+        `oauthd: admin listener (/metrics, /healthz, /readyz; keep it private) at ${server!.adminUrl}`,
+      ]);
     });
 
     it('issues tokens to the client with a generated secret and to the client with a chosen secret', async () => {
@@ -616,7 +624,10 @@ describe('oauthd serve', () => {
       const stderr = lines(server.stderr());
       expect(stderr.some((line) => line.includes('oauthd client create'))).toBe(true);
       expect(stderr.some((line) => line.includes('oauthd user create'))).toBe(true);
-      expect(stderr.at(-1)).toBe(`oauthd: token endpoint at http://127.0.0.1:${port}/o/token/`);
+      expect(stderr.slice(-2)).toEqual([
+        `oauthd: token endpoint at http://127.0.0.1:${port}/o/token/`,
+        `oauthd: admin listener (/metrics, /healthz, /readyz; keep it private) at ${server.adminUrl}`,
+      ]);
     } finally {
       expect(await server.stop()).toEqual({ code: 0, signal: null });
     }

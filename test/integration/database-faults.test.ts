@@ -8,7 +8,8 @@
  *   is unreachable or silent, every endpoint that needs it answers 503 with an RFC-shaped body within
  *   seconds: never a hang, never a 500, never a crash. The bounds: connecting (or waiting for a pooled
  *   connection) 5 s; a query whose answer never comes, statement_timeout + 5 s (here 1 s + 5 s).
- * - /readyz answers 503 while the database is away (within its own 2 s), /healthz 200 throughout.
+ * - /readyz answers 503 while the database is away (within its own 2 s), /healthz 200 throughout; the admin
+ *   listener's /readyz says why (the public one only says unavailable).
  * - Service resumes by itself when the database returns: no restart.
  * - RFC 9700 §4.14.2: a rotation is one statement, so a connection lost in the middle of refreshes never
  *   leaves a family without its one live refresh token; with the grace window on, a client whose response
@@ -128,7 +129,10 @@ if (await postgresAvailable('the database fault tests (test/integration/database
     it('serves normally through the proxy', async () => {
       const pair = await login();
       expect(seen(await userinfoAt(base(), pair.access)).status).toBe(200);
-      expect((await readyz(base())).json).toEqual({ status: 'ready', database: 'up' });
+      expect((await readyz(base())).json).toEqual({ status: 'ready' });
+      const detail = await readyz(server.adminUrl);
+      expect(detail.status).toBe(200);
+      expect(detail.json).toMatchObject({ status: 'ready', database: { status: 'up' } });
     });
 
     it('with the database cut off, answers every endpoint that needs it with 503 temporarily_unavailable and Retry-After at once; /readyz says unavailable, /healthz ok; resumes by itself when it returns', async () => {
@@ -150,8 +154,11 @@ if (await postgresAvailable('the database fault tests (test/integration/database
 
       const ready = await readyz(base());
       expect(ready.status).toBe(503);
-      expect(ready.json).toEqual({ status: 'unavailable', database: 'down' });
+      expect(ready.json).toEqual({ status: 'unavailable' });
       expect(ready.headers.get('retry-after')).toMatch(/^\d+$/);
+      const detail = await readyz(server.adminUrl);
+      expect(detail.status).toBe(503);
+      expect(detail.json).toMatchObject({ status: 'unavailable', database: { status: 'down', error: expect.any(String) } });
       const health = await healthz(base());
       expect(health.status).toBe(200);
       expect(health.json).toEqual({ status: 'ok' });
@@ -170,6 +177,7 @@ if (await postgresAvailable('the database fault tests (test/integration/database
 
       const healthDuringStall = healthz(base());
       const readyDuringStall = readyz(base());
+      const detailDuringStall = readyz(server.adminUrl);
       const answers = await Promise.all([
         passwordGrantAt(base()).then(seen),
         refreshAt(base(), before.refresh).then(seen),
@@ -187,8 +195,12 @@ if (await postgresAvailable('the database fault tests (test/integration/database
       expect(health.ms).toBeLessThan(1000);
       const ready = await readyDuringStall;
       expect(ready.status).toBe(503);
-      expect(ready.json).toEqual({ status: 'unavailable', database: 'down' });
+      expect(ready.json).toEqual({ status: 'unavailable' });
       expect(ready.ms).toBeLessThan(3000); // its own 2 s bound
+      const detail = await detailDuringStall;
+      expect(detail.status).toBe(503);
+      expect(detail.json).toMatchObject({ status: 'unavailable', database: { status: 'down', error: 'timeout' } });
+      expect(detail.ms).toBeLessThan(3000);
 
       const resumedInMs = await restoreAndResume();
       console.info(`stall: answers in ${answers.map((r) => Math.round(r.ms)).join('/')} ms, /readyz in ${Math.round(ready.ms)} ms; resumed ${Math.round(resumedInMs)} ms after restore`);

@@ -2,7 +2,7 @@
  * Lifecycle: dead tokens are removed online by the server itself, in small batches, and by `oauthd cleanup`
  * on demand, on both stores, so a store under heavy churn stays at a bounded size; live tokens are never
  * touched; used refresh tokens are kept for the retention period so reuse is still detected (RFC 9700
- * §4.14.2). /readyz reports the database, /healthz the process.
+ * §4.14.2). /readyz reports the database (in detail on the admin listener), /healthz the process.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -98,11 +98,14 @@ describe('oauthd cleanup', () => {
 });
 
 describe('health', () => {
-  it('answers /healthz and /readyz when the database is up', async () => {
+  it('answers /healthz and /readyz when the database is up, the detail only on the admin listener', async () => {
     expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', database: 'up' });
+    expect(await ready.json()).toEqual({ status: 'ready' });
+    const detail = await fetch(`${server.adminUrl}/readyz`);
+    expect(detail.status).toBe(200);
+    expect(await detail.json()).toMatchObject({ status: 'ready', database: { status: 'up' } });
   });
 
   it('keeps validating live tokens while the cleanup runs', async () => {

@@ -1,5 +1,5 @@
 /**
- * GET /metrics in the Prometheus text format: request histograms per endpoint, grant type and error code;
+ * GET /metrics on the admin listener, in the Prometheus text format: request histograms per endpoint, grant type and error code;
  * counters of issuance, rotation, reuse detection, revocation, failures and lockouts; store latency; and
  * event-loop lag. Each counter is shown to move when its event happens.
  */
@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 async function scrape(): Promise<string> {
-  const response = await fetch(`${server.url}/metrics`);
+  const response = await fetch(`${server.adminUrl}/metrics`);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toContain('text/plain');
   return response.text();

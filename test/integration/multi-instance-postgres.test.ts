@@ -145,7 +145,7 @@ if (await postgresAvailable('the multi-instance tests (test/integration/multi-in
       for (const base of all()) {
         const ready = await request(`${base}/readyz`);
         expect(ready.status).toBe(200);
-        expect(ready.json).toEqual({ status: 'ready', database: 'up' });
+        expect(ready.json).toEqual({ status: 'ready' });
       }
       console.info(`three instances migrated and listened within ${Math.round(startedInMs)} ms of the migration lock's release`);
     });

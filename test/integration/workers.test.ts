@@ -1,7 +1,7 @@
 /**
  * `oauthd serve --workers N`: a node:cluster primary and N workers sharing one port and one store.
- * Requests are served by every worker, a worker that dies is replaced, /metrics reports the whole
- * cluster, and SIGTERM drains every worker.
+ * Requests are served by every worker, a worker that dies is replaced, the primary's admin listener
+ * reports the whole cluster at /metrics (the public port answers it 404), and SIGTERM drains every worker.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -58,18 +58,38 @@ describe('serve --workers 2', () => {
     expect(refreshed.status).toBe(200);
   });
 
-  it('reports the whole cluster at /metrics, whichever worker answers', async () => {
-    const before = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text();
+  it('reports the whole cluster at /metrics of the admin listener, served once by the primary', async () => {
+    const before = await (await fetch(`${server.adminUrl}/metrics`, { headers: { connection: 'close' } })).text();
     const issuedBefore = metricValue(before, 'oauthd_tokens_issued_total{grant_type="password"}');
     // The request histogram (src/metrics/fast-histogram.ts) is summed across workers like the counters.
     const grants = 'oauthd_http_request_duration_seconds_count{route="/o/token/",method="POST",status="200",grant_type="password",error=""}';
     const grantsBefore = before.includes(grants) ? metricValue(before, grants) : 0;
     await Promise.all(Array.from({ length: 6 }, login));
     for (let i = 0; i < 4; i++) {
-      const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text();
+      const text = await (await fetch(`${server.adminUrl}/metrics`, { headers: { connection: 'close' } })).text();
       expect(metricValue(text, 'oauthd_tokens_issued_total{grant_type="password"}') - issuedBefore).toBe(6);
       expect(metricValue(text, grants) - grantsBefore).toBe(6);
     }
+  });
+
+  it('answers /metrics on the public port with 404 from every worker', async () => {
+    // connection: close, so consecutive requests may land on either worker.
+    for (let i = 0; i < 6; i++) {
+      const response = await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: 'not_found', error_description: 'No such endpoint.' });
+    }
+  });
+
+  it('serves the admin listener from the primary, whose /readyz counts the workers listening', async () => {
+    const { port } = new URL(server.adminUrl);
+    const owner = execFileSync('ss', ['-Hltnp', `sport = :${port}`]).toString();
+    expect(owner).toContain(`pid=${server.process.pid},`);
+    for (const pid of workerPids()) expect(owner).not.toContain(`pid=${pid},`);
+    const ready = await fetch(`${server.adminUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', database: { status: 'up' }, workers: { listening: 2, configured: 2 } });
+    expect(await (await fetch(`${server.url}/readyz`, { headers: { connection: 'close' } })).json()).toEqual({ status: 'ready' });
   });
 
   it('replaces a worker that dies, and keeps serving', async () => {

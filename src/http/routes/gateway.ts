@@ -22,11 +22,11 @@ const gatewaySchema = {
   security: BEARER_SECURITY,
   querystring: {
     type: 'object',
-    properties: { scope: { type: 'string', description: `${scopeDescription} Used when X-Auth-Required-Scope is absent.` } },
+    properties: { scope: { type: 'string', description: `${scopeDescription} Sent at most once; when X-Auth-Required-Scope is sent too, both must name the same scopes.` } },
   },
   headers: {
     type: 'object',
-    properties: { 'X-Auth-Required-Scope': { type: 'string', description: `${scopeDescription} Set by the proxy per location.` } },
+    properties: { 'X-Auth-Required-Scope': { type: 'string', description: `${scopeDescription} Set by the proxy per location; sent at most once, never empty.` } },
   },
   response: {
     200: {
@@ -44,10 +44,12 @@ const gatewaySchema = {
       required: ['active'],
       additionalProperties: false,
     },
-    400: error('invalid_request (RFC 6750 §3.1): the token was sent more than one way.', WWW_AUTHENTICATE_BEARER),
+    400: error(
+      'invalid_request (RFC 6750 §3.1): the required scope is ambiguous — `scope` repeated, X-Auth-Required-Scope repeated, empty or malformed, or the two naming different scopes — or the token was sent more than one way.',
+      WWW_AUTHENTICATE_BEARER,
+    ),
     401: error('invalid_token (RFC 6750 §3.1): no bearer credentials (bare challenge), or a malformed, unknown, expired or revoked token.', WWW_AUTHENTICATE_BEARER),
     403: error('insufficient_scope (RFC 6750 §3.1): the token lacks a required scope; the challenge names them in `scope`.', WWW_AUTHENTICATE_BEARER),
-    500: error('server_error: the required scope the proxy sent is malformed (a proxy configuration error).'),
     503: error('temporarily_unavailable: the store cannot serve now.', RETRY_AFTER),
   },
 } as const;
@@ -68,24 +70,59 @@ const gatewayDocumentation = ({ schema, url }: { schema: object; url: string }) 
 /** A header value: printable ASCII as is, anything else (and `%`) percent-encoded as UTF-8. */
 const headerSafe = (value: string): string => value.replace(/[^\x20-\x24\x26-\x7E]/gu, (c) => encodeURIComponent(c));
 
+const REQUIRED_SCOPE_HEADER = 'x-auth-required-scope';
+
+/**
+ * The scopes the proxy requires, or the description of why the request is refused. Fails closed: anything
+ * that could be read two ways — a repeated `scope` parameter or header, an empty or malformed one, a header
+ * and a parameter that name different scopes — is refused, never read as "no scope required". Only a
+ * request carrying neither requires no scope.
+ */
+function requiredScope(request: FastifyRequest): string[] | string {
+  const fromQuery = (request.query as Record<string, unknown>).scope;
+  // The query parser turns a repeated parameter into an array (RFC 6749 §3.1: parameters MUST NOT repeat).
+  if (Array.isArray(fromQuery)) return 'The scope parameter must not be repeated.';
+  // Node joins a repeated header into one value with ", ", which would read as other scope names.
+  let headerCount = 0;
+  const raw = request.raw.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === REQUIRED_SCOPE_HEADER) headerCount += 1;
+  if (headerCount > 1) return 'The X-Auth-Required-Scope header must not be repeated.';
+  const fromHeader = request.headers[REQUIRED_SCOPE_HEADER];
+
+  const parse = (value: string, name: string): string[] | string => {
+    // An empty value is what an unset variable in a proxy's configuration produces: refuse it rather
+    // than require nothing. A proxy that requires no scope sends neither.
+    if (value.trim() === '') return `The ${name} is empty; omit it to require no scope.`;
+    return parseScope(value) ?? `The ${name} is malformed.`;
+  };
+  const header = typeof fromHeader === 'string' ? parse(fromHeader, 'X-Auth-Required-Scope header') : undefined;
+  const query = typeof fromQuery === 'string' ? parse(fromQuery, 'scope parameter') : undefined;
+  if (typeof header === 'string') return header;
+  if (typeof query === 'string') return query;
+  if (header !== undefined && query !== undefined) {
+    // Both sent: they must name the same set of scopes (RFC 6749 §3.3: a scope is a set, order aside).
+    const same = header.length === query.length && header.every((s) => query.includes(s));
+    return same ? header : 'The X-Auth-Required-Scope header and the scope parameter name different scopes.';
+  }
+  return header ?? query ?? [];
+}
+
 /**
  * The auth gateway for reverse proxies (nginx `auth_request`, Traefik `forwardAuth`, Envoy `ext_authz`):
  * the proxy forwards the client's Authorization header here; 200 admits the request and carries who it
  * is in `X-Auth-*` headers for the proxy to pass upstream; 401/403 refuse it with the RFC 6750 challenge
  * for the proxy to return. Required scopes per route: `X-Auth-Required-Scope: a b` (set by the proxy per
- * location) or `?scope=a+b` on the gateway URL. Every method and sub-path is accepted, since ext_authz
- * forwards the original ones.
+ * location) or `?scope=a+b` on the gateway URL; an ambiguous requirement is refused (requiredScope). Every
+ * method and sub-path is accepted, since ext_authz forwards the original ones.
  */
 export function gatewayRoutes(app: FastifyInstance, bearer: BearerValidator, realm: string): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      const query = request.query as Record<string, unknown>;
-      const header = request.headers['x-auth-required-scope'];
-      const wanted = typeof header === 'string' ? header : typeof query.scope === 'string' ? query.scope : undefined;
-      const scopes = wanted === undefined || wanted.trim() === '' ? [] : parseScope(wanted);
-      if (scopes === null) {
+      const scopes = requiredScope(request);
+      if (typeof scopes === 'string') {
         // The scope may come from the URL, which a client can reach (ext_authz appends the client's own
-        // path and query): bad input, so 400 invalid_request, never a 5xx.
-        return sendOAuthError(reply, invalidRequest('The required scope is malformed.'), { realm, challenge: 'bearer' });
+        // path and query), or from a header the client sent when the proxy did not clear it: bad input, so
+        // 400 invalid_request, never a 5xx, and never a guess at what was meant.
+        return sendOAuthError(reply, invalidRequest(scopes), { realm, challenge: 'bearer' });
       }
       // The token travels only in the Authorization header the proxy forwards.
       const decision = await guardResource({ authorization: request.headers.authorization, queryToken: undefined }, bearer, { scopes });

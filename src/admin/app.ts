@@ -1,0 +1,75 @@
+import type { Server } from 'node:http';
+import fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { requestLogSerializers } from '../http/app.js';
+import type { StoreProbe } from '../http/routes/health.js';
+
+/** What /readyz of the admin listener reports: the store probe, and in a cluster the workers. */
+export interface AdminReadiness {
+  database: StoreProbe;
+  /** `--workers N`: how many worker processes listen on the public port now, of how many. */
+  workers?: { listening: number; configured: number };
+}
+
+export interface AdminAppOptions {
+  logger: Logger;
+  /** Prometheus text of the whole server (of every worker, in a cluster). */
+  metrics: { contentType: string; render(): Promise<string> };
+  readiness(): Promise<AdminReadiness>;
+}
+
+/**
+ * The admin listener: for operators and the metrics scraper, never for the public (OAUTHD_ADMIN_HOST /
+ * OAUTHD_ADMIN_PORT, docs/deployment.md). Its own Fastify instance, so that nothing registered on the
+ * public app (routes, hooks, body parsers) is reachable here, nor the reverse: `/metrics` names failure
+ * reasons (a username that does not exist, a disabled user) and must not be on the public port.
+ * Unauthenticated: it relies on being reachable only from where operators are. Never listens: server.ts
+ * (or cli/serve.ts, in a cluster's primary) does.
+ */
+export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
+  const serverOptions: FastifyHttpOptions<Server> = {
+    loggerInstance: options.logger.child({ listener: 'admin' }, { serializers: requestLogSerializers }),
+    routerOptions: { ignoreTrailingSlash: true },
+    requestIdHeader: false,
+    // Nothing here reads a body; a client that trickles its request is cut off all the same.
+    bodyLimit: 1024,
+    requestTimeout: 10_000,
+  };
+  const app = fastify(serverOptions);
+  const json = (body: unknown) => JSON.stringify(body);
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('Cache-Control', 'no-store');
+    done(null, payload);
+  });
+
+  app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.render()));
+  app.get('/healthz', async (_request, reply) => reply.type('application/json; charset=utf-8').send(json({ status: 'ok' })));
+  app.get('/readyz', async (_request, reply) => {
+    const { database, workers } = await options.readiness();
+    // Ready as the public /readyz is (the database answers), and in a cluster only while a worker listens.
+    const ready = database.up && (workers === undefined || workers.listening > 0);
+    const body = {
+      status: ready ? 'ready' : 'unavailable',
+      database: {
+        status: database.up ? 'up' : 'down',
+        latency_ms: database.latencyMs,
+        ...(database.error !== undefined ? { error: database.error } : {}),
+      },
+      ...(workers ? { workers } : {}),
+    };
+    if (!ready) reply.code(503).header('Retry-After', '1');
+    return reply.type('application/json; charset=utf-8').send(json(body));
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).type('application/json; charset=utf-8').send(json({ error: 'not_found', error_description: 'No such endpoint.' })),
+  );
+  app.setErrorHandler((error, request, reply) => {
+    request.log.error({ err: error }, 'admin request failed');
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    reply
+      .code(status >= 400 && status < 500 ? status : 500)
+      .type('application/json; charset=utf-8')
+      .send(json({ error: status >= 400 && status < 500 ? 'invalid_request' : 'server_error', error_description: status >= 400 && status < 500 ? 'The request is malformed.' : 'The server failed to answer.' }));
+  });
+  return app;
+}
