@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { buildAdminApp, type AdminAppOptions } from './admin/app.js';
+import { buildAdminApp, type AdminAppOptions, type AdminReadiness } from './admin/app.js';
 import type { Config } from './config/config.js';
 import type { Store } from './core/ports.js';
 import { buildApp } from './http/app.js';
@@ -43,6 +43,7 @@ export async function startAdminListener(
     metrics: AdminAppOptions['metrics'];
     store: Pick<Store, 'ping'>;
     workers?: () => { listening: number; configured: number };
+    bruteForceCounters: () => AdminReadiness['bruteForceCounters'];
   },
 ): Promise<{ app: FastifyInstance; url: string }> {
   const app = buildAdminApp({
@@ -51,6 +52,7 @@ export async function startAdminListener(
     readiness: async () => ({
       database: await probeStore(options.store),
       ...(options.workers ? { workers: options.workers() } : {}),
+      bruteForceCounters: options.bruteForceCounters(),
     }),
   });
   try {
@@ -87,6 +89,7 @@ export async function startServer(
         logger,
         metrics: { contentType: services.metrics.registry.contentType, render: () => services.metrics.render() },
         store: services.store,
+        bruteForceCounters: services.throttleCounters,
       });
     }
     app = await buildApp(services, {

@@ -28,6 +28,8 @@ export interface Services {
   admin: Admin;
   metrics: Metrics;
   audit: AuditSink;
+  /** Where the brute-force counters are kept now: `degraded` while a configured Redis is unreachable. */
+  throttleCounters(): 'local' | 'shared' | 'degraded';
   close(): Promise<void>;
 }
 
@@ -78,7 +80,12 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   const audit = createAuditSink(store, clock, logger);
   // The log line first (it survives a crash), then the counters, then the audit table (batched).
   const events = fanOut(overrides.events ?? logEventSink(logger), metrics.events, audit);
-  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  const redis = config.redisUrl
+    ? connectRedis(config.redisUrl, (reachable, reason) => {
+        if (reachable) logger.warn('redis reachable again: brute-force counters are shared by every instance again');
+        else logger.warn({ reason }, 'redis unreachable: brute-force counters fall back to per-instance counting until it returns');
+      })
+    : undefined;
   const ownThrottle = overrides.throttle
     ? undefined
     : createLoginThrottle(
@@ -117,6 +124,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     introspection: createIntrospectionEndpoint({ store, clock, clientSecretHasher, events, throttle, bearer }),
     metrics,
     audit,
+    throttleCounters: () => (redis === undefined ? 'local' : redis.reachable() ? 'shared' : 'degraded'),
     admin: createAdmin({ store, passwordHasher, clock, knownScopes: config.scopes, defaultScopes: config.defaultScopes }),
     async close() {
       await audit.close();

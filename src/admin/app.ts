@@ -9,6 +9,11 @@ export interface AdminReadiness {
   database: StoreProbe;
   /** `--workers N`: how many worker processes listen on the public port now, of how many. */
   workers?: { listening: number; configured: number };
+  /**
+   * Where the brute-force counters are kept: `shared` (Redis), `local` (no Redis configured), or
+   * `degraded` (Redis configured but unreachable: each instance counts alone until it returns).
+   */
+  bruteForceCounters: 'local' | 'shared' | 'degraded';
 }
 
 export interface AdminAppOptions {
@@ -45,7 +50,7 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
   app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.render()));
   app.get('/healthz', async (_request, reply) => reply.type('application/json; charset=utf-8').send(json({ status: 'ok' })));
   app.get('/readyz', async (_request, reply) => {
-    const { database, workers } = await options.readiness();
+    const { database, workers, bruteForceCounters } = await options.readiness();
     // Ready as the public /readyz is (the database answers), and in a cluster only while a worker listens.
     const ready = database.up && (workers === undefined || workers.listening > 0);
     const body = {
@@ -56,6 +61,11 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
         ...(database.error !== undefined ? { error: database.error } : {}),
       },
       ...(workers ? { workers } : {}),
+      // Still ready when degraded: logins keep working, counted per instance (docs/deployment.md).
+      brute_force_counters: {
+        status: bruteForceCounters,
+        ...(bruteForceCounters === 'degraded' ? { detail: 'Redis unreachable: limits are counted per instance until it returns' } : {}),
+      },
     };
     if (!ready) reply.code(503).header('Retry-After', '1');
     return reply.type('application/json; charset=utf-8').send(json(body));

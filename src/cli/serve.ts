@@ -52,6 +52,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       metrics: { contentType: aggregator.contentType, render: () => aggregator.clusterMetrics() },
       store: services.store,
       workers: () => ({ listening: listeningWorkers.size, configured: workers }),
+      bruteForceCounters: services.throttleCounters,
     });
   } catch (error) {
     await services.close();
