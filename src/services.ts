@@ -133,3 +133,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     },
   };
 }
+
+// What the CLI needs of the store before it opens one (cli/ reaches the store only through this root).
+export { LATEST_SCHEMA_VERSION, probeSchema, type SchemaState } from './store/schema-probe.js';
+export { redactUrl } from './store/store.js';

@@ -2,8 +2,7 @@ import { loadConfig, type Config } from '../config/config.js';
 import { createServices, type Services } from '../services.js';
 import { createLogger } from '../server.js';
 import { AdminError } from '../core/admin.js';
-import { probeSchema } from '../store/schema-probe.js';
-import { redactUrl } from '../store/store.js';
+import { probeSchema, redactUrl } from '../services.js';
 
 /** Options every command that touches the store accepts. */
 export interface StoreOptions {

@@ -7,8 +7,7 @@ import { registerClientCommands } from './client-commands.js';
 import { registerImportCommands } from './import-commands.js';
 import { serve } from './serve.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
-import { LATEST_SCHEMA_VERSION, probeSchema } from '../store/schema-probe.js';
-import { redactUrl } from '../store/store.js';
+import { LATEST_SCHEMA_VERSION, probeSchema, redactUrl } from '../services.js';
 import { registerUserCommands } from './user-commands.js';
 
 const program = new Command('oauthd')
