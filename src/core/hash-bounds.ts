@@ -58,9 +58,16 @@ const base64Bytes = (base64: string): number => Math.floor((base64.replace(/=+$/
  * runs a hash only when this says `within` never runs an unbounded one.
  */
 export function checkHashBounds(stored: string): HashBoundsVerdict {
-  if (stored.length > HASH_BOUNDS.maxEncodedLength) {
+  const verdict = costVerdict(stored);
+  // After the cost parameters, so an operator is told about the iterations or the output length first.
+  if (verdict.within && stored.length > HASH_BOUNDS.maxEncodedLength) {
     return { within: false, reason: `hash longer than ${HASH_BOUNDS.maxEncodedLength} characters` };
   }
+  return verdict;
+}
+
+/** The patterns are linear-time, so parsing an overlong string first costs nothing worth bounding. */
+function costVerdict(stored: string): HashBoundsVerdict {
   if (SHA256.test(stored)) return { within: true, format: 'sha256' };
 
   const pbkdf2 = PBKDF2.exec(stored);
