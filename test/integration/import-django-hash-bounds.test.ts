@@ -127,6 +127,7 @@ describe('oauthd import django with password and client-secret hashes past the c
   let from: string;
   let first: RunResult;
   let summary: Record<string, any>;
+  let dryRun: Record<string, any>;
   /** A client and a user made by oauthd itself: their failures are the yardstick. */
   let native: { clientId: string; secret: string };
 
@@ -141,6 +142,7 @@ describe('oauthd import django with password and client-secret hashes past the c
     const created = await server.services.admin.createClient({ name: 'native', clientId: 'native-app', grantTypes: ['password', 'refresh_token'] });
     native = { clientId: created.client.clientId, secret: created.clientSecret! };
     await server.services.admin.createUser('native-user', 'native password');
+    dryRun = JSON.parse((await importDjango(server, from, ['--json', '--dry-run'])).stdout) as Record<string, any>;
     first = await importDjango(server, from, ['--json']);
     summary = JSON.parse(first.stdout) as Record<string, any>;
   }, 60_000);
@@ -168,6 +170,13 @@ describe('oauthd import django with password and client-secret hashes past the c
     const notes = summary.notes.join('\n');
     expect(notes).toMatch(/7 user\(s\) imported without a usable password .*`oauthd user set-password`/);
     expect(notes).toMatch(/1 client\(s\) imported with an unusable secret .*`oauthd client rotate-secret`: dot-costly-app/);
+  });
+
+  it('counts them the same in a --dry-run, which writes nothing', () => {
+    const { dryRun: _d, target: _t, ...wouldDo } = dryRun;
+    const { dryRun: _f, target: _u, ...did } = summary;
+    expect(wouldDo).toEqual(did);
+    expect(dryRun.target.users).toBe(1); // native-user only
   });
 
   it('stores those users with no password and that client with an unusable "!" secret, never the DOT hash', async () => {
