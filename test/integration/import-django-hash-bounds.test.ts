@@ -233,7 +233,7 @@ describe('oauthd import django with password and client-secret hashes past the c
     expect(hashed.status).toBe(200);
   });
 
-  it('reports them present on a second run, and changes nothing', async () => {
+  it('reports them present on a second run, creating and updating nothing, and leaves them unusable', async () => {
     const again = await importDjango(server, from, ['--json']);
     expect([again.code, again.stderr]).toEqual([0, '']);
     const second = JSON.parse(again.stdout) as Record<string, any>;
