@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { createArgon2Hasher } from '../crypto/argon2-hasher.js';
 import type { PasswordHasher } from './ports.js';
-import { generateClientSecret, hashChosenSecret, hashGeneratedSecret, verifyClientSecret } from './secrets.js';
+import { pbkdf2Sync } from 'node:crypto';
+import { createDjangoCompatibleHasher } from '../crypto/django-hashers.js';
+import { generateClientSecret, hashChosenSecret, hashGeneratedSecret, unusableSecret, verifyClientSecret } from './secrets.js';
 
 const fastArgon2 = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
 
@@ -84,5 +86,31 @@ describe('verifyClientSecret with a chosen secret (argon2id)', () => {
 
   it('rejects any secret when the stored hash is garbage', async () => {
     await expect(verifyClientSecret('garbage', 'garbage', fastArgon2)).resolves.toBe(false);
+  });
+});
+
+describe('verifyClientSecret with a Django-hashed secret (django-oauth-toolkit 2.x+)', () => {
+  const django = createDjangoCompatibleHasher(fastArgon2);
+  const pbkdf2 = (secret: string, iterations: number, bytes: number) =>
+    `pbkdf2_sha256$${iterations}$SaltOfTheClient$${pbkdf2Sync(secret, 'SaltOfTheClient', iterations, bytes, 'sha256').toString('base64')}`;
+
+  it('accepts the right secret against a hash within bounds', async () => {
+    await expect(verifyClientSecret(pbkdf2('dot-secret', 1000, 32), 'dot-secret', django)).resolves.toBe(true);
+    await expect(verifyClientSecret(pbkdf2('dot-secret', 1000, 64), 'dot-secret', django)).resolves.toBe(true);
+  });
+
+  it('refuses even the right secret against a hash past HASH_BOUNDS, without reaching the hasher', async () => {
+    // 65 bytes of output: one past the bound; it would match if it were computed.
+    const over = pbkdf2('dot-secret', 1000, 65);
+    await expect(verifyClientSecret(over, 'dot-secret', forbiddenHasher)).resolves.toBe(false);
+    await expect(verifyClientSecret('pbkdf2_sha256$9999999$s$AAAA', 'dot-secret', forbiddenHasher)).resolves.toBe(false);
+  });
+
+  it('refuses every secret against an unusable one (imported past the bounds), without reaching the hasher', async () => {
+    const stored = unusableSecret('pbkdf2_sha256 with more than 3000000 iterations');
+    expect(stored.startsWith('!')).toBe(true);
+    for (const presented of [stored, stored.slice(1), '', 'dot-secret']) {
+      await expect(verifyClientSecret(stored, presented, forbiddenHasher)).resolves.toBe(false);
+    }
   });
 });

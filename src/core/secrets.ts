@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { checkHashBounds } from './hash-bounds.js';
 import type { PasswordHasher } from './ports.js';
 import { sha256 } from './tokens.js';
 
@@ -9,8 +10,18 @@ import { sha256 } from './tokens.js';
  *   as `sha256$<base64url digest>` and checked with one SHA-256 and a constant-time comparison.
  * - Secrets a person chose (`--client-secret`, e.g. to keep an existing deployment's credentials) may be
  *   guessable, so they get the slow password hash (argon2id), like user passwords.
+ * - Secrets imported from django-oauth-toolkit 2.x+ keep their Django hash; one whose cost is past
+ *   core/hash-bounds.ts's bounds is imported as `unusableSecret(…)` and never matches.
  */
 const FAST_PREFIX = 'sha256$';
+
+/**
+ * Marks a confidential client's secret as unusable (Django's `!` prefix): no secret matches it, and the
+ * client authenticates only once an operator rotates its secret. Not null, which means "no secret".
+ */
+export function unusableSecret(reason: string): string {
+  return `!${reason}`;
+}
 
 export function generateClientSecret(): string {
   return randomBytes(48).toString('base64url');
@@ -34,6 +45,10 @@ export function judgeClientSecretAtOnce(storedHash: string, presented: string, h
     const actual = sha256(presented);
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
+  // An unusable secret (`!…`: imported with a hash past the bounds) or a hash whose cost is past them
+  // never matches and is never computed. No dummy hash either: an unknown client costs none, and client
+  // ids are not secret, so there is no timing to even out.
+  if (!checkHashBounds(storedHash).within) return false;
   return hasher.knownToVerify?.(storedHash, presented) ? true : undefined;
 }
 

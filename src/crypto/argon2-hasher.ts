@@ -1,4 +1,5 @@
 import argon2 from 'argon2';
+import { checkHashBounds } from '../core/hash-bounds.js';
 import type { PasswordHasher } from '../core/ports.js';
 
 /**
@@ -31,7 +32,9 @@ export function createArgon2Hasher(parameters: Argon2Parameters = OWASP_ARGON2ID
     hash: (password) => argon2.hash(password, options),
 
     async verify(storedHash, password) {
-      if (storedHash === null || !storedHash.startsWith('$argon2')) {
+      // An argon2 hash whose cost is past core/hash-bounds.ts's bounds (written into the database by
+      // hand, say) is never computed: it does not match, at the cost of the dummy like a missing hash.
+      if (storedHash === null || !storedHash.startsWith('$argon2') || !checkHashBounds(storedHash).within) {
         await argon2.verify(await dummy(), password).catch(() => false);
         return { ok: false, needsRehash: false };
       }

@@ -1,6 +1,7 @@
 // Django's password hashers (django.contrib.auth.hashers), verified in Node: every hash below was made by
 // Django 3.2.25's make_password (Debian's python3-django, with python3-argon2 and python3-bcrypt), except
 // the fixture's, which come from shared/fixtures/django-oauth-toolkit (made by DOT 1.7 on the same Django).
+import { pbkdf2Sync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { PasswordHasher } from '../core/ports.js';
 import { createArgon2Hasher } from './argon2-hasher.js';
@@ -43,10 +44,15 @@ describe('classifyDjangoHash', () => {
     expect(classifyDjangoHash('whirlpool$x$y')).toMatchObject({ kind: 'unsupported', algorithm: 'whirlpool' });
   });
 
-  it('refuses cost parameters that would tie up a hashing slot (corrupt or hostile rows)', () => {
-    expect(classifyDjangoHash('pbkdf2_sha256$99999999$salt$AAAA')).toMatchObject({ kind: 'unsupported' });
-    expect(classifyDjangoHash('bcrypt$$2b$20$QG6SCf.6y71ZuiCADSm2yubgKt.aVVA96YqDIsYRoIvR6z5hwh25S')).toMatchObject({ kind: 'unsupported' });
-    expect(classifyDjangoHash('argon2$argon2id$v=19$m=4194304,t=2,p=8$c2FsdA$aGFzaA')).toMatchObject({ kind: 'unsupported' });
+  it('calls cost parameters past HASH_BOUNDS out of bounds, with the algorithm and the reason', () => {
+    expect(classifyDjangoHash('pbkdf2_sha256$99999999$salt$AAAA')).toEqual({
+      kind: 'out_of_bounds',
+      algorithm: 'pbkdf2_sha256',
+      reason: 'pbkdf2_sha256 with more than 3000000 iterations',
+    });
+    expect(classifyDjangoHash(`pbkdf2_sha1$260000$salt$${Buffer.alloc(4096).toString('base64')}`)).toMatchObject({ kind: 'out_of_bounds', algorithm: 'pbkdf2_sha1' });
+    expect(classifyDjangoHash('bcrypt$$2b$20$QG6SCf.6y71ZuiCADSm2yubgKt.aVVA96YqDIsYRoIvR6z5hwh25S')).toMatchObject({ kind: 'out_of_bounds', algorithm: 'bcrypt' });
+    expect(classifyDjangoHash('argon2$argon2id$v=19$m=4194304,t=2,p=8$c2FsdA$aGFzaA')).toMatchObject({ kind: 'out_of_bounds', algorithm: 'argon2' });
   });
 
   it('calls broken strings malformed', () => {
@@ -116,5 +122,32 @@ describe('createDjangoCompatibleHasher', () => {
     }
     // "!" followed by the rest must not match the rest either.
     expect((await hasher.verify(DJANGO.unusable, DJANGO.unusable.slice(1))).ok).toBe(false);
+  });
+
+  it('never computes a hash past HASH_BOUNDS, even with the right password: one dummy verification instead', async () => {
+    // The right password's PBKDF2 with a 65-byte output (cheap here: 1000 iterations), one byte past the bound:
+    // it would match if it were computed.
+    const salt = 'OutOfBoundsSalt';
+    const overOutput = `pbkdf2_sha256$1000$${salt}$${pbkdf2Sync(PASSWORD, salt, 1000, 65, 'sha256').toString('base64')}`;
+    expect(await verifyDjangoHash(overOutput, PASSWORD)).toBe(false);
+    const hostile = [
+      overOutput,
+      `pbkdf2_sha256$3000001$${salt}$${Buffer.alloc(32, 1).toString('base64')}`,
+      `pbkdf2_sha256$9999999$${salt}$${Buffer.alloc(4096, 1).toString('base64')}`,
+      'argon2$argon2id$v=19$m=1048576,t=64,p=8$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA',
+      'argon2$argon2id$v=19$m=1048576,t=1,p=131072$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA',
+      '$argon2id$v=19$m=1048576,t=64,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA',
+      'bcrypt$$2b$15$QG6SCf.6y71ZuiCADSm2yubgKt.aVVA96YqDIsYRoIvR6z5hwh25S',
+    ];
+    const { calls, hasher: inner } = counting(argon2);
+    const hasher = createDjangoCompatibleHasher(inner);
+    for (const stored of hostile) {
+      calls.length = 0;
+      const started = performance.now();
+      expect(await hasher.verify(stored, PASSWORD), stored.slice(0, 40)).toEqual({ ok: false, needsRehash: false });
+      // Only the dummy (null) ran: computing any of these would take seconds to minutes.
+      expect(calls, stored.slice(0, 40)).toEqual([null]);
+      expect(performance.now() - started).toBeLessThan(1000);
+    }
   });
 });

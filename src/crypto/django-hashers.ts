@@ -2,6 +2,7 @@ import { createHash, pbkdf2, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
+import { checkHashBounds } from '../core/hash-bounds.js';
 import type { PasswordHasher } from '../core/ports.js';
 
 const pbkdf2Async = promisify(pbkdf2);
@@ -20,26 +21,21 @@ const pbkdf2Async = promisify(pbkdf2);
  *   password (bcryptjs, pure JavaScript: it yields to the event loop between rounds);
  * - `!…` (and the empty string): an unusable password, never matches.
  * Django's legacy `sha1$`, `md5$`, `unsalted_*` and `crypt$` hashes are not supported (the importer skips
- * such users and says so). Limits on the cost parameters keep a corrupt or hostile row from tying up a
- * hashing slot for minutes: such a hash is "unsupported".
+ * such users and says so). A hash whose cost parameters are past core/hash-bounds.ts's bounds is
+ * "out_of_bounds": never verified (a corrupt or hostile row must not tie up a hashing slot for minutes);
+ * the importer stores it as unusable.
  */
 export type DjangoHashAlgorithm = 'pbkdf2_sha256' | 'pbkdf2_sha1' | 'argon2' | 'bcrypt_sha256' | 'bcrypt';
 
 export type DjangoHashInfo =
   | { kind: 'unusable' }
   | { kind: 'supported'; algorithm: DjangoHashAlgorithm }
-  /** A Django algorithm oauthd does not verify (legacy ones, or cost parameters past our limits). */
+  /** A Django algorithm oauthd does not verify (legacy or unknown ones). */
   | { kind: 'unsupported'; algorithm: string; reason: string }
+  /** A supported algorithm whose cost parameters are past HASH_BOUNDS: never verified. */
+  | { kind: 'out_of_bounds'; algorithm: DjangoHashAlgorithm; reason: string }
   /** Not a hash Django writes in any format we know. */
   | { kind: 'malformed'; reason: string };
-
-/** Django 5.2 uses 1,000,000 iterations; ten times that is not a real hash. */
-const MAX_PBKDF2_ITERATIONS = 10_000_000;
-/** Django's argon2 default is 100 MiB (m=102400); 1 GiB per verification is the most we accept. */
-const MAX_ARGON2_MEMORY_KIB = 1_048_576;
-const MAX_ARGON2_TIME_COST = 64;
-/** Django's default is 12; each step doubles the cost, and bcryptjs runs on the main thread. */
-const MAX_BCRYPT_ROUNDS = 14;
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const PHC_ARGON2 = /^\$argon2(id|i|d)\$(?:v=\d+\$)?m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
@@ -66,37 +62,32 @@ export function classifyDjangoHash(encoded: string): DjangoHashInfo {
       if (parts.length !== 3) return { kind: 'malformed', reason: `${algorithm}: expected iterations$salt$hash` };
       const [iterations, salt, hash] = parts as [string, string, string];
       if (!/^[1-9]\d{0,9}$/.test(iterations)) return { kind: 'malformed', reason: `${algorithm}: bad iteration count` };
-      if (+iterations > MAX_PBKDF2_ITERATIONS) {
-        return { kind: 'unsupported', algorithm, reason: `more than ${MAX_PBKDF2_ITERATIONS} iterations` };
-      }
       if (salt === '') return { kind: 'malformed', reason: `${algorithm}: empty salt` };
       if (!BASE64.test(hash) || Buffer.from(hash, 'base64').toString('base64') !== hash) {
         return { kind: 'malformed', reason: `${algorithm}: hash is not base64` };
       }
-      return { kind: 'supported', algorithm };
+      return withinBounds(encoded, algorithm);
     }
     case 'argon2': {
-      const phc = PHC_ARGON2.exec(encoded.slice('argon2'.length));
-      if (!phc) return { kind: 'malformed', reason: 'argon2: not a PHC string' };
-      if (+phc[2]! > MAX_ARGON2_MEMORY_KIB || +phc[3]! > MAX_ARGON2_TIME_COST) {
-        return { kind: 'unsupported', algorithm, reason: 'argon2 cost above oauthd\'s limits' };
-      }
-      return { kind: 'supported', algorithm };
+      if (!PHC_ARGON2.test(encoded.slice('argon2'.length))) return { kind: 'malformed', reason: 'argon2: not a PHC string' };
+      return withinBounds(encoded, algorithm);
     }
     case 'bcrypt_sha256':
     case 'bcrypt': {
-      const match = BCRYPT.exec(rest);
-      if (!match) return { kind: 'malformed', reason: `${algorithm}: not a bcrypt hash` };
-      if (+match[1]! > MAX_BCRYPT_ROUNDS) {
-        return { kind: 'unsupported', algorithm, reason: `bcrypt cost above ${MAX_BCRYPT_ROUNDS}` };
-      }
-      return { kind: 'supported', algorithm };
+      if (!BCRYPT.test(rest)) return { kind: 'malformed', reason: `${algorithm}: not a bcrypt hash` };
+      return withinBounds(encoded, algorithm);
     }
     default:
       return LEGACY.has(algorithm)
         ? { kind: 'unsupported', algorithm, reason: 'legacy algorithm' }
         : { kind: 'unsupported', algorithm, reason: 'unknown algorithm' };
   }
+}
+
+/** A well-formed hash of a supported algorithm: supported if its cost is within HASH_BOUNDS. */
+function withinBounds(encoded: string, algorithm: DjangoHashAlgorithm): DjangoHashInfo {
+  const bounds = checkHashBounds(encoded);
+  return bounds.within ? { kind: 'supported', algorithm } : { kind: 'out_of_bounds', algorithm, reason: bounds.reason };
 }
 
 /**
@@ -128,8 +119,8 @@ export async function verifyDjangoHash(encoded: string, password: string): Promi
 /**
  * oauthd's own hasher (argon2id, `inner`) plus verification of Django hashes. New hashes are always
  * `inner`'s. A Django hash that matches answers `needsRehash: true`, so the login that proved the password
- * replaces it with argon2id. An unusable, unknown or corrupt hash never matches and costs one verification
- * of `inner`'s dummy hash, like a missing one.
+ * replaces it with argon2id. An unusable, unknown, corrupt or out-of-bounds hash (core/hash-bounds.ts) is
+ * never computed: it does not match and costs one verification of `inner`'s dummy hash, like a missing one.
  *
  * Timing: a wrong password against a Django hash costs that hash's verification (PBKDF2 with 260,000
  * iterations takes longer than argon2id), so until a user has logged in once after the import, the time
@@ -140,7 +131,10 @@ export function createDjangoCompatibleHasher(inner: PasswordHasher): PasswordHas
   return {
     hash: (password) => inner.hash(password),
     async verify(storedHash, password) {
-      if (storedHash === null || storedHash.startsWith('$')) return inner.verify(storedHash, password);
+      if (storedHash === null) return inner.verify(null, password);
+      // Checked before anything runs, whoever wrote the hash (the importer, or someone with the database).
+      if (!checkHashBounds(storedHash).within) return inner.verify(null, password);
+      if (storedHash.startsWith('$')) return inner.verify(storedHash, password);
       if (classifyDjangoHash(storedHash).kind !== 'supported') return inner.verify(null, password);
       let ok: boolean;
       try {

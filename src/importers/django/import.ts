@@ -1,5 +1,5 @@
 import type { NewClient } from '../../core/ports.js';
-import { hashGeneratedSecret } from '../../core/secrets.js';
+import { hashGeneratedSecret, unusableSecret } from '../../core/secrets.js';
 import { hashToken } from '../../core/tokens.js';
 import type { EpochSeconds, GrantType, NewAccessToken, NewToken } from '../../core/types.js';
 import { createArgon2Hasher } from '../../crypto/argon2-hasher.js';
@@ -56,6 +56,14 @@ export interface KindSummary {
   skipped: number;
   /** Why rows were skipped: reason → count. */
   skippedWhy: Record<string, number>;
+  /**
+   * Of those created or updated: written with an unusable password or secret, because DOT's hash costs
+   * more to verify than oauthd allows (core/hash-bounds.ts). The user needs a new password, the client a
+   * new secret.
+   */
+  unusable: number;
+  /** Why: reason → count. */
+  unusableWhy: Record<string, number>;
 }
 
 export interface DjangoImportSummary {
@@ -71,12 +79,17 @@ export interface DjangoImportSummary {
   target: ImportTargetCounts;
 }
 
-const kind = (inSource: number): KindSummary => ({ inSource, created: 0, present: 0, updated: 0, skipped: 0, skippedWhy: {} });
+const kind = (inSource: number): KindSummary => ({ inSource, created: 0, present: 0, updated: 0, skipped: 0, skippedWhy: {}, unusable: 0, unusableWhy: {} });
 
 function skip(summary: KindSummary, reason: string, count = 1): void {
   if (count <= 0) return;
   summary.skipped += count;
   summary.skippedWhy[reason] = (summary.skippedWhy[reason] ?? 0) + count;
+}
+
+function unusable(summary: KindSummary, reason: string): void {
+  summary.unusable += 1;
+  summary.unusableWhy[reason] = (summary.unusableWhy[reason] ?? 0) + 1;
 }
 
 /** RFC 6749 §2.3.1 / oauthd's client ids: 1-100 printable ASCII characters, no space and no ':'. */
@@ -145,6 +158,7 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
   /** DOT user id → the username in oauthd, or why the user's tokens cannot be imported. */
   const userById = new Map<string, { username: string } | { skip: string }>();
   const staysDisabled: string[] = [];
+  const usersWithoutPassword: string[] = [];
   for (const u of source.users) {
     const why = userProblem(u);
     if (why) {
@@ -153,10 +167,12 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
       continue;
     }
     const info = classifyDjangoHash(u.password);
+    // A hash too costly to verify is stored as no password at all (the path of Django's `!` passwords):
+    // a login then costs the dummy hash and fails like a wrong password; the operator sets a new one.
     const result = await target.importUser(
       {
         username: u.username,
-        passwordHash: info.kind === 'unusable' ? null : u.password,
+        passwordHash: info.kind === 'unusable' || info.kind === 'out_of_bounds' ? null : u.password,
         isActive: u.isActive,
         createdAt: u.dateJoined ?? now,
         mayReplaceHash: (current) => current === null || !isOwnPasswordHash(current),
@@ -164,6 +180,11 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
       now,
     );
     users[result.outcome] += 1;
+    // Counted when this run wrote it; a later run finds it present.
+    if (info.kind === 'out_of_bounds' && (result.outcome === 'created' || result.changes.includes('password_hash'))) {
+      unusable(users, `password hash past oauthd's cost bounds: ${info.reason}`);
+      usersWithoutPassword.push(u.username);
+    }
     if (result.staysDisabled) staysDisabled.push(u.username);
     // oauthd refuses every token of a disabled user (and disabling revokes them), so they are not imported.
     userById.set(u.id, u.isActive && !result.staysDisabled ? { username: u.username } : { skip: 'user is inactive' });
@@ -177,6 +198,7 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
   // ---- clients -----------------------------------------------------------------------------------
   /** DOT application id → the client id in oauthd (and its scopes), or why its tokens are skipped. */
   const appById = new Map<string, { clientId: string } | { skip: string }>();
+  const clientsWithoutSecret: string[] = [];
   let argon2: ReturnType<typeof createArgon2Hasher> | undefined;
   for (const app of source.applications) {
     const plan = clientPlan(app, source.layout.hashClientSecretColumn);
@@ -194,6 +216,7 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
     const secretHash =
       plan.secret.kind === 'none' ? null
       : plan.secret.kind === 'keep' ? plan.secret.value
+      : plan.secret.kind === 'unusable' ? unusableSecret(plan.secret.reason)
       : dryRun ? 'dry-run'
       : plan.secret.kind === 'generated' ? hashGeneratedSecret(plan.secret.value)
       : await (argon2 ??= createArgon2Hasher()).hash(plan.secret.value);
@@ -206,7 +229,22 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
       scopes: options.clientScopes,
       createdAt: app.created ?? now,
     };
-    clients[await target.importClient(client)] += 1;
+    const outcome = await target.importClient(client);
+    clients[outcome] += 1;
+    if (outcome === 'created' && plan.secret.kind === 'unusable') {
+      unusable(clients, `client secret hash past oauthd's cost bounds: ${plan.secret.reason}`);
+      clientsWithoutSecret.push(app.clientId);
+    }
+  }
+  if (usersWithoutPassword.length > 0) {
+    notes.push(
+      `${usersWithoutPassword.length} user(s) imported without a usable password (their Django hash costs more to verify than oauthd allows); give them a new one with \`oauthd user set-password\`: ${sample(usersWithoutPassword)}`,
+    );
+  }
+  if (clientsWithoutSecret.length > 0) {
+    notes.push(
+      `${clientsWithoutSecret.length} client(s) imported with an unusable secret (its Django hash costs more to verify than oauthd allows); they cannot authenticate until \`oauthd client rotate-secret\`: ${sample(clientsWithoutSecret)}`,
+    );
   }
 
   // ---- tokens ------------------------------------------------------------------------------------
@@ -379,7 +417,9 @@ type SecretPlan =
   /** Plaintext with DOT's generated shape: high entropy, a fast hash is enough. */
   | { kind: 'generated'; value: string }
   /** Plaintext a person may have chosen: argon2id. */
-  | { kind: 'chosen'; value: string };
+  | { kind: 'chosen'; value: string }
+  /** A Django hash too costly to verify (core/hash-bounds.ts): stored as unusable, never verified. */
+  | { kind: 'unusable'; reason: string };
 
 function clientPlan(
   app: DjangoApplication,
@@ -398,6 +438,7 @@ function clientPlan(
   if (hashed) {
     const info = classifyDjangoHash(secret);
     if (info.kind === 'supported') return { isPublic: false, grantTypes, secret: { kind: 'keep', value: secret } };
+    if (info.kind === 'out_of_bounds') return { isPublic: false, grantTypes, secret: { kind: 'unusable', reason: info.reason } };
     if (info.kind === 'unsupported') return { skip: `client secret hashed with unsupported algorithm ${info.algorithm}` };
     return { skip: 'malformed hashed client secret' };
   }
@@ -436,7 +477,10 @@ function sample(names: string[]): string {
 export function formatSummary(s: DjangoImportSummary): string {
   const line = (label: string, k: KindSummary) => {
     const why = Object.entries(k.skippedWhy).map(([reason, n]) => `${n} ${reason}`);
-    return `${label} ${k.created} created, ${k.present} already present, ${k.updated} updated, ${k.skipped} skipped${why.length ? ` (${why.join('; ')})` : ''}`;
+    const unusableWhy = Object.entries(k.unusableWhy).map(([reason, n]) => `${n} ${reason}`);
+    return `${label} ${k.created} created, ${k.present} already present, ${k.updated} updated, ${k.skipped} skipped${why.length ? ` (${why.join('; ')})` : ''}${
+      k.unusable > 0 ? `, ${k.unusable} imported unusable (${unusableWhy.join('; ')})` : ''
+    }`;
   };
   const lines = [
     `source: ${s.source.kind}, ${s.source.dotLayout}`,
