@@ -132,7 +132,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   );
 
   // The OpenAPI document is generated from the schemas of the routes registered after this (onRoute).
-  await registerOpenApi(app);
+  await registerOpenApi(app, { issuer: options.issuer });
   // Route schemas document the API; they never validate requests nor serialize responses.
   app.setValidatorCompiler(documentOnly.validatorCompiler);
   app.setSerializerCompiler(documentOnly.serializerCompiler);

@@ -71,6 +71,17 @@ describe('the document', () => {
     });
   });
 
+  it('names the public origin of OAUTHD_ISSUER as its server, so an imported document points at the real server', async () => {
+    const issued = await startTestServer({ OAUTHD_BASE_PATH: '/api/secure', OAUTHD_ISSUER: 'https://auth.example.com/api/secure' });
+    try {
+      const { document } = await fetchDocument(issued);
+      expect(document.servers).toEqual([expect.objectContaining({ url: 'https://auth.example.com' })]);
+      expect(Object.keys(document.paths)).toContain('/api/secure/o/token/');
+    } finally {
+      await issued.stop();
+    }
+  });
+
   it('puts OAUTHD_BASE_PATH in the paths, keeps /healthz at the root and serves both RFC 8414 locations', async () => {
     const { document } = await fetchDocument(prefixed);
     expect(document.servers).toEqual([expect.objectContaining({ url: '/' })]);

@@ -19,7 +19,12 @@ function packageVersion(): string {
  * route. The paths are absolute (they carry OAUTHD_BASE_PATH as the routes do, and `/healthz` and the
  * RFC 8414 §3 well-known path sit outside it), so the one server is the origin the document came from.
  */
-export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance, options: { issuer: string | null } = { issuer: null }): Promise<void> {
+  // The paths carry OAUTHD_BASE_PATH and the RFC 8414 locations sit at the root, so the server entry is the
+  // issuer's origin: an imported document (Postman, Swagger UI) then points at the real server.
+  const servers = options.issuer
+    ? [{ url: new URL(options.issuer).origin, description: 'This server (from OAUTHD_ISSUER); the paths include OAUTHD_BASE_PATH.' }]
+    : [{ url: '/', description: 'The origin this document was fetched from; the paths include OAUTHD_BASE_PATH.' }];
   await app.register(fastifySwagger, {
     mode: 'dynamic',
     openapi: {
@@ -34,7 +39,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           'checks requests itself (RFC 6749 §3.2).',
         license: { name: 'MIT' },
       },
-      servers: [{ url: '/', description: 'The origin this document was fetched from; the paths include OAUTHD_BASE_PATH.' }],
+      servers,
       tags: [
         { name: 'token', description: 'RFC 6749: issue and refresh tokens.' },
         { name: 'revocation', description: 'RFC 7009: revoke a token and its grant.' },
