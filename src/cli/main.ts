@@ -23,7 +23,7 @@ program
   .option('--admin-host <host>', 'overrides OAUTHD_ADMIN_HOST (the admin listener: metrics, health)')
   .option('--admin-port <port>', 'overrides OAUTHD_ADMIN_PORT (0 picks a free port)')
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
-  .option('--workers <n>', 'worker processes sharing the port (default: OAUTHD_WORKERS, else one per core)')
+  .option('--workers <n>', 'processes serving the public port, or auto for one per core (default: OAUTHD_WORKERS, else 1)')
   .action(serve);
 
 program

@@ -16,14 +16,14 @@ export interface ServeOptions extends StoreOptions {
   workers?: string;
 }
 
-/** `--workers`, else OAUTHD_WORKERS, else one per core. */
-function workerCount(flag: string | undefined): number {
-  const value = flag ?? process.env.OAUTHD_WORKERS;
-  if (value === undefined || value === '') return availableParallelism();
-  if (!/^\d+$/.test(value) || +value < 1 || +value > 256) {
-    throw new ConfigError(`${flag !== undefined ? '--workers' : 'OAUTHD_WORKERS'}: must be a whole number from 1 to 256 (got ${JSON.stringify(value)})`);
+/** `--workers`, else OAUTHD_WORKERS (config file included), else one process; `auto` is one per core. */
+function workerCount(flag: string | undefined, configured: number | 'auto'): number {
+  if (flag === undefined) return configured === 'auto' ? availableParallelism() : configured;
+  if (flag === 'auto') return availableParallelism();
+  if (!/^\d+$/.test(flag) || +flag < 1 || +flag > 256) {
+    throw new ConfigError(`--workers: must be a whole number from 1 to 256, or auto (got ${JSON.stringify(flag)})`);
   }
-  return +value;
+  return +flag;
 }
 
 /**
@@ -36,7 +36,7 @@ function workerCount(flag: string | undefined): number {
 export async function serve(options: ServeOptions): Promise<void> {
   const config = configFrom(options);
   if (cluster.isWorker) return runServer(options, true);
-  const workers = workerCount(options.workers);
+  const workers = workerCount(options.workers, config.workers);
   if (workers === 1) return runServer(options, false);
 
   // The primary: migrate once, before any worker opens the store. It keeps its store open for /readyz.

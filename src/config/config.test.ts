@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       hashQueueLimit: 256,
       clientCacheMs: 1000,
       tokenCacheEntries: 10_000,
+      workers: 1,
     });
   });
 
@@ -122,6 +123,19 @@ describe('loadConfig', () => {
 
   it('refuses default scopes that are not known scopes', () => {
     expect(() => loadConfig({ OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read admin' })).toThrow(/^OAUTHD_DEFAULT_SCOPES:/);
+  });
+
+  it('takes OAUTHD_WORKERS as a count or auto, and refuses anything else naming the setting', () => {
+    expect(loadConfig({ OAUTHD_WORKERS: 'auto' }).workers).toBe('auto');
+    expect(loadConfig({ OAUTHD_WORKERS: '3' }).workers).toBe(3);
+    expect(() => loadConfig({ OAUTHD_WORKERS: '0' })).toThrow(/^OAUTHD_WORKERS: must be a whole number from 1 to 256/);
+    expect(() => loadConfig({ OAUTHD_WORKERS: 'many' })).toThrow(/^OAUTHD_WORKERS:/);
+  });
+
+  it('refuses more hashing slots than the thread pool has threads', () => {
+    expect(() => loadConfig({ OAUTHD_HASH_CONCURRENCY: '5' })).toThrow(/^OAUTHD_HASH_CONCURRENCY: 5 is above the thread pool size \(4, UV_THREADPOOL_SIZE\)/);
+    expect(loadConfig({ OAUTHD_HASH_CONCURRENCY: '4' }).hashConcurrency).toBe(4);
+    expect(loadConfig({ OAUTHD_HASH_CONCURRENCY: '8', UV_THREADPOOL_SIZE: '8' }).hashConcurrency).toBe(8);
   });
 
   it('refuses a per-username limit at or below the per-(username, IP) one: one IP could lock the user out everywhere', () => {

@@ -39,6 +39,8 @@ export interface Config {
   hashQueueLimit: number;
   clientCacheMs: number;
   tokenCacheEntries: number;
+  /** Processes serving the public port: a number, or `auto` for one per core. */
+  workers: number | 'auto';
 }
 
 /** A configuration value was invalid. The message is one line naming the variable; it holds no secret. */
@@ -303,6 +305,14 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
     parse: (v) => integer('OAUTHD_TOKEN_CACHE_ENTRIES', v ?? '10000', 0, 1_000_000),
   },
   {
+    env: 'OAUTHD_WORKERS', key: 'workers', defaultText: '1',
+    description: 'Processes that serve the public port (node:cluster; the primary serves the admin listener and restarts a worker that dies). `auto`: one per core. Each worker holds its own caches and hashing slots (OAUTHD_HASH_CONCURRENCY each), so memory grows with the count; brute-force counters are shared through the primary (or Redis). `oauthd serve --workers N` overrides it.',
+    parse: (v) => {
+      const value = (v ?? '1').trim();
+      return value === 'auto' ? 'auto' : integer('OAUTHD_WORKERS', value === '' ? '1' : value, 1, 256);
+    },
+  },
+  {
     env: 'OAUTHD_CLEANUP_INTERVAL_SECONDS', key: 'cleanupIntervalSeconds', defaultText: '60',
     description: 'How often the server removes dead tokens by itself (in small batches, a bounded time per run, so the store stays at a bounded size under heavy churn). 0 turns it off; `oauthd cleanup` does the same on demand.',
     parse: (v) => integer('OAUTHD_CLEANUP_INTERVAL_SECONDS', v ?? '60', 0, 86_400),
@@ -343,6 +353,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, str
   }
   if (result.headersTimeoutMs > result.requestTimeoutMs) {
     throw new ConfigError('OAUTHD_HEADERS_TIMEOUT_MS: must not exceed OAUTHD_REQUEST_TIMEOUT_MS');
+  }
+  const threadPool = Number(env.UV_THREADPOOL_SIZE ?? 4) || 4;
+  if (result.hashConcurrency > threadPool) {
+    // Hashes run on libuv's pool: more slots than threads would only queue there, blocking file and DNS work too.
+    throw new ConfigError(
+      `OAUTHD_HASH_CONCURRENCY: ${result.hashConcurrency} is above the thread pool size (${threadPool}, UV_THREADPOOL_SIZE); raise UV_THREADPOOL_SIZE or lower it`,
+    );
   }
   if (result.maxFailuresPerUser <= result.maxFailuresPerUserIp) {
     // One IP adds at most OAUTHD_MAX_FAILURES_PER_USER_IP to the username's counter: at or below it, one IP
