@@ -51,6 +51,7 @@ export async function startServer(config: Config, options: { logger?: Logger; ov
           intervalSeconds: config.cleanupIntervalSeconds,
           retentionSeconds: config.tokenRetentionSeconds,
           auditRetentionSeconds: config.auditRetentionSeconds,
+          successorGraceSeconds: config.refreshGraceSeconds,
           onRun: (deleted) => deleted > 0 && app.log.info({ deleted }, 'cleanup removed dead tokens'),
           onError: (error) => app.log.warn({ err: error }, 'cleanup failed; will retry'),
         })

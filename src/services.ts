@@ -39,6 +39,10 @@ export interface ServiceOverrides {
   throttleKeyPrefix?: string;
   /** A long-running server: store maintenance (SQLite checkpoints) runs in the background. */
   longRunning?: boolean;
+  /** Where the store's start-up warnings go (loose SQLite file permissions); default: the logger, as `warn`. */
+  onStoreWarning?: (message: string) => void;
+  /** Who the admin actions are attributed to in the audit trail (`actor`), e.g. `cli:root`. */
+  adminActor?: string;
 }
 
 /** Audit events as structured log lines (`event` is the noun.verb name); fields never hold secrets. */
@@ -54,6 +58,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
       openStore(config.databaseUrl, {
         sqlite: {
           accessTokenCacheEntries: config.tokenCacheEntries,
+          onWarning: overrides.onStoreWarning ?? ((message: string) => logger.warn(message)),
           ...(overrides.longRunning
             ? { checkpoint: 'background', onCheckpointError: (message: string) => logger.error({ message }, 'sqlite checkpoint failed') }
             : {}),
@@ -111,7 +116,15 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     introspection: createIntrospectionEndpoint({ store, clock, clientSecretHasher, events, throttle, bearer }),
     metrics,
     audit,
-    admin: createAdmin({ store, passwordHasher, clock, knownScopes: config.scopes, defaultScopes: config.defaultScopes }),
+    admin: createAdmin({
+      store,
+      passwordHasher,
+      clock,
+      knownScopes: config.scopes,
+      defaultScopes: config.defaultScopes,
+      events,
+      actor: overrides.adminActor ?? 'unknown',
+    }),
     async close() {
       await audit.close();
       await ownThrottle?.close();

@@ -36,8 +36,10 @@ export async function serve(options: ServeOptions): Promise<void> {
   const workers = workerCount(options.workers);
   if (workers === 1) return runServer(options, false);
 
-  // The primary: migrate once, before any worker opens the store.
-  const services = await createServices(config, createLogger('silent'));
+  // The primary: migrate once, before any worker opens the store. It alone reports the store's warnings.
+  const services = await createServices(config, createLogger('silent'), {
+    onStoreWarning: (message) => createLogger(config.logLevel).warn(message),
+  });
   const counts = await services.store.counts();
   await services.close();
   if (counts.clients === 0 || counts.users === 0) printEmptyStoreHint();
@@ -120,7 +122,8 @@ async function runServer(options: ServeOptions, inCluster: boolean): Promise<voi
   // A worker whose primary is gone (killed) drains and leaves rather than serve on alone.
   if (inCluster) process.on('disconnect', () => stop('primary gone'));
 
-  server = await startServer(config);
+  // In a cluster the primary has reported the store's warnings already: one line, not one per worker.
+  server = await startServer(config, inCluster ? { overrides: { onStoreWarning: () => {} } } : {});
   if (stopping) {
     await server.close();
     process.exit(0);

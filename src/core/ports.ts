@@ -145,10 +145,25 @@ export interface Store {
    * Removes dead rows, at most `limit` per kind per call, and says how many went: access tokens expired
    * before `now`; refresh tokens used, revoked or expired more than `retentionSeconds` before `now` (kept
    * that long so a replayed one is still recognised as reuse); grants revoked that long ago, with their
-   * tokens; and audit events older than `auditRetentionSeconds`, when given. Call again while it returns
-   * `limit` or more.
+   * tokens; and audit events older than `auditRetentionSeconds`, when given. It also erases the sealed
+   * successor (RotateRefreshToken.successorResponse) of every refresh token used more than
+   * `successorGraceSeconds` before `now`: past the grace window nothing may open it any more, and a database
+   * reader who kept the old refresh token could otherwise still recover a live pair from it. Each erased
+   * successor counts as one row. Call again while it returns `limit` or more.
    */
-  deleteExpired(options: { now: EpochSeconds; retentionSeconds: number; limit: number; auditRetentionSeconds?: number }): Promise<number>;
+  deleteExpired(options: {
+    now: EpochSeconds;
+    retentionSeconds: number;
+    limit: number;
+    auditRetentionSeconds?: number;
+    /** The grace window (OAUTHD_REFRESH_GRACE_SECONDS); 0 erases every sealed successor of a used token. */
+    successorGraceSeconds: number;
+    /**
+     * Look for sealed successors only among tokens used at or after this time (a run that follows a complete
+     * one needs to look no further back); default: every token the retention keeps.
+     */
+    successorUsedSince?: EpochSeconds;
+  }): Promise<number>;
 
   createClient(client: NewClient): Promise<'created' | 'exists'>;
   findClient(clientId: string): Promise<Client | null>;

@@ -702,7 +702,7 @@ export function runStoreContract(
       it('after deleteExpired removed it: gone', async () => {
         const g = await issueGrant(store);
         expect(await store.findAccessToken(g.access.hash)).not.toBeNull();
-        await store.deleteExpired({ now: T + ACCESS_TTL + 1, retentionSeconds: 0, limit: 100 });
+        await store.deleteExpired({ now: T + ACCESS_TTL + 1, retentionSeconds: 0, limit: 100, successorGraceSeconds: 0 });
         expect(await store.findAccessToken(g.access.hash)).toBeNull();
       });
 

@@ -1,5 +1,5 @@
-import { mkdirSync, realpathSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, constants, existsSync, fchmodSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   StoreUnavailableError,
@@ -33,6 +33,52 @@ export interface SqliteStoreOptions {
    * Default 10 000.
    */
   accessTokenCacheEntries?: number;
+  /**
+   * Told once, at open, when the database file or its `-wal` / `-shm` already exist with permissions looser
+   * than 0600 (one line, for the caller's log or stderr). Default: ignored.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * The database directory, file, `-wal` and `-shm` hold password hashes, token digests, sealed successors and
+ * the audit trail: readable by their owner only, whatever the umask. A directory this creates is 0700; a new
+ * database file is created 0600 before SQLite opens it, and SQLite gives the `-wal` and `-shm` files it
+ * creates the database file's own mode (it chmods them, so the umask does not loosen them either). Files
+ * that already exist are left as they are (an operator may have chosen group access for a backup job) but
+ * reported through `warn` when any group or other bit is set.
+ */
+function prepareFiles(path: string, warn: (message: string) => void): void {
+  const dir = dirname(path);
+  const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (first !== undefined) {
+    // mkdir's mode goes through the umask: set it exactly on every directory made here.
+    let d = first;
+    chmodSync(d, 0o700);
+    for (const part of relative(first, dir).split(sep).filter((p) => p !== '')) chmodSync((d = join(d, part)), 0o700);
+  }
+  const loose: string[] = [];
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (!existsSync(file)) continue;
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) loose.push(`${file} (${mode.toString(8).padStart(4, '0')})`);
+  }
+  if (!existsSync(path)) {
+    // O_EXCL: another process creating it at the same moment wins and keeps its own (equally strict) mode.
+    try {
+      const fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o600);
+      try {
+        fchmodSync(fd, 0o600);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  if (loose.length > 0) {
+    warn(`the SQLite database is readable beyond its owner: ${loose.join(', ')}; run chmod 600 on these files (they hold password hashes and token digests)`);
+  }
 }
 
 
@@ -48,7 +94,7 @@ export interface SqliteStoreOptions {
  * (a used refresh token, whose sealed successor a grace-window retry would hand out).
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') prepareFiles(path, options.onWarning ?? (() => {}));
   const db = new Database(path);
   db.pragma('busy_timeout = 5000');
   const wal = path !== ':memory:' && db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
@@ -180,10 +226,17 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       if (durability.failure) throw durability.failure;
       st().ping.get();
     },
-    async deleteExpired({ now, retentionSeconds, limit, auditRetentionSeconds }) {
+    async deleteExpired({ now, retentionSeconds, limit, auditRetentionSeconds, successorGraceSeconds, successorUsedSince }) {
       return (await hot({
         op: 'deleteExpired',
-        args: [now, now - retentionSeconds, limit, auditRetentionSeconds === undefined ? null : now - auditRetentionSeconds],
+        args: [
+          now,
+          now - retentionSeconds,
+          limit,
+          auditRetentionSeconds === undefined ? null : now - auditRetentionSeconds,
+          successorUsedSince ?? 0,
+          now - successorGraceSeconds,
+        ],
       })) as number;
     },
 

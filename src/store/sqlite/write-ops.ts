@@ -54,12 +54,23 @@ export function writeOps(db: Database.Database) {
       for (const { id } of st().liveGrantsOfUser.all(userId) as { id: string }[]) revokeGrant(id, now);
     },
 
-    /** See Store.deleteExpired; `before` is now − retention, `auditBefore` null to keep audit events. */
-    deleteExpired(now: EpochSeconds, before: EpochSeconds, limit: number, auditBefore: EpochSeconds | null): number {
+    /**
+     * See Store.deleteExpired; `before` is now − retention, `auditBefore` null to keep audit events; sealed
+     * successors of tokens used in [`sealedFrom`, `sealedBefore`) are erased.
+     */
+    deleteExpired(
+      now: EpochSeconds,
+      before: EpochSeconds,
+      limit: number,
+      auditBefore: EpochSeconds | null,
+      sealedFrom: EpochSeconds,
+      sealedBefore: EpochSeconds,
+    ): number {
       const s = st();
       s.deleteLiveAccessOfRevokedGrants.run(before, limit);
       s.deleteLiveRefreshOfRevokedGrants.run(before, limit);
       return (
+        s.eraseSealedSuccessors.run(sealedFrom, sealedBefore, limit).changes +
         s.deleteRevokedGrants.run(before, limit).changes +
         s.deleteExpiredAccess.run(now, limit).changes +
         s.deleteDeadRefresh.run(before, before, before, limit).changes +
@@ -82,7 +93,7 @@ export type WriteOp =
   | { op: 'rotate'; args: [RotateRefreshToken] }
   | { op: 'revokeGrant'; args: [string, EpochSeconds] }
   | { op: 'recordAudit'; args: [readonly AuditEvent[]] }
-  | { op: 'deleteExpired'; args: [EpochSeconds, EpochSeconds, number, EpochSeconds | null] };
+  | { op: 'deleteExpired'; args: [EpochSeconds, EpochSeconds, number, EpochSeconds | null, EpochSeconds, EpochSeconds] };
 
 export function runOp(ops: WriteOps, write: WriteOp): unknown {
   switch (write.op) {
@@ -139,6 +150,11 @@ function prepareWrites(db: Database.Database) {
       (SELECT token_hash FROM refresh_tokens WHERE used_at < ?
        UNION SELECT token_hash FROM refresh_tokens WHERE revoked_at < ?
        UNION SELECT token_hash FROM refresh_tokens WHERE expires_at < ? LIMIT ?)`),
+    // Past the grace window a sealed successor can no longer be handed out (core/grants/refresh-token.ts), but
+    // whoever holds the old refresh token could still open it: erase it. Walks the used_at index over the
+    // given range only; a token used earlier than the range had its successor erased by an earlier run.
+    eraseSealedSuccessors: db.prepare(`UPDATE refresh_tokens SET successor_response = NULL WHERE token_hash IN
+      (SELECT token_hash FROM refresh_tokens WHERE used_at >= ? AND used_at < ? AND successor_response IS NOT NULL LIMIT ?)`),
     deleteOldAudit: db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)'),
   };
 }
