@@ -613,6 +613,49 @@ export function runStoreContract(
       });
     });
 
+    describe('deleteExpired and sealed successors (grace window)', () => {
+      const GRACE = 30;
+      const sealed = (n: number) => Buffer.alloc(48, n);
+
+      /** A grant whose first refresh token was rotated at `usedAt` with a sealed successor. */
+      async function usedWithSuccessor(usedAt: number) {
+        const g = await issueGrant(store);
+        const r = { ...rotation(g, g.refresh.hash, usedAt), successorResponse: sealed(usedAt % 256) };
+        expect(await store.rotateRefreshToken(r)).toBe('rotated');
+        return { g, r };
+      }
+
+      it('erases the sealed successor of a token used more than the grace window before now, and keeps those within it', async () => {
+        const old = await usedWithSuccessor(T + 10);
+        const recent = await usedWithSuccessor(T + 50);
+        expect((await store.findRefreshToken(old.g.refresh.hash))?.successor?.response).toEqual(sealed((T + 10) % 256));
+
+        // now − grace = T + 41: the first was used before it, the second after.
+        const count = await store.deleteExpired({ now: T + 71, retentionSeconds: 86_400, limit: 100, successorGraceSeconds: GRACE });
+        expect(count).toBe(1);
+        expect(await store.findRefreshToken(old.g.refresh.hash)).toMatchObject({ usedAt: T + 10, successor: null });
+        expect((await store.findRefreshToken(recent.g.refresh.hash))?.successor).toEqual({ response: sealed((T + 50) % 256), live: true });
+        // The pair itself is untouched: its refresh token still rotates.
+        expect(await store.rotateRefreshToken(rotation(old.g, old.r.refresh.hash, T + 72))).toBe('rotated');
+      });
+
+      it('erases at most limit successors per call and reports each one, so the cleanup calls again', async () => {
+        for (const at of [T + 1, T + 2, T + 3]) await usedWithSuccessor(at);
+        const options = { now: T + 100, retentionSeconds: 86_400, limit: 2, successorGraceSeconds: GRACE };
+        expect(await store.deleteExpired(options)).toBe(2);
+        expect(await store.deleteExpired(options)).toBe(1);
+        expect(await store.deleteExpired(options)).toBe(0);
+      });
+
+      it('looks only at tokens used since successorUsedSince when given', async () => {
+        const before = await usedWithSuccessor(T + 10);
+        const after = await usedWithSuccessor(T + 20);
+        await store.deleteExpired({ now: T + 100, retentionSeconds: 86_400, limit: 100, successorGraceSeconds: GRACE, successorUsedSince: T + 15 });
+        expect((await store.findRefreshToken(before.g.refresh.hash))?.successor).not.toBeNull();
+        expect((await store.findRefreshToken(after.g.refresh.hash))?.successor).toBeNull();
+      });
+    });
+
     describe('revokeGrant', () => {
       it('revokeGrant revokes every access and refresh token of the family, including those written by rotations', async () => {
         const g = await issueGrant(store);

@@ -101,6 +101,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   // NORMAL only where wal-durability.ts syncs the WAL before acknowledging; FULL (SQLite syncs) otherwise.
   db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // Zero the bytes a delete or update frees on the pages it writes anyway (no extra I/O): an erased sealed
+  // successor (deleteExpired) must not linger in a page's free space.
+  db.pragma('secure_delete = FAST');
   const durability = wal ? walDurability(`${realpathSync(path)}-wal`, options.syncWal) : noWal;
   let checkpointer: Checkpointer | undefined;
   if (wal && options.checkpoint === 'background') {
