@@ -130,6 +130,12 @@ export interface RotateRefreshToken {
  */
 export type RotateResult = 'rotated' | 'already_used' | 'revoked' | 'not_found';
 
+/** What one eraseSealedSuccessors call did: how many it erased, and where the next call starts (null: done). */
+export interface SealedErasure {
+  erased: number;
+  next: EpochSeconds | null;
+}
+
 /**
  * The store: intentions, not CRUD. Each method is atomic. Store methods verify nothing secret (the core
  * checks secrets and passwords) and throw only for infrastructure failures (StoreUnavailableError).
@@ -145,25 +151,18 @@ export interface Store {
    * Removes dead rows, at most `limit` per kind per call, and says how many went: access tokens expired
    * before `now`; refresh tokens used, revoked or expired more than `retentionSeconds` before `now` (kept
    * that long so a replayed one is still recognised as reuse); grants revoked that long ago, with their
-   * tokens; and audit events older than `auditRetentionSeconds`, when given. It also erases the sealed
-   * successor (RotateRefreshToken.successorResponse) of every refresh token used more than
-   * `successorGraceSeconds` before `now`: past the grace window nothing may open it any more, and a database
-   * reader who kept the old refresh token could otherwise still recover a live pair from it. Each erased
-   * successor counts as one row. Call again while it returns `limit` or more.
+   * tokens; and audit events older than `auditRetentionSeconds`, when given. Call again while it returns
+   * `limit` or more.
    */
-  deleteExpired(options: {
-    now: EpochSeconds;
-    retentionSeconds: number;
-    limit: number;
-    auditRetentionSeconds?: number;
-    /** The grace window (OAUTHD_REFRESH_GRACE_SECONDS); 0 erases every sealed successor of a used token. */
-    successorGraceSeconds: number;
-    /**
-     * Look for sealed successors only among tokens used at or after this time (a run that follows a complete
-     * one needs to look no further back); default: every token the retention keeps.
-     */
-    successorUsedSince?: EpochSeconds;
-  }): Promise<number>;
+  deleteExpired(options: { now: EpochSeconds; retentionSeconds: number; limit: number; auditRetentionSeconds?: number }): Promise<number>;
+  /**
+   * Erases the sealed successor (RotateRefreshToken.successorResponse) of refresh tokens used in
+   * [`usedFrom`, `now` − `graceSeconds`): past the grace window nothing hands it out any more, but whoever
+   * reads the database and kept the old refresh token could still open it and recover a live pair. Looks at
+   * about `limit` used tokens per call, in `used_at` order (more only when more than `limit` share one second);
+   * call again from `next` until it is null (the range is done).
+   */
+  eraseSealedSuccessors(options: { now: EpochSeconds; graceSeconds: number; usedFrom: EpochSeconds; limit: number }): Promise<SealedErasure>;
 
   createClient(client: NewClient): Promise<'created' | 'exists'>;
   findClient(clientId: string): Promise<Client | null>;

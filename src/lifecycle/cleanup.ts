@@ -13,57 +13,67 @@ export interface CleanupOptions {
 }
 
 /**
- * How far back a run that follows a complete one looks for sealed successors, before the previous run's
- * window end: a rotation's `used_at` is its request's clock, which its commit can follow by a few seconds
- * (busy and statement timeouts, 5 s each), and another instance's clock may be a little behind. Each run
- * walks the used tokens of this span and of the time since the last run, not the whole retention (without an
- * index of sealed rows, every used token in the range is looked at). A successor missed here (a commit later
- * than this, a clock further behind) is erased by the next first run of a process, or by `oauthd cleanup`,
- * which look at every used token.
+ * How far back a run looks again for sealed successors, before where the previous run finished: a rotation's
+ * `used_at` is its request's clock, which its commit can follow by a few seconds (busy and statement
+ * timeouts, 5 s each), and another instance's clock may be a little behind. A successor missed even so is
+ * erased by a process's first run or by `oauthd cleanup`, which walk every used token.
  */
 const SUCCESSOR_LOOKBACK_SECONDS = 120;
 
-interface CleanupRun {
-  deleted: number;
-  /** Nothing was left for this run's `now`: the next run need not look for successors before `sealedBefore`. */
-  complete: boolean;
-  sealedBefore: number;
+/** Where the erasure of sealed successors goes on from (a used_at); 0 walks every used token. */
+export interface SealedCursor {
+  from: number;
 }
 
-async function runCleanup(store: Store, clock: Clock, options: CleanupOptions & { successorUsedSince?: number }): Promise<CleanupRun> {
+/**
+ * One run: deletes dead tokens, then erases sealed successors past the grace window from `cursor.from` on
+ * (moving it), in batches, until nothing is left or the time budget is spent; returns how many rows went.
+ */
+async function runCleanup(store: Store, clock: Clock, options: CleanupOptions, cursor: SealedCursor): Promise<number> {
   const batchSize = options.batchSize ?? 1000;
   const deadline = Date.now() + (options.maxRunMs ?? Number.POSITIVE_INFINITY);
+  // Let requests in between batches.
+  const yieldToRequests = () => new Promise((resolve) => setImmediate(resolve));
   let total = 0;
-  let now = clock.now();
   for (;;) {
-    now = clock.now();
     const deleted = await store.deleteExpired({
-      now,
+      now: clock.now(),
       retentionSeconds: options.retentionSeconds,
       limit: batchSize,
-      successorGraceSeconds: options.successorGraceSeconds,
-      ...(options.successorUsedSince !== undefined ? { successorUsedSince: options.successorUsedSince } : {}),
       ...(options.auditRetentionSeconds !== undefined ? { auditRetentionSeconds: options.auditRetentionSeconds } : {}),
     });
     total += deleted;
-    if (deleted < batchSize) return { deleted: total, complete: true, sealedBefore: now - options.successorGraceSeconds };
-    if (Date.now() >= deadline) return { deleted: total, complete: false, sealedBefore: now - options.successorGraceSeconds };
-    // Let requests in between batches.
-    await new Promise((resolve) => setImmediate(resolve));
+    if (deleted < batchSize) break;
+    if (Date.now() >= deadline) return total;
+    await yieldToRequests();
+  }
+  for (;;) {
+    const now = clock.now();
+    const { next } = await store.eraseSealedSuccessors({ now, graceSeconds: options.successorGraceSeconds, usedFrom: cursor.from, limit: batchSize });
+    if (next === null) {
+      // Done up to now − grace; the next run looks again a little before that.
+      cursor.from = Math.max(cursor.from, now - options.successorGraceSeconds - SUCCESSOR_LOOKBACK_SECONDS);
+      return total;
+    }
+    cursor.from = next;
+    if (Date.now() >= deadline) return total;
+    await yieldToRequests();
   }
 }
 
 /**
- * Deletes dead tokens (and erases sealed successors past the grace window) in batches until none is left or
- * the time budget is spent; returns how many rows went.
+ * Deletes dead tokens in batches until none is left or the time budget is spent, and erases every sealed
+ * successor past the grace window; returns how many rows were deleted.
  */
 export async function cleanupDeadTokens(store: Store, clock: Clock, options: CleanupOptions): Promise<number> {
-  return (await runCleanup(store, clock, options)).deleted;
+  return runCleanup(store, clock, options, { from: 0 });
 }
 
 /**
  * Runs the cleanup every `intervalSeconds` (with jitter, so the workers of a cluster and several instances
- * spread out), at most one run at a time, each bounded in time. Errors are reported, never thrown.
+ * spread out), at most one run at a time, each bounded in time. The erasure of sealed successors walks the
+ * used tokens once from the start (over as many runs as it takes), then only those used since the previous
+ * run. Errors are reported, never thrown.
  */
 export function scheduleCleanup(
   store: Store,
@@ -72,16 +82,11 @@ export function scheduleCleanup(
 ): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
   let stopped = false;
-  // Where the last complete run stopped erasing sealed successors; the first run looks at every used token.
-  let sealedUpTo: number | undefined;
+  const cursor: SealedCursor = { from: 0 };
   const run = () => {
     if (running || stopped) return;
-    const successorUsedSince = sealedUpTo === undefined ? undefined : sealedUpTo - SUCCESSOR_LOOKBACK_SECONDS;
-    running = runCleanup(store, clock, { maxRunMs: 1000, ...options, ...(successorUsedSince !== undefined ? { successorUsedSince } : {}) })
-      .then((result) => {
-        if (result.complete) sealedUpTo = result.sealedBefore;
-        options.onRun(result.deleted);
-      }, options.onError)
+    running = runCleanup(store, clock, { maxRunMs: 1000, ...options }, cursor)
+      .then(options.onRun, options.onError)
       .finally(() => (running = null));
   };
   const timer = setInterval(run, options.intervalSeconds * 1000 * (0.8 + Math.random() * 0.4));

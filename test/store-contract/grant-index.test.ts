@@ -235,7 +235,7 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     expect(Number(liveOfGone[0]!.n)).toBe(0);
     // After the cleanup, once every access token has expired: no orphan at all, and the other client's
     // live refresh token is still there.
-    await s.deleteExpired({ now: T + TTL + 100, retentionSeconds: 0, limit: 1000, successorGraceSeconds: 0 });
+    await s.deleteExpired({ now: T + TTL + 100, retentionSeconds: 0, limit: 1000 });
     expect(await orphans(backend)).toBe(0);
     expect(await s.findRefreshToken(kept.live)).toMatchObject({ grantId: kept.grantId, usedAt: null, revokedAt: null });
   });
@@ -252,7 +252,7 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
       late, f.grantId, 'read', T + 1,
     ]);
     expect(await s.findRefreshToken(late)).toMatchObject({ revokedAt: T + 1 }); // dead through its grant already
-    await s.deleteExpired({ now: T + TTL + 100, retentionSeconds: 10, limit: 1000, successorGraceSeconds: 0 });
+    await s.deleteExpired({ now: T + TTL + 100, retentionSeconds: 10, limit: 1000 });
     expect(await backend.sql(`SELECT 1 FROM grants WHERE id = ${p(1)}`, [f.grantId])).toEqual([]);
     expect(await orphans(backend)).toBe(0);
   });

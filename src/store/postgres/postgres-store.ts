@@ -386,18 +386,11 @@ export function openPostgresStore(url: string): Store {
     async ping() {
       await query('SELECT 1', []);
     },
-    async deleteExpired({ now, retentionSeconds, limit, auditRetentionSeconds, successorGraceSeconds, successorUsedSince }) {
+    async deleteExpired({ now, retentionSeconds, limit, auditRetentionSeconds }) {
       // Short statements, each walking partial indexes for at most `limit` rows. A revoked grant goes with
       // whatever live token it still has (one a rotation racing its revocation committed): tokens have no
       // foreign key to grants since migration 4, and a live token is not reached by the criteria below.
       const before = now - retentionSeconds;
-      // Past the grace window a sealed successor can no longer be handed out, but whoever holds the old refresh
-      // token could still open it: erase it (the used_at index, over the given range only).
-      const sealed = await query(
-        `UPDATE refresh_tokens SET successor_response = NULL WHERE token_hash IN (
-           SELECT token_hash FROM refresh_tokens WHERE used_at >= $1 AND used_at < $2 AND successor_response IS NOT NULL LIMIT $3)`,
-        [successorUsedSince ?? 0, now - successorGraceSeconds, limit],
-      );
       const grants = await query(
         `WITH doomed AS (SELECT id FROM grants WHERE revoked_at < $1 LIMIT $2),
            live_access AS (DELETE FROM access_tokens WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM doomed)),
@@ -423,7 +416,22 @@ export function openPostgresStore(url: string): Store {
               now - auditRetentionSeconds,
               limit,
             ]);
-      return (sealed.rowCount ?? 0) + (grants.rowCount ?? 0) + (access.rowCount ?? 0) + (refresh.rowCount ?? 0) + (audit.rowCount ?? 0);
+      return (grants.rowCount ?? 0) + (access.rowCount ?? 0) + (refresh.rowCount ?? 0) + (audit.rowCount ?? 0);
+    },
+    async eraseSealedSuccessors({ now, graceSeconds, usedFrom, limit }) {
+      // As the SQLite store: the batch ends at the used_at of the (limit+1)-th used token from usedFrom (the
+      // used_at index), or covers the whole second usedFrom when more than limit tokens share it.
+      const before = now - graceSeconds;
+      const boundary = await query<{ used_at: string }>(
+        'SELECT used_at FROM refresh_tokens WHERE used_at >= $1 AND used_at < $2 ORDER BY used_at LIMIT 1 OFFSET $3',
+        [usedFrom, before, limit],
+      );
+      const upTo = boundary.rows[0] === undefined ? before : Math.max(Number(boundary.rows[0].used_at), usedFrom + 1);
+      const erased = await query(
+        'UPDATE refresh_tokens SET successor_response = NULL WHERE used_at >= $1 AND used_at < $2 AND successor_response IS NOT NULL',
+        [usedFrom, Math.min(upTo, before)],
+      );
+      return { erased: erased.rowCount ?? 0, next: upTo >= before ? null : upTo };
     },
     async revokeGrant(grantId, now) {
       await transaction((q) => revokeGrantsWhere(q, 'id = $2', grantId, now));

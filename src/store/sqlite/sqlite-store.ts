@@ -7,6 +7,7 @@ import {
   type NewClient,
   type NewUser,
   type RotateResult,
+  type SealedErasure,
   type Store,
 } from '../../core/ports.js';
 import type { AccessTokenRecord, EpochSeconds, RefreshTokenRecord } from '../../core/types.js';
@@ -229,18 +230,14 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       if (durability.failure) throw durability.failure;
       st().ping.get();
     },
-    async deleteExpired({ now, retentionSeconds, limit, auditRetentionSeconds, successorGraceSeconds, successorUsedSince }) {
+    async deleteExpired({ now, retentionSeconds, limit, auditRetentionSeconds }) {
       return (await hot({
         op: 'deleteExpired',
-        args: [
-          now,
-          now - retentionSeconds,
-          limit,
-          auditRetentionSeconds === undefined ? null : now - auditRetentionSeconds,
-          successorUsedSince ?? 0,
-          now - successorGraceSeconds,
-        ],
+        args: [now, now - retentionSeconds, limit, auditRetentionSeconds === undefined ? null : now - auditRetentionSeconds],
       })) as number;
+    },
+    async eraseSealedSuccessors({ now, graceSeconds, usedFrom, limit }) {
+      return (await hot({ op: 'eraseSealed', args: [usedFrom, now - graceSeconds, limit] })) as SealedErasure;
     },
 
     async createClient(c: NewClient) {

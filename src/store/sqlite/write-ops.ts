@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AuditEvent, IssueTokens, RotateRefreshToken, RotateResult } from '../../core/ports.js';
+import type { AuditEvent, IssueTokens, RotateRefreshToken, RotateResult, SealedErasure } from '../../core/ports.js';
 import type { EpochSeconds } from '../../core/types.js';
 import { joinList } from '../rows.js';
 
@@ -54,28 +54,30 @@ export function writeOps(db: Database.Database) {
       for (const { id } of st().liveGrantsOfUser.all(userId) as { id: string }[]) revokeGrant(id, now);
     },
 
-    /**
-     * See Store.deleteExpired; `before` is now − retention, `auditBefore` null to keep audit events; sealed
-     * successors of tokens used in [`sealedFrom`, `sealedBefore`) are erased.
-     */
-    deleteExpired(
-      now: EpochSeconds,
-      before: EpochSeconds,
-      limit: number,
-      auditBefore: EpochSeconds | null,
-      sealedFrom: EpochSeconds,
-      sealedBefore: EpochSeconds,
-    ): number {
+    /** See Store.deleteExpired; `before` is now − retention, `auditBefore` null to keep audit events. */
+    deleteExpired(now: EpochSeconds, before: EpochSeconds, limit: number, auditBefore: EpochSeconds | null): number {
       const s = st();
       s.deleteLiveAccessOfRevokedGrants.run(before, limit);
       s.deleteLiveRefreshOfRevokedGrants.run(before, limit);
       return (
-        s.eraseSealedSuccessors.run(sealedFrom, sealedBefore, limit).changes +
         s.deleteRevokedGrants.run(before, limit).changes +
         s.deleteExpiredAccess.run(now, limit).changes +
         s.deleteDeadRefresh.run(before, before, before, limit).changes +
         (auditBefore === null ? 0 : s.deleteOldAudit.run(auditBefore, limit).changes)
       );
+    },
+
+    /**
+     * See Store.eraseSealedSuccessors; `before` is now − grace. The batch's end is the `used_at` of the
+     * (limit+1)-th used token from `from` (an index-only walk); the update then reads only the rows before it.
+     * When more than `limit` tokens were used in the second `from`, the batch is that whole second.
+     */
+    eraseSealed(from: EpochSeconds, before: EpochSeconds, limit: number): SealedErasure {
+      const s = st();
+      const boundary = s.usedAtBoundary.get(from, before, limit) as { used_at: number } | undefined;
+      const upTo = boundary === undefined ? before : Math.max(boundary.used_at, from + 1);
+      const erased = s.eraseSealed.run(from, Math.min(upTo, before)).changes;
+      return { erased, next: upTo >= before ? null : upTo };
     },
 
     recordAudit(events: readonly AuditEvent[]): void {
@@ -93,7 +95,8 @@ export type WriteOp =
   | { op: 'rotate'; args: [RotateRefreshToken] }
   | { op: 'revokeGrant'; args: [string, EpochSeconds] }
   | { op: 'recordAudit'; args: [readonly AuditEvent[]] }
-  | { op: 'deleteExpired'; args: [EpochSeconds, EpochSeconds, number, EpochSeconds | null, EpochSeconds, EpochSeconds] };
+  | { op: 'deleteExpired'; args: [EpochSeconds, EpochSeconds, number, EpochSeconds | null] }
+  | { op: 'eraseSealed'; args: [EpochSeconds, EpochSeconds, number] };
 
 export function runOp(ops: WriteOps, write: WriteOp): unknown {
   switch (write.op) {
@@ -107,6 +110,8 @@ export function runOp(ops: WriteOps, write: WriteOp): unknown {
       return ops.recordAudit(...write.args);
     case 'deleteExpired':
       return ops.deleteExpired(...write.args);
+    case 'eraseSealed':
+      return ops.eraseSealed(...write.args);
   }
 }
 
@@ -150,11 +155,10 @@ function prepareWrites(db: Database.Database) {
       (SELECT token_hash FROM refresh_tokens WHERE used_at < ?
        UNION SELECT token_hash FROM refresh_tokens WHERE revoked_at < ?
        UNION SELECT token_hash FROM refresh_tokens WHERE expires_at < ? LIMIT ?)`),
-    // Past the grace window a sealed successor can no longer be handed out (core/grants/refresh-token.ts), but
-    // whoever holds the old refresh token could still open it: erase it. Walks the used_at index over the
-    // given range only; a token used earlier than the range had its successor erased by an earlier run.
-    eraseSealedSuccessors: db.prepare(`UPDATE refresh_tokens SET successor_response = NULL WHERE token_hash IN
-      (SELECT token_hash FROM refresh_tokens WHERE used_at >= ? AND used_at < ? AND successor_response IS NOT NULL LIMIT ?)`),
+    // Sealed successors past the grace window (eraseSealed): the used_at index, a bounded range of it.
+    usedAtBoundary: db.prepare('SELECT used_at FROM refresh_tokens WHERE used_at >= ? AND used_at < ? ORDER BY used_at LIMIT 1 OFFSET ?'),
+    eraseSealed: db.prepare(`UPDATE refresh_tokens SET successor_response = NULL
+      WHERE used_at >= ? AND used_at < ? AND successor_response IS NOT NULL`),
     deleteOldAudit: db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)'),
   };
 }
