@@ -25,6 +25,16 @@ const describe = (c: Client): string =>
     `created:     ${new Date(c.createdAt * 1000).toISOString()}`,
   ].join('\n');
 
+/** A secret to keep, from stdin (`--client-secret-stdin`) or argv (`--client-secret`, with a warning); else undefined. */
+async function chosenSecretFrom(options: { clientSecret?: string; clientSecretStdin?: boolean }): Promise<string | undefined> {
+  if (options.clientSecretStdin && options.clientSecret !== undefined) {
+    throw new AdminError('give either --client-secret or --client-secret-stdin, not both');
+  }
+  if (options.clientSecretStdin) return readStdinPassword();
+  if (options.clientSecret !== undefined) warnSecretOnArgv('--client-secret', '--client-secret-stdin');
+  return options.clientSecret;
+}
+
 interface JsonOption extends StoreOptions {
   json?: boolean;
 }
@@ -44,13 +54,9 @@ export function registerClientCommands(program: Command): void {
     .option('--public', 'a public client: no secret, identifies itself with client_id only')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
-    .action(async (options: JsonOption & { name: string; clientId?: string; clientSecret?: string; clientSecretStdin?: boolean; grantTypes: string; scopes?: string; public?: boolean }) => {
-      if (options.clientSecretStdin && options.clientSecret !== undefined) {
-        throw new AdminError('give either --client-secret or --client-secret-stdin, not both');
-      }
-      if (options.clientSecret !== undefined) warnSecretOnArgv('--client-secret', '--client-secret-stdin');
-      const chosenSecret = options.clientSecretStdin ? await readStdinPassword() : options.clientSecret;
-      await withServices(options, async ({ admin }) => {
+    .action(async (options: JsonOption & { name: string; clientId?: string; clientSecret?: string; grantTypes: string; scopes?: string; public?: boolean }) =>
+      withServices(options, async ({ admin }) => {
+        const chosenSecret = await chosenSecretFrom(options);
         const { client: created, clientSecret } = await admin.createClient({
           name: options.name,
           clientId: options.clientId,
@@ -68,8 +74,8 @@ export function registerClientCommands(program: Command): void {
               : []),
           ].join('\n'),
         );
-      });
-    });
+      }),
+    );
 
   client
     .command('list')
