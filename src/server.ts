@@ -120,6 +120,7 @@ export async function startServer(
           intervalSeconds: config.cleanupIntervalSeconds,
           retentionSeconds: config.tokenRetentionSeconds,
           auditRetentionSeconds: config.auditRetentionSeconds,
+          successorGraceSeconds: config.refreshGraceSeconds,
           onRun: (deleted) => deleted > 0 && app.log.info({ deleted }, 'cleanup removed dead tokens'),
           onError: (error) => app.log.warn({ err: error }, 'cleanup failed; will retry'),
         })

@@ -42,6 +42,10 @@ export interface ServiceOverrides {
   throttleKeyPrefix?: string;
   /** A long-running server: store maintenance (SQLite checkpoints) runs in the background. */
   longRunning?: boolean;
+  /** Where the store's start-up warnings go (loose SQLite file permissions); default: the logger, as `warn`. */
+  onStoreWarning?: (message: string) => void;
+  /** Who the admin actions are attributed to in the audit trail (`actor`), e.g. `cli:root`. */
+  adminActor?: string;
 }
 
 /** Audit events as structured log lines (`event` is the noun.verb name); fields never hold secrets. */
@@ -57,6 +61,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
       openStore(config.databaseUrl, {
         sqlite: {
           accessTokenCacheEntries: config.tokenCacheEntries,
+          onWarning: overrides.onStoreWarning ?? ((message: string) => logger.warn(message)),
           ...(overrides.longRunning
             ? { checkpoint: 'background', onCheckpointError: (message: string) => logger.error({ message }, 'sqlite checkpoint failed') }
             : {}),
@@ -125,7 +130,15 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     metrics,
     audit,
     throttleCounters: () => (redis === undefined ? 'local' : redis.reachable() ? 'shared' : 'degraded'),
-    admin: createAdmin({ store, passwordHasher, clock, knownScopes: config.scopes, defaultScopes: config.defaultScopes }),
+    admin: createAdmin({
+      store,
+      passwordHasher,
+      clock,
+      knownScopes: config.scopes,
+      defaultScopes: config.defaultScopes,
+      events,
+      actor: overrides.adminActor ?? 'unknown',
+    }),
     async close() {
       await audit.close();
       await ownThrottle?.close();

@@ -28,10 +28,10 @@ const view = (e: AuditEvent) => ({
 export function registerAuditCommands(program: Command): void {
   program
     .command('audit')
-    .description('show the audit trail (token issued, refresh rotated, reuse detected, revoked, login and client authentication failures, lockouts), newest first')
+    .description('show the audit trail (token issued, refresh rotated, reuse detected, revoked, login and client authentication failures, lockouts, admin actions with their actor), newest first')
     .option('--user <username>', 'only events of this username')
     .option('--client <client-id>', 'only events of this client')
-    .option('--event <name>', 'only this event, e.g. refresh_token.reused, login.failed, lockout.started')
+    .option('--event <name>', 'only this event, e.g. refresh_token.reused, login.failed, lockout.started, user.password_changed, client.secret_rotated')
     .option('--since <time>', 'from this time: an ISO date or an age such as 15m, 2h, 7d')
     .option('--until <time>', 'before this time: an ISO date or an age')
     .option('--limit <n>', 'at most this many events', '100')

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { AdminError } from '../core/admin.js';
 import type { Client } from '../core/types.js';
-import { output, withServices, type StoreOptions } from './context.js';
+import { output, readStdinPassword, warnSecretOnArgv, withServices, type StoreOptions } from './context.js';
 
 /** A client as shown to people and scripts: never its secret hash. */
 export function clientView(client: Client) {
@@ -26,6 +27,16 @@ const describe = (c: Client): string =>
     `created:     ${new Date(c.createdAt * 1000).toISOString()}`,
   ].join('\n');
 
+/** A secret to keep, from stdin (`--client-secret-stdin`) or argv (`--client-secret`, with a warning); else undefined. */
+async function chosenSecretFrom(options: { clientSecret?: string; clientSecretStdin?: boolean }): Promise<string | undefined> {
+  if (options.clientSecretStdin && options.clientSecret !== undefined) {
+    throw new AdminError('give either --client-secret or --client-secret-stdin, not both');
+  }
+  if (options.clientSecretStdin) return readStdinPassword();
+  if (options.clientSecret !== undefined) warnSecretOnArgv('--client-secret', '--client-secret-stdin');
+  return options.clientSecret;
+}
+
 interface JsonOption extends StoreOptions {
   json?: boolean;
 }
@@ -38,7 +49,8 @@ export function registerClientCommands(program: Command): void {
     .description('register a client; a generated secret is printed once')
     .requiredOption('--name <name>', 'a name for people')
     .option('--client-id <id>', 'keep an existing client id (default: generated)')
-    .option('--client-secret <secret>', 'keep an existing secret (stored with argon2id; default: generated)')
+    .option('--client-secret-stdin', 'keep an existing secret, read from standard input (stored with argon2id; default: generated)')
+    .option('--client-secret <secret>', 'keep an existing secret given here (visible in the process list and shell history)')
     .option('--grant-types <list>', 'comma-separated grant types', 'password,refresh_token')
     .option('--scopes <scopes>', 'space-separated scopes the client may be granted (default: OAUTHD_DEFAULT_SCOPES)')
     .option('--public', 'a public client: no secret, identifies itself with client_id only')
@@ -47,16 +59,17 @@ export function registerClientCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: JsonOption & { name: string; clientId?: string; clientSecret?: string; grantTypes: string; scopes?: string; public?: boolean; introspect?: boolean }) =>
       withServices(options, async ({ admin }) => {
+        const chosenSecret = await chosenSecretFrom(options);
         const { client: created, clientSecret } = await admin.createClient({
           name: options.name,
           clientId: options.clientId,
-          clientSecret: options.clientSecret,
+          clientSecret: chosenSecret,
           grantTypes: options.grantTypes.split(','),
           scopes: options.scopes,
           isPublic: options.public ?? false,
           canIntrospect: options.introspect ?? false,
         });
-        const generated = clientSecret !== null && options.clientSecret === undefined;
+        const generated = clientSecret !== null && chosenSecret === undefined;
         output(options.json, { ...clientView(created), ...(generated ? { client_secret: clientSecret } : {}) }, () =>
           [
             describe(created),

@@ -50,7 +50,7 @@ program
 
 program
   .command('cleanup')
-  .description('remove dead tokens now (the server also does it every OAUTHD_CLEANUP_INTERVAL_SECONDS)')
+  .description('remove dead tokens and erase sealed refresh responses past the grace window now (the server also does it every OAUTHD_CLEANUP_INTERVAL_SECONDS)')
   .option('--retention <seconds>', 'keep used, revoked and expired refresh tokens this long (default: OAUTHD_TOKEN_RETENTION_SECONDS)')
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
   .option('--json', 'print JSON')
@@ -59,7 +59,11 @@ program
     if (options.retention !== undefined && !/^\d+$/.test(options.retention)) throw new AdminError('--retention takes a whole number of seconds');
     const retentionSeconds = options.retention !== undefined ? +options.retention : config.tokenRetentionSeconds;
     await withServices(options, async ({ store, clock }) => {
-      const deleted = await cleanupDeadTokens(store, clock, { retentionSeconds, auditRetentionSeconds: config.auditRetentionSeconds });
+      const deleted = await cleanupDeadTokens(store, clock, {
+        retentionSeconds,
+        auditRetentionSeconds: config.auditRetentionSeconds,
+        successorGraceSeconds: config.refreshGraceSeconds,
+      });
       output(options.json, { deleted }, () => `removed ${deleted} dead token rows`);
     });
   });

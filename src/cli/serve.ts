@@ -41,7 +41,8 @@ export async function serve(options: ServeOptions): Promise<void> {
 
   // The primary: migrate once, before any worker opens the store. It keeps its store open for /readyz.
   const logger = createLogger(config.logLevel);
-  const services = await createServices(config, logger);
+  // It alone reports the store's warnings (one line, not one per worker).
+  const services = await createServices(config, logger, { onStoreWarning: (message) => logger.warn(message) });
   const aggregator = new AggregatorRegistry();
   const listeningWorkers = new Set<number>();
   // Bound before any worker is forked: a taken admin port stops the server at once, one line, exit 1.
@@ -160,8 +161,9 @@ async function runServer(options: ServeOptions, inCluster: boolean): Promise<voi
   // A worker whose primary is gone (killed) drains and leaves rather than serve on alone.
   if (inCluster) process.on('disconnect', () => stop('primary gone'));
 
-  // In a cluster the primary serves the admin listener for every worker.
-  server = await startServer(config, { admin: !inCluster });
+  // In a cluster the primary serves the admin listener for every worker, and has reported the store's
+  // warnings already.
+  server = await startServer(config, inCluster ? { admin: false, overrides: { onStoreWarning: () => {} } } : { admin: true });
   if (stopping) {
     await server.close();
     process.exit(0);

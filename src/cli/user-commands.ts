@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AdminError } from '../core/admin.js';
 import type { User } from '../core/types.js';
-import { output, readStdinPassword, withServices, type StoreOptions } from './context.js';
+import { output, readStdinPassword, warnSecretOnArgv, withServices, type StoreOptions } from './context.js';
 
 /** A user as shown: never the password hash. */
 export function userView(user: User) {
@@ -25,7 +25,10 @@ async function passwordFrom(options: PasswordOptions): Promise<string> {
     throw new AdminError('give either --password or --password-stdin, not both');
   }
   if (options.passwordStdin) return readStdinPassword();
-  if (options.password !== undefined) return options.password;
+  if (options.password !== undefined) {
+    warnSecretOnArgv('--password', '--password-stdin');
+    return options.password;
+  }
   throw new AdminError('give the password with --password-stdin (recommended) or --password');
 }
 
@@ -50,18 +53,21 @@ export function registerUserCommands(program: Command): void {
 
   user
     .command('set-password <username>')
-    .description('replace a user\'s password')
+    .description('replace a user\'s password and revoke every token the user holds (a password is usually changed because it leaked)')
     .option('--password-stdin', 'read the password from standard input')
     .option('--password <password>', 'the password (visible in the process list and shell history)')
-    .option('--revoke-tokens', 'also revoke every token the user holds')
+    .option('--keep-tokens', 'keep the tokens issued before the change valid (e.g. a forgotten password, nothing leaked)')
+    .option('--revoke-tokens', 'revoke every token the user holds (the default; kept for scripts)')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
-    .action(async (username: string, options: PasswordOptions & { revokeTokens?: boolean }) => {
+    .action(async (username: string, options: PasswordOptions & { keepTokens?: boolean; revokeTokens?: boolean }) => {
+      if (options.keepTokens && options.revokeTokens) throw new AdminError('give either --keep-tokens or --revoke-tokens, not both');
+      const revokeTokens = !options.keepTokens;
       const password = await passwordFrom(options);
       await withServices(options, async ({ admin }) => {
-        await admin.setPassword(username, password, { revokeTokens: options.revokeTokens ?? false });
-        output(options.json, { username, password_changed: true, tokens_revoked: options.revokeTokens ?? false }, () =>
-          `password changed for ${username}${options.revokeTokens ? '; their tokens are revoked' : ''}`,
+        await admin.setPassword(username, password, { revokeTokens });
+        output(options.json, { username, password_changed: true, tokens_revoked: revokeTokens }, () =>
+          `password changed for ${username}${revokeTokens ? '; their tokens are revoked' : '; their tokens stay valid'}`,
         );
       });
     });

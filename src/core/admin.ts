@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock, PasswordHasher, Store } from './ports.js';
+import type { Clock, EventSink, PasswordHasher, Store } from './ports.js';
 import { parseScope } from './scope.js';
 import { generateClientSecret, hashChosenSecret, hashGeneratedSecret } from './secrets.js';
 import { GRANT_TYPES, isGrantType, type Client, type GrantType, type User } from './types.js';
@@ -18,6 +18,10 @@ export interface AdminDeps {
   clock: Clock;
   knownScopes: readonly string[];
   defaultScopes: readonly string[];
+  /** The audit trail: every change made here is an event naming `actor`. Never given a secret. */
+  events: EventSink;
+  /** Who acts, e.g. `cli:root` (the CLI and the OS user running it). */
+  actor: string;
 }
 
 export interface CreateClientInput {
@@ -44,7 +48,11 @@ export type Admin = ReturnType<typeof createAdmin>;
 
 /** The services behind the admin CLI: the same store and hashers as the server, never raw SQL. */
 export function createAdmin(deps: AdminDeps) {
-  const { store, passwordHasher, clock } = deps;
+  const { store, passwordHasher, clock, events, actor } = deps;
+  /** Audit events `noun.verb` (past tense), written only once the change is committed. */
+  const audit = (event: string, fields: Record<string, string | number | boolean | null>) => events.emit(event, { ...fields, actor });
+  /** The user's id for an audit event (usernames are unique and users are never deleted). */
+  const userId = async (username: string) => (await store.findUserByUsername(username))?.id ?? null;
 
   function checkScopes(scopes: string | undefined): string[] {
     if (scopes === undefined) return [...deps.defaultScopes];
@@ -114,6 +122,13 @@ export function createAdmin(deps: AdminDeps) {
       if ((await store.createClient(client)) === 'exists') {
         throw new AdminError(`a client with id ${JSON.stringify(clientId)} already exists`);
       }
+      audit('client.created', {
+        client_id: clientId,
+        client_type: isPublic ? 'public' : 'confidential',
+        secret: isPublic ? 'none' : input.clientSecret !== undefined ? 'chosen' : 'generated',
+        grant_types: grantTypes.join(' '),
+        scope: scopes.join(' '),
+      });
       return { client, clientSecret };
     },
 
@@ -123,6 +138,7 @@ export function createAdmin(deps: AdminDeps) {
 
     async deleteClient(clientId: string): Promise<void> {
       if (!(await store.deleteClient(clientId))) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+      audit('client.deleted', { client_id: clientId });
     },
 
     /** Replaces a confidential client's secret with a generated one; the old one stops working at once. */
@@ -130,7 +146,10 @@ export function createAdmin(deps: AdminDeps) {
       const client = await requireClient(clientId);
       if (client.isPublic) throw new AdminError('a public client has no secret to rotate');
       const secret = generateClientSecret();
-      await store.setClientSecret(clientId, hashGeneratedSecret(secret), clock.now());
+      if (!(await store.setClientSecret(clientId, hashGeneratedSecret(secret), clock.now()))) {
+        throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+      }
+      audit('client.secret_rotated', { client_id: clientId });
       return secret;
     },
 
@@ -147,6 +166,7 @@ export function createAdmin(deps: AdminDeps) {
       }
       const user = await store.findUserByUsername(username);
       if (!user) throw new AdminError('the user vanished right after it was created');
+      audit('user.created', { user_id: user.id, username: user.username });
       return user;
     },
 
@@ -155,6 +175,7 @@ export function createAdmin(deps: AdminDeps) {
       const hash = await passwordHasher.hash(password);
       const done = await store.setUserPassword(username, hash, { revokeGrants: options.revokeTokens, now: clock.now() });
       if (!done) throw new AdminError(`no user named ${JSON.stringify(username)}`);
+      audit('user.password_changed', { user_id: await userId(username), username, tokens_revoked: options.revokeTokens });
     },
 
     /** Disabling refuses further password grants and revokes every token the user holds. */
@@ -162,6 +183,12 @@ export function createAdmin(deps: AdminDeps) {
       if (!(await store.setUserActive(username, isActive, clock.now()))) {
         throw new AdminError(`no user named ${JSON.stringify(username)}`);
       }
+      // Disabling revokes every token of the user (the store does it in the same transaction).
+      audit(isActive ? 'user.enabled' : 'user.disabled', {
+        user_id: await userId(username),
+        username,
+        ...(isActive ? {} : { tokens_revoked: true }),
+      });
     },
 
     listUsers: () => store.listUsers(),

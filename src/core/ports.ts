@@ -154,6 +154,12 @@ export interface RotateRefreshToken {
  */
 export type RotateResult = 'rotated' | 'already_used' | 'revoked' | 'not_found';
 
+/** What one eraseSealedSuccessors call did: how many it erased, and where the next call starts (null: done). */
+export interface SealedErasure {
+  erased: number;
+  next: EpochSeconds | null;
+}
+
 /**
  * The store: intentions, not CRUD. Each method is atomic. Store methods verify nothing secret (the core
  * checks secrets and passwords) and throw only for infrastructure failures (StoreUnavailableError).
@@ -173,6 +179,14 @@ export interface Store {
    * `limit` or more.
    */
   deleteExpired(options: { now: EpochSeconds; retentionSeconds: number; limit: number; auditRetentionSeconds?: number }): Promise<number>;
+  /**
+   * Erases the sealed successor (RotateRefreshToken.successorResponse) of refresh tokens used in
+   * [`usedFrom`, `now` − `graceSeconds`): past the grace window nothing hands it out any more, but whoever
+   * reads the database and kept the old refresh token could still open it and recover a live pair. Looks at
+   * about `limit` used tokens per call, in `used_at` order (more only when more than `limit` share one second);
+   * call again from `next` until it is null (the range is done).
+   */
+  eraseSealedSuccessors(options: { now: EpochSeconds; graceSeconds: number; usedFrom: EpochSeconds; limit: number }): Promise<SealedErasure>;
 
   createClient(client: NewClient): Promise<'created' | 'exists'>;
   findClient(clientId: string): Promise<Client | null>;

@@ -42,13 +42,22 @@ export function createRevocationEndpoint(deps: Pick<GrantDeps, 'store' | 'clock'
 
       const findAccess = async () => {
         const record = await store.findAccessToken(hash);
-        return record && { grantId: record.grantId, clientId: record.clientId, dead: record.revokedAt !== null, kind: 'access_token' };
+        return record && {
+          grantId: record.grantId,
+          clientId: record.clientId,
+          userId: record.userId,
+          username: record.username,
+          dead: record.revokedAt !== null,
+          kind: 'access_token',
+        };
       };
       const findRefresh = async () => {
         const record = await store.findRefreshToken(hash);
         return record && {
           grantId: record.grantId,
           clientId: record.clientId,
+          userId: record.userId,
+          username: record.username,
           dead: record.revokedAt !== null || record.usedAt !== null,
           kind: 'refresh_token',
         };
@@ -61,7 +70,14 @@ export function createRevocationEndpoint(deps: Pick<GrantDeps, 'store' | 'clock'
       }
       if (found.dead) return;
       await store.revokeGrant(found.grantId, clock.now());
-      events.emit('grant.revoked', { client_id: client.clientId, grant_id: found.grantId, via: found.kind, ip: clientIp });
+      events.emit('grant.revoked', {
+        client_id: client.clientId,
+        user_id: found.userId,
+        username: found.username,
+        grant_id: found.grantId,
+        via: found.kind,
+        ip: clientIp,
+      });
     },
   };
 }

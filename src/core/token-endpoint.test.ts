@@ -27,7 +27,7 @@ beforeEach(async () => {
   now = 1_800_000_000;
   events = [];
   endpoint = createTokenEndpoint({ store, clock, passwordHasher: fast, clientSecretHasher: fast, events: sink, throttle: noThrottle, policy });
-  const admin = createAdmin({ store, passwordHasher: fast, clock, knownScopes: policy.knownScopes, defaultScopes: policy.defaultScopes });
+  const admin = createAdmin({ store, passwordHasher: fast, clock, knownScopes: policy.knownScopes, defaultScopes: policy.defaultScopes, events: { emit: () => {} }, actor: 'test' });
   await admin.createClient({ name: 'app', clientId: 'app', clientSecret: 'app-secret' });
   await admin.createUser('alice', 'alice-password');
 });

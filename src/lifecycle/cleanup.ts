@@ -4,16 +4,36 @@ export interface CleanupOptions {
   retentionSeconds: number;
   /** Keep audit events this long; undefined keeps them forever. */
   auditRetentionSeconds?: number;
+  /** OAUTHD_REFRESH_GRACE_SECONDS: sealed successors of tokens used longer ago than this are erased. */
+  successorGraceSeconds: number;
   /** Rows per kind per batch. */
   batchSize?: number;
   /** Stop a run after this long (the rest waits for the next run). */
   maxRunMs?: number;
 }
 
-/** Deletes dead tokens in batches until none is left or the time budget is spent; returns how many went. */
-export async function cleanupDeadTokens(store: Store, clock: Clock, options: CleanupOptions): Promise<number> {
+/**
+ * How far back a run looks again for sealed successors, before where the previous run finished: a rotation's
+ * `used_at` is its request's clock, which its commit can follow by a few seconds (busy and statement
+ * timeouts, 5 s each), and another instance's clock may be a little behind. A successor missed even so is
+ * erased by a process's first run or by `oauthd cleanup`, which walk every used token.
+ */
+const SUCCESSOR_LOOKBACK_SECONDS = 120;
+
+/** Where the erasure of sealed successors goes on from (a used_at); 0 walks every used token. */
+export interface SealedCursor {
+  from: number;
+}
+
+/**
+ * One run: deletes dead tokens, then erases sealed successors past the grace window from `cursor.from` on
+ * (moving it), in batches, until nothing is left or the time budget is spent; returns how many rows went.
+ */
+async function runCleanup(store: Store, clock: Clock, options: CleanupOptions, cursor: SealedCursor): Promise<number> {
   const batchSize = options.batchSize ?? 1000;
   const deadline = Date.now() + (options.maxRunMs ?? Number.POSITIVE_INFINITY);
+  // Let requests in between batches.
+  const yieldToRequests = () => new Promise((resolve) => setImmediate(resolve));
   let total = 0;
   for (;;) {
     const deleted = await store.deleteExpired({
@@ -23,15 +43,37 @@ export async function cleanupDeadTokens(store: Store, clock: Clock, options: Cle
       ...(options.auditRetentionSeconds !== undefined ? { auditRetentionSeconds: options.auditRetentionSeconds } : {}),
     });
     total += deleted;
-    if (deleted < batchSize || Date.now() >= deadline) return total;
-    // Let requests in between batches.
-    await new Promise((resolve) => setImmediate(resolve));
+    if (deleted < batchSize) break;
+    if (Date.now() >= deadline) return total;
+    await yieldToRequests();
+  }
+  for (;;) {
+    const now = clock.now();
+    const { next } = await store.eraseSealedSuccessors({ now, graceSeconds: options.successorGraceSeconds, usedFrom: cursor.from, limit: batchSize });
+    if (next === null) {
+      // Done up to now − grace; the next run looks again a little before that.
+      cursor.from = Math.max(cursor.from, now - options.successorGraceSeconds - SUCCESSOR_LOOKBACK_SECONDS);
+      return total;
+    }
+    cursor.from = next;
+    if (Date.now() >= deadline) return total;
+    await yieldToRequests();
   }
 }
 
 /**
+ * Deletes dead tokens in batches until none is left or the time budget is spent, and erases every sealed
+ * successor past the grace window; returns how many rows were deleted.
+ */
+export async function cleanupDeadTokens(store: Store, clock: Clock, options: CleanupOptions): Promise<number> {
+  return runCleanup(store, clock, options, { from: 0 });
+}
+
+/**
  * Runs the cleanup every `intervalSeconds` (with jitter, so the workers of a cluster and several instances
- * spread out), at most one run at a time, each bounded in time. Errors are reported, never thrown.
+ * spread out), at most one run at a time, each bounded in time. The erasure of sealed successors walks the
+ * used tokens once from the start (over as many runs as it takes), then only those used since the previous
+ * run. Errors are reported, never thrown.
  */
 export function scheduleCleanup(
   store: Store,
@@ -40,9 +82,10 @@ export function scheduleCleanup(
 ): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
   let stopped = false;
+  const cursor: SealedCursor = { from: 0 };
   const run = () => {
     if (running || stopped) return;
-    running = cleanupDeadTokens(store, clock, { maxRunMs: 1000, ...options })
+    running = runCleanup(store, clock, { maxRunMs: 1000, ...options }, cursor)
       .then(options.onRun, options.onError)
       .finally(() => (running = null));
   };

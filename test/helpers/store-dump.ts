@@ -37,3 +37,24 @@ export async function tokenRowCounts(server: TestServer): Promise<{ grants: numb
     await client.end();
   }
 }
+
+/** Every sealed successor (refresh_tokens.successor_response) the store holds, read straight from the database. */
+export async function sealedSuccessors(server: TestServer): Promise<Buffer[]> {
+  const sql = 'SELECT successor_response AS sealed FROM refresh_tokens WHERE successor_response IS NOT NULL';
+  const url = server.config.databaseUrl;
+  if (url.startsWith('sqlite:')) {
+    const db = new Database(url.slice('sqlite:'.length), { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare(sql).all() as { sealed: Buffer }[]).map((r) => r.sealed);
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ sealed: Buffer }>(sql)).rows.map((r) => r.sealed);
+  } finally {
+    await client.end();
+  }
+}

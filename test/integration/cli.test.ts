@@ -343,7 +343,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
 
   describe('client create with given credentials', () => {
     it('keeps the given client id and secret and does not echo the secret', async () => {
-      const result = await ok(['client', 'create', '--name', 'Legacy', '--client-id', chosen.id, '--client-secret', chosen.secret, '--json'], { env });
+      const result = await ok(['client', 'create', '--name', 'Legacy', '--client-id', chosen.id, '--client-secret-stdin', '--json'], { env, input: `${chosen.secret}\n` });
       expect(result.stdout).not.toContain(chosen.secret);
       const json = JSON.parse(result.stdout) as Record<string, unknown>;
       expect(json).toMatchObject({ client_id: chosen.id, client_type: 'confidential' });
@@ -357,14 +357,14 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
     it('keeps the secret out of the human output too', async () => {
       const secret = 'another-Chosen-secret-42';
       plaintexts.push(secret);
-      const result = await ok(['client', 'create', '--name', 'Legacy 2', '--client-id', 'legacy-2', '--client-secret', secret], { env });
+      const result = await ok(['client', 'create', '--name', 'Legacy 2', '--client-id', 'legacy-2', '--client-secret-stdin'], { env, input: secret });
       expect(result.stdout).toContain('client_id:   legacy-2');
       expect(result.stdout).not.toContain(secret);
       expect(result.stdout).not.toContain('client_secret');
     });
 
     it('refuses a client id that already exists, exiting non-zero with exactly one line on stderr', async () => {
-      const result = await run(['client', 'create', '--name', 'Again', '--client-id', chosen.id, '--client-secret', 'whatever-secret'], { env });
+      const result = await run(['client', 'create', '--name', 'Again', '--client-id', chosen.id, '--client-secret-stdin'], { env, input: 'whatever-secret' });
       expect(result.code).not.toBe(0);
       expect(result.code).not.toBeNull();
       expect(result.stdout).toBe('');
@@ -396,8 +396,8 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       expect((await run(['client', 'show', 'pub-rs'], { env })).code).not.toBe(0);
     });
 
-    it('refuses --public together with --client-secret', async () => {
-      const result = await run(['client', 'create', '--name', 'Pub', '--public', '--client-secret', 'pub-secret-xyz'], { env });
+    it('refuses --public together with --client-secret-stdin', async () => {
+      const result = await run(['client', 'create', '--name', 'Pub', '--public', '--client-secret-stdin'], { env, input: 'pub-secret-xyz' });
       expect(result.code).not.toBe(0);
       expect(result.stdout).toBe('');
       expect(lines(result.stderr)).toEqual(['oauthd: a public client has no secret']);
@@ -520,12 +520,12 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       await login(server!.tokenUrl, generated, alice);
     });
 
-    it('user set-password makes the old password fail with invalid_grant and the new one work, keeping tokens by default', async () => {
+    it('user set-password --keep-tokens makes the old password fail with invalid_grant and the new one work, keeping tokens', async () => {
       const before = await login(server!.tokenUrl, generated, alice);
       const newPassword = 'alice-second-Passw0rd';
       plaintexts.push(newPassword);
-      const result = await ok(['user', 'set-password', alice.username, '--password-stdin'], { env, input: `${newPassword}\n` });
-      expect(result.stdout).toBe('password changed for alice\n');
+      const result = await ok(['user', 'set-password', alice.username, '--password-stdin', '--keep-tokens'], { env, input: `${newPassword}\n` });
+      expect(result.stdout).toBe('password changed for alice; their tokens stay valid\n');
 
       const old = await passwordGrant(server!.tokenUrl, generated, alice);
       expect(old.status).toBe(400);
@@ -533,16 +533,16 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
 
       alice.password = newPassword;
       await login(server!.tokenUrl, generated, alice);
-      // Without --revoke-tokens, tokens issued before the change stay valid.
+      // With --keep-tokens, tokens issued before the change stay valid.
       expect((await userinfo(server!.origin, before.accessToken)).status).toBe(200);
     });
 
-    it('user set-password --revoke-tokens makes a previously issued access token get 401 on /o/userinfo/', async () => {
+    it('user set-password (revoking by default) makes a previously issued access token get 401 on /o/userinfo/', async () => {
       const before = await login(server!.tokenUrl, generated, alice);
       expect((await userinfo(server!.origin, before.accessToken)).status).toBe(200);
       const newPassword = 'alice-third-Passw0rd';
       plaintexts.push(newPassword);
-      const result = await ok(['user', 'set-password', alice.username, '--password-stdin', '--revoke-tokens'], { env, input: newPassword });
+      const result = await ok(['user', 'set-password', alice.username, '--password-stdin'], { env, input: newPassword });
       expect(result.stdout).toBe('password changed for alice; their tokens are revoked\n');
 
       const info = await userinfo(server!.origin, before.accessToken);
@@ -672,7 +672,7 @@ describe('oauthd serve', () => {
     const client = { id: 'base-path-client', secret: 'base-path-Secret-value' };
     const user = { username: 'dora', password: 'dora-Passw0rd!' };
     await ok(['migrate'], { env });
-    await ok(['client', 'create', '--name', 'Base path', '--client-id', client.id, '--client-secret', client.secret], { env });
+    await ok(['client', 'create', '--name', 'Base path', '--client-id', client.id, '--client-secret-stdin'], { env, input: client.secret });
     await ok(['user', 'create', '--username', user.username, '--password-stdin'], { env, input: user.password });
 
     const port = await freePort();

@@ -5,8 +5,10 @@
  * RFC 6749 §6, RFC 9700 §4.14.2 (reuse detection), RFC 6819 §5.2.2.3 (refresh token rotation).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED, basic, passwordGrant, seedSpecSample, startTestServer, testClock, userinfo, type TestServer } from '../helpers/server.js';
-import { readStoreText } from '../helpers/store-dump.js';
+import { SEED, TEST_STORE, basic, passwordGrant, seedSpecSample, startTestServer, testClock, userinfo, type TestServer } from '../helpers/server.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { readStoreText, sealedSuccessors } from '../helpers/store-dump.js';
 
 const GRACE = 10;
 let server: TestServer;
@@ -144,6 +146,61 @@ describe('concurrency (docs/security.md, "Refresh rotation under concurrency")',
       expect((await userinfo(off, winner.json.access_token!)).status).toBe(401);
     } finally {
       await off.stop();
+    }
+  });
+});
+
+describe('after the window, the cleanup erases the sealed pair', () => {
+  it('the next cleanup run nulls the sealed successor once the window has passed (not before), so the old token opens nothing', async () => {
+    const ownClock = testClock();
+    // The server's own periodic cleanup, every second (± 20 % jitter).
+    const own = await startTestServer({ OAUTHD_REFRESH_GRACE_SECONDS: String(GRACE), OAUTHD_CLEANUP_INTERVAL_SECONDS: '1' }, { clock: ownClock });
+    let stopped = false;
+    try {
+      await seedSpecSample(own);
+      const rt1 = (await passwordGrant(own)).json.refresh_token as string;
+      const refresh = async () => {
+        const response = await fetch(`${own.oauthUrl}/token/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt1 }),
+        });
+        return { status: response.status, text: await response.text() };
+      };
+      const first = await refresh();
+      expect(first.status).toBe(200);
+      const sealed = await sealedSuccessors(own);
+      expect(sealed).toHaveLength(1);
+      expect(sealed[0]!.length).toBeGreaterThan(28);
+
+      // Cleanup runs at the window's last second leave it: the retry still gets the same pair.
+      ownClock.advance(GRACE);
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(await sealedSuccessors(own)).toHaveLength(1);
+      expect((await refresh()).text).toBe(first.text);
+
+      ownClock.advance(1);
+      const deadline = Date.now() + 5_000;
+      while ((await sealedSuccessors(own)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await sealedSuccessors(own)).toEqual([]);
+
+      if (TEST_STORE === 'postgres') {
+        // Every value of every table, bytea raw and as hex.
+        const bytes = await own.databaseBytes();
+        expect(bytes.includes(sealed[0]!)).toBe(false);
+        expect(bytes.includes(sealed[0]!.toString('hex'))).toBe(false);
+      } else {
+        // Closing the last connection checkpoints the WAL into the file and removes it; secure_delete (FAST)
+        // zeroed the bytes the update freed.
+        await own.close();
+        stopped = true;
+        const file = readFileSync(own.databasePath);
+        expect(file.includes(Buffer.from(SEED.username))).toBe(true); // the search finds what is there
+        expect(file.includes(sealed[0]!)).toBe(false);
+      }
+    } finally {
+      if (!stopped) await own.stop();
+      else rmSync(dirname(own.databasePath), { recursive: true, force: true });
     }
   });
 });

@@ -418,6 +418,21 @@ export function openPostgresStore(url: string): Store {
             ]);
       return (grants.rowCount ?? 0) + (access.rowCount ?? 0) + (refresh.rowCount ?? 0) + (audit.rowCount ?? 0);
     },
+    async eraseSealedSuccessors({ now, graceSeconds, usedFrom, limit }) {
+      // As the SQLite store: the batch ends at the used_at of the (limit+1)-th used token from usedFrom (the
+      // used_at index), or covers the whole second usedFrom when more than limit tokens share it.
+      const before = now - graceSeconds;
+      const boundary = await query<{ used_at: string }>(
+        'SELECT used_at FROM refresh_tokens WHERE used_at >= $1 AND used_at < $2 ORDER BY used_at LIMIT 1 OFFSET $3',
+        [usedFrom, before, limit],
+      );
+      const upTo = boundary.rows[0] === undefined ? before : Math.max(Number(boundary.rows[0].used_at), usedFrom + 1);
+      const erased = await query(
+        'UPDATE refresh_tokens SET successor_response = NULL WHERE used_at >= $1 AND used_at < $2 AND successor_response IS NOT NULL',
+        [usedFrom, Math.min(upTo, before)],
+      );
+      return { erased: erased.rowCount ?? 0, next: upTo >= before ? null : upTo };
+    },
     async revokeGrant(grantId, now) {
       await transaction((q) => revokeGrantsWhere(q, 'id = $2', grantId, now));
     },

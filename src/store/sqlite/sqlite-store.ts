@@ -1,5 +1,5 @@
-import { mkdirSync, realpathSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, constants, existsSync, fchmodSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   StoreUnavailableError,
@@ -7,6 +7,7 @@ import {
   type NewClient,
   type NewUser,
   type RotateResult,
+  type SealedErasure,
   type Store,
 } from '../../core/ports.js';
 import type { AccessTokenRecord, EpochSeconds, RefreshTokenRecord } from '../../core/types.js';
@@ -33,6 +34,52 @@ export interface SqliteStoreOptions {
    * Default 10 000.
    */
   accessTokenCacheEntries?: number;
+  /**
+   * Told once, at open, when the database file or its `-wal` / `-shm` already exist with permissions looser
+   * than 0600 (one line, for the caller's log or stderr). Default: ignored.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * The database directory, file, `-wal` and `-shm` hold password hashes, token digests, sealed successors and
+ * the audit trail: readable by their owner only, whatever the umask. A directory this creates is 0700; a new
+ * database file is created 0600 before SQLite opens it, and SQLite gives the `-wal` and `-shm` files it
+ * creates the database file's own mode (it chmods them, so the umask does not loosen them either). Files
+ * that already exist are left as they are (an operator may have chosen group access for a backup job) but
+ * reported through `warn` when any group or other bit is set.
+ */
+function prepareFiles(path: string, warn: (message: string) => void): void {
+  const dir = dirname(path);
+  const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (first !== undefined) {
+    // mkdir's mode goes through the umask: set it exactly on every directory made here.
+    let d = first;
+    chmodSync(d, 0o700);
+    for (const part of relative(first, dir).split(sep).filter((p) => p !== '')) chmodSync((d = join(d, part)), 0o700);
+  }
+  const loose: string[] = [];
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (!existsSync(file)) continue;
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) loose.push(`${file} (${mode.toString(8).padStart(4, '0')})`);
+  }
+  if (!existsSync(path)) {
+    // O_EXCL: another process creating it at the same moment wins and keeps its own (equally strict) mode.
+    try {
+      const fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o600);
+      try {
+        fchmodSync(fd, 0o600);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  if (loose.length > 0) {
+    warn(`the SQLite database is readable beyond its owner: ${loose.join(', ')}; run chmod 600 on these files (they hold password hashes and token digests)`);
+  }
 }
 
 
@@ -48,13 +95,16 @@ export interface SqliteStoreOptions {
  * (a used refresh token, whose sealed successor a grace-window retry would hand out).
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') prepareFiles(path, options.onWarning ?? (() => {}));
   const db = new Database(path);
   db.pragma('busy_timeout = 5000');
   const wal = path !== ':memory:' && db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
   // NORMAL only where wal-durability.ts syncs the WAL before acknowledging; FULL (SQLite syncs) otherwise.
   db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // Zero the bytes a delete or update frees on the pages it writes anyway (no extra I/O): an erased sealed
+  // successor (deleteExpired) must not linger in a page's free space.
+  db.pragma('secure_delete = FAST');
   const durability = wal ? walDurability(`${realpathSync(path)}-wal`, options.syncWal) : noWal;
   let checkpointer: Checkpointer | undefined;
   if (wal && options.checkpoint === 'background') {
@@ -185,6 +235,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         op: 'deleteExpired',
         args: [now, now - retentionSeconds, limit, auditRetentionSeconds === undefined ? null : now - auditRetentionSeconds],
       })) as number;
+    },
+    async eraseSealedSuccessors({ now, graceSeconds, usedFrom, limit }) {
+      return (await hot({ op: 'eraseSealed', args: [usedFrom, now - graceSeconds, limit] })) as SealedErasure;
     },
 
     async createClient(c: NewClient) {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AuditEvent, IssueTokens, RotateRefreshToken, RotateResult } from '../../core/ports.js';
+import type { AuditEvent, IssueTokens, RotateRefreshToken, RotateResult, SealedErasure } from '../../core/ports.js';
 import type { EpochSeconds } from '../../core/types.js';
 import { joinList } from '../rows.js';
 
@@ -67,6 +67,19 @@ export function writeOps(db: Database.Database) {
       );
     },
 
+    /**
+     * See Store.eraseSealedSuccessors; `before` is now − grace. The batch's end is the `used_at` of the
+     * (limit+1)-th used token from `from` (an index-only walk); the update then reads only the rows before it.
+     * When more than `limit` tokens were used in the second `from`, the batch is that whole second.
+     */
+    eraseSealed(from: EpochSeconds, before: EpochSeconds, limit: number): SealedErasure {
+      const s = st();
+      const boundary = s.usedAtBoundary.get(from, before, limit) as { used_at: number } | undefined;
+      const upTo = boundary === undefined ? before : Math.max(boundary.used_at, from + 1);
+      const erased = s.eraseSealed.run(from, Math.min(upTo, before)).changes;
+      return { erased, next: upTo >= before ? null : upTo };
+    },
+
     recordAudit(events: readonly AuditEvent[]): void {
       const insert = st().insertAudit;
       for (const e of events) insert.run(e.at, e.event, e.clientId, e.userId, e.username, e.grantId, e.ip, e.detail);
@@ -82,7 +95,8 @@ export type WriteOp =
   | { op: 'rotate'; args: [RotateRefreshToken] }
   | { op: 'revokeGrant'; args: [string, EpochSeconds] }
   | { op: 'recordAudit'; args: [readonly AuditEvent[]] }
-  | { op: 'deleteExpired'; args: [EpochSeconds, EpochSeconds, number, EpochSeconds | null] };
+  | { op: 'deleteExpired'; args: [EpochSeconds, EpochSeconds, number, EpochSeconds | null] }
+  | { op: 'eraseSealed'; args: [EpochSeconds, EpochSeconds, number] };
 
 export function runOp(ops: WriteOps, write: WriteOp): unknown {
   switch (write.op) {
@@ -96,6 +110,8 @@ export function runOp(ops: WriteOps, write: WriteOp): unknown {
       return ops.recordAudit(...write.args);
     case 'deleteExpired':
       return ops.deleteExpired(...write.args);
+    case 'eraseSealed':
+      return ops.eraseSealed(...write.args);
   }
 }
 
@@ -139,6 +155,10 @@ function prepareWrites(db: Database.Database) {
       (SELECT token_hash FROM refresh_tokens WHERE used_at < ?
        UNION SELECT token_hash FROM refresh_tokens WHERE revoked_at < ?
        UNION SELECT token_hash FROM refresh_tokens WHERE expires_at < ? LIMIT ?)`),
+    // Sealed successors past the grace window (eraseSealed): the used_at index, a bounded range of it.
+    usedAtBoundary: db.prepare('SELECT used_at FROM refresh_tokens WHERE used_at >= ? AND used_at < ? ORDER BY used_at LIMIT 1 OFFSET ?'),
+    eraseSealed: db.prepare(`UPDATE refresh_tokens SET successor_response = NULL
+      WHERE used_at >= ? AND used_at < ? AND successor_response IS NOT NULL`),
     deleteOldAudit: db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)'),
   };
 }
