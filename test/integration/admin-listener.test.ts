@@ -76,7 +76,7 @@ describe('the admin listener', () => {
     const response = await fetch(`${server.adminUrl}/readyz`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as { status: string; database: { status: string; latency_ms: number } };
-    expect(body).toEqual({ status: 'ready', database: { status: 'up', latency_ms: expect.any(Number) } });
+    expect(body).toEqual({ status: 'ready', database: { status: 'up', latency_ms: expect.any(Number) }, brute_force_counters: { status: 'local' } });
     expect(body.database.latency_ms).toBeGreaterThanOrEqual(0);
     expect(response.headers.get('cache-control')).toBe('no-store');
   });

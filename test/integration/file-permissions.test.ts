@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT } from '../helpers/process.js';
 import { TEST_STORE } from '../helpers/server.js';
+import { LATEST_SCHEMA_VERSION } from '../../src/services.js';
 
 let root = '';
 
@@ -91,7 +92,7 @@ describe.skipIf(TEST_STORE === 'postgres')('SQLite file permissions under umask 
   it('migrate creates the missing directories 0700 and the database 0600, and warns about nothing', async () => {
     const databasePath = join(root, 'fresh', 'nested', 'oauthd.sqlite3');
     const result = await run(databasePath, ['migrate']);
-    expect(result).toEqual({ code: 0, stdout: 'database schema is up to date\n', stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: `created the database schema (version ${LATEST_SCHEMA_VERSION}) in sqlite:${databasePath}\n`, stderr: '' });
     expect(mode(join(root, 'fresh'))).toBe('0700');
     expect(mode(join(root, 'fresh', 'nested'))).toBe('0700');
     expect(mode(databasePath)).toBe('0600');
@@ -113,7 +114,7 @@ describe.skipIf(TEST_STORE === 'postgres')('SQLite file permissions under umask 
     chmodSync(databasePath, 0o644);
     const result = await run(databasePath, ['migrate']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe('database schema is up to date\n');
+    expect(result.stdout).toBe(`database schema is up to date (version ${LATEST_SCHEMA_VERSION}) in sqlite:${databasePath}\n`);
     const lines = result.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(WARNING);
