@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BearerValidator } from '../core/bearer.js';
 import { guardResource, type ResourceOptions } from '../core/protected-resource.js';
 import type { Principal } from '../core/types.js';
-import { refusalFor } from './challenge.js';
+import { kitRefusalOf, refusalFor, type KitRefusal } from './challenge.js';
 
 /** The request as Express and Connect hand it over; `oauth` is set for admitted requests. */
 export type KitRequest = IncomingMessage & { oauth?: Principal; originalUrl?: string };
@@ -12,6 +12,8 @@ export interface ExpressKitOptions extends ResourceOptions {
   verifier: BearerValidator;
   /** The realm of WWW-Authenticate challenges. Default "api". */
   realm?: string;
+  /** Hears every refused request with its private reason (e.g. to log or count it); never the token. */
+  onError?: (refusal: KitRefusal, request: KitRequest) => void;
 }
 
 /**
@@ -32,6 +34,7 @@ export function requireTokenMiddleware(options: ExpressKitOptions) {
           return;
         }
         const refusal = refusalFor(decision, realm);
+        options.onError?.(kitRefusalOf(decision, refusal), request);
         response.writeHead(refusal.status, { ...refusal.headers, 'Content-Type': 'application/json; charset=utf-8' });
         response.end(JSON.stringify(refusal.body));
       },

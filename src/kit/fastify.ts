@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { BearerValidator } from '../core/bearer.js';
 import { guardResource, queryTokenOf, type ResourceOptions } from '../core/protected-resource.js';
 import type { Principal } from '../core/types.js';
-import { refusalFor } from './challenge.js';
+import { kitRefusalOf, refusalFor, type KitRefusal } from './challenge.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,6 +20,8 @@ export interface KitOptions {
   verifier: BearerValidator;
   /** The realm of WWW-Authenticate challenges. Default "api". */
   realm?: string;
+  /** Hears every refused request with its private reason (e.g. to log or count it); never the token. */
+  onError?: (refusal: KitRefusal, request: FastifyRequest) => void;
 }
 
 /**
@@ -37,6 +39,7 @@ export function requireToken(kit: KitOptions, options: ResourceOptions = {}): pr
       return;
     }
     const refusal = refusalFor(decision, realm);
+    kit.onError?.(kitRefusalOf(decision, refusal), request);
     await reply.code(refusal.status).headers(refusal.headers).type('application/json; charset=utf-8').send(refusal.body);
   };
 }

@@ -10,9 +10,9 @@
  */
 export { oauthdKit, requireToken, type KitOptions } from './fastify.js';
 export { requireTokenMiddleware, type ExpressKitOptions, type KitRequest } from './express.js';
-export { createDatabaseVerifier, createIntrospectionVerifier, type TokenVerifier, type IntrospectionVerifierOptions } from './verifiers.js';
+export { createDatabaseVerifier, createIntrospectionVerifier, type TokenVerifier, type IntrospectionVerifierOptions, type KitLogger } from './verifiers.js';
 export { cachedVerifier, type CacheOptions } from './cache.js';
-export { refusalFor, type Refusal } from './challenge.js';
+export { refusalFor, type KitRefusal, type Refusal } from './challenge.js';
 export { guardResource, type ResourceOptions, type ResourceDecision } from '../core/protected-resource.js';
 export type { BearerValidator } from '../core/bearer.js';
 export type { Principal } from '../core/types.js';

@@ -48,3 +48,47 @@ describe('createIntrospectionVerifier accepts access tokens only', () => {
     await expect(verify({ ...base, ...fields })).rejects.toMatchObject({ code: 'invalid_token' });
   });
 });
+
+describe('createIntrospectionVerifier during an outage of the introspection endpoint', () => {
+  it('logs one warning with the reason when it starts and one line when it ends, however many requests meet it', async () => {
+    const logged: string[] = [];
+    const logger = { warn: (m: string) => logged.push(`warn ${m}`), info: (m: string) => logged.push(`info ${m}`) };
+    let status = 200;
+    const flaky = createServer((_request, response) => {
+      response.statusCode = status;
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ ...base, token_type: 'Bearer', token_use: 'access_token', exp: EXP }));
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    const flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/o/introspect/`;
+    const verifier = createIntrospectionVerifier({ introspectionUrl: flakyUrl, clientId: 'rs', clientSecret: 's', maxStalenessMs: 0, logger });
+    try {
+      await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
+      status = 500;
+      for (let i = 0; i < 3; i++) await expect(verifier.validate('t')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+      expect(logged).toEqual([`warn oauthd kit: introspection at ${flakyUrl} failed (introspection answered 500); answering 503 until it answers again`]);
+      status = 200;
+      await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
+      await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
+      expect(logged).toHaveLength(2);
+      expect(logged[1]).toBe(`info oauthd kit: introspection at ${flakyUrl} answers again`);
+    } finally {
+      await new Promise((resolve) => flaky.close(resolve));
+    }
+  });
+
+  it('names an unreachable endpoint in the warning, never the token', async () => {
+    const logged: string[] = [];
+    const logger = { warn: (m: string) => logged.push(m), info: (m: string) => logged.push(m) };
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const verifier = createIntrospectionVerifier({ introspectionUrl: `http://127.0.0.1:${port}/o/introspect/`, clientId: 'rs', clientSecret: 's', maxStalenessMs: 0, logger });
+    await expect(verifier.validate('secret-token-value')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+    await expect(verifier.validate('secret-token-value')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(/introspection unreachable: TypeError ECONNREFUSED/);
+    expect(logged[0]).not.toContain('secret-token-value');
+  });
+});

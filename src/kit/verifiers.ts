@@ -28,6 +28,18 @@ export interface IntrospectionVerifierOptions extends CacheOptions {
   clientSecret: string;
   /** Give up on the introspection call after this long (then 503). Default 3000 ms. */
   timeoutMs?: number;
+  /**
+   * Where an outage of the introspection endpoint is reported: one `warn` when it starts, with its reason,
+   * and one `info` when it ends, however many requests were answered 503 meanwhile. Default: the console.
+   * A pino or Fastify logger fits.
+   */
+  logger?: KitLogger;
+}
+
+/** The part of a logger the kit uses (console, pino and Fastify's `app.log` all fit). */
+export interface KitLogger {
+  warn(message: string): void;
+  info(message: string): void;
 }
 
 /**
@@ -39,6 +51,16 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
   const authorization = `Basic ${Buffer.from(
     `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
   ).toString('base64')}`;
+  const logger = options.logger ?? console;
+  // The reason of the outage in progress, or null: reported once when it starts and once when it ends.
+  let outage: string | null = null;
+  const unavailable = (reason: string): OAuthError => {
+    if (outage === null) {
+      logger.warn(`oauthd kit: introspection at ${options.introspectionUrl} failed (${reason}); answering 503 until it answers again`);
+    }
+    outage = reason;
+    return temporarilyUnavailable(reason);
+  };
   const remote: BearerValidator = {
     async validate(token) {
       let response: Response;
@@ -50,13 +72,19 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
           signal: AbortSignal.timeout(options.timeoutMs ?? 3000),
         });
       } catch (error) {
-        throw temporarilyUnavailable(`introspection unreachable: ${(error as Error).name}`);
+        const cause = (error as { cause?: { code?: string } }).cause?.code;
+        throw unavailable(`introspection unreachable: ${(error as Error).name}${cause ? ` ${cause}` : ''}`);
       }
       if (response.status !== 200) {
         await response.body?.cancel();
-        throw temporarilyUnavailable(`introspection answered ${response.status}`);
+        throw unavailable(`introspection answered ${response.status}`);
       }
       const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
+      if (body === null) throw unavailable('introspection answered something other than JSON');
+      if (outage !== null) {
+        outage = null;
+        logger.info(`oauthd kit: introspection at ${options.introspectionUrl} answers again`);
+      }
       if (!body || body.active !== true) throw invalidToken('The access token is invalid, expired or revoked.');
       // Only an access token is a bearer credential (RFC 6750 §1.2): a refresh token is for the token endpoint
       // alone, with the client's credentials (RFC 6749 §1.5, §10.4). oauthd says which kind it is in
