@@ -1,5 +1,5 @@
 /**
- * The token endpoint spec's samples (docs/token-endpoint.md, "The spec's samples"), run as written against
+ * The token endpoint spec's samples (docs/token-endpoint.md, "The token endpoint spec"), run as written against
  * a real server on 127.0.0.1 with a real SQLite file: curl with -u, HTTPie with credentials in the URL,
  * Postman's OAuth 2.0 helper (both of its client authentication modes), and an independent OAuth client
  * library. The spec's URL https://stagingpayouts.paymobsolutions.com/api/secure/o/token/ becomes
