@@ -1,14 +1,16 @@
 /**
- * The layer boundaries of ../shared/design.md, held by a test rather than by convention:
+ * The layer boundaries of docs/design-notes.md, held by a test rather than by convention:
  * core/ is pure (imports only core/ and node:crypto); http/, cli/, store/ and crypto/ never import
  * each other except through core/ types; only services.ts, server.ts and index.ts know every layer.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const SRC = fileURLToPath(new URL('../src', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -70,5 +72,31 @@ describe('layer boundaries', () => {
         expect(permitted.includes(layerOf(spec)), `${file.name} imports ${spec}`).toBe(true);
       }
     }
+  });
+});
+
+describe('the repository stands alone', () => {
+  // Paths into a directory beside the clone (fixtures, specs, design notes kept elsewhere): a clone on its
+  // own would miss them. Written as a pattern, so that this file does not name them itself.
+  const OUTSIDE = /\.\.\/shared|shared\/(?:fixtures|spec)/;
+  // npm's lock file records resolved paths it was given, which the repository does not read.
+  const EXEMPT = new Set(['package-lock.json']);
+
+  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter((f) => f !== '');
+
+  it('lists the tracked files with git', () => {
+    expect(tracked).toContain('package.json');
+    expect(tracked).toContain('test/fixtures/django-oauth-toolkit/manifest.json');
+  });
+
+  it('has no tracked file but package-lock.json that points outside the repository', () => {
+    // latin1 maps every byte to one character, so binary files (the SQLite fixture) are searched too.
+    const offenders = tracked
+      .filter((file) => !EXEMPT.has(file) && existsSync(join(ROOT, file)))
+      .flatMap((file) => {
+        const lines = readFileSync(join(ROOT, file), 'latin1').split('\n');
+        return lines.flatMap((line, i) => (OUTSIDE.test(line) ? [`${file}:${i + 1}: ${line.trim().slice(0, 160)}`] : []));
+      });
+    expect(offenders).toEqual([]);
   });
 });

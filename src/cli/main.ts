@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { AdminError } from '../core/admin.js';
 import { cleanupDeadTokens } from '../lifecycle/cleanup.js';
@@ -10,8 +11,15 @@ import { configFrom, output, withServices, type StoreOptions } from './context.j
 import { LATEST_SCHEMA_VERSION, probeSchema, redactUrl } from '../services.js';
 import { registerUserCommands } from './user-commands.js';
 
+/** package.json's version: it sits two levels above this file, in the repository (src/cli, dist/cli) and in the installed package. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}
+
 const program = new Command('oauthd')
   .description('An OAuth 2.0 authorization server (RFC 6749 password and refresh_token grants).')
+  .version(packageVersion(), '-V, --version', 'print the version of oauthd')
   .showHelpAfterError()
   .exitOverride();
 

@@ -1,6 +1,6 @@
 // Django's password hashers (django.contrib.auth.hashers), verified in Node: every hash below was made by
 // Django 3.2.25's make_password (Debian's python3-django, with python3-argon2 and python3-bcrypt), except
-// the fixture's, which come from shared/fixtures/django-oauth-toolkit (made by DOT 1.7 on the same Django).
+// the fixture's, which come from test/fixtures/django-oauth-toolkit (made by DOT 1.7 on the same Django).
 import { pbkdf2Sync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { PasswordHasher } from '../core/ports.js';

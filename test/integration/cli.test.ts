@@ -728,3 +728,14 @@ describe('oauthd serve', () => {
     expect(exits).toEqual(Array.from({ length: 12 }, () => ({ code: 0, signal: null })));
   });
 });
+
+describe('oauthd --version', () => {
+  it('prints the version of package.json and exits 0, with -V too', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V']) {
+      const result = await ok([flag], { env: {} });
+      expect(result.stdout).toBe(`${version}\n`);
+    }
+  });
+});

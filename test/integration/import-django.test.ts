@@ -1,5 +1,5 @@
 /**
- * `oauthd import django` against the django-oauth-toolkit 1.7 fixtures of ../shared/fixtures/django-oauth-toolkit
+ * `oauthd import django` against the django-oauth-toolkit 1.7 fixtures of test/fixtures/django-oauth-toolkit
  * (the SQLite file, copied first, and the PostgreSQL dump, loaded into a fresh database), run as the built
  * CLI in a child process into a running test server's database, then checked over real HTTP, driven by the
  * labels of manifest.json:
@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, pbkdf2Sync } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -23,10 +23,7 @@ import { CLI, ROOT } from '../helpers/process.js';
 import { createTestDatabase, dumpDatabase, postgresAvailable, withClient, type TestDatabase } from '../helpers/postgres.js';
 import { basic, postToken, startTestServer, testClock, userinfo, type TestServer } from '../helpers/server.js';
 
-const FIXTURES = process.env.OAUTHD_DOT_FIXTURES || join(ROOT, '..', 'shared', 'fixtures', 'django-oauth-toolkit');
-if (!existsSync(join(FIXTURES, 'manifest.json'))) {
-  throw new Error(`the django-oauth-toolkit fixtures are not at ${FIXTURES} (set OAUTHD_DOT_FIXTURES)`);
-}
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'django-oauth-toolkit');
 
 interface ManifestUser { username: string; password: string | null; is_active: boolean; password_hash: string }
 interface ManifestApp { client_id: string; client_secret: string; client_type: 'confidential' | 'public' }
