@@ -211,12 +211,20 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
 
   /** One look; `full` as in tryReserve. */
   const tryCheck = async (subjects: ThrottleSubjects, weight: number): Promise<Verdict | { allowed: false; full: true }> => {
-    const { direct } = keysOf(subjects);
+    const { direct, pairKey } = keysOf(subjects);
     const looks: [Counter, string][] = subjects.username !== undefined ? [...direct, [user, subjects.username]] : direct;
-    const [counts, lockMs] = await Promise.all([Promise.all(looks.map(([c, key]) => c.count.get(key))), lockedMs(looks)]);
-    if (lockMs > 0) return { allowed: false, retryAfterSeconds: seconds(Math.min(lockMs, lockoutMs)) };
+    // The counts alone on the hot path (a lockout blocks its count too, so a locked subject reads full);
+    // the locks are read only to tell a lockout from attempts in flight. A backoff locks without filling
+    // the count, so a username's pair lock is always read.
+    const [counts, backoffMs] = await Promise.all([
+      Promise.all(looks.map(([c, key]) => c.count.get(key))),
+      pairKey !== undefined ? lockedMs([[userIp, pairKey]]) : 0,
+    ]);
+    if (backoffMs > 0) return { allowed: false, retryAfterSeconds: seconds(Math.min(backoffMs, lockoutMs)) };
     const full = counts.some((res, i) => res !== null && res.consumedPoints + weight > looks[i]![0].max);
-    return full ? { allowed: false, full: true } : { allowed: true };
+    if (!full) return { allowed: true };
+    const lockMs = await lockedMs(looks);
+    return lockMs > 0 ? { allowed: false, retryAfterSeconds: seconds(Math.min(lockMs, lockoutMs)) } : { allowed: false, full: true };
   };
 
   /** Waits while the counters are full of attempts being verified, as reserve does. */
