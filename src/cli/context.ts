@@ -1,6 +1,5 @@
 import { loadConfig, type Config } from '../config/config.js';
-import { createServices, type Services } from '../services.js';
-import { createLogger } from '../server.js';
+import type { Services } from '../services.js';
 
 /** Options every command that touches the store accepts. */
 export interface StoreOptions {
@@ -18,6 +17,8 @@ export function configFrom(options: StoreOptions & { host?: string; port?: strin
 /** Opens the services for one CLI command and closes them afterwards, whatever happens. */
 export async function withServices<T>(options: StoreOptions, run: (services: Services) => Promise<T>): Promise<T> {
   const config = configFrom(options);
+  // Loaded here, not at the top: `oauthd serve` imports this module on a main thread that never opens a store.
+  const [{ createServices }, { createLogger }] = await Promise.all([import('../services.js'), import('../server.js')]);
   const services = await createServices(config, createLogger('silent'));
   try {
     return await run(services);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { parseScope } from '../core/scope.js';
-import { formatSummary, importFromDjango } from '../importers/django/import.js';
 import { configFrom, output, type StoreOptions } from './context.js';
 
 interface DjangoImportCliOptions extends StoreOptions {
@@ -56,6 +55,8 @@ export function registerImportCommands(program: Command): void {
         if (!/^\d{1,10}$/.test(options.refreshTokenExpireSeconds)) throw new Error('--refresh-token-expire-seconds must be a whole number of seconds');
         refreshTokenExpireSeconds = Number(options.refreshTokenExpireSeconds);
       }
+      // Loaded here: it brings both database drivers, which `oauthd serve`'s main thread never needs.
+      const { formatSummary, importFromDjango } = await import('../importers/django/import.js');
       const summary = await importFromDjango({
         from: options.from,
         databaseUrl: config.databaseUrl,

@@ -1,11 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { AggregatorRegistry } from 'prom-client';
-import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
+import { setFlagsFromString } from 'node:v8';
+import { Worker as Thread } from 'node:worker_threads';
 import { ConfigError } from '../config/config.js';
-import { createLogger, startServer, type RunningServer } from '../server.js';
-import { createServices } from '../services.js';
+import type { RunningServer } from '../server.js';
 import { configFrom, type StoreOptions } from './context.js';
+import type { ThreadReport } from './server-thread.js';
 
 export interface ServeOptions extends StoreOptions {
   host?: string;
@@ -33,11 +33,18 @@ function workerCount(flag: string | undefined): number {
  */
 export async function serve(options: ServeOptions): Promise<void> {
   const config = configFrom(options);
-  if (cluster.isWorker) return runServer(options, true);
+  preferSmallHeap();
+  if (cluster.isWorker) return runClusterWorker(options);
   const workers = workerCount(options.workers);
-  if (workers === 1) return runServer(options, false);
+  if (workers === 1) return runInThread(options);
 
   // The primary: migrate once, before any worker opens the store.
+  const [{ createServices }, { createLogger }, { AggregatorRegistry }, { RateLimiterClusterMaster }] = await Promise.all([
+    import('../services.js'),
+    import('../server.js'),
+    import('prom-client'),
+    import('rate-limiter-flexible'),
+  ]);
   const services = await createServices(config, createLogger('silent'));
   const counts = await services.store.counts();
   await services.close();
@@ -50,8 +57,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   let announced = false;
   let listening = 0;
   const fork = (): Worker => {
-    // glibc would keep one arena per libuv pool thread, each holding a 19 MiB argon2 block: two arenas keep
-    // a worker near 110 MiB instead of ~200 (docs/benchmarks.md). An operator's own setting wins.
+    // glibc would keep one arena per libuv pool thread, each holding an argon2 block (7 MiB): two arenas keep
+    // fewer of them (docs/benchmarks.md). An operator's own setting wins.
     const worker = cluster.fork({ OAUTHD_WORKERS: '1', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' });
     worker.on('message', (message: { type?: string; id?: number; url?: string }) => {
       if (message.type === 'oauthd:listening' && !announced && ++listening === workers) {
@@ -86,6 +93,18 @@ export async function serve(options: ServeOptions): Promise<void> {
   process.on('SIGINT', stop);
 }
 
+/**
+ * V8's `--optimize-for-size`, set from inside the process (the server is started as a plain `node …/main.js
+ * serve`: no launch flag can be relied on) before the server's heap exists. V8 reads it at each garbage
+ * collection: under load the old generation stays near its live size instead of growing by 10–30 MiB
+ * (docs/benchmarks.md, *RSS*). An operator's own `--optimize-for-size` or `--no-optimize-for-size` (command
+ * line or NODE_OPTIONS) wins.
+ */
+function preferSmallHeap(): void {
+  if (/--(no-)?optimize[-_]for[-_]size\b/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) return;
+  setFlagsFromString('--optimize-for-size');
+}
+
 function printEmptyStoreHint(): void {
   process.stderr.write(
     [
@@ -99,7 +118,62 @@ function printEmptyStoreHint(): void {
   );
 }
 
-async function runServer(options: ServeOptions, inCluster: boolean): Promise<void> {
+/**
+ * V8's young generation of the server thread, in MiB: V8 counts three semi-spaces, so the new space is 2 × 2 MiB.
+ * Left to V8, the new space grows to 32 MiB under load, which alone kept one process above 150 MiB
+ * (docs/benchmarks.md, *RSS*). A young generation this small promotes more objects to the old one, which
+ * `--optimize-for-size` (preferSmallHeap) then keeps collected.
+ */
+export const SERVER_YOUNG_GENERATION_MB = 6;
+
+/** Whether the operator sized V8's young generation with a launch flag: theirs wins then. */
+const youngGenerationFlagged = () => /--max-semi-space-size|--semi-space-size/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`);
+
+/**
+ * One process: the server runs in a worker thread, whose heap takes `resourceLimits` (a main thread's young
+ * generation is fixed at launch). This thread only parses the command line, forwards SIGTERM/SIGINT and writes
+ * the start-up lines; the server logs, drains and closes exactly as in a cluster worker.
+ */
+async function runInThread(options: ServeOptions): Promise<void> {
+  const config = configFrom(options);
+  const thread = new Thread(new URL('./server-thread.js', import.meta.url), {
+    workerData: { host: options.host, port: options.port, databaseUrl: options.databaseUrl },
+    ...(youngGenerationFlagged() ? {} : { resourceLimits: { maxYoungGenerationSizeMb: SERVER_YOUNG_GENERATION_MB } }),
+  });
+  // Signal handlers come first: a SIGTERM during start-up must still drain and close the store.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    thread.postMessage({ type: 'stop', signal });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await new Promise<void>((resolve, reject) => {
+    thread.on('message', (message: ThreadReport) => {
+      if (message.type === 'listening') {
+        if (message.emptyStore) printEmptyStoreHint();
+        process.stderr.write(`oauthd: token endpoint at ${message.url}${config.basePath}/o/token/\n`);
+        resolve();
+      } else if (message.type === 'failed') {
+        reject(new Error(message.message));
+      } else {
+        process.exit(message.ok ? 0 : 1);
+      }
+    });
+    // A crash of the server thread is a crash of the server: its error and exit code 1, as without the thread.
+    thread.on('error', (error) => {
+      process.stderr.write(`${error.stack ?? String(error)}\n`);
+      process.exit(1);
+    });
+    thread.on('exit', (code) => {
+      if (code !== 0) process.exit(code);
+    });
+  });
+}
+
+/** A cluster worker: the server in this process, reporting to the primary. */
+async function runClusterWorker(options: ServeOptions): Promise<void> {
   const config = configFrom(options);
   // Signal handlers come first: a SIGTERM during start-up, or the moment readiness is announced, must
   // still drain and close the store, never kill the process mid-write.
@@ -121,24 +195,19 @@ async function runServer(options: ServeOptions, inCluster: boolean): Promise<voi
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // A worker whose primary is gone (killed) drains and leaves rather than serve on alone.
-  if (inCluster) process.on('disconnect', () => stop('primary gone'));
+  process.on('disconnect', () => stop('primary gone'));
 
+  const [{ startServer }, { AggregatorRegistry }] = await Promise.all([import('../server.js'), import('prom-client')]);
   server = await startServer(config);
   if (stopping) {
     await server.close();
     process.exit(0);
   }
-  if (inCluster) {
-    // Answer the primary's requests for this worker's metrics (the constructor installs the listener).
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([server.services.metrics.registry]);
-    server.services.metrics.render = clusterMetrics;
-    process.send?.({ type: 'oauthd:listening', url: server.url });
-    return;
-  }
-  const counts = await server.services.store.counts();
-  if (counts.clients === 0 || counts.users === 0) printEmptyStoreHint();
-  process.stderr.write(`oauthd: token endpoint at ${server.url}${config.basePath}/o/token/\n`);
+  // Answer the primary's requests for this worker's metrics (the constructor installs the listener).
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([server.services.metrics.registry]);
+  server.services.metrics.render = clusterMetrics;
+  process.send?.({ type: 'oauthd:listening', url: server.url });
 }
 
 let nextRequest = 0;
