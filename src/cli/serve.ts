@@ -150,24 +150,23 @@ async function runInThread(options: ServeOptions): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   await new Promise<void>((resolve, reject) => {
+    let failure: string | undefined;
     thread.on('message', (message: ThreadReport) => {
-      if (message.type === 'listening') {
-        if (message.emptyStore) printEmptyStoreHint();
-        process.stderr.write(`oauthd: token endpoint at ${message.url}${config.basePath}/o/token/\n`);
-        resolve();
-      } else if (message.type === 'failed') {
-        reject(new Error(message.message));
-      } else {
-        process.exit(message.ok ? 0 : 1);
+      if (message.type === 'failed') {
+        failure = message.message;
+        return;
       }
+      if (message.emptyStore) printEmptyStoreHint();
+      process.stderr.write(`oauthd: token endpoint at ${message.url}${config.basePath}/o/token/\n`);
+      resolve();
     });
-    // A crash of the server thread is a crash of the server: its error and exit code 1, as without the thread.
-    thread.on('error', (error) => {
-      process.stderr.write(`${error.stack ?? String(error)}\n`);
-      process.exit(1);
-    });
+    // A crash of the server thread is a crash of the server: its stack on stderr, then exit code 1.
+    thread.on('error', (error) => process.stderr.write(`${error.stack ?? String(error)}\n`));
+    // The process ends when, and as, the thread ends: after draining (0), a failed shutdown or a crash (1).
+    // A start-up failure goes to the CLI's one stderr line and exit code 1, as before the thread.
     thread.on('exit', (code) => {
-      if (code !== 0) process.exit(code);
+      if (failure !== undefined) reject(new Error(failure));
+      else process.exit(code);
     });
   });
 }

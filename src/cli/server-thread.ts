@@ -8,11 +8,11 @@ import { startServer, type RunningServer } from '../server.js';
 import { configFrom } from './context.js';
 import type { ServeOptions } from './serve.js';
 
-/** Messages from the thread to the main thread. */
-export type ThreadReport =
-  | { type: 'listening'; url: string; emptyStore: boolean }
-  | { type: 'failed'; message: string }
-  | { type: 'closed'; ok: boolean };
+/**
+ * Messages from the thread to the main thread. The thread's exit code is the process's: the main thread
+ * exits only once the thread has ended (exiting under a running thread that holds native handles aborts).
+ */
+export type ThreadReport = { type: 'listening'; url: string; emptyStore: boolean } | { type: 'failed'; message: string };
 
 const port = parentPort!;
 const report = (message: ThreadReport) => port.postMessage(message);
@@ -20,16 +20,27 @@ const report = (message: ThreadReport) => port.postMessage(message);
 let server: RunningServer | undefined;
 let stopping = false;
 
+/**
+ * Ends the thread with `code` once its event loop is empty. Not process.exit at once: a hash still running on
+ * libuv's pool (the dummy hash made at start, a login in flight) would complete into a torn-down thread and
+ * abort the process. A handle left open by mistake cannot keep it alive: after 5 s it exits anyway.
+ */
+function finish(code: number): void {
+  process.exitCode = code;
+  port.unref();
+  setTimeout(() => process.exit(code), 5_000).unref();
+}
+
 function stop(signal: string): void {
   if (stopping) return;
   stopping = true;
   if (!server) return; // start-up sees `stopping` and shuts down as soon as it can
   server.app.log.info({ signal }, 'shutting down');
   server.close().then(
-    () => report({ type: 'closed', ok: true }),
+    () => finish(0),
     (error: unknown) => {
       server?.app.log.error({ err: error }, 'shutdown failed');
-      report({ type: 'closed', ok: false });
+      finish(1);
     },
   );
 }
@@ -42,12 +53,12 @@ try {
   server = await startServer(configFrom(workerData as ServeOptions));
 } catch (error) {
   report({ type: 'failed', message: (error as Error).message ?? String(error) });
-  port.close();
+  finish(1);
 }
 if (server) {
   if (stopping) {
     await server.close();
-    report({ type: 'closed', ok: true });
+    finish(0);
   } else {
     const counts = await server.services.store.counts();
     report({ type: 'listening', url: server.url, emptyStore: counts.clients === 0 || counts.users === 0 });
