@@ -97,8 +97,8 @@ export async function serve(options: ServeOptions): Promise<void> {
  * V8's `--optimize-for-size`, set from inside the process (the server is started as a plain `node …/main.js
  * serve`: no launch flag can be relied on) before the server's heap exists. V8 reads it at each garbage
  * collection: under load the old generation stays near its live size instead of growing by 10–30 MiB
- * (docs/benchmarks.md, *RSS*). An operator's own `--optimize-for-size` or `--no-optimize-for-size` (command
- * line or NODE_OPTIONS) wins.
+ * (docs/benchmarks.md, *RSS*). An operator's own `node --optimize-for-size` or `--no-optimize-for-size` wins
+ * (NODE_OPTIONS is searched too, though Node accepts only some V8 flags there).
  */
 function preferSmallHeap(): void {
   if (/--(no-)?optimize[-_]for[-_]size\b/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) return;
