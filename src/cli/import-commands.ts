@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { parseScope } from '../core/scope.js';
-import { formatSummary, importFromDjango } from '../importers/django/import.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { assertMigrated, configFrom, output, type StoreOptions } from './context.js';
@@ -63,6 +62,8 @@ export function registerImportCommands(program: Command): void {
         if (!existsSync(path)) throw new Error(`cannot open the django-oauth-toolkit database ${path} (${resolve(path)}): no such file`);
       }
       await assertMigrated(config.databaseUrl);
+      // Loaded here: it brings both database drivers, which `oauthd serve`'s main thread never needs.
+      const { formatSummary, importFromDjango } = await import('../importers/django/import.js');
       const summary = await importFromDjango({
         from: options.from,
         databaseUrl: config.databaseUrl,

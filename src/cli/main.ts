@@ -8,7 +8,6 @@ import { registerClientCommands } from './client-commands.js';
 import { registerImportCommands } from './import-commands.js';
 import { serve } from './serve.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
-import { LATEST_SCHEMA_VERSION, probeSchema, redactUrl } from '../services.js';
 import { registerUserCommands } from './user-commands.js';
 
 /** package.json's version: it sits two levels above this file, in the repository (src/cli, dist/cli) and in the installed package. */
@@ -41,6 +40,7 @@ program
   .option('--json', 'print JSON')
   .action(async (options: StoreOptions & { json?: boolean }) => {
     const databaseUrl = configFrom(options).databaseUrl;
+    const { LATEST_SCHEMA_VERSION, probeSchema, redactUrl } = await import('../services.js');
     const before = await probeSchema(databaseUrl);
     const from = before.kind === 'migrated' ? before.version : 0;
     // Opening the services applies every pending migration.
