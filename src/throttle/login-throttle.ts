@@ -78,6 +78,7 @@ type Consumed = { ok: true; taken: Taken } | { ok: false; counter: Counter; key:
 type Verdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 const LOCKED = 2; // a lock limiter allows 1 point: `block()` sets consumedPoints above it
+const LOCKED_COUNT_MARGIN = 1_000_000;
 
 /**
  * The login throttle on rate-limiter-flexible: counters in memory (one process), in the cluster primary
@@ -186,8 +187,12 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
           for (const t of taken) {
             if (t.counter === userIpShare) continue; // a gate, not a limit
             if (t.consumed >= t.counter.max) {
-              // Locked until the lockout ends; the count then starts from zero (it expires with the lock).
+              // Locked until the lockout ends; the count then starts from zero (it expires with the lock). The
+              // blocked count is raised far past the limit: attempts refused meanwhile take a point and give it
+              // back, and one taken before the block but given back after it must not bring the count under
+              // the limit, or a right secret's check (which reads the counts) would pass during the lockout.
               await Promise.all([t.counter.lock.block(t.key, settings.lockoutSeconds), t.counter.count.block(t.key, settings.lockoutSeconds)]);
+              await t.counter.count.penalty(t.key, LOCKED_COUNT_MARGIN);
               lockedOut = true;
             } else if (t.counter === userIp && t.consumed >= settings.backoffAfter) {
               // Backoff before the lockout: 1 s, 2 s, 4 s… (RFC 6819 §5.2.3.3 "limit the number of attempts").
