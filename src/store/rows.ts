@@ -40,7 +40,7 @@ export const toClient = (r: ClientRow): Client => ({
   grantTypes: splitGrantTypes(r.grant_types),
   scopes: splitList(r.scopes),
   canIntrospect: bool(r.can_introspect),
-  defaultScopes: r.default_scopes === null ? null : splitList(r.default_scopes),
+  ...(r.default_scopes !== null ? { defaultScopes: splitList(r.default_scopes) } : {}),
   createdAt: r.created_at,
 });
 
