@@ -9,12 +9,16 @@
  *
  * When running this file alone, run `npm run build` first.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/server.js';
+import { createServices } from '../../src/services.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, within } from '../helpers/cli.js';
-import { CLI } from '../helpers/process.js';
+import { CLI, spawnServer } from '../helpers/process.js';
 import { deleteRedisKeys, redisAvailable, REDIS_URL } from '../helpers/redis.js';
 import { SEED, basic, postToken, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -157,5 +161,43 @@ describe('oauthd lockout (counters in Redis)', async () => {
 
   it.skipIf(!available)('lists a user locked out in the shared counters, and lockout clear --user lets the right password in within the bound', async () => {
     await withServer(userLockoutIsClearedByTheCli, { OAUTHD_REDIS_URL: REDIS_URL }, { throttleKeyPrefix: prefix });
+  });
+});
+
+describe('oauthd lockout (oauthd serve --workers 2: counters in the cluster primary)', () => {
+  it('lockout clear --user lets the right password in within the bound, whichever worker answers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oauthd-lockout-'));
+    const databaseUrl = `sqlite:${join(dir, 'db.sqlite3')}`;
+    const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: databaseUrl }), createLogger('silent'));
+    await services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
+    await services.admin.createUser(SEED.username, SEED.password);
+    await services.close();
+    const server = await spawnServer({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_WORKERS: '2', ...lockoutEnv });
+    const attempt = async (password: string) => {
+      const response = await fetch(`${server.url}/o/token/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...seedAuth, 'x-forwarded-for': ATTACKER, connection: 'close' },
+        body: new URLSearchParams({ grant_type: 'password', username: SEED.username, password }),
+      });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    try {
+      for (let i = 0; i < 3; i++) expect(await attempt('wrong')).toBe(400);
+      for (let i = 0; i < 4; i++) expect(await attempt(SEED.password)).toBe(429);
+      const cli = async (args: string[]) => {
+        const result = await runCli(databaseUrl, args);
+        expect(result.stderr).toBe('');
+        return result.stdout;
+      };
+      expect((JSON.parse(await cli(['lockout', 'list', '--json'])) as unknown[]).length).toBe(1);
+      await cli(['lockout', 'clear', '--user', SEED.username]);
+      await within(BOUND_MS, async () => (await attempt(SEED.password)) === 200);
+      // Every worker sees the cleared counters: they live in the primary.
+      for (let i = 0; i < 4; i++) expect(await attempt(SEED.password)).toBe(200);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
