@@ -52,7 +52,7 @@ export function startLockoutSync(
       failing = false;
       for (const [key, at] of applied) if (at < now - 2 * LOOK_BACK_SECONDS) applied.delete(key);
     } catch (error) {
-      if (!failing) options.onError?.(error);
+      if (!failing && !stopped) options.onError?.(error);
       failing = true;
     }
   };
