@@ -15,6 +15,7 @@ import { withClientCache } from './store/client-cache.js';
 import { createMetrics, fanOut, type Metrics } from './metrics/metrics.js';
 import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
 import { connectRedis, createLoginThrottle } from './throttle/login-throttle.js';
+import { startLockoutSync } from './throttle/lockout-sync.js';
 
 /** Everything the server and the CLI use, wired once. */
 export interface Services {
@@ -119,6 +120,15 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     defaultScopes: config.defaultScopes,
   };
   const bearer = createBearerValidator({ store, clock });
+  // `oauthd lockout clear` reaches a running server through the store (throttle/lockout-sync.ts).
+  const clearer = throttle.clear?.bind(throttle);
+  const lockoutSync =
+    overrides.longRunning && clearer
+      ? startLockoutSync(store, { clear: clearer }, {
+          onError: (error) => logger.warn({ err: error }, 'reading cleared lockouts failed; will retry'),
+          onCleared: (l) => logger.info({ kind: l.kind, username: l.username, client_id: l.clientId, ip: l.ipKey }, 'lockout cleared by an operator'),
+        })
+      : undefined;
   return {
     store,
     clock,
@@ -140,6 +150,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
       actor: overrides.adminActor ?? 'unknown',
     }),
     async close() {
+      await lockoutSync?.stop();
       await audit.close();
       await ownThrottle?.close();
       await store.close();
@@ -150,3 +161,5 @@ export async function createServices(config: Config, logger: Logger, overrides: 
 // What the CLI needs of the store before it opens one (cli/ reaches the store only through this root).
 export { LATEST_SCHEMA_VERSION, probeSchema, type SchemaState } from './store/schema-probe.js';
 export { redactUrl } from './store/store.js';
+// The key the login throttle counts an IP under (an IPv6 address by its /64), for `oauthd lockout clear --ip`.
+export { throttleKeyOfIp } from './throttle/login-throttle.js';

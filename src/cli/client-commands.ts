@@ -11,6 +11,7 @@ export function clientView(client: Client) {
     client_type: client.isPublic ? 'public' : 'confidential',
     grant_types: client.grantTypes,
     scopes: client.scopes,
+    default_scopes: client.defaultScopes ?? null,
     introspect: client.canIntrospect,
     created_at: new Date(client.createdAt * 1000).toISOString(),
   };
@@ -23,6 +24,7 @@ const describe = (c: Client): string =>
     `type:        ${c.isPublic ? 'public' : 'confidential'}`,
     `grant types: ${c.grantTypes.join(', ')}`,
     `scopes:      ${c.scopes.join(' ')}`,
+    `default scopes: ${c.defaultScopes ? c.defaultScopes.join(' ') : "(the server's OAUTHD_DEFAULT_SCOPES among its scopes)"}`,
     `introspect:  ${c.canIntrospect ? 'yes (a resource server: may introspect every client\'s tokens)' : 'no'}`,
     `created:     ${new Date(c.createdAt * 1000).toISOString()}`,
   ].join('\n');
@@ -135,3 +137,5 @@ export function registerClientCommands(program: Command): void {
       }),
     );
 }
+
+export { describe as describeClient };

@@ -6,6 +6,8 @@ import { cleanupDeadTokens } from '../lifecycle/cleanup.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerImportCommands } from './import-commands.js';
+import { registerLockoutCommands } from './lockout-commands.js';
+import { registerClientUpdateCommand, registerUserOperatorCommands } from './operator-commands.js';
 import { serve } from './serve.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
 import { registerUserCommands } from './user-commands.js';
@@ -80,6 +82,9 @@ registerClientCommands(program);
 registerUserCommands(program);
 registerAuditCommands(program);
 registerImportCommands(program);
+registerClientUpdateCommand(program);
+registerUserOperatorCommands(program);
+registerLockoutCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock, EventSink, PasswordHasher, Store } from './ports.js';
+import type { ClientChanges, Clock, EventSink, LockoutMatch, PasswordHasher, Store } from './ports.js';
 import { parseScope } from './scope.js';
 import { generateClientSecret, hashChosenSecret, hashGeneratedSecret } from './secrets.js';
-import { GRANT_TYPES, isGrantType, type Client, type GrantType, type User } from './types.js';
+import { GRANT_TYPES, isGrantType, type Client, type GrantType, type Lockout, type User, type UserGrant } from './types.js';
 
 /** A refused administrative action; its message is one line, safe to print, never containing a secret. */
 export class AdminError extends Error {
@@ -35,6 +35,16 @@ export interface CreateClientInput {
   isPublic?: boolean | undefined;
   /** A resource server: may introspect every client's tokens (RFC 7662). Confidential clients only. */
   canIntrospect?: boolean | undefined;
+}
+
+/** What `oauthd client update` may change; a field left out keeps its value. */
+export interface UpdateClientInput {
+  name?: string | undefined;
+  /** Space-separated. */
+  scopes?: string | undefined;
+  /** Space-separated, among the client's scopes; '' goes back to the server's default scopes. */
+  defaultScopes?: string | undefined;
+  grantTypes?: string[] | undefined;
 }
 
 /** Client ids are sent in Basic headers and form bodies: printable ASCII, no ':' (RFC 6749 §2.3.1), no spaces. */
@@ -79,6 +89,19 @@ export function createAdmin(deps: AdminDeps) {
     const client = await store.findClient(clientId);
     if (!client) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
     return client;
+  }
+
+  async function requireUser(username: string): Promise<User> {
+    const user = await store.findUserByUsername(username);
+    if (!user) throw new AdminError(`no user named ${JSON.stringify(username)}`);
+    return user;
+  }
+
+  function checkUsername(username: string): void {
+    if (username.length === 0 || username.length > USERNAME_MAX) {
+      throw new AdminError(`the username must be 1-${USERNAME_MAX} characters`);
+    }
+    if (/[\x00-\x1F\x7F]/.test(username)) throw new AdminError('the username must not contain control characters');
   }
 
   function checkPassword(password: string): void {
@@ -154,10 +177,7 @@ export function createAdmin(deps: AdminDeps) {
     },
 
     async createUser(username: string, password: string): Promise<User> {
-      if (username.length === 0 || username.length > USERNAME_MAX) {
-        throw new AdminError(`the username must be 1-${USERNAME_MAX} characters`);
-      }
-      if (/[\x00-\x1F\x7F]/.test(username)) throw new AdminError('the username must not contain control characters');
+      checkUsername(username);
       checkPassword(password);
       const passwordHash = await passwordHasher.hash(password);
       const now = clock.now();
@@ -192,5 +212,109 @@ export function createAdmin(deps: AdminDeps) {
     },
 
     listUsers: () => store.listUsers(),
+
+    /**
+     * Changes only the fields given, after checking them all (a bad value changes nothing). Tokens already
+     * issued keep their scope until they expire; a refresh narrows the new access token to the client's
+     * scopes then (RFC 6749 §6: never a scope not originally granted, and here never one no longer allowed).
+     */
+    async updateClient(clientId: string, input: UpdateClientInput): Promise<Client> {
+      const { name, scopes, defaultScopes, grantTypes } = input;
+      if (name === undefined && scopes === undefined && defaultScopes === undefined && grantTypes === undefined) {
+        throw new AdminError('nothing to change: give --name, --scopes, --default-scopes or --grant-types');
+      }
+      const current = await requireClient(clientId);
+      const changes: ClientChanges = {};
+      if (name !== undefined) {
+        if (name.trim() === '') throw new AdminError('the client name must not be empty');
+        changes.name = name.trim();
+      }
+      if (scopes !== undefined) changes.scopes = checkScopes(scopes);
+      if (grantTypes !== undefined) changes.grantTypes = checkGrantTypes(grantTypes);
+      const allowed = changes.scopes ?? current.scopes;
+      if (defaultScopes !== undefined) {
+        if (defaultScopes.trim() === '') changes.defaultScopes = null;
+        else {
+          const wanted = checkScopes(defaultScopes);
+          const outside = wanted.filter((s) => !allowed.includes(s));
+          if (outside.length > 0) throw new AdminError(`default scope(s) not among the client's scopes: ${outside.join(', ')} (its scopes: ${allowed.join(' ')})`);
+          changes.defaultScopes = wanted;
+        }
+      } else if (current.defaultScopes && current.defaultScopes.some((s) => !allowed.includes(s))) {
+        // The client's own defaults must stay a subset of what it may be granted: say so rather than drop some.
+        throw new AdminError(`the client's default scopes (${current.defaultScopes.join(' ')}) are not all among the new scopes: give --default-scopes too`);
+      }
+      const updated = await store.updateClient(clientId, changes, clock.now());
+      if (!updated) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+      const removed = changes.scopes ? current.scopes.filter((s) => !changes.scopes!.includes(s)) : [];
+      audit('client.updated', {
+        client_id: clientId,
+        changed: Object.keys(changes).join(' '),
+        ...(changes.name !== undefined ? { name: changes.name } : {}),
+        ...(changes.scopes ? { scope: changes.scopes.join(' '), scope_removed: removed.join(' ') } : {}),
+        ...(changes.defaultScopes !== undefined ? { default_scope: changes.defaultScopes === null ? null : changes.defaultScopes.join(' ') } : {}),
+        ...(changes.grantTypes ? { grant_types: changes.grantTypes.join(' ') } : {}),
+      });
+      return updated;
+    },
+
+    /** A user and how many live grants (sessions) it holds. */
+    async showUser(username: string): Promise<{ user: User; liveSessions: number }> {
+      const user = await requireUser(username);
+      return { user, liveSessions: (await store.listUserGrants(user.id, clock.now())).length };
+    },
+
+    /** Deletes the user with every grant and token; their tokens stop working at once. */
+    async deleteUser(username: string): Promise<{ user: User; liveGrants: number }> {
+      const deleted = await store.deleteUser(username, clock.now());
+      if (!deleted) throw new AdminError(`no user named ${JSON.stringify(username)}`);
+      audit('user.deleted', { user_id: deleted.user.id, username, grants_deleted: deleted.liveGrants });
+      return deleted;
+    },
+
+    /** Renames a user; its tokens keep working (they name the user by id; introspection then shows the new name). */
+    async renameUser(username: string, newUsername: string): Promise<User> {
+      checkUsername(newUsername);
+      const result = await store.renameUser(username, newUsername, clock.now());
+      if (result === 'not_found') throw new AdminError(`no user named ${JSON.stringify(username)}`);
+      if (result === 'exists') throw new AdminError(`a user named ${JSON.stringify(newUsername)} already exists`);
+      const user = await requireUser(newUsername);
+      audit('user.renamed', { user_id: user.id, username: newUsername, previous_username: username });
+      return user;
+    },
+
+    /** The user's live grants, oldest first. */
+    async userSessions(username: string): Promise<{ user: User; grants: UserGrant[] }> {
+      const user = await requireUser(username);
+      return { user, grants: await store.listUserGrants(user.id, clock.now()) };
+    },
+
+    /** Revokes the user's live grants (of one client when given); each is a `grant.revoked` event. */
+    async revokeUserSessions(username: string, options: { clientId?: string | undefined } = {}): Promise<string[]> {
+      const user = await requireUser(username);
+      if (options.clientId !== undefined) await requireClient(options.clientId);
+      const now = clock.now();
+      const grants = new Map((await store.listUserGrants(user.id, now)).map((g) => [g.grantId, g.clientId]));
+      const revoked = await store.revokeUserGrants(user.id, { now, ...(options.clientId !== undefined ? { clientId: options.clientId } : {}) });
+      for (const grantId of revoked) {
+        audit('grant.revoked', { client_id: grants.get(grantId) ?? options.clientId ?? null, user_id: user.id, username: user.username, grant_id: grantId, via: 'admin' });
+      }
+      return revoked;
+    },
+
+    /** Lockouts in force now, oldest first. */
+    listLockouts: (): Promise<Lockout[]> => store.listActiveLockouts(clock.now()),
+
+    /**
+     * Ends the lockouts in force of a username (from any IP, and across IPs) or of an IP key (the IP alone,
+     * every username from it, every client from it). Running servers forget the counters within a second.
+     */
+    async clearLockouts(match: LockoutMatch): Promise<Lockout[]> {
+      const cleared = await store.clearLockouts(match, clock.now());
+      for (const l of cleared) {
+        audit('lockout.cleared', { subject: l.kind, username: l.username, client_id: l.clientId, ip: l.ipKey, locked_until: l.until });
+      }
+      return cleared;
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { OAuthError, invalidClient, invalidRequest, slowDown } from './errors.js';
-import type { EventSink, LoginThrottle, PasswordHasher, Store } from './ports.js';
+import { recordLockouts } from './lockouts.js';
+import type { Clock, EventSink, LoginThrottle, PasswordHasher, Store } from './ports.js';
 import { judgeClientSecretAtOnce, verifyClientSecret } from './secrets.js';
 import { constantTimeEqual } from './tokens.js';
 import type { Client } from './types.js';
@@ -29,6 +30,8 @@ export interface ClientAuthDeps {
   clientSecretHasher: PasswordHasher;
   throttle: LoginThrottle;
   events: EventSink;
+  /** When a lockout started (it is recorded for `oauthd lockout list`). */
+  clock: Clock;
 }
 
 /**
@@ -68,8 +71,9 @@ export async function authenticateClient(presented: PresentedCredentials, deps: 
   }
   if (verdict instanceof OAuthError) {
     deps.events.emit('client_auth.failed', { client_id: clientId ?? null, ip, reason: verdict.detail ?? null });
-    const { lockedOut } = await decision.reservation.failed();
+    const { lockedOut, locked } = await decision.reservation.failed();
     if (lockedOut) deps.events.emit('lockout.started', { client_id: clientId ?? null, ip, subject: 'client' });
+    await recordLockouts(deps.store, deps.clock, locked);
     throw verdict;
   }
   await decision.reservation.succeeded();

@@ -4,10 +4,13 @@ import type {
   EpochSeconds,
   Grant,
   GrantType,
+  Lockout,
+  LockoutSubject,
   NewAccessToken,
   NewToken,
   RefreshTokenRecord,
   User,
+  UserGrant,
 } from './types.js';
 
 /** The wall clock, injected so tests control time. */
@@ -46,8 +49,11 @@ export interface ThrottleSubjects {
 export interface ThrottleReservation {
   /** The secret was right: the reserved attempt is given back and the consecutive-failure streak ends. */
   succeeded(): Promise<void>;
-  /** The secret was wrong: the reserved attempt stays counted; `lockedOut` when it started a lockout. */
-  failed(): Promise<{ lockedOut: boolean }>;
+  /**
+   * The secret was wrong: the reserved attempt stays counted; `lockedOut` when it started a lockout, and
+   * `locked` the subjects it locked, each for `seconds`.
+   */
+  failed(): Promise<{ lockedOut: boolean; locked?: (LockoutSubject & { seconds: number })[] }>;
 }
 
 export type ThrottleDecision =
@@ -69,6 +75,11 @@ export interface LoginThrottle {
    * concurrent requests hold no capacity.
    */
   check(subjects: ThrottleSubjects, weight?: number): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
+  /**
+   * Ends a lockout early (`oauthd lockout clear`): forgets the subject's counter and lock, so its next attempt
+   * is judged as a first one. Optional: a throttle without it cannot be cleared.
+   */
+  clear?(subject: LockoutSubject): Promise<void>;
 }
 
 const noReservation: ThrottleReservation = { succeeded: async () => {}, failed: async () => ({ lockedOut: false }) };
@@ -117,8 +128,28 @@ export interface NewClient {
   scopes: string[];
   /** See Client.canIntrospect; false when left out. The store refuses it for a public client. */
   canIntrospect?: boolean;
+  /** See Client.defaultScopes; null when left out. */
+  defaultScopes?: string[] | null;
   createdAt: EpochSeconds;
 }
+
+/** The fields `updateClient` changes; a field left out keeps its value. */
+export interface ClientChanges {
+  name?: string;
+  scopes?: string[];
+  /** null: back to the server's default scopes. */
+  defaultScopes?: string[] | null;
+  grantTypes?: GrantType[];
+}
+
+/** A lockout that starts now (see LoginThrottle: `failed` reports the subjects it locked). */
+export interface NewLockout extends LockoutSubject {
+  startedAt: EpochSeconds;
+  until: EpochSeconds;
+}
+
+/** Which lockouts `clearLockouts` ends: every one naming this username, or this IP key. */
+export type LockoutMatch = { username: string } | { ipKey: string };
 
 export interface NewUser {
   username: string;
@@ -195,6 +226,11 @@ export interface Store {
   deleteClient(clientId: string): Promise<boolean>;
   /** Replaces a confidential client's secret hash; false for an unknown or public client. */
   setClientSecret(clientId: string, secretHash: string, now: EpochSeconds): Promise<boolean>;
+  /**
+   * Changes the given fields of a client in one statement and returns the client as it is then; null for an
+   * unknown client. Tokens already issued are left as they are (the refresh grant narrows them, RFC 6749 §6).
+   */
+  updateClient(clientId: string, changes: ClientChanges, now: EpochSeconds): Promise<Client | null>;
 
   createUser(user: NewUser): Promise<'created' | 'exists'>;
   findUserByUsername(username: string): Promise<User | null>;
@@ -212,6 +248,32 @@ export interface Store {
   replacePasswordHash(userId: number, expectedHash: string, newHash: string, now: EpochSeconds): Promise<void>;
   /** Enables or disables a user. Disabling also revokes every grant of the user. */
   setUserActive(username: string, isActive: boolean, now: EpochSeconds): Promise<boolean>;
+  /**
+   * Renames a user; its grants and tokens stay valid (they name the user by id). `exists`: another user has
+   * that name; nothing changed.
+   */
+  renameUser(username: string, newUsername: string, now: EpochSeconds): Promise<'renamed' | 'not_found' | 'exists'>;
+  /**
+   * Deletes a user with every grant and token: in one transaction, its live tokens are deleted, then the user
+   * (its grants go with it). Returns the user deleted and how many live grants it had; null for an unknown user.
+   */
+  deleteUser(username: string, now: EpochSeconds): Promise<{ user: User; liveGrants: number } | null>;
+  /**
+   * The user's live grants at `now` (not revoked, with a refresh token unused, unrevoked and unexpired, or an
+   * access token unrevoked and unexpired), oldest first.
+   */
+  listUserGrants(userId: number, now: EpochSeconds): Promise<UserGrant[]>;
+  /** Revokes the user's live grants (of one client when given), atomically; returns their ids. */
+  revokeUserGrants(userId: number, options: { clientId?: string; now: EpochSeconds }): Promise<string[]>;
+
+  /** Records lockouts that just started (written by the server when the login throttle reports them). */
+  recordLockouts(lockouts: readonly NewLockout[]): Promise<void>;
+  /** Lockouts in force at `now` (until > now) and not cleared, oldest first. */
+  listActiveLockouts(now: EpochSeconds): Promise<Lockout[]>;
+  /** Marks the lockouts in force matching `match` cleared at `now`, atomically; returns them. */
+  clearLockouts(match: LockoutMatch, now: EpochSeconds): Promise<Lockout[]>;
+  /** Lockouts cleared at or after `since` (running servers poll this to forget the cleared counters). */
+  lockoutsClearedSince(since: EpochSeconds): Promise<Lockout[]>;
 
   /** Is there at least one client and one user? (Drives the first-start hint.) */
   counts(): Promise<{ clients: number; users: number }>;

@@ -21,6 +21,11 @@ export interface Client {
   /** The scopes this client may be granted. */
   scopes: string[];
   /**
+   * The scopes a request without a `scope` parameter is granted (RFC 6749 §3.3), a subset of `scopes`;
+   * null or absent: the server's default scopes (OAUTHD_DEFAULT_SCOPES) ∩ `scopes`.
+   */
+  defaultScopes?: string[] | null;
+  /**
    * A resource server: it may introspect every client's tokens, also with a bearer token issued to it
    * (`oauthd client create --introspect`). Never true for a public client.
    */
@@ -117,4 +122,33 @@ export interface Principal {
   grantId: string;
   issuedAt: EpochSeconds;
   expiresAt: EpochSeconds;
+}
+
+/** A live grant of a user, as `oauthd user sessions` lists it. */
+export interface UserGrant {
+  grantId: string;
+  clientId: string;
+  scope: string[];
+  createdAt: EpochSeconds;
+  /** When the latest token of the grant was issued (its latest refresh). */
+  lastUsedAt: EpochSeconds;
+}
+
+/** What a brute-force lockout is keyed on: a username (any IP), a username from one IP, an IP, a client from one IP. */
+export type LockoutKind = 'user' | 'user_ip' | 'ip' | 'client_ip';
+
+/** One subject locked out by the login throttle. `ipKey` is the throttle's IP key (an IPv6 address's /64). */
+export interface LockoutSubject {
+  kind: LockoutKind;
+  username: string | null;
+  clientId: string | null;
+  ipKey: string | null;
+}
+
+/** A lockout as the store records it when it starts; cleared early by `oauthd lockout clear`. */
+export interface Lockout extends LockoutSubject {
+  id: number;
+  startedAt: EpochSeconds;
+  until: EpochSeconds;
+  clearedAt: EpochSeconds | null;
 }

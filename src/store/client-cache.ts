@@ -55,6 +55,14 @@ export function withClientCache(store: Store, options: ClientCacheOptions): Stor
         cache.delete(clientId);
       }
     },
+    async updateClient(clientId, changes, now) {
+      cache.delete(clientId);
+      try {
+        return await store.updateClient(clientId, changes, now);
+      } finally {
+        cache.delete(clientId);
+      }
+    },
     async setClientSecret(clientId, secretHash, now) {
       cache.delete(clientId);
       try {

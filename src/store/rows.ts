@@ -1,4 +1,4 @@
-import { isGrantType, type Client, type GrantType, type User } from '../core/types.js';
+import { isGrantType, type Client, type GrantType, type Lockout, type User } from '../core/types.js';
 
 /** Lists (scopes, grant types) are stored space-separated, as they travel on the wire (RFC 6749 §3.3). */
 export const joinList = (list: readonly string[]): string => list.join(' ');
@@ -17,6 +17,7 @@ export interface ClientRow {
   grant_types: string;
   scopes: string;
   can_introspect: number | boolean;
+  default_scopes: string | null;
   created_at: number;
 }
 
@@ -39,7 +40,31 @@ export const toClient = (r: ClientRow): Client => ({
   grantTypes: splitGrantTypes(r.grant_types),
   scopes: splitList(r.scopes),
   canIntrospect: bool(r.can_introspect),
+  ...(r.default_scopes !== null ? { defaultScopes: splitList(r.default_scopes) } : {}),
   createdAt: r.created_at,
+});
+
+/** A lockout row as both backends return it. */
+export interface LockoutRow {
+  id: number;
+  kind: Lockout['kind'];
+  username: string | null;
+  client_id: string | null;
+  ip_key: string | null;
+  started_at: number;
+  locked_until: number;
+  cleared_at: number | null;
+}
+
+export const toLockout = (r: LockoutRow): Lockout => ({
+  id: r.id,
+  kind: r.kind,
+  username: r.username,
+  clientId: r.client_id,
+  ipKey: r.ip_key,
+  startedAt: r.started_at,
+  until: r.locked_until,
+  clearedAt: r.cleared_at,
 });
 
 export const toUser = (r: UserRow): User => ({

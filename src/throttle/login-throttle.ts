@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { temporarilyUnavailable } from '../core/errors.js';
 import type { LoginThrottle, ThrottleDecision, ThrottleSubjects } from '../core/ports.js';
+import type { LockoutKind, LockoutSubject } from '../core/types.js';
 
 /** Brute-force limits (RFC 6749 §4.3.2, §10.10; RFC 6819 §4.4.3.6, §5.2.3.3). Every number is a setting. */
 export interface ThrottleSettings {
@@ -62,6 +63,8 @@ export function throttleKeyOfIp(ip: string): string {
 
 /** A counter: points taken in a window, and a lock that refuses while set (a lockout, or a backoff). */
 interface Counter {
+  /** What `oauthd lockout list` calls a lockout of this counter. */
+  kind: LockoutKind | 'user_ip_share';
   count: RateLimiterAbstract;
   lock: RateLimiterAbstract;
   max: number;
@@ -106,11 +109,16 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
       ? new RateLimiterCluster({ keyPrefix, points, duration, timeoutMs: 2000 })
       : new RateLimiterMemory({ keyPrefix, points, duration });
     if (!backend.redis) return local;
-    return new RateLimiterRedis({ storeClient: backend.redis, keyPrefix, points, duration, insuranceLimiter: local });
+    const shared = new RateLimiterRedis({ storeClient: backend.redis, keyPrefix, points, duration, insuranceLimiter: local });
+    insurance.set(shared, local);
+    return shared;
   };
-  const counter = (name: string, max: number): Counter => ({
-    count: make(`${name}:count`, max, settings.windowSeconds),
-    lock: make(`${name}:lock`, 1, 1),
+  /** The local limiter behind each Redis one: a clear forgets what was counted there during an outage too. */
+  const insurance = new WeakMap<RateLimiterAbstract, RateLimiterAbstract>();
+  const counter = (kind: Counter['kind'], max: number): Counter => ({
+    kind,
+    count: make(`${kind}:count`, max, settings.windowSeconds),
+    lock: make(`${kind}:lock`, 1, 1),
     max,
   });
   const ip = counter('ip', settings.maxFailuresPerIp);
@@ -118,6 +126,28 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
   const userIp = counter('user_ip', settings.maxFailuresPerUserIp);
   const userIpShare = counter('user_ip_share', settings.maxFailuresPerUserIp);
   const clientIp = counter('client_ip', settings.maxFailuresPerClientIp);
+  /** The subject a counter's key names, as a lockout records it. */
+  const subjectOf = (c: Counter, s: ThrottleSubjects): LockoutSubject => {
+    const ipKey = throttleKeyOfIp(s.ip);
+    switch (c.kind) {
+      case 'user':
+        return { kind: 'user', username: s.username ?? null, clientId: null, ipKey: null };
+      case 'client_ip':
+        return { kind: 'client_ip', username: null, clientId: s.clientId ?? null, ipKey };
+      case 'ip':
+        return { kind: 'ip', username: null, clientId: null, ipKey };
+      default:
+        return { kind: 'user_ip', username: s.username ?? null, clientId: null, ipKey };
+    }
+  };
+  /** Forgets a counter's count and lock for one key (and the local counts behind Redis). */
+  const forget = (c: Counter, key: string) =>
+    Promise.all(
+      [c.count, c.lock].flatMap((limiter) => {
+        const local = insurance.get(limiter);
+        return [limiter.delete(key), ...(local ? [local.delete(key)] : [])];
+      }),
+    );
   const lockoutMs = settings.lockoutSeconds * 1000;
   const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
@@ -184,6 +214,7 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
         },
         async failed() {
           let lockedOut = false;
+          const locked: (LockoutSubject & { seconds: number })[] = [];
           for (const t of taken) {
             if (t.counter === userIpShare) continue; // a gate, not a limit
             if (t.consumed >= t.counter.max) {
@@ -194,12 +225,13 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
               await Promise.all([t.counter.lock.block(t.key, settings.lockoutSeconds), t.counter.count.block(t.key, settings.lockoutSeconds)]);
               await t.counter.count.penalty(t.key, LOCKED_COUNT_MARGIN);
               lockedOut = true;
+              locked.push({ ...subjectOf(t.counter, subjects), seconds: settings.lockoutSeconds });
             } else if (t.counter === userIp && t.consumed >= settings.backoffAfter) {
               // Backoff before the lockout: 1 s, 2 s, 4 s… (RFC 6819 §5.2.3.3 "limit the number of attempts").
               await userIp.lock.block(t.key, Math.min(2 ** (t.consumed - settings.backoffAfter), settings.lockoutSeconds));
             }
           }
-          return { lockedOut };
+          return { lockedOut, locked };
         },
       },
     };
@@ -264,6 +296,24 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
       };
     },
     check: (subjects, weight = 1) => orUnavailable(() => patiently(() => tryCheck(subjects, weight))),
+    async clear(subject) {
+      // The keys keysOf gives the subject; a username from one IP also loses its share of the cross-IP count.
+      const ipKey = subject.ipKey ?? '';
+      switch (subject.kind) {
+        case 'user':
+          if (subject.username !== null) await forget(user, subject.username);
+          break;
+        case 'user_ip':
+          if (subject.username !== null) await Promise.all([forget(userIp, `${subject.username}\u0000${ipKey}`), forget(userIpShare, `${subject.username}\u0000${ipKey}`)]);
+          break;
+        case 'ip':
+          await forget(ip, ipKey);
+          break;
+        case 'client_ip':
+          if (subject.clientId !== null) await forget(clientIp, `${subject.clientId}\u0000${ipKey}`);
+          break;
+      }
+    },
     async close() {
       backend.redis?.disconnect();
     },

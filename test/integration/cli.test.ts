@@ -307,6 +307,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
         client_type: 'confidential',
         grant_types: ['password', 'refresh_token'],
         scopes: ['read', 'write'],
+        default_scopes: null,
         introspect: false,
         client_secret: expect.any(String),
         created_at: expect.any(String),
@@ -337,7 +338,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       expect(shown).toMatchObject({ client_id: generated.id, name: 'My App', client_type: 'confidential' });
       const listed = JSON.parse(outputs[3]!.stdout) as Record<string, unknown>[];
       expect(listed.map((c) => c.client_id)).toContain(generated.id);
-      for (const c of listed) expect(Object.keys(c).sort()).toEqual(['client_id', 'client_type', 'created_at', 'grant_types', 'introspect', 'name', 'scopes']);
+      for (const c of listed) expect(Object.keys(c).sort()).toEqual(['client_id', 'client_type', 'created_at', 'default_scopes', 'grant_types', 'introspect', 'name', 'scopes']);
     });
   });
 

@@ -16,9 +16,10 @@ import { parsePostgresUrl } from '../../src/store/postgres/postgres-store.js';
 import { openStore } from '../../src/store/store.js';
 import { createTestDatabase, postgresAvailable, withClient, type TestDatabase } from '../helpers/postgres.js';
 import { runStoreContract } from './contract.js';
+import { runOperatorContract } from './operator-contract.js';
 
 const T = 1_700_000_000;
-const TABLES = 'clients, users, grants, access_tokens, refresh_tokens';
+const TABLES = 'clients, users, grants, access_tokens, refresh_tokens, lockouts';
 
 /** Resolves to the error `promise` rejects with, or fails. */
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -78,6 +79,14 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
     // Another pool on the same database: the concurrency test races over separate connections.
     async () => warm(openStore(db.url)),
   );
+
+  runOperatorContract('postgres', async () => {
+    await withClient(db.url, (client) => client.query(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`));
+    const store = openStore(db.url);
+    await store.migrate();
+    await warm(store, 2);
+    return { store, cleanup: () => store.close() };
+  });
 
   describe('PostgreSQL store: migrations', () => {
     it('four instances migrating one fresh database at once all succeed, and each version is recorded once', async () => {

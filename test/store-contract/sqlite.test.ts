@@ -9,6 +9,7 @@ import { hashToken, mintToken } from '../../src/core/tokens.js';
 import type { SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
 import { openStore } from '../../src/store/store.js';
 import { runStoreContract } from './contract.js';
+import { runOperatorContract } from './operator-contract.js';
 
 /** Each test gets its own directory and SQLite file. */
 async function openFresh(options: SqliteStoreOptions = {}): Promise<{ store: Store; path: string; cleanup(): Promise<void> }> {
@@ -41,6 +42,8 @@ runStoreContract(
     return openStore(`sqlite:${currentPath}`);
   },
 );
+
+runOperatorContract('sqlite', openFresh);
 
 // The server's configuration: the same contract with checkpoints on a worker thread.
 runStoreContract(

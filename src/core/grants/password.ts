@@ -1,6 +1,7 @@
 import { newGrantId } from '../ids.js';
 import { invalidClient, invalidCredentials, slowDown } from '../errors.js';
 import { required } from '../params.js';
+import { recordLockouts } from '../lockouts.js';
 import { grantableScope } from '../scope.js';
 import type { User } from '../types.js';
 import type { GrantDeps, GrantHandler } from './grant.js';
@@ -21,7 +22,9 @@ export function createPasswordGrant(deps: GrantDeps): GrantHandler {
       // RFC 6749 §4.3.2: username and password are REQUIRED, scope OPTIONAL.
       const username = required(params, 'username');
       const password = required(params, 'password');
-      const scope = grantableScope(params.get('scope'), client.scopes, policy.knownScopes, policy.defaultScopes);
+      // RFC 6749 §3.3: no scope requested → the client's own default scopes when it has some (`oauthd client
+      // update --default-scopes`), else the server's (OAUTHD_DEFAULT_SCOPES); either way ∩ the client's scopes.
+      const scope = grantableScope(params.get('scope'), client.scopes, policy.knownScopes, client.defaultScopes ?? policy.defaultScopes);
 
       // RFC 6749 §4.3.2: MUST protect against brute force. The attempt is counted before the password is
       // checked (a burst cannot pass the check before its first failure is counted), and a locked subject
@@ -42,8 +45,9 @@ export function createPasswordGrant(deps: GrantDeps): GrantHandler {
       if (!user || !ok || !user.isActive) {
         const why = !user ? 'unknown user' : !ok ? 'wrong password' : 'user disabled';
         events.emit('login.failed', { client_id: client.clientId, username, ip: clientIp, reason: why });
-        const { lockedOut } = await decision.reservation.failed();
+        const { lockedOut, locked } = await decision.reservation.failed();
         if (lockedOut) events.emit('lockout.started', { client_id: client.clientId, username, ip: clientIp, subject: 'user' });
+        await recordLockouts(store, clock, locked);
         throw invalidCredentials(why);
       }
       await decision.reservation.succeeded();

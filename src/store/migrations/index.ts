@@ -278,4 +278,43 @@ export const migrations: readonly Migration[] = [
         ADD CONSTRAINT clients_public_cannot_introspect CHECK (NOT (can_introspect AND is_public));
     `,
   },
+  {
+    version: 6,
+    name: 'per-client default scopes; lockouts an operator can list and clear',
+    // default_scopes: what a request without `scope` is granted (RFC 6749 §3.3), space-separated; NULL: the
+    // server's OAUTHD_DEFAULT_SCOPES. lockouts: written by the server when the login throttle locks a subject
+    // (its counters live in memory, the cluster primary or Redis, out of the CLI's reach); `oauthd lockout
+    // clear` sets cleared_at, and every running server polls for clears and forgets the subject's counters
+    // (docs/design-notes.md, *Lockouts an operator can clear*). ip_key is the throttle's key (IPv6: the /64).
+    sqlite: `
+      ALTER TABLE clients ADD COLUMN default_scopes TEXT;
+      CREATE TABLE lockouts (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT NOT NULL CHECK (kind IN ('user', 'user_ip', 'ip', 'client_ip')),
+        username     TEXT,
+        client_id    TEXT,
+        ip_key       TEXT,
+        started_at   INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL,
+        cleared_at   INTEGER
+      ) STRICT;
+      CREATE INDEX lockouts_active ON lockouts (locked_until) WHERE cleared_at IS NULL;
+      CREATE INDEX lockouts_cleared_at ON lockouts (cleared_at) WHERE cleared_at IS NOT NULL;
+    `,
+    postgres: `
+      ALTER TABLE clients ADD COLUMN default_scopes text;
+      CREATE TABLE lockouts (
+        id           bigserial PRIMARY KEY,
+        kind         text NOT NULL CHECK (kind IN ('user', 'user_ip', 'ip', 'client_ip')),
+        username     text,
+        client_id    text,
+        ip_key       text,
+        started_at   bigint NOT NULL,
+        locked_until bigint NOT NULL,
+        cleared_at   bigint
+      );
+      CREATE INDEX lockouts_active ON lockouts (locked_until) WHERE cleared_at IS NULL;
+      CREATE INDEX lockouts_cleared_at ON lockouts (cleared_at) WHERE cleared_at IS NOT NULL;
+    `,
+  },
 ];

@@ -3,15 +3,16 @@ import {
   StoreUnavailableError,
   type AuditEvent,
   type IssueTokens,
+  type LockoutMatch,
   type NewClient,
   type NewUser,
   type RotateRefreshToken,
   type RotateResult,
   type Store,
 } from '../../core/ports.js';
-import type { AccessTokenRecord, EpochSeconds, RefreshTokenRecord } from '../../core/types.js';
+import type { AccessTokenRecord, EpochSeconds, RefreshTokenRecord, UserGrant } from '../../core/types.js';
 import { migrations } from '../migrations/index.js';
-import { joinList, splitList, toClient, toUser, type ClientRow, type UserRow } from '../rows.js';
+import { joinList, splitList, toClient, toLockout, toUser, type ClientRow, type LockoutRow, type UserRow } from '../rows.js';
 
 /** Connections per store (per process) unless the URL says `?max=N`. */
 export const DEFAULT_POOL_MAX = 10;
@@ -29,6 +30,17 @@ const MIGRATION_TIMEOUT_MS = 300_000;
 /** Key of the advisory lock every instance takes to migrate: "oauthd" in ASCII. */
 const MIGRATION_LOCK_KEY = '122464373074020';
 
+
+/** A grant is live while it is not revoked and holds a live refresh token or a live access token (as on SQLite). */
+const LIVE_GRANTS_OF_USER = `SELECT g.id AS "grantId", g.client_id AS "clientId", g.scope AS scope, g.created_at AS "createdAt",
+    greatest(g.created_at,
+      (SELECT max(r.issued_at) FROM refresh_tokens r WHERE r.grant_id = g.id AND r.used_at IS NULL AND r.revoked_at IS NULL),
+      (SELECT max(a.issued_at) FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL)) AS "lastUsedAt"
+  FROM grants g WHERE g.user_id = $1 AND g.revoked_at IS NULL AND (
+    EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.used_at IS NULL AND r.revoked_at IS NULL
+      AND (r.expires_at IS NULL OR r.expires_at > $2))
+    OR EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > $2))
+  ORDER BY g.created_at, g.id`;
 
 /** int8 (bigint: epoch seconds, ids, counts) as a JS number; every value we store is far below 2^53. */
 const INT8_OID = 20;
@@ -154,16 +166,22 @@ export function openPostgresStore(url: string): Store {
    * grant rows come first: their UPDATE takes a NO KEY UPDATE lock, which a rotation (whose inserts take
    * only KEY SHARE on the grant) never waits for, and which serializes two revocations of one grant.
    */
-  const revokeGrantsWhere = async (q: Query, where: string, key: unknown, now: EpochSeconds): Promise<void> => {
+  const revokeGrantsWhere = async (q: Query, where: string, key: unknown, now: EpochSeconds): Promise<string[]> => {
     const { rows } = await q<{ id: string }>(`UPDATE grants SET revoked_at = $1 WHERE ${where} AND revoked_at IS NULL RETURNING id`, [
       now,
       key,
     ]);
-    if (rows.length === 0) return;
+    if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
     // Through the partial indexes of live tokens (migration 4); used and revoked ones are dead already.
     await q('UPDATE refresh_tokens SET revoked_at = $1 WHERE grant_id = ANY ($2::text[]) AND used_at IS NULL AND revoked_at IS NULL', [now, ids]);
     await q('UPDATE access_tokens SET revoked_at = $1 WHERE grant_id = ANY ($2::text[]) AND revoked_at IS NULL', [now, ids]);
+    return ids;
+  };
+
+  const liveGrantsOf = async (q: Query, userId: number, now: EpochSeconds): Promise<UserGrant[]> => {
+    const { rows } = await q<Omit<UserGrant, 'scope'> & { scope: string }>(LIVE_GRANTS_OF_USER, [userId, now]);
+    return rows.map((g) => ({ ...g, scope: splitList(g.scope) }));
   };
 
   const migrate = () =>
@@ -200,11 +218,30 @@ export function openPostgresStore(url: string): Store {
 
     async createClient(c: NewClient) {
       const { rowCount } = await query(
-        `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (client_id) DO NOTHING`,
-        [c.clientId, c.name, c.secretHash, c.isPublic, joinList(c.grantTypes), joinList(c.scopes), c.canIntrospect === true, c.createdAt],
+        `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect, default_scopes, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) ON CONFLICT (client_id) DO NOTHING`,
+        [c.clientId, c.name, c.secretHash, c.isPublic, joinList(c.grantTypes), joinList(c.scopes), c.canIntrospect === true, c.createdAt,
+          c.defaultScopes ? joinList(c.defaultScopes) : null],
       );
       return rowCount === 1 ? 'created' : 'exists';
+    },
+    async updateClient(clientId, changes, now) {
+      // One statement: a field given as NULL keeps its value (default_scopes: $4 says whether to set it).
+      const { rows } = await query<ClientRow>(
+        `UPDATE clients SET name = coalesce($1, name), scopes = coalesce($2, scopes), grant_types = coalesce($3, grant_types),
+           default_scopes = CASE WHEN $4 THEN $5 ELSE default_scopes END, updated_at = $6
+         WHERE client_id = $7 RETURNING *`,
+        [
+          changes.name ?? null,
+          changes.scopes ? joinList(changes.scopes) : null,
+          changes.grantTypes ? joinList(changes.grantTypes) : null,
+          changes.defaultScopes !== undefined,
+          changes.defaultScopes ? joinList(changes.defaultScopes) : null,
+          now,
+          clientId,
+        ],
+      );
+      return rows[0] ? toClient(rows[0]) : null;
     },
     async findClient(clientId) {
       const { rows } = await query<ClientRow>('SELECT * FROM clients WHERE client_id = $1', [clientId]);
@@ -284,6 +321,70 @@ export function openPostgresStore(url: string): Store {
         await userRevocation(q, rows[0].id, now);
         return true;
       });
+    },
+    async renameUser(username, newUsername, now) {
+      try {
+        const { rowCount } = await query('UPDATE users SET username = $1, updated_at = $2 WHERE username = $3', [newUsername, now, username]);
+        return rowCount === 1 ? 'renamed' : 'not_found';
+      } catch (error) {
+        if ((error as { code?: unknown }).code === '23505') return 'exists'; // unique_violation: the name is taken
+        throw error;
+      }
+    },
+    async deleteUser(username, now) {
+      // As deleteClient: the user row, then its grants, are locked first, so a rotation in flight finishes
+      // before (its live tokens are then deleted here) and a later one finds its grant gone.
+      return transaction(async (q) => {
+        const { rows } = await q<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [username]);
+        const row = rows[0];
+        if (!row) return null;
+        await q('SELECT 1 FROM grants WHERE user_id = $1 FOR UPDATE', [row.id]);
+        const liveGrants = (await liveGrantsOf(q, row.id, now)).length;
+        await q('DELETE FROM access_tokens WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE user_id = $1)', [row.id]);
+        await q(
+          'DELETE FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE user_id = $1)',
+          [row.id],
+        );
+        await q('DELETE FROM users WHERE id = $1', [row.id]);
+        return { user: toUser(row), liveGrants };
+      });
+    },
+    async listUserGrants(userId, now) {
+      return liveGrantsOf(query, userId, now);
+    },
+    async revokeUserGrants(userId, { clientId, now }) {
+      return transaction(async (q) => {
+        const ids = (await liveGrantsOf(q, userId, now)).filter((g) => clientId === undefined || g.clientId === clientId).map((g) => g.grantId);
+        if (ids.length === 0) return [];
+        return revokeGrantsWhere(q, 'id = ANY ($2::text[])', ids, now);
+      });
+    },
+    async recordLockouts(lockouts) {
+      if (lockouts.length === 0) return;
+      await query(
+        `INSERT INTO lockouts (kind, username, client_id, ip_key, started_at, locked_until)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])`,
+        [
+          lockouts.map((l) => l.kind), lockouts.map((l) => l.username), lockouts.map((l) => l.clientId),
+          lockouts.map((l) => l.ipKey), lockouts.map((l) => l.startedAt), lockouts.map((l) => l.until),
+        ],
+      );
+    },
+    async listActiveLockouts(now) {
+      const { rows } = await query<LockoutRow>('SELECT * FROM lockouts WHERE cleared_at IS NULL AND locked_until > $1 ORDER BY started_at, id', [now]);
+      return rows.map(toLockout);
+    },
+    async clearLockouts(match: LockoutMatch, now) {
+      const [column, key] = 'username' in match ? ['username', match.username] : ['ip_key', match.ipKey];
+      const { rows } = await query<LockoutRow>(
+        `UPDATE lockouts SET cleared_at = $1 WHERE cleared_at IS NULL AND locked_until > $1 AND ${column} = $2 RETURNING *`,
+        [now, key],
+      );
+      return rows.map(toLockout);
+    },
+    async lockoutsClearedSince(since) {
+      const { rows } = await query<LockoutRow>('SELECT * FROM lockouts WHERE cleared_at >= $1 ORDER BY cleared_at, id', [since]);
+      return rows.map(toLockout);
     },
     async counts() {
       const { rows } = await query<{ clients: number; users: number }>(
@@ -409,6 +510,7 @@ export function openPostgresStore(url: string): Store {
            UNION SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)`,
         [before, limit],
       );
+      const lockouts = await query('DELETE FROM lockouts WHERE id IN (SELECT id FROM lockouts WHERE locked_until < $1 LIMIT $2)', [before, limit]);
       const audit =
         auditRetentionSeconds === undefined
           ? { rowCount: 0 }
@@ -416,7 +518,7 @@ export function openPostgresStore(url: string): Store {
               now - auditRetentionSeconds,
               limit,
             ]);
-      return (grants.rowCount ?? 0) + (access.rowCount ?? 0) + (refresh.rowCount ?? 0) + (audit.rowCount ?? 0);
+      return (grants.rowCount ?? 0) + (access.rowCount ?? 0) + (refresh.rowCount ?? 0) + (audit.rowCount ?? 0) + (lockouts.rowCount ?? 0);
     },
     async eraseSealedSuccessors({ now, graceSeconds, usedFrom, limit }) {
       // As the SQLite store: the batch ends at the used_at of the (limit+1)-th used token from usedFrom (the

@@ -4,15 +4,16 @@ import Database from 'better-sqlite3';
 import {
   StoreUnavailableError,
   type AuditEvent,
+  type LockoutMatch,
   type NewClient,
   type NewUser,
   type RotateResult,
   type SealedErasure,
   type Store,
 } from '../../core/ports.js';
-import type { AccessTokenRecord, EpochSeconds, RefreshTokenRecord } from '../../core/types.js';
+import type { AccessTokenRecord, EpochSeconds, RefreshTokenRecord, UserGrant } from '../../core/types.js';
 import { migrations } from '../migrations/index.js';
-import { joinList, splitList, toClient, toUser, type ClientRow, type UserRow } from '../rows.js';
+import { joinList, splitList, toClient, toLockout, toUser, type ClientRow, type LockoutRow, type UserRow } from '../rows.js';
 import { batchRunner, groupCommit, isUnavailable } from './group-commit.js';
 import { noWal, walDurability, type SyncFile } from './wal-durability.js';
 import { runOp, writeOps, type WriteOp } from './write-ops.js';
@@ -216,6 +217,43 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     return true;
   });
 
+  const liveGrantsOf = (userId: number, now: EpochSeconds) =>
+    (st().liveGrantsOfUser.all(userId, now, now) as (Omit<UserGrant, 'scope'> & { scope: string })[]).map((g) => ({ ...g, scope: splitList(g.scope) }));
+
+  // The user's live tokens go first (tokens have no foreign key to grants since migration 4), then the user,
+  // and its grants with it (ON DELETE CASCADE). Dead tokens are left to the cleanup; no lookup finds a token
+  // without its grant.
+  const deleteUser = db.transaction((username: string, now: EpochSeconds) => {
+    const row = st().userByName.get(username) as UserRow | undefined;
+    if (!row) return null;
+    const liveGrants = liveGrantsOf(row.id, now).length;
+    st().deleteUserLiveAccess.run(row.id);
+    st().deleteUserLiveRefresh.run(row.id);
+    st().deleteUser.run(row.id);
+    return { user: toUser(row), liveGrants };
+  });
+
+  const renameUser = db.transaction((username: string, newUsername: string, now: EpochSeconds): 'renamed' | 'not_found' | 'exists' => {
+    const row = st().userByName.get(username) as UserRow | undefined;
+    if (!row) return 'not_found';
+    if (username === newUsername) return 'renamed';
+    if (st().userByName.get(newUsername)) return 'exists';
+    st().renameUser.run(newUsername, now, row.id);
+    return 'renamed';
+  });
+
+  const revokeUserGrants = db.transaction((userId: number, clientId: string | undefined, now: EpochSeconds): string[] => {
+    const ids = liveGrantsOf(userId, now)
+      .filter((g) => clientId === undefined || g.clientId === clientId)
+      .map((g) => g.grantId);
+    for (const id of ids) ops.revokeGrant(id, now);
+    return ids;
+  });
+
+  const recordLockouts = db.transaction((lockouts: readonly NewLockoutArgs[]) => {
+    for (const l of lockouts) st().insertLockout.run(l.kind, l.username, l.clientId, l.ipKey, l.startedAt, l.until);
+  });
+
   return guarded({
     async migrate() {
       await write(() => migrate.immediate());
@@ -242,7 +280,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 
     async createClient(c: NewClient) {
       const info = await write(() =>
-        st().insertClient.run(c.clientId, c.name, c.secretHash, c.isPublic ? 1 : 0, joinList(c.grantTypes), joinList(c.scopes), c.canIntrospect === true ? 1 : 0, c.createdAt, c.createdAt),
+        st().insertClient.run(c.clientId, c.name, c.secretHash, c.isPublic ? 1 : 0, joinList(c.grantTypes), joinList(c.scopes), c.canIntrospect === true ? 1 : 0, c.defaultScopes ? joinList(c.defaultScopes) : null, c.createdAt, c.createdAt),
       );
       return info.changes === 1 ? 'created' : 'exists';
     },
@@ -258,6 +296,20 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     },
     async setClientSecret(clientId, secretHash, now) {
       return (await write(() => st().setClientSecret.run(secretHash, now, clientId))).changes === 1;
+    },
+    async updateClient(clientId, changes, now) {
+      const row = (await write(() =>
+        st().updateClient.get(
+          changes.name ?? null,
+          changes.scopes ? joinList(changes.scopes) : null,
+          changes.grantTypes ? joinList(changes.grantTypes) : null,
+          changes.defaultScopes !== undefined ? 1 : 0,
+          changes.defaultScopes ? joinList(changes.defaultScopes) : null,
+          now,
+          clientId,
+        ),
+      )) as ClientRow | undefined;
+      return row ? toClient(row) : null;
     },
 
     async createUser(u: NewUser) {
@@ -280,8 +332,38 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     async setUserActive(username, isActive, now) {
       return write(() => setUserActive.immediate(username, isActive, now));
     },
+    async renameUser(username, newUsername, now) {
+      return write(() => renameUser.immediate(username, newUsername, now));
+    },
+    async deleteUser(username, now) {
+      return write(() => deleteUser.immediate(username, now));
+    },
+    async listUserGrants(userId, now) {
+      return read(() => liveGrantsOf(userId, now));
+    },
+    async revokeUserGrants(userId, { clientId, now }) {
+      return write(() => revokeUserGrants.immediate(userId, clientId, now));
+    },
     async counts() {
       return st().counts.get() as { clients: number; users: number };
+    },
+
+    async recordLockouts(lockouts) {
+      if (lockouts.length === 0) return;
+      await write(() => recordLockouts.immediate(lockouts), () => {});
+    },
+    async listActiveLockouts(now) {
+      return (st().activeLockouts.all(now) as LockoutRow[]).map(toLockout);
+    },
+    async clearLockouts(match: LockoutMatch, now) {
+      const rows = await write(
+        () => ('username' in match ? st().clearLockoutsOfUser.all(now, now, match.username) : st().clearLockoutsOfIp.all(now, now, match.ipKey)) as LockoutRow[],
+        () => {},
+      );
+      return rows.map(toLockout);
+    },
+    async lockoutsClearedSince(since) {
+      return (st().lockoutsClearedSince.all(since) as LockoutRow[]).map(toLockout);
     },
 
     async issueTokens(t) {
@@ -358,10 +440,27 @@ function guarded(store: Store): Store {
   return wrapped as unknown as Store;
 }
 
+type NewLockoutArgs = Parameters<Store['recordLockouts']>[0][number];
+
+/** A grant is live while it is not revoked and holds a live refresh token or a live access token. */
+const LIVE_GRANTS_OF_USER = `SELECT g.id AS grantId, g.client_id AS clientId, g.scope AS scope, g.created_at AS createdAt,
+    max(g.created_at,
+      coalesce((SELECT max(r.issued_at) FROM refresh_tokens r WHERE r.grant_id = g.id AND r.used_at IS NULL AND r.revoked_at IS NULL), 0),
+      coalesce((SELECT max(a.issued_at) FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL), 0)) AS lastUsedAt
+  FROM grants g WHERE g.user_id = ? AND g.revoked_at IS NULL AND (
+    EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.used_at IS NULL AND r.revoked_at IS NULL
+      AND (r.expires_at IS NULL OR r.expires_at > ?))
+    OR EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > ?))
+  ORDER BY g.created_at, g.id`;
+
 function prepare(db: Database.Database) {
   return {
-    insertClient: db.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`),
+    insertClient: db.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect, default_scopes, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`),
+    // One statement: a field given as NULL keeps its value (default_scopes: the flag says whether to set it).
+    updateClient: db.prepare(`UPDATE clients SET name = coalesce(?, name), scopes = coalesce(?, scopes), grant_types = coalesce(?, grant_types),
+        default_scopes = CASE WHEN ? THEN ? ELSE default_scopes END, updated_at = ?
+      WHERE client_id = ? RETURNING *`),
     clientById: db.prepare('SELECT * FROM clients WHERE client_id = ?'),
     allClients: db.prepare('SELECT * FROM clients ORDER BY created_at, client_id'),
     deleteClient: db.prepare('DELETE FROM clients WHERE client_id = ?'),
@@ -379,6 +478,21 @@ function prepare(db: Database.Database) {
     replacePassword: db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?'),
     setActive: db.prepare('UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?'),
     counts: db.prepare('SELECT (SELECT count(*) FROM clients) AS clients, (SELECT count(*) FROM users) AS users'),
+    renameUser: db.prepare('UPDATE users SET username = ?, updated_at = ? WHERE id = ?'),
+    deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
+    deleteUserLiveAccess: db.prepare(`DELETE FROM access_tokens
+      WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE user_id = ?)`),
+    deleteUserLiveRefresh: db.prepare(`DELETE FROM refresh_tokens
+      WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE user_id = ?)`),
+    liveGrantsOfUser: db.prepare(LIVE_GRANTS_OF_USER),
+
+    insertLockout: db.prepare('INSERT INTO lockouts (kind, username, client_id, ip_key, started_at, locked_until) VALUES (?, ?, ?, ?, ?, ?)'),
+    activeLockouts: db.prepare('SELECT * FROM lockouts WHERE cleared_at IS NULL AND locked_until > ? ORDER BY started_at, id'),
+    clearLockoutsOfUser: db.prepare(`UPDATE lockouts SET cleared_at = ?
+      WHERE cleared_at IS NULL AND locked_until > ? AND username = ? RETURNING *`),
+    clearLockoutsOfIp: db.prepare(`UPDATE lockouts SET cleared_at = ?
+      WHERE cleared_at IS NULL AND locked_until > ? AND ip_key = ? RETURNING *`),
+    lockoutsClearedSince: db.prepare('SELECT * FROM lockouts WHERE cleared_at >= ? ORDER BY cleared_at, id'),
 
     accessByHash: db.prepare(`SELECT a.grant_id AS grantId, g.client_id AS clientId, g.user_id AS userId,
         u.username AS username, u.is_active AS userIsActive, a.scope AS scope,

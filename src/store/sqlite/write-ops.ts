@@ -63,7 +63,8 @@ export function writeOps(db: Database.Database) {
         s.deleteRevokedGrants.run(before, limit).changes +
         s.deleteExpiredAccess.run(now, limit).changes +
         s.deleteDeadRefresh.run(before, before, before, limit).changes +
-        (auditBefore === null ? 0 : s.deleteOldAudit.run(auditBefore, limit).changes)
+        (auditBefore === null ? 0 : s.deleteOldAudit.run(auditBefore, limit).changes) +
+        s.deleteOldLockouts.run(before, limit).changes
       );
     },
 
@@ -160,5 +161,7 @@ function prepareWrites(db: Database.Database) {
     eraseSealed: db.prepare(`UPDATE refresh_tokens SET successor_response = NULL
       WHERE used_at >= ? AND used_at < ? AND successor_response IS NOT NULL`),
     deleteOldAudit: db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)'),
+    // Lockouts ended (or cleared) more than the retention ago: the audit trail keeps their story.
+    deleteOldLockouts: db.prepare('DELETE FROM lockouts WHERE id IN (SELECT id FROM lockouts WHERE locked_until < ? LIMIT ?)'),
   };
 }

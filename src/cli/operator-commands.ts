@@ -1,0 +1,155 @@
+import type { Command } from 'commander';
+import type { Lockout, UserGrant } from '../core/types.js';
+import { describeClient, clientView } from './client-commands.js';
+import { output, withServices, type StoreOptions } from './context.js';
+
+interface JsonOption extends StoreOptions {
+  json?: boolean;
+}
+
+const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
+
+/** A command group registered by main.ts (`client`, `user`): the commands here join it. */
+function group(program: Command, name: string): Command {
+  const found = program.commands.find((c) => c.name() === name);
+  if (!found) throw new Error(`the ${name} command group must be registered first`);
+  return found;
+}
+
+/** `oauthd client update`: change a client's name, scopes, default scopes or grant types. */
+export function registerClientUpdateCommand(program: Command): void {
+  group(program, 'client')
+    .command('update <client-id>')
+    .description('change a client; only the options given change, and a bad value changes nothing. Live tokens keep their scope until they expire; a refresh then narrows them to the new scopes')
+    .option('--name <name>', 'a name for people')
+    .option('--scopes <scopes>', 'space-separated scopes the client may be granted (replaces the list)')
+    .option('--default-scopes <scopes>', 'space-separated scopes a request without `scope` gets, among the client\'s scopes; "" goes back to OAUTHD_DEFAULT_SCOPES')
+    .option('--grant-types <list>', 'comma-separated grant types (replaces the list)')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (clientId: string, options: JsonOption & { name?: string; scopes?: string; defaultScopes?: string; grantTypes?: string }) =>
+      withServices(options, async ({ admin }) => {
+        const updated = await admin.updateClient(clientId, {
+          name: options.name,
+          scopes: options.scopes,
+          defaultScopes: options.defaultScopes,
+          grantTypes: options.grantTypes?.split(','),
+        });
+        output(options.json, clientView(updated), () => describeClient(updated));
+      }),
+    );
+}
+
+const sessionView = (g: UserGrant) => ({
+  grant_id: g.grantId,
+  client_id: g.clientId,
+  scope: g.scope.join(' '),
+  created_at: iso(g.createdAt),
+  last_used_at: iso(g.lastUsedAt),
+});
+
+/** `oauthd user show | delete | rename | sessions | revoke`. */
+export function registerUserOperatorCommands(program: Command): void {
+  const user = group(program, 'user');
+
+  user
+    .command('show <username>')
+    .description('show one user: id, whether it is active and has a password, and how many live sessions (grants) it holds')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (username: string, options: JsonOption) =>
+      withServices(options, async ({ admin }) => {
+        const { user: u, liveSessions } = await admin.showUser(username);
+        const view = {
+          id: u.id,
+          username: u.username,
+          is_active: u.isActive,
+          has_usable_password: u.passwordHash !== null,
+          created_at: iso(u.createdAt),
+          live_sessions: liveSessions,
+        };
+        output(options.json, view, () =>
+          [
+            `id:            ${u.id}`,
+            `username:      ${u.username}`,
+            `active:        ${u.isActive ? 'yes' : 'no (disabled)'}`,
+            `password:      ${u.passwordHash !== null ? 'set' : 'not set (cannot log in)'}`,
+            `created:       ${iso(u.createdAt)}`,
+            `live sessions: ${liveSessions}`,
+          ].join('\n'),
+        );
+      }),
+    );
+
+  user
+    .command('delete <username>')
+    .description('delete a user (named exactly) with every grant and token it holds; its tokens stop working at once')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (username: string, options: JsonOption) =>
+      withServices(options, async ({ admin }) => {
+        const { user: u, liveGrants } = await admin.deleteUser(username);
+        output(options.json, { deleted: u.username, id: u.id, sessions_deleted: liveGrants }, () =>
+          `deleted user ${u.username} (id ${u.id}) and its ${liveGrants} live session(s)`,
+        );
+      }),
+    );
+
+  user
+    .command('rename <username> <new-username>')
+    .description('rename a user; its tokens keep working (they name the user by id)')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (username: string, newUsername: string, options: JsonOption) =>
+      withServices(options, async ({ admin }) => {
+        const renamed = await admin.renameUser(username, newUsername);
+        output(options.json, { id: renamed.id, username: renamed.username, previous_username: username }, () =>
+          `renamed ${username} to ${renamed.username}; their tokens keep working`,
+        );
+      }),
+    );
+
+  user
+    .command('sessions <username>')
+    .description('list the user\'s live sessions: one grant per login, with its client, scope, when it began and its latest refresh')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (username: string, options: JsonOption) =>
+      withServices(options, async ({ admin }) => {
+        const { grants } = await admin.userSessions(username);
+        const views = grants.map(sessionView);
+        output(options.json, views, () =>
+          views.length === 0
+            ? `no live sessions of ${username}`
+            : [
+                'grant_id\tclient_id\tscope\tcreated\tlast used',
+                ...views.map((v) => `${v.grant_id}\t${v.client_id}\t${v.scope}\t${v.created_at}\t${v.last_used_at}`),
+              ].join('\n'),
+        );
+      }),
+    );
+
+  user
+    .command('revoke <username>')
+    .description('revoke the user\'s live sessions (every token of each grant), all of them or those of one client')
+    .option('--client <client-id>', 'only the sessions of this client')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (username: string, options: JsonOption & { client?: string }) =>
+      withServices(options, async ({ admin }) => {
+        const revoked = await admin.revokeUserSessions(username, { clientId: options.client });
+        output(options.json, { username, revoked: revoked.length, grant_ids: revoked }, () =>
+          `revoked ${revoked.length} session(s) of ${username}${options.client !== undefined ? ` with client ${options.client}` : ''}`,
+        );
+      }),
+    );
+}
+
+export const lockoutView = (l: Lockout) => ({
+  subject: l.kind,
+  username: l.username,
+  client_id: l.clientId,
+  ip: l.ipKey,
+  started_at: iso(l.startedAt),
+  until: iso(l.until),
+});
