@@ -22,6 +22,35 @@ export interface AdminDeps {
   events: EventSink;
   /** Who acts, e.g. `cli:root` (the CLI and the OS user running it). */
   actor: string;
+  /** Applied whenever a password is set (not to imported hashes); DEFAULT_PASSWORD_POLICY when omitted. */
+  passwordPolicy?: PasswordPolicy | undefined;
+}
+
+/** Bounds on a password being set, in characters (Unicode code points, as people count them). */
+export interface PasswordPolicy {
+  /** OAUTHD_PASSWORD_MIN_LENGTH. */
+  minLength: number;
+  /** OAUTHD_PASSWORD_MAX_LENGTH: argon2 takes any length, but a login re-hashes it each time. */
+  maxLength: number;
+}
+
+export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = { minLength: 8, maxLength: 1024 };
+
+/** The plural form when `n` is not 1: `1 character`, `8 characters`. */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/**
+ * Throws an AdminError naming the rule (and its setting) a password breaks. Exported so that every way a
+ * password is set (the CLI reads and checks before it opens the store) applies the same rule.
+ */
+export function checkPasswordPolicy(password: string, policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY): void {
+  const length = [...password].length;
+  if (length < policy.minLength) {
+    throw new AdminError(`the password must be at least ${count(policy.minLength, 'character')} (OAUTHD_PASSWORD_MIN_LENGTH)`);
+  }
+  if (length > policy.maxLength) {
+    throw new AdminError(`the password must be at most ${count(policy.maxLength, 'character')} (OAUTHD_PASSWORD_MAX_LENGTH)`);
+  }
 }
 
 export interface CreateClientInput {
@@ -42,7 +71,6 @@ const CLIENT_ID = /^[\x21-\x39\x3B-\x7E]{1,100}$/;
 /** RFC 6749 Appendix A.2: client_secret = *VSCHAR (%x20-7E). */
 const CLIENT_SECRET = /^[\x20-\x7E]{1,255}$/;
 const USERNAME_MAX = 150;
-const PASSWORD_MAX = 1024;
 
 export type Admin = ReturnType<typeof createAdmin>;
 
@@ -81,10 +109,7 @@ export function createAdmin(deps: AdminDeps) {
     return client;
   }
 
-  function checkPassword(password: string): void {
-    if (password.length === 0) throw new AdminError('the password must not be empty');
-    if (password.length > PASSWORD_MAX) throw new AdminError(`the password must be at most ${PASSWORD_MAX} characters`);
-  }
+  const checkPassword = (password: string) => checkPasswordPolicy(password, deps.passwordPolicy ?? DEFAULT_PASSWORD_POLICY);
 
   return {
     /** Returns the client and, for a confidential client, its secret in plaintext (shown once). */
