@@ -10,6 +10,7 @@ import { serve } from './serve.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
 import { LATEST_SCHEMA_VERSION, probeSchema, redactUrl } from '../services.js';
 import { registerUserCommands } from './user-commands.js';
+import { finishCommands } from './help.js';
 
 /** package.json's version: it sits two levels above this file, in the repository (src/cli, dist/cli) and in the installed package. */
 function packageVersion(): string {
@@ -20,7 +21,6 @@ function packageVersion(): string {
 const program = new Command('oauthd')
   .description('An OAuth 2.0 authorization server (RFC 6749 password and refresh_token grants).')
   .version(packageVersion(), '-V, --version', 'print the version of oauthd')
-  .showHelpAfterError()
   .exitOverride();
 
 program
@@ -80,12 +80,13 @@ registerClientCommands(program);
 registerUserCommands(program);
 registerAuditCommands(program);
 registerImportCommands(program);
+finishCommands(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    // Commander already printed its message (usage errors) or the help text.
+    // Commander already printed its one-line message (usage errors, see help.ts) or the help text.
     process.exit(error.exitCode);
   }
   process.stderr.write(`oauthd: ${(error as Error).message ?? String(error)}\n`);

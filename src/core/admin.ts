@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock, EventSink, PasswordHasher, Store } from './ports.js';
+import type { AuditEventName } from './audit-events.js';
+import { plural } from './plural.js';
 import { parseScope } from './scope.js';
 import { generateClientSecret, hashChosenSecret, hashGeneratedSecret } from './secrets.js';
 import { GRANT_TYPES, isGrantType, type Client, type GrantType, type User } from './types.js';
@@ -36,9 +38,6 @@ export interface PasswordPolicy {
 
 export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = { minLength: 8, maxLength: 1024 };
 
-/** The plural form when `n` is not 1: `1 character`, `8 characters`. */
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
-
 /**
  * Throws an AdminError naming the rule (and its setting) a password breaks. Exported so that every way a
  * password is set (the CLI reads and checks before it opens the store) applies the same rule.
@@ -46,10 +45,10 @@ const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 export function checkPasswordPolicy(password: string, policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY): void {
   const length = [...password].length;
   if (length < policy.minLength) {
-    throw new AdminError(`the password must be at least ${count(policy.minLength, 'character')} (OAUTHD_PASSWORD_MIN_LENGTH)`);
+    throw new AdminError(`the password must be at least ${plural(policy.minLength, 'character')} (OAUTHD_PASSWORD_MIN_LENGTH)`);
   }
   if (length > policy.maxLength) {
-    throw new AdminError(`the password must be at most ${count(policy.maxLength, 'character')} (OAUTHD_PASSWORD_MAX_LENGTH)`);
+    throw new AdminError(`the password must be at most ${plural(policy.maxLength, 'character')} (OAUTHD_PASSWORD_MAX_LENGTH)`);
   }
 }
 
@@ -78,7 +77,7 @@ export type Admin = ReturnType<typeof createAdmin>;
 export function createAdmin(deps: AdminDeps) {
   const { store, passwordHasher, clock, events, actor } = deps;
   /** Audit events `noun.verb` (past tense), written only once the change is committed. */
-  const audit = (event: string, fields: Record<string, string | number | boolean | null>) => events.emit(event, { ...fields, actor });
+  const audit = (event: AuditEventName, fields: Record<string, string | number | boolean | null>) => events.emit(event, { ...fields, actor });
   /** The user's id for an audit event (usernames are unique and users are never deleted). */
   const userId = async (username: string) => (await store.findUserByUsername(username))?.id ?? null;
 
