@@ -32,7 +32,7 @@ async function chosenSecretFrom(options: { clientSecret?: string; clientSecretSt
   if (options.clientSecretStdin && options.clientSecret !== undefined) {
     throw new AdminError('give either --client-secret or --client-secret-stdin, not both');
   }
-  if (options.clientSecretStdin) return readStdinPassword();
+  if (options.clientSecretStdin) return readStdinPassword('client secret');
   if (options.clientSecret !== undefined) warnSecretOnArgv('--client-secret', '--client-secret-stdin');
   return options.clientSecret;
 }
