@@ -3,6 +3,7 @@ import { parseScope } from '../core/scope.js';
 import { formatSummary, importFromDjango } from '../importers/django/import.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createProgress } from './progress.js';
 import { assertMigrated, configFrom, output, type StoreOptions } from './context.js';
 
 interface DjangoImportCliOptions extends StoreOptions {
@@ -63,6 +64,8 @@ export function registerImportCommands(program: Command): void {
         if (!existsSync(path)) throw new Error(`cannot open the django-oauth-toolkit database ${path} (${resolve(path)}): no such file`);
       }
       await assertMigrated(config.databaseUrl);
+      // On stderr: a terminal sees one line rewritten in place, a pipe or log a line per kind.
+      const progress = createProgress();
       const summary = await importFromDjango({
         from: options.from,
         databaseUrl: config.databaseUrl,
@@ -73,7 +76,15 @@ export function registerImportCommands(program: Command): void {
         refreshTokenExpireSeconds,
         dryRun: options.dryRun ?? false,
         now: Math.floor(Date.now() / 1000),
+        onProgress: ({ kind, done, total }) => {
+          if (done === total) {
+            if (total > 0) progress.line(`import${options.dryRun ? ' (dry run)' : ''}: ${kind} ${done}/${total}`);
+          } else {
+            progress.tick(`import${options.dryRun ? ' (dry run)' : ''}: ${kind} ${done}/${total}…`);
+          }
+        },
       });
+      progress.done();
       output(options.json, summary, () => formatSummary(summary));
     });
 }

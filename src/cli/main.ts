@@ -11,6 +11,8 @@ import { configFrom, output, withServices, type StoreOptions } from './context.j
 import { LATEST_SCHEMA_VERSION, probeSchema, redactUrl } from '../services.js';
 import { registerUserCommands } from './user-commands.js';
 import { finishCommands } from './help.js';
+import { createProgress } from './progress.js';
+import { plural } from '../core/plural.js';
 
 /** package.json's version: it sits two levels above this file, in the repository (src/cli, dist/cli) and in the installed package. */
 function packageVersion(): string {
@@ -67,12 +69,21 @@ program
     if (options.retention !== undefined && !/^\d+$/.test(options.retention)) throw new AdminError('--retention takes a whole number of seconds');
     const retentionSeconds = options.retention !== undefined ? +options.retention : config.tokenRetentionSeconds;
     await withServices(options, async ({ store, clock }) => {
+      const progress = createProgress();
+      let erased = 0;
       const deleted = await cleanupDeadTokens(store, clock, {
         retentionSeconds,
         auditRetentionSeconds: config.auditRetentionSeconds,
         successorGraceSeconds: config.refreshGraceSeconds,
+        onProgress: (p) => {
+          erased = p.erased;
+          progress.tick(`cleanup: ${plural(p.deleted, 'dead row')} removed, ${plural(p.erased, 'sealed refresh response')} erased so far…`);
+        },
       });
-      output(options.json, { deleted }, () => `removed ${deleted} dead token rows`);
+      progress.done();
+      output(options.json, { deleted }, () =>
+        `removed ${plural(deleted, 'dead row')} (expired and retired tokens, their grants, audit events past retention); erased ${plural(erased, 'sealed refresh response')}`,
+      );
     });
   });
 

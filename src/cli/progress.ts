@@ -15,7 +15,8 @@ export interface Progress {
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, { prefix = 'oauthd: ' } = {}): Progress {
   const tty = stream.isTTY === true;
   const interval = tty ? 100 : 5000;
-  let last = 0;
+  // Elsewhere the first status waits 5 s too: a short run prints only its lines.
+  let last = tty ? 0 : Date.now();
   let shown = false;
   const clear = () => {
     if (tty && shown) stream.write('\r\x1b[K');
