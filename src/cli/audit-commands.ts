@@ -10,7 +10,8 @@ const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 export function parseTime(value: string, flag: string, now = Date.now()): number {
   const age = /^(\d+)([smhd])$/.exec(value);
   if (age) return Math.floor(now / 1000) - Number(age[1]) * UNITS[age[2]!]!;
-  const ms = Date.parse(value);
+  // Date.parse takes almost anything ("1" is the year 2001): only a date that starts YYYY-MM-DD is one.
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms)) throw new AdminError(`${flag} takes an ISO date (2026-11-25T10:00:00Z) or an age (15m, 2h, 7d), got ${JSON.stringify(value)}`);
   return Math.floor(ms / 1000);
 }

@@ -331,6 +331,12 @@ describe('oauthd audit', () => {
     expect(result.stderr).toMatch(/^oauthd: --since \(.+\) must be before --until \(.+\)\n$/);
   });
 
+  it.each(['15', '2 hours', 'yesterday', '2026-13-45'])('refuses --since %j, which is neither an ISO date nor an age, with one line', async (since) => {
+    const result = await cli(['audit', '--since', since]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`oauthd: --since takes an ISO date (2026-11-25T10:00:00Z) or an age (15m, 2h, 7d), got ${JSON.stringify(since)}\n`);
+  });
+
   it.each(['0', '-1', 'ten', '1.5', '100001', ''])('refuses --limit %j with one line naming the range', async (limit) => {
     const result = await cli(['audit', '--limit', limit]);
     expect(result.code).toBe(1);
