@@ -146,7 +146,8 @@ function hiddenLineReader(stdin: NodeJS.ReadStream) {
     }
   };
   const onData = (chunk: string) => {
-    pending += chunk;
+    // Arrow and function keys send escape sequences: they move nothing here and are no part of a password.
+    pending += chunk.replace(/\x1b(\[[0-9;]*[A-Za-z~]|O.)?/g, '');
     deliver();
   };
   stdin.setRawMode(true);

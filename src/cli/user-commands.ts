@@ -39,7 +39,7 @@ export function registerUserCommands(program: Command): void {
     .command('create')
     .description('create a user')
     .requiredOption('--username <username>', 'the login name (case-sensitive)')
-    .option('--password-stdin', 'read the password from standard input')
+    .option('--password-stdin', 'read the password from standard input (on a terminal: asked twice, not shown)')
     .option('--password <password>', 'the password (visible in the process list and shell history)')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
@@ -54,7 +54,7 @@ export function registerUserCommands(program: Command): void {
   user
     .command('set-password <username>')
     .description('replace a user\'s password and revoke every token the user holds (a password is usually changed because it leaked)')
-    .option('--password-stdin', 'read the password from standard input')
+    .option('--password-stdin', 'read the password from standard input (on a terminal: asked twice, not shown)')
     .option('--password <password>', 'the password (visible in the process list and shell history)')
     .option('--keep-tokens', 'keep the tokens issued before the change valid (e.g. a forgotten password, nothing leaked)')
     .option('--revoke-tokens', 'revoke every token the user holds (the default; kept for scripts)')
