@@ -7,6 +7,7 @@ import type { Command } from 'commander';
  * that every command has one.
  */
 export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  '': ['oauthd migrate && oauthd serve', 'oauthd client create --name my-app', 'oauthd user create --username alice --password-stdin', 'oauthd <command> --help'],
   serve: ['oauthd serve', 'OAUTHD_DATABASE_URL=postgres://oauthd@db/oauthd oauthd serve --workers auto'],
   migrate: ['oauthd migrate', 'oauthd migrate --database-url postgres://oauthd@db/oauthd --json'],
   cleanup: ['oauthd cleanup', 'oauthd cleanup --retention 86400 --json'],
