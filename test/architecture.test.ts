@@ -100,3 +100,24 @@ describe('the repository stands alone', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('the documentation speaks to users', () => {
+  // The docs describe the product as it is. A development diary ("this session", "the issue asks") belongs in
+  // git history, not in README.md or docs/. A user's own session is "the login session".
+  const DIARY = [/\b(this|the (first|second|third|fourth|next|previous)) session\b/i, /the issue (asks|says)/i];
+  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+  it('finds README.md and the docs/*.md pages', () => {
+    expect(docs).toContain('README.md');
+    expect(docs).toContain('docs/benchmarks.md');
+  });
+
+  it('has no line in README.md or docs/*.md that reads like a development diary', () => {
+    const offenders = docs.flatMap((file) =>
+      readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (DIARY.some((re) => re.test(line)) ? [`${file}:${i + 1}: ${line.trim().slice(0, 120)}`] : [])),
+    );
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,9 +1,7 @@
 import { userInfo } from 'node:os';
 import { loadConfig, type Config } from '../config/config.js';
-import { createServices, type Services } from '../services.js';
-import { createLogger } from '../server.js';
+import type { Services } from '../services.js';
 import { AdminError, type PasswordPolicy } from '../core/admin.js';
-import { probeSchema, redactUrl } from '../services.js';
 
 /** Options every command that touches the store accepts. */
 export interface StoreOptions {
@@ -33,6 +31,8 @@ export function configFrom(options: StoreOptions & { host?: string; port?: strin
 export async function withServices<T>(options: StoreOptions, run: (services: Services) => Promise<T>, { requireSchema = true } = {}): Promise<T> {
   const config = configFrom(options);
   if (requireSchema) await assertMigrated(config.databaseUrl);
+  // Loaded here, not at the top: `oauthd serve` imports this module on a main thread that never opens a store.
+  const [{ createServices }, { createLogger }] = await Promise.all([import('../services.js'), import('../server.js')]);
   const services = await createServices(config, createLogger('silent'), {
     onStoreWarning: (message) => process.stderr.write(`oauthd: warning: ${message}\n`),
     adminActor: cliActor(),
@@ -96,6 +96,7 @@ export async function readStdinPassword(what = 'password', check: (value: string
 }
 
 export async function assertMigrated(databaseUrl: string): Promise<void> {
+  const { probeSchema, redactUrl } = await import('../services.js');
   const state = await probeSchema(databaseUrl);
   if (state.kind === 'migrated') return;
   const what = state.kind === 'missing' ? 'no database at' : 'no oauthd schema in';

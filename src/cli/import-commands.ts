@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { parseScope } from '../core/scope.js';
-import { formatSummary, importFromDjango } from '../importers/django/import.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createProgress } from './progress.js';
@@ -64,6 +63,8 @@ export function registerImportCommands(program: Command): void {
         if (!existsSync(path)) throw new Error(`cannot open the django-oauth-toolkit database ${path} (${resolve(path)}): no such file`);
       }
       await assertMigrated(config.databaseUrl);
+      // Loaded here: it brings both database drivers, which `oauthd serve`'s main thread never needs.
+      const { formatSummary, importFromDjango } = await import('../importers/django/import.js');
       // On stderr: a terminal sees one line rewritten in place, a pipe or log a line per kind.
       const progress = createProgress();
       const summary = await importFromDjango({

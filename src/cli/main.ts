@@ -8,7 +8,6 @@ import { registerClientCommands } from './client-commands.js';
 import { registerImportCommands } from './import-commands.js';
 import { serve } from './serve.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
-import { LATEST_SCHEMA_VERSION, probeSchema, redactUrl } from '../services.js';
 import { registerUserCommands } from './user-commands.js';
 import { finishCommands } from './help.js';
 import { createProgress } from './progress.js';
@@ -43,6 +42,7 @@ program
   .option('--json', 'print JSON')
   .action(async (options: StoreOptions & { json?: boolean }) => {
     const databaseUrl = configFrom(options).databaseUrl;
+    const { LATEST_SCHEMA_VERSION, probeSchema, redactUrl } = await import('../services.js');
     const before = await probeSchema(databaseUrl);
     const from = before.kind === 'migrated' ? before.version : 0;
     // Opening the services applies every pending migration.

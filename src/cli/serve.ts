@@ -1,12 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { AggregatorRegistry } from 'prom-client';
-import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
+import { setFlagsFromString } from 'node:v8';
+import { Worker as Thread } from 'node:worker_threads';
 import { ConfigError } from '../config/config.js';
-import { announcement, createLogger, startAdminListener, startServer, type RunningServer } from '../server.js';
-import { createServices } from '../services.js';
+import type { RunningServer } from '../server.js';
 import { configFrom, type StoreOptions } from './context.js';
+import type { ThreadReport } from './server-thread.js';
 
 export interface ServeOptions extends StoreOptions {
   host?: string;
@@ -35,11 +35,15 @@ function workerCount(flag: string | undefined, configured: number | 'auto'): num
  */
 export async function serve(options: ServeOptions): Promise<void> {
   const config = configFrom(options);
-  if (cluster.isWorker) return runServer(options, true);
+  preferSmallHeap();
+  if (cluster.isWorker) return runClusterWorker(options);
   const workers = workerCount(options.workers, config.workers);
-  if (workers === 1) return runServer(options, false);
+  if (workers === 1) return runInThread(options);
 
   // The primary: migrate once, before any worker opens the store. It keeps its store open for /readyz.
+  // Loaded here, not at the top: a one-process server's main thread never needs them (memory).
+  const [{ createServices }, { announcement, createLogger, startAdminListener }, { AggregatorRegistry }, { RateLimiterClusterMaster }] =
+    await Promise.all([import('../services.js'), import('../server.js'), import('prom-client'), import('rate-limiter-flexible')]);
   const logger = createLogger(config.logLevel);
   // It alone reports the store's warnings (one line, not one per worker).
   const services = await createServices(config, logger, { onStoreWarning: (message) => logger.warn(message) });
@@ -137,7 +141,72 @@ function printEmptyStoreHint(): void {
   );
 }
 
-async function runServer(options: ServeOptions, inCluster: boolean): Promise<void> {
+/**
+ * V8's `--optimize-for-size`, set from inside the process (the server is started as a plain `node …/main.js
+ * serve`: no launch flag can be relied on) before the server's heap exists. V8 reads it at each garbage
+ * collection: under load the old generation stays near its live size instead of growing by 10–30 MiB
+ * (docs/benchmarks.md, *Memory (RSS)*). An operator's own `node --optimize-for-size` or
+ * `--no-optimize-for-size` wins (NODE_OPTIONS is searched too, though Node accepts only some V8 flags there).
+ */
+function preferSmallHeap(): void {
+  if (/--(no-)?optimize[-_]for[-_]size\b/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) return;
+  setFlagsFromString('--optimize-for-size');
+}
+
+/**
+ * V8's young generation of the server thread, in MiB: V8 counts three semi-spaces, so the new space is 2 × 2 MiB.
+ * Left to V8, the new space grows to 32 MiB under load, which alone kept one process above 150 MiB
+ * (docs/benchmarks.md, *Memory (RSS)*). A young generation this small promotes more objects to the old one,
+ * which `--optimize-for-size` (preferSmallHeap) then keeps collected.
+ */
+export const SERVER_YOUNG_GENERATION_MB = 6;
+
+/** Whether the operator sized V8's young generation with a launch flag: theirs wins then. */
+const youngGenerationFlagged = () => /--max-semi-space-size|--semi-space-size/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`);
+
+/**
+ * One process: the server runs in a worker thread, whose heap takes `resourceLimits` (a main thread's young
+ * generation is fixed at launch). This thread only parses the command line, forwards SIGTERM/SIGINT and writes
+ * the start-up lines; the server logs, drains and closes exactly as in a cluster worker.
+ */
+async function runInThread(options: ServeOptions): Promise<void> {
+  const thread = new Thread(new URL('./server-thread.js', import.meta.url), {
+    workerData: options,
+    ...(youngGenerationFlagged() ? {} : { resourceLimits: { maxYoungGenerationSizeMb: SERVER_YOUNG_GENERATION_MB } }),
+  });
+  // Signal handlers come first: a SIGTERM during start-up must still drain and close the store.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    thread.postMessage({ type: 'stop', signal });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await new Promise<void>((resolve, reject) => {
+    let failure: string | undefined;
+    thread.on('message', (message: ThreadReport) => {
+      if (message.type === 'failed') {
+        failure = message.message;
+        return;
+      }
+      if (message.emptyStore) printEmptyStoreHint();
+      process.stderr.write(message.announcement);
+      resolve();
+    });
+    // A crash of the server thread is a crash of the server: its stack on stderr, then exit code 1.
+    thread.on('error', (error) => process.stderr.write(`${error.stack ?? String(error)}\n`));
+    // The process ends when, and as, the thread ends: after draining (0), a failed shutdown or a crash (1).
+    // A start-up failure goes to the CLI's one stderr line and exit code 1, as before the thread.
+    thread.on('exit', (code) => {
+      if (failure !== undefined) reject(new Error(failure));
+      else process.exit(code);
+    });
+  });
+}
+
+/** A cluster worker: the server in this process, reporting to the primary (which serves the admin listener). */
+async function runClusterWorker(options: ServeOptions): Promise<void> {
   const config = configFrom(options);
   // Signal handlers come first: a SIGTERM during start-up, or the moment readiness is announced, must
   // still drain and close the store, never kill the process mid-write.
@@ -159,23 +228,17 @@ async function runServer(options: ServeOptions, inCluster: boolean): Promise<voi
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // A worker whose primary is gone (killed) drains and leaves rather than serve on alone.
-  if (inCluster) process.on('disconnect', () => stop('primary gone'));
+  process.on('disconnect', () => stop('primary gone'));
 
-  // In a cluster the primary serves the admin listener for every worker, and has reported the store's
-  // warnings already.
-  server = await startServer(config, inCluster ? { admin: false, overrides: { onStoreWarning: () => {} } } : { admin: true });
+  const [{ startServer }, { AggregatorRegistry }] = await Promise.all([import('../server.js'), import('prom-client')]);
+  // The primary has reported the store's warnings already: one line, not one per worker.
+  server = await startServer(config, { admin: false, overrides: { onStoreWarning: () => {} } });
   if (stopping) {
     await server.close();
     process.exit(0);
   }
-  if (inCluster) {
-    // Answer the primary's requests for this worker's metrics (the constructor installs the listener).
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([server.services.metrics.registry]);
-    process.send?.({ type: 'oauthd:listening', url: server.url });
-    return;
-  }
-  const counts = await server.services.store.counts();
-  if (counts.clients === 0 || counts.users === 0) printEmptyStoreHint();
-  process.stderr.write(announcement(server.url, config.basePath, server.adminUrl));
+  // Answer the primary's requests for this worker's metrics (the constructor installs the listener).
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([server.services.metrics.registry]);
+  process.send?.({ type: 'oauthd:listening', url: server.url });
 }

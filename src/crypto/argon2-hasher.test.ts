@@ -1,6 +1,6 @@
 // RFC 6819 §5.1.4.1.3 (credentials at rest) and RFC 9106 (Argon2); OWASP Password Storage Cheat Sheet.
 import { describe, expect, it } from 'vitest';
-import { createArgon2Hasher, OWASP_ARGON2ID } from './argon2-hasher.js';
+import { createArgon2Hasher, OWASP_ARGON2ID, OWASP_ARGON2ID_19MIB } from './argon2-hasher.js';
 
 /** The parameters of a PHC argon2id string, whatever order the library writes them in. */
 function phcParameters(hash: string): Record<string, number> {
@@ -31,11 +31,18 @@ describe('createArgon2Hasher', () => {
     expect(hash).not.toContain('a-very-recognisable-password');
   });
 
-  it('uses the OWASP parameters m=19456, t=2, p=1 by default', async () => {
-    expect(OWASP_ARGON2ID).toEqual({ memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 });
+  it('uses the OWASP-equivalent parameters m=7168, t=5, p=1 by default', async () => {
+    expect(OWASP_ARGON2ID).toEqual({ memoryCostKiB: 7_168, timeCost: 5, parallelism: 1 });
     const hash = await createArgon2Hasher().hash('pw');
     expect(hash.startsWith('$argon2id$v=19$')).toBe(true);
+    expect(phcParameters(hash)).toEqual({ m: 7168, t: 5, p: 1 });
+  });
+
+  it('verifies a hash made with the former default (m=19456, t=2) and asks for it to be rehashed', async () => {
+    const hash = await createArgon2Hasher(OWASP_ARGON2ID_19MIB).hash('pw');
     expect(phcParameters(hash)).toEqual({ m: 19456, t: 2, p: 1 });
+    await expect(createArgon2Hasher().verify(hash, 'pw')).resolves.toEqual({ ok: true, needsRehash: true });
+    await expect(createArgon2Hasher().verify(hash, 'wrong')).resolves.toEqual({ ok: false, needsRehash: false });
   });
 
   it('verifies the right password as ok, with no rehash needed for the same parameters', async () => {

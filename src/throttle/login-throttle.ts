@@ -38,6 +38,8 @@ export interface ThrottleBackend {
   /** In a node:cluster worker: count in the primary (RateLimiterClusterMaster), so N workers share one limit. */
   cluster?: boolean;
   keyPrefix?: string;
+  /** How long an attempt may wait for a counter full of attempts still being verified. Default 3000 ms. */
+  maxWaitMs?: number;
 }
 
 /**
@@ -85,8 +87,9 @@ const LOCKED = 2; // a lock limiter allows 1 point: `block()` sets consumedPoint
  * Every attempt whose verdict is not known at once takes its points before the secret is verified (atomic
  * in each backend: a memory map, the primary's single thread, a Redis script) and gives them back when the
  * secret was right. So a burst of N concurrent wrong guesses is counted as N before any verification ends:
- * at most `max` of them are verified, the rest are refused with 429. An attempt refused because the counter
- * is full of attempts still being verified is told to retry in 1 s; one refused by a lockout, when it ends.
+ * at most `max` of them are verified, the rest are refused with 429 once the lockout starts. An attempt that
+ * meets a counter full of attempts still being verified waits for one of them to end (see `reserve`); one
+ * refused by a lockout is told when it ends.
  *
  * The keys are chosen so that an attacker cannot lock out someone else: a username is locked out *per IP*
  * (a flood from one IP does not lock out the user elsewhere); the per-username limit across all IPs only
@@ -143,7 +146,8 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
   const giveBack = (taken: readonly { counter: Counter; key: string }[], weight: number) =>
     Promise.all(taken.map((t) => t.counter.count.reward(t.key, weight)));
 
-  const reserve = async (subjects: ThrottleSubjects, weight: number): Promise<ThrottleDecision> => {
+  /** One try; `full` when refused only because the counters are full of attempts still being verified. */
+  const tryReserve = async (subjects: ThrottleSubjects, weight: number): Promise<ThrottleDecision | { allowed: false; full: true }> => {
     const { direct, pairKey } = keysOf(subjects);
     const locksOf: [Counter, string][] = subjects.username !== undefined ? [...direct, [user, subjects.username]] : direct;
     const [results, lockMs] = await Promise.all([Promise.all(direct.map(([c, key]) => consume(c, key, weight))), lockedMs(locksOf)]);
@@ -151,7 +155,7 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
     if (lockMs > 0 || taken.length < results.length) {
       // A refused consume still added its points: give back everything this attempt took.
       await giveBack(results.map((r) => (r.ok ? r.taken : r)), weight);
-      return { allowed: false, retryAfterSeconds: lockMs > 0 ? seconds(lockMs) : 1 };
+      return lockMs > 0 ? { allowed: false, retryAfterSeconds: seconds(lockMs) } : { allowed: false, full: true };
     }
 
     // The cross-IP counter of the username: this IP's share of it is capped at the per-pair limit per
@@ -163,7 +167,7 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
         const shared = await consume(user, subjects.username, weight);
         if (!shared.ok) {
           await giveBack([...taken, shared], weight);
-          return { allowed: false, retryAfterSeconds: 1 };
+          return { allowed: false, full: true };
         }
         taken.push(shared.taken);
       }
@@ -196,13 +200,42 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
     };
   };
 
-  const check = async (subjects: ThrottleSubjects, weight: number): Promise<Verdict> => {
-    const { direct } = keysOf(subjects);
+  /**
+   * A counter full of attempts still being verified is not a lockout: the attempt waits (polling, with a
+   * growing pause) until one of them ends. A success gives its point back and lets a waiter in; failures
+   * keep theirs, and the one that reaches the limit sets the lock that then refuses every waiter. So a
+   * client's own burst of right passwords is served, a little later, while a burst of guesses still gets
+   * only `max` verifications. After `maxWaitMs` the attempt is refused with Retry-After: 1.
+   */
+  const reserve = (subjects: ThrottleSubjects, weight: number): Promise<ThrottleDecision> => patiently(() => tryReserve(subjects, weight));
+
+  /** One look; `full` as in tryReserve. */
+  const tryCheck = async (subjects: ThrottleSubjects, weight: number): Promise<Verdict | { allowed: false; full: true }> => {
+    const { direct, pairKey } = keysOf(subjects);
     const looks: [Counter, string][] = subjects.username !== undefined ? [...direct, [user, subjects.username]] : direct;
-    const [counts, lockMs] = await Promise.all([Promise.all(looks.map(([c, key]) => c.count.get(key))), lockedMs(looks)]);
-    if (lockMs > 0) return { allowed: false, retryAfterSeconds: seconds(Math.min(lockMs, lockoutMs)) };
+    // The counts alone on the hot path (a lockout blocks its count too, so a locked subject reads full);
+    // the locks are read only to tell a lockout from attempts in flight. A backoff locks without filling
+    // the count, so a username's pair lock is always read.
+    const [counts, backoffMs] = await Promise.all([
+      Promise.all(looks.map(([c, key]) => c.count.get(key))),
+      pairKey !== undefined ? lockedMs([[userIp, pairKey]]) : 0,
+    ]);
+    if (backoffMs > 0) return { allowed: false, retryAfterSeconds: seconds(Math.min(backoffMs, lockoutMs)) };
     const full = counts.some((res, i) => res !== null && res.consumedPoints + weight > looks[i]![0].max);
-    return full ? { allowed: false, retryAfterSeconds: 1 } : { allowed: true };
+    if (!full) return { allowed: true };
+    const lockMs = await lockedMs(looks);
+    return lockMs > 0 ? { allowed: false, retryAfterSeconds: seconds(Math.min(lockMs, lockoutMs)) } : { allowed: false, full: true };
+  };
+
+  /** Waits while the counters are full of attempts being verified, as reserve does. */
+  const patiently = async <T extends { allowed: boolean }>(attempt: () => Promise<T | { allowed: false; full: true }>): Promise<T | { allowed: false; retryAfterSeconds: number }> => {
+    const deadline = Date.now() + (backend.maxWaitMs ?? 3000);
+    for (let pauseMs = 10; ; pauseMs = Math.min(pauseMs * 2, 200)) {
+      const decision = await attempt();
+      if (!('full' in decision)) return decision;
+      if (Date.now() + pauseMs > deadline) return { allowed: false, retryAfterSeconds: 1 };
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
   };
 
   // The counters could not be reached (the cluster primary did not answer in time): answer 503 rather
@@ -225,7 +258,7 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
         reservation: { succeeded: () => orUnavailable(reservation.succeeded), failed: () => orUnavailable(reservation.failed) },
       };
     },
-    check: (subjects, weight = 1) => orUnavailable(() => check(subjects, weight)),
+    check: (subjects, weight = 1) => orUnavailable(() => patiently(() => tryCheck(subjects, weight))),
     async close() {
       backend.redis?.disconnect();
     },

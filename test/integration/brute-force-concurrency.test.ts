@@ -130,6 +130,13 @@ describe.each(['memory', 'redis'] as const)('brute-force limits under concurrenc
     });
   });
 
+  it.skipIf(skip)('serves 30 concurrent right passwords for one user from one IP: attempts beyond the limit wait for those being verified instead of being refused', async () => {
+    await withInstances(backend, {}, async (urls) => {
+      const answers = await burst(30, urls, (url) => login(url, ATTACKER, SEED.password));
+      expect(answers.map((a) => a.status)).toEqual(Array(30).fill(200));
+    });
+  });
+
   it.skipIf(skip)('never lets 105 concurrent wrong passwords from one IP lock the user out from another IP', async () => {
     await withInstances(backend, {}, async (urls) => {
       const answers = await burst(105, urls, (url, i) => login(url, ATTACKER, `wrong-${i}`));
