@@ -148,6 +148,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
       defaultScopes: config.defaultScopes,
       events,
       actor: overrides.adminActor ?? 'unknown',
+      passwordPolicy: { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength },
     }),
     async close() {
       await lockoutSync?.stop();

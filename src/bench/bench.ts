@@ -380,8 +380,8 @@ async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: 
     const owner = { clientId: s.clientId, userIds: s.userIds, scope: config.defaultScopes.join(' '), accessTtlSeconds: 86_400 };
     preload =
       store === 'sqlite'
-        ? preloadSqlite(databaseUrl.slice('sqlite:'.length), settings.preload, owner)
-        : await preloadPostgres(databaseUrl, settings.preload, owner);
+        ? preloadSqlite(databaseUrl.slice('sqlite:'.length), settings.preload, owner, (line) => log(`${store}: preload: ${line}`))
+        : await preloadPostgres(databaseUrl, settings.preload, owner, (line) => log(`${store}: preload: ${line}`));
     log(`${store}: preloaded ${preload.families} families in ${preload.seconds.toFixed(1)} s (${Math.round(preload.familiesPerSecond)}/s)`);
   }
 

@@ -73,9 +73,21 @@ function mintSample(count: number, owner: PreloadOwner): SampleFamily[] {
   });
 }
 
+/**
+ * Reports each step of a load as it ends, with its rows and the time since the start. Each bulk step is one
+ * statement (rows made and inserted in key order inside the database), which reports nothing until it ends:
+ * splitting it into chunks to count along would give up the in-order appends that keep a 10 M load fast.
+ */
+export type PreloadProgress = (line: string) => void;
+
+function stepper(progress: PreloadProgress | undefined, started: number) {
+  return (what: string) => progress?.(`${what} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
+
 /** Loads `families` families into the SQLite file at `path` (already migrated; no server has it open). */
-export function preloadSqlite(path: string, families: number, owner: PreloadOwner): PreloadResult {
+export function preloadSqlite(path: string, families: number, owner: PreloadOwner, progress?: PreloadProgress): PreloadResult {
   const started = performance.now();
+  const step = stepper(progress, started);
   const now = Math.floor(Date.now() / 1000);
   const sample = mintSample(sampleSize(families), owner);
   const bulk = families - sample.length;
@@ -116,18 +128,21 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
            SELECT ${UUID7_TEXT_SQL} AS id, user_id FROM r
          ) ORDER BY id`,
       ).run({ clientId: owner.clientId, scope: owner.scope, now, bulk, nowMs });
+      step(`${bulk} of ${families} grants written`);
       // One access token per grant, minted in the last hour, in key order.
       db.prepare(
         `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
          SELECT unhex(printf('%012x', @nowMs - abs(random() % ${HOUR_MS})) || hex(randomblob(32))) AS h, id, scope, @now, @expires
          FROM grants ORDER BY h`,
       ).run({ now, nowMs, expires: now + owner.accessTtlSeconds });
+      step(`${bulk} of ${families} access tokens written`);
       // One refresh token per grant, minted with that access token (same time) and bound to it, in key order.
       db.prepare(
         `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
          SELECT unhex(hex(substr(token_hash, 1, 6)) || hex(randomblob(32))) AS h, grant_id, token_hash, scope, @now, NULL
          FROM access_tokens ORDER BY h`,
       ).run({ now });
+      step(`${bulk} of ${families} refresh tokens written`);
       // The sample, minted like the server mints tokens.
       const grant = db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)');
       const access = db.prepare('INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)');
@@ -140,7 +155,9 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
         access.run(accessHash, f.grantId, owner.scope, now, now + owner.accessTtlSeconds);
         refresh.run(hashToken(f.refresh), f.grantId, accessHash, owner.scope, now);
       }
+      step(`${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`);
       for (const index of indexes) db.exec(index.sql);
+      step('indexes rebuilt');
     })();
     db.pragma('journal_mode = WAL');
   } finally {
@@ -150,8 +167,9 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
 }
 
 /** Loads `families` families into the (migrated, otherwise idle) PostgreSQL database at `url`. */
-export async function preloadPostgres(url: string, families: number, owner: PreloadOwner): Promise<PreloadResult> {
+export async function preloadPostgres(url: string, families: number, owner: PreloadOwner, progress?: PreloadProgress): Promise<PreloadResult> {
   const started = performance.now();
+  const step = stepper(progress, started);
   const now = Math.floor(Date.now() / 1000);
   const sample = mintSample(sampleSize(families), owner);
   const bulk = families - sample.length;
@@ -179,6 +197,7 @@ export async function preloadPostgres(url: string, families: number, owner: Prel
              FROM (SELECT i, ${UUID7_HEX_POSTGRES} AS h FROM generate_series(0, $5::bigint - 1) AS i) r) g ORDER BY id`,
       [owner.clientId, owner.userIds, owner.scope, now, bulk, nowMs],
     );
+    step(`${bulk} of ${families} grants written`);
     // A mint time in the last hour, then the SHA-256 of 32 random bytes (two random UUIDs: 244 random bits).
     await client.query(
       `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
@@ -187,6 +206,7 @@ export async function preloadPostgres(url: string, families: number, owner: Prel
        FROM grants ORDER BY h`,
       [now, now + owner.accessTtlSeconds, nowMs],
     );
+    step(`${bulk} of ${families} access tokens written`);
     await client.query(
       `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
        SELECT substring(token_hash FROM 1 FOR 6) || sha256(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) AS h,
@@ -194,6 +214,7 @@ export async function preloadPostgres(url: string, families: number, owner: Prel
        FROM access_tokens ORDER BY h`,
       [now],
     );
+    step(`${bulk} of ${families} refresh tokens written`);
     // The sample as multi-row INSERTs of 1000 families.
     for (let start = 0; start < sample.length; start += 1000) {
       const part = sample.slice(start, start + 1000);
@@ -215,8 +236,10 @@ export async function preloadPostgres(url: string, families: number, owner: Prel
         r,
       );
     }
+    step(`${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`);
     for (const index of indexes) await client.query(index.def);
     await client.query('COMMIT');
+    step('indexes rebuilt');
     // Planner statistics, as autovacuum would have them on a store that grew to this size.
     await client.query('ANALYZE grants, access_tokens, refresh_tokens, users, clients');
   } catch (error) {

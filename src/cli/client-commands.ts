@@ -34,7 +34,7 @@ async function chosenSecretFrom(options: { clientSecret?: string; clientSecretSt
   if (options.clientSecretStdin && options.clientSecret !== undefined) {
     throw new AdminError('give either --client-secret or --client-secret-stdin, not both');
   }
-  if (options.clientSecretStdin) return readStdinPassword();
+  if (options.clientSecretStdin) return readStdinPassword('client secret');
   if (options.clientSecret !== undefined) warnSecretOnArgv('--client-secret', '--client-secret-stdin');
   return options.clientSecret;
 }
@@ -51,7 +51,7 @@ export function registerClientCommands(program: Command): void {
     .description('register a client; a generated secret is printed once')
     .requiredOption('--name <name>', 'a name for people')
     .option('--client-id <id>', 'keep an existing client id (default: generated)')
-    .option('--client-secret-stdin', 'keep an existing secret, read from standard input (stored with argon2id; default: generated)')
+    .option('--client-secret-stdin', 'keep an existing secret, read from standard input (on a terminal: asked twice, not shown; stored with argon2id; default: generated)')
     .option('--client-secret <secret>', 'keep an existing secret given here (visible in the process list and shell history)')
     .option('--grant-types <list>', 'comma-separated grant types', 'password,refresh_token')
     .option('--scopes <scopes>', 'space-separated scopes the client may be granted (default: OAUTHD_DEFAULT_SCOPES)')

@@ -1,11 +1,16 @@
 import { userInfo } from 'node:os';
 import { loadConfig, type Config } from '../config/config.js';
 import type { Services } from '../services.js';
-import { AdminError } from '../core/admin.js';
+import { AdminError, type PasswordPolicy } from '../core/admin.js';
 
 /** Options every command that touches the store accepts. */
 export interface StoreOptions {
   databaseUrl?: string;
+}
+
+/** The password policy of the configuration (OAUTHD_PASSWORD_MIN_LENGTH / _MAX_LENGTH). */
+export function passwordPolicyOf(config: Config): PasswordPolicy {
+  return { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength };
 }
 
 export function configFrom(options: StoreOptions & { host?: string; port?: string; adminHost?: string; adminPort?: string }): Config {
@@ -64,8 +69,27 @@ export function warnSecretOnArgv(flag: string, instead: string): void {
   process.stderr.write(`oauthd: warning: ${flag} puts the secret on the command line (visible to every user in ps, kept in shell history); use ${instead}\n`);
 }
 
-/** Reads a password (or client secret) from standard input: everything up to EOF, minus one trailing newline. */
-export async function readStdinPassword(): Promise<string> {
+/**
+ * Reads a password (or client secret) from standard input. From a pipe or file: everything up to EOF, minus
+ * one trailing newline. From a terminal: asks for it without echo (`Password: `), then again
+ * (`Repeat password: `), and refuses a mismatch, as a typo there would lock the user out.
+ */
+export async function readStdinPassword(what = 'password', check: (value: string) => void = () => {}): Promise<string> {
+  const stdin = process.stdin as NodeJS.ReadStream;
+  if (stdin.isTTY && typeof stdin.setRawMode === 'function') {
+    const label = what.charAt(0).toUpperCase() + what.slice(1);
+    const reader = hiddenLineReader(stdin);
+    try {
+      const first = await reader.read(`${label}: `);
+      // A password the policy refuses is refused before it is typed twice.
+      check(first);
+      const second = await reader.read(`Repeat ${what}: `);
+      if (first !== second) throw new AdminError(`the ${what}s do not match; nothing was changed`);
+      return first;
+    } finally {
+      reader.close();
+    }
+  }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
@@ -79,4 +103,71 @@ export async function assertMigrated(databaseUrl: string): Promise<void> {
   throw new AdminError(
     `${what} ${redactUrl(databaseUrl)}: run \`oauthd migrate\` to create it, or point --database-url / OAUTHD_DATABASE_URL at the server's database`,
   );
+}
+
+/**
+ * Lines typed on a terminal, without echo: the terminal is put in raw mode (so it echoes nothing and hands
+ * over each key), prompts go to stderr (stdout stays for the result). Backspace and Ctrl-U edit; Ctrl-C
+ * stops the command (exit 130); Ctrl-D on an empty line gives up. Keys typed ahead of the next prompt are kept.
+ */
+function hiddenLineReader(stdin: NodeJS.ReadStream) {
+  let pending = '';
+  let waiting: ((line: string | null) => void) | null = null;
+  let current = '';
+  let ended = false;
+  const deliver = () => {
+    while (waiting && pending.length > 0) {
+      const ch = String.fromCodePoint(pending.codePointAt(0)!);
+      pending = pending.slice(ch.length);
+      if (ch === '\r' || ch === '\n') {
+        const line = current;
+        current = '';
+        const resolve = waiting;
+        waiting = null;
+        process.stderr.write('\n');
+        resolve(line);
+      } else if (ch === '\u0003') {
+        stdin.setRawMode(false);
+        process.stderr.write('\n');
+        process.exit(130);
+      } else if (ch === '\u0004') {
+        if (current === '') {
+          const resolve = waiting;
+          waiting = null;
+          process.stderr.write('\n');
+          resolve(null);
+        }
+      } else if (ch === '\u007f' || ch === '\b') {
+        current = [...current].slice(0, -1).join('');
+      } else if (ch === '\u0015') {
+        current = '';
+      } else if (ch >= ' ') {
+        current += ch;
+      }
+    }
+  };
+  const onData = (chunk: string) => {
+    // Arrow and function keys send escape sequences: they move nothing here and are no part of a password.
+    pending += chunk.replace(/\x1b(\[[0-9;]*[A-Za-z~]|O.)?/g, '');
+    deliver();
+  };
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  stdin.on('data', onData);
+  stdin.resume();
+  return {
+    read(prompt: string): Promise<string> {
+      if (ended) return Promise.reject(new AdminError('no input'));
+      process.stderr.write(prompt);
+      return new Promise<string>((resolve, reject) => {
+        waiting = (line) => (line === null ? ((ended = true), reject(new AdminError('no password given; nothing was changed'))) : resolve(line));
+        deliver();
+      });
+    },
+    close() {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+    },
+  };
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseScope } from '../core/scope.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createProgress } from './progress.js';
 import { assertMigrated, configFrom, output, type StoreOptions } from './context.js';
 
 interface DjangoImportCliOptions extends StoreOptions {
@@ -64,6 +65,8 @@ export function registerImportCommands(program: Command): void {
       await assertMigrated(config.databaseUrl);
       // Loaded here: it brings both database drivers, which `oauthd serve`'s main thread never needs.
       const { formatSummary, importFromDjango } = await import('../importers/django/import.js');
+      // On stderr: a terminal sees one line rewritten in place, a pipe or log a line per kind.
+      const progress = createProgress();
       const summary = await importFromDjango({
         from: options.from,
         databaseUrl: config.databaseUrl,
@@ -74,7 +77,15 @@ export function registerImportCommands(program: Command): void {
         refreshTokenExpireSeconds,
         dryRun: options.dryRun ?? false,
         now: Math.floor(Date.now() / 1000),
+        onProgress: ({ kind, done, total }) => {
+          if (done === total) {
+            if (total > 0) progress.line(`import${options.dryRun ? ' (dry run)' : ''}: ${kind} ${done}/${total}`);
+          } else {
+            progress.tick(`import${options.dryRun ? ' (dry run)' : ''}: ${kind} ${done}/${total}…`);
+          }
+        },
       });
+      progress.done();
       output(options.json, summary, () => formatSummary(summary));
     });
 }

@@ -11,6 +11,9 @@ import { registerClientUpdateCommand, registerUserOperatorCommands } from './ope
 import { serve } from './serve.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
 import { registerUserCommands } from './user-commands.js';
+import { finishCommands } from './help.js';
+import { createProgress } from './progress.js';
+import { plural } from '../core/plural.js';
 
 /** package.json's version: it sits two levels above this file, in the repository (src/cli, dist/cli) and in the installed package. */
 function packageVersion(): string {
@@ -21,7 +24,6 @@ function packageVersion(): string {
 const program = new Command('oauthd')
   .description('An OAuth 2.0 authorization server (RFC 6749 password and refresh_token grants).')
   .version(packageVersion(), '-V, --version', 'print the version of oauthd')
-  .showHelpAfterError()
   .exitOverride();
 
 program
@@ -69,12 +71,21 @@ program
     if (options.retention !== undefined && !/^\d+$/.test(options.retention)) throw new AdminError('--retention takes a whole number of seconds');
     const retentionSeconds = options.retention !== undefined ? +options.retention : config.tokenRetentionSeconds;
     await withServices(options, async ({ store, clock }) => {
+      const progress = createProgress();
+      let erased = 0;
       const deleted = await cleanupDeadTokens(store, clock, {
         retentionSeconds,
         auditRetentionSeconds: config.auditRetentionSeconds,
         successorGraceSeconds: config.refreshGraceSeconds,
+        onProgress: (p) => {
+          erased = p.erased;
+          progress.tick(`cleanup: ${plural(p.deleted, 'dead row')} removed, ${plural(p.erased, 'sealed refresh response')} erased so far…`);
+        },
       });
-      output(options.json, { deleted }, () => `removed ${deleted} dead token rows`);
+      progress.done();
+      output(options.json, { deleted }, () =>
+        `removed ${plural(deleted, 'dead row')} (expired and retired tokens, their grants, audit events past retention); erased ${plural(erased, 'sealed refresh response')}`,
+      );
     });
   });
 
@@ -85,12 +96,13 @@ registerImportCommands(program);
 registerClientUpdateCommand(program);
 registerUserOperatorCommands(program);
 registerLockoutCommands(program);
+finishCommands(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    // Commander already printed its message (usage errors) or the help text.
+    // Commander already printed its one-line message (usage errors, see help.ts) or the help text.
     process.exit(error.exitCode);
   }
   process.stderr.write(`oauthd: ${(error as Error).message ?? String(error)}\n`);

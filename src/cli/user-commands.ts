@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { AdminError } from '../core/admin.js';
+import { AdminError, checkPasswordPolicy } from '../core/admin.js';
 import type { User } from '../core/types.js';
-import { output, readStdinPassword, warnSecretOnArgv, withServices, type StoreOptions } from './context.js';
+import { configFrom, output, passwordPolicyOf, readStdinPassword, warnSecretOnArgv, withServices, type StoreOptions } from './context.js';
 
 /** A user as shown: never the password hash. */
 export function userView(user: User) {
@@ -24,7 +24,7 @@ async function passwordFrom(options: PasswordOptions): Promise<string> {
   if (options.passwordStdin && options.password !== undefined) {
     throw new AdminError('give either --password or --password-stdin, not both');
   }
-  if (options.passwordStdin) return readStdinPassword();
+  if (options.passwordStdin) return readStdinPassword('password', (p) => checkPasswordPolicy(p, passwordPolicyOf(configFrom(options))));
   if (options.password !== undefined) {
     warnSecretOnArgv('--password', '--password-stdin');
     return options.password;
@@ -39,7 +39,7 @@ export function registerUserCommands(program: Command): void {
     .command('create')
     .description('create a user')
     .requiredOption('--username <username>', 'the login name (case-sensitive)')
-    .option('--password-stdin', 'read the password from standard input')
+    .option('--password-stdin', 'read the password from standard input (on a terminal: asked twice, not shown)')
     .option('--password <password>', 'the password (visible in the process list and shell history)')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
@@ -54,7 +54,7 @@ export function registerUserCommands(program: Command): void {
   user
     .command('set-password <username>')
     .description('replace a user\'s password and revoke every token the user holds (a password is usually changed because it leaked)')
-    .option('--password-stdin', 'read the password from standard input')
+    .option('--password-stdin', 'read the password from standard input (on a terminal: asked twice, not shown)')
     .option('--password <password>', 'the password (visible in the process list and shell history)')
     .option('--keep-tokens', 'keep the tokens issued before the change valid (e.g. a forgotten password, nothing leaked)')
     .option('--revoke-tokens', 'revoke every token the user holds (the default; kept for scripts)')

@@ -44,6 +44,8 @@ describe('loadConfig', () => {
       clientCacheMs: 1000,
       tokenCacheEntries: 10_000,
       workers: 1,
+      passwordMinLength: 8,
+      passwordMaxLength: 1024,
     });
   });
 

@@ -41,6 +41,16 @@ export interface Config {
   tokenCacheEntries: number;
   /** Processes serving the public port: a number, or `auto` for one per core. */
   workers: number | 'auto';
+  /**
+   * The shortest password an administrator may set (`user create`, `user set-password`, the admin module),
+   * in characters (Unicode code points). Imported hashes are not checked: their passwords are unknown.
+   */
+  passwordMinLength: number;
+  /**
+   * The longest password that may be set, in characters. argon2 takes any length, but every login hashes
+   * what is sent: a bound keeps a multi-megabyte password from being stored (and later sent) at all.
+   */
+  passwordMaxLength: number;
 }
 
 /** A configuration value was invalid. The message is one line naming the variable; it holds no secret. */
@@ -327,6 +337,16 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
     description: 'How long audit events are kept in the database before the cleanup removes them (the JSON log keeps its own retention). Each refresh adds one event.',
     parse: (v) => integer('OAUTHD_AUDIT_RETENTION_SECONDS', v ?? '7776000', 3600, 315_360_000),
   },
+  {
+    env: 'OAUTHD_PASSWORD_MIN_LENGTH', key: 'passwordMinLength', defaultText: '8',
+    description: 'The shortest password `oauthd user create` and `oauthd user set-password` accept, in characters (Unicode code points). Passwords imported as hashes (`oauthd import django`) are kept as they are: their length is unknown.',
+    parse: (v) => integer('OAUTHD_PASSWORD_MIN_LENGTH', v ?? '8', 1, 1024),
+  },
+  {
+    env: 'OAUTHD_PASSWORD_MAX_LENGTH', key: 'passwordMaxLength', defaultText: '1024',
+    description: 'The longest password that may be set, in characters. argon2 accepts any length, but a password is hashed again at every login: the bound refuses multi-megabyte passwords when they are set. A login request is bounded by OAUTHD_MAX_BODY_BYTES anyway.',
+    parse: (v) => integer('OAUTHD_PASSWORD_MAX_LENGTH', v ?? '1024', 1, 65_536),
+  },
 ];
 
 export const CONFIG_FILE_ENV = 'OAUTHD_CONFIG_FILE';
@@ -350,6 +370,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, str
   const result = config as unknown as Config;
   if (result.adminPort !== 0 && result.adminPort === result.port && result.adminHost === result.host) {
     throw new ConfigError(`OAUTHD_ADMIN_PORT: must differ from OAUTHD_PORT (both ${result.port} on ${result.host})`);
+  }
+  if (result.passwordMinLength > result.passwordMaxLength) {
+    throw new ConfigError(`OAUTHD_PASSWORD_MIN_LENGTH: must not exceed OAUTHD_PASSWORD_MAX_LENGTH (${result.passwordMaxLength})`);
   }
   if (result.headersTimeoutMs > result.requestTimeoutMs) {
     throw new ConfigError('OAUTHD_HEADERS_TIMEOUT_MS: must not exceed OAUTHD_REQUEST_TIMEOUT_MS');

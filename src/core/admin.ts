@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientChanges, Clock, EventSink, LockoutMatch, PasswordHasher, Store } from './ports.js';
+import type { AuditEventName } from './audit-events.js';
+import { plural } from './plural.js';
 import { parseScope } from './scope.js';
 import { generateClientSecret, hashChosenSecret, hashGeneratedSecret } from './secrets.js';
 import { GRANT_TYPES, isGrantType, type Client, type GrantType, type Lockout, type User, type UserGrant } from './types.js';
@@ -22,6 +24,32 @@ export interface AdminDeps {
   events: EventSink;
   /** Who acts, e.g. `cli:root` (the CLI and the OS user running it). */
   actor: string;
+  /** Applied whenever a password is set (not to imported hashes); DEFAULT_PASSWORD_POLICY when omitted. */
+  passwordPolicy?: PasswordPolicy | undefined;
+}
+
+/** Bounds on a password being set, in characters (Unicode code points, as people count them). */
+export interface PasswordPolicy {
+  /** OAUTHD_PASSWORD_MIN_LENGTH. */
+  minLength: number;
+  /** OAUTHD_PASSWORD_MAX_LENGTH: argon2 takes any length, but a login re-hashes it each time. */
+  maxLength: number;
+}
+
+export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = { minLength: 8, maxLength: 1024 };
+
+/**
+ * Throws an AdminError naming the rule (and its setting) a password breaks. Exported so that every way a
+ * password is set (the CLI reads and checks before it opens the store) applies the same rule.
+ */
+export function checkPasswordPolicy(password: string, policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY): void {
+  const length = [...password].length;
+  if (length < policy.minLength) {
+    throw new AdminError(`the password must be at least ${plural(policy.minLength, 'character')} (OAUTHD_PASSWORD_MIN_LENGTH)`);
+  }
+  if (length > policy.maxLength) {
+    throw new AdminError(`the password must be at most ${plural(policy.maxLength, 'character')} (OAUTHD_PASSWORD_MAX_LENGTH)`);
+  }
 }
 
 export interface CreateClientInput {
@@ -52,7 +80,6 @@ const CLIENT_ID = /^[\x21-\x39\x3B-\x7E]{1,100}$/;
 /** RFC 6749 Appendix A.2: client_secret = *VSCHAR (%x20-7E). */
 const CLIENT_SECRET = /^[\x20-\x7E]{1,255}$/;
 const USERNAME_MAX = 150;
-const PASSWORD_MAX = 1024;
 
 export type Admin = ReturnType<typeof createAdmin>;
 
@@ -60,7 +87,7 @@ export type Admin = ReturnType<typeof createAdmin>;
 export function createAdmin(deps: AdminDeps) {
   const { store, passwordHasher, clock, events, actor } = deps;
   /** Audit events `noun.verb` (past tense), written only once the change is committed. */
-  const audit = (event: string, fields: Record<string, string | number | boolean | null>) => events.emit(event, { ...fields, actor });
+  const audit = (event: AuditEventName, fields: Record<string, string | number | boolean | null>) => events.emit(event, { ...fields, actor });
   /** The user's id for an audit event (usernames are unique and users are never deleted). */
   const userId = async (username: string) => (await store.findUserByUsername(username))?.id ?? null;
 
@@ -104,10 +131,7 @@ export function createAdmin(deps: AdminDeps) {
     if (/[\x00-\x1F\x7F]/.test(username)) throw new AdminError('the username must not contain control characters');
   }
 
-  function checkPassword(password: string): void {
-    if (password.length === 0) throw new AdminError('the password must not be empty');
-    if (password.length > PASSWORD_MAX) throw new AdminError(`the password must be at most ${PASSWORD_MAX} characters`);
-  }
+  const checkPassword = (password: string) => checkPasswordPolicy(password, deps.passwordPolicy ?? DEFAULT_PASSWORD_POLICY);
 
   return {
     /** Returns the client and, for a confidential client, its secret in plaintext (shown once). */

@@ -1,3 +1,4 @@
+import type { AuditEventName } from './audit-events.js';
 import type {
   AccessTokenRecord,
   Client,
@@ -115,7 +116,8 @@ export interface AuditQuery {
 
 /** Structured events (audit trail). Fields never contain a secret. */
 export interface EventSink {
-  emit(event: string, fields: Record<string, string | number | boolean | null>): void;
+  /** `event` is one of AUDIT_EVENTS (core/audit-events.ts). */
+  emit(event: AuditEventName, fields: Record<string, string | number | boolean | null>): void;
 }
 
 

@@ -10,6 +10,15 @@ export interface CleanupOptions {
   batchSize?: number;
   /** Stop a run after this long (the rest waits for the next run). */
   maxRunMs?: number;
+  /** Called after each batch with the totals so far: dead rows deleted, sealed responses erased. */
+  onProgress?: (progress: CleanupProgress) => void;
+}
+
+export interface CleanupProgress {
+  /** Dead rows deleted: expired access tokens, used/revoked/expired refresh tokens past retention, their grants, old audit events. */
+  deleted: number;
+  /** Sealed refresh responses erased (past the grace window). */
+  erased: number;
 }
 
 /**
@@ -35,6 +44,7 @@ async function runCleanup(store: Store, clock: Clock, options: CleanupOptions, c
   // Let requests in between batches.
   const yieldToRequests = () => new Promise((resolve) => setImmediate(resolve));
   let total = 0;
+  let erased = 0;
   for (;;) {
     const deleted = await store.deleteExpired({
       now: clock.now(),
@@ -43,13 +53,16 @@ async function runCleanup(store: Store, clock: Clock, options: CleanupOptions, c
       ...(options.auditRetentionSeconds !== undefined ? { auditRetentionSeconds: options.auditRetentionSeconds } : {}),
     });
     total += deleted;
+    options.onProgress?.({ deleted: total, erased: 0 });
     if (deleted < batchSize) break;
     if (Date.now() >= deadline) return total;
     await yieldToRequests();
   }
   for (;;) {
     const now = clock.now();
-    const { next } = await store.eraseSealedSuccessors({ now, graceSeconds: options.successorGraceSeconds, usedFrom: cursor.from, limit: batchSize });
+    const { next, erased: erasedNow } = await store.eraseSealedSuccessors({ now, graceSeconds: options.successorGraceSeconds, usedFrom: cursor.from, limit: batchSize });
+    erased += erasedNow;
+    options.onProgress?.({ deleted: total, erased });
     if (next === null) {
       // Done up to now − grace; the next run looks again a little before that.
       cursor.from = Math.max(cursor.from, now - options.successorGraceSeconds - SUCCESSOR_LOOKBACK_SECONDS);

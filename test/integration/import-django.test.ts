@@ -84,6 +84,9 @@ function refresh(server: TestServer, t: ManifestToken) {
   return postToken(server, { grant_type: 'refresh_token', refresh_token: t.token, ...auth.body }, auth.headers);
 }
 
+/** stderr without the import's progress lines (`oauthd: import: users 6/6`), which a pipe gets one per kind. */
+const withoutProgress = (stderr: string) => stderr.replace(/^oauthd: import( \(dry run\))?: .*\n/gm, '');
+
 interface RunResult {
   code: number | null;
   stdout: string;
@@ -112,7 +115,7 @@ function importDjango(server: TestServer, from: string, extra: string[] = []): P
 
 async function importJson(server: TestServer, from: string, extra: string[] = []) {
   const result = await importDjango(server, from, ['--json', ...extra]);
-  expect(result.stderr).toBe('');
+  expect(withoutProgress(result.stderr)).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as Record<string, any>;
 }
@@ -240,7 +243,7 @@ describe.each([
   it.skipIf(skip)('imports the users, clients and live tokens, and says what it skipped and why', () => {
     expect(first).toMatchObject({ dryRun: false, source: { kind: source }, ...EXPECTED_FIRST_IMPORT });
     expect(first.target).toEqual({ users: 6, clients: 4, grants: 8, accessTokens: 7, refreshTokens: 8 });
-    expect(first.notes.join('\n')).toMatch(/1 refresh token\(s\) had no access token left in DOT/);
+    expect(first.notes.join('\n')).toMatch(/1 refresh token had no access token left in DOT/);
   });
 
   it.skipIf(skip)('stores no DOT token, client secret or password in plaintext, only their hashes', async () => {
@@ -349,7 +352,7 @@ describe.each([
   it.skipIf(skip)('changes nothing when run again, and says so', async () => {
     const before = await storeRows(server);
     const again = await importDjango(server, from);
-    expect(again.stderr).toBe('');
+    expect(withoutProgress(again.stderr)).toBe('');
     expect(again.code).toBe(0);
     const summary = again.stdout.trim().split('\n').at(-1)!;
     expect(summary).toMatch(
@@ -433,7 +436,7 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
       accessTokens: { inSource: 6, created: 1, present: 3, updated: 1, skipped: 2 },
       refreshTokens: { inSource: 11, created: 1, present: 6, updated: 1, skipped: 3 },
     });
-    expect(delta.notes.join('\n')).toMatch(/1 token famil\(ies\) imported earlier are gone from DOT .*: 1 revoked here/);
+    expect(delta.notes.join('\n')).toMatch(/1 token family imported earlier is gone from DOT .*: 1 revoked here/);
   });
 
   it('revokes what DOT revoked or deleted since, unless oauthd used it first', async () => {

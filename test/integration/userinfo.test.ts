@@ -84,11 +84,11 @@ describe('rejected tokens (RFC 6750 §3.1)', () => {
   });
 
   it('answers a token of a disabled user with 401 invalid_token', async () => {
-    await server.services.admin.createUser('soon-disabled', 'pw');
+    await server.services.admin.createUser('soon-disabled', 'pw-soon-disabled');
     const response = await fetch(`${server.oauthUrl}/token/`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', username: 'soon-disabled', password: 'pw', client_id: SEED.clientId, client_secret: SEED.clientSecret }),
+      body: new URLSearchParams({ grant_type: 'password', username: 'soon-disabled', password: 'pw-soon-disabled', client_id: SEED.clientId, client_secret: SEED.clientSecret }),
     });
     const token = ((await response.json()) as { access_token: string }).access_token;
     expect((await userinfo(server, token)).status).toBe(200);

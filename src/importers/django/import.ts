@@ -6,6 +6,7 @@ import { createArgon2Hasher } from '../../crypto/argon2-hasher.js';
 import { classifyDjangoHash } from '../../crypto/django-hashers.js';
 import { openImportTarget, type ImportGrantResult, type ImportTarget, type ImportTargetCounts } from '../../store/import-target.js';
 import { readDjangoSnapshot, type DjangoAccessToken, type DjangoApplication, type DjangoRefreshToken, type DjangoUser } from './source.js';
+import { plural } from '../../core/plural.js';
 
 /**
  * `oauthd import django`: users, applications and live tokens of a django-oauth-toolkit database into
@@ -40,6 +41,14 @@ export interface DjangoImportOptions {
   refreshTokenExpireSeconds: number | null;
   dryRun: boolean;
   now: EpochSeconds;
+  /** Called as rows are handled: `done` of `total` rows of `kind` (the CLI shows it on stderr). */
+  onProgress?: ((progress: ImportProgress) => void) | undefined;
+}
+
+export interface ImportProgress {
+  kind: 'users' | 'clients' | 'refresh tokens' | 'access tokens';
+  done: number;
+  total: number;
 }
 
 /** oauthd's own password hashes (argon2id): a re-import never replaces one (the user logged in here). */
@@ -159,7 +168,10 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
   const userById = new Map<string, { username: string } | { skip: string }>();
   const staysDisabled: string[] = [];
   const usersWithoutPassword: string[] = [];
+  const progress = (kind: ImportProgress['kind'], done: number, total: number) => options.onProgress?.({ kind, done, total });
+  progress('users', 0, source.users.length);
   for (const u of source.users) {
+    progress('users', users.created + users.present + users.updated + users.skipped, source.users.length);
     const why = userProblem(u);
     if (why) {
       skip(users, why);
@@ -189,9 +201,10 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
     // oauthd refuses every token of a disabled user (and disabling revokes them), so they are not imported.
     userById.set(u.id, u.isActive && !result.staysDisabled ? { username: u.username } : { skip: 'user is inactive' });
   }
+  progress('users', source.users.length, source.users.length);
   if (staysDisabled.length > 0) {
     notes.push(
-      `${staysDisabled.length} user(s) active in DOT stay disabled in oauthd (an import never re-enables anyone; \`oauthd user enable <name>\` does): ${sample(staysDisabled)}`,
+      `${plural(staysDisabled.length, 'user')} active in DOT ${staysDisabled.length === 1 ? 'stays' : 'stay'} disabled in oauthd (an import never re-enables anyone; \`oauthd user enable <name>\` does): ${sample(staysDisabled)}`,
     );
   }
 
@@ -200,7 +213,10 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
   const appById = new Map<string, { clientId: string } | { skip: string }>();
   const clientsWithoutSecret: string[] = [];
   let argon2: ReturnType<typeof createArgon2Hasher> | undefined;
+  let appsDone = 0;
+  progress('clients', 0, source.applications.length);
   for (const app of source.applications) {
+    progress('clients', appsDone++, source.applications.length);
     const plan = clientPlan(app, source.layout.hashClientSecretColumn);
     if ('skip' in plan) {
       skip(clients, plan.skip);
@@ -236,14 +252,15 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
       clientsWithoutSecret.push(app.clientId);
     }
   }
+  progress('clients', source.applications.length, source.applications.length);
   if (usersWithoutPassword.length > 0) {
     notes.push(
-      `${usersWithoutPassword.length} user(s) imported without a usable password (their Django hash costs more to verify than oauthd allows); give them a new one with \`oauthd user set-password\`: ${sample(usersWithoutPassword)}`,
+      `${plural(usersWithoutPassword.length, 'user')} imported without a usable password (their Django hash costs more to verify than oauthd allows); give them a new one with \`oauthd user set-password\`: ${sample(usersWithoutPassword)}`,
     );
   }
   if (clientsWithoutSecret.length > 0) {
     notes.push(
-      `${clientsWithoutSecret.length} client(s) imported with an unusable secret (its Django hash costs more to verify than oauthd allows); they cannot authenticate until \`oauthd client rotate-secret\`: ${sample(clientsWithoutSecret)}`,
+      `${plural(clientsWithoutSecret.length, 'client')} imported with an unusable secret (its Django hash costs more to verify than oauthd allows); ${clientsWithoutSecret.length === 1 ? 'it cannot' : 'they cannot'} authenticate until \`oauthd client rotate-secret\`: ${sample(clientsWithoutSecret)}`,
     );
   }
 
@@ -284,7 +301,10 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
     if (rt) refreshTokens[result.outcome] += 1;
   };
 
+  let rtDone = 0;
+  progress('refresh tokens', 0, source.liveRefreshTokens.length);
   for (const rt of source.liveRefreshTokens) {
+    progress('refresh tokens', rtDone++, source.liveRefreshTokens.length);
     const at = rt.accessTokenId === null ? undefined : atById.get(rt.accessTokenId);
     if (at) pairedAt.add(at.id);
     const who = owner(rt.applicationId, rt.userId);
@@ -321,7 +341,11 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
     tally(result, at !== undefined, true, grantId);
   }
 
+  progress('refresh tokens', source.liveRefreshTokens.length, source.liveRefreshTokens.length);
+  let atDone = 0;
+  progress('access tokens', 0, source.accessTokens.length);
   for (const at of source.accessTokens) {
+    progress('access tokens', atDone++, source.accessTokens.length);
     if (pairedAt.has(at.id)) continue;
     const who = owner(at.applicationId, at.userId);
     if ('skip' in who) {
@@ -337,6 +361,7 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
     );
     tally(result, true, false, grantId);
   }
+  progress('access tokens', source.accessTokens.length, source.accessTokens.length);
   // Expired access tokens without a live refresh token: nothing to keep.
   skip(accessTokens, 'expired (and no live refresh token)', source.totals.accessTokens - source.accessTokens.length);
 
@@ -366,26 +391,26 @@ async function run(target: ImportTarget, options: DjangoImportOptions, now: Epoc
 
   if (orphans > 0) {
     notes.push(
-      `${orphans} refresh token(s) had no access token left in DOT (it was revoked alone); DOT keeps no scope on refresh tokens, so they were given ${JSON.stringify(options.orphanScope!.join(' '))} (--orphan-scope; --skip-orphans leaves them out)`,
+      `${plural(orphans, 'refresh token')} had no access token left in DOT (it was revoked alone); DOT keeps no scope on refresh tokens, so ${orphans === 1 ? 'it was' : 'they were'} given ${JSON.stringify(options.orphanScope!.join(' '))} (--orphan-scope; --skip-orphans leaves them out)`,
     );
   }
   if (outsideClientScopes > 0) {
-    notes.push(`${outsideClientScopes} token(s) carry scopes outside --scopes; a refresh drops those scopes (a client gets only what it may be granted)`);
+    notes.push(`${plural(outsideClientScopes, 'token')} ${outsideClientScopes === 1 ? 'carries' : 'carry'} scopes outside --scopes; a refresh drops those scopes (a client gets only what it may be granted)`);
   }
-  if (revokedSince > 0) notes.push(`${revokedSince} refresh token(s) imported earlier were revoked in DOT since, and are revoked here now`);
+  if (revokedSince > 0) notes.push(`${plural(revokedSince, 'refresh token')} imported earlier ${revokedSince === 1 ? 'was' : 'were'} revoked in DOT since, and ${revokedSince === 1 ? 'is' : 'are'} revoked here now`);
   if (gone.length > 0) {
     notes.push(
-      `${gone.length} token famil(ies) imported earlier are gone from DOT (revoked or deleted there): ${goneRevoked} revoked here, ${gone.length - goneRevoked} left as they are (already revoked, or used on oauthd since)`,
+      `${plural(gone.length, 'token family', 'token families')} imported earlier ${gone.length === 1 ? 'is' : 'are'} gone from DOT (revoked or deleted there): ${goneRevoked} revoked here, ${gone.length - goneRevoked} left as they are (already revoked, or used on oauthd since)`,
     );
   }
   if (conflicts.length > 0) {
-    notes.push(`${conflicts.length} token famil(ies) conflict with rows already in oauthd (imported from another DOT database?): ${sample(conflicts)}`);
+    notes.push(`${plural(conflicts.length, 'token family', 'token families')} ${conflicts.length === 1 ? 'conflicts' : 'conflict'} with rows already in oauthd (imported from another DOT database?): ${sample(conflicts)}`);
   }
   const dotUsernames = new Set(source.users.map((u) => u.username));
   const vanished = (await target.activeUsersWithForeignHashes(isOwnPasswordHash)).filter((name) => !dotUsernames.has(name));
   if (vanished.length > 0) {
     notes.push(
-      `${vanished.length} active user(s) in oauthd still have a Django password hash but are no longer in DOT (deleted there?); not changed, disable them with \`oauthd user disable\`: ${sample(vanished)}`,
+      `${plural(vanished.length, 'active user')} in oauthd still ${vanished.length === 1 ? 'has' : 'have'} a Django password hash but are no longer in DOT (deleted there?); not changed, disable them with \`oauthd user disable\`: ${sample(vanished)}`,
     );
   }
 
@@ -475,11 +500,16 @@ function sample(names: string[]): string {
 
 /** One line per kind, then the summary line. */
 export function formatSummary(s: DjangoImportSummary): string {
+  // A dry run writes nothing: it says what a real run would do.
+  const [created, updated, unusableText] = s.dryRun ? ['would create', 'would update', 'would import unusable'] : ['created', 'updated', 'imported unusable'];
   const line = (label: string, k: KindSummary) => {
     const why = Object.entries(k.skippedWhy).map(([reason, n]) => `${n} ${reason}`);
     const unusableWhy = Object.entries(k.unusableWhy).map(([reason, n]) => `${n} ${reason}`);
-    return `${label} ${k.created} created, ${k.present} already present, ${k.updated} updated, ${k.skipped} skipped${why.length ? ` (${why.join('; ')})` : ''}${
-      k.unusable > 0 ? `, ${k.unusable} imported unusable (${unusableWhy.join('; ')})` : ''
+    const counts = s.dryRun
+      ? `${created} ${k.created}, ${k.present} already present, ${updated} ${k.updated}, ${k.skipped} skipped`
+      : `${k.created} ${created}, ${k.present} already present, ${k.updated} ${updated}, ${k.skipped} skipped`;
+    return `${label} ${counts}${why.length ? ` (${why.join('; ')})` : ''}${
+      k.unusable > 0 ? `, ${s.dryRun ? `${unusableText} ${k.unusable}` : `${k.unusable} ${unusableText}`} (${unusableWhy.join('; ')})` : ''
     }`;
   };
   const lines = [

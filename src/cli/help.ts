@@ -1,0 +1,81 @@
+import type { EventEmitter } from 'node:events';
+import type { Command } from 'commander';
+
+/**
+ * An example or two for each command's `--help`, keyed by the command's path. A command registered without
+ * one here may add its own with `addHelpText('after', …)`; test/integration/cli-ergonomics.test.ts checks
+ * that every command has one.
+ */
+export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  '': ['oauthd migrate && oauthd serve', 'oauthd client create --name my-app', 'oauthd user create --username alice --password-stdin', 'oauthd <command> --help'],
+  serve: ['oauthd serve', 'OAUTHD_DATABASE_URL=postgres://oauthd@db/oauthd oauthd serve --workers auto'],
+  migrate: ['oauthd migrate', 'oauthd migrate --database-url postgres://oauthd@db/oauthd --json'],
+  cleanup: ['oauthd cleanup', 'oauthd cleanup --retention 86400 --json'],
+  client: ['oauthd client create --name my-app', 'oauthd client list'],
+  'client create': [
+    'oauthd client create --name my-app',
+    'oauthd client create --name spa --public --grant-types password,refresh_token --scopes read',
+    "printf '%s' \"$SECRET\" | oauthd client create --name legacy --client-id legacy-app --client-secret-stdin",
+  ],
+  'client list': ['oauthd client list', 'oauthd client list --json'],
+  'client show': ['oauthd client show my-client-id'],
+  'client delete': ['oauthd client delete my-client-id'],
+  'client rotate-secret': ['oauthd client rotate-secret my-client-id --json'],
+  user: ['oauthd user create --username alice --password-stdin', 'oauthd user list'],
+  'user create': [
+    'oauthd user create --username alice --password-stdin    # asks twice on a terminal',
+    "printf '%s' \"$PASSWORD\" | oauthd user create --username alice --password-stdin",
+  ],
+  'user set-password': ['oauthd user set-password alice --password-stdin', 'oauthd user set-password alice --password-stdin --keep-tokens'],
+  'user disable': ['oauthd user disable alice'],
+  'user enable': ['oauthd user enable alice'],
+  'user list': ['oauthd user list --json'],
+  'user show': ['oauthd user show alice', 'oauthd user show alice --json'],
+  'user sessions': ['oauthd user sessions alice', 'oauthd user sessions alice --json'],
+  'user revoke': ['oauthd user revoke alice', 'oauthd user revoke alice --client my-client-id'],
+  'user rename': ['oauthd user rename alice alice.smith'],
+  'user delete': ['oauthd user delete alice'],
+  'client update': [
+    'oauthd client update my-client-id --name "Payouts app"',
+    'oauthd client update my-client-id --scopes "read write" --default-scopes read',
+    'oauthd client update my-client-id --default-scopes ""    # back to OAUTHD_DEFAULT_SCOPES',
+  ],
+  lockout: ['oauthd lockout list', 'oauthd lockout clear --user alice'],
+  'lockout list': ['oauthd lockout list', 'oauthd lockout list --json'],
+  'lockout clear': ['oauthd lockout clear --user alice', 'oauthd lockout clear --ip 203.0.113.7', 'oauthd lockout clear --ip 2001:db8:1:2::7    # its /64'],
+  audit: ['oauthd audit --user alice --since 2h', 'oauthd audit --event refresh_token.reused --since 7d --json', 'oauthd audit --since 2026-11-25T10:00:00Z --until 2026-11-25T12:00:00Z'],
+  import: ['oauthd import django --from ./db.sqlite3 --dry-run'],
+  'import django': [
+    'oauthd import django --from ./db.sqlite3 --dry-run',
+    'oauthd import django --from postgres://django@db/site --scopes "read write" --json',
+  ],
+};
+
+/** `client create` for the command `create` under `client`; '' for the program itself. */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * Gives every command (at call time) its examples, and makes a usage error one line on stderr with a hint
+ * — `oauthd: error: required option '--name <name>' not specified (see: oauthd client create --help)` —
+ * rather than the whole help text, which buries the one line that matters.
+ */
+export function finishCommands(program: Command): void {
+  const visit = (command: Command) => {
+    const path = commandPath(command);
+    const full = path === '' ? 'oauthd' : `oauthd ${path}`;
+    command.showHelpAfterError(false);
+    command.configureOutput({
+      outputError: (text, write) => write(`oauthd: ${text.trimEnd()} (see: ${full} --help)\n`),
+    });
+    const examples = EXAMPLES[path];
+    if (examples && (command as unknown as EventEmitter).listenerCount('afterHelp') === 0) {
+      command.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+    }
+    command.commands.forEach(visit);
+  };
+  visit(program);
+}
