@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { AdminError } from '../core/admin.js';
 import { AUDIT_EVENTS, isAuditEventName } from '../core/audit-events.js';
 import type { AuditEvent } from '../core/ports.js';
-import { output, withServices, type StoreOptions } from './context.js';
+import { output, printable, withServices, type StoreOptions } from './context.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
@@ -66,7 +66,9 @@ export function registerAuditCommands(program: Command): void {
             ? 'no events'
             : events
                 .map(({ at, event, client_id, username, ip, user_id: _u, grant_id: _g, ...rest }) =>
-                  [at, event, `client=${client_id ?? '-'}`, `user=${username ?? '-'}`, `ip=${ip ?? '-'}`, ...Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`)].join('  '),
+                  printable(
+                    [at, event, `client=${client_id ?? '-'}`, `user=${username ?? '-'}`, `ip=${ip ?? '-'}`, ...Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`)].join('  '),
+                  ),
                 )
                 .join('\n'),
         );

@@ -171,3 +171,12 @@ function hiddenLineReader(stdin: NodeJS.ReadStream) {
     },
   };
 }
+
+/**
+ * A value a person or an attacker chose (a username tried at login, a client name), made safe for a
+ * terminal: control characters (escape sequences could rewrite the operator's screen or clipboard) are
+ * shown as \u escapes.
+ */
+export function printable(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

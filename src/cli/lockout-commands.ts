@@ -2,7 +2,7 @@ import { isIP, isIPv6 } from 'node:net';
 import type { Command } from 'commander';
 import { AdminError } from '../core/admin.js';
 import { throttleKeyOfIp } from '../services.js';
-import { output, withServices, type StoreOptions } from './context.js';
+import { output, printable, withServices, type StoreOptions } from './context.js';
 import { lockoutView } from './operator-commands.js';
 
 interface LockoutOptions extends StoreOptions {
@@ -39,7 +39,9 @@ export function registerLockoutCommands(program: Command): void {
           views.length === 0
             ? 'no lockouts in force'
             : views
-                .map((v) => [v.subject, `user=${v.username ?? '-'}`, `client=${v.client_id ?? '-'}`, `ip=${v.ip ?? '-'}`, `since=${v.started_at}`, `until=${v.until}`].join('  '))
+                .map((v) =>
+                  [v.subject, `user=${printable(v.username ?? '-')}`, `client=${printable(v.client_id ?? '-')}`, `ip=${v.ip ?? '-'}`, `since=${v.started_at}`, `until=${v.until}`].join('  '),
+                )
                 .join('\n'),
         );
       }),

@@ -79,8 +79,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   let stopping = false;
   let announced = false;
   const fork = (): Worker => {
-    // glibc would keep one arena per libuv pool thread, each holding a 19 MiB argon2 block: two arenas keep
-    // a worker near 110 MiB instead of ~200 (docs/benchmarks.md). An operator's own setting wins.
+    // glibc would keep one arena per libuv pool thread, each holding an argon2 block: two arenas hold fewer
+    // (docs/benchmarks.md, *Memory (RSS)*). An operator's own setting wins.
     const worker = cluster.fork({ OAUTHD_WORKERS: '1', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' });
     worker.on('message', (message: { type?: string; url?: string }) => {
       if (message.type !== 'oauthd:listening') return;
@@ -155,7 +155,7 @@ function preferSmallHeap(): void {
 
 /**
  * V8's young generation of the server thread, in MiB: V8 counts three semi-spaces, so the new space is 2 × 2 MiB.
- * Left to V8, the new space grows to 32 MiB under load, which alone kept one process above 150 MiB
+ * Left to V8, the new space grows several-fold under load, which alone kept one process above its memory target
  * (docs/benchmarks.md, *Memory (RSS)*). A young generation this small promotes more objects to the old one,
  * which `--optimize-for-size` (preferSmallHeap) then keeps collected.
  */
@@ -197,7 +197,7 @@ async function runInThread(options: ServeOptions): Promise<void> {
     // A crash of the server thread is a crash of the server: its stack on stderr, then exit code 1.
     thread.on('error', (error) => process.stderr.write(`${error.stack ?? String(error)}\n`));
     // The process ends when, and as, the thread ends: after draining (0), a failed shutdown or a crash (1).
-    // A start-up failure goes to the CLI's one stderr line and exit code 1, as before the thread.
+    // A start-up failure goes to the CLI's one stderr line and exit code 1, as for every command.
     thread.on('exit', (code) => {
       if (failure !== undefined) reject(new Error(failure));
       else process.exit(code);

@@ -1,7 +1,7 @@
 /**
  * The server of a one-process `oauthd serve`, run in a worker thread (see runInThread in serve.ts): a worker
  * thread's V8 heap takes `resourceLimits`, so its young generation can be kept small without a launch flag.
- * Signals reach the main thread only; it posts `stop` here. Everything else is the server as it always was.
+ * Signals reach the main thread only; it posts `stop` here. Everything else is the server as a cluster worker runs it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { announcement, startServer, type RunningServer } from '../server.js';
@@ -60,12 +60,15 @@ if (server) {
     await server.close();
     finish(0);
   } else {
-    const counts = await server.services.store.counts();
-    const config = configFrom(workerData as ServeOptions);
-    report({
-      type: 'listening',
-      announcement: announcement(server.url, config.basePath, server.adminUrl),
-      emptyStore: counts.clients === 0 || counts.users === 0,
-    });
+    // A stop that arrives while the store is counted closes it under the count: announce nothing then.
+    const counts = await server.services.store.counts().catch(() => null);
+    if (!stopping) {
+      const config = configFrom(workerData as ServeOptions);
+      report({
+        type: 'listening',
+        announcement: announcement(server.url, config.basePath, server.adminUrl),
+        emptyStore: counts !== null && (counts.clients === 0 || counts.users === 0),
+      });
+    }
   }
 }

@@ -55,7 +55,8 @@ export async function authenticateClient(presented: PresentedCredentials, deps: 
   const found = await findPresentedClient(presented, deps);
   const atOnce = found instanceof OAuthError ? false : judgeAtOnce(found, candidates, deps);
   if (atOnce === true) {
-    const decision = await deps.throttle.check(subjects, weight);
+    // A secret known right is no guess: one attempt's room, whatever forms were presented.
+    const decision = await deps.throttle.check(subjects, 1);
     if (!decision.allowed) throw slowDown(decision.retryAfterSeconds, 'client authentication throttled');
     return found as Client;
   }
@@ -64,7 +65,7 @@ export async function authenticateClient(presented: PresentedCredentials, deps: 
   if (!decision.allowed) throw slowDown(decision.retryAfterSeconds, 'client authentication throttled');
   let verdict: Client | OAuthError;
   try {
-    verdict = found instanceof OAuthError ? found : atOnce === false ? invalidClient('wrong client secret') : await verifySlowly(found, candidates, deps);
+    verdict = found instanceof OAuthError ? found : atOnce === false ? invalidClient('wrong client secret') : await verifySlowly(found, candidates.slice(0, decision.weight), deps);
   } catch (error) {
     await decision.reservation.succeeded(); // an outage is not a guess
     throw error;

@@ -8,7 +8,7 @@
  * and every verifier refuses to run one (it does not match, without being computed); both ask
  * `checkHashBounds`.
  *
- * The bounds keep every default of oauthd (argon2id m = 19 MiB, t = 2, p = 1), of Django (PBKDF2 with up to
+ * The bounds keep every default of oauthd (argon2id m = 7 MiB, t = 5, p = 1, and the earlier m = 19 MiB, t = 2), of Django (PBKDF2 with up to
  * 1,200,000 iterations and a 32-byte output in Django 6.0, argon2 m = 100 MiB, t = 2, p = 8, bcrypt cost 12)
  * and of django-oauth-toolkit inside them, with room to spare.
  */

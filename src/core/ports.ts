@@ -58,7 +58,8 @@ export interface ThrottleReservation {
 }
 
 export type ThrottleDecision =
-  | { allowed: true; reservation: ThrottleReservation }
+  /** `weight`: how many forms of the secret the attempt may try (at most what was asked for). */
+  | { allowed: true; weight: number; reservation: ThrottleReservation }
   | { allowed: false; retryAfterSeconds: number };
 
 /**
@@ -70,8 +71,8 @@ export type ThrottleDecision =
 export interface LoginThrottle {
   reserve(subjects: ThrottleSubjects, weight?: number): Promise<ThrottleDecision>;
   /**
-   * For a secret already judged right without a slow hash: allowed unless a subject is locked or its
-   * counter has no room left for `weight` more attempts (exactly when `reserve` would refuse), counting
+   * For a secret already judged right without a slow hash: allowed unless a subject is locked or a
+   * counter has no room left for `weight` more attempts (waiting meanwhile, as `reserve` does), counting
    * nothing. The right secret is refused during a lockout like any other (no oracle), yet legitimate
    * concurrent requests hold no capacity.
    */
@@ -87,7 +88,7 @@ const noReservation: ThrottleReservation = { succeeded: async () => {}, failed: 
 
 /** No throttling (tests of other behaviour). */
 export const noThrottle: LoginThrottle = {
-  reserve: async () => ({ allowed: true, reservation: noReservation }),
+  reserve: async (_subjects, weight = 1) => ({ allowed: true, weight, reservation: noReservation }),
   check: async () => ({ allowed: true }),
 };
 

@@ -6,8 +6,8 @@ import type { PasswordHasher } from '../core/ports.js';
  * argon2id parameters. The default is one of the equivalent profiles of OWASP's Password Storage Cheat Sheet
  * (m = 7 MiB, t = 5, p = 1: the same defence as its m = 19 MiB, t = 2, trading memory for passes). node-argon2
  * hashes on libuv's thread pool, off the event loop, and glibc keeps each pool thread's last block in that
- * thread's malloc arena: a 7 MiB block keeps one process under 150 MiB where 19 MiB did not
- * (docs/benchmarks.md, *RSS*). Hashes made with other parameters still verify and are rehashed at the next
+ * thread's malloc arena, so the smaller block is what keeps one process within its memory target
+ * (docs/benchmarks.md, *Memory (RSS)*). Hashes made with other parameters still verify and are rehashed at the next
  * successful login (`needsRehash`).
  */
 export interface Argon2Parameters {
@@ -18,7 +18,7 @@ export interface Argon2Parameters {
 
 export const OWASP_ARGON2ID: Argon2Parameters = { memoryCostKiB: 7_168, timeCost: 5, parallelism: 1 };
 
-/** OWASP's first profile, oauthd's default before 7 MiB: hashes made with it are rehashed on login. */
+/** OWASP's first profile (m = 19 MiB, t = 2): hashes made with it verify and are rehashed on login. */
 export const OWASP_ARGON2ID_19MIB: Argon2Parameters = { memoryCostKiB: 19_456, timeCost: 2, parallelism: 1 };
 
 export function createArgon2Hasher(parameters: Argon2Parameters = OWASP_ARGON2ID): PasswordHasher {

@@ -88,7 +88,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       if (!body || body.active !== true) throw invalidToken('The access token is invalid, expired or revoked.');
       // Only an access token is a bearer credential (RFC 6750 §1.2): a refresh token is for the token endpoint
       // alone, with the client's credentials (RFC 6749 §1.5, §10.4). oauthd says which kind it is in
-      // `token_use` (absent before oauthd had it) and gives only access tokens a `token_type` (RFC 7662 §2.2):
+      // `token_use` (absent from older oauthd versions) and gives only access tokens a `token_type` (RFC 7662 §2.2):
       // token_type must be Bearer, and token_use, when present, access_token.
       const tokenUse = body.token_use;
       const tokenType = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined; // RFC 6749 §5.1: case-insensitive

@@ -61,6 +61,16 @@ export function throttleKeyOfIp(ip: string): string {
   return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
 }
 
+/**
+ * The network whose share of a username's cross-IP count is capped: the IP itself for IPv4, the /48 for IPv6.
+ * One home connection commonly holds a /56 (256 /64s) and often a /48: keyed by /64, one subscriber could
+ * add the per-pair limit once per /64 and lock the user out everywhere.
+ */
+export function shareKeyOfIpKey(ipKey: string): string {
+  const v6 = /^([0-9a-f]+):([0-9a-f]+):([0-9a-f]+):[0-9a-f]+::\/64$/.exec(ipKey);
+  return v6 ? `${v6[1]}:${v6[2]}:${v6[3]}::/48` : ipKey;
+}
+
 /** A counter: points taken in a window, and a lock that refuses while set (a lockout, or a backoff). */
 interface Counter {
   /** What `oauthd lockout list` calls a lockout of this counter. */
@@ -81,7 +91,6 @@ type Consumed = { ok: true; taken: Taken } | { ok: false; counter: Counter; key:
 type Verdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 const LOCKED = 2; // a lock limiter allows 1 point: `block()` sets consumedPoints above it
-const LOCKED_COUNT_MARGIN = 1_000_000;
 
 /**
  * The login throttle on rate-limiter-flexible: counters in memory (one process), in the cluster primary
@@ -126,6 +135,9 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
   const userIp = counter('user_ip', settings.maxFailuresPerUserIp);
   const userIpShare = counter('user_ip_share', settings.maxFailuresPerUserIp);
   const clientIp = counter('client_ip', settings.maxFailuresPerClientIp);
+  // The backoff before a (username, IP) lockout: a lock of its own, so a backoff set by a failure that ends
+  // after the lockout's cannot shorten the lockout.
+  const backoff = make('user_ip:backoff', 1, 1);
   /** The subject a counter's key names, as a lockout records it. */
   const subjectOf = (c: Counter, s: ThrottleSubjects): LockoutSubject => {
     const ipKey = throttleKeyOfIp(s.ip);
@@ -152,17 +164,18 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
   const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
   /** The counters an attempt by these subjects is counted in (the per-username one is gated, see reserve). */
-  const keysOf = (s: ThrottleSubjects): { direct: [Counter, string][]; pairKey: string | undefined } => {
+  const keysOf = (s: ThrottleSubjects): { direct: [Counter, string][]; pairKey: string | undefined; shareKey: string | undefined } => {
     const ipKey = throttleKeyOfIp(s.ip);
     const direct: [Counter, string][] = [[ip, ipKey]];
     const pairKey = s.username !== undefined ? `${s.username}\u0000${ipKey}` : undefined;
+    const shareKey = s.username !== undefined ? `${s.username}\u0000${shareKeyOfIpKey(ipKey)}` : undefined;
     if (pairKey !== undefined) direct.push([userIp, pairKey]);
     if (s.clientId !== undefined) direct.push([clientIp, `${s.clientId}\u0000${ipKey}`]);
-    return { direct, pairKey };
+    return { direct, pairKey, shareKey };
   };
-  /** The longest lock among these subjects, in ms (0: none). */
-  const lockedMs = async (keys: [Counter, string][]): Promise<number> => {
-    const locks = await Promise.all(keys.map(([c, key]) => c.lock.get(key)));
+  /** The longest lock (lockout, or the pair's backoff) among these subjects, in ms (0: none). */
+  const lockedMs = async (keys: [Counter, string][], pairKey: string | undefined): Promise<number> => {
+    const locks = await Promise.all([...keys.map(([c, key]) => c.lock.get(key)), ...(pairKey !== undefined ? [backoff.get(pairKey)] : [])]);
     return Math.max(0, ...locks.map((l) => (l && l.consumedPoints >= LOCKED ? l.msBeforeNext : 0)));
   };
   const consume = async (counter: Counter, key: string, weight: number): Promise<Consumed> => {
@@ -179,9 +192,16 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
 
   /** One try; `full` when refused only because the counters are full of attempts still being verified. */
   const tryReserve = async (subjects: ThrottleSubjects, weight: number): Promise<ThrottleDecision | { allowed: false; full: true }> => {
-    const { direct, pairKey } = keysOf(subjects);
+    const { direct, pairKey, shareKey } = keysOf(subjects);
     const locksOf: [Counter, string][] = subjects.username !== undefined ? [...direct, [user, subjects.username]] : direct;
-    const [results, lockMs] = await Promise.all([Promise.all(direct.map(([c, key]) => consume(c, key, weight))), lockedMs(locksOf)]);
+    const [settled, lockMs] = await Promise.all([Promise.allSettled(direct.map(([c, key]) => consume(c, key, weight))), lockedMs(locksOf, pairKey)]);
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      // A counter could not be reached: give back what the others took before giving up (503).
+      await Promise.allSettled(settled.flatMap((r) => (r.status === 'fulfilled' ? [giveBack([r.value.ok ? r.value.taken : r.value], weight)] : [])));
+      throw failure.reason;
+    }
+    const results = settled.map((r) => (r as PromiseFulfilledResult<Consumed>).value);
     const taken = results.flatMap((r) => (r.ok ? [r.taken] : []));
     if (lockMs > 0 || taken.length < results.length) {
       // A refused consume still added its points: give back everything this attempt took.
@@ -191,8 +211,8 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
 
     // The cross-IP counter of the username: this IP's share of it is capped at the per-pair limit per
     // window, so one IP can never push the user into the lockout that refuses every other IP.
-    if (pairKey !== undefined && subjects.username !== undefined) {
-      const share = await consume(userIpShare, pairKey, weight);
+    if (shareKey !== undefined && subjects.username !== undefined) {
+      const share = await consume(userIpShare, shareKey, weight);
       if (share.ok) {
         taken.push(share.taken);
         const shared = await consume(user, subjects.username, weight);
@@ -206,11 +226,13 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
 
     return {
       allowed: true,
+      weight,
       reservation: {
         async succeeded() {
           // Consecutive failures of this username from this IP start again; the others are windows.
           const windows = taken.filter((t) => t.counter !== userIp);
-          await Promise.all([giveBack(windows, weight), ...(pairKey !== undefined ? [userIp.count.delete(pairKey), userIp.lock.delete(pairKey)] : [])]);
+          // Not the pair's lockout lock: one set meanwhile by another attempt of the burst stands.
+          await Promise.all([giveBack(windows, weight), ...(pairKey !== undefined ? [userIp.count.delete(pairKey), backoff.delete(pairKey)] : [])]);
         },
         async failed() {
           let lockedOut = false;
@@ -218,17 +240,13 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
           for (const t of taken) {
             if (t.counter === userIpShare) continue; // a gate, not a limit
             if (t.consumed >= t.counter.max) {
-              // Locked until the lockout ends; the count then starts from zero (it expires with the lock). The
-              // blocked count is raised far past the limit: attempts refused meanwhile take a point and give it
-              // back, and one taken before the block but given back after it must not bring the count under
-              // the limit, or a right secret's check (which reads the counts) would pass during the lockout.
+              // Locked until the lockout ends; the count then starts from zero (it expires with the lock).
               await Promise.all([t.counter.lock.block(t.key, settings.lockoutSeconds), t.counter.count.block(t.key, settings.lockoutSeconds)]);
-              await t.counter.count.penalty(t.key, LOCKED_COUNT_MARGIN);
               lockedOut = true;
               locked.push({ ...subjectOf(t.counter, subjects), seconds: settings.lockoutSeconds });
             } else if (t.counter === userIp && t.consumed >= settings.backoffAfter) {
               // Backoff before the lockout: 1 s, 2 s, 4 s… (RFC 6819 §5.2.3.3 "limit the number of attempts").
-              await userIp.lock.block(t.key, Math.min(2 ** (t.consumed - settings.backoffAfter), settings.lockoutSeconds));
+              await backoff.block(t.key, Math.min(2 ** (t.consumed - settings.backoffAfter), settings.lockoutSeconds));
             }
           }
           return { lockedOut, locked };
@@ -244,24 +262,25 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
    * client's own burst of right passwords is served, a little later, while a burst of guesses still gets
    * only `max` verifications. After `maxWaitMs` the attempt is refused with Retry-After: 1.
    */
-  const reserve = (subjects: ThrottleSubjects, weight: number): Promise<ThrottleDecision> => patiently(() => tryReserve(subjects, weight));
+  const reserve = (subjects: ThrottleSubjects, weight: number): Promise<ThrottleDecision> =>
+    patiently(async () => {
+      const decision = await tryReserve(subjects, weight);
+      // A request that would try two forms of a secret where the counter has room for one tries one: a
+      // counter one short of its limit must not refuse such requests until the window ends.
+      return 'full' in decision && weight > 1 ? tryReserve(subjects, 1) : decision;
+    });
 
   /** One look; `full` as in tryReserve. */
   const tryCheck = async (subjects: ThrottleSubjects, weight: number): Promise<Verdict | { allowed: false; full: true }> => {
     const { direct, pairKey } = keysOf(subjects);
     const looks: [Counter, string][] = subjects.username !== undefined ? [...direct, [user, subjects.username]] : direct;
-    // The counts alone on the hot path (a lockout blocks its count too, so a locked subject reads full);
-    // the locks are read only to tell a lockout from attempts in flight. A backoff locks without filling
-    // the count, so a username's pair lock is always read.
-    const [counts, backoffMs] = await Promise.all([
-      Promise.all(looks.map(([c, key]) => c.count.get(key))),
-      pairKey !== undefined ? lockedMs([[userIp, pairKey]]) : 0,
-    ]);
-    if (backoffMs > 0) return { allowed: false, retryAfterSeconds: seconds(Math.min(backoffMs, lockoutMs)) };
+    // The locks are read with the counts, not only when a count is full: attempts refused during a
+    // lockout take a point and give it back, and one given back after the block can leave a locked count
+    // under the limit for a moment.
+    const [counts, lockMs] = await Promise.all([Promise.all(looks.map(([c, key]) => c.count.get(key))), lockedMs(looks, pairKey)]);
+    if (lockMs > 0) return { allowed: false, retryAfterSeconds: seconds(Math.min(lockMs, lockoutMs)) };
     const full = counts.some((res, i) => res !== null && res.consumedPoints + weight > looks[i]![0].max);
-    if (!full) return { allowed: true };
-    const lockMs = await lockedMs(looks);
-    return lockMs > 0 ? { allowed: false, retryAfterSeconds: seconds(Math.min(lockMs, lockoutMs)) } : { allowed: false, full: true };
+    return full ? { allowed: false, full: true } : { allowed: true };
   };
 
   /** Waits while the counters are full of attempts being verified, as reserve does. */
@@ -292,6 +311,7 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
       const { reservation } = decision;
       return {
         allowed: true,
+        weight: decision.weight,
         reservation: { succeeded: () => orUnavailable(reservation.succeeded), failed: () => orUnavailable(reservation.failed) },
       };
     },
@@ -304,7 +324,13 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
           if (subject.username !== null) await forget(user, subject.username);
           break;
         case 'user_ip':
-          if (subject.username !== null) await Promise.all([forget(userIp, `${subject.username}\u0000${ipKey}`), forget(userIpShare, `${subject.username}\u0000${ipKey}`)]);
+          if (subject.username !== null) {
+            await Promise.all([
+              forget(userIp, `${subject.username}\u0000${ipKey}`),
+              forget(userIpShare, `${subject.username}\u0000${shareKeyOfIpKey(ipKey)}`),
+              backoff.delete(`${subject.username}\u0000${ipKey}`),
+            ]);
+          }
           break;
         case 'ip':
           await forget(ip, ipKey);
