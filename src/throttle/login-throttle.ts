@@ -277,7 +277,13 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
     // The locks are read with the counts, not only when a count is full: attempts refused during a
     // lockout take a point and give it back, and one given back after the block can leave a locked count
     // under the limit for a moment.
-    const [counts, lockMs] = await Promise.all([Promise.all(looks.map(([c, key]) => c.count.get(key))), lockedMs(looks, pairKey)]);
+    const reads = await Promise.all([
+      ...looks.map(([c, key]) => c.count.get(key)),
+      ...looks.map(([c, key]) => c.lock.get(key)),
+      ...(pairKey !== undefined ? [backoff.get(pairKey)] : []),
+    ]);
+    const counts = reads.slice(0, looks.length);
+    const lockMs = Math.max(0, ...reads.slice(looks.length).map((l) => (l && l.consumedPoints >= LOCKED ? l.msBeforeNext : 0)));
     if (lockMs > 0) return { allowed: false, retryAfterSeconds: seconds(Math.min(lockMs, lockoutMs)) };
     const full = counts.some((res, i) => res !== null && res.consumedPoints + weight > looks[i]![0].max);
     return full ? { allowed: false, full: true } : { allowed: true };
@@ -315,7 +321,11 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
         reservation: { succeeded: () => orUnavailable(reservation.succeeded), failed: () => orUnavailable(reservation.failed) },
       };
     },
-    check: (subjects, weight = 1) => orUnavailable(() => patiently(() => tryCheck(subjects, weight))),
+    // On the hot path of every refresh and introspection: one look, and the waiting loop only when full.
+    async check(subjects, weight = 1) {
+      const first = await orUnavailable(() => tryCheck(subjects, weight));
+      return 'full' in first ? orUnavailable(() => patiently(() => tryCheck(subjects, weight))) : first;
+    },
     async clear(subject) {
       // The keys keysOf gives the subject; a username from one IP also loses its share of the cross-IP count.
       const ipKey = subject.ipKey ?? '';

@@ -7,11 +7,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `oauthd <args>` (the built CLI, a child process) against `databaseUrl`, without any other OAUTHD_* setting. */
-export function runCli(databaseUrl: string, args: string[], input = ''): Promise<CliResult> {
+/** The environment of a CLI run: none of the test's own OAUTHD_* settings, the given database, `extra`. */
+export function cliEnv(databaseUrl: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OAUTHD_')) env[key] = value;
-  env.OAUTHD_DATABASE_URL = databaseUrl;
+  return { ...env, OAUTHD_DATABASE_URL: databaseUrl, ...extra };
+}
+
+/** `oauthd <args>` (the built CLI, a child process, through pipes) against `databaseUrl`; `input` goes to its stdin. */
+export function runCli(databaseUrl: string, args: string[], input = '', extra: Record<string, string> = {}): Promise<CliResult> {
+  const env = cliEnv(databaseUrl, extra);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: 'pipe' });
     let stdout = '';

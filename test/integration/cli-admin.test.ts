@@ -10,18 +10,14 @@
  *
  * When running this file alone, run `npm run build` first.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT } from '../helpers/process.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { CLI } from '../helpers/process.js';
 import { SEED, basic, passwordGrant, postToken, seedSpecSample, startTestServer, userinfo, type TestServer } from '../helpers/server.js';
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type RunResult = CliResult;
 
 let server: TestServer;
 /** Every secret given to or printed by the CLI here: none may reach an audit event. */
@@ -29,22 +25,7 @@ const secrets: string[] = [SEED.clientSecret, SEED.password];
 const ACTOR = `cli:${userInfo().username}`;
 
 /** `oauthd <args>` against the test server's database; `input` goes to its stdin. */
-function cli(args: string[], input = ''): Promise<RunResult> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OAUTHD_')) env[key] = value;
-  env.OAUTHD_DATABASE_URL = server.config.databaseUrl;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-  });
-}
+const cli = (args: string[], input = ''): Promise<RunResult> => runCli(server.config.databaseUrl, args, input);
 
 async function ok(args: string[], input = ''): Promise<RunResult> {
   const result = await cli(args, input);

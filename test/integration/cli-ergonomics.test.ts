@@ -19,14 +19,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_EVENTS } from '../../src/core/audit-events.js';
 import { plural } from '../../src/core/plural.js';
+import { cliEnv as sharedCliEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { CLI, ROOT } from '../helpers/process.js';
 import { SEED, basic, postToken, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type RunResult = CliResult;
 
 let server: TestServer;
 let dir: string;
@@ -34,26 +31,10 @@ const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).statu
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The environment of a CLI run: no OAUTHD_* from the test's own environment, the server's database. */
-function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OAUTHD_')) env[key] = value;
-  return { ...env, OAUTHD_DATABASE_URL: server.config.databaseUrl, ...extra };
-}
+const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => sharedCliEnv(server.config.databaseUrl, extra);
 
 /** `oauthd <args>` through pipes; `input` goes to its stdin. */
-function cli(args: string[], input = '', env: Record<string, string> = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: cliEnv(env), stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-  });
-}
+const cli = (args: string[], input = '', env: Record<string, string> = {}): Promise<RunResult> => runCli(server.config.databaseUrl, args, input, env);
 
 const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 
