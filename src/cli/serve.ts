@@ -35,7 +35,7 @@ function workerCount(flag: string | undefined, configured: number | 'auto'): num
  */
 export async function serve(options: ServeOptions): Promise<void> {
   const config = configFrom(options);
-  preferSmallHeap();
+  if (config.memoryProfile === 'small') preferSmallHeap();
   if (cluster.isWorker) return runClusterWorker(options);
   const workers = workerCount(options.workers, config.workers);
   if (workers === 1) return runInThread(options);
@@ -172,7 +172,7 @@ const youngGenerationFlagged = () => /--max-semi-space-size|--semi-space-size/.t
 async function runInThread(options: ServeOptions): Promise<void> {
   const thread = new Thread(new URL('./server-thread.js', import.meta.url), {
     workerData: options,
-    ...(youngGenerationFlagged() ? {} : { resourceLimits: { maxYoungGenerationSizeMb: SERVER_YOUNG_GENERATION_MB } }),
+    ...(configFrom(options).memoryProfile === 'fast' || youngGenerationFlagged() ? {} : { resourceLimits: { maxYoungGenerationSizeMb: SERVER_YOUNG_GENERATION_MB } }),
   });
   // Signal handlers come first: a SIGTERM during start-up must still drain and close the store.
   let stopping = false;

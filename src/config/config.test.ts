@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       workers: 1,
       passwordMinLength: 8,
       passwordMaxLength: 1024,
+      memoryProfile: 'small',
     });
   });
 
@@ -132,6 +133,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ OAUTHD_WORKERS: '3' }).workers).toBe(3);
     expect(() => loadConfig({ OAUTHD_WORKERS: '0' })).toThrow(/^OAUTHD_WORKERS: must be a whole number from 1 to 256/);
     expect(() => loadConfig({ OAUTHD_WORKERS: 'many' })).toThrow(/^OAUTHD_WORKERS:/);
+  });
+
+  it('takes OAUTHD_MEMORY_PROFILE small or fast, and refuses anything else', () => {
+    expect(loadConfig({ OAUTHD_MEMORY_PROFILE: 'fast' }).memoryProfile).toBe('fast');
+    expect(() => loadConfig({ OAUTHD_MEMORY_PROFILE: 'tiny' })).toThrow(/^OAUTHD_MEMORY_PROFILE: must be small or fast/);
   });
 
   it('refuses more hashing slots than the thread pool has threads', () => {

@@ -41,6 +41,8 @@ export interface Config {
   tokenCacheEntries: number;
   /** Processes serving the public port: a number, or `auto` for one per core. */
   workers: number | 'auto';
+  /** Keep V8's heap small (memory) rather than let it grow (throughput). */
+  memoryProfile: 'small' | 'fast';
   /**
    * The shortest password an administrator may set (`user create`, `user set-password`, the admin module),
    * in characters (Unicode code points). Imported hashes are not checked: their passwords are unknown.
@@ -320,6 +322,15 @@ export const OPTIONS: readonly Option<keyof Config>[] = [
     parse: (v) => {
       const value = (v ?? '1').trim();
       return value === 'auto' ? 'auto' : integer('OAUTHD_WORKERS', value === '' ? '1' : value, 1, 256);
+    },
+  },
+  {
+    env: 'OAUTHD_MEMORY_PROFILE', key: 'memoryProfile', defaultText: 'small',
+    description: '`small`: one process stays near 150 MiB peak RSS under load (V8 sized small from inside the process: the server runs in a worker thread with a 6 MiB young generation, and `--optimize-for-size`; docs/benchmarks.md, *Memory (RSS)*), for containers with a 256 MiB limit. `fast`: V8 left to size its heap, about 200–235 MiB under load for roughly a fifth more refreshes and introspections per second on the reference machine (docs/benchmarks.md). Launch flags of your own (`--max-semi-space-size`, `--optimize-for-size`) win either way.',
+    parse: (v) => {
+      const value = (v ?? 'small').trim();
+      if (value !== 'small' && value !== 'fast') throw new ConfigError(`OAUTHD_MEMORY_PROFILE: must be small or fast (got ${JSON.stringify(v)})`);
+      return value;
     },
   },
   {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT } from '../helpers/process.js';
+import { CLI, ROOT, spawnServer } from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oauthd-serve-defaults-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,5 +61,26 @@ describe('oauthd serve process count', () => {
     writeFileSync(file, JSON.stringify({ OAUTHD_WORKERS: '2' }));
     expect(await childProcessesOf({ OAUTHD_CONFIG_FILE: file })).toBe(2);
     expect(await childProcessesOf({ OAUTHD_CONFIG_FILE: file }, ['--workers', '1'])).toBe(0);
+  });
+});
+
+describe('OAUTHD_MEMORY_PROFILE', () => {
+  /** The new space V8 gave the server after some load, from the admin listener's metrics. */
+  async function newSpaceBytes(profile: string): Promise<number> {
+    const database = join(dir, `memory-${profile}.sqlite3`);
+    const server = await spawnServer({ OAUTHD_DATABASE_URL: `sqlite:${database}`, OAUTHD_MEMORY_PROFILE: profile });
+    try {
+      for (let i = 0; i < 50; i++) await Promise.all(Array.from({ length: 10 }, () => fetch(`${server.url}/healthz`).then((r) => r.arrayBuffer())));
+      const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('oauthd_nodejs_heap_space_size_total_bytes{space="new"}'));
+      return Number(line?.split(' ').pop());
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  }
+
+  it('keeps the server thread young generation small by default, and lets V8 grow it with fast', async () => {
+    expect(await newSpaceBytes('small')).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(await newSpaceBytes('fast')).toBeGreaterThan(4 * 1024 * 1024);
   });
 });
