@@ -136,7 +136,7 @@ describe.skipIf(!ENABLED)('the npm package', () => {
   it('migrates a new SQLite database, creates a client and a user, serves, and issues a token for a password grant', async () => {
     const migrated = await npx(['migrate', '--json']);
     expect(migrated.stderr).toBe('');
-    expect(JSON.parse(migrated.stdout)).toEqual({ migrated: true });
+    expect(JSON.parse(migrated.stdout)).toMatchObject({ migrated: true, from_version: 0 });
 
     const created = await npx(['client', 'create', '--name', 'packaged', '--json']);
     expect(created.code).toBe(0);
