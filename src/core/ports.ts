@@ -194,34 +194,34 @@ export interface SealedErasure {
   next: EpochSeconds | null;
 }
 
-/**
+/*
  * The store: intentions, not CRUD. Each method is atomic. Store methods verify nothing secret (the core
  * checks secrets and passwords) and throw only for infrastructure failures (StoreUnavailableError).
- * Tokens are passed and kept only as keys derived by SHA-256 (core/tokens.ts hashToken), never in plaintext.
+ * Tokens are passed and kept only as keys derived by SHA-256 (core/tokens.ts), never in plaintext.
+ *
+ * It is split by who uses it (as fosite sizes its storage per handler): a grant handler depends on the
+ * token store and the directory parts it reads, a test fake implements only those. `Store` is all of them,
+ * what a backend provides.
  */
-export interface Store {
-  /** Apply pending migrations. Safe to call on every start. */
-  migrate(): Promise<void>;
-  close(): Promise<void>;
-  /** Resolves when the database answers a trivial query; throws StoreUnavailableError otherwise. */
-  ping(): Promise<void>;
-  /**
-   * Removes dead rows, at most `limit` per kind per call, and says how many went: access tokens expired
-   * before `now`; refresh tokens used, revoked or expired more than `retentionSeconds` before `now` (kept
-   * that long so a replayed one is still recognised as reuse); grants revoked that long ago, with their
-   * tokens; and audit events older than `auditRetentionSeconds`, when given. Call again while it returns
-   * `limit` or more.
-   */
-  deleteExpired(options: { now: EpochSeconds; retentionSeconds: number; limit: number; auditRetentionSeconds?: number }): Promise<number>;
-  /**
-   * Erases the sealed successor (RotateRefreshToken.successorResponse) of refresh tokens used in
-   * [`usedFrom`, `now` − `graceSeconds`): past the grace window nothing hands it out any more, but whoever
-   * reads the database and kept the old refresh token could still open it and recover a live pair. Looks at
-   * about `limit` used tokens per call, in `used_at` order (more only when more than `limit` share one second);
-   * call again from `next` until it is null (the range is done).
-   */
-  eraseSealedSuccessors(options: { now: EpochSeconds; graceSeconds: number; usedFrom: EpochSeconds; limit: number }): Promise<SealedErasure>;
 
+/** Grants and their tokens: what the token, revocation and introspection endpoints use. */
+export interface TokenStore {
+  /**
+   * Writes a new grant with its first access and refresh token, atomically. `client_gone`: the client was
+   * deleted after it was authenticated (by the CLI or another instance, e.g. while the password was being
+   * hashed or within the client cache's bound); nothing was written.
+   */
+  issueTokens(tokens: IssueTokens): Promise<'issued' | 'client_gone'>;
+  findAccessToken(hash: Buffer): Promise<AccessTokenRecord | null>;
+  findRefreshToken(hash: Buffer): Promise<RefreshTokenRecord | null>;
+  /** Single use: one conditional update; of N concurrent calls with one token exactly one is `rotated`. */
+  rotateRefreshToken(rotation: RotateRefreshToken): Promise<RotateResult>;
+  /** Revokes a grant and every token in it. Idempotent. */
+  revokeGrant(grantId: string, now: EpochSeconds): Promise<void>;
+}
+
+/** Registered clients. */
+export interface ClientStore {
   createClient(client: NewClient): Promise<'created' | 'exists'>;
   findClient(clientId: string): Promise<Client | null>;
   listClients(): Promise<Client[]>;
@@ -234,7 +234,10 @@ export interface Store {
    * unknown client. Tokens already issued are left as they are (the refresh grant narrows them, RFC 6749 §6).
    */
   updateClient(clientId: string, changes: ClientChanges, now: EpochSeconds): Promise<Client | null>;
+}
 
+/** Resource owners, and the grants they hold. */
+export interface UserStore {
   createUser(user: NewUser): Promise<'created' | 'exists'>;
   findUserByUsername(username: string): Promise<User | null>;
   listUsers(): Promise<User[]>;
@@ -268,7 +271,10 @@ export interface Store {
   listUserGrants(userId: number, now: EpochSeconds): Promise<UserGrant[]>;
   /** Revokes the user's live grants (of one client when given), atomically; returns their ids. */
   revokeUserGrants(userId: number, options: { clientId?: string; now: EpochSeconds }): Promise<string[]>;
+}
 
+/** Lockouts the login throttle started, kept so operators can list and clear them. */
+export interface LockoutStore {
   /** Records lockouts that just started (written by the server when the login throttle reports them). */
   recordLockouts(lockouts: readonly NewLockout[]): Promise<void>;
   /** Lockouts in force at `now` (until > now) and not cleared, oldest first. */
@@ -277,28 +283,45 @@ export interface Store {
   clearLockouts(match: LockoutMatch, now: EpochSeconds): Promise<Lockout[]>;
   /** Lockouts cleared at or after `since` (running servers poll this to forget the cleared counters). */
   lockoutsClearedSince(since: EpochSeconds): Promise<Lockout[]>;
+}
 
-  /** Is there at least one client and one user? (Drives the first-start hint.) */
-  counts(): Promise<{ clients: number; users: number }>;
-
-  /**
-   * Writes a new grant with its first access and refresh token, atomically. `client_gone`: the client was
-   * deleted after it was authenticated (by the CLI or another instance, e.g. while the password was being
-   * hashed or within the client cache's bound); nothing was written.
-   */
-  issueTokens(tokens: IssueTokens): Promise<'issued' | 'client_gone'>;
-  findAccessToken(hash: Buffer): Promise<AccessTokenRecord | null>;
-  findRefreshToken(hash: Buffer): Promise<RefreshTokenRecord | null>;
-  /** Single use: one conditional update; of N concurrent calls with one token exactly one is `rotated`. */
-  rotateRefreshToken(rotation: RotateRefreshToken): Promise<RotateResult>;
-  /** Revokes a grant and every token in it. Idempotent. */
-  revokeGrant(grantId: string, now: EpochSeconds): Promise<void>;
-
+/** The audit trail. */
+export interface AuditStore {
   /** Appends audit events (a batch, in one transaction). */
   recordAuditEvents(events: readonly AuditEvent[]): Promise<void>;
   /** Audit events matching every given filter, newest first. */
   queryAuditEvents(query: AuditQuery): Promise<AuditEvent[]>;
 }
+
+/** The database itself: its schema, its health, its cleanup. */
+export interface StoreMaintenance {
+  /** Apply pending migrations. Safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Resolves when the database answers a trivial query; throws StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  /** Is there at least one client and one user? (Drives the first-start hint.) */
+  counts(): Promise<{ clients: number; users: number }>;
+  /**
+   * Removes dead rows, at most `limit` per kind per call, and says how many went: access tokens expired
+   * before `now`; refresh tokens used, revoked or expired more than `retentionSeconds` before `now` (kept
+   * that long so a replayed one is still recognised as reuse); grants revoked that long ago, with their
+   * tokens; and audit events older than `auditRetentionSeconds`, when given. Call again while it returns
+   * `limit` or more.
+   */
+  deleteExpired(options: { now: EpochSeconds; retentionSeconds: number; limit: number; auditRetentionSeconds?: number }): Promise<number>;
+  /**
+   * Erases the sealed successor (RotateRefreshToken.successorResponse) of refresh tokens used in
+   * [`usedFrom`, `now` − `graceSeconds`): past the grace window nothing hands it out any more, but whoever
+   * reads the database and kept the old refresh token could still open it and recover a live pair. Looks at
+   * about `limit` used tokens per call, in `used_at` order (more only when more than `limit` share one second);
+   * call again from `next` until it is null (the range is done).
+   */
+  eraseSealedSuccessors(options: { now: EpochSeconds; graceSeconds: number; usedFrom: EpochSeconds; limit: number }): Promise<SealedErasure>;
+}
+
+/** Everything a backend provides. */
+export interface Store extends TokenStore, ClientStore, UserStore, LockoutStore, AuditStore, StoreMaintenance {}
 
 /**
  * Thrown by a store when the database cannot serve the call (locked past its timeout, unreachable, disk
