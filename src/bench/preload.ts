@@ -1,7 +1,7 @@
 /**
  * `--preload N`: N live token families (a grant, its access token and its refresh token) put straight into a
  * fresh store before the server starts, in the schema of store/migrations, so that every lookup the bench
- * makes walks indexes of realistic depth. Tokens are keyed as oauthd keys them (core/tokens.ts hashToken: 6 bytes
+ * makes walks indexes of realistic depth. Tokens are keyed as oauthd keys them (core/tokens.ts tokenKey: 6 bytes
  * of mint time, then a 32-byte digest), as a store that has been issuing for a while holds them: each family's
  * pair minted at a random moment of the last hour (so all its access tokens are live, and a store's live tokens
  * are spread over its whole access table), its grant (a UUIDv7) created at a random moment of the last 30 days.
@@ -10,14 +10,14 @@
  * How: the rows are generated inside the database (SQLite: a recursive CTE and randomblob(32) for the
  * digests; PostgreSQL: generate_series and its built-in sha256()), inserted in key order so every primary key is
  * appended rather than probed at random, with the secondary indexes dropped during the load and rebuilt after
- * (one sort each). A small sample of families is minted in JS with the core's own mintToken/hashToken, and
+ * (one sort each). A small sample of families is minted in JS with the core's own mintToken/tokenKey, and
  * their plaintext tokens are kept: the validate and introspect scenarios look those up, so each request
  * probes the large tables at a random place.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { newGrantId } from '../core/ids.js';
-import { hashToken, mintToken } from '../core/tokens.js';
+import { tokenKey, mintToken } from '../core/tokens.js';
 
 const HOUR_MS = 3_600_000;
 const GRANT_AGE_MS = 30 * 24 * HOUR_MS;
@@ -150,10 +150,10 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
         'INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, NULL)',
       );
       for (const f of sample) {
-        const accessHash = hashToken(f.access);
+        const accessHash = tokenKey(f.access);
         grant.run(f.grantId, owner.clientId, f.userId, owner.scope, now);
         access.run(accessHash, f.grantId, owner.scope, now, now + owner.accessTtlSeconds);
-        refresh.run(hashToken(f.refresh), f.grantId, accessHash, owner.scope, now);
+        refresh.run(tokenKey(f.refresh), f.grantId, accessHash, owner.scope, now);
       }
       step(`${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`);
       for (const index of indexes) db.exec(index.sql);
@@ -222,10 +222,10 @@ export async function preloadPostgres(url: string, families: number, owner: Prel
       const a: unknown[] = [];
       const r: unknown[] = [];
       for (const f of part) {
-        const accessHash = hashToken(f.access);
+        const accessHash = tokenKey(f.access);
         g.push(f.grantId, owner.clientId, f.userId, owner.scope, now);
         a.push(accessHash, f.grantId, owner.scope, now, now + owner.accessTtlSeconds);
-        r.push(hashToken(f.refresh), f.grantId, accessHash, owner.scope, now);
+        r.push(tokenKey(f.refresh), f.grantId, accessHash, owner.scope, now);
       }
       const values = (width: number) =>
         part.map((_, k) => `(${Array.from({ length: width }, (_, c) => `$${k * width + c + 1}`).join(', ')})`).join(', ');

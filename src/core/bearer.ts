@@ -1,6 +1,6 @@
 import { invalidToken } from './errors.js';
 import type { Clock, Store } from './ports.js';
-import { hashToken } from './tokens.js';
+import { tokenKey } from './tokens.js';
 import type { Principal } from './types.js';
 
 /** RFC 6750 §2.1 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". */
@@ -19,7 +19,7 @@ export function createBearerValidator(deps: { store: Store; clock: Clock }): Bea
       if (accessToken.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(accessToken)) {
         throw invalidToken('The access token is malformed.');
       }
-      const record = await deps.store.findAccessToken(hashToken(accessToken));
+      const record = await deps.store.findAccessToken(tokenKey(accessToken));
       if (!record) throw invalidToken('The access token is invalid.', 'unknown access token');
       if (record.revokedAt !== null) throw invalidToken('The access token has been revoked.', 'revoked');
       if (record.expiresAt <= deps.clock.now()) throw invalidToken('The access token expired.', 'expired');

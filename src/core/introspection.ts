@@ -3,7 +3,7 @@ import type { BearerValidator } from './bearer.js';
 import { invalidToken } from './errors.js';
 import type { GrantDeps } from './grants/grant.js';
 import { required, singleValued, type ParamPairs } from './params.js';
-import { hashToken } from './tokens.js';
+import { tokenKey } from './tokens.js';
 import type { Client } from './types.js';
 
 /**
@@ -90,7 +90,7 @@ export function createIntrospectionEndpoint(
         callerClientId = introspectsEveryToken(client) ? null : client.clientId;
       }
       const token = required(params, 'token', 'Missing token parameter.'); // as revocation (oauthlib)
-      const hash = hashToken(token);
+      const hash = tokenKey(token);
       const now = clock.now();
       const visible = (clientId: string) => callerClientId === null || callerClientId === clientId;
 

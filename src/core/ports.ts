@@ -168,7 +168,7 @@ export interface IssueTokens {
 }
 
 export interface RotateRefreshToken {
-  /** The key (core/tokens.ts hashToken) of the refresh token presented. */
+  /** The key (core/tokens.ts tokenKey) of the refresh token presented. */
   presentedHash: Buffer;
   /** The grant the presented token belongs to (as read by findRefreshToken). */
   grantId: string;

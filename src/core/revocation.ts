@@ -2,7 +2,7 @@ import { authenticateClient, type PresentedCredentials } from './client-auth.js'
 import { OAuthError } from './errors.js';
 import type { GrantDeps } from './grants/grant.js';
 import { required, singleValued, type ParamPairs } from './params.js';
-import { hashToken } from './tokens.js';
+import { tokenKey } from './tokens.js';
 
 export interface RevocationRequest {
   params: ParamPairs;
@@ -37,7 +37,7 @@ export function createRevocationEndpoint(deps: Pick<GrantDeps, 'store' | 'clock'
         clientIp,
       );
       const token = required(params, 'token', 'Missing token parameter.'); // oauthlib's wording
-      const hash = hashToken(token);
+      const hash = tokenKey(token);
       const refreshFirst = params.get('token_type_hint') === 'refresh_token';
 
       const findAccess = async () => {

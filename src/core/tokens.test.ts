@@ -1,7 +1,7 @@
 // RFC 6749 §10.10 and RFC 6819 §5.1.4.2.2 (token entropy ≥ 128 bits, ideally ≥ 160) and §5.1.4.1.3 (store hashes).
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { constantTimeEqual, hashToken, mintToken, sha256, TOKEN_LENGTH } from './tokens.js';
+import { constantTimeEqual, tokenKey, mintToken, sha256, TOKEN_LENGTH } from './tokens.js';
 
 describe('mintToken', () => {
   it('returns 44 base64url characters without padding', () => {
@@ -30,47 +30,47 @@ describe('mintToken', () => {
   });
 });
 
-describe('hashToken', () => {
+describe('tokenKey', () => {
   it('keys a 44-character token by its mint time, then its SHA-256 digest: keys sort by mint time', () => {
     const older = mintToken(1_800_000_000_000);
     const newer = mintToken(1_800_000_000_001);
-    const key = hashToken(older);
+    const key = tokenKey(older);
     expect(key.length).toBe(38);
     expect(key.readUIntBE(0, 6)).toBe(1_800_000_000_000);
     expect(key.subarray(6)).toEqual(sha256(older));
-    expect(Buffer.compare(hashToken(older), hashToken(newer))).toBe(-1);
+    expect(Buffer.compare(tokenKey(older), tokenKey(newer))).toBe(-1);
   });
 
   it('keys a 44-character string it did not mint deterministically, whatever its characters', () => {
     for (const odd of ['é'.repeat(44), '!'.repeat(44), `${'A'.repeat(7)}.${'B'.repeat(36)}`]) {
-      expect(hashToken(odd).length).toBe(38);
-      expect(hashToken(odd)).toEqual(hashToken(odd));
-      expect(hashToken(odd).subarray(6)).toEqual(sha256(odd));
+      expect(tokenKey(odd).length).toBe(38);
+      expect(tokenKey(odd)).toEqual(tokenKey(odd));
+      expect(tokenKey(odd).subarray(6)).toEqual(sha256(odd));
     }
   });
 
   it('keys any other length (earlier oauthd tokens, django-oauth-toolkit tokens) by its SHA-256 digest, as before', () => {
     const earlier = 'x'.repeat(43);
-    expect(hashToken(earlier)).toEqual(createHash('sha256').update(earlier).digest());
-    expect(hashToken('Df0Z0r74hxZmO47mo9QnRrncVJIGU6')).toEqual(createHash('sha256').update('Df0Z0r74hxZmO47mo9QnRrncVJIGU6').digest());
+    expect(tokenKey(earlier)).toEqual(createHash('sha256').update(earlier).digest());
+    expect(tokenKey('Df0Z0r74hxZmO47mo9QnRrncVJIGU6')).toEqual(createHash('sha256').update('Df0Z0r74hxZmO47mo9QnRrncVJIGU6').digest());
   });
 
   it('returns the 32-byte SHA-256 digest of the UTF-8 token', () => {
-    const digest = hashToken('abc');
+    const digest = tokenKey('abc');
     expect(Buffer.isBuffer(digest)).toBe(true);
     expect(digest.length).toBe(32);
     expect(digest.toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 
   it('hashes the UTF-8 encoding of non-ASCII tokens', () => {
-    expect(hashToken('é€')).toEqual(createHash('sha256').update(Buffer.from('é€', 'utf8')).digest());
+    expect(tokenKey('é€')).toEqual(createHash('sha256').update(Buffer.from('é€', 'utf8')).digest());
   });
 
   it('is deterministic and differs for different tokens', () => {
     const token = mintToken();
-    expect(hashToken(token).equals(hashToken(token))).toBe(true);
-    expect(hashToken(token).equals(hashToken(`${token}x`))).toBe(false);
-    expect(hashToken(token).equals(hashToken(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`))).toBe(false);
+    expect(tokenKey(token).equals(tokenKey(token))).toBe(true);
+    expect(tokenKey(token).equals(tokenKey(`${token}x`))).toBe(false);
+    expect(tokenKey(token).equals(tokenKey(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`))).toBe(false);
   });
 });
 

@@ -7,7 +7,7 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
  * - Entropy: the 27 random bytes are 216 bits, above the 160 bits that RFC 6749 §10.10 ("SHOULD be less than or
  *   equal to 2^(-160)") and RFC 6819 §5.1.4.2.2 ask. The time is not secret: it is the token's `iat`, which
  *   introspection (RFC 7662 §2.2) hands out anyway.
- * - Why the time: the store's key for a token (`hashToken`) begins with it, so the keys of new tokens grow with
+ * - Why the time: the store's key for a token (`tokenKey`) begins with it, so the keys of new tokens grow with
  *   time and every insert lands at the same end of the token tables' B-trees (one hot page, instead of a random
  *   page of a large index per insert: fewer pages written per commit, and the live part of a large store is its
  *   recent end). docs/design-notes.md, *Insertion-ordered token keys*.
@@ -59,7 +59,7 @@ export function sha256(value: string): Buffer {
  * never depends on where the token came from. The prefix of a 44-character string that was not minted here is
  * whatever its characters decode to; the digest after it still tells every token apart.
  */
-export function hashToken(token: string): Buffer {
+export function tokenKey(token: string): Buffer {
   const digest = sha256(token);
   if (token.length !== TOKEN_LENGTH) return digest;
   const key = Buffer.alloc(TIME_BYTES + digest.length); // zeroed: what undecodable characters leave is fixed

@@ -56,7 +56,7 @@ export interface Grant {
   createdAt: EpochSeconds;
 }
 
-/** A token to be written: its key (core/tokens.ts hashToken, never the plaintext) and its lifetime. */
+/** A token to be written: its key (core/tokens.ts tokenKey, never the plaintext) and its lifetime. */
 export interface NewToken {
   hash: Buffer;
   scope: string[];

@@ -75,7 +75,7 @@ export const healthz = (base: string) => request(`${base}/healthz`);
 
 /** The key oauthd stores for a token, for queries on the database. */
 export const tokenDigest = (token: string): Buffer => {
-  // How oauthd keys a token at rest (core/tokens.ts hashToken), written out again here: a 44-character token
+  // How oauthd keys a token at rest (core/tokens.ts tokenKey), written out again here: a 44-character token
   // (the length oauthd mints) is keyed by its first 6 decoded bytes (its mint time), then its SHA-256 digest;
   // any other token by its SHA-256 digest alone.
   const digest = createHash('sha256').update(token).digest();

@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, within, type CliResult } from '../helpers/cli.js';
-import { hashToken } from '../../src/core/tokens.js';
+import { tokenKey } from '../../src/core/tokens.js';
 import { CLI } from '../helpers/process.js';
 import { SEED, basic, postToken, seedSpecSample, startTestServer, userinfo, type TestServer } from '../helpers/server.js';
 
@@ -140,7 +140,7 @@ describe('oauthd client update', () => {
     const refreshed = await refresh(c, first.json.refresh_token as string);
     expect(refreshed.status).toBe(200);
     expect(refreshed.json.scope).toBe('read');
-    expect((await server.services.store.findAccessToken(hashToken(refreshed.json.access_token as string)))?.scope).toEqual(['read']);
+    expect((await server.services.store.findAccessToken(tokenKey(refreshed.json.access_token as string)))?.scope).toEqual(['read']);
     // Asking for the lost scope again (it was originally granted, so not invalid_scope) still gets only read.
     const again = await refresh(c, refreshed.json.refresh_token as string, { scope: 'read write' });
     expect(again.json.scope).toBe('read');

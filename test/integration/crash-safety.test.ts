@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { hashToken } from '../../src/core/tokens.js';
+import { tokenKey } from '../../src/core/tokens.js';
 import { createLogger } from '../../src/server.js';
 import { createServices } from '../../src/services.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
@@ -202,17 +202,17 @@ describe.skipIf(TEST_STORE === 'postgres')('kill -9 under load, three times', ()
         for (const vc of clients) {
           // Every pair a client received is on disk: a 200 is sent only after its commit.
           for (const pair of vc.received) {
-            expect(refreshRow.get(hashToken(pair.refresh)), `cycle ${cycle}: a received refresh token is missing`).toBeDefined();
-            expect(accessRow.get(hashToken(pair.access)), `cycle ${cycle}: a received access token is missing`).toBeDefined();
+            expect(refreshRow.get(tokenKey(pair.refresh)), `cycle ${cycle}: a received refresh token is missing`).toBeDefined();
+            expect(accessRow.get(tokenKey(pair.access)), `cycle ${cycle}: a received access token is missing`).toBeDefined();
           }
           if (!vc.last) continue;
-          const last = refreshRow.get(hashToken(vc.last.refresh)) as RefreshRow;
+          const last = refreshRow.get(tokenKey(vc.last.refresh)) as RefreshRow;
           expect(last.revoked_at).toBeNull();
           if (last.used_at !== null) {
             // Rotated, yet the client never got the new pair: only its refresh in flight at the kill may
             // have done that. Its family still has one usable token (above): the one whose answer was lost.
             expect(vc.lostRefresh, `cycle ${cycle}: the last received refresh token was used, with no refresh in flight`).toBe(vc.last.refresh);
-            expect((accessRow.get(hashToken(vc.last.access)) as { revoked_at: number | null }).revoked_at, 'a rotation revokes its access token').not.toBeNull();
+            expect((accessRow.get(tokenKey(vc.last.access)) as { revoked_at: number | null }).revoked_at, 'a rotation revokes its access token').not.toBeNull();
             lostRotations.add(vc.last.refresh);
           }
         }
@@ -245,7 +245,7 @@ describe.skipIf(TEST_STORE === 'postgres')('kill -9 under load, three times', ()
         const row = db2.prepare('SELECT used_at, revoked_at FROM refresh_tokens WHERE token_hash = ?');
         for (const vc of clients) {
           for (const pair of vc.received.slice(-20)) {
-            const refreshRow = row.get(hashToken(pair.refresh)) as { used_at: number | null; revoked_at: number | null };
+            const refreshRow = row.get(tokenKey(pair.refresh)) as { used_at: number | null; revoked_at: number | null };
             const info = await fetch(`${server.url}/o/userinfo/`, { headers: { authorization: `Bearer ${pair.access}` } });
             if (refreshRow.used_at === null && refreshRow.revoked_at === null) expect(info.status, `cycle ${cycle}: live pair, dead access token`).toBe(200);
             else expect(info.status, `cycle ${cycle}: a rotated pair's access token`).toBe(401);

@@ -1,4 +1,4 @@
-// How tokens are keyed at rest (core/tokens.ts hashToken): oauthd's 44-character tokens by their mint time then
+// How tokens are keyed at rest (core/tokens.ts tokenKey): oauthd's 44-character tokens by their mint time then
 // their SHA-256 digest, so a store's token tables grow at one end; every other token (oauthd's 43-character
 // tokens from before the time prefix, django-oauth-toolkit's) by its SHA-256 digest, as it always was, so a
 // store upgraded in place keeps honouring the sessions it holds. Over real HTTP, on the store under test.

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewAccessToken, NewToken } from '../../src/core/types.js';
 import type { NewClient, NewUser, RotateRefreshToken, Store } from '../../src/core/ports.js';
-import { hashToken, mintToken } from '../../src/core/tokens.js';
+import { tokenKey, mintToken } from '../../src/core/tokens.js';
 
 /** A fixed instant so every timestamp asserted is exact. */
 const T = 1_700_000_000;
@@ -45,11 +45,11 @@ function newUser(overrides: Partial<NewUser> = {}): NewUser {
 }
 
 function newAccess(issuedAt: number, scope: string[] = ['read']): NewAccessToken {
-  return { hash: hashToken(mintToken()), scope, issuedAt, expiresAt: issuedAt + ACCESS_TTL };
+  return { hash: tokenKey(mintToken()), scope, issuedAt, expiresAt: issuedAt + ACCESS_TTL };
 }
 
 function newRefresh(issuedAt: number, scope: string[] = ['read', 'write'], expiresAt: number | null = null): NewToken {
-  return { hash: hashToken(mintToken()), scope, issuedAt, expiresAt };
+  return { hash: tokenKey(mintToken()), scope, issuedAt, expiresAt };
 }
 
 interface IssuedGrant {
@@ -508,8 +508,8 @@ export function runStoreContract(
 
       it('findAccessToken and findRefreshToken return null for unknown hashes', async () => {
         await issueGrant(store);
-        expect(await store.findAccessToken(hashToken(mintToken()))).toBeNull();
-        expect(await store.findRefreshToken(hashToken(mintToken()))).toBeNull();
+        expect(await store.findAccessToken(tokenKey(mintToken()))).toBeNull();
+        expect(await store.findRefreshToken(tokenKey(mintToken()))).toBeNull();
       });
 
       it('an access token hash is not found as a refresh token, and a refresh token hash is not found as an access token', async () => {
@@ -597,7 +597,7 @@ export function runStoreContract(
 
       it('rotating an unknown hash returns not_found and writes nothing', async () => {
         const g = await issueGrant(store);
-        const r = rotation(g, hashToken(mintToken()), T + 10);
+        const r = rotation(g, tokenKey(mintToken()), T + 10);
         expect(await store.rotateRefreshToken(r)).toBe('not_found');
         expect(await store.findAccessToken(r.access.hash)).toBeNull();
         expect(await store.findRefreshToken(r.refresh.hash)).toBeNull();

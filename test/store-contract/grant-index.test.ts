@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports.js';
-import { hashToken, mintToken } from '../../src/core/tokens.js';
+import { tokenKey, mintToken } from '../../src/core/tokens.js';
 import { newGrantId } from '../../src/core/ids.js';
 import { migrations } from '../../src/store/migrations/index.js';
 import { openStore } from '../../src/store/store.js';
@@ -131,8 +131,8 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
 
   async function family(s: Store, clientId: string, userId: number) {
     const grantId = newGrantId();
-    const access = { hash: hashToken(mintToken()), scope: ['read'], issuedAt: T, expiresAt: T + TTL };
-    const refresh = { hash: hashToken(mintToken()), scope: ['read'], issuedAt: T, expiresAt: null };
+    const access = { hash: tokenKey(mintToken()), scope: ['read'], issuedAt: T, expiresAt: T + TTL };
+    const refresh = { hash: tokenKey(mintToken()), scope: ['read'], issuedAt: T, expiresAt: null };
     expect(await s.issueTokens({ grant: { id: grantId, clientId, userId, scope: ['read'], createdAt: T }, access, refresh })).toBe('issued');
     let live = refresh.hash;
     return {
@@ -142,8 +142,8 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
         return live;
       },
       async rotate(at: number) {
-        const next = { hash: hashToken(mintToken()), scope: ['read'], issuedAt: at, expiresAt: null };
-        const nextAccess = { hash: hashToken(mintToken()), scope: ['read'], issuedAt: at, expiresAt: at + TTL };
+        const next = { hash: tokenKey(mintToken()), scope: ['read'], issuedAt: at, expiresAt: null };
+        const nextAccess = { hash: tokenKey(mintToken()), scope: ['read'], issuedAt: at, expiresAt: at + TTL };
         const r = await s.rotateRefreshToken({ presentedHash: live, grantId, access: nextAccess, refresh: next, now: at, successorResponse: null });
         expect(r).toBe('rotated');
         live = next.hash;
@@ -170,7 +170,7 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     await b.sql(`INSERT INTO users (id, username, password_hash, is_active, created_at, updated_at) VALUES (${[1, 2, 3, 4, 5, 6].map(p).join(', ')})`, [
       7, 'u', null, name === 'sqlite' ? 1 : true, T, T,
     ]);
-    const keys = Array.from({ length: 5 }, () => hashToken(randomOld()));
+    const keys = Array.from({ length: 5 }, () => tokenKey(randomOld()));
     for (const g of ['rotated-grant', 'fresh-grant']) {
       await b.sql(`INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (${[1, 2, 3, 4, 5].map(p).join(', ')})`, [g, 'x', 7, 'read', T]);
     }
@@ -249,7 +249,7 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     const f = await family(s, 'x', userId);
     await s.revokeGrant(f.grantId, T + 1);
     // What a rotation committed after the revocation's UPDATE had looked would leave: a live row in a revoked grant.
-    const late = hashToken(mintToken());
+    const late = tokenKey(mintToken());
     await backend.sql(`INSERT INTO refresh_tokens (token_hash, grant_id, scope, issued_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`, [
       late, f.grantId, 'read', T + 1,
     ]);

@@ -5,13 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewLockout, Store } from '../../src/core/ports.js';
-import { hashToken, mintToken } from '../../src/core/tokens.js';
+import { tokenKey, mintToken } from '../../src/core/tokens.js';
 import type { OpenedStore } from './contract.js';
 
 const T = 1_700_000_000;
 
 const token = (issuedAt: number, ttl: number | null = 3600) => ({
-  hash: hashToken(mintToken()),
+  hash: tokenKey(mintToken()),
   scope: ['read'],
   issuedAt,
   expiresAt: ttl === null ? null : issuedAt + ttl,

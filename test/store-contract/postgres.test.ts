@@ -10,7 +10,7 @@ import { createServer, Socket, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError, type Store } from '../../src/core/ports.js';
-import { hashToken, mintToken } from '../../src/core/tokens.js';
+import { tokenKey, mintToken } from '../../src/core/tokens.js';
 import { migrations } from '../../src/store/migrations/index.js';
 import { parsePostgresUrl } from '../../src/store/postgres/postgres-store.js';
 import { openStore } from '../../src/store/store.js';
@@ -45,7 +45,7 @@ async function issue(store: Store) {
   await store.createClient({ clientId, name: 'c', secretHash: 'h', isPublic: false, grantTypes: ['password', 'refresh_token'], scopes: ['read'], createdAt: T });
   await store.createUser({ username, passwordHash: 'p', isActive: true, createdAt: T });
   const user = (await store.findUserByUsername(username))!;
-  const token = () => ({ hash: hashToken(mintToken()), scope: ['read'], issuedAt: T, expiresAt: T + 60 });
+  const token = () => ({ hash: tokenKey(mintToken()), scope: ['read'], issuedAt: T, expiresAt: T + 60 });
   const grantId = randomUUID();
   const refresh = token();
   await store.issueTokens({ grant: { id: grantId, clientId, userId: user.id, scope: ['read'], createdAt: T }, access: token(), refresh });

@@ -5,7 +5,7 @@ import { recordLockouts } from '../lockouts.js';
 import { grantableScope } from '../scope.js';
 import type { User } from '../types.js';
 import type { GrantDeps, GrantHandler } from './grant.js';
-import { mintPair } from './issue.js';
+import { mintPair } from './mint-pair.js';
 
 /**
  * The resource owner password credentials grant, RFC 6749 §4.3.

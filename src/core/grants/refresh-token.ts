@@ -2,10 +2,10 @@ import { invalidGrant } from '../errors.js';
 import { required } from '../params.js';
 import { refreshedScope } from '../scope.js';
 import { openSuccessor, sealSuccessor } from '../successor.js';
-import { hashToken } from '../tokens.js';
+import { tokenKey } from '../tokens.js';
 import type { RefreshTokenRecord } from '../types.js';
 import type { GrantDeps, GrantHandler } from './grant.js';
-import { mintPair } from './issue.js';
+import { mintPair } from './mint-pair.js';
 
 const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked or was already used.';
 
@@ -36,7 +36,7 @@ export function createRefreshTokenGrant(deps: GrantDeps): GrantHandler {
     async handle({ client, params, clientIp }) {
       // oauthlib's wording, as django-oauth-toolkit answers it.
       const presented = required(params, 'refresh_token', 'Missing refresh token parameter.');
-      const presentedHash = hashToken(presented);
+      const presentedHash = tokenKey(presented);
       const record = await store.findRefreshToken(presentedHash);
       const now = clock.now();
 

@@ -1,6 +1,6 @@
 import type { NewClient } from '../../core/ports.js';
 import { hashGeneratedSecret, unusableSecret } from '../../core/secrets.js';
-import { hashToken } from '../../core/tokens.js';
+import { tokenKey } from '../../core/tokens.js';
 import type { EpochSeconds, GrantType, NewAccessToken, NewToken } from '../../core/types.js';
 import { createArgon2Hasher } from '../../crypto/argon2-hasher.js';
 import { classifyDjangoHash } from '../../crypto/django-hashers.js';
@@ -472,7 +472,7 @@ function clientPlan(
 }
 
 function accessToken(at: DjangoAccessToken, scope: string[], now: EpochSeconds): NewAccessToken {
-  return { hash: hashToken(at.token), scope, issuedAt: at.created ?? now, expiresAt: at.expires };
+  return { hash: tokenKey(at.token), scope, issuedAt: at.created ?? now, expiresAt: at.expires };
 }
 
 function refreshToken(
@@ -485,7 +485,7 @@ function refreshToken(
   // DOT's cleartokens deletes a refresh token once its access token expired REFRESH_TOKEN_EXPIRE_SECONDS
   // ago; oauthd makes that its expiry. Without an access token, the refresh token's own creation counts.
   const base = at?.expires ?? rt.created ?? now;
-  return { hash: hashToken(rt.token), scope, issuedAt: rt.created ?? now, expiresAt: expireSeconds === null ? null : base + expireSeconds };
+  return { hash: tokenKey(rt.token), scope, issuedAt: rt.created ?? now, expiresAt: expireSeconds === null ? null : base + expireSeconds };
 }
 
 function layoutName(layout: { hashClientSecretColumn: boolean; tokenChecksumColumn: boolean }): string {

@@ -1,4 +1,4 @@
-import { mintToken, hashToken } from '../tokens.js';
+import { mintToken, tokenKey } from '../tokens.js';
 import { formatScope } from '../scope.js';
 import type { TokenPolicy } from '../policy.js';
 import type { EpochSeconds, NewAccessToken, NewToken, TokenResponse } from '../types.js';
@@ -24,9 +24,9 @@ export function mintPair(
   const accessToken = mintToken();
   const refreshToken = mintToken();
   return {
-    access: { hash: hashToken(accessToken), scope: accessScope, issuedAt: now, expiresAt: now + policy.accessTokenTtlSeconds },
+    access: { hash: tokenKey(accessToken), scope: accessScope, issuedAt: now, expiresAt: now + policy.accessTokenTtlSeconds },
     refresh: {
-      hash: hashToken(refreshToken),
+      hash: tokenKey(refreshToken),
       scope: refreshScope,
       issuedAt: now,
       expiresAt: policy.refreshTokenTtlSeconds === null ? null : now + policy.refreshTokenTtlSeconds,
