@@ -1,14 +1,15 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// `OAUTHD_TEST_STORE=postgres vitest run test/integration` (npm run test:postgres) runs the integration
-// suite on PostgreSQL (except SQLITE_PASS_ONLY below). Without a reachable PostgreSQL the pass is skipped with a loud warning, unless
-// OAUTHD_REQUIRE_POSTGRES=1 (CI), where it fails.
+// `OAUTHD_TEST_STORE=postgres vitest run test/integration test/fuzz` (npm run test:postgres) runs the
+// integration and fuzz suites on PostgreSQL (except SQLITE_PASS_ONLY below). Without a reachable PostgreSQL
+// the pass is skipped with a loud warning, unless OAUTHD_REQUIRE_POSTGRES=1 (CI), where it fails.
 const onPostgres = process.env.OAUTHD_TEST_STORE === 'postgres';
 
 /**
  * Files the PostgreSQL pass leaves out: they run on PostgreSQL by themselves already in the first pass
  * (multi-instance, database faults, graceful shutdown), are SQLite-only (cli, crash safety), or test
- * nothing of the store (HTTP limits, the brute-force throttle, the cluster, the OpenAPI document).
+ * nothing of the store (HTTP limits, the brute-force throttle, the cluster, the OpenAPI document, the fuzz
+ * oracle on synthetic answers).
  */
 const SQLITE_PASS_ONLY = [
   'test/integration/cli.test.ts',
@@ -20,6 +21,7 @@ const SQLITE_PASS_ONLY = [
   'test/integration/brute-force.test.ts',
   'test/integration/workers.test.ts',
   'test/integration/openapi.test.ts',
+  'test/fuzz/oracle.test.ts',
 ];
 
 export default defineConfig(async () => {
