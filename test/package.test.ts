@@ -8,13 +8,13 @@
  * The tarball is packed from the dist/ that `npm test` has just built (`--ignore-scripts`: rebuilding
  * dist/ here would rewrite files that other test files are running). `npm pack` on its own builds first.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/process.js';
+import { ROOT, runOauthd, spawnServer } from './helpers/process.js';
 
 const run = promisify(execFile);
 const ENABLED = process.env.OAUTHD_TEST_PACK === '1';
@@ -43,21 +43,12 @@ let packedFiles: string[] = [];
 let installOutput = '';
 let databaseUrl = '';
 
+/** `npx oauthd <args>` in the app; `--no`: never fetch a package named oauthd from the registry. */
 const npx = (args: string[], options: { input?: string } = {}) =>
-  new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve, reject) => {
-    // `--no`: never fetch a package named oauthd from the registry; `--`: the rest is oauthd's, not npx's.
-    const child = spawn('npx', ['--no', '--', 'oauthd', ...args], {
-      cwd: app,
-      env: cleanEnv({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_LOG_LEVEL: 'warn' }),
-      stdio: 'pipe',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ stdout, stderr, code }));
-    child.stdin.end(options.input ?? '');
+  runOauthd(args, {
+    env: cleanEnv({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_LOG_LEVEL: 'warn' }),
+    input: options.input ?? '',
+    launch: { command: 'npx', args: ['--no', '--', 'oauthd'], cwd: app },
   });
 
 describe.skipIf(!ENABLED)('the npm package', () => {
@@ -145,29 +136,13 @@ describe.skipIf(!ENABLED)('the npm package', () => {
     expect(user.code).toBe(0);
 
     // The installed bin itself (what npx runs), so that SIGTERM reaches the server and not npx.
-    const server = spawn(join(app, 'node_modules', '.bin', 'oauthd'), ['serve', '--host', '127.0.0.1', '--port', '0', '--workers', '1'], {
-      cwd: app,
-      env: cleanEnv({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_LOG_LEVEL: 'warn' }),
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const server = await spawnServer({}, ['--host', '127.0.0.1', '--port', '0', '--workers', '1'], {
+      baseEnv: cleanEnv({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_LOG_LEVEL: 'warn' }),
+      launch: { command: join(app, 'node_modules', '.bin', 'oauthd'), args: [], cwd: app },
+      timeoutMs: 30_000,
     });
-    let stderr = '';
-    const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+    const { tokenUrl } = server;
     try {
-      const tokenUrl = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`oauthd serve did not start:\n${stderr}`)), 30_000);
-        server.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-          stderr += chunk;
-          const match = /token endpoint at (http:\/\/\S+\/o\/token\/)/.exec(stderr);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match[1]!);
-          }
-        });
-        void exited.then((code) => {
-          clearTimeout(timer);
-          reject(new Error(`oauthd serve exited with ${code}:\n${stderr}`));
-        });
-      });
       const response = await fetch(tokenUrl, {
         method: 'POST',
         headers: {
@@ -183,8 +158,8 @@ describe.skipIf(!ENABLED)('the npm package', () => {
       expect(body.access_token).toEqual(expect.any(String));
       expect(body.refresh_token).toEqual(expect.any(String));
     } finally {
-      if (server.exitCode === null) server.kill('SIGTERM');
+      await server.stop();
     }
-    expect(await exited).toBe(0);
+    expect((await server.exited).code).toBe(0);
   }, 120_000);
 });

@@ -5,12 +5,14 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/ports.js';
 import { createLogger, startServer, type RunningServer } from '../../src/server.js';
+import { createServices } from '../../src/services.js';
 import { createTestDatabase, dumpDatabase } from './postgres.js';
 
 /** The store the integration tests run on: PostgreSQL with OAUTHD_TEST_STORE=postgres, else SQLite. */
 export const TEST_STORE: 'sqlite' | 'postgres' = process.env.OAUTHD_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 
-const UNLIMITED_THROTTLE = {
+/** The brute-force limits lifted: tests not about them make many attempts from 127.0.0.1 on purpose. */
+export const UNLIMITED_THROTTLE = {
   OAUTHD_MAX_FAILURES_PER_IP: '1000000',
   OAUTHD_MAX_FAILURES_PER_USER: '1000000',
   OAUTHD_MAX_FAILURES_PER_USER_IP: '999999',
@@ -114,8 +116,22 @@ export const SEED = {
 
 /** Registers the spec's sample client (chosen secret) and user through the admin service (the CLI's path). */
 export async function seedSpecSample(server: TestServer): Promise<void> {
-  await server.services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
-  await server.services.admin.createUser(SEED.username, SEED.password);
+  await registerSpecSample(server.services.admin);
+}
+
+/** The same, into the database at `databaseUrl` with no server running (as the CLI would, before `serve`). */
+export async function seedSpecSampleInto(databaseUrl: string): Promise<void> {
+  const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: databaseUrl }), createLogger('silent'));
+  try {
+    await registerSpecSample(services.admin);
+  } finally {
+    await services.close();
+  }
+}
+
+async function registerSpecSample(admin: TestServer['services']['admin']): Promise<void> {
+  await admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
+  await admin.createUser(SEED.username, SEED.password);
 }
 
 export function basic(clientId: string, secret: string): string {

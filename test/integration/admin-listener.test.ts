@@ -8,13 +8,12 @@
  *
  * The CLI tests spawn dist/: run `npm run build` first when running this file alone.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, spawnServer } from '../helpers/process.js';
+import { envWithoutOauthd, runOauthd, spawnServer } from '../helpers/process.js';
 import { SEED, basic, postToken, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -119,28 +118,9 @@ describe('oauthd serve and the admin port', () => {
   let holder: Server;
   let takenPort: number;
 
-  /** The child's environment: this process's without OAUTHD_*, plus `env`. */
-  const childEnv = (env: Record<string, string>): NodeJS.ProcessEnv => {
-    const base: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OAUTHD_')) base[key] = value;
-    return { ...base, OAUTHD_LOG_LEVEL: 'warn', OAUTHD_HOST: '127.0.0.1', ...env };
-  };
-
   /** Runs `oauthd serve <args>` to its exit (killed after 20 s: a server that starts instead fails the test). */
   const runServe = (args: string[], env: Record<string, string>) =>
-    new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      let stdout = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal, stderr, stdout });
-      });
-    });
+    runOauthd(['serve', ...args], { env: envWithoutOauthd({ OAUTHD_LOG_LEVEL: 'warn', OAUTHD_HOST: '127.0.0.1', ...env }), timeoutMs: 20_000 });
 
   const freePort = () =>
     new Promise<number>((resolve, reject) => {

@@ -13,12 +13,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/server.js';
-import { createServices } from '../../src/services.js';
 import { spawnServer } from '../helpers/process.js';
 import { deleteRedisKeys, redisAvailable, REDIS_URL } from '../helpers/redis.js';
-import { SEED, basic, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import { SEED, basic, seedSpecSample, startTestServer, type TestServer, seedSpecSampleInto } from '../helpers/server.js';
 
 const ATTACKER = '127.0.0.1';
 const USER = '127.0.0.2';
@@ -199,10 +196,7 @@ describe('brute-force limits across --workers 2 without Redis', () => {
   it('shares the counters between the workers: at most 10 of 60 concurrent wrong passwords are verified, and the user still logs in from another IP', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oauthd-workers-throttle-'));
     const databaseUrl = `sqlite:${join(dir, 'db.sqlite3')}`;
-    const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: databaseUrl }), createLogger('silent'));
-    await services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
-    await services.admin.createUser(SEED.username, SEED.password);
-    await services.close();
+    await seedSpecSampleInto(databaseUrl);
     const server = await spawnServer({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_WORKERS: '2', ...DEFAULT_LIMITS });
     try {
       const tokenUrl = `${server.url}/o/token/`;

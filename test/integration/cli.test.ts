@@ -4,16 +4,21 @@
  *
  * `npm test` builds dist/ first; when running this file alone, run `npm run build` before.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'dist/cli/main.js');
+import {
+  CLI,
+  ROOT,
+  envWithoutOauthd,
+  runOauthd,
+  spawnServer,
+  type ExitStatus,
+  type RunResult,
+  type ServerProcess,
+} from '../helpers/process.js';
 
 const INVALID_CREDENTIALS = { error: 'invalid_grant', error_description: 'Invalid credentials given.' };
 
@@ -32,40 +37,14 @@ function freshDir(name: string): string {
 
 /** The child's environment: this process's, without any OAUTHD_* setting that could leak in, plus `env`. */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OAUTHD_')) base[key] = value;
   // The admin listener on a free port: the default, 8001, would collide between servers run side by side.
-  return { ...base, OAUTHD_LOG_LEVEL: 'warn', OAUTHD_WORKERS: '1', OAUTHD_ADMIN_PORT: '0', ...env };
-}
-
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
+  return envWithoutOauthd({ OAUTHD_LOG_LEVEL: 'warn', OAUTHD_WORKERS: '1', OAUTHD_ADMIN_PORT: '0', ...env });
 }
 
 /** Runs `oauthd <args>` to completion; `input` is written to its stdin (which is then closed). */
 function run(args: string[], options: { env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: childEnv(options.env), stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    // A command that should fail fast but starts a server instead must not hang the suite.
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolvePromise({ code, signal, stdout, stderr });
-    });
-    child.stdin.on('error', () => {}); // the command may exit before reading stdin
-    child.stdin.end(options.input ?? '');
-  });
+  // A command that should fail fast but starts a server instead must not hang the suite.
+  return runOauthd(args, { env: childEnv(options.env), input: options.input ?? '', timeoutMs: options.timeoutMs ?? 15_000 });
 }
 
 /** Runs a command that must succeed; fails with its stderr otherwise. */
@@ -104,84 +83,32 @@ function isListening(port: number): Promise<boolean> {
   });
 }
 
-interface ServeProcess {
-  child: ChildProcess;
-  /** e.g. http://127.0.0.1:41234 */
-  origin: string;
-  /** The full token endpoint URL the server announced. */
-  tokenUrl: string;
-  /** The admin listener the server announced, e.g. http://127.0.0.1:41235. */
-  adminUrl: string;
-  stderr(): string;
-  stdout(): string;
-  /** Resolves with the exit code and signal once the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM, then waits for the exit. */
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
 /**
  * Starts `oauthd serve <args>`, waits until it announces its token endpoint on stderr, then until it answers
  * GET /healthz: serve installs its SIGTERM handler only after the announcement (see the shutdown test at
  * the end), so the other tests wait one round trip before they may stop it.
  */
-async function serve(args: string[], env: Record<string, string>): Promise<ServeProcess> {
+async function serve(args: string[], env: Record<string, string>): Promise<ServerProcess> {
   const server = await startServe(args, env);
   try {
-    const health = await fetch(`${server.origin}/healthz`);
+    const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
   } catch (error) {
-    server.child.kill('SIGKILL');
+    server.process.kill('SIGKILL');
     throw error;
   }
   return server;
 }
 
 /** Starts `oauthd serve <args>` and resolves as soon as it announces its token endpoint and admin listener on stderr. */
-function startServe(args: string[], env: Record<string, string>): Promise<ServeProcess> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let announced = false;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-      child.once('exit', (code, signal) => done({ code, signal })),
-    );
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`oauthd serve did not announce its token endpoint within 10 s; stderr: ${stderr}`));
-    }, 10_000);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      const match = /token endpoint at (\S+)/.exec(stderr);
-      const admin = /admin listener .* at (\S+)\n/.exec(stderr);
-      if (match && admin && !announced) {
-        announced = true;
-        clearTimeout(timer);
-        const tokenUrl = match[1]!;
-        resolvePromise({
-          child,
-          origin: new URL(tokenUrl).origin,
-          tokenUrl,
-          adminUrl: admin[1]!,
-          stderr: () => stderr,
-          stdout: () => stdout,
-          exited,
-          stop: async () => {
-            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-            return exited;
-          },
-        });
-      }
-    });
-    void exited.then(({ code, signal }) => {
-      if (!announced) {
-        clearTimeout(timer);
-        reject(new Error(`oauthd serve exited (code ${code}, signal ${signal}) before starting; stderr: ${stderr}`));
-      }
-    });
-  });
+function startServe(args: string[], env: Record<string, string>): Promise<ServerProcess> {
+  return spawnServer(env, args, { baseEnv: childEnv({}), timeoutMs: 10_000 });
+}
+
+/** SIGTERM, then how it exited. */
+async function stopServe(server: ServerProcess): Promise<ExitStatus> {
+  await server.stop();
+  return server.exited;
 }
 
 function basic(clientId: string, secret: string): string {
@@ -253,7 +180,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
   const alice = { username: 'alice', password: 'correct horse battery staple' };
   const bob = { username: 'bob', password: 'b0b-initial-Passw0rd' };
 
-  let server: ServeProcess | undefined;
+  let server: ServerProcess | undefined;
 
   beforeAll(() => {
     // A directory that does not exist yet: migrate creates it along with the file.
@@ -264,7 +191,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
 
   afterAll(async () => {
     if (!server) return;
-    const { code, signal } = await server.stop();
+    const { code, signal } = await stopServe(server);
     // Graceful shutdown: SIGTERM closes the server and the store, then exits 0.
     expect({ code, signal }).toEqual({ code: 0, signal: null });
   });
@@ -495,7 +422,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       const a = await login(server!.tokenUrl, generated, alice);
       const b = await login(server!.tokenUrl, chosen, bob);
       expect(a.accessToken).not.toBe(b.accessToken);
-      const info = await userinfo(server!.origin, a.accessToken);
+      const info = await userinfo(server!.url, a.accessToken);
       expect(info.status).toBe(200);
       expect(info.json).toMatchObject({ username: 'alice', client_id: generated.id, scope: 'read write' });
     });
@@ -535,18 +462,18 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       alice.password = newPassword;
       await login(server!.tokenUrl, generated, alice);
       // With --keep-tokens, tokens issued before the change stay valid.
-      expect((await userinfo(server!.origin, before.accessToken)).status).toBe(200);
+      expect((await userinfo(server!.url, before.accessToken)).status).toBe(200);
     });
 
     it('user set-password (revoking by default) makes a previously issued access token get 401 on /o/userinfo/', async () => {
       const before = await login(server!.tokenUrl, generated, alice);
-      expect((await userinfo(server!.origin, before.accessToken)).status).toBe(200);
+      expect((await userinfo(server!.url, before.accessToken)).status).toBe(200);
       const newPassword = 'alice-third-Passw0rd';
       plaintexts.push(newPassword);
       const result = await ok(['user', 'set-password', alice.username, '--password-stdin'], { env, input: newPassword });
       expect(result.stdout).toBe('password changed for alice; their tokens are revoked\n');
 
-      const info = await userinfo(server!.origin, before.accessToken);
+      const info = await userinfo(server!.url, before.accessToken);
       expect(info.status).toBe(401);
       expect(info.json.error).toBe('invalid_token');
       alice.password = newPassword;
@@ -555,14 +482,14 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
 
     it('user disable refuses logins with the same invalid_grant body and revokes tokens issued before', async () => {
       const before = await login(server!.tokenUrl, chosen, bob);
-      expect((await userinfo(server!.origin, before.accessToken)).status).toBe(200);
+      expect((await userinfo(server!.url, before.accessToken)).status).toBe(200);
       const result = await ok(['user', 'disable', bob.username], { env });
       expect(result.stdout).toBe('disabled bob; their tokens are revoked\n');
 
       const refused = await passwordGrant(server!.tokenUrl, chosen, bob);
       expect(refused.status).toBe(400);
       expect(refused.json).toEqual(INVALID_CREDENTIALS);
-      const info = await userinfo(server!.origin, before.accessToken);
+      const info = await userinfo(server!.url, before.accessToken);
       expect(info.status).toBe(401);
       expect(info.json.error).toBe('invalid_token');
 
@@ -575,7 +502,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       const result = await ok(['user', 'enable', bob.username, '--json'], { env });
       expect(JSON.parse(result.stdout)).toEqual({ username: 'bob', is_active: true });
       const tokens = await login(server!.tokenUrl, chosen, bob);
-      expect((await userinfo(server!.origin, tokens.accessToken)).status).toBe(200);
+      expect((await userinfo(server!.url, tokens.accessToken)).status).toBe(200);
     });
 
     it('client delete revokes its tokens (401 on /o/userinfo/) and the client then gets 401 invalid_client', async () => {
@@ -584,14 +511,14 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       const result = await ok(['client', 'delete', chosen.id], { env });
       expect(result.stdout).toBe(`deleted client ${chosen.id} and its tokens\n`);
 
-      const info = await userinfo(server!.origin, tokens.accessToken);
+      const info = await userinfo(server!.url, tokens.accessToken);
       expect(info.status).toBe(401);
       expect(info.json.error).toBe('invalid_token');
       const refused = await passwordGrant(server!.tokenUrl, chosen, bob);
       expect(refused.status).toBe(401);
       expect(refused.json.error).toBe('invalid_client');
       // Another client's tokens are untouched.
-      expect((await userinfo(server!.origin, other.accessToken)).status).toBe(200);
+      expect((await userinfo(server!.url, other.accessToken)).status).toBe(200);
 
       const again = await run(['client', 'show', chosen.id], { env });
       expect(again.code).not.toBe(0);
@@ -630,7 +557,7 @@ describe('oauthd serve', () => {
         `oauthd: admin listener (/metrics, /healthz, /readyz; keep it private) at ${server.adminUrl}`,
       ]);
     } finally {
-      expect(await server.stop()).toEqual({ code: 0, signal: null });
+      expect(await stopServe(server)).toEqual({ code: 0, signal: null });
     }
   });
 
@@ -680,17 +607,17 @@ describe('oauthd serve', () => {
     const server = await serve([], { ...env, OAUTHD_PORT: String(port), OAUTHD_BASE_PATH: '/api/secure' });
     try {
       expect(server.tokenUrl).toBe(`http://127.0.0.1:${port}/api/secure/o/token/`);
-      const granted = await passwordGrant(`${server.origin}/api/secure/o/token/`, client, user);
+      const granted = await passwordGrant(`${server.url}/api/secure/o/token/`, client, user);
       expect(granted.status).toBe(200);
       expect(granted.json).toEqual(TOKEN_RESPONSE);
-      const info = await userinfo(server.origin, granted.json.access_token as string, '/api/secure');
+      const info = await userinfo(server.url, granted.json.access_token as string, '/api/secure');
       expect(info.status).toBe(200);
       expect(info.json.username).toBe('dora');
 
-      const unprefixed = await passwordGrant(`${server.origin}/o/token/`, client, user);
+      const unprefixed = await passwordGrant(`${server.url}/o/token/`, client, user);
       expect(unprefixed.status).toBe(404);
     } finally {
-      expect(await server.stop()).toEqual({ code: 0, signal: null });
+      expect(await stopServe(server)).toEqual({ code: 0, signal: null });
     }
   });
 
@@ -712,7 +639,7 @@ describe('oauthd serve', () => {
       expect(await isListening(envPort)).toBe(false);
       expect(existsSync(join(dir, 'db.sqlite3'))).toBe(true);
     } finally {
-      expect(await server.stop()).toEqual({ code: 0, signal: null });
+      expect(await stopServe(server)).toEqual({ code: 0, signal: null });
     }
   });
 
@@ -722,7 +649,7 @@ describe('oauthd serve', () => {
     const attempt = async (i: number) => {
       const dir = freshDir(`sigterm-${i}`);
       const server = await startServe([], { OAUTHD_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite3')}`, OAUTHD_PORT: '0' });
-      return server.stop();
+      return stopServe(server);
     };
     const exits = [];
     for (let round = 0; round < 3; round++) exits.push(...(await Promise.all([0, 1, 2, 3].map((i) => attempt(round * 4 + i)))));

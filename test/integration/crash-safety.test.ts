@@ -20,7 +20,7 @@ import { tokenKey } from '../../src/core/tokens.js';
 import { createLogger } from '../../src/server.js';
 import { createServices } from '../../src/services.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
-import { TEST_STORE, basic } from '../helpers/server.js';
+import { TEST_STORE, UNLIMITED_THROTTLE, basic } from '../helpers/server.js';
 
 const CYCLES = 3;
 const LOAD_MS = 2_000;
@@ -42,11 +42,7 @@ beforeAll(async () => {
     // One process: SIGKILL must take the whole server down (with workers, `serve` is a cluster).
     OAUTHD_WORKERS: '1',
     // No request here fails on purpose; the brute-force defence stays out of the way all the same.
-    OAUTHD_MAX_FAILURES_PER_IP: '1000000',
-    OAUTHD_MAX_FAILURES_PER_USER: '1000000',
-    OAUTHD_MAX_FAILURES_PER_USER_IP: '999999',
-    OAUTHD_BACKOFF_AFTER: '1000000',
-    OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '1000000',
+    ...UNLIMITED_THROTTLE,
   };
   const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: env.OAUTHD_DATABASE_URL! }), createLogger('silent'));
   // A generated secret (a fast keyed hash), so that the load is refreshes, not argon2id.

@@ -20,9 +20,6 @@
  * OAUTHD_REQUIRE_POSTGRES=1 (then it fails).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/server.js';
-import { createServices } from '../../src/services.js';
 import {
   healthz,
   introspectAt,
@@ -38,7 +35,7 @@ import {
 } from '../helpers/oauth-http.js';
 import { createTestDatabase, postgresAvailable, withClient, type TestDatabase } from '../helpers/postgres.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
-import { SEED } from '../helpers/server.js';
+import { SEED, UNLIMITED_THROTTLE, seedSpecSampleInto } from '../helpers/server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 /** The server's statement_timeout (URL option); a query with no answer is given up 5 s after it. */
@@ -48,14 +45,6 @@ const ANSWER_WITHIN_MS = 7000;
 /** Service resumes within this after the database returns. */
 const RESUME_WITHIN_MS = 5000;
 const CHAINS = 10;
-
-const UNLIMITED_THROTTLE = {
-  OAUTHD_MAX_FAILURES_PER_IP: '1000000',
-  OAUTHD_MAX_FAILURES_PER_USER: '1000000',
-  OAUTHD_MAX_FAILURES_PER_USER_IP: '999999',
-  OAUTHD_BACKOFF_AFTER: '1000000',
-  OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '1000000',
-};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -99,10 +88,7 @@ if (await postgresAvailable('the database fault tests (test/integration/database
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: database.url }), createLogger('silent'));
-    await services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
-    await services.admin.createUser(SEED.username, SEED.password);
-    await services.close();
+    await seedSpecSampleInto(database.url);
     const target = new URL(database.url);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     const viaProxy = new URL(database.url);

@@ -5,12 +5,11 @@
  *
  * When running this file alone, run `npm run build` first.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT } from '../helpers/process.js';
+import { CLI, ROOT, envWithoutOauthd, runOauthd, spawnServer, type Launch } from '../helpers/process.js';
 import { TEST_STORE } from '../helpers/server.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/services.js';
 
@@ -28,62 +27,34 @@ afterAll(() => {
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8).padStart(4, '0');
 
 function env(databasePath: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OAUTHD_')) base[key] = value;
-  return { ...base, OAUTHD_DATABASE_URL: `sqlite:${databasePath}`, OAUTHD_WORKERS: '1', OAUTHD_LOG_LEVEL: 'warn', ...extra };
+  return envWithoutOauthd({ OAUTHD_DATABASE_URL: `sqlite:${databasePath}`, OAUTHD_WORKERS: '1', OAUTHD_LOG_LEVEL: 'warn', ...extra });
 }
 
+/** The CLI under `umask 000`: the store must set its modes itself. */
+const UMASK_000: Launch = { command: '/bin/sh', args: ['-c', 'umask 000; exec "$0" "$@"', process.execPath, CLI], cwd: ROOT };
+
 /** `umask 000; oauthd <args>` to completion. */
-function run(databasePath: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, CLI, ...args], { cwd: ROOT, env: env(databasePath), stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
+async function run(databasePath: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runOauthd(args, { env: env(databasePath), launch: UMASK_000 });
+  return { code, stdout, stderr };
 }
 
 /**
  * `umask 000; oauthd serve` until it announces its token endpoint; `inspect` runs while it holds the store
  * open (so the -wal and -shm files exist), then SIGTERM. Resolves with its stdout (the JSON log) and stderr.
  */
-function whileServing(databasePath: string, extra: Record<string, string>, inspect: () => void): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, CLI, 'serve'], {
-      cwd: ROOT,
-      env: env(databasePath, { OAUTHD_HOST: '127.0.0.1', OAUTHD_PORT: '0', ...extra }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let inspected = false;
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-      if (!inspected && /token endpoint at/.test(stderr)) {
-        inspected = true;
-        try {
-          inspect();
-        } catch (error) {
-          child.kill('SIGKILL');
-          reject(error);
-          return;
-        }
-        child.kill('SIGTERM');
-      }
-    });
-    child.on('error', reject);
-    child.on('close', () => {
-      clearTimeout(timer);
-      if (!inspected) reject(new Error(`serve did not start: ${stderr}`));
-      else resolve({ stdout, stderr });
-    });
-  });
+async function whileServing(databasePath: string, extra: Record<string, string>, inspect: () => void): Promise<{ stdout: string; stderr: string }> {
+  const baseEnv = env(databasePath, { OAUTHD_HOST: '127.0.0.1', OAUTHD_PORT: '0', OAUTHD_ADMIN_PORT: '0' });
+  const server = await spawnServer(extra, [], { baseEnv, launch: UMASK_000 });
+  try {
+    inspect();
+  } catch (error) {
+    server.process.kill('SIGKILL');
+    throw error;
+  }
+  await server.stop();
+  await server.closed;
+  return { stdout: server.stdout(), stderr: server.stderr() };
 }
 
 const WARNING = /readable beyond its owner/;

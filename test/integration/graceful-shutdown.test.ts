@@ -33,7 +33,7 @@ import {
 } from '../helpers/oauth-http.js';
 import { createTestDatabase, postgresAvailable, withClient, type TestDatabase } from '../helpers/postgres.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
-import { basic } from '../helpers/server.js';
+import { basic, UNLIMITED_THROTTLE } from '../helpers/server.js';
 
 const USERS = ['ada', 'grace', 'edsger', 'barbara'].map((name) => ({ username: name, password: `${name}-correct-horse-battery` }));
 const REFRESH_CHAINS = 12;
@@ -42,14 +42,6 @@ const PASSWORD_LOOPS = 4;
 const BURST_MS = 400;
 /** A loop gives up after this long even if the server still answers (it should have exited long before). */
 const LOOP_DEADLINE_MS = 15_000;
-
-const UNLIMITED_THROTTLE = {
-  OAUTHD_MAX_FAILURES_PER_IP: '1000000',
-  OAUTHD_MAX_FAILURES_PER_USER: '1000000',
-  OAUTHD_MAX_FAILURES_PER_USER_IP: '999999',
-  OAUTHD_BACKOFF_AFTER: '1000000',
-  OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '1000000',
-};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

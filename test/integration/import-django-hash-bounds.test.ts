@@ -10,14 +10,13 @@
  *
  * `npm test` builds dist/ first; when running this file alone, run `npm run build` before.
  */
-import { spawn } from 'node:child_process';
 import { pbkdf2Sync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT } from '../helpers/process.js';
+import { envWithoutOauthd, runOauthd, type RunResult } from '../helpers/process.js';
 import { basic, postToken, startTestServer, userinfo, type TestServer } from '../helpers/server.js';
 
 const SERVER_ENV = { OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read write' };
@@ -100,26 +99,10 @@ function buildDotDatabase(path: string): void {
 /** stderr without the import's progress lines (`oauthd: import: users 6/6`), which a pipe gets one per kind. */
 const withoutProgress = (stderr: string) => stderr.replace(/^oauthd: import( \(dry run\))?: .*\n/gm, '');
 
-interface RunResult { code: number | null; stdout: string; stderr: string }
-
 /** `oauthd import django …` as an operator runs it, into the server's database. */
 function importDjango(server: TestServer, from: string, extra: string[] = []): Promise<RunResult> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OAUTHD_')) env[key] = value;
   const args = ['import', 'django', '--from', from, '--scopes', 'read write', '--database-url', server.config.databaseUrl, ...extra];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...env, ...SERVER_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runOauthd(args, { env: envWithoutOauthd(SERVER_ENV), timeoutMs: 30_000 });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -13,14 +13,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/server.js';
-import { createServices } from '../../src/services.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, within } from '../helpers/cli.js';
 import { CLI, spawnServer } from '../helpers/process.js';
 import { deleteRedisKeys, redisAvailable, REDIS_URL } from '../helpers/redis.js';
-import { SEED, basic, postToken, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import { SEED, basic, postToken, seedSpecSample, startTestServer, type TestServer, seedSpecSampleInto } from '../helpers/server.js';
 
 const ATTACKER = '198.51.100.66';
 const ELSEWHERE = '203.0.113.7';
@@ -168,10 +165,7 @@ describe('oauthd lockout (oauthd serve --workers 2: counters in the cluster prim
   it('lockout clear --user lets the right password in within the bound, whichever worker answers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oauthd-lockout-'));
     const databaseUrl = `sqlite:${join(dir, 'db.sqlite3')}`;
-    const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: databaseUrl }), createLogger('silent'));
-    await services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
-    await services.admin.createUser(SEED.username, SEED.password);
-    await services.close();
+    await seedSpecSampleInto(databaseUrl);
     const server = await spawnServer({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_WORKERS: '2', ...lockoutEnv });
     const attempt = async (password: string) => {
       const response = await fetch(`${server.url}/o/token/`, {

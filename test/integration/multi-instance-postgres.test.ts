@@ -16,10 +16,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
 import { migrations } from '../../src/store/migrations/index.js';
-import { createLogger } from '../../src/server.js';
-import { createServices } from '../../src/services.js';
 import { startExample, type ExampleProcess } from '../helpers/kit-example.js';
 import {
   introspectAt,
@@ -35,18 +32,10 @@ import {
 } from '../helpers/oauth-http.js';
 import { createTestDatabase, postgresAvailable, withClient, type TestDatabase } from '../helpers/postgres.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
-import { SEED } from '../helpers/server.js';
+import { SEED, UNLIMITED_THROTTLE, seedSpecSampleInto } from '../helpers/server.js';
 
 const STALENESS_MS = 1000;
 const PARALLEL = 30;
-
-const UNLIMITED_THROTTLE = {
-  OAUTHD_MAX_FAILURES_PER_IP: '1000000',
-  OAUTHD_MAX_FAILURES_PER_USER: '1000000',
-  OAUTHD_MAX_FAILURES_PER_USER_IP: '999999',
-  OAUTHD_BACKOFF_AFTER: '1000000',
-  OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '1000000',
-};
 
 /** The key of the advisory lock oauthd migrates under (MIGRATION_LOCK_KEY in postgres-store.ts: "oauthd" in ASCII). */
 const MIGRATION_LOCK_KEY = '122464373074020';
@@ -120,10 +109,7 @@ if (await postgresAvailable('the multi-instance tests (test/integration/multi-in
     }
     // Seed through the admin services (the CLI's path) after the instances started: they read clients and
     // users from the database on every request, so they see them at once.
-    const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: database.url }), createLogger('silent'));
-    await services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
-    await services.admin.createUser(SEED.username, SEED.password);
-    await services.close();
+    await seedSpecSampleInto(database.url);
     kit = await startExample('examples/payouts-api.mjs', { OAUTHD_DATABASE_URL: database.url, PAYOUTS_MAX_STALENESS_MS: String(STALENESS_MS) });
   });
 

@@ -8,12 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/server.js';
-import { createServices } from '../../src/services.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
-import { SEED, TEST_STORE, basic } from '../helpers/server.js';
+import { SEED, TEST_STORE, basic, seedSpecSampleInto } from '../helpers/server.js';
 
 let dir: string;
 let database: TestDatabase | undefined;
@@ -23,10 +20,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'oauthd-multi-'));
   if (TEST_STORE === 'postgres') database = await createTestDatabase();
   const databaseUrl = database ? database.url : `sqlite:${join(dir, 'shared.sqlite3')}`;
-  const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: databaseUrl }), createLogger('silent'));
-  await services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
-  await services.admin.createUser(SEED.username, SEED.password);
-  await services.close();
+  await seedSpecSampleInto(databaseUrl);
   servers = await Promise.all([spawnServer({ OAUTHD_DATABASE_URL: databaseUrl }), spawnServer({ OAUTHD_DATABASE_URL: databaseUrl })]);
 });
 

@@ -5,49 +5,28 @@
  * insufficient_scope with the required scope), RFC 9700 §2.5 (no tokens in URLs), RFC 7662 (remote
  * validation), and the staleness bound of the kit's cache.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/process.js';
+import { startExample, type ExampleProcess } from '../helpers/kit-example.js';
 import { SEED, basic, passwordGrant, postToken, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
 
 const STALENESS_MS = 1000;
 let server: TestServer;
-const apis: { name: string; url: string; child: ChildProcess }[] = [];
-
-async function startExample(file: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [file], {
-    cwd: ROOT,
-    env: { ...process.env, PAYOUTS_PORT: '0', PAYOUTS_MAX_STALENESS_MS: String(STALENESS_MS), ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} did not start: ${stderr}`)), 15_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /listening at (http:\/\/\S+)/.exec(stderr);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}: ${stderr}`)));
-  });
-  return { url, child };
-}
+const apis: (ExampleProcess & { name: string })[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ OAUTHD_SCOPES: 'read write introspection' });
   await seedSpecSample(server);
   await server.services.admin.createClient({ name: 'payouts API', clientId: 'payouts-api', clientSecret: 'payouts-api-secret', canIntrospect: true });
   await server.services.admin.createClient({ name: 'reader', clientId: 'reader', clientSecret: 'reader-secret', scopes: 'read' });
+  const staleness = { PAYOUTS_MAX_STALENESS_MS: String(STALENESS_MS) };
   const introspection = {
+    ...staleness,
     OAUTHD_INTROSPECTION_URL: `${server.oauthUrl}/introspect/`,
     OAUTHD_CLIENT_ID: 'payouts-api',
     OAUTHD_CLIENT_SECRET: 'payouts-api-secret',
   };
   const started = await Promise.all([
-    startExample('examples/payouts-api.mjs', { OAUTHD_DATABASE_URL: server.config.databaseUrl }).then((a) => ({ name: 'Fastify, database', ...a })),
+    startExample('examples/payouts-api.mjs', { ...staleness, OAUTHD_DATABASE_URL: server.config.databaseUrl }).then((a) => ({ name: 'Fastify, database', ...a })),
     startExample('examples/payouts-api.mjs', introspection).then((a) => ({ name: 'Fastify, introspection', ...a })),
     startExample('examples/express-api.mjs', introspection).then((a) => ({ name: 'Express, introspection', ...a })),
   ]);

@@ -2,48 +2,30 @@
  * `oauthd serve` defaults an operator meets on day one: one process unless asked for more (`--workers N`,
  * OAUTHD_WORKERS in the environment or the config file, `auto` for one per core).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, spawnServer } from '../helpers/process.js';
+import { envWithoutOauthd, spawnServer } from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oauthd-serve-defaults-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts `oauthd serve` with no OAUTHD_* variable but `env`, waits for its announcement, counts its child processes, stops it. */
 async function childProcessesOf(env: Record<string, string>, args: string[] = []): Promise<number> {
-  const base: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OAUTHD_')) base[k] = v;
   const database = join(dir, `${Math.random().toString(36).slice(2)}.sqlite3`);
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
-    cwd: ROOT,
-    env: { ...base, OAUTHD_DATABASE_URL: `sqlite:${database}`, OAUTHD_PORT: '0', OAUTHD_ADMIN_PORT: '0', OAUTHD_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // No OAUTHD_WORKERS unless `env` sets it: the default is what is tested.
+  const baseEnv = envWithoutOauthd({ OAUTHD_PORT: '0', OAUTHD_ADMIN_PORT: '0', OAUTHD_LOG_LEVEL: 'warn' });
+  const server = await spawnServer({ OAUTHD_DATABASE_URL: `sqlite:${database}`, ...env }, args, { baseEnv });
   try {
-    await new Promise<void>((resolve, reject) => {
-      let stderr = '';
-      const timer = setTimeout(() => reject(new Error(`no announcement:\n${stderr}`)), 20_000);
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (/token endpoint at/.test(stderr) && /admin listener .* at/.test(stderr)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      void exited.then((code) => reject(new Error(`exited ${code}:\n${stderr}`)));
-    });
-    const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)]).toString();
+    const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.process.pid)]).toString();
     return out.split('\n').filter((l) => l.trim() !== '').length;
   } catch (error) {
     if ((error as { status?: number }).status === 1) return 0; // ps: no such children
     throw error;
   } finally {
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await server.stop()).toBe(0);
   }
 }
 

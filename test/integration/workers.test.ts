@@ -8,11 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/server.js';
-import { createServices } from '../../src/services.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
-import { SEED, basic } from '../helpers/server.js';
+import { SEED, basic, seedSpecSampleInto } from '../helpers/server.js';
 
 let dir: string;
 let server: ServerProcess;
@@ -23,10 +20,7 @@ const workerPids = (): number[] =>
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'oauthd-workers-'));
   const databaseUrl = `sqlite:${join(dir, 'db.sqlite3')}`;
-  const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: databaseUrl }), createLogger('silent'));
-  await services.admin.createClient({ name: 'seed', clientId: SEED.clientId, clientSecret: SEED.clientSecret });
-  await services.admin.createUser(SEED.username, SEED.password);
-  await services.close();
+  await seedSpecSampleInto(databaseUrl);
   server = await spawnServer({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_WORKERS: '2' });
 });
 

@@ -6,11 +6,10 @@
  * factory that opens a fresh, migrated, empty store per test; backend-specific behaviour (locks, connection
  * loss) is tested in that file, not here.
  */
-import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../../src/core/ports.js';
 import { clientContract } from './clients.js';
 import { consistencyContract } from './consistency.js';
-import type { OpenedStore } from './fixtures.js';
+import { describeWithFreshStore, type OpenedStore } from './fixtures.js';
 import { maintenanceContract } from './maintenance.js';
 import { tokenContract } from './tokens.js';
 import { userContract } from './users.js';
@@ -28,19 +27,8 @@ export function runStoreContract(
   open: () => Promise<OpenedStore>,
   openSecond?: () => Promise<Store>,
 ): void {
-  describe(`Store contract: ${name}`, () => {
-    let store: Store;
-    let cleanup: () => Promise<void>;
-
-    beforeEach(async () => {
-      ({ store, cleanup } = await open());
-    });
-
-    afterEach(async () => {
-      await cleanup();
-    });
-
-    const subject = { store: () => store, ...(openSecond ? { openSecond } : {}) };
+  describeWithFreshStore(`Store contract: ${name}`, open, (store) => {
+    const subject = { store, ...(openSecond ? { openSecond } : {}) };
     maintenanceContract(subject);
     clientContract(subject);
     userContract(subject);

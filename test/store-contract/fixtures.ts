@@ -1,6 +1,6 @@
 /** What the Store contract's files share: fixed times, record builders, and the store under test. */
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, describe, expect } from 'vitest';
 import type { NewAccessToken, NewToken } from '../../src/core/types.js';
 import type { NewClient, NewLockout, NewUser, RotateRefreshToken, Store } from '../../src/core/ports.js';
 import { tokenKey, mintToken } from '../../src/core/tokens.js';
@@ -90,6 +90,24 @@ export function rotation(g: { grantId: string }, presentedHash: Buffer, now: num
 export async function expectRevokedAt(store: Store, hashes: { access?: Buffer[]; refresh?: Buffer[] }, at: number | null) {
   for (const hash of hashes.access ?? []) expect((await store.findAccessToken(hash))?.revokedAt).toBe(at);
   for (const hash of hashes.refresh ?? []) expect((await store.findRefreshToken(hash))?.revokedAt).toBe(at);
+}
+
+/**
+ * A `describe` whose every test gets a fresh store from `open`, cleaned up after it; `register` adds the
+ * tests, reading the running test's store through `store()`.
+ */
+export function describeWithFreshStore(title: string, open: () => Promise<OpenedStore>, register: (store: () => Store) => void): void {
+  describe(title, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, cleanup } = await open());
+    });
+    afterEach(async () => {
+      await cleanup();
+    });
+    register(() => store);
+  });
 }
 
 /** The store under test, as each contract file sees it. */
