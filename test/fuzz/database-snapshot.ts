@@ -8,7 +8,14 @@ export interface DatabaseSnapshot {
   rows: Record<string, unknown[][]>;
 }
 
-const SNAPSHOT_TABLES = { clients: 'client_id', users: 'id', grants: 'id', access_tokens: 'token_hash', refresh_tokens: 'token_hash' };
+/** Each table and its primary key. */
+const SNAPSHOT_TABLES = {
+  clients: 'client_id',
+  users: 'id',
+  grants: 'id',
+  access_tokens: 'token_hash',
+  refresh_tokens: 'token_hash',
+};
 const hexBlobs = (rows: unknown[][]) => rows.map((row) => row.map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v)));
 
 /**
@@ -22,7 +29,8 @@ export async function databaseSnapshot(server: TestServer): Promise<DatabaseSnap
     await withClient(server.config.databaseUrl, async (client) => {
       for (const [table, key] of Object.entries(SNAPSHOT_TABLES)) {
         counts[table] = Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
-        rows[table] = hexBlobs((await client.query({ text: `SELECT * FROM ${table} ORDER BY ${key}`, rowMode: 'array' })).rows as unknown[][]);
+        const all = await client.query({ text: `SELECT * FROM ${table} ORDER BY ${key}`, rowMode: 'array' });
+        rows[table] = hexBlobs(all.rows as unknown[][]);
       }
     });
     return { counts, rows };

@@ -119,11 +119,18 @@ beforeAll(async () => {
 /** The same question through the Store interface the server uses. */
 async function storeView() {
   const { store } = server.services;
-  return { counts: await store.counts(), users: (await store.listUsers()).length, clients: (await store.listClients()).length };
+  return {
+    counts: await store.counts(),
+    users: (await store.listUsers()).length,
+    clients: (await store.listClients()).length,
+  };
 }
 
 afterAll(async () => {
-  if (STATS) console.log([...stats].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${String(n).padStart(6)}  ${k}`).join('\n'));
+  if (STATS) {
+    const lines = [...stats].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${String(n).padStart(6)}  ${k}`);
+    console.log(lines.join('\n'));
+  }
   console.log(`fuzz: ${casesRun} cases (${idleEnds} answered only after a half-close)`);
   await server?.stop();
 });
@@ -131,7 +138,11 @@ afterAll(async () => {
 /** Sends one case and throws (failing the property) on any violation of the oracle. */
 async function runCase(c: FuzzCase): Promise<void> {
   casesRun++;
-  const exchange = await rawExchange(port, serialise(c.request), { head: c.request.method === 'HEAD', incomplete: c.incomplete ?? false, timeoutMs: 10_000 });
+  const exchange = await rawExchange(port, serialise(c.request), {
+    head: c.request.method === 'HEAD',
+    incomplete: c.incomplete ?? false,
+    timeoutMs: 10_000,
+  });
   if (exchange.endedAfterIdle) idleEnds++;
   if (STATS) {
     const r = exchange.responses.find((x) => x.status >= 200);
@@ -140,9 +151,8 @@ async function runCase(c: FuzzCase): Promise<void> {
   }
   const violations = violationsOf(c, exchange, live.access);
   if (violations.length > 0) {
-    throw new Error(
-      `${c.label}: ${violations.map((v) => `[${v.rule}] ${v.text}: ${describeResponse(v.response)}`).join('; ')}\n  request: ${describeRequest(c.request)}`,
-    );
+    const found = violations.map((v) => `[${v.rule}] ${v.text}: ${describeResponse(v.response)}`).join('; ');
+    throw new Error(`${c.label}: ${found}\n  request: ${describeRequest(c.request)}`);
   }
 }
 

@@ -12,7 +12,12 @@ export function cliEnv(databaseUrl: string, extra: Record<string, string> = {}):
 }
 
 /** `oauthd <args>` (the built CLI, a child process, through pipes) against `databaseUrl`; `input` goes to its stdin. */
-export async function runCli(databaseUrl: string, args: string[], input = '', extra: Record<string, string> = {}): Promise<CliResult> {
+export async function runCli(
+  databaseUrl: string,
+  args: string[],
+  input = '',
+  extra: Record<string, string> = {},
+): Promise<CliResult> {
   const { code, stdout, stderr } = await runOauthd(args, { env: cliEnv(databaseUrl, extra), input });
   return { code, stdout, stderr };
 }

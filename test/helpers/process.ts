@@ -40,7 +40,11 @@ export function runOauthd(
 ): Promise<RunResult> {
   const launch = options.launch ?? NODE_CLI;
   return new Promise((resolve, reject) => {
-    const child = spawn(launch.command, [...launch.args, ...args], { cwd: launch.cwd ?? ROOT, env: options.env, stdio: 'pipe' });
+    const child = spawn(launch.command, [...launch.args, ...args], {
+      cwd: launch.cwd ?? ROOT,
+      env: options.env,
+      stdio: 'pipe',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -96,7 +96,11 @@ export async function expectRevokedAt(store: Store, hashes: { access?: Buffer[];
  * A `describe` whose every test gets a fresh store from `open`, cleaned up after it; `register` adds the
  * tests, reading the running test's store through `store()`.
  */
-export function describeWithFreshStore(title: string, open: () => Promise<OpenedStore>, register: (store: () => Store) => void): void {
+export function describeWithFreshStore(
+  title: string,
+  open: () => Promise<OpenedStore>,
+  register: (store: () => Store) => void,
+): void {
   describe(title, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
