@@ -7,26 +7,11 @@
  * (its Expectation).
  */
 import { serialise, type RawExchange, type RawRequest, type RawResponse } from '../helpers/raw-http.js';
+import { RFC_ERROR_CODES } from '../helpers/oauth-http.js';
 import { SEED } from '../helpers/server.js';
 
-
-/** RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, and RFC 6749's server_error / temporarily_unavailable. */
-const RFC_ERROR_CODES = new Set([
-  'invalid_request',
-  'invalid_client',
-  'invalid_grant',
-  'unauthorized_client',
-  'unsupported_grant_type',
-  'invalid_scope',
-  'invalid_token',
-  'insufficient_scope',
-  'unsupported_token_type',
-  'server_error',
-  'temporarily_unavailable',
-  // RFC 8628 §3.5, registered for the token endpoint: the brute-force defence's 429 (lifted in tests, but
-  // a legitimate answer if it ever comes).
-  'slow_down',
-]);
+/** The RFC error codes, and RFC 7009 §2.2.1's: the fuzzer reaches the revocation endpoint too. */
+const ERROR_CODES = new Set([...RFC_ERROR_CODES, 'unsupported_token_type']);
 
 /** What a status may carry as `error` (docs/token-endpoint.md, http/error-handler.ts, kit/challenge.ts). */
 function codeFitsStatus(status: number, code: string): boolean {
@@ -159,7 +144,7 @@ export function violationsOf(c: FuzzCase, exchange: RawExchange, liveAccess: str
       } else {
         if (!keysAre(json, ['error', 'error_description']) || typeof json.error !== 'string' || typeof json.error_description !== 'string') {
           add('bad-error-shape', 'not exactly {error, error_description} strings', r);
-        } else if (!RFC_ERROR_CODES.has(json.error) && !(r.status === 404 && json.error === 'not_found')) {
+        } else if (!ERROR_CODES.has(json.error) && !(r.status === 404 && json.error === 'not_found')) {
           add('bad-error-code', `error ${JSON.stringify(json.error)}`, r);
         } else if (!codeFitsStatus(r.status, json.error)) {
           add('status-code-mismatch', `${r.status} with ${json.error}`, r);

@@ -98,7 +98,11 @@ export function isTokenResponse(r: HttpResult): boolean {
   );
 }
 
-const RFC_ERROR_CODES = new Set([
+/**
+ * RFC 6749 §5.2 and RFC 6750 §3.1 error codes, with RFC 6749's server_error / temporarily_unavailable and
+ * RFC 8628's slow_down (the brute-force defence's 429).
+ */
+export const RFC_ERROR_CODES: ReadonlySet<string> = new Set([
   'invalid_request',
   'invalid_client',
   'invalid_grant',
