@@ -66,11 +66,11 @@ const arbUsername = fc.oneof(fc.constant(SEED.username), arbOdd, fc.constantFrom
 const arbPassword = fc.oneof(arbOdd, fc.constantFrom(`${SEED.password} `, SEED.password.slice(1), SEED.password.normalize('NFKC').toLowerCase())).filter((p) => p !== SEED.password);
 
 /** How a case presents client credentials. `fuzz` is the only valid one; `seed-wrong` pays for argon2id. */
-export type CredKind = 'none' | 'fuzz-basic' | 'fuzz-body' | 'fuzz-wrong' | 'seed-wrong' | 'unknown' | 'odd';
+type CredKind = 'none' | 'fuzz-basic' | 'fuzz-body' | 'fuzz-wrong' | 'seed-wrong' | 'unknown' | 'odd';
 const arbCredKind = (weights: Partial<Record<CredKind, number>>) =>
   fc.oneof(...(Object.entries(weights) as [CredKind, number][]).map(([kind, weight]) => ({ weight: Math.round(weight * 20), arbitrary: fc.constant(kind) })));
 
-export interface Creds {
+interface Creds {
   headers: [string, string][];
   params: [string, string][];
   authAsFuzz: boolean;

@@ -78,11 +78,11 @@ export function jsonOf(r: RawResponse): Record<string, unknown> | null {
     return null;
   }
 }
-export const keysAre = (json: Record<string, unknown>, keys: string[]) =>
+const keysAre = (json: Record<string, unknown>, keys: string[]) =>
   Object.keys(json).length === keys.length && keys.every((k) => Object.hasOwn(json, k));
 
 /** GET {BASE_PATH}/o/openapi.json: the API's own description, public (HEAD: the same without a body). */
-export const PUBLIC_DOCUMENT = /^\/o\/openapi\.json\/*([?#]|$)/;
+const PUBLIC_DOCUMENT = /^\/o\/openapi\.json\/*([?#]|$)/;
 
 function successShape(json: Record<string, unknown>, target: string): 'token' | 'active' | 'inactive' | 'userinfo' | 'openapi' | null {
   if (PUBLIC_DOCUMENT.test(target) && typeof json.openapi === 'string') return 'openapi';
@@ -168,8 +168,9 @@ export function violationsOf(c: FuzzCase, exchange: RawExchange, liveAccess: str
   if (c.expect && first && !refusedEarly && !c.expect.holds(first, jsonOf(first))) add(c.expect.rule, `expected ${c.expect.what}`, first);
   return found;
 }
+
 /** Does the request carry a NUL anywhere: raw, percent-encoded, JSON-escaped, or inside Basic credentials? */
-export function carriesNul(request: RawRequest): boolean {
+function carriesNul(request: RawRequest): boolean {
   const text = serialise(request).toString('latin1');
   if (text.includes('\u0000') || text.includes('%00') || text.includes('\\u0000')) return true;
   return request.headers.some(([name, value]) => {
@@ -177,9 +178,11 @@ export function carriesNul(request: RawRequest): boolean {
     return name.toLowerCase() === 'authorization' && basicCredentials !== null && Buffer.from(basicCredentials[1]!, 'base64').includes(0);
   });
 }
+
 export const describeResponse = (r: RawResponse | null) =>
   r ? `${r.status} ${JSON.stringify(r.body.toString('utf8').slice(0, 300))}` : '(no response)';
 
+/** The expectation of a refusal with this status and `error` code. */
 export const refusedAs = (status: number, code: string): Expectation => ({
   rule: `expect:${status}-${code}`,
   what: `${status} ${code}`,
