@@ -4,14 +4,15 @@ import type { PostgresConnection } from './connection.js';
 
 export function postgresClients({ query, inTransaction }: PostgresConnection): ClientStore {
   return {
-    async createClient(c: NewClient) {
+    async createClient(client: NewClient) {
       const { rowCount } = await query(
         `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect,
            default_scopes, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) ON CONFLICT (client_id) DO NOTHING`,
         [
-          c.clientId, c.name, c.secretHash, c.isPublic, joinList(c.grantTypes), joinList(c.scopes),
-          c.canIntrospect === true, c.createdAt, c.defaultScopes ? joinList(c.defaultScopes) : null,
+          client.clientId, client.name, client.secretHash, client.isPublic,
+          joinList(client.grantTypes), joinList(client.scopes), client.canIntrospect === true, client.createdAt,
+          client.defaultScopes ? joinList(client.defaultScopes) : null,
         ],
       );
       return rowCount === 1 ? 'created' : 'exists';
@@ -52,19 +53,19 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
       // to grants since migration 4). Locking the grants first waits for rotations in flight (they hold KEY
       // SHARE on their grant) and makes later ones find their grant gone, so no rotation adds a live token
       // after the DELETE below has looked. docs/design-notes.md, *Insertion-ordered token keys*.
-      return inTransaction(async (q) => {
-        await q('SELECT 1 FROM grants WHERE client_id = $1 FOR UPDATE', [clientId]);
-        await q(
+      return inTransaction(async (tx) => {
+        await tx('SELECT 1 FROM grants WHERE client_id = $1 FOR UPDATE', [clientId]);
+        await tx(
           `DELETE FROM access_tokens
            WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = $1)`,
           [clientId],
         );
-        await q(
+        await tx(
           `DELETE FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL
              AND grant_id IN (SELECT id FROM grants WHERE client_id = $1)`,
           [clientId],
         );
-        const { rowCount } = await q('DELETE FROM clients WHERE client_id = $1', [clientId]);
+        const { rowCount } = await tx('DELETE FROM clients WHERE client_id = $1', [clientId]);
         return rowCount === 1;
       });
     },

@@ -10,6 +10,42 @@ import {
 import type { PostgresConnection, Query } from './connection.js';
 
 /**
+ * A grant and its first pair in one statement, so atomic on its own; the foreign keys are checked at its
+ * end, when the grant exists. Nothing is written for a client deleted since it was authenticated: the
+ * EXISTS sees a delete committed before the statement began; one committed while it ran fails the foreign
+ * key (23503).
+ */
+const ISSUE = `
+  WITH grant_row AS (
+    INSERT INTO grants (id, client_id, user_id, scope, created_at)
+    SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = $2)
+    RETURNING id
+  ), access AS (
+    INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
+    SELECT $6, id, $7, $8, $9 FROM grant_row
+  )
+  INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
+  SELECT $10, id, $6, $11, $12, $13 FROM grant_row`;
+
+const FIND_ACCESS_TOKEN = `
+  SELECT a.grant_id AS "grantId", g.client_id AS "clientId", g.user_id AS "userId",
+    u.username AS username, u.is_active AS "userIsActive", a.scope AS scope,
+    a.issued_at AS "issuedAt", a.expires_at AS "expiresAt", coalesce(a.revoked_at, g.revoked_at) AS "revokedAt"
+  FROM access_tokens a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id
+  WHERE a.token_hash = $1`;
+
+const FIND_REFRESH_TOKEN = `
+  SELECT r.grant_id AS "grantId", g.client_id AS "clientId", g.user_id AS "userId",
+    u.username AS username, u.is_active AS "userIsActive", r.scope AS scope,
+    r.issued_at AS "issuedAt", r.expires_at AS "expiresAt",
+    r.used_at AS "usedAt", coalesce(r.revoked_at, g.revoked_at) AS "revokedAt",
+    r.successor_response AS "successorResponse",
+    (s.used_at IS NULL AND s.revoked_at IS NULL AND g.revoked_at IS NULL) AS "successorLive"
+  FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
+    LEFT JOIN refresh_tokens s ON s.token_hash = r.successor_hash
+  WHERE r.token_hash = $1`;
+
+/**
  * Single use of a refresh token, in one statement (atomic without an explicit transaction).
  *
  * `used` is the conditional UPDATE: it matches only a live, unused token of a live grant. Under READ
@@ -96,29 +132,15 @@ export async function revokeGrantsWhere(
 
 export function postgresTokens({ query, inTransaction }: PostgresConnection): TokenStore {
   return {
-    async issueTokens(t: IssueTokens) {
-      // One statement, so atomic on its own; the foreign keys are checked at its end, when the grant exists.
-      // Nothing is written for a client deleted since it was authenticated: the EXISTS sees a delete committed
-      // before the statement began; one committed while it ran fails the foreign key (23503).
+    async issueTokens(tokens: IssueTokens) {
       let rowCount: number | null;
       try {
-        ({ rowCount } = await query(
-          `WITH grant_row AS (
-             INSERT INTO grants (id, client_id, user_id, scope, created_at)
-             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = $2)
-             RETURNING id
-           ), access AS (
-             INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
-             SELECT $6, id, $7, $8, $9 FROM grant_row
-           )
-           INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
-           SELECT $10, id, $6, $11, $12, $13 FROM grant_row`,
-          [
-            t.grant.id, t.grant.clientId, t.grant.userId, joinList(t.grant.scope), t.grant.createdAt,
-            t.access.hash, joinList(t.access.scope), t.access.issuedAt, t.access.expiresAt,
-            t.refresh.hash, joinList(t.refresh.scope), t.refresh.issuedAt, t.refresh.expiresAt,
-          ],
-        ));
+        ({ rowCount } = await query(ISSUE, [
+          tokens.grant.id, tokens.grant.clientId, tokens.grant.userId, joinList(tokens.grant.scope),
+          tokens.grant.createdAt,
+          tokens.access.hash, joinList(tokens.access.scope), tokens.access.issuedAt, tokens.access.expiresAt,
+          tokens.refresh.hash, joinList(tokens.refresh.scope), tokens.refresh.issuedAt, tokens.refresh.expiresAt,
+        ]));
       } catch (error) {
         if ((error as { code?: unknown }).code === '23503') return 'client_gone';
         throw error;
@@ -127,39 +149,21 @@ export function postgresTokens({ query, inTransaction }: PostgresConnection): To
     },
 
     async findAccessToken(hash) {
-      const { rows } = await query<AccessTokenRow>(
-        `SELECT a.grant_id AS "grantId", g.client_id AS "clientId", g.user_id AS "userId",
-           u.username AS username, u.is_active AS "userIsActive", a.scope AS scope,
-           a.issued_at AS "issuedAt", a.expires_at AS "expiresAt", coalesce(a.revoked_at, g.revoked_at) AS "revokedAt"
-         FROM access_tokens a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id
-         WHERE a.token_hash = $1`,
-        [hash],
-      );
+      const { rows } = await query<AccessTokenRow>(FIND_ACCESS_TOKEN, [hash]);
       return rows[0] ? toAccessTokenRecord(rows[0]) : null;
     },
 
     async findRefreshToken(hash) {
-      const { rows } = await query<RefreshTokenRow>(
-        `SELECT r.grant_id AS "grantId", g.client_id AS "clientId", g.user_id AS "userId",
-           u.username AS username, u.is_active AS "userIsActive", r.scope AS scope,
-           r.issued_at AS "issuedAt", r.expires_at AS "expiresAt",
-           r.used_at AS "usedAt", coalesce(r.revoked_at, g.revoked_at) AS "revokedAt",
-           r.successor_response AS "successorResponse",
-           (s.used_at IS NULL AND s.revoked_at IS NULL AND g.revoked_at IS NULL) AS "successorLive"
-         FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
-           LEFT JOIN refresh_tokens s ON s.token_hash = r.successor_hash
-         WHERE r.token_hash = $1`,
-        [hash],
-      );
+      const { rows } = await query<RefreshTokenRow>(FIND_REFRESH_TOKEN, [hash]);
       return rows[0] ? toRefreshTokenRecord(rows[0]) : null;
     },
 
-    async rotateRefreshToken(r: RotateRefreshToken): Promise<RotateResult> {
+    async rotateRefreshToken(rotation: RotateRefreshToken): Promise<RotateResult> {
       const { rows } = await query<RefreshTokenStateRow & { won: boolean }>(ROTATE, [
-        r.now, r.presentedHash, r.grantId,
-        r.access.hash, joinList(r.access.scope), r.access.issuedAt, r.access.expiresAt,
-        r.refresh.hash, joinList(r.refresh.scope), r.refresh.issuedAt, r.refresh.expiresAt,
-        r.successorResponse ?? null,
+        rotation.now, rotation.presentedHash, rotation.grantId,
+        rotation.access.hash, joinList(rotation.access.scope), rotation.access.issuedAt, rotation.access.expiresAt,
+        rotation.refresh.hash, joinList(rotation.refresh.scope), rotation.refresh.issuedAt, rotation.refresh.expiresAt,
+        rotation.successorResponse ?? null,
       ]);
       const result = rows[0]!;
       if (result.won) return 'rotated';
@@ -168,7 +172,10 @@ export function postgresTokens({ query, inTransaction }: PostgresConnection): To
       // Lost, yet live in the statement's snapshot: a concurrent transaction changed the row after that
       // snapshot was taken (the UPDATE waited for its commit, then found the row used or revoked). A new
       // statement sees that commit.
-      const again = await query<RefreshTokenStateRow>(PRESENTED_REFRESH_TOKEN, [r.presentedHash, r.grantId]);
+      const again = await query<RefreshTokenStateRow>(PRESENTED_REFRESH_TOKEN, [
+        rotation.presentedHash,
+        rotation.grantId,
+      ]);
       const stateNow = again.rows[0] ? refreshTokenState(again.rows[0]) : 'not_found';
       if (stateNow === 'live') {
         // Cannot happen: used_at and revoked_at are never cleared. Refuse rather than guess a policy.
@@ -178,7 +185,7 @@ export function postgresTokens({ query, inTransaction }: PostgresConnection): To
     },
 
     async revokeGrant(grantId, now) {
-      await inTransaction((q) => revokeGrantsWhere(q, 'id = $2', grantId, now));
+      await inTransaction((tx) => revokeGrantsWhere(tx, 'id = $2', grantId, now));
     },
   };
 }

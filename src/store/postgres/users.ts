@@ -1,5 +1,5 @@
 import type { NewUser, UserStore } from '../../core/ports.js';
-import type { EpochSeconds, UserGrant } from '../../core/types.js';
+import type { EpochSeconds, User, UserGrant } from '../../core/types.js';
 import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
 import type { PostgresConnection, Query } from './connection.js';
 import { revokeGrantsWhere } from './tokens.js';
@@ -22,16 +22,60 @@ async function liveGrantsOf(query: Query, userId: number, now: EpochSeconds): Pr
   return rows.map(toUserGrant);
 }
 
-const revokeGrantsOfUser = (query: Query, userId: number, now: EpochSeconds) =>
-  revokeGrantsWhere(query, 'user_id = $2', userId, now);
+/**
+ * Runs `update` (an UPDATE of one user … RETURNING id); with `revokeGrants`, in one transaction that also
+ * revokes every grant of that user. Whether a user matched.
+ */
+async function updateUser(
+  { query, inTransaction }: PostgresConnection,
+  update: string,
+  values: unknown[],
+  { revokeGrants, now }: { revokeGrants: boolean; now: EpochSeconds },
+): Promise<boolean> {
+  if (!revokeGrants) return (await query(update, values)).rowCount === 1;
+  return inTransaction(async (tx) => {
+    const { rows } = await tx<{ id: number }>(update, values);
+    if (!rows[0]) return false;
+    await revokeGrantsWhere(tx, 'user_id = $2', rows[0].id, now);
+    return true;
+  });
+}
 
-export function postgresUsers({ query, inTransaction }: PostgresConnection): UserStore {
+/**
+ * As deleteClient: the user row, then its grants, are locked first, so a rotation in flight finishes before
+ * (its live tokens are then deleted here) and a later one finds its grant gone. Runs in a transaction.
+ */
+async function deleteUserAndLiveTokens(
+  tx: Query,
+  username: string,
+  now: EpochSeconds,
+): Promise<{ user: User; liveGrants: number } | null> {
+  const { rows } = await tx<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [username]);
+  const row = rows[0];
+  if (!row) return null;
+  await tx('SELECT 1 FROM grants WHERE user_id = $1 FOR UPDATE', [row.id]);
+  const liveGrants = (await liveGrantsOf(tx, row.id, now)).length;
+  await tx(
+    'DELETE FROM access_tokens WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE user_id = $1)',
+    [row.id],
+  );
+  await tx(
+    `DELETE FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL
+       AND grant_id IN (SELECT id FROM grants WHERE user_id = $1)`,
+    [row.id],
+  );
+  await tx('DELETE FROM users WHERE id = $1', [row.id]);
+  return { user: toUser(row), liveGrants };
+}
+
+export function postgresUsers(connection: PostgresConnection): UserStore {
+  const { query, inTransaction } = connection;
   return {
-    async createUser(u: NewUser) {
+    async createUser(user: NewUser) {
       const { rowCount } = await query(
         `INSERT INTO users (username, password_hash, is_active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $4) ON CONFLICT (username) DO NOTHING`,
-        [u.username, u.passwordHash, u.isActive, u.createdAt],
+        [user.username, user.passwordHash, user.isActive, user.createdAt],
       );
       return rowCount === 1 ? 'created' : 'exists';
     },
@@ -48,13 +92,7 @@ export function postgresUsers({ query, inTransaction }: PostgresConnection): Use
 
     async setUserPassword(username, passwordHash, { revokeGrants, now }) {
       const update = 'UPDATE users SET password_hash = $1, updated_at = $2 WHERE username = $3 RETURNING id';
-      if (!revokeGrants) return (await query(update, [passwordHash, now, username])).rowCount === 1;
-      return inTransaction(async (q) => {
-        const { rows } = await q<{ id: number }>(update, [passwordHash, now, username]);
-        if (!rows[0]) return false;
-        await revokeGrantsOfUser(q, rows[0].id, now);
-        return true;
-      });
+      return updateUser(connection, update, [passwordHash, now, username], { revokeGrants, now });
     },
 
     async replacePasswordHash(userId, expectedHash, newHash, now) {
@@ -69,14 +107,8 @@ export function postgresUsers({ query, inTransaction }: PostgresConnection): Use
 
     async setUserActive(username, isActive, now) {
       const update = 'UPDATE users SET is_active = $1, updated_at = $2 WHERE username = $3 RETURNING id';
-      if (isActive) return (await query(update, [true, now, username])).rowCount === 1;
-      return inTransaction(async (q) => {
-        const { rows } = await q<{ id: number }>(update, [false, now, username]);
-        if (!rows[0]) return false;
-        // Disabling a user ends every session it has: tokens stop working at once.
-        await revokeGrantsOfUser(q, rows[0].id, now);
-        return true;
-      });
+      // Disabling a user ends every session it has: tokens stop working at once.
+      return updateUser(connection, update, [isActive, now, username], { revokeGrants: !isActive, now });
     },
 
     async renameUser(username, newUsername, now) {
@@ -93,41 +125,19 @@ export function postgresUsers({ query, inTransaction }: PostgresConnection): Use
       }
     },
 
-    async deleteUser(username, now) {
-      // As deleteClient: the user row, then its grants, are locked first, so a rotation in flight finishes
-      // before (its live tokens are then deleted here) and a later one finds its grant gone.
-      return inTransaction(async (q) => {
-        const { rows } = await q<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [username]);
-        const row = rows[0];
-        if (!row) return null;
-        await q('SELECT 1 FROM grants WHERE user_id = $1 FOR UPDATE', [row.id]);
-        const liveGrants = (await liveGrantsOf(q, row.id, now)).length;
-        await q(
-          `DELETE FROM access_tokens
-           WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE user_id = $1)`,
-          [row.id],
-        );
-        await q(
-          `DELETE FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL
-             AND grant_id IN (SELECT id FROM grants WHERE user_id = $1)`,
-          [row.id],
-        );
-        await q('DELETE FROM users WHERE id = $1', [row.id]);
-        return { user: toUser(row), liveGrants };
-      });
-    },
+    deleteUser: (username, now) => inTransaction((tx) => deleteUserAndLiveTokens(tx, username, now)),
 
     async listUserGrants(userId, now) {
       return liveGrantsOf(query, userId, now);
     },
 
     async revokeUserGrants(userId, { clientId, now }) {
-      return inTransaction(async (q) => {
-        const ids = (await liveGrantsOf(q, userId, now))
+      return inTransaction(async (tx) => {
+        const ids = (await liveGrantsOf(tx, userId, now))
           .filter((g) => clientId === undefined || g.clientId === clientId)
           .map((g) => g.grantId);
         if (ids.length === 0) return [];
-        return revokeGrantsWhere(q, 'id = ANY ($2::text[])', ids, now);
+        return revokeGrantsWhere(tx, 'id = ANY ($2::text[])', ids, now);
       });
     },
   };
