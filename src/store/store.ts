@@ -5,7 +5,7 @@ import { openSqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.
 /**
  * Opens the store a database URL names: `sqlite:<path>` (a file, created with its directory if needed),
  * `sqlite::memory:`, or `postgres://…` / `postgresql://…` (a PostgreSQL database, which must exist; see
- * postgres/postgres-store.ts for the URL's options). Throws a one-line Error for any other URL.
+ * postgres/url.ts for the URL's options). Throws a one-line Error for any other URL.
  */
 export function openStore(databaseUrl: string, options: { sqlite?: SqliteStoreOptions } = {}): Store {
   if (databaseUrl.startsWith('sqlite:')) {

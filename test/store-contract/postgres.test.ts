@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError, type Store } from '../../src/core/ports.js';
 import { tokenKey, mintToken } from '../../src/core/tokens.js';
 import { migrations } from '../../src/store/migrations/index.js';
-import { parsePostgresUrl } from '../../src/store/postgres/postgres-store.js';
+import { parsePostgresUrl } from '../../src/store/postgres/url.js';
 import { openStore } from '../../src/store/store.js';
 import { createTestDatabase, postgresAvailable, withClient, type TestDatabase } from '../helpers/postgres.js';
 import { runStoreContract } from './contract.js';

@@ -4,7 +4,7 @@ import type { EpochSeconds } from '../../core/types.js';
 import type { ImportGrant, ImportGrantResult, ImportTarget, ImportUser, ImportUserResult } from '../import-target.js';
 import { migrations } from '../migrations/index.js';
 import { joinList } from '../rows.js';
-import { parsePostgresUrl } from './postgres-store.js';
+import { parsePostgresUrl } from './url.js';
 
 const INT8_OID = 20;
 /** Rotated since import: its live refresh token is one a rotation wrote (migration 4); walks the live index. */
