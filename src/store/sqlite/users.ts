@@ -7,7 +7,49 @@ import { grantRevoker } from './tokens.js';
 
 /** Resource owners and the grants they hold. Every write empties the access-token cache. */
 export function sqliteUsers(conn: SqliteConnection): UserStore {
-  const { db } = conn;
+  const tx = userTransactions(conn.db);
+  const { sql, userByName, liveGrantsOf } = tx;
+
+  return {
+    async createUser(u) {
+      const created = await conn.commitDurably(() =>
+        sql().insertUser.run(u.username, u.passwordHash, u.isActive ? 1 : 0, u.createdAt, u.createdAt),
+      );
+      return created.changes === 1 ? 'created' : 'exists';
+    },
+    async findUserByUsername(username) {
+      const row = conn.readInTurn(() => userByName(username));
+      return row ? toUser(row) : null;
+    },
+    async listUsers() {
+      return (sql().allUsers.all() as UserRow[]).map(toUser);
+    },
+    async setUserPassword(username, passwordHash, { revokeGrants, now }) {
+      return conn.commitDurably(() => tx.setUserPassword.immediate(username, passwordHash, revokeGrants, now));
+    },
+    async replacePasswordHash(userId, expectedHash, newHash, now) {
+      await conn.commitDurably(() => sql().replacePassword.run(newHash, now, userId, expectedHash));
+    },
+    async setUserActive(username, isActive, now) {
+      return conn.commitDurably(() => tx.setUserActive.immediate(username, isActive, now));
+    },
+    async renameUser(username, newUsername, now) {
+      return conn.commitDurably(() => tx.renameUser.immediate(username, newUsername, now));
+    },
+    async deleteUser(username, now) {
+      return conn.commitDurably(() => tx.deleteUser.immediate(username, now));
+    },
+    async listUserGrants(userId, now) {
+      return conn.readInTurn(() => liveGrantsOf(userId, now));
+    },
+    async revokeUserGrants(userId, { clientId, now }) {
+      return conn.commitDurably(() => tx.revokeUserGrants.immediate(userId, clientId, now));
+    },
+  };
+}
+
+/** The statements and the multi-statement transactions of the user store (run with `.immediate`). */
+function userTransactions(db: Database.Database) {
   let statements: ReturnType<typeof prepareUserStatements> | undefined;
   const sql = () => (statements ??= prepareUserStatements(db));
   const revokeGrant = grantRevoker(db);
@@ -63,42 +105,7 @@ export function sqliteUsers(conn: SqliteConnection): UserStore {
     return ids;
   });
 
-  return {
-    async createUser(u) {
-      const created = await conn.commitDurably(() =>
-        sql().insertUser.run(u.username, u.passwordHash, u.isActive ? 1 : 0, u.createdAt, u.createdAt),
-      );
-      return created.changes === 1 ? 'created' : 'exists';
-    },
-    async findUserByUsername(username) {
-      const row = conn.readInTurn(() => userByName(username));
-      return row ? toUser(row) : null;
-    },
-    async listUsers() {
-      return (sql().allUsers.all() as UserRow[]).map(toUser);
-    },
-    async setUserPassword(username, passwordHash, { revokeGrants, now }) {
-      return conn.commitDurably(() => setUserPassword.immediate(username, passwordHash, revokeGrants, now));
-    },
-    async replacePasswordHash(userId, expectedHash, newHash, now) {
-      await conn.commitDurably(() => sql().replacePassword.run(newHash, now, userId, expectedHash));
-    },
-    async setUserActive(username, isActive, now) {
-      return conn.commitDurably(() => setUserActive.immediate(username, isActive, now));
-    },
-    async renameUser(username, newUsername, now) {
-      return conn.commitDurably(() => renameUser.immediate(username, newUsername, now));
-    },
-    async deleteUser(username, now) {
-      return conn.commitDurably(() => deleteUser.immediate(username, now));
-    },
-    async listUserGrants(userId, now) {
-      return conn.readInTurn(() => liveGrantsOf(userId, now));
-    },
-    async revokeUserGrants(userId, { clientId, now }) {
-      return conn.commitDurably(() => revokeUserGrants.immediate(userId, clientId, now));
-    },
-  };
+  return { sql, userByName, liveGrantsOf, setUserPassword, setUserActive, renameUser, deleteUser, revokeUserGrants };
 }
 
 /** A grant is live while it is not revoked and holds a live refresh token or a live access token. */
