@@ -10,10 +10,7 @@ import { noWal, walDurability, type SyncFile } from './wal-durability.js';
 export interface SqliteStoreOptions {
   /** How the WAL is flushed to disk (tests count and delay it); fdatasync on the thread pool by default. */
   syncWal?: SyncFile;
-  /**
-   * `inline` (default): SQLite checkpoints in the commit that fills the WAL (short-lived processes: the CLI).
-   * `background`: a worker thread checkpoints (the server; see checkpointer.ts).
-   */
+  /** `inline` (default, the CLI): in the commit that fills the WAL; `background`: checkpointer.ts (the server). */
   checkpoint?: 'inline' | 'background';
   /** Told when a background checkpoint fails for a reason other than a busy lock. */
   onCheckpointError?: (message: string) => void;
@@ -38,18 +35,18 @@ export interface QueuedWrites {
   };
   eraseSealed: { args: [from: EpochSeconds, before: EpochSeconds, limit: number]; result: SealedErasure };
 }
-export type QueuedWrite = keyof QueuedWrites;
-type Args<K extends QueuedWrite> = QueuedWrites[K]['args'];
-type Result<K extends QueuedWrite> = QueuedWrites[K]['result'];
+export type QueuedWriteName = keyof QueuedWrites;
+type Args<K extends QueuedWriteName> = QueuedWrites[K]['args'];
+type Result<K extends QueuedWriteName> = QueuedWrites[K]['result'];
 /** A hot write's SQL: synchronous, run inside the batch's transaction. */
-export type WriteRunner<K extends QueuedWrite> = (...args: Args<K>) => Result<K>;
-type WriteRunners = { [K in QueuedWrite]: WriteRunner<K> };
+export type WriteRunner<K extends QueuedWriteName> = (...args: Args<K>) => Result<K>;
+type WriteRunners = { [K in QueuedWriteName]: WriteRunner<K> };
 
 /**
  * What each hot write may change in cached access tokens, forgotten right after its batch commits (in the
  * same synchronous step, so no lookup runs in between). Issuing and audit rows change no existing token.
  */
-const FORGET_CACHED_TOKENS: { [K in QueuedWrite]: (cache: AccessTokenCache, ...args: Args<K>) => void } = {
+const FORGET_CACHED_TOKENS: { [K in QueuedWriteName]: (cache: AccessTokenCache, ...args: Args<K>) => void } = {
   issueTokens: () => {},
   rotate: (cache, rotation) => cache.forgetGrant(rotation.grantId),
   revokeGrant: (cache, grantId) => cache.forgetGrant(grantId),
@@ -84,7 +81,7 @@ export interface SqliteConnection {
   /** Gives the SQL of hot writes to the queue (each concern its own, at open). */
   registerWrites(runners: Partial<WriteRunners>): void;
   /** Queues a hot write for this turn's group commit; resolves with its own result once durable. */
-  queueWrite<K extends QueuedWrite>(name: K, ...args: Args<K>): Promise<Result<K>>;
+  queueWrite<K extends QueuedWriteName>(name: K, ...args: Args<K>): Promise<Result<K>>;
   /** The first failed WAL sync: every later write fails, and so does ping. */
   readonly syncFailure: Error | null;
   close(): Promise<void>;
@@ -232,7 +229,7 @@ function groupCommit(
     for (const answer of answers) answer();
   };
 
-  const submit = <K extends QueuedWrite>(name: K, ...args: Args<K>): Promise<Result<K>> => {
+  const submit = <K extends QueuedWriteName>(name: K, ...args: Args<K>): Promise<Result<K>> => {
     const runner: WriteRunner<K> | undefined = runners[name];
     if (runner === undefined) return Promise.reject(new Error(`no SQLite write registered as ${name}`));
     const forget: (cache: AccessTokenCache, ...args: Args<K>) => void = FORGET_CACHED_TOKENS[name];
