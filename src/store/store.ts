@@ -1,6 +1,7 @@
 import type { Store } from '../core/ports.js';
 import { openPostgresStore } from './postgres/postgres-store.js';
-import { openSqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
+import type { SqliteStoreOptions } from './sqlite/connection.js';
+import { openSqliteStore } from './sqlite/sqlite-store.js';
 
 /**
  * Opens the store a database URL names: `sqlite:<path>` (a file, created with its directory if needed),

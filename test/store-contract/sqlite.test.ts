@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError, type NewClient, type Store } from '../../src/core/ports.js';
 import { tokenKey, mintToken } from '../../src/core/tokens.js';
-import type { SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
+import type { SqliteStoreOptions } from '../../src/store/sqlite/connection.js';
 import { openStore } from '../../src/store/store.js';
 import { runStoreContract } from './contract.js';
 import { runOperatorContract } from './operator-contract.js';
