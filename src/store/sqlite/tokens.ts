@@ -1,16 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { IssueTokens, RotateRefreshToken, RotateResult, TokenStore } from '../../core/ports.js';
-import type { AccessTokenRecord, EpochSeconds, RefreshTokenRecord } from '../../core/types.js';
-import { joinList, splitList } from '../rows.js';
+import type { EpochSeconds } from '../../core/types.js';
+import { joinList, toAccessTokenRecord, toRefreshTokenRecord, type AccessTokenRow, type RefreshTokenRow } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
-
-type AccessRow = Omit<AccessTokenRecord, 'scope' | 'userIsActive'> & { scope: string; userIsActive: number };
-type RefreshRow = Omit<RefreshTokenRecord, 'scope' | 'userIsActive' | 'successor'> & {
-  scope: string;
-  userIsActive: number;
-  successorResponse: Buffer | null;
-  successorLive: number | null;
-};
 
 /**
  * Grants and their tokens. Lookups join this turn's read transaction; issue, rotate and revoke are hot writes
@@ -33,24 +25,18 @@ export function sqliteTokens(conn: SqliteConnection): TokenStore {
     async findAccessToken(hash) {
       return conn.readInTurn(() =>
         conn.accessTokenCache.get(hash, () => {
-          const row = sql().accessByHash.get(hash) as AccessRow | undefined;
-          return row ? { ...row, scope: splitList(row.scope), userIsActive: row.userIsActive === 1 } : null;
+          const row = sql().accessByHash.get(hash) as AccessTokenRow | undefined;
+          return row ? toAccessTokenRecord(row) : null;
         }),
       );
     },
     async findRefreshToken(hash) {
-      const row = conn.readInTurn(() => sql().refreshByHash.get(hash)) as RefreshRow | undefined;
+      const row = conn.readInTurn(() => sql().refreshByHash.get(hash)) as RefreshTokenRow | undefined;
       if (!row) return null;
       // A used token may have been used by a commit whose sync is still in flight: what this answer leads to
       // (the sealed successor handed out again, or reuse detected) must not rest on a commit that can be lost.
       if (row.usedAt !== null) await conn.waitDurable();
-      const { successorResponse, successorLive, ...rest } = row;
-      return {
-        ...rest,
-        scope: splitList(row.scope),
-        userIsActive: row.userIsActive === 1,
-        successor: successorResponse ? { response: successorResponse, live: successorLive === 1 } : null,
-      };
+      return toRefreshTokenRecord(row);
     },
   };
 }

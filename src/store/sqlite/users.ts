@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { UserStore } from '../../core/ports.js';
 import type { EpochSeconds, UserGrant } from '../../core/types.js';
-import { splitList, toUser, type UserRow } from '../rows.js';
+import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
 import { grantRevoker } from './tokens.js';
 
@@ -58,9 +58,7 @@ function userTransactions(db: Database.Database) {
     for (const { id } of sql().unrevokedGrantsOfUser.all(userId) as { id: string }[]) revokeGrant(id, now);
   };
   const liveGrantsOf = (userId: number, now: EpochSeconds): UserGrant[] =>
-    (sql().liveGrantsOfUser.all(userId, now, now) as (Omit<UserGrant, 'scope'> & { scope: string })[]).map(
-      (g) => ({ ...g, scope: splitList(g.scope) }),
-    );
+    (sql().liveGrantsOfUser.all(userId, now, now) as UserGrantRow[]).map(toUserGrant);
 
   const setUserPassword = db.transaction((username: string, hash: string, revokeGrants: boolean, now: EpochSeconds) => {
     const user = userByName(username);
