@@ -113,7 +113,10 @@ describe('planGrant for a grant id the target does not hold', () => {
       outcome: 'skipped',
       reason: 'no_user',
     });
-    expect(planGrant(grant(), { ...fresh, clientKnown: false }).result).toEqual({ outcome: 'skipped', reason: 'no_client' });
+    expect(planGrant(grant(), { ...fresh, clientKnown: false }).result).toEqual({
+      outcome: 'skipped',
+      reason: 'no_client',
+    });
   });
 
   it('skips it when either token is already in another grant', () => {

@@ -39,7 +39,11 @@ export function planUser(user: ImportUser, current: StoredUser | null): UserPlan
     create: false,
     replaceHash,
     disable,
-    result: { outcome: changes.length > 0 ? 'updated' : 'present', changes, staysDisabled: user.isActive && !current.isActive },
+    result: {
+      outcome: changes.length > 0 ? 'updated' : 'present',
+      changes,
+      staysDisabled: user.isActive && !current.isActive,
+    },
   };
 }
 
@@ -93,7 +97,8 @@ function planStoredGrant(grant: ImportGrant, state: GrantState, stored: StoredGr
   if (relink) writes.push({ kind: 'relink_refresh', refreshHash: grant.refresh.hash, accessHash: desired.hash });
   if (stale.length > 0) writes.push({ kind: 'revoke_access', hashes: stale });
   if (add) writes.push({ kind: 'add_access', token: desired });
-  return { action: 'update', writes, result: { outcome: 'updated', accessRevoked: stale.length > 0, accessAdded: add } };
+  const result = { outcome: 'updated', accessRevoked: stale.length > 0, accessAdded: add } as const;
+  return { action: 'update', writes, result };
 }
 
 /** Refreshed or revoked on oauthd since the import: oauthd's state wins. */

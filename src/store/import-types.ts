@@ -1,5 +1,6 @@
 import type { NewClient } from '../core/ports.js';
 import type { EpochSeconds, NewAccessToken, NewToken } from '../core/types.js';
+import { migrations } from './migrations/index.js';
 
 /**
  * What an importer (`oauthd import django`) writes into oauthd's database: a separate interface from the
@@ -150,3 +151,14 @@ export type GrantPlan =
   | { action: 'none'; result: ImportGrantResult };
 
 export type RevocationPlan = 'revoke' | 'keep';
+
+/** An import needs the latest schema: a dry run cannot migrate, and a real run has migrated before opening. */
+export function assertImportSchema(version: number): void {
+  const latest = migrations[migrations.length - 1]!.version;
+  if (version < latest) {
+    throw new Error(
+      `the oauthd database has schema version ${version}, not ${latest}: ` +
+        'run `oauthd migrate` first (a dry run writes nothing)',
+    );
+  }
+}

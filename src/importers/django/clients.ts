@@ -24,8 +24,8 @@ export interface ClientsImported {
 
 export async function importClients(run: ImportRun): Promise<ClientsImported> {
   const { target, source, options } = run;
-  const clients: ClientsImported = { summary: emptyKind(source.totals.applications), byId: new Map(), withoutSecret: [] };
-  const { summary } = clients;
+  const summary = emptyKind(source.totals.applications);
+  const clients: ClientsImported = { summary, byId: new Map(), withoutSecret: [] };
   let argon2: ReturnType<typeof createArgon2Hasher> | undefined;
   let done = 0;
   run.progress('clients', 0, source.applications.length);
@@ -106,7 +106,9 @@ function clientShape(
     if (info.kind === 'out_of_bounds') {
       return { isPublic: false, grantTypes, secret: { kind: 'unusable', reason: info.reason } };
     }
-    if (info.kind === 'unsupported') return { skip: `client secret hashed with unsupported algorithm ${info.algorithm}` };
+    if (info.kind === 'unsupported') {
+      return { skip: `client secret hashed with unsupported algorithm ${info.algorithm}` };
+    }
     return { skip: 'malformed hashed client secret' };
   }
   if (secret === '') return { skip: 'confidential client without a secret' };

@@ -54,7 +54,8 @@ async function run(target: ImportTarget, options: DjangoImportOptions): Promise<
   const tokens = await importTokens(importRun, users, clients);
   const revocations = await revokeWhatDotDropped(importRun, earlier, tokens.refreshTokens);
   const dotUsernames = new Set(source.users.map((u) => u.username));
-  const vanished = (await target.activeUsersWithForeignHashes(isOwnPasswordHash)).filter((name) => !dotUsernames.has(name));
+  const foreignHashes = await target.activeUsersWithForeignHashes(isOwnPasswordHash);
+  const vanished = foreignHashes.filter((name) => !dotUsernames.has(name));
 
   return {
     dryRun: options.dryRun,

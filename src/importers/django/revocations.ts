@@ -1,7 +1,7 @@
 import type { ImportRun } from './context.js';
 import { countSkipped, type KindSummary } from './summary.js';
 
-/** Ids (without their prefix) of the families earlier imports wrote, so the snapshot can say what became of them. */
+/** Ids (without their prefix) of the families earlier imports wrote: the snapshot says what became of them. */
 export interface ImportedEarlier {
   refreshTokenIds: string[];
   accessTokenIds: string[];
@@ -17,7 +17,8 @@ export interface RevocationsApplied {
 }
 
 export async function importedEarlier(run: Pick<ImportRun, 'target'>): Promise<ImportedEarlier> {
-  const ids = async (prefix: string) => (await run.target.grantIdsWithPrefix(prefix)).map((id) => id.slice(prefix.length));
+  const ids = async (prefix: string) =>
+    (await run.target.grantIdsWithPrefix(prefix)).map((id) => id.slice(prefix.length));
   return { refreshTokenIds: await ids('dot-rt-'), accessTokenIds: await ids('dot-at-') };
 }
 
@@ -42,7 +43,8 @@ export async function revokeWhatDotDropped(
       refreshTokens.present += 1;
     }
   }
-  countSkipped(refreshTokens, 'revoked in DOT', source.totals.revokedRefreshTokens - source.revokedRefreshTokens.length);
+  const revokedBefore = source.totals.revokedRefreshTokens - source.revokedRefreshTokens.length;
+  countSkipped(refreshTokens, 'revoked in DOT', revokedBefore);
 
   // Families whose tokens DOT has deleted since (revoked access tokens, cleartokens, deleted users or
   // applications).

@@ -25,7 +25,11 @@ type Tally = (result: ImportGrantResult, hasAccess: boolean, hasRefresh: boolean
  * Each live DOT refresh token becomes a family `dot-rt-<id>` with the access token issued alongside it;
  * each live access token left over becomes a family `dot-at-<id>` of its own.
  */
-export async function importTokens(run: ImportRun, users: UsersImported, clients: ClientsImported): Promise<TokensImported> {
+export async function importTokens(
+  run: ImportRun,
+  users: UsersImported,
+  clients: ClientsImported,
+): Promise<TokensImported> {
   const { source } = run;
   const tokens: TokensImported = {
     accessTokens: emptyKind(source.totals.accessTokens),
@@ -37,13 +41,15 @@ export async function importTokens(run: ImportRun, users: UsersImported, clients
   const owner = ownerOf(users, clients);
   const tally: Tally = (result, hasAccess, hasRefresh, grantId) => {
     if (result.outcome === 'skipped' && result.reason === 'conflict') tokens.conflicts.push(grantId);
-    if (hasAccess || (result.outcome === 'updated' && result.accessRevoked)) count(tokens.accessTokens, result, 'access');
+    const accessChanged = result.outcome === 'updated' && result.accessRevoked;
+    if (hasAccess || accessChanged) count(tokens.accessTokens, result, 'access');
     if (hasRefresh) count(tokens.refreshTokens, result, 'refresh');
   };
   const paired = await importRefreshTokens(run, tokens, owner, tally);
   await importAccessTokens(run, tokens, paired, owner, tally);
   // Expired access tokens without a live refresh token: nothing to keep.
-  countSkipped(tokens.accessTokens, 'expired (and no live refresh token)', source.totals.accessTokens - source.accessTokens.length);
+  const expired = source.totals.accessTokens - source.accessTokens.length;
+  countSkipped(tokens.accessTokens, 'expired (and no live refresh token)', expired);
   return tokens;
 }
 
@@ -60,7 +66,10 @@ function count(summary: KindSummary, result: ImportGrantResult, kind: 'access' |
   else summary[result.outcome] += 1;
 }
 
-type Owner = (applicationId: string | null, userId: string | null) => { clientId: string; username: string } | { skip: string };
+type Owner = (
+  applicationId: string | null,
+  userId: string | null,
+) => { clientId: string; username: string } | { skip: string };
 
 /** The oauthd user and client for a token, or why it is skipped. */
 function ownerOf(users: UsersImported, clients: ClientsImported): Owner {
@@ -77,7 +86,12 @@ function ownerOf(users: UsersImported, clients: ClientsImported): Owner {
 }
 
 /** Returns the ids of the access tokens imported with their refresh token. */
-async function importRefreshTokens(run: ImportRun, tokens: TokensImported, owner: Owner, tally: Tally): Promise<Set<string>> {
+async function importRefreshTokens(
+  run: ImportRun,
+  tokens: TokensImported,
+  owner: Owner,
+  tally: Tally,
+): Promise<Set<string>> {
   const { source, options, target } = run;
   const { now } = options;
   const atById = new Map(source.accessTokens.map((at) => [at.id, at]));
@@ -120,7 +134,13 @@ async function importRefreshTokens(run: ImportRun, tokens: TokensImported, owner
   return paired;
 }
 
-async function importAccessTokens(run: ImportRun, tokens: TokensImported, paired: Set<string>, owner: Owner, tally: Tally) {
+async function importAccessTokens(
+  run: ImportRun,
+  tokens: TokensImported,
+  paired: Set<string>,
+  owner: Owner,
+  tally: Tally,
+): Promise<void> {
   const { source, options, target } = run;
   const { now } = options;
   let done = 0;
@@ -135,8 +155,9 @@ async function importAccessTokens(run: ImportRun, tokens: TokensImported, paired
     }
     const scope = parseScopeText(at.scope);
     if (!scope.every((s) => options.clientScopes.includes(s))) tokens.outsideClientScopes += 1;
+    const access = accessToken(at, scope, now);
     const createdAt = at.created ?? now;
-    const grant: ImportGrant = { id: `dot-at-${at.id}`, ...who, scope, createdAt, access: accessToken(at, scope, now), refresh: null };
+    const grant: ImportGrant = { id: `dot-at-${at.id}`, ...who, scope, createdAt, access, refresh: null };
     tally(await target.importGrant(grant, now), true, false, grant.id);
   }
   run.progress('access tokens', source.accessTokens.length, source.accessTokens.length);

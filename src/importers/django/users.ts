@@ -15,8 +15,8 @@ export interface UsersImported {
 
 export async function importUsers(run: ImportRun): Promise<UsersImported> {
   const { target, source, options } = run;
-  const users: UsersImported = { summary: emptyKind(source.totals.users), byId: new Map(), staysDisabled: [], withoutPassword: [] };
-  const { summary } = users;
+  const summary = emptyKind(source.totals.users);
+  const users: UsersImported = { summary, byId: new Map(), staysDisabled: [], withoutPassword: [] };
   run.progress('users', 0, source.users.length);
   for (const u of source.users) {
     run.progress('users', summary.created + summary.present + summary.updated + summary.skipped, source.users.length);

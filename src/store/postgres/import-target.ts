@@ -1,39 +1,28 @@
 import pg from 'pg';
 import type { NewClient } from '../../core/ports.js';
 import type { EpochSeconds, NewAccessToken } from '../../core/types.js';
-import type {
-  GrantState,
-  ImportGrant,
-  ImportGrantResult,
-  ImportPlanner,
-  ImportTarget,
-  ImportUser,
-  StoredGrantUse,
-} from '../import-types.js';
-import { migrations } from '../migrations/index.js';
+import type { ImportGrant, ImportGrantResult, ImportPlanner, ImportTarget, ImportUser } from '../import-types.js';
 import { joinList } from '../rows.js';
+import {
+  checkSchema,
+  clientKnown,
+  firstRow,
+  grantUse,
+  type ImportContext,
+  type Query,
+  readGrantState,
+  ROTATED_SINCE_IMPORT,
+  userByName,
+} from './import-reads.js';
 import { parsePostgresUrl } from './postgres-store.js';
 
 const INT8_OID = 20;
-/** Rotated since import: its live refresh token is one a rotation wrote (migration 4); walks the live index. */
-const ROTATED_SINCE_IMPORT =
-  'SELECT 1 FROM refresh_tokens WHERE grant_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND from_rotation';
 const INSERT_ACCESS =
   'INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)';
 const types: pg.CustomTypesConfig = {
   getTypeParser: (oid, format) =>
     oid === INT8_OID && format !== 'binary' ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
 };
-
-type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
-
-interface Context {
-  q: Query;
-  dryRun: boolean;
-  planner: ImportPlanner;
-  /** What a dry run would have created, for the calls that follow (a real run finds it in the tables). */
-  pending: { users: Set<string>; clients: Set<string> };
-}
 
 /**
  * The import target on PostgreSQL (see ../import-types.ts for the contract): one connection of its own,
@@ -64,7 +53,7 @@ export async function openPostgresImportTarget(
     throw error;
   }
   const q: Query = (text, values = []) => client.query(text, values);
-  const ctx: Context = { q, ...options, pending: { users: new Set(), clients: new Set() } };
+  const ctx: ImportContext = { q, ...options, pending: { users: new Set(), clients: new Set() } };
   const tx = async <T>(work: () => Promise<T>): Promise<T> => {
     await q('BEGIN');
     try {
@@ -84,8 +73,8 @@ export async function openPostgresImportTarget(
     importGrant: (grant, now) => tx(() => applyGrant(ctx, grant, now)),
     revokeUntouchedGrant: (grantId, now) => tx(() => applyRevocation(ctx, grantId, now)),
     async grantIdsWithPrefix(prefix) {
-      const { rows } = await q<{ id: string }>('SELECT id FROM grants WHERE left(id, length($1)) = $1 ORDER BY id', [prefix]);
-      return rows.map((r) => r.id);
+      const sql = 'SELECT id FROM grants WHERE left(id, length($1)) = $1 ORDER BY id';
+      return (await q<{ id: string }>(sql, [prefix])).rows.map((r) => r.id);
     },
     async activeUsersWithForeignHashes(isOwnHash) {
       const { rows } = await q<{ username: string; password_hash: string | null }>(
@@ -109,7 +98,7 @@ export async function openPostgresImportTarget(
 }
 
 /** Revokes the grants `where` selects, then their refresh tokens, then their access tokens (lock order). */
-async function revokeGrantsWhere(ctx: Context, where: string, key: unknown, now: EpochSeconds): Promise<number> {
+async function revokeGrantsWhere(ctx: ImportContext, where: string, key: unknown, now: EpochSeconds) {
   const { rows } = await ctx.q<{ id: string }>(
     `UPDATE grants SET revoked_at = $1 WHERE ${where} AND revoked_at IS NULL RETURNING id`,
     [now, key],
@@ -124,19 +113,7 @@ async function revokeGrantsWhere(ctx: Context, where: string, key: unknown, now:
   return rows.length;
 }
 
-const userByName = async (ctx: Context, username: string) =>
-  (await ctx.q<{ id: number; password_hash: string | null; is_active: boolean }>(
-    'SELECT id, password_hash, is_active FROM users WHERE username = $1',
-    [username],
-  )).rows[0];
-const clientKnown = async (ctx: Context, clientId: string) =>
-  (await ctx.q('SELECT 1 FROM clients WHERE client_id = $1', [clientId])).rowCount! > 0 || ctx.pending.clients.has(clientId);
-const grantUse = async (ctx: Context, grantId: string, revokedAt: number | null): Promise<StoredGrantUse> => ({
-  revoked: revokedAt !== null,
-  rotatedHere: (await ctx.q(ROTATED_SINCE_IMPORT, [grantId])).rowCount! > 0,
-});
-
-async function applyUser(ctx: Context, u: ImportUser, now: EpochSeconds) {
+async function applyUser(ctx: ImportContext, u: ImportUser, now: EpochSeconds) {
   const row = await userByName(ctx, u.username);
   const plan = ctx.planner.planUser(u, row ? { passwordHash: row.password_hash, isActive: row.is_active } : null);
   if (ctx.dryRun) {
@@ -165,7 +142,7 @@ async function applyUser(ctx: Context, u: ImportUser, now: EpochSeconds) {
   return plan.result;
 }
 
-async function applyClient(ctx: Context, c: NewClient) {
+async function applyClient(ctx: ImportContext, c: NewClient) {
   const plan = ctx.planner.planClient(await clientKnown(ctx, c.clientId));
   if (!plan.create) return plan.result;
   if (ctx.dryRun) {
@@ -175,52 +152,15 @@ async function applyClient(ctx: Context, c: NewClient) {
   const { rowCount } = await ctx.q(
     `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect, created_at,
        updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (client_id) DO NOTHING`,
-    [c.clientId, c.name, c.secretHash, c.isPublic, joinList(c.grantTypes), joinList(c.scopes), c.canIntrospect === true, c.createdAt],
+    [
+      c.clientId, c.name, c.secretHash, c.isPublic, joinList(c.grantTypes), joinList(c.scopes),
+      c.canIntrospect === true, c.createdAt,
+    ],
   );
   return rowCount === 1 ? plan.result : 'present'; // another import won the race
 }
 
-async function readGrantState(ctx: Context, g: ImportGrant): Promise<GrantState> {
-  const user = await userByName(ctx, g.username);
-  const grant = (
-    await ctx.q<{ client_id: string; user_id: number; revoked_at: number | null }>(
-      // Serializes with a revocation of the same grant (which locks it the same way), not with rotations.
-      `SELECT client_id, user_id, revoked_at FROM grants WHERE id = $1${ctx.dryRun ? '' : ' FOR NO KEY UPDATE'}`,
-      [g.id],
-    )
-  ).rows[0];
-  const access = g.access
-    ? (await ctx.q<{ grant_id: string }>('SELECT grant_id FROM access_tokens WHERE token_hash = $1', [g.access.hash])).rows[0]
-    : undefined;
-  const refresh = g.refresh
-    ? (
-        await ctx.q<{ grant_id: string; access_token_hash: Buffer | null }>(
-          'SELECT grant_id, access_token_hash FROM refresh_tokens WHERE token_hash = $1',
-          [g.refresh.hash],
-        )
-      ).rows[0]
-    : undefined;
-  const liveAccess = async () =>
-    (
-      await ctx.q<{ token_hash: Buffer }>('SELECT token_hash FROM access_tokens WHERE grant_id = $1 AND revoked_at IS NULL', [g.id])
-    ).rows.map((r) => r.token_hash);
-  return {
-    user: user ? { id: user.id } : ctx.pending.users.has(g.username) ? 'pending' : null,
-    clientKnown: await clientKnown(ctx, g.clientId),
-    existing: grant
-      ? {
-          clientId: grant.client_id,
-          userId: grant.user_id,
-          ...(await grantUse(ctx, g.id, grant.revoked_at)),
-          liveAccessTokens: await liveAccess(),
-        }
-      : null,
-    access: access ? { grantId: access.grant_id } : null,
-    refresh: refresh ? { grantId: refresh.grant_id, accessTokenHash: refresh.access_token_hash } : null,
-  };
-}
-
-async function applyGrant(ctx: Context, g: ImportGrant, now: EpochSeconds): Promise<ImportGrantResult> {
+async function applyGrant(ctx: ImportContext, g: ImportGrant, now: EpochSeconds): Promise<ImportGrantResult> {
   const state = await readGrantState(ctx, g);
   const plan = ctx.planner.planGrant(g, state);
   if (ctx.dryRun || plan.action === 'none') return plan.result;
@@ -230,7 +170,8 @@ async function applyGrant(ctx: Context, g: ImportGrant, now: EpochSeconds): Prom
     // Only a dry run has pending users; the planner creates a grant only for a user it knows.
     if (state.user === null || state.user === 'pending') throw new Error(`no user ${g.username} for grant ${g.id}`);
     const inserted = await ctx.q(
-      'INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING',
+      `INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO NOTHING`,
       [g.id, g.clientId, state.user.id, joinList(g.scope), g.createdAt],
     );
     if (inserted.rowCount !== 1) return { outcome: 'present' }; // another import won the race
@@ -253,7 +194,8 @@ async function applyGrant(ctx: Context, g: ImportGrant, now: EpochSeconds): Prom
         step.refreshHash,
       ]);
     } else if (step.kind === 'revoke_access') {
-      await ctx.q('UPDATE access_tokens SET revoked_at = $1 WHERE token_hash = ANY($2) AND revoked_at IS NULL', [now, step.hashes]);
+      const sql = 'UPDATE access_tokens SET revoked_at = $1 WHERE token_hash = ANY($2) AND revoked_at IS NULL';
+      await ctx.q(sql, [now, step.hashes]);
     } else {
       await insertAccess(step.token);
     }
@@ -261,25 +203,18 @@ async function applyGrant(ctx: Context, g: ImportGrant, now: EpochSeconds): Prom
   return plan.result;
 }
 
-async function applyRevocation(ctx: Context, grantId: string, now: EpochSeconds): Promise<'revoked' | 'unchanged'> {
-  const { rows } = await ctx.q<{ revoked_at: number | null }>('SELECT revoked_at FROM grants WHERE id = $1', [grantId]);
-  const grant = rows[0] ? await grantUse(ctx, grantId, rows[0].revoked_at) : null;
+async function applyRevocation(
+  ctx: ImportContext,
+  grantId: string,
+  now: EpochSeconds,
+): Promise<'revoked' | 'unchanged'> {
+  const sql = 'SELECT revoked_at FROM grants WHERE id = $1';
+  const row = await firstRow<{ revoked_at: number | null }>(ctx, sql, [grantId]);
+  const grant = row ? await grantUse(ctx, grantId, row.revoked_at) : null;
   if (ctx.planner.planRevocation(grant) === 'keep') return 'unchanged';
   if (ctx.dryRun) return 'revoked';
-  // The write re-checks in one statement: a rotation committed since the read makes the grant used, and it stays.
-  const revoked = await revokeGrantsWhere(ctx, `id = $2 AND NOT EXISTS (${ROTATED_SINCE_IMPORT.replace('$1', 'grants.id')})`, grantId, now);
+  // The write re-checks in one statement: a rotation committed since the read makes the grant used: it stays.
+  const untouched = `id = $2 AND NOT EXISTS (${ROTATED_SINCE_IMPORT.replace('$1', 'grants.id')})`;
+  const revoked = await revokeGrantsWhere(ctx, untouched, grantId, now);
   return revoked > 0 ? 'revoked' : 'unchanged';
-}
-
-async function checkSchema(client: pg.Client): Promise<void> {
-  const latest = migrations[migrations.length - 1]!.version;
-  const { rows } = await client.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
-  const version = rows[0]!.present
-    ? (await client.query<{ v: number }>('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0]!.v
-    : 0;
-  if (version < latest) {
-    throw new Error(
-      `the oauthd database has schema version ${version}, not ${latest}: run \`oauthd migrate\` first (a dry run writes nothing)`,
-    );
-  }
 }

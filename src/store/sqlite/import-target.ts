@@ -2,16 +2,16 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { NewClient } from '../../core/ports.js';
 import type { EpochSeconds, NewAccessToken } from '../../core/types.js';
-import type {
-  GrantState,
-  ImportGrant,
-  ImportPlanner,
-  ImportTarget,
-  ImportTargetCounts,
-  ImportUser,
-  StoredGrantUse,
+import {
+  assertImportSchema,
+  type GrantState,
+  type ImportGrant,
+  type ImportPlanner,
+  type ImportTarget,
+  type ImportTargetCounts,
+  type ImportUser,
+  type StoredGrantUse,
 } from '../import-types.js';
-import { migrations } from '../migrations/index.js';
 import { joinList } from '../rows.js';
 
 /**
@@ -19,7 +19,10 @@ import { joinList } from '../rows.js';
  * BEGIN IMMEDIATE transaction, so it serializes with a running server's writes (rotation included) on
  * SQLite's write lock, holding it for a few statements only. A dry run opens the file read-only.
  */
-export function openSqliteImportTarget(path: string, options: { dryRun: boolean; planner: ImportPlanner }): ImportTarget {
+export function openSqliteImportTarget(
+  path: string,
+  options: { dryRun: boolean; planner: ImportPlanner },
+): ImportTarget {
   const { dryRun, planner } = options;
   if (dryRun && !existsSync(path)) {
     throw new Error(`no oauthd database at ${path}: run \`oauthd migrate\` first (a dry run writes nothing)`);
@@ -28,7 +31,8 @@ export function openSqliteImportTarget(path: string, options: { dryRun: boolean;
   db.pragma('busy_timeout = 5000');
   if (!dryRun) db.pragma('foreign_keys = ON');
   checkSchema(db);
-  const ctx: Context = { reads: prepareReads(db), writes: dryRun ? null : prepareWrites(db), planner, pending: pendingRows() };
+  const writes = dryRun ? null : prepareWrites(db);
+  const ctx: Context = { reads: prepareReads(db), writes, planner, pending: { users: new Set(), clients: new Set() } };
 
   /** Runs `work` as one write transaction (or, in a dry run, a plain read transaction). */
   const tx = <A extends unknown[], R>(work: (...args: A) => R) => {
@@ -68,8 +72,6 @@ interface Context {
   pending: { users: Set<string>; clients: Set<string> };
 }
 
-const pendingRows = () => ({ users: new Set<string>(), clients: new Set<string>() });
-
 function prepareReads(db: Database.Database) {
   return {
     userByName: db.prepare<[string], { id: number; password_hash: string | null; is_active: number }>(
@@ -81,7 +83,8 @@ function prepareReads(db: Database.Database) {
     ),
     // Rotated since import: its live refresh token is one a rotation wrote (migration 4).
     grantRotated: db.prepare<[string], 1>(
-      'SELECT 1 FROM refresh_tokens WHERE grant_id = ? AND used_at IS NULL AND revoked_at IS NULL AND from_rotation = 1',
+      `SELECT 1 FROM refresh_tokens
+       WHERE grant_id = ? AND used_at IS NULL AND revoked_at IS NULL AND from_rotation = 1`,
     ),
     accessOwner: db.prepare<[Buffer], { grant_id: string }>('SELECT grant_id FROM access_tokens WHERE token_hash = ?'),
     refreshRow: db.prepare<[Buffer], { grant_id: string; access_token_hash: Buffer | null }>(
@@ -110,7 +113,9 @@ function prepareWrites(db: Database.Database) {
     ),
     setHash: db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?'),
     disable: db.prepare('UPDATE users SET is_active = 0, updated_at = ? WHERE id = ?'),
-    revokeUserAccess: db.prepare(`UPDATE access_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND ${revokeOfUser}`),
+    revokeUserAccess: db.prepare(
+      `UPDATE access_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND ${revokeOfUser}`,
+    ),
     revokeUserRefresh: db.prepare(
       `UPDATE refresh_tokens SET revoked_at = ? WHERE used_at IS NULL AND revoked_at IS NULL AND ${revokeOfUser}`,
     ),
@@ -226,7 +231,8 @@ function applyGrant(ctx: Context, g: ImportGrant, now: EpochSeconds) {
 
 function applyRevocation(ctx: Context, grantId: string, now: EpochSeconds): 'revoked' | 'unchanged' {
   const grant = ctx.reads.grantById.get(grantId);
-  if (ctx.planner.planRevocation(grant ? grantUse(ctx, grantId, grant.revoked_at) : null) === 'keep') return 'unchanged';
+  const use = grant ? grantUse(ctx, grantId, grant.revoked_at) : null;
+  if (ctx.planner.planRevocation(use) === 'keep') return 'unchanged';
   if (ctx.writes) {
     ctx.writes.revokeGrant.run(now, grantId);
     ctx.writes.revokeGrantRefresh.run(now, grantId);
@@ -236,15 +242,14 @@ function applyRevocation(ctx: Context, grantId: string, now: EpochSeconds): 'rev
 }
 
 function checkSchema(db: Database.Database): void {
-  const latest = migrations[migrations.length - 1]!.version;
   const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
   const version = table
     ? db.prepare<[], { v: number }>('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get()!.v
     : 0;
-  if (version < latest) {
+  try {
+    assertImportSchema(version);
+  } catch (error) {
     db.close();
-    throw new Error(
-      `the oauthd database has schema version ${version}, not ${latest}: run \`oauthd migrate\` first (a dry run writes nothing)`,
-    );
+    throw error;
   }
 }
