@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseScope } from '../core/scope.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { formatSummary } from '../importers/django/summary.js';
 import { createProgress } from './progress.js';
 import { assertMigrated, configFrom, output, type StoreOptions } from './context.js';
 
@@ -64,7 +65,7 @@ export function registerImportCommands(program: Command): void {
       }
       await assertMigrated(config.databaseUrl);
       // Loaded here: it brings both database drivers, which `oauthd serve`'s main thread never needs.
-      const { formatSummary, importFromDjango } = await import('../importers/django/import.js');
+      const { importFromDjango } = await import('../importers/django/import.js');
       // On stderr: a terminal sees one line rewritten in place, a pipe or log a line per kind.
       const progress = createProgress();
       const summary = await importFromDjango({
