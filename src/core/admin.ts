@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ClientChanges, Clock, EventSink, LockoutMatch, PasswordHasher, Store } from './ports.js';
+import type { ClientChanges, ClientStore, Clock, EventSink, LockoutMatch, LockoutStore, PasswordHasher, UserStore } from './ports.js';
 import type { AuditEventName } from './audit-events.js';
 import { plural } from './plural.js';
 import { parseScope } from './scope.js';
@@ -14,8 +14,13 @@ export class AdminError extends Error {
   }
 }
 
+/** The directory (clients and users, but the login-time hash upgrade) and the operator's lockout actions. */
+export type AdminStore = ClientStore &
+  Omit<UserStore, 'replacePasswordHash'> &
+  Pick<LockoutStore, 'listActiveLockouts' | 'clearLockouts'>;
+
 export interface AdminDeps {
-  store: Store;
+  store: AdminStore;
   passwordHasher: PasswordHasher;
   clock: Clock;
   knownScopes: readonly string[];

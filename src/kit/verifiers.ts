@@ -1,6 +1,7 @@
 import { createBearerValidator, type BearerValidator } from '../core/bearer.js';
 import { OAuthError, invalidToken, temporarilyUnavailable } from '../core/errors.js';
-import { systemClock, type Store } from '../core/ports.js';
+import type { Store } from '../core/ports.js';
+import { systemClock } from '../clock.js';
 import type { Principal } from '../core/types.js';
 import { openStore } from '../store/store.js';
 import { cachedVerifier, type CacheOptions } from './cache.js';
