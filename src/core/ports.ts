@@ -334,6 +334,14 @@ export interface StoreMaintenance {
 /** Everything a backend provides. */
 export interface Store extends TokenStore, ClientStore, UserStore, LockoutStore, AuditStore, StoreMaintenance {}
 
+export type StoreMethod = keyof Store;
+
+/**
+ * Runs around every call of a store (store/decorate.ts): `call` makes the call itself, and resolves or rejects
+ * as it does. Metrics and the fault guard are advices.
+ */
+export type StoreAdvice = <T>(method: StoreMethod, call: () => Promise<T>) => Promise<T>;
+
 /**
  * Thrown by a store when the database cannot serve the call (locked past its timeout, unreachable, disk
  * full): a failure of infrastructure, not of the request. The HTTP layer answers 503
