@@ -1,10 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import type { ClientChanges, ClientStore, Clock, EventSink, LockoutMatch, LockoutStore, PasswordHasher, UserStore } from './ports.js';
+import type {
+  ClientChanges,
+  ClientStore,
+  Clock,
+  EventSink,
+  LockoutMatch,
+  LockoutStore,
+  PasswordHasher,
+  UserStore,
+} from './ports.js';
 import type { AuditEventName } from './audit-events.js';
 import { plural } from './plural.js';
 import { parseScope } from './scope.js';
 import { generateClientSecret, hashChosenSecret, hashGeneratedSecret } from './secrets.js';
-import { GRANT_TYPES, isGrantType, type Client, type EpochSeconds, type GrantType, type Lockout, type User, type UserGrant } from './types.js';
+import { GRANT_TYPES, isGrantType } from './types.js';
+import type { Client, EpochSeconds, GrantType, Lockout, User, UserGrant } from './types.js';
 
 /** A refused administrative action; its message is one line, safe to print, never containing a secret. */
 export class AdminError extends Error {
@@ -95,41 +105,31 @@ export function createAdmin(deps: AdminDeps) {
 }
 
 /** What every admin action shares: its dependencies, the audit trail, and the checks of its inputs. */
-interface AdminContext {
-  deps: AdminDeps;
-  store: AdminStore;
-  now(): EpochSeconds;
-  /** Audit events `noun.verb` (past tense), written only once the change is committed. */
-  audit(event: AuditEventName, fields: Record<string, string | number | boolean | null>): void;
-  /** The user's id for an audit event (usernames are unique and users are never deleted). */
-  userId(username: string): Promise<number | null>;
-  requireClient(clientId: string): Promise<Client>;
-  requireUser(username: string): Promise<User>;
-  checkScopes(scopes: string | undefined): string[];
-  checkGrantTypes(grantTypes: string[] | undefined): GrantType[];
-  checkUsername(username: string): void;
-  checkPassword(password: string): void;
-}
+type AdminContext = ReturnType<typeof adminContext>;
 
-function adminContext(deps: AdminDeps): AdminContext {
+function adminContext(deps: AdminDeps) {
   const { store } = deps;
   return {
     deps,
     store,
-    now: () => deps.clock.now(),
-    audit: (event, fields) => deps.events.emit(event, { ...fields, actor: deps.actor }),
-    userId: async (username) => (await store.findUserByUsername(username))?.id ?? null,
-    async requireClient(clientId) {
+    now: (): EpochSeconds => deps.clock.now(),
+    /** Audit events `noun.verb` (past tense), written only once the change is committed. */
+    audit: (event: AuditEventName, fields: Record<string, string | number | boolean | null>): void =>
+      deps.events.emit(event, { ...fields, actor: deps.actor }),
+    /** The user's id for an audit event (usernames are unique and users are never deleted). */
+    userId: async (username: string): Promise<number | null> =>
+      (await store.findUserByUsername(username))?.id ?? null,
+    async requireClient(clientId: string): Promise<Client> {
       const client = await store.findClient(clientId);
       if (!client) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
       return client;
     },
-    async requireUser(username) {
+    async requireUser(username: string): Promise<User> {
       const user = await store.findUserByUsername(username);
       if (!user) throw new AdminError(`no user named ${JSON.stringify(username)}`);
       return user;
     },
-    checkScopes(scopes) {
+    checkScopes(scopes: string | undefined): string[] {
       if (scopes === undefined) return [...deps.defaultScopes];
       const parsed = parseScope(scopes);
       if (parsed === null) throw new AdminError('scopes must be a space-separated list of scope names');
@@ -140,7 +140,7 @@ function adminContext(deps: AdminDeps): AdminContext {
       }
       return deps.knownScopes.filter((s) => parsed.includes(s));
     },
-    checkGrantTypes(grantTypes) {
+    checkGrantTypes(grantTypes: string[] | undefined): GrantType[] {
       if (grantTypes === undefined) return [...GRANT_TYPES];
       const list = grantTypes.map((g) => g.trim()).filter((g) => g !== '');
       const bad = list.filter((g) => !isGrantType(g));
@@ -149,13 +149,14 @@ function adminContext(deps: AdminDeps): AdminContext {
       }
       return [...new Set(list as GrantType[])];
     },
-    checkUsername(username) {
+    checkUsername(username: string): void {
       if (username.length === 0 || username.length > USERNAME_MAX) {
         throw new AdminError(`the username must be 1-${USERNAME_MAX} characters`);
       }
       if (/[\x00-\x1F\x7F]/.test(username)) throw new AdminError('the username must not contain control characters');
     },
-    checkPassword: (password) => checkPasswordPolicy(password, deps.passwordPolicy ?? DEFAULT_PASSWORD_POLICY),
+    checkPassword: (password: string): void =>
+      checkPasswordPolicy(password, deps.passwordPolicy ?? DEFAULT_PASSWORD_POLICY),
   };
 }
 

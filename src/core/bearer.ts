@@ -13,7 +13,10 @@ export interface BearerValidator {
   validate(accessToken: string): Promise<Principal>;
 }
 
-export function createBearerValidator(deps: { store: Pick<TokenStore, 'findAccessToken'>; clock: Clock }): BearerValidator {
+export function createBearerValidator(deps: {
+  store: Pick<TokenStore, 'findAccessToken'>;
+  clock: Clock;
+}): BearerValidator {
   return {
     async validate(accessToken) {
       if (accessToken.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(accessToken)) {

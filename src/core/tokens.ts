@@ -30,7 +30,7 @@ const POOL_TOKENS = 128;
 let pool = Buffer.alloc(0);
 let offset = 0;
 
-/** A new opaque token (44 characters, see above), minted at `nowMs` (the injected clock's). Plaintext: returned once. */
+/** A new opaque token (44 characters, see above), minted at `nowMs` (read from the injected clock). Plaintext. */
 export function mintToken(nowMs: number): string {
   if (offset + TOKEN_BYTES > pool.length) {
     pool = randomBytes(TOKEN_BYTES * POOL_TOKENS);

@@ -41,7 +41,12 @@ export interface SealedCursor {
  * One run: deletes dead tokens, then erases sealed successors past the grace window from `cursor.from` on
  * (moving it), in batches, until nothing is left or the time budget is spent; returns how many rows went.
  */
-async function runCleanup(store: CleanupStore, clock: Clock, options: CleanupOptions, cursor: SealedCursor): Promise<number> {
+async function runCleanup(
+  store: CleanupStore,
+  clock: Clock,
+  options: CleanupOptions,
+  cursor: SealedCursor,
+): Promise<number> {
   const batchSize = options.batchSize ?? 1000;
   const deadline = Date.now() + (options.maxRunMs ?? Number.POSITIVE_INFINITY);
   // Let requests in between batches.

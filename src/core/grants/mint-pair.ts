@@ -16,7 +16,12 @@ export interface MintedPair {
  * that one time. The access token carries `accessScope`; the refresh token carries `refreshScope` (RFC 6749
  * §6: a new refresh token keeps the scope of the one it replaces, even when the access token was narrowed).
  */
-export function mintPair(policy: TokenPolicy, nowMs: number, accessScope: string[], refreshScope: string[]): MintedPair {
+export function mintPair(
+  policy: TokenPolicy,
+  nowMs: number,
+  accessScope: string[],
+  refreshScope: string[],
+): MintedPair {
   const now = epochSeconds(nowMs);
   const accessToken = mintToken(nowMs);
   const refreshToken = mintToken(nowMs);

@@ -1,5 +1,6 @@
 import { newGrantId } from '../ids.js';
-import { epochSeconds, type Clock, type EventSink, type LoginThrottle, type PasswordHasher, type TokenStore, type UserStore } from '../ports.js';
+import { epochSeconds } from '../ports.js';
+import type { Clock, EventSink, LoginThrottle, PasswordHasher, TokenStore, UserStore } from '../ports.js';
 import type { TokenPolicy } from '../policy.js';
 import { invalidClient, invalidCredentials, slowDown } from '../errors.js';
 import { required } from '../params.js';
