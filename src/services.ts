@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { createAdmin, type Admin } from './core/admin.js';
 import { createBearerValidator, type BearerValidator } from './core/bearer.js';
-import { systemClock, type Clock, type EventSink, type LoginThrottle, type PasswordHasher, type Store } from './core/ports.js';
+import { systemClock } from './clock.js';
+import { type Clock, type EventSink, type LoginThrottle, type PasswordHasher, type Store } from './core/ports.js';
 import { createIntrospectionEndpoint, type IntrospectionEndpoint } from './core/introspection.js';
 import { createRevocationEndpoint, type RevocationEndpoint } from './core/revocation.js';
 import { createTokenEndpoint, type TokenEndpoint } from './core/token-endpoint.js';
@@ -11,7 +12,8 @@ import { createArgon2Hasher } from './crypto/argon2-hasher.js';
 import { boundedHasher, cachedSecretVerifier } from './crypto/bounded-hasher.js';
 import { createDjangoCompatibleHasher } from './crypto/django-hashers.js';
 import { openStore } from './store/store.js';
-import { withClientCache } from './store/client-cache.js';
+import { clientCacheOverrides } from './store/client-cache.js';
+import { decorateStore } from './store/decorate.js';
 import { createMetrics, fanOut, type Metrics } from './metrics/metrics.js';
 import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
 import { connectRedis, createLoginThrottle } from './throttle/login-throttle.js';
@@ -57,20 +59,19 @@ export function logEventSink(logger: Logger): EventSink {
 /** The composition root: config → store → hashers → core services. Migrates the store. */
 export async function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const metrics = createMetrics();
-  const store = withClientCache(
-    metrics.instrumentStore(
-      openStore(config.databaseUrl, {
-        sqlite: {
-          accessTokenCacheEntries: config.tokenCacheEntries,
-          onWarning: overrides.onStoreWarning ?? ((message: string) => logger.warn(message)),
-          ...(overrides.longRunning
-            ? { checkpoint: 'background', onCheckpointError: (message: string) => logger.error({ message }, 'sqlite checkpoint failed') }
-            : {}),
-        },
-      }),
-    ),
-    { ttlMs: config.clientCacheMs },
-  );
+  const backend = openStore(config.databaseUrl, {
+    sqlite: {
+      accessTokenCacheEntries: config.tokenCacheEntries,
+      onWarning: overrides.onStoreWarning ?? ((message: string) => logger.warn(message)),
+      ...(overrides.longRunning
+        ? { checkpoint: 'background', onCheckpointError: (message: string) => logger.error({ message }, 'sqlite checkpoint failed') }
+        : {}),
+    },
+  });
+  // The store's decorators, inside out: the fault guard, innermost, is the backend's own (openStore); then
+  // metrics, timing each call the backend answered; then the client cache, outermost, so a cache hit costs no
+  // store call and is not counted as one, while a miss is timed like any other read.
+  const store = decorateStore(backend, metrics.storeAdvice, clientCacheOverrides({ ttlMs: config.clientCacheMs }));
   try {
     await store.migrate();
   } catch (error) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import type { Clock } from '../../src/core/ports.js';
+import { clockOf, type Clock } from '../../src/core/ports.js';
 import { createLogger, startServer, type RunningServer } from '../../src/server.js';
 import { createTestDatabase, dumpDatabase } from './postgres.js';
 
@@ -40,7 +40,7 @@ export interface TestServer extends RunningServer {
 /** A mutable clock for tests that move time. */
 export function testClock(start = Math.floor(Date.now() / 1000)): Clock & { advance(seconds: number): void } {
   let now = start;
-  return { now: () => now, advance: (s) => void (now += s) };
+  return { ...clockOf(() => now * 1000), advance: (s) => void (now += s) };
 }
 
 /**

@@ -45,11 +45,11 @@ function newUser(overrides: Partial<NewUser> = {}): NewUser {
 }
 
 function newAccess(issuedAt: number, scope: string[] = ['read']): NewAccessToken {
-  return { hash: tokenKey(mintToken()), scope, issuedAt, expiresAt: issuedAt + ACCESS_TTL };
+  return { hash: tokenKey(mintToken(Date.now())), scope, issuedAt, expiresAt: issuedAt + ACCESS_TTL };
 }
 
 function newRefresh(issuedAt: number, scope: string[] = ['read', 'write'], expiresAt: number | null = null): NewToken {
-  return { hash: tokenKey(mintToken()), scope, issuedAt, expiresAt };
+  return { hash: tokenKey(mintToken(Date.now())), scope, issuedAt, expiresAt };
 }
 
 interface IssuedGrant {
@@ -508,8 +508,8 @@ export function runStoreContract(
 
       it('findAccessToken and findRefreshToken return null for unknown hashes', async () => {
         await issueGrant(store);
-        expect(await store.findAccessToken(tokenKey(mintToken()))).toBeNull();
-        expect(await store.findRefreshToken(tokenKey(mintToken()))).toBeNull();
+        expect(await store.findAccessToken(tokenKey(mintToken(Date.now())))).toBeNull();
+        expect(await store.findRefreshToken(tokenKey(mintToken(Date.now())))).toBeNull();
       });
 
       it('an access token hash is not found as a refresh token, and a refresh token hash is not found as an access token', async () => {
@@ -597,7 +597,7 @@ export function runStoreContract(
 
       it('rotating an unknown hash returns not_found and writes nothing', async () => {
         const g = await issueGrant(store);
-        const r = rotation(g, tokenKey(mintToken()), T + 10);
+        const r = rotation(g, tokenKey(mintToken(Date.now())), T + 10);
         expect(await store.rotateRefreshToken(r)).toBe('not_found');
         expect(await store.findAccessToken(r.access.hash)).toBeNull();
         expect(await store.findRefreshToken(r.refresh.hash)).toBeNull();

@@ -11,7 +11,7 @@ import type { OpenedStore } from './contract.js';
 const T = 1_700_000_000;
 
 const token = (issuedAt: number, ttl: number | null = 3600) => ({
-  hash: tokenKey(mintToken()),
+  hash: tokenKey(mintToken(Date.now())),
   scope: ['read'],
   issuedAt,
   expiresAt: ttl === null ? null : issuedAt + ttl,
