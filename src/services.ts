@@ -59,9 +59,9 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   const metrics = createMetrics();
   const store = withClientCache(
     metrics.instrumentStore(
-      openStore(config.databaseUrl, {
+      openStore(config.store.databaseUrl, {
         sqlite: {
-          accessTokenCacheEntries: config.tokenCacheEntries,
+          accessTokenCacheEntries: config.store.tokenCacheEntries,
           onWarning: overrides.onStoreWarning ?? ((message: string) => logger.warn(message)),
           ...(overrides.longRunning
             ? { checkpoint: 'background', onCheckpointError: (message: string) => logger.error({ message }, 'sqlite checkpoint failed') }
@@ -69,7 +69,7 @@ export async function createServices(config: Config, logger: Logger, overrides: 
         },
       }),
     ),
-    { ttlMs: config.clientCacheMs },
+    { ttlMs: config.store.clientCacheMs },
   );
   try {
     await store.migrate();
@@ -80,45 +80,28 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   const clock = overrides.clock ?? systemClock;
   // One argon2id implementation, bounded: at most hashConcurrency hashes at once (see bounded-hasher.ts).
   // It also verifies Django hashes brought by `oauthd import django`, upgrading them on login.
-  const passwordHasher = overrides.passwordHasher ?? boundedHasher(createDjangoCompatibleHasher(createArgon2Hasher()), { maxConcurrent: config.hashConcurrency, maxQueue: config.hashQueueLimit });
+  const passwordHasher =
+    overrides.passwordHasher ?? boundedHasher(createDjangoCompatibleHasher(createArgon2Hasher()), config.hashing);
   // Chosen client secrets are argon2id too; a verified one is remembered in memory so refreshes stay cheap.
   const clientSecretHasher = cachedSecretVerifier(passwordHasher);
   const audit = createAuditSink(store, clock, logger);
   // The log line first (it survives a crash), then the counters, then the audit table (batched).
   const events = fanOut(overrides.events ?? logEventSink(logger), metrics.events, audit);
-  const redis = config.redisUrl
-    ? connectRedis(config.redisUrl, (reachable, reason) => {
+  const redis = config.redis.url
+    ? connectRedis(config.redis.url, (reachable, reason) => {
         if (reachable) logger.warn('redis reachable again: brute-force counters are shared by every instance again');
         else logger.warn({ reason }, 'redis unreachable: brute-force counters fall back to per-instance counting until it returns');
       })
     : undefined;
   const ownThrottle = overrides.throttle
     ? undefined
-    : createLoginThrottle(
-        {
-          maxFailuresPerIp: config.maxFailuresPerIp,
-          maxFailuresPerUser: config.maxFailuresPerUser,
-          maxFailuresPerUserIp: config.maxFailuresPerUserIp,
-          backoffAfter: config.backoffAfter,
-          maxFailuresPerClientIp: config.maxFailuresPerClientIp,
-          lockoutSeconds: config.lockoutSeconds,
-          windowSeconds: config.failureWindowSeconds,
-        },
-        {
-          ...(redis ? { redis } : {}),
-          // N workers without Redis share the primary's counters: N workers must not mean N× the limit.
-          cluster: cluster.isWorker,
-          ...(overrides.throttleKeyPrefix ? { keyPrefix: overrides.throttleKeyPrefix } : {}),
-        },
-      );
+    : createLoginThrottle(config.throttle, {
+        ...(redis ? { redis } : {}),
+        // N workers without Redis share the primary's counters: N workers must not mean N× the limit.
+        cluster: cluster.isWorker,
+        ...(overrides.throttleKeyPrefix ? { keyPrefix: overrides.throttleKeyPrefix } : {}),
+      });
   const throttle = overrides.throttle ?? ownThrottle!;
-  const policy = {
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
-    refreshGraceSeconds: config.refreshGraceSeconds,
-    knownScopes: config.scopes,
-    defaultScopes: config.defaultScopes,
-  };
   const bearer = createBearerValidator({ store, clock });
   // `oauthd lockout clear` reaches a running server through the store (throttle/lockout-sync.ts).
   const clearer = throttle.clear?.bind(throttle);
@@ -133,7 +116,15 @@ export async function createServices(config: Config, logger: Logger, overrides: 
     store,
     clock,
     passwordHasher,
-    tokenEndpoint: createTokenEndpoint({ store, clock, passwordHasher, clientSecretHasher, events, throttle, policy }),
+    tokenEndpoint: createTokenEndpoint({
+      store,
+      clock,
+      passwordHasher,
+      clientSecretHasher,
+      events,
+      throttle,
+      policy: config.policy,
+    }),
     bearer,
     revocation: createRevocationEndpoint({ store, clock, clientSecretHasher, events, throttle }),
     introspection: createIntrospectionEndpoint({ store, clock, clientSecretHasher, events, throttle, bearer }),
@@ -144,11 +135,11 @@ export async function createServices(config: Config, logger: Logger, overrides: 
       store,
       passwordHasher,
       clock,
-      knownScopes: config.scopes,
-      defaultScopes: config.defaultScopes,
+      knownScopes: config.policy.knownScopes,
+      defaultScopes: config.policy.defaultScopes,
       events,
       actor: overrides.adminActor ?? 'unknown',
-      passwordPolicy: { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength },
+      passwordPolicy: config.passwords,
     }),
     async close() {
       await lockoutSync?.stop();

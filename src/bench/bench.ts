@@ -377,7 +377,7 @@ async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: 
   let preload: PreloadResult | undefined;
   if (settings.preload > 0) {
     log(`${store}: preloading ${settings.preload} live token families`);
-    const owner = { clientId: s.clientId, userIds: s.userIds, scope: config.defaultScopes.join(' '), accessTtlSeconds: 86_400 };
+    const owner = { clientId: s.clientId, userIds: s.userIds, scope: config.policy.defaultScopes.join(' '), accessTtlSeconds: 86_400 };
     preload =
       store === 'sqlite'
         ? preloadSqlite(databaseUrl.slice('sqlite:'.length), settings.preload, owner, (line) => log(`${store}: preload: ${line}`))
@@ -482,7 +482,7 @@ async function main(): Promise<number> {
     workers = 1;
   }
   const probeEnv = serverEnv('sqlite::memory:');
-  const hashConcurrency = loadConfig(probeEnv).hashConcurrency;
+  const hashConcurrency = loadConfig(probeEnv).hashing.maxConcurrent;
   // Each server process hashes hashConcurrency passwords at once, on its libuv pool (4 threads unless set).
   const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
   const kdfConcurrency = workers * Math.min(hashConcurrency, poolSize);

@@ -1,16 +1,11 @@
 import { userInfo } from 'node:os';
 import { loadConfig, type Config } from '../config/config.js';
 import type { Services } from '../services.js';
-import { AdminError, type PasswordPolicy } from '../core/admin.js';
+import { AdminError } from '../core/admin.js';
 
 /** Options every command that touches the store accepts. */
 export interface StoreOptions {
   databaseUrl?: string;
-}
-
-/** The password policy of the configuration (OAUTHD_PASSWORD_MIN_LENGTH / _MAX_LENGTH). */
-export function passwordPolicyOf(config: Config): PasswordPolicy {
-  return { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength };
 }
 
 export function configFrom(options: StoreOptions & { host?: string; port?: string; adminHost?: string; adminPort?: string }): Config {
@@ -30,7 +25,7 @@ export function configFrom(options: StoreOptions & { host?: string; port?: strin
  */
 export async function withServices<T>(options: StoreOptions, run: (services: Services) => Promise<T>, { requireSchema = true } = {}): Promise<T> {
   const config = configFrom(options);
-  if (requireSchema) await assertMigrated(config.databaseUrl);
+  if (requireSchema) await assertMigrated(config.store.databaseUrl);
   // Loaded here, not at the top: `oauthd serve` imports this module on a main thread that never opens a store.
   const [{ createServices }, { createLogger }] = await Promise.all([import('../services.js'), import('../server.js')]);
   const services = await createServices(config, createLogger('silent'), {

@@ -43,7 +43,7 @@ program
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
   .option('--json', 'print JSON')
   .action(async (options: StoreOptions & { json?: boolean }) => {
-    const databaseUrl = configFrom(options).databaseUrl;
+    const databaseUrl = configFrom(options).store.databaseUrl;
     const { LATEST_SCHEMA_VERSION, probeSchema, redactUrl } = await import('../services.js');
     const before = await probeSchema(databaseUrl);
     const from = before.kind === 'migrated' ? before.version : 0;
@@ -69,14 +69,14 @@ program
   .action(async (options: StoreOptions & { retention?: string; json?: boolean }) => {
     const config = configFrom(options);
     if (options.retention !== undefined && !/^\d+$/.test(options.retention)) throw new AdminError('--retention takes a whole number of seconds');
-    const retentionSeconds = options.retention !== undefined ? +options.retention : config.tokenRetentionSeconds;
+    const retentionSeconds = options.retention !== undefined ? +options.retention : config.cleanup.retentionSeconds;
     await withServices(options, async ({ store, clock }) => {
       const progress = createProgress();
       let erased = 0;
       const deleted = await cleanupDeadTokens(store, clock, {
         retentionSeconds,
-        auditRetentionSeconds: config.auditRetentionSeconds,
-        successorGraceSeconds: config.refreshGraceSeconds,
+        auditRetentionSeconds: config.cleanup.auditRetentionSeconds,
+        successorGraceSeconds: config.policy.refreshGraceSeconds,
         onProgress: (p) => {
           erased = p.erased;
           progress.tick(`cleanup: ${plural(p.deleted, 'dead row')} removed, ${plural(p.erased, 'sealed refresh response')} erased so far…`);

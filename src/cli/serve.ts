@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker as Thread } from 'node:worker_threads';
-import { ConfigError } from '../config/config.js';
+import { ConfigError } from '../config/parsers.js';
 import type { RunningServer } from '../server.js';
 import { configFrom, type StoreOptions } from './context.js';
 import type { ThreadReport } from './server-thread.js';
@@ -35,16 +35,16 @@ function workerCount(flag: string | undefined, configured: number | 'auto'): num
  */
 export async function serve(options: ServeOptions): Promise<void> {
   const config = configFrom(options);
-  if (config.memoryProfile === 'small') preferSmallHeap();
+  if (config.process.memoryProfile === 'small') preferSmallHeap();
   if (cluster.isWorker) return runClusterWorker(options);
-  const workers = workerCount(options.workers, config.workers);
+  const workers = workerCount(options.workers, config.process.workers);
   if (workers === 1) return runInThread(options);
 
   // The primary: migrate once, before any worker opens the store. It keeps its store open for /readyz.
   // Loaded here, not at the top: a one-process server's main thread never needs them (memory).
   const [{ createServices }, { announcement, createLogger, startAdminListener }, { AggregatorRegistry }, { RateLimiterClusterMaster }] =
     await Promise.all([import('../services.js'), import('../server.js'), import('prom-client'), import('rate-limiter-flexible')]);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.process.logLevel);
   // It alone reports the store's warnings (one line, not one per worker).
   const services = await createServices(config, logger, { onStoreWarning: (message) => logger.warn(message) });
   const aggregator = new AggregatorRegistry();
@@ -66,7 +66,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   // Workers that cannot bind the public port would exit and be restarted forever: find out here instead,
   // and stop with one line, as a single process does.
   try {
-    await assertCanListen(config.host, config.port);
+    await assertCanListen(config.http.host, config.http.port);
   } catch (error) {
     await Promise.all([admin.app.close(), services.close()]);
     throw error;
@@ -87,7 +87,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       listeningWorkers.add(worker.id);
       if (!announced && listeningWorkers.size === workers) {
         announced = true;
-        process.stderr.write(announcement(message.url ?? '', config.basePath, admin.url));
+        process.stderr.write(announcement(message.url ?? '', config.http.basePath, admin.url));
       }
     });
     return worker;
@@ -172,7 +172,7 @@ const youngGenerationFlagged = () => /--max-semi-space-size|--semi-space-size/.t
 async function runInThread(options: ServeOptions): Promise<void> {
   const thread = new Thread(new URL('./server-thread.js', import.meta.url), {
     workerData: options,
-    ...(configFrom(options).memoryProfile === 'fast' || youngGenerationFlagged() ? {} : { resourceLimits: { maxYoungGenerationSizeMb: SERVER_YOUNG_GENERATION_MB } }),
+    ...(configFrom(options).process.memoryProfile === 'fast' || youngGenerationFlagged() ? {} : { resourceLimits: { maxYoungGenerationSizeMb: SERVER_YOUNG_GENERATION_MB } }),
   });
   // Signal handlers come first: a SIGTERM during start-up must still drain and close the store.
   let stopping = false;

@@ -66,7 +66,7 @@ if (server) {
       const config = configFrom(workerData as ServeOptions);
       report({
         type: 'listening',
-        announcement: announcement(server.url, config.basePath, server.adminUrl),
+        announcement: announcement(server.url, config.http.basePath, server.adminUrl),
         emptyStore: counts !== null && (counts.clients === 0 || counts.users === 0),
       });
     }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AdminError, checkPasswordPolicy } from '../core/admin.js';
 import type { User } from '../core/types.js';
-import { configFrom, output, passwordPolicyOf, readStdinPassword, warnSecretOnArgv, withServices, type StoreOptions } from './context.js';
+import { configFrom, output, readStdinPassword, warnSecretOnArgv, withServices, type StoreOptions } from './context.js';
 
 /** A user as shown: never the password hash. */
 export function userView(user: User) {
@@ -24,7 +24,9 @@ async function passwordFrom(options: PasswordOptions): Promise<string> {
   if (options.passwordStdin && options.password !== undefined) {
     throw new AdminError('give either --password or --password-stdin, not both');
   }
-  if (options.passwordStdin) return readStdinPassword('password', (p) => checkPasswordPolicy(p, passwordPolicyOf(configFrom(options))));
+  if (options.passwordStdin) {
+    return readStdinPassword('password', (p) => checkPasswordPolicy(p, configFrom(options).passwords));
+  }
   if (options.password !== undefined) {
     warnSecretOnArgv('--password', '--password-stdin');
     return options.password;
