@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, renderConfigDocs } from './config.js';
+import { OPTIONS } from './options.js';
 import { ConfigError } from './parsers.js';
 
 describe('loadConfig', () => {
@@ -113,14 +114,20 @@ describe('loadConfig', () => {
     for (const url of ['postgres://oauthd:hunter2@db.internal:5432/oauthd?max=20', 'postgresql://db/oauthd']) {
       expect(loadConfig({ OAUTHD_DATABASE_URL: url }).store.databaseUrl).toBe(url);
     }
-    expect(() => loadConfig({ OAUTHD_DATABASE_URL: 'postgres://oauthd:hunter2@[bad/oauthd' })).toThrow(/^OAUTHD_DATABASE_URL: not a valid postgres:\/\/ URL: "postgres:\/\/oauthd:\*\*\*@\[bad\/oauthd"$/);
+    expect(() => loadConfig({ OAUTHD_DATABASE_URL: 'postgres://oauthd:hunter2@[bad/oauthd' })).toThrow(
+      /^OAUTHD_DATABASE_URL: not a valid postgres:\/\/ URL: "postgres:\/\/oauthd:\*\*\*@\[bad\/oauthd"$/,
+    );
   });
 
-  it('refuses an admin listener on the public listener\'s host and port, and allows both on port 0 (a free port each)', () => {
-    expect(() => loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000' })).toThrow(/^OAUTHD_ADMIN_PORT: must differ from OAUTHD_PORT/);
-    expect(loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000', OAUTHD_ADMIN_HOST: '10.0.0.1' })).toMatchObject({
-      admin: { host: '10.0.0.1', port: 9000 },
-    });
+  it("refuses an admin listener on the public listener's host and port, and allows both on port 0 (a free port each)", () => {
+    expect(() => loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000' })).toThrow(
+      /^OAUTHD_ADMIN_PORT: must differ from OAUTHD_PORT/,
+    );
+    expect(loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000', OAUTHD_ADMIN_HOST: '10.0.0.1' })).toMatchObject(
+      {
+        admin: { host: '10.0.0.1', port: 9000 },
+      },
+    );
     expect(loadConfig({ OAUTHD_PORT: '0', OAUTHD_ADMIN_PORT: '0' })).toMatchObject({
       http: { port: 0 },
       admin: { port: 0 },
@@ -128,7 +135,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses default scopes that are not known scopes', () => {
-    expect(() => loadConfig({ OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read admin' })).toThrow(/^OAUTHD_DEFAULT_SCOPES:/);
+    expect(() => loadConfig({ OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read admin' })).toThrow(
+      /^OAUTHD_DEFAULT_SCOPES:/,
+    );
   });
 
   it('takes OAUTHD_WORKERS as a count or auto, and refuses anything else naming the setting', () => {
@@ -140,17 +149,23 @@ describe('loadConfig', () => {
 
   it('takes OAUTHD_MEMORY_PROFILE small or fast, and refuses anything else', () => {
     expect(loadConfig({ OAUTHD_MEMORY_PROFILE: 'fast' }).process.memoryProfile).toBe('fast');
-    expect(() => loadConfig({ OAUTHD_MEMORY_PROFILE: 'tiny' })).toThrow(/^OAUTHD_MEMORY_PROFILE: must be small or fast/);
+    expect(() => loadConfig({ OAUTHD_MEMORY_PROFILE: 'tiny' })).toThrow(
+      /^OAUTHD_MEMORY_PROFILE: must be small or fast/,
+    );
   });
 
   it('refuses more hashing slots than the thread pool has threads', () => {
-    expect(() => loadConfig({ OAUTHD_HASH_CONCURRENCY: '5' })).toThrow(/^OAUTHD_HASH_CONCURRENCY: 5 is above the thread pool size \(4, UV_THREADPOOL_SIZE\)/);
+    expect(() => loadConfig({ OAUTHD_HASH_CONCURRENCY: '5' })).toThrow(
+      /^OAUTHD_HASH_CONCURRENCY: 5 is above the thread pool size \(4, UV_THREADPOOL_SIZE\)/,
+    );
     expect(loadConfig({ OAUTHD_HASH_CONCURRENCY: '4' }).hashing.maxConcurrent).toBe(4);
     expect(loadConfig({ OAUTHD_HASH_CONCURRENCY: '8', UV_THREADPOOL_SIZE: '8' }).hashing.maxConcurrent).toBe(8);
   });
 
   it('refuses a per-username limit at or below the per-(username, IP) one: one IP could lock the user out everywhere', () => {
-    expect(() => loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '10' })).toThrow(/^OAUTHD_MAX_FAILURES_PER_USER: must be above OAUTHD_MAX_FAILURES_PER_USER_IP/);
+    expect(() => loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '10' })).toThrow(
+      /^OAUTHD_MAX_FAILURES_PER_USER: must be above OAUTHD_MAX_FAILURES_PER_USER_IP/,
+    );
     expect(loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '11' }).throttle.maxFailuresPerUser).toBe(11);
   });
 
@@ -158,7 +173,10 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oauthd-config-'));
     const file = join(dir, 'oauthd.json');
     writeFileSync(file, JSON.stringify({ OAUTHD_PORT: 9100, OAUTHD_HOST: '10.0.0.1', OAUTHD_BASE_PATH: '/file' }));
-    const config = loadConfig({ OAUTHD_CONFIG_FILE: file, OAUTHD_HOST: '127.0.0.2', OAUTHD_BASE_PATH: '/env' }, { OAUTHD_BASE_PATH: '/flag' });
+    const config = loadConfig(
+      { OAUTHD_CONFIG_FILE: file, OAUTHD_HOST: '127.0.0.2', OAUTHD_BASE_PATH: '/env' },
+      { OAUTHD_BASE_PATH: '/flag' },
+    );
     expect(config).toMatchObject({ http: { port: 9100, host: '127.0.0.2', basePath: '/flag' } });
   });
 
@@ -169,6 +187,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OAUTHD_CONFIG_FILE: bad })).toThrow(/^OAUTHD_CONFIG_FILE: unknown setting "OAUTHD_PROT"/);
     writeFileSync(bad, '{ not json');
     expect(() => loadConfig({ OAUTHD_CONFIG_FILE: bad })).toThrow(/^OAUTHD_CONFIG_FILE: cannot read/);
+  });
+});
+
+describe('OPTIONS', () => {
+  it('gives each option its own variable and its own Config field', () => {
+    expect(new Set(OPTIONS.map((o) => o.env)).size).toBe(OPTIONS.length);
+    expect(new Set(OPTIONS.map((o) => o.path)).size).toBe(OPTIONS.length);
   });
 });
 

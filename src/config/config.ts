@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isSubset } from '../core/scope.js';
 import type { PasswordPolicy } from '../core/admin.js';
 import type { TokenPolicy } from '../core/policy.js';
-import { OPTIONS, type ConfigDraft } from './options.js';
+import type { ConfigDraft } from './option.js';
+import { OPTIONS } from './options.js';
 import { ConfigError } from './parsers.js';
 
 /**
@@ -85,7 +86,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, str
     values[option.env] = overrides[option.env] ?? env[option.env] ?? values[option.env];
   }
   const draft: ConfigDraft = {
-    store: {}, policy: {}, throttle: {}, redis: {}, http: {}, admin: {}, hashing: {}, passwords: {}, cleanup: {},
+    store: {},
+    policy: {},
+    throttle: {},
+    redis: {},
+    http: {},
+    admin: {},
+    hashing: {},
+    passwords: {},
+    cleanup: {},
     process: {},
   };
   for (const option of OPTIONS) option.parseInto(draft, values[option.env]);

@@ -116,7 +116,10 @@ export const redisUrl: Parser<string | null> = (value, env) => {
 
 /** Comma-separated IP addresses or CIDR ranges. */
 export const addressList: Parser<string[]> = (value, env) => {
-  const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const entry of list) {
     if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry)) {
       throw new ConfigError(`${env}: ${JSON.stringify(entry)} is not an IP address or CIDR range`);
