@@ -14,7 +14,9 @@ export interface Machine {
 export function describeMachine(): Machine {
   let cpuModel = os.cpus()[0]?.model ?? 'unknown';
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
     if (line) cpuModel = line.split(':').slice(1).join(':').trim();
   } catch {
     // Not Linux: os.cpus() it is.
@@ -69,7 +71,13 @@ function processTree(root: number): number[] {
  */
 export function residentMemory(
   pid: number,
-): { rssBytes: number; peakBytes: number; largestRssBytes: number; largestPeakBytes: number; processes: number } | null {
+): {
+  rssBytes: number;
+  peakBytes: number;
+  largestRssBytes: number;
+  largestPeakBytes: number;
+  processes: number;
+} | null {
   try {
     let rssBytes = 0;
     let peakBytes = 0;

@@ -85,7 +85,12 @@ function stepper(progress: PreloadProgress | undefined, started: number) {
 }
 
 /** Loads `families` families into the SQLite file at `path` (already migrated; no server has it open). */
-export function preloadSqlite(path: string, families: number, owner: PreloadOwner, progress?: PreloadProgress): PreloadResult {
+export function preloadSqlite(
+  path: string,
+  families: number,
+  owner: PreloadOwner,
+  progress?: PreloadProgress,
+): PreloadResult {
   const started = performance.now();
   const step = stepper(progress, started);
   const now = Math.floor(Date.now() / 1000);
@@ -101,7 +106,8 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
     // memory instead (the tables are empty at the start, so it holds next to nothing). The server puts WAL
     // back when it opens the file.
     db.pragma('journal_mode = DELETE');
-    if (db.pragma('journal_mode = MEMORY', { simple: true }) !== 'memory') throw new Error('preload: could not leave WAL mode');
+    if (db.pragma('journal_mode = MEMORY', { simple: true }) !== 'memory')
+      throw new Error('preload: could not leave WAL mode');
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -2097152'); // 2 GiB
     db.pragma('temp_store = MEMORY');
@@ -113,7 +119,9 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
     // (SQLite's || makes text: the key is put together in hex, then unhex'd into a BLOB.)
     const tables = ['grants', 'access_tokens', 'refresh_tokens'];
     const indexes = db
-      .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${tables.map(() => '?').join(', ')})`)
+      .prepare(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${tables.map(() => '?').join(', ')})`,
+      )
       .all(...tables) as { name: string; sql: string }[];
     const userCase = `CASE i % ${owner.userIds.length} ${owner.userIds.map((id, k) => `WHEN ${k} THEN ${id}`).join(' ')} END`;
 
@@ -145,7 +153,9 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
       step(`${bulk} of ${families} refresh tokens written`);
       // The sample, minted like the server mints tokens.
       const grant = db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)');
-      const access = db.prepare('INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)');
+      const access = db.prepare(
+        'INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      );
       const refresh = db.prepare(
         'INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, NULL)',
       );
@@ -155,7 +165,9 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
         access.run(accessHash, f.grantId, owner.scope, now, now + owner.accessTtlSeconds);
         refresh.run(tokenKey(f.refresh), f.grantId, accessHash, owner.scope, now);
       }
-      step(`${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`);
+      step(
+        `${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`,
+      );
       for (const index of indexes) db.exec(index.sql);
       step('indexes rebuilt');
     })();
@@ -167,7 +179,12 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
 }
 
 /** Loads `families` families into the (migrated, otherwise idle) PostgreSQL database at `url`. */
-export async function preloadPostgres(url: string, families: number, owner: PreloadOwner, progress?: PreloadProgress): Promise<PreloadResult> {
+export async function preloadPostgres(
+  url: string,
+  families: number,
+  owner: PreloadOwner,
+  progress?: PreloadProgress,
+): Promise<PreloadResult> {
   const started = performance.now();
   const step = stepper(progress, started);
   const now = Math.floor(Date.now() / 1000);
@@ -228,15 +245,22 @@ export async function preloadPostgres(url: string, families: number, owner: Prel
         r.push(tokenKey(f.refresh), f.grantId, accessHash, owner.scope, now);
       }
       const values = (width: number) =>
-        part.map((_, k) => `(${Array.from({ length: width }, (_, c) => `$${k * width + c + 1}`).join(', ')})`).join(', ');
+        part
+          .map((_, k) => `(${Array.from({ length: width }, (_, c) => `$${k * width + c + 1}`).join(', ')})`)
+          .join(', ');
       await client.query(`INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES ${values(5)}`, g);
-      await client.query(`INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES ${values(5)}`, a);
+      await client.query(
+        `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES ${values(5)}`,
+        a,
+      );
       await client.query(
         `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at) VALUES ${values(5)}`,
         r,
       );
     }
-    step(`${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`);
+    step(
+      `${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`,
+    );
     for (const index of indexes) await client.query(index.def);
     await client.query('COMMIT');
     step('indexes rebuilt');

@@ -34,7 +34,10 @@ program
   .option('--admin-host <host>', 'overrides OAUTHD_ADMIN_HOST (the admin listener: metrics, health)')
   .option('--admin-port <port>', 'overrides OAUTHD_ADMIN_PORT (0 picks a free port)')
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
-  .option('--workers <n>', 'processes serving the public port, or auto for one per core (default: OAUTHD_WORKERS, else 1)')
+  .option(
+    '--workers <n>',
+    'processes serving the public port, or auto for one per core (default: OAUTHD_WORKERS, else 1)',
+  )
   .action(serve);
 
 program
@@ -62,13 +65,19 @@ program
 
 program
   .command('cleanup')
-  .description('remove dead tokens and erase sealed refresh responses past the grace window now (the server also does it every OAUTHD_CLEANUP_INTERVAL_SECONDS)')
-  .option('--retention <seconds>', 'keep used, revoked and expired refresh tokens this long (default: OAUTHD_TOKEN_RETENTION_SECONDS)')
+  .description(
+    'remove dead tokens and erase sealed refresh responses past the grace window now (the server also does it every OAUTHD_CLEANUP_INTERVAL_SECONDS)',
+  )
+  .option(
+    '--retention <seconds>',
+    'keep used, revoked and expired refresh tokens this long (default: OAUTHD_TOKEN_RETENTION_SECONDS)',
+  )
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
   .option('--json', 'print JSON')
   .action(async (options: StoreOptions & { retention?: string; json?: boolean }) => {
     const config = configFrom(options);
-    if (options.retention !== undefined && !/^\d+$/.test(options.retention)) throw new AdminError('--retention takes a whole number of seconds');
+    if (options.retention !== undefined && !/^\d+$/.test(options.retention))
+      throw new AdminError('--retention takes a whole number of seconds');
     const retentionSeconds = options.retention !== undefined ? +options.retention : config.cleanup.retentionSeconds;
     await withServices(options, async ({ store, clock }) => {
       const progress = createProgress();
@@ -79,12 +88,17 @@ program
         successorGraceSeconds: config.policy.refreshGraceSeconds,
         onProgress: (p) => {
           erased = p.erased;
-          progress.tick(`cleanup: ${plural(p.deleted, 'dead row')} removed, ${plural(p.erased, 'sealed refresh response')} erased so far…`);
+          progress.tick(
+            `cleanup: ${plural(p.deleted, 'dead row')} removed, ${plural(p.erased, 'sealed refresh response')} erased so far…`,
+          );
         },
       });
       progress.done();
-      output(options.json, { deleted }, () =>
-        `removed ${plural(deleted, 'dead row')} (expired and retired tokens, their grants, audit events past retention); erased ${plural(erased, 'sealed refresh response')}`,
+      output(
+        options.json,
+        { deleted },
+        () =>
+          `removed ${plural(deleted, 'dead row')} (expired and retired tokens, their grants, audit events past retention); erased ${plural(erased, 'sealed refresh response')}`,
       );
     });
   });

@@ -55,29 +55,43 @@ export function registerUserCommands(program: Command): void {
 
   user
     .command('set-password <username>')
-    .description('replace a user\'s password and revoke every token the user holds (a password is usually changed because it leaked)')
+    .description(
+      "replace a user's password and revoke every token the user holds (a password is usually changed because it leaked)",
+    )
     .option('--password-stdin', 'read the password from standard input (on a terminal: asked twice, not shown)')
     .option('--password <password>', 'the password (visible in the process list and shell history)')
-    .option('--keep-tokens', 'keep the tokens issued before the change valid (e.g. a forgotten password, nothing leaked)')
+    .option(
+      '--keep-tokens',
+      'keep the tokens issued before the change valid (e.g. a forgotten password, nothing leaked)',
+    )
     .option('--revoke-tokens', 'revoke every token the user holds (the default; kept for scripts)')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
     .action(async (username: string, options: PasswordOptions & { keepTokens?: boolean; revokeTokens?: boolean }) => {
-      if (options.keepTokens && options.revokeTokens) throw new AdminError('give either --keep-tokens or --revoke-tokens, not both');
+      if (options.keepTokens && options.revokeTokens)
+        throw new AdminError('give either --keep-tokens or --revoke-tokens, not both');
       const revokeTokens = !options.keepTokens;
       const password = await passwordFrom(options);
       await withServices(options, async ({ admin }) => {
         await admin.setPassword(username, password, { revokeTokens });
-        output(options.json, { username, password_changed: true, tokens_revoked: revokeTokens }, () =>
-          `password changed for ${username}${revokeTokens ? '; their tokens are revoked' : '; their tokens stay valid'}`,
+        output(
+          options.json,
+          { username, password_changed: true, tokens_revoked: revokeTokens },
+          () =>
+            `password changed for ${username}${revokeTokens ? '; their tokens are revoked' : '; their tokens stay valid'}`,
         );
       });
     });
 
-  for (const [name, active] of [['disable', false], ['enable', true]] as const) {
+  for (const [name, active] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
     user
       .command(`${name} <username>`)
-      .description(active ? 'allow a disabled user to log in again' : 'refuse the user\'s logins and revoke every token they hold')
+      .description(
+        active ? 'allow a disabled user to log in again' : "refuse the user's logins and revoke every token they hold",
+      )
       .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
       .option('--json', 'print JSON')
       .action(async (username: string, options: StoreOptions & { json?: boolean }) =>
