@@ -155,10 +155,9 @@ async function main(): Promise<number> {
   }
   const baselines = createBaselines(settings, workers, Math.min(kdfConcurrency, poolSize));
   await baselines.measure('before');
-  log(
-    `measuring the disk's flush latency (fdatasync after a 64 KiB append, in ${os.tmpdir()}, ${settings.smoke ? 1 : 3} s)`,
-  );
-  const disk = await measureDiskFlush(os.tmpdir(), settings.smoke ? 1 : 3);
+  const diskSeconds = settings.smoke ? 1 : 3;
+  log(`measuring the disk's flush latency (fdatasync after a 64 KiB append, in ${os.tmpdir()}, ${diskSeconds} s)`);
+  const disk = await measureDiskFlush(os.tmpdir(), diskSeconds);
   log(`disk: fdatasync p50 ${disk.latencyMs.p50} ms, p99 ${disk.latencyMs.p99} ms`);
 
   // Adjacent probes: the host's speed drifts over minutes, even within one run (docs/benchmarks.md), so each

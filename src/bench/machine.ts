@@ -69,9 +69,7 @@ function processTree(root: number): number[] {
  * Resident memory of a process tree (a server and its cluster workers) now (VmRSS) and at its peak so far
  * (VmHWM), in bytes: summed over the tree, and of its largest process. Linux only (null elsewhere).
  */
-export function residentMemory(
-  pid: number,
-): {
+export function residentMemory(pid: number): {
   rssBytes: number;
   peakBytes: number;
   largestRssBytes: number;

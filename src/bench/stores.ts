@@ -45,9 +45,8 @@ async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: 
             log(`${store}: preload: ${line}`),
           )
         : await preloadPostgres(databaseUrl, settings.preload, owner, (line) => log(`${store}: preload: ${line}`));
-    log(
-      `${store}: preloaded ${preload.families} families in ${preload.seconds.toFixed(1)} s (${Math.round(preload.familiesPerSecond)}/s)`,
-    );
+    const rate = Math.round(preload.familiesPerSecond);
+    log(`${store}: preloaded ${preload.families} families in ${preload.seconds.toFixed(1)} s (${rate}/s)`);
   }
 
   const profilesBefore = new Set(settings.profileDir ? readdirSync(settings.profileDir) : []);
@@ -70,8 +69,9 @@ async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: 
       log(`${store}: ${name}`);
       const row = await scenarios.adjacent(name);
       rows.push(row);
+      const latency = `p50 ${row.latencyMs.p50} ms, p99 ${row.latencyMs.p99} ms`;
       log(
-        `${store}: ${name}: ${row.requestsPerSecond} req/s, p50 ${row.latencyMs.p50} ms, p99 ${row.latencyMs.p99} ms, ${row.errors} errors, ${row.non2xx} non-2xx` +
+        `${store}: ${name}: ${row.requestsPerSecond} req/s, ${latency}, ${row.errors} errors, ${row.non2xx} non-2xx` +
           (row.wrongAnswers ? `, ${row.wrongAnswers} wrong answers` : ''),
       );
     }

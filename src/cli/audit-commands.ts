@@ -34,7 +34,8 @@ export function registerAuditCommands(program: Command): void {
   program
     .command('audit')
     .description(
-      'show the audit trail (token issued, refresh rotated, reuse detected, revoked, login and client authentication failures, lockouts, admin actions with their actor), newest first',
+      'show the audit trail (token issued, refresh rotated, reuse detected, revoked, login and client ' +
+        'authentication failures, lockouts, admin actions with their actor), newest first',
     )
     .option('--user <username>', 'only events of this username')
     .option('--client <client-id>', 'only events of this client')
@@ -68,7 +69,8 @@ export function registerAuditCommands(program: Command): void {
         const until = options.until !== undefined ? parseTime(options.until, '--until') : undefined;
         if (since !== undefined && until !== undefined && since >= until) {
           throw new AdminError(
-            `--since (${new Date(since * 1000).toISOString()}) must be before --until (${new Date(until * 1000).toISOString()})`,
+            `--since (${new Date(since * 1000).toISOString()}) must be before --until ` +
+              `(${new Date(until * 1000).toISOString()})`,
           );
         }
         const query = {

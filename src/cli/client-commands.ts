@@ -17,6 +17,8 @@ export function clientView(client: Client) {
   };
 }
 
+const SERVER_DEFAULT_SCOPES = "(the server's OAUTHD_DEFAULT_SCOPES among its scopes)";
+
 const describe = (c: Client): string =>
   [
     `client_id:   ${c.clientId}`,
@@ -24,12 +26,15 @@ const describe = (c: Client): string =>
     `type:        ${c.isPublic ? 'public' : 'confidential'}`,
     `grant types: ${c.grantTypes.join(', ')}`,
     `scopes:      ${c.scopes.join(' ')}`,
-    `default scopes: ${c.defaultScopes ? c.defaultScopes.join(' ') : "(the server's OAUTHD_DEFAULT_SCOPES among its scopes)"}`,
+    `default scopes: ${c.defaultScopes ? c.defaultScopes.join(' ') : SERVER_DEFAULT_SCOPES}`,
     `introspect:  ${c.canIntrospect ? "yes (a resource server: may introspect every client's tokens)" : 'no'}`,
     `created:     ${new Date(c.createdAt * 1000).toISOString()}`,
   ].join('\n');
 
-/** A secret to keep, from stdin (`--client-secret-stdin`) or argv (`--client-secret`, with a warning); else undefined. */
+/**
+ * A secret to keep, from stdin (`--client-secret-stdin`) or argv (`--client-secret`, with a warning); else
+ * undefined.
+ */
 async function chosenSecretFrom(options: {
   clientSecret?: string;
   clientSecretStdin?: boolean;
@@ -62,7 +67,8 @@ function registerClientCreate(client: Command): void {
     .option('--client-id <id>', 'keep an existing client id (default: generated)')
     .option(
       '--client-secret-stdin',
-      'keep an existing secret, read from standard input (on a terminal: asked twice, not shown; stored with argon2id; default: generated)',
+      'keep an existing secret, read from standard input (on a terminal: asked twice, not shown; stored with ' +
+        'argon2id; default: generated)',
     )
     .option(
       '--client-secret <secret>',
@@ -73,7 +79,8 @@ function registerClientCreate(client: Command): void {
     .option('--public', 'a public client: no secret, identifies itself with client_id only')
     .option(
       '--introspect',
-      "a resource server: may introspect every client's tokens, also with a bearer token issued to it (confidential clients only)",
+      "a resource server: may introspect every client's tokens, also with a bearer token issued to it " +
+        '(confidential clients only)',
     )
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
@@ -174,7 +181,8 @@ function registerClientChanges(client: Command): void {
           options.json,
           { client_id: clientId, client_secret: secret },
           () =>
-            `client_id:     ${clientId}\nclient_secret: ${secret}\n\nStore this secret now: only its hash is kept, it cannot be shown again.`,
+            `client_id:     ${clientId}\nclient_secret: ${secret}\n\nStore this secret now: only its hash is kept, ` +
+            `it cannot be shown again.`,
         );
       }),
     );

@@ -68,7 +68,8 @@ export function output(json: boolean | undefined, value: unknown, text: () => st
  */
 export function warnSecretOnArgv(flag: string, instead: string): void {
   process.stderr.write(
-    `oauthd: warning: ${flag} puts the secret on the command line (visible to every user in ps, kept in shell history); use ${instead}\n`,
+    `oauthd: warning: ${flag} puts the secret on the command line (visible to every user in ps, kept in shell ` +
+      `history); use ${instead}\n`,
   );
 }
 
@@ -106,7 +107,8 @@ export async function assertMigrated(databaseUrl: string): Promise<void> {
   if (state.kind === 'migrated') return;
   const what = state.kind === 'missing' ? 'no database at' : 'no oauthd schema in';
   throw new AdminError(
-    `${what} ${redactUrl(databaseUrl)}: run \`oauthd migrate\` to create it, or point --database-url / OAUTHD_DATABASE_URL at the server's database`,
+    `${what} ${redactUrl(databaseUrl)}: run \`oauthd migrate\` to create it, or point --database-url / ` +
+      `OAUTHD_DATABASE_URL at the server's database`,
   );
 }
 

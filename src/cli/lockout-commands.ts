@@ -29,7 +29,8 @@ export function registerLockoutCommands(program: Command): void {
   const lockout = program
     .command('lockout')
     .description(
-      'brute-force lockouts in force (a username, a username from one IP, an IP, a client from one IP), and ending them early',
+      'brute-force lockouts in force (a username, a username from one IP, an IP, a client from one IP), and ending ' +
+        'them early',
     );
 
   lockout
@@ -62,7 +63,8 @@ export function registerLockoutCommands(program: Command): void {
   lockout
     .command('clear')
     .description(
-      'end the lockouts of a username (from every IP) or of an IP (every username and client from it); running servers forget their counters within a second',
+      'end the lockouts of a username (from every IP) or of an IP (every username and client from it); running ' +
+        'servers forget their counters within a second',
     )
     .option('--user <username>', 'the username, exactly')
     .option('--ip <address>', 'an IP address; an IPv6 address clears its /64')

@@ -15,7 +15,10 @@ import { finishCommands } from './help.js';
 import { createProgress } from './progress.js';
 import { plural } from '../core/plural.js';
 
-/** package.json's version: it sits two levels above this file, in the repository (src/cli, dist/cli) and in the installed package. */
+/**
+ * package.json's version: it sits two levels above this file, in the repository (src/cli, dist/cli) and in the
+ * installed package.
+ */
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
@@ -66,7 +69,8 @@ program
 program
   .command('cleanup')
   .description(
-    'remove dead tokens and erase sealed refresh responses past the grace window now (the server also does it every OAUTHD_CLEANUP_INTERVAL_SECONDS)',
+    'remove dead tokens and erase sealed refresh responses past the grace window now (the server also does it ' +
+      'every OAUTHD_CLEANUP_INTERVAL_SECONDS)',
   )
   .option(
     '--retention <seconds>',
@@ -89,7 +93,8 @@ program
         onProgress: (p) => {
           erased = p.erased;
           progress.tick(
-            `cleanup: ${plural(p.deleted, 'dead row')} removed, ${plural(p.erased, 'sealed refresh response')} erased so far…`,
+            `cleanup: ${plural(p.deleted, 'dead row')} removed, ${plural(p.erased, 'sealed refresh response')} ` +
+              `erased so far…`,
           );
         },
       });
@@ -98,7 +103,8 @@ program
         options.json,
         { deleted },
         () =>
-          `removed ${plural(deleted, 'dead row')} (expired and retired tokens, their grants, audit events past retention); erased ${plural(erased, 'sealed refresh response')}`,
+          `removed ${plural(deleted, 'dead row')} (expired and retired tokens, their grants, audit events past ` +
+          `retention); erased ${plural(erased, 'sealed refresh response')}`,
       );
     });
   });

@@ -21,13 +21,15 @@ export function registerClientUpdateCommand(program: Command): void {
   group(program, 'client')
     .command('update <client-id>')
     .description(
-      'change a client; only the options given change, and a bad value changes nothing. Live tokens keep their scope until they expire; a refresh then narrows them to the new scopes',
+      'change a client; only the options given change, and a bad value changes nothing. Live tokens keep their ' +
+        'scope until they expire; a refresh then narrows them to the new scopes',
     )
     .option('--name <name>', 'a name for people')
     .option('--scopes <scopes>', 'space-separated scopes the client may be granted (replaces the list)')
     .option(
       '--default-scopes <scopes>',
-      'space-separated scopes a request without `scope` gets, among the client\'s scopes; "" goes back to OAUTHD_DEFAULT_SCOPES',
+      'space-separated scopes a request without `scope` gets, among the client\'s scopes; "" goes back to ' +
+        'OAUTHD_DEFAULT_SCOPES',
     )
     .option('--grant-types <list>', 'comma-separated grant types (replaces the list)')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
@@ -135,7 +137,8 @@ function registerUserSessionCommands(user: Command): void {
   user
     .command('sessions <username>')
     .description(
-      "list the user's live sessions: one grant per login, with its client, scope, when it began and its latest refresh",
+      "list the user's live sessions: one grant per login, with its client, scope, when it began and its latest " +
+        'refresh',
     )
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
@@ -163,11 +166,11 @@ function registerUserSessionCommands(user: Command): void {
     .action(async (username: string, options: JsonOption & { client?: string }) =>
       withServices(options, async ({ admin }) => {
         const revoked = await admin.revokeUserSessions(username, { clientId: options.client });
+        const withClient = options.client !== undefined ? ` with client ${options.client}` : '';
         output(
           options.json,
           { username, revoked: revoked.length, grant_ids: revoked },
-          () =>
-            `revoked ${revoked.length} session(s) of ${username}${options.client !== undefined ? ` with client ${options.client}` : ''}`,
+          () => `revoked ${revoked.length} session(s) of ${username}${withClient}`,
         );
       }),
     );

@@ -36,7 +36,12 @@ async function passwordFrom(options: PasswordOptions): Promise<string> {
 
 export function registerUserCommands(program: Command): void {
   const user = program.command('user').description('manage users (resource owners) of the password grant');
+  registerUserPasswordCommands(user);
+  registerUserStatusCommands(user);
+}
 
+/** `user create | set-password`: the two commands that take a password. */
+function registerUserPasswordCommands(user: Command): void {
   user
     .command('create')
     .description('create a user')
@@ -56,7 +61,8 @@ export function registerUserCommands(program: Command): void {
   user
     .command('set-password <username>')
     .description(
-      "replace a user's password and revoke every token the user holds (a password is usually changed because it leaked)",
+      "replace a user's password and revoke every token the user holds (a password is usually changed because it " +
+        'leaked)',
     )
     .option('--password-stdin', 'read the password from standard input (on a terminal: asked twice, not shown)')
     .option('--password <password>', 'the password (visible in the process list and shell history)')
@@ -77,12 +83,14 @@ export function registerUserCommands(program: Command): void {
         output(
           options.json,
           { username, password_changed: true, tokens_revoked: revokeTokens },
-          () =>
-            `password changed for ${username}${revokeTokens ? '; their tokens are revoked' : '; their tokens stay valid'}`,
+          () => `password changed for ${username}; their tokens ${revokeTokens ? 'are revoked' : 'stay valid'}`,
         );
       });
     });
+}
 
+/** `user disable | enable | list`. */
+function registerUserStatusCommands(user: Command): void {
   for (const [name, active] of [
     ['disable', false],
     ['enable', true],
