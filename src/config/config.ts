@@ -8,14 +8,14 @@ import { ConfigError } from './parsers.js';
 
 /**
  * The whole configuration, validated, in groups shaped like what each consumer takes, so services.ts and
- * server.ts hand a group on as it is. Only this module reads the environment or config files; each field's
+ * server.ts hand a group on as it is. Only config/ reads the environment or config files; each field's
  * variable, default, parser and meaning are in options.ts.
  */
 export interface Config {
   store: StoreConfig;
   /** The protocol settings the core takes as is. */
   policy: TokenPolicy;
-  /** The brute-force limits, shaped as createLoginThrottle's settings. */
+  /** The brute-force limits, shaped as createLoginThrottle's ThrottleSettings (config/ does not import throttle/). */
   throttle: ThrottleConfig;
   /** Where the brute-force counters are shared; null: each instance counts alone. */
   redis: { url: string | null };
