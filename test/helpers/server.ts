@@ -78,7 +78,7 @@ export async function startTestServer(
       done();
     },
   });
-  const logger = createLogger(config.logLevel, sink);
+  const logger = createLogger(config.process.logLevel, sink);
   const overrides = {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.throttleKeyPrefix ? { throttleKeyPrefix: options.throttleKeyPrefix } : {}),
@@ -94,7 +94,7 @@ export async function startTestServer(
       const files = [databasePath, `${databasePath}-wal`].filter((f) => existsSync(f));
       return Buffer.concat(files.map((f) => readFileSync(f)));
     },
-    oauthUrl: `${server.url}${config.basePath}/o`,
+    oauthUrl: `${server.url}${config.http.basePath}/o`,
     adminUrl: server.adminUrl!,
     logs: () => logText,
     async stop() {

@@ -106,7 +106,7 @@ interface RunResult { code: number | null; stdout: string; stderr: string }
 function importDjango(server: TestServer, from: string, extra: string[] = []): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OAUTHD_')) env[key] = value;
-  const args = ['import', 'django', '--from', from, '--scopes', 'read write', '--database-url', server.config.databaseUrl, ...extra];
+  const args = ['import', 'django', '--from', from, '--scopes', 'read write', '--database-url', server.config.store.databaseUrl, ...extra];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...env, ...SERVER_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -97,7 +97,7 @@ interface RunResult {
 function importDjango(server: TestServer, from: string, extra: string[] = []): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OAUTHD_')) env[key] = value;
-  const args = ['import', 'django', '--from', from, '--scopes', CLIENT_SCOPES, '--database-url', server.config.databaseUrl, ...extra];
+  const args = ['import', 'django', '--from', from, '--scopes', CLIENT_SCOPES, '--database-url', server.config.store.databaseUrl, ...extra];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...env, ...SERVER_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -133,7 +133,7 @@ async function storeRows(server: TestServer): Promise<string> {
     JSON.stringify(rows, (_key, value: unknown) =>
       value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer' ? Buffer.from((value as { data: number[] }).data).toString('hex') : value,
     );
-  const url = server.config.databaseUrl;
+  const url = server.config.store.databaseUrl;
   const out: Record<string, string> = {};
   if (url.startsWith('sqlite:')) {
     const db = new Database(url.slice('sqlite:'.length), { readonly: true, fileMustExist: true });

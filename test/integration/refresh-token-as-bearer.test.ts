@@ -46,7 +46,7 @@ describe.each([
       clientSecret: RESOURCE_SERVER.secret,
       maxStalenessMs: 0,
     });
-    const database = createDatabaseVerifier({ databaseUrl: server.config.databaseUrl, maxStalenessMs: 0 });
+    const database = createDatabaseVerifier({ databaseUrl: server.config.store.databaseUrl, maxStalenessMs: 0 });
     verifiers.push(introspection, database);
     apis.introspection = await startApi(introspection);
     apis.database = await startApi(database);
