@@ -11,7 +11,7 @@
 //
 // Then: curl -H "Authorization: Bearer <access token>" http://127.0.0.1:8100/balance
 import fastify from 'fastify';
-import { createDatabaseVerifier, createIntrospectionVerifier, oauthdKit } from 'oauthd/kit';
+import { createIntrospectionVerifier, oauthdKit } from 'oauthd/kit';
 
 const env = process.env;
 const maxStalenessMs = Number(env.PAYOUTS_MAX_STALENESS_MS ?? 5000);
@@ -22,7 +22,11 @@ const verifier = env.OAUTHD_INTROSPECTION_URL
       clientSecret: env.OAUTHD_CLIENT_SECRET ?? '',
       maxStalenessMs,
     })
-  : createDatabaseVerifier({ databaseUrl: env.OAUTHD_DATABASE_URL ?? 'sqlite:./data/oauthd.sqlite3', maxStalenessMs });
+  : // oauthd/kit/database opens the database (it loads its driver): imported only when it is used.
+    (await import('oauthd/kit/database')).createDatabaseVerifier({
+      databaseUrl: env.OAUTHD_DATABASE_URL ?? 'sqlite:./data/oauthd.sqlite3',
+      maxStalenessMs,
+    });
 
 const app = fastify();
 await app.register(oauthdKit, { verifier, realm: 'payouts' });

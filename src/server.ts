@@ -56,12 +56,12 @@ export async function startAdminListener(
     }),
   });
   try {
-    await app.listen({ host: config.adminHost, port: config.adminPort });
+    await app.listen({ host: config.admin.host, port: config.admin.port });
   } catch (error) {
     await app.close();
     throw new Error(`admin listener (OAUTHD_ADMIN_HOST/OAUTHD_ADMIN_PORT): ${(error as Error).message}`, { cause: error });
   }
-  return { app, url: listenUrl(app, config.adminHost, config.adminPort) };
+  return { app, url: listenUrl(app, config.admin.host, config.admin.port) };
 }
 
 /** The start-up lines: where the token endpoint is, and where the admin listener is (when here). */
@@ -79,7 +79,7 @@ export async function startServer(
   config: Config,
   options: { logger?: Logger; overrides?: ServiceOverrides; admin?: boolean } = {},
 ): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.process.logLevel);
   const services = await createServices(config, logger, { longRunning: true, ...options.overrides });
   let app: FastifyInstance;
   let admin: { app: FastifyInstance; url: string } | undefined;
@@ -92,22 +92,23 @@ export async function startServer(
         bruteForceCounters: services.throttleCounters,
       });
     }
+    const { http } = config;
     app = await buildApp(services, {
-      basePath: config.basePath,
-      issuer: config.issuer,
-      trustProxy: config.trustProxy,
+      basePath: http.basePath,
+      issuer: http.issuer,
+      trustProxy: http.trustProxy,
       limits: {
-        requestTimeoutMs: config.requestTimeoutMs,
-        headersTimeoutMs: config.headersTimeoutMs,
-        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
-        maxHeaderBytes: config.maxHeaderBytes,
+        requestTimeoutMs: http.requestTimeoutMs,
+        headersTimeoutMs: http.headersTimeoutMs,
+        keepAliveTimeoutMs: http.keepAliveTimeoutMs,
+        maxHeaderBytes: http.maxHeaderBytes,
       },
-      scopes: config.scopes,
-      realm: config.realm,
-      maxBodyBytes: config.maxBodyBytes,
+      scopes: config.policy.knownScopes,
+      realm: http.realm,
+      maxBodyBytes: http.maxBodyBytes,
       logger,
     });
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: http.host, port: http.port });
   } catch (error) {
     await admin?.app.close();
     await services.close();
@@ -115,12 +116,10 @@ export async function startServer(
   }
   // Online cleanup of dead tokens: no cron needed.
   const cleanup =
-    config.cleanupIntervalSeconds > 0
+    config.cleanup.intervalSeconds > 0
       ? scheduleCleanup(services.store, services.clock, {
-          intervalSeconds: config.cleanupIntervalSeconds,
-          retentionSeconds: config.tokenRetentionSeconds,
-          auditRetentionSeconds: config.auditRetentionSeconds,
-          successorGraceSeconds: config.refreshGraceSeconds,
+          ...config.cleanup,
+          successorGraceSeconds: config.policy.refreshGraceSeconds,
           onRun: (deleted) => deleted > 0 && app.log.info({ deleted }, 'cleanup removed dead tokens'),
           onError: (error) => app.log.warn({ err: error }, 'cleanup failed; will retry'),
         })
@@ -128,7 +127,7 @@ export async function startServer(
   return {
     app,
     services,
-    url: listenUrl(app, config.host, config.port),
+    url: listenUrl(app, config.http.host, config.http.port),
     adminUrl: admin?.url ?? null,
     async close() {
       // Fastify stops accepting, lets in-flight requests finish, then the store closes.

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { createAdmin, type Admin } from './core/admin.js';
 import { createBearerValidator, type BearerValidator } from './core/bearer.js';
-import { systemClock, type Clock, type EventSink, type LoginThrottle, type PasswordHasher, type Store } from './core/ports.js';
+import { systemClock } from './clock.js';
+import { type Clock, type EventSink, type LoginThrottle, type PasswordHasher, type Store } from './core/ports.js';
 import { createIntrospectionEndpoint, type IntrospectionEndpoint } from './core/introspection.js';
 import { createRevocationEndpoint, type RevocationEndpoint } from './core/revocation.js';
 import { createTokenEndpoint, type TokenEndpoint } from './core/token-endpoint.js';
@@ -11,7 +12,8 @@ import { createArgon2Hasher } from './crypto/argon2-hasher.js';
 import { boundedHasher, cachedSecretVerifier } from './crypto/bounded-hasher.js';
 import { createDjangoCompatibleHasher } from './crypto/django-hashers.js';
 import { openStore } from './store/store.js';
-import { withClientCache } from './store/client-cache.js';
+import { clientCacheOverrides } from './store/client-cache.js';
+import { decorateStore } from './store/decorate.js';
 import { createMetrics, fanOut, type Metrics } from './metrics/metrics.js';
 import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
 import { connectRedis, createLoginThrottle } from './throttle/login-throttle.js';
@@ -55,22 +57,13 @@ export function logEventSink(logger: Logger): EventSink {
 }
 
 /** The composition root: config → store → hashers → core services. Migrates the store. */
-export async function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
+export async function createServices(
+  config: Config,
+  logger: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<Services> {
   const metrics = createMetrics();
-  const store = withClientCache(
-    metrics.instrumentStore(
-      openStore(config.databaseUrl, {
-        sqlite: {
-          accessTokenCacheEntries: config.tokenCacheEntries,
-          onWarning: overrides.onStoreWarning ?? ((message: string) => logger.warn(message)),
-          ...(overrides.longRunning
-            ? { checkpoint: 'background', onCheckpointError: (message: string) => logger.error({ message }, 'sqlite checkpoint failed') }
-            : {}),
-        },
-      }),
-    ),
-    { ttlMs: config.clientCacheMs },
-  );
+  const store = openDecoratedStore(config, logger, overrides, metrics);
   try {
     await store.migrate();
   } catch (error) {
@@ -80,82 +73,120 @@ export async function createServices(config: Config, logger: Logger, overrides: 
   const clock = overrides.clock ?? systemClock;
   // One argon2id implementation, bounded: at most hashConcurrency hashes at once (see bounded-hasher.ts).
   // It also verifies Django hashes brought by `oauthd import django`, upgrading them on login.
-  const passwordHasher = overrides.passwordHasher ?? boundedHasher(createDjangoCompatibleHasher(createArgon2Hasher()), { maxConcurrent: config.hashConcurrency, maxQueue: config.hashQueueLimit });
+  const passwordHasher =
+    overrides.passwordHasher ?? boundedHasher(createDjangoCompatibleHasher(createArgon2Hasher()), config.hashing);
   // Chosen client secrets are argon2id too; a verified one is remembered in memory so refreshes stay cheap.
   const clientSecretHasher = cachedSecretVerifier(passwordHasher);
   const audit = createAuditSink(store, clock, logger);
   // The log line first (it survives a crash), then the counters, then the audit table (batched).
   const events = fanOut(overrides.events ?? logEventSink(logger), metrics.events, audit);
-  const redis = config.redisUrl
-    ? connectRedis(config.redisUrl, (reachable, reason) => {
-        if (reachable) logger.warn('redis reachable again: brute-force counters are shared by every instance again');
-        else logger.warn({ reason }, 'redis unreachable: brute-force counters fall back to per-instance counting until it returns');
-      })
-    : undefined;
-  const ownThrottle = overrides.throttle
-    ? undefined
-    : createLoginThrottle(
-        {
-          maxFailuresPerIp: config.maxFailuresPerIp,
-          maxFailuresPerUser: config.maxFailuresPerUser,
-          maxFailuresPerUserIp: config.maxFailuresPerUserIp,
-          backoffAfter: config.backoffAfter,
-          maxFailuresPerClientIp: config.maxFailuresPerClientIp,
-          lockoutSeconds: config.lockoutSeconds,
-          windowSeconds: config.failureWindowSeconds,
-        },
-        {
-          ...(redis ? { redis } : {}),
-          // N workers without Redis share the primary's counters: N workers must not mean N× the limit.
-          cluster: cluster.isWorker,
-          ...(overrides.throttleKeyPrefix ? { keyPrefix: overrides.throttleKeyPrefix } : {}),
-        },
-      );
-  const throttle = overrides.throttle ?? ownThrottle!;
-  const policy = {
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
-    refreshGraceSeconds: config.refreshGraceSeconds,
-    knownScopes: config.scopes,
-    defaultScopes: config.defaultScopes,
-  };
+  const throttling = createThrottling(config, logger, overrides, store);
+  const { throttle } = throttling;
   const bearer = createBearerValidator({ store, clock });
-  // `oauthd lockout clear` reaches a running server through the store (throttle/lockout-sync.ts).
-  const clearer = throttle.clear?.bind(throttle);
-  const lockoutSync =
-    overrides.longRunning && clearer
-      ? startLockoutSync(store, { clear: clearer }, {
-          onError: (error) => logger.warn({ err: error }, 'reading cleared lockouts failed; will retry'),
-          onCleared: (l) => logger.info({ kind: l.kind, username: l.username, client_id: l.clientId, ip: l.ipKey }, 'lockout cleared by an operator'),
-        })
-      : undefined;
   return {
     store,
     clock,
     passwordHasher,
-    tokenEndpoint: createTokenEndpoint({ store, clock, passwordHasher, clientSecretHasher, events, throttle, policy }),
+    tokenEndpoint: createTokenEndpoint({
+      store,
+      clock,
+      passwordHasher,
+      clientSecretHasher,
+      events,
+      throttle,
+      policy: config.policy,
+    }),
     bearer,
     revocation: createRevocationEndpoint({ store, clock, clientSecretHasher, events, throttle }),
     introspection: createIntrospectionEndpoint({ store, clock, clientSecretHasher, events, throttle, bearer }),
     metrics,
     audit,
-    throttleCounters: () => (redis === undefined ? 'local' : redis.reachable() ? 'shared' : 'degraded'),
+    throttleCounters: throttling.counters,
     admin: createAdmin({
       store,
       passwordHasher,
       clock,
-      knownScopes: config.scopes,
-      defaultScopes: config.defaultScopes,
+      knownScopes: config.policy.knownScopes,
+      defaultScopes: config.policy.defaultScopes,
       events,
       actor: overrides.adminActor ?? 'unknown',
-      passwordPolicy: { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength },
+      passwordPolicy: config.passwords,
     }),
     async close() {
-      await lockoutSync?.stop();
+      await throttling.stopSync();
       await audit.close();
-      await ownThrottle?.close();
+      await throttling.close();
       await store.close();
     },
+  };
+}
+
+/**
+ * The backend, decorated inside out: the fault guard, innermost, is the backend's own (openStore); then
+ * metrics, timing each call the backend answered; then the client cache, outermost, so a cache hit costs no
+ * store call and is not counted as one, while a miss is timed like any other read.
+ */
+function openDecoratedStore(config: Config, logger: Logger, overrides: ServiceOverrides, metrics: Metrics): Store {
+  const backend = openStore(config.store.databaseUrl, {
+    sqlite: {
+      accessTokenCacheEntries: config.store.tokenCacheEntries,
+      onWarning: overrides.onStoreWarning ?? ((message: string) => logger.warn(message)),
+      ...(overrides.longRunning
+        ? {
+            checkpoint: 'background',
+            onCheckpointError: (message: string) => logger.error({ message }, 'sqlite checkpoint failed'),
+          }
+        : {}),
+    },
+  });
+  return decorateStore(backend, metrics.storeAdvice, clientCacheOverrides({ ttlMs: config.store.clientCacheMs }));
+}
+
+/** The brute-force throttle, its counters' backend (memory, the cluster primary or Redis) and the clear sync. */
+function createThrottling(config: Config, logger: Logger, overrides: ServiceOverrides, store: Store) {
+  const redis = config.redis.url
+    ? connectRedis(config.redis.url, (reachable, reason) => {
+        if (reachable) logger.warn('redis reachable again: brute-force counters are shared by every instance again');
+        else {
+          logger.warn(
+            { reason },
+            'redis unreachable: brute-force counters fall back to per-instance counting until it returns',
+          );
+        }
+      })
+    : undefined;
+  const ownThrottle = overrides.throttle
+    ? undefined
+    : createLoginThrottle(config.throttle, {
+        ...(redis ? { redis } : {}),
+        // N workers without Redis share the primary's counters: N workers must not mean N× the limit.
+        cluster: cluster.isWorker,
+        ...(overrides.throttleKeyPrefix ? { keyPrefix: overrides.throttleKeyPrefix } : {}),
+      });
+  const throttle = overrides.throttle ?? ownThrottle!;
+  // `oauthd lockout clear` reaches a running server through the store (throttle/lockout-sync.ts).
+  const clearer = throttle.clear?.bind(throttle);
+  const lockoutSync =
+    overrides.longRunning && clearer
+      ? startLockoutSync(
+          store,
+          { clear: clearer },
+          {
+            onError: (error) => logger.warn({ err: error }, 'reading cleared lockouts failed; will retry'),
+            onCleared: (l) =>
+              logger.info(
+                { kind: l.kind, username: l.username, client_id: l.clientId, ip: l.ipKey },
+                'lockout cleared by an operator',
+              ),
+          },
+        )
+      : undefined;
+  return {
+    throttle,
+    counters: (): 'local' | 'shared' | 'degraded' =>
+      redis === undefined ? 'local' : redis.reachable() ? 'shared' : 'degraded',
+    stopSync: async () => lockoutSync?.stop(),
+    close: async () => ownThrottle?.close(),
   };
 }
 

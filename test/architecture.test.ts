@@ -1,11 +1,12 @@
 /**
  * The layer boundaries of docs/design-notes.md, held by a test rather than by convention:
- * core/ is pure (imports only core/ and node:crypto); http/, cli/, store/ and crypto/ never import
- * each other except through core/ types; only services.ts, server.ts and index.ts know every layer.
+ * core/ is pure (imports only core/ and node:crypto, never reads the wall clock); http/, cli/, store/ and
+ * crypto/ never import each other except through core/ types; only services.ts, server.ts and index.ts know
+ * every layer; `oauthd/kit` reaches no native module.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -50,10 +51,11 @@ describe('layer boundaries', () => {
 
   it('lets http/, cli/, store/, crypto/ and config/ reach other layers only through core/ (or the composition root for cli/)', () => {
     const allowed: Record<string, string[]> = {
-      http: ['http', 'core', 'kit', 'services'],
+      http: ['http', 'core', 'services'],
       // The admin listener reuses the HTTP layer's log serializers and store probe; never the reverse.
       admin: ['admin', 'core', 'http'],
-      kit: ['kit', 'core', 'store'],
+      // store/ only for oauthd/kit/database; the system clock is src/clock.ts.
+      kit: ['kit', 'core', 'store', 'clock'],
       throttle: ['throttle', 'core'],
       metrics: ['metrics', 'core'],
       audit: ['audit', 'core'],
@@ -72,6 +74,120 @@ describe('layer boundaries', () => {
         expect(permitted.includes(layerOf(spec)), `${file.name} imports ${spec}`).toBe(true);
       }
     }
+  });
+});
+
+/** The code of a source text without its comments (a comment may name what the code must not do). */
+const withoutComments = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+
+/** Where a source text reads the wall clock (`Date.now(`, `new Date(`): the core takes its time from a Clock. */
+function wallClockReads(text: string): string[] {
+  return withoutComments(text)
+    .split('\n')
+    .filter((line) => /\bDate\.now\s*\(|\bnew\s+Date\s*\(/.test(line))
+    .map((line) => line.trim());
+}
+
+/**
+ * What a source text loads when it runs: its static imports and re-exports (not `import type`/`export type`,
+ * which the compiler erases under verbatimModuleSyntax), bare `import 'x'`, and `import('x')` of a literal.
+ */
+function runtimeImportsOf(text: string): string[] {
+  const code = withoutComments(text);
+  const fromClauses = [...code.matchAll(/^\s*(import|export)\s([^'"]*?)from\s+['"]([^'"]+)['"]/gm)]
+    .filter((m) => !/^type\s/.test(m[2]!))
+    .map((m) => m[3]!);
+  const bare = [...code.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+  const dynamic = [...code.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+  return [...fromClauses, ...bare, ...dynamic];
+}
+
+/** Every package (by name, `node:` built-ins aside) that loading `entry` loads, following its relative imports. */
+function packagesReachedFrom(entry: string): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const spec of runtimeImportsOf(readFileSync(file, 'utf8'))) {
+      if (spec.startsWith('.')) {
+        const target = join(dirname(file), spec).replace(/\.js$/, '.ts');
+        if (!existsSync(target)) throw new Error(`${relative(SRC, file)} imports ${spec}, which is not a .ts file`);
+        visit(target);
+      } else if (!spec.startsWith('node:')) {
+        packages.add(spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/'));
+      }
+    }
+  };
+  visit(entry);
+  return packages;
+}
+
+const NATIVE = ['better-sqlite3', 'pg', 'argon2'];
+const nativeReachedFrom = (entry: string): string[] =>
+  [...packagesReachedFrom(entry)].filter((p) => NATIVE.includes(p));
+
+describe('no wall clock in core/', () => {
+  it('finds a read of the wall clock in code, not in a comment', () => {
+    const reads = wallClockReads('const t = Date.now();\nconst d = new Date(t);');
+    expect(reads).toEqual(['const t = Date.now();', 'const d = new Date(t);']);
+    const commented = '// Date.now() would be wrong here\n/* new Date() neither */\nconst t = clock.nowMs();';
+    expect(wallClockReads(commented)).toEqual([]);
+  });
+
+  it('reads the time only through the injected Clock', () => {
+    const offenders = sourceFiles(join(SRC, 'core')).flatMap((file) =>
+      wallClockReads(readFileSync(file, 'utf8')).map((line) => `${relative(SRC, file)}: ${line}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('oauthd/kit loads no native module', () => {
+  it('reads what a file loads at run time: imports and re-exports, not type-only ones', () => {
+    const sample = [
+      "import type { Store } from './ports.js';",
+      "export type { Principal } from './types.js';",
+      "import { a, type B } from './a.js';",
+      "export {\n  c,\n  d,\n} from './c.js';",
+      "import 'side-effect';",
+      "const pg = await import('pg');",
+      "// import x from 'commented-out';",
+    ].join('\n');
+    expect(runtimeImportsOf(sample)).toEqual(['./a.js', './c.js', 'side-effect', 'pg']);
+  });
+
+  it('fails on an entry that reaches a native module: oauthd/kit/database reaches the database drivers', () => {
+    const reached = nativeReachedFrom(join(SRC, 'kit', 'database.ts'));
+    expect(reached).toEqual(expect.arrayContaining(['better-sqlite3', 'pg']));
+  });
+
+  it('reaches none of better-sqlite3, pg or argon2 from src/kit/index.ts', () => {
+    expect(packagesReachedFrom(join(SRC, 'kit', 'index.ts')).size).toBeGreaterThan(0); // fastify-plugin
+    expect(nativeReachedFrom(join(SRC, 'kit', 'index.ts'))).toEqual([]);
+  });
+
+  // The same, at run time, on the build (`npm run build`): which packages Node loaded for the import.
+  const loadedBy = (file: string): string[] => {
+    const script = [
+      "import { createRequire } from 'node:module';",
+      'await import(process.argv[1]);',
+      'const loaded = Object.keys(createRequire(import.meta.url).cache).filter((p) => p.includes("/node_modules/"));',
+      'const paths = loaded.map((p) => p.split("/node_modules/").pop().split("/"));',
+      'const names = paths.map((s) => (s[0].startsWith("@") ? s.slice(0, 2) : s.slice(0, 1)).join("/"));',
+      'console.log(JSON.stringify([...new Set(names)]));',
+    ].join('\n');
+    const args = ['--input-type=module', '-e', script, file];
+    const child = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    return JSON.parse(child.stdout) as string[];
+  };
+  const built = existsSync(join(ROOT, 'dist', 'kit', 'database.js'));
+
+  it.skipIf(!built)('loads none of them at run time from dist/kit/index.js (dist/kit/database.js loads them)', () => {
+    const database = loadedBy(join(ROOT, 'dist', 'kit', 'database.js'));
+    expect(database).toEqual(expect.arrayContaining(['better-sqlite3', 'pg']));
+    expect(loadedBy(join(ROOT, 'dist', 'kit', 'index.js')).filter((p) => NATIVE.includes(p))).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AuditEvent, Clock, EventSink, Store } from '../core/ports.js';
+import type { AuditEvent, AuditStore, Clock, EventSink } from '../core/ports.js';
 
 /** Fields that get their own column; the rest of an event goes to `detail` as JSON. */
 const COLUMNS = ['client_id', 'user_id', 'username', 'grant_id', 'ip'] as const;
@@ -18,7 +18,12 @@ export interface AuditSink extends EventSink {
  * lost from the table; they are in the JSON log already, which is written first. A failed write is
  * logged and dropped, never retried forever, never crashing the server.
  */
-export function createAuditSink(store: Store, clock: Clock, logger: Logger, options: { intervalMs?: number; maxBatch?: number } = {}): AuditSink {
+export function createAuditSink(
+  store: Pick<AuditStore, 'recordAuditEvents'>,
+  clock: Clock,
+  logger: Logger,
+  options: { intervalMs?: number; maxBatch?: number } = {},
+): AuditSink {
   const intervalMs = options.intervalMs ?? 200;
   const maxBatch = options.maxBatch ?? 500;
   let buffer: AuditEvent[] = [];

@@ -25,7 +25,8 @@ if (cluster.isPrimary && workers > 1) {
   let listening = 0;
   for (let i = 0; i < workers; i++) {
     cluster.fork().on('message', (message: { port?: number }) => {
-      if (message.port && ++listening === workers) process.stderr.write(`ceiling at http://127.0.0.1:${message.port}\n`);
+      if (message.port && ++listening === workers)
+        process.stderr.write(`ceiling at http://127.0.0.1:${message.port}\n`);
     });
   }
   process.on('SIGTERM', () => {

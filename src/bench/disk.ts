@@ -39,7 +39,8 @@ export async function measureDiskFlush(parent: string, seconds: number, writeByt
     rmSync(directory, { recursive: true, force: true });
   }
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 100) / 100;
+  const q = (p: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 100) / 100;
   return {
     directory: parent,
     writeBytes,

@@ -72,7 +72,9 @@ async function main(): Promise<void> {
     stored: ownHash,
     verify: (s) => own.verify(s, 'wrong password'),
   });
-  console.log(`runs per case: ${RUNS}; ms (min / median / max) of wall-clock and CPU time; event loop: the longest stall seen meanwhile`);
+  console.log(
+    `runs per case: ${RUNS}; ms (min / median / max) of wall-clock and CPU time; event loop: the longest stall seen meanwhile`,
+  );
   for (const c of cases) {
     const bounds = checkHashBounds(c.stored);
     if (!bounds.within) throw new Error(`${c.label}: not within bounds (${bounds.reason})`);
@@ -87,7 +89,8 @@ async function main(): Promise<void> {
       times.push(performance.now() - started);
       const used = process.cpuUsage(cpuStarted);
       cpu.push((used.user + used.system) / 1000);
-      if (result === true || (typeof result === 'object' && result !== null && (result as { ok: boolean }).ok)) throw new Error(`${c.label}: matched`);
+      if (result === true || (typeof result === 'object' && result !== null && (result as { ok: boolean }).ok))
+        throw new Error(`${c.label}: matched`);
     }
     loop.disable();
     const ms = (x: number) => Math.round(x).toString();

@@ -82,7 +82,8 @@ interface KindRecord {
 function figures(records: KindRecord[]): KindFigures {
   const latencies = records.flatMap((r) => r.latencies);
   const statusCodes: Record<string, number> = {};
-  for (const r of records) for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  for (const r of records)
+    for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
   const non2xx = Object.entries(statusCodes).reduce((sum, [code, n]) => (code.startsWith('2') ? sum : sum + n), 0);
   return {
     requests: latencies.length,
@@ -99,7 +100,10 @@ export function runLoad<S>(options: LoadOptions, workload: Workload<S>): Promise
   const kinds = new Map<string, KindRecord>();
   const record = (kind: string): KindRecord => {
     let r = kinds.get(kind);
-    if (!r) kinds.set(kind, (r = { latencies: [], statusCodes: {}, wrong: 0 }));
+    if (!r) {
+      r = { latencies: [], statusCodes: {}, wrong: 0 };
+      kinds.set(kind, r);
+    }
     return r;
   };
   let opened = 0;
@@ -121,7 +125,13 @@ export function runLoad<S>(options: LoadOptions, workload: Workload<S>): Promise
               setupRequest(request) {
                 const planned = workload.next(slot.state);
                 slot.kind = planned.kind;
-                return { ...request, method: planned.method, path: planned.path, headers: planned.headers, body: planned.body ?? '' };
+                return {
+                  ...request,
+                  method: planned.method,
+                  path: planned.path,
+                  headers: planned.headers,
+                  body: planned.body ?? '',
+                };
               },
               onResponse(status, body) {
                 const ok = workload.answer(slot.state, slot.kind, status, body);

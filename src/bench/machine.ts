@@ -14,7 +14,9 @@ export interface Machine {
 export function describeMachine(): Machine {
   let cpuModel = os.cpus()[0]?.model ?? 'unknown';
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
     if (line) cpuModel = line.split(':').slice(1).join(':').trim();
   } catch {
     // Not Linux: os.cpus() it is.
@@ -67,9 +69,13 @@ function processTree(root: number): number[] {
  * Resident memory of a process tree (a server and its cluster workers) now (VmRSS) and at its peak so far
  * (VmHWM), in bytes: summed over the tree, and of its largest process. Linux only (null elsewhere).
  */
-export function residentMemory(
-  pid: number,
-): { rssBytes: number; peakBytes: number; largestRssBytes: number; largestPeakBytes: number; processes: number } | null {
+export function residentMemory(pid: number): {
+  rssBytes: number;
+  peakBytes: number;
+  largestRssBytes: number;
+  largestPeakBytes: number;
+  processes: number;
+} | null {
   try {
     let rssBytes = 0;
     let peakBytes = 0;

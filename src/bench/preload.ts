@@ -84,8 +84,50 @@ function stepper(progress: PreloadProgress | undefined, started: number) {
   return (what: string) => progress?.(`${what} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 
+/**
+ * A throwaway file: no journal on disk, no fsync, a large page cache for the sorts and index builds. The server
+ * opens it afterwards with its own settings (WAL, its own durability, default cache). The file is in WAL mode
+ * (the seeding opened it): left in it, the load would go through a WAL as large as the database. SQLite does
+ * not go from WAL to OFF directly, and better-sqlite3's defensive mode refuses OFF: a rollback journal in
+ * memory instead (the tables are empty at the start, so it holds next to nothing).
+ */
+function setUpForBulkLoad(db: Database.Database): void {
+  db.pragma('journal_mode = DELETE');
+  if (db.pragma('journal_mode = MEMORY', { simple: true }) !== 'memory') {
+    throw new Error('preload: could not leave WAL mode');
+  }
+  db.pragma('synchronous = OFF');
+  db.pragma('cache_size = -2097152'); // 2 GiB
+  db.pragma('temp_store = MEMORY');
+  db.pragma('threads = 2');
+  db.pragma('foreign_keys = OFF');
+}
+
+/** The sample, minted like the server mints tokens. */
+function insertSampleSqlite(db: Database.Database, sample: SampleFamily[], owner: PreloadOwner, now: number): void {
+  const grant = db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)');
+  const access = db.prepare(
+    'INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const refresh = db.prepare(
+    'INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at) ' +
+      'VALUES (?, ?, ?, ?, ?, NULL)',
+  );
+  for (const f of sample) {
+    const accessHash = tokenKey(f.access);
+    grant.run(f.grantId, owner.clientId, f.userId, owner.scope, now);
+    access.run(accessHash, f.grantId, owner.scope, now, now + owner.accessTtlSeconds);
+    refresh.run(tokenKey(f.refresh), f.grantId, accessHash, owner.scope, now);
+  }
+}
+
 /** Loads `families` families into the SQLite file at `path` (already migrated; no server has it open). */
-export function preloadSqlite(path: string, families: number, owner: PreloadOwner, progress?: PreloadProgress): PreloadResult {
+export function preloadSqlite(
+  path: string,
+  families: number,
+  owner: PreloadOwner,
+  progress?: PreloadProgress,
+): PreloadResult {
   const started = performance.now();
   const step = stepper(progress, started);
   const now = Math.floor(Date.now() / 1000);
@@ -93,27 +135,16 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
   const bulk = families - sample.length;
   const db = new Database(path);
   try {
-    // A throwaway file: no journal on disk, no fsync, a large page cache for the sorts and index builds. The server
-    // opens it afterwards with its own settings (WAL, its own durability, default cache).
-    // The file is in WAL mode (the seeding opened it): without leaving it, the load would go through a WAL as
-    // large as the database (it did until the second session: a 10 M load wrote a multi-GB WAL). SQLite does
-    // not go from WAL to OFF directly, and better-sqlite3's defensive mode refuses OFF: a rollback journal in
-    // memory instead (the tables are empty at the start, so it holds next to nothing). The server puts WAL
-    // back when it opens the file.
-    db.pragma('journal_mode = DELETE');
-    if (db.pragma('journal_mode = MEMORY', { simple: true }) !== 'memory') throw new Error('preload: could not leave WAL mode');
-    db.pragma('synchronous = OFF');
-    db.pragma('cache_size = -2097152'); // 2 GiB
-    db.pragma('temp_store = MEMORY');
-    db.pragma('threads = 2');
-    db.pragma('foreign_keys = OFF');
+    setUpForBulkLoad(db);
     const nowMs = Date.now();
     // The bulk families' token keys are a mint time then 32 random bytes (SQLite's randomblob): the SHA-256 of
     // a token no one holds is indistinguishable from that, and it spares 2 calls into JavaScript per family.
     // (SQLite's || makes text: the key is put together in hex, then unhex'd into a BLOB.)
     const tables = ['grants', 'access_tokens', 'refresh_tokens'];
     const indexes = db
-      .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${tables.map(() => '?').join(', ')})`)
+      .prepare(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${tables.map(() => '?').join(', ')})`,
+      )
       .all(...tables) as { name: string; sql: string }[];
     const userCase = `CASE i % ${owner.userIds.length} ${owner.userIds.map((id, k) => `WHEN ${k} THEN ${id}`).join(' ')} END`;
 
@@ -143,19 +174,10 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
          FROM access_tokens ORDER BY h`,
       ).run({ now });
       step(`${bulk} of ${families} refresh tokens written`);
-      // The sample, minted like the server mints tokens.
-      const grant = db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)');
-      const access = db.prepare('INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)');
-      const refresh = db.prepare(
-        'INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, NULL)',
+      insertSampleSqlite(db, sample, owner, now);
+      step(
+        `${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`,
       );
-      for (const f of sample) {
-        const accessHash = tokenKey(f.access);
-        grant.run(f.grantId, owner.clientId, f.userId, owner.scope, now);
-        access.run(accessHash, f.grantId, owner.scope, now, now + owner.accessTtlSeconds);
-        refresh.run(tokenKey(f.refresh), f.grantId, accessHash, owner.scope, now);
-      }
-      step(`${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`);
       for (const index of indexes) db.exec(index.sql);
       step('indexes rebuilt');
     })();
@@ -166,8 +188,45 @@ export function preloadSqlite(path: string, families: number, owner: PreloadOwne
   return result(families, started, sample);
 }
 
+/** The sample as multi-row INSERTs of 1000 families. */
+async function insertSamplePostgres(
+  client: pg.Client,
+  sample: SampleFamily[],
+  owner: PreloadOwner,
+  now: number,
+): Promise<void> {
+  for (let start = 0; start < sample.length; start += 1000) {
+    const part = sample.slice(start, start + 1000);
+    const g: unknown[] = [];
+    const a: unknown[] = [];
+    const r: unknown[] = [];
+    for (const f of part) {
+      const accessHash = tokenKey(f.access);
+      g.push(f.grantId, owner.clientId, f.userId, owner.scope, now);
+      a.push(accessHash, f.grantId, owner.scope, now, now + owner.accessTtlSeconds);
+      r.push(tokenKey(f.refresh), f.grantId, accessHash, owner.scope, now);
+    }
+    const values = (width: number) =>
+      part.map((_, k) => `(${Array.from({ length: width }, (_, c) => `$${k * width + c + 1}`).join(', ')})`).join(', ');
+    await client.query(`INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES ${values(5)}`, g);
+    await client.query(
+      `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES ${values(5)}`,
+      a,
+    );
+    await client.query(
+      `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at) VALUES ${values(5)}`,
+      r,
+    );
+  }
+}
+
 /** Loads `families` families into the (migrated, otherwise idle) PostgreSQL database at `url`. */
-export async function preloadPostgres(url: string, families: number, owner: PreloadOwner, progress?: PreloadProgress): Promise<PreloadResult> {
+export async function preloadPostgres(
+  url: string,
+  families: number,
+  owner: PreloadOwner,
+  progress?: PreloadProgress,
+): Promise<PreloadResult> {
   const started = performance.now();
   const step = stepper(progress, started);
   const now = Math.floor(Date.now() / 1000);
@@ -215,28 +274,10 @@ export async function preloadPostgres(url: string, families: number, owner: Prel
       [now],
     );
     step(`${bulk} of ${families} refresh tokens written`);
-    // The sample as multi-row INSERTs of 1000 families.
-    for (let start = 0; start < sample.length; start += 1000) {
-      const part = sample.slice(start, start + 1000);
-      const g: unknown[] = [];
-      const a: unknown[] = [];
-      const r: unknown[] = [];
-      for (const f of part) {
-        const accessHash = tokenKey(f.access);
-        g.push(f.grantId, owner.clientId, f.userId, owner.scope, now);
-        a.push(accessHash, f.grantId, owner.scope, now, now + owner.accessTtlSeconds);
-        r.push(tokenKey(f.refresh), f.grantId, accessHash, owner.scope, now);
-      }
-      const values = (width: number) =>
-        part.map((_, k) => `(${Array.from({ length: width }, (_, c) => `$${k * width + c + 1}`).join(', ')})`).join(', ');
-      await client.query(`INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES ${values(5)}`, g);
-      await client.query(`INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES ${values(5)}`, a);
-      await client.query(
-        `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at) VALUES ${values(5)}`,
-        r,
-      );
-    }
-    step(`${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`);
+    await insertSamplePostgres(client, sample, owner, now);
+    step(
+      `${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`,
+    );
     for (const index of indexes) await client.query(index.def);
     await client.query('COMMIT');
     step('indexes rebuilt');

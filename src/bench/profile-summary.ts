@@ -36,7 +36,8 @@ function selfTimes(profile: Profile): { entries: SelfTime[]; busyMs: number; idl
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
   // timeDeltas[i] is the time before sample i; attribute it to the sample (close enough at 1 ms sampling).
-  for (let i = 0; i < samples.length; i++) byNode.set(samples[i]!, (byNode.get(samples[i]!) ?? 0) + (deltas[i + 1] ?? deltas[i] ?? 0));
+  for (let i = 0; i < samples.length; i++)
+    byNode.set(samples[i]!, (byNode.get(samples[i]!) ?? 0) + (deltas[i + 1] ?? deltas[i] ?? 0));
   const root = process.cwd();
   const totals = new Map<string, SelfTime>();
   let idleUs = 0;
@@ -69,8 +70,11 @@ function main(): void {
   const top = Number(values.top ?? 15);
   for (const file of positionals) {
     const { entries, busyMs, idleMs } = selfTimes(JSON.parse(readFileSync(file, 'utf8')) as Profile);
-    process.stdout.write(`${file}: ${busyMs} ms busy, ${idleMs} ms idle\n\n| self % | self ms | function | where |\n|--:|--:|:--|:--|\n`);
-    for (const e of entries.slice(0, top)) process.stdout.write(`| ${e.percent} | ${e.ms} | ${e.name} | ${e.location} |\n`);
+    process.stdout.write(
+      `${file}: ${busyMs} ms busy, ${idleMs} ms idle\n\n| self % | self ms | function | where |\n|--:|--:|:--|:--|\n`,
+    );
+    for (const e of entries.slice(0, top))
+      process.stdout.write(`| ${e.percent} | ${e.ms} | ${e.name} | ${e.location} |\n`);
     process.stdout.write('\n');
   }
 }

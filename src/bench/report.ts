@@ -103,9 +103,11 @@ export function evaluateTargets(store: StoreRun): Target[] {
   // The ratio against the baseline probed around the scenario when there is one (the machine as it was then),
   // with the run-wide ratio shown beside it.
   const ratioOf = (row: Row): number => row.adjacentRatio ?? row.ratio ?? 0;
-  const shown = (row: Row): string => (row.adjacentRatio != null ? `${pct(row.adjacentRatio)} (run: ${pct(row.ratio)})` : pct(row.ratio));
+  const shown = (row: Row): string =>
+    row.adjacentRatio != null ? `${pct(row.adjacentRatio)} (run: ${pct(row.ratio)})` : pct(row.ratio);
   const targets: Target[] = [];
-  const add = (target: string, measured: string, met: boolean) => targets.push({ store: store.store, target, measured, met });
+  const add = (target: string, measured: string, met: boolean) =>
+    targets.push({ store: store.store, target, measured, met });
   const validate = find('validate');
   if (validate) {
     add('validate ≥ 50 % of the ceiling', shown(validate), ratioOf(validate) >= 0.5);
@@ -129,13 +131,27 @@ export function evaluateTargets(store: StoreRun): Target[] {
   // Per server process: a cluster of N workers is N servers.
   const rss = store.largestProcessPeakRssMb ?? Math.max(0, ...store.scenarios.map((r) => r.serverRssMb ?? 0));
   const processes = store.serverProcesses ?? 1;
-  const label = processes > 1 ? `server RSS < 150 MB (peak of the largest of ${processes} processes)` : 'server RSS < 150 MB (peak over the run)';
+  const label =
+    processes > 1
+      ? `server RSS < 150 MB (peak of the largest of ${processes} processes)`
+      : 'server RSS < 150 MB (peak over the run)';
   if (store.scenarios.length > 0) add(label, `${rss} MiB`, rss < 150);
   return targets;
 }
 
 function tableLines(rows: Row[]): string[] {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'non-2xx', 'server RSS MiB', 'ratio (run)', 'ratio (adjacent)'];
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'errors',
+    'non-2xx',
+    'server RSS MiB',
+    'ratio (run)',
+    'ratio (adjacent)',
+  ];
   const lines: string[][] = [];
   const push = (row: Row, indent: string) => {
     const non2xx = row.shed ? `${row.non2xx} (+${row.shed} shed)` : String(row.non2xx + row.wrongAnswers);
@@ -149,14 +165,21 @@ function tableLines(rows: Row[]): string[] {
       non2xx,
       row.serverRssMb === null ? '' : String(row.serverRssMb),
       row.ratio === null ? '' : `${pct(row.ratio)} of ${row.ratioTo === 'kdf' ? 'KDF' : 'ceiling'}`,
-      row.adjacentRatio == null || !row.adjacentBaseline ? '' : `${pct(row.adjacentRatio)} of ${num(row.adjacentBaseline)}`,
+      row.adjacentRatio == null || !row.adjacentBaseline
+        ? ''
+        : `${pct(row.adjacentRatio)} of ${num(row.adjacentBaseline)}`,
     ]);
     for (const part of row.parts ?? []) push(part, `${indent}  `);
   };
   for (const row of rows) push(row, '');
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [fmt(header), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...lines.map(fmt)];
+  const fmt = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    fmt(header),
+    `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...lines.map(fmt),
+  ];
 }
 
 /** The report as text: Markdown tables, so it can be pasted into docs/benchmarks.md as it is. */
@@ -164,7 +187,9 @@ export function renderText(report: Report): string {
   const m = report.machine;
   const s = report.settings;
   const out: string[] = [];
-  out.push(`machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}; load average ${m.loadAverage.start} at start, ${m.loadAverage.end ?? '?'} at end`);
+  out.push(
+    `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}; load average ${m.loadAverage.start} at start, ${m.loadAverage.end ?? '?'} at end`,
+  );
   out.push(`command: ${report.command}`);
   out.push(
     `settings: ${s.connections} connections, ${s.durationSeconds} s per scenario after ${s.warmupSeconds} s warm-up, closed loop, keep-alive; ` +
@@ -196,9 +221,13 @@ export function renderText(report: Report): string {
     const p = store.preload;
     out.push(
       `${store.store}` +
-        (p && p.families > 0 ? ` (preloaded ${p.families} token families in ${p.seconds.toFixed(1)} s: ${Math.round(p.familiesPerSecond)}/s)` : '') +
+        (p && p.families > 0
+          ? ` (preloaded ${p.families} token families in ${p.seconds.toFixed(1)} s: ${Math.round(p.familiesPerSecond)}/s)`
+          : '') +
         (store.serverPeakRssMb != null ? `, server peak RSS ${store.serverPeakRssMb} MiB` : '') +
-        ((store.serverProcesses ?? 1) > 1 ? ` over ${store.serverProcesses} processes (largest ${store.largestProcessPeakRssMb} MiB)` : ''),
+        ((store.serverProcesses ?? 1) > 1
+          ? ` over ${store.serverProcesses} processes (largest ${store.largestProcessPeakRssMb} MiB)`
+          : ''),
     );
     out.push('');
     out.push(...tableLines(store.scenarios));
@@ -208,7 +237,8 @@ export function renderText(report: Report): string {
     out.push('');
     out.push('| store | target | measured | |');
     out.push('|:--|:--|--:|:--|');
-    for (const t of report.targets) out.push(`| ${t.store} | ${t.target} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`);
+    for (const t of report.targets)
+      out.push(`| ${t.store} | ${t.target} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`);
   }
   for (const note of report.notes) out.push(`note: ${note}`);
   out.push('');

@@ -22,7 +22,9 @@ const UNLIMITED_THROTTLE = {
 
 /** The environment oauthd runs with in the bench: the caller's OAUTHD_* settings, then the bench's own. */
 export function serverEnv(databaseUrl: string): Record<string, string> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
   return {
     ...inherited,
     ...UNLIMITED_THROTTLE,
@@ -43,7 +45,12 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-async function spawnAndWait(args: string[], env: Record<string, string>, ready: RegExp, what: string): Promise<ServerProcess> {
+async function spawnAndWait(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  what: string,
+): Promise<ServerProcess> {
   const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -86,10 +93,18 @@ export function spawnOauthd(
   env: Record<string, string>,
   options: { profileDir?: string; nodeFlags?: string[]; workers?: number | undefined },
 ): Promise<ServerProcess> {
-  const nodeFlags = [...(options.nodeFlags ?? []), ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
+  const nodeFlags = [
+    ...(options.nodeFlags ?? []),
+    ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : []),
+  ];
   // Always explicit when serve knows the flag: its own default is one worker per core.
   const serveFlags = options.workers !== undefined ? ['--workers', String(options.workers)] : [];
-  return spawnAndWait([...nodeFlags, CLI, 'serve', ...serveFlags], env, /token endpoint at (http:\/\/[^/\s]+)/, 'oauthd');
+  return spawnAndWait(
+    [...nodeFlags, CLI, 'serve', ...serveFlags],
+    env,
+    /token endpoint at (http:\/\/[^/\s]+)/,
+    'oauthd',
+  );
 }
 
 export function spawnCeiling(workers: number): Promise<ServerProcess> {

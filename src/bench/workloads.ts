@@ -64,7 +64,7 @@ export class Chains {
     const lost = this.unanswered();
     if (lost.length === 0) return;
     const pairs = await fresh(lost.length);
-    lost.forEach((chain, i) => Object.assign(chain, pairs[i]!, { inFlight: false }));
+    for (const [i, chain] of lost.entries()) Object.assign(chain, pairs[i]!, { inFlight: false });
   }
 
   /** Takes in the answer to a refresh. */
@@ -91,12 +91,22 @@ export interface Target {
 }
 
 function tokenRequest(s: Seed, body: string, kind: string): PlannedRequest {
-  return { kind, method: 'POST', path: '/o/token/', headers: { 'content-type': FORM, authorization: s.authorization }, body };
+  return {
+    kind,
+    method: 'POST',
+    path: '/o/token/',
+    headers: { 'content-type': FORM, authorization: s.authorization },
+    body,
+  };
 }
 
 function passwordRequest(s: Seed, index: number): PlannedRequest {
   const username = s.usernames[index % s.usernames.length]!;
-  return tokenRequest(s, new URLSearchParams({ grant_type: 'password', username, password: BENCH_PASSWORD }).toString(), 'password');
+  return tokenRequest(
+    s,
+    new URLSearchParams({ grant_type: 'password', username, password: BENCH_PASSWORD }).toString(),
+    'password',
+  );
 }
 
 function refreshRequest(s: Seed, chain: Chain): PlannedRequest {
@@ -119,7 +129,8 @@ function introspectRequest(s: Seed, token: string): PlannedRequest {
 
 const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)]!;
 
-const issued = (status: number, body: string) => status === 200 && body.includes('"access_token"') && body.includes('"refresh_token"');
+const issued = (status: number, body: string) =>
+  status === 200 && body.includes('"access_token"') && body.includes('"refresh_token"');
 
 /** `password`: password grants, each connection for its own user. */
 export function passwordWorkload(t: Target): Workload<{ index: number }> {

@@ -17,6 +17,8 @@ export function clientView(client: Client) {
   };
 }
 
+const SERVER_DEFAULT_SCOPES = "(the server's OAUTHD_DEFAULT_SCOPES among its scopes)";
+
 const describe = (c: Client): string =>
   [
     `client_id:   ${c.clientId}`,
@@ -24,13 +26,19 @@ const describe = (c: Client): string =>
     `type:        ${c.isPublic ? 'public' : 'confidential'}`,
     `grant types: ${c.grantTypes.join(', ')}`,
     `scopes:      ${c.scopes.join(' ')}`,
-    `default scopes: ${c.defaultScopes ? c.defaultScopes.join(' ') : "(the server's OAUTHD_DEFAULT_SCOPES among its scopes)"}`,
-    `introspect:  ${c.canIntrospect ? 'yes (a resource server: may introspect every client\'s tokens)' : 'no'}`,
+    `default scopes: ${c.defaultScopes ? c.defaultScopes.join(' ') : SERVER_DEFAULT_SCOPES}`,
+    `introspect:  ${c.canIntrospect ? "yes (a resource server: may introspect every client's tokens)" : 'no'}`,
     `created:     ${new Date(c.createdAt * 1000).toISOString()}`,
   ].join('\n');
 
-/** A secret to keep, from stdin (`--client-secret-stdin`) or argv (`--client-secret`, with a warning); else undefined. */
-async function chosenSecretFrom(options: { clientSecret?: string; clientSecretStdin?: boolean }): Promise<string | undefined> {
+/**
+ * A secret to keep, from stdin (`--client-secret-stdin`) or argv (`--client-secret`, with a warning); else
+ * undefined.
+ */
+async function chosenSecretFrom(options: {
+  clientSecret?: string;
+  clientSecretStdin?: boolean;
+}): Promise<string | undefined> {
   if (options.clientSecretStdin && options.clientSecret !== undefined) {
     throw new AdminError('give either --client-secret or --client-secret-stdin, not both');
   }
@@ -45,44 +53,79 @@ interface JsonOption extends StoreOptions {
 
 export function registerClientCommands(program: Command): void {
   const client = program.command('client').description('manage OAuth clients (applications)');
+  registerClientCreate(client);
+  registerClientQueries(client);
+  registerClientChanges(client);
+}
 
+/** `client create`: a generated secret is printed once, a chosen one never. */
+function registerClientCreate(client: Command): void {
   client
     .command('create')
     .description('register a client; a generated secret is printed once')
     .requiredOption('--name <name>', 'a name for people')
     .option('--client-id <id>', 'keep an existing client id (default: generated)')
-    .option('--client-secret-stdin', 'keep an existing secret, read from standard input (on a terminal: asked twice, not shown; stored with argon2id; default: generated)')
-    .option('--client-secret <secret>', 'keep an existing secret given here (visible in the process list and shell history)')
+    .option(
+      '--client-secret-stdin',
+      'keep an existing secret, read from standard input (on a terminal: asked twice, not shown; stored with ' +
+        'argon2id; default: generated)',
+    )
+    .option(
+      '--client-secret <secret>',
+      'keep an existing secret given here (visible in the process list and shell history)',
+    )
     .option('--grant-types <list>', 'comma-separated grant types', 'password,refresh_token')
     .option('--scopes <scopes>', 'space-separated scopes the client may be granted (default: OAUTHD_DEFAULT_SCOPES)')
     .option('--public', 'a public client: no secret, identifies itself with client_id only')
-    .option('--introspect', 'a resource server: may introspect every client\'s tokens, also with a bearer token issued to it (confidential clients only)')
+    .option(
+      '--introspect',
+      "a resource server: may introspect every client's tokens, also with a bearer token issued to it " +
+        '(confidential clients only)',
+    )
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
-    .action(async (options: JsonOption & { name: string; clientId?: string; clientSecret?: string; grantTypes: string; scopes?: string; public?: boolean; introspect?: boolean }) =>
-      withServices(options, async ({ admin }) => {
-        const chosenSecret = await chosenSecretFrom(options);
-        const { client: created, clientSecret } = await admin.createClient({
-          name: options.name,
-          clientId: options.clientId,
-          clientSecret: chosenSecret,
-          grantTypes: options.grantTypes.split(','),
-          scopes: options.scopes,
-          isPublic: options.public ?? false,
-          canIntrospect: options.introspect ?? false,
-        });
-        const generated = clientSecret !== null && chosenSecret === undefined;
-        output(options.json, { ...clientView(created), ...(generated ? { client_secret: clientSecret } : {}) }, () =>
-          [
-            describe(created),
-            ...(generated
-              ? [`client_secret: ${clientSecret}`, '', 'Store this secret now: only its hash is kept, it cannot be shown again.']
-              : []),
-          ].join('\n'),
-        );
-      }),
+    .action(
+      async (
+        options: JsonOption & {
+          name: string;
+          clientId?: string;
+          clientSecret?: string;
+          grantTypes: string;
+          scopes?: string;
+          public?: boolean;
+          introspect?: boolean;
+        },
+      ) =>
+        withServices(options, async ({ admin }) => {
+          const chosenSecret = await chosenSecretFrom(options);
+          const { client: created, clientSecret } = await admin.createClient({
+            name: options.name,
+            clientId: options.clientId,
+            clientSecret: chosenSecret,
+            grantTypes: options.grantTypes.split(','),
+            scopes: options.scopes,
+            isPublic: options.public ?? false,
+            canIntrospect: options.introspect ?? false,
+          });
+          const generated = clientSecret !== null && chosenSecret === undefined;
+          output(options.json, { ...clientView(created), ...(generated ? { client_secret: clientSecret } : {}) }, () =>
+            [
+              describe(created),
+              ...(generated
+                ? [
+                    `client_secret: ${clientSecret}`,
+                    '',
+                    'Store this secret now: only its hash is kept, it cannot be shown again.',
+                  ]
+                : []),
+            ].join('\n'),
+          );
+        }),
     );
+}
 
+/** `client list | show`. */
+function registerClientQueries(client: Command): void {
   client
     .command('list')
     .description('list clients')
@@ -110,7 +153,10 @@ export function registerClientCommands(program: Command): void {
         output(options.json, clientView(found), () => describe(found));
       }),
     );
+}
 
+/** `client delete | rotate-secret`: both take effect at once, tokens and secret included. */
+function registerClientChanges(client: Command): void {
   client
     .command('delete <client-id>')
     .description('delete a client and every token issued to it')
@@ -125,14 +171,18 @@ export function registerClientCommands(program: Command): void {
 
   client
     .command('rotate-secret <client-id>')
-    .description('replace a confidential client\'s secret; the old one stops working at once')
+    .description("replace a confidential client's secret; the old one stops working at once")
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
     .action(async (clientId: string, options: JsonOption) =>
       withServices(options, async ({ admin }) => {
         const secret = await admin.rotateClientSecret(clientId);
-        output(options.json, { client_id: clientId, client_secret: secret }, () =>
-          `client_id:     ${clientId}\nclient_secret: ${secret}\n\nStore this secret now: only its hash is kept, it cannot be shown again.`,
+        output(
+          options.json,
+          { client_id: clientId, client_secret: secret },
+          () =>
+            `client_id:     ${clientId}\nclient_secret: ${secret}\n\nStore this secret now: only its hash is kept, ` +
+            `it cannot be shown again.`,
         );
       }),
     );

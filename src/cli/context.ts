@@ -1,19 +1,16 @@
 import { userInfo } from 'node:os';
 import { loadConfig, type Config } from '../config/config.js';
 import type { Services } from '../services.js';
-import { AdminError, type PasswordPolicy } from '../core/admin.js';
+import { AdminError } from '../core/admin.js';
 
 /** Options every command that touches the store accepts. */
 export interface StoreOptions {
   databaseUrl?: string;
 }
 
-/** The password policy of the configuration (OAUTHD_PASSWORD_MIN_LENGTH / _MAX_LENGTH). */
-export function passwordPolicyOf(config: Config): PasswordPolicy {
-  return { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength };
-}
-
-export function configFrom(options: StoreOptions & { host?: string; port?: string; adminHost?: string; adminPort?: string }): Config {
+export function configFrom(
+  options: StoreOptions & { host?: string; port?: string; adminHost?: string; adminPort?: string },
+): Config {
   return loadConfig(process.env, {
     OAUTHD_DATABASE_URL: options.databaseUrl,
     OAUTHD_HOST: options.host,
@@ -28,9 +25,13 @@ export function configFrom(options: StoreOptions & { host?: string; port?: strin
  * `migrate` and `serve` refuses a database that does not exist or holds no oauthd schema, naming the URL
  * it tried and the fix, rather than create an empty store and report success.
  */
-export async function withServices<T>(options: StoreOptions, run: (services: Services) => Promise<T>, { requireSchema = true } = {}): Promise<T> {
+export async function withServices<T>(
+  options: StoreOptions,
+  run: (services: Services) => Promise<T>,
+  { requireSchema = true } = {},
+): Promise<T> {
   const config = configFrom(options);
-  if (requireSchema) await assertMigrated(config.databaseUrl);
+  if (requireSchema) await assertMigrated(config.store.databaseUrl);
   // Loaded here, not at the top: `oauthd serve` imports this module on a main thread that never opens a store.
   const [{ createServices }, { createLogger }] = await Promise.all([import('../services.js'), import('../server.js')]);
   const services = await createServices(config, createLogger('silent'), {
@@ -66,7 +67,10 @@ export function output(json: boolean | undefined, value: unknown, text: () => st
  * argv (ps, /proc/<pid>/cmdline) while it runs, and the shell keeps it in its history.
  */
 export function warnSecretOnArgv(flag: string, instead: string): void {
-  process.stderr.write(`oauthd: warning: ${flag} puts the secret on the command line (visible to every user in ps, kept in shell history); use ${instead}\n`);
+  process.stderr.write(
+    `oauthd: warning: ${flag} puts the secret on the command line (visible to every user in ps, kept in shell ` +
+      `history); use ${instead}\n`,
+  );
 }
 
 /**
@@ -92,7 +96,9 @@ export async function readStdinPassword(what = 'password', check: (value: string
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export async function assertMigrated(databaseUrl: string): Promise<void> {
@@ -101,7 +107,8 @@ export async function assertMigrated(databaseUrl: string): Promise<void> {
   if (state.kind === 'migrated') return;
   const what = state.kind === 'missing' ? 'no database at' : 'no oauthd schema in';
   throw new AdminError(
-    `${what} ${redactUrl(databaseUrl)}: run \`oauthd migrate\` to create it, or point --database-url / OAUTHD_DATABASE_URL at the server's database`,
+    `${what} ${redactUrl(databaseUrl)}: run \`oauthd migrate\` to create it, or point --database-url / ` +
+      `OAUTHD_DATABASE_URL at the server's database`,
   );
 }
 
@@ -160,7 +167,11 @@ function hiddenLineReader(stdin: NodeJS.ReadStream) {
       if (ended) return Promise.reject(new AdminError('no input'));
       process.stderr.write(prompt);
       return new Promise<string>((resolve, reject) => {
-        waiting = (line) => (line === null ? ((ended = true), reject(new AdminError('no password given; nothing was changed'))) : resolve(line));
+        waiting = (line) => {
+          if (line !== null) return resolve(line);
+          ended = true;
+          reject(new AdminError('no password given; nothing was changed'));
+        };
         deliver();
       });
     },

@@ -7,7 +7,12 @@ import type { Command } from 'commander';
  * that every command has one.
  */
 export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
-  '': ['oauthd migrate && oauthd serve', 'oauthd client create --name my-app', 'oauthd user create --username alice --password-stdin', 'oauthd <command> --help'],
+  '': [
+    'oauthd migrate && oauthd serve',
+    'oauthd client create --name my-app',
+    'oauthd user create --username alice --password-stdin',
+    'oauthd <command> --help',
+  ],
   serve: ['oauthd serve', 'OAUTHD_DATABASE_URL=postgres://oauthd@db/oauthd oauthd serve --workers auto'],
   migrate: ['oauthd migrate', 'oauthd migrate --database-url postgres://oauthd@db/oauthd --json'],
   cleanup: ['oauthd cleanup', 'oauthd cleanup --retention 86400 --json'],
@@ -15,7 +20,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'client create': [
     'oauthd client create --name my-app',
     'oauthd client create --name spa --public --grant-types password,refresh_token --scopes read',
-    "printf '%s' \"$SECRET\" | oauthd client create --name legacy --client-id legacy-app --client-secret-stdin",
+    'printf \'%s\' "$SECRET" | oauthd client create --name legacy --client-id legacy-app --client-secret-stdin',
   ],
   'client list': ['oauthd client list', 'oauthd client list --json'],
   'client show': ['oauthd client show my-client-id'],
@@ -24,9 +29,12 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   user: ['oauthd user create --username alice --password-stdin', 'oauthd user list'],
   'user create': [
     'oauthd user create --username alice --password-stdin    # asks twice on a terminal',
-    "printf '%s' \"$PASSWORD\" | oauthd user create --username alice --password-stdin",
+    'printf \'%s\' "$PASSWORD" | oauthd user create --username alice --password-stdin',
   ],
-  'user set-password': ['oauthd user set-password alice --password-stdin', 'oauthd user set-password alice --password-stdin --keep-tokens'],
+  'user set-password': [
+    'oauthd user set-password alice --password-stdin',
+    'oauthd user set-password alice --password-stdin --keep-tokens',
+  ],
   'user disable': ['oauthd user disable alice'],
   'user enable': ['oauthd user enable alice'],
   'user list': ['oauthd user list --json'],
@@ -42,8 +50,16 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   ],
   lockout: ['oauthd lockout list', 'oauthd lockout clear --user alice'],
   'lockout list': ['oauthd lockout list', 'oauthd lockout list --json'],
-  'lockout clear': ['oauthd lockout clear --user alice', 'oauthd lockout clear --ip 203.0.113.7', 'oauthd lockout clear --ip 2001:db8:1:2::7    # its /64'],
-  audit: ['oauthd audit --user alice --since 2h', 'oauthd audit --event refresh_token.reused --since 7d --json', 'oauthd audit --since 2026-11-25T10:00:00Z --until 2026-11-25T12:00:00Z'],
+  'lockout clear': [
+    'oauthd lockout clear --user alice',
+    'oauthd lockout clear --ip 203.0.113.7',
+    'oauthd lockout clear --ip 2001:db8:1:2::7    # its /64',
+  ],
+  audit: [
+    'oauthd audit --user alice --since 2h',
+    'oauthd audit --event refresh_token.reused --since 7d --json',
+    'oauthd audit --since 2026-11-25T10:00:00Z --until 2026-11-25T12:00:00Z',
+  ],
   import: ['oauthd import django --from ./db.sqlite3 --dry-run'],
   'import django': [
     'oauthd import django --from ./db.sqlite3 --dry-run',

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseScope } from '../core/scope.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { formatSummary } from '../importers/django/summary.js';
 import { createProgress } from './progress.js';
 import { assertMigrated, configFrom, output, type StoreOptions } from './context.js';
 
@@ -47,12 +48,13 @@ export function registerImportCommands(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(async (options: DjangoImportCliOptions) => {
       const config = configFrom(options);
-      const clientScopes = options.scopes === undefined ? [...config.scopes] : knownScopes(options.scopes, config.scopes, '--scopes');
+      const { knownScopes: configured } = config.policy;
+      const clientScopes = options.scopes === undefined ? [...configured] : knownScopes(options.scopes, configured, '--scopes');
       const orphanScope = options.skipOrphans
         ? null
         : options.orphanScope === undefined
-          ? [...config.defaultScopes]
-          : knownScopes(options.orphanScope, config.scopes, '--orphan-scope');
+          ? [...config.policy.defaultScopes]
+          : knownScopes(options.orphanScope, config.policy.knownScopes, '--orphan-scope');
       let refreshTokenExpireSeconds: number | null = null;
       if (options.refreshTokenExpireSeconds !== undefined) {
         if (!/^\d{1,10}$/.test(options.refreshTokenExpireSeconds)) throw new Error('--refresh-token-expire-seconds must be a whole number of seconds');
@@ -62,14 +64,14 @@ export function registerImportCommands(program: Command): void {
         const path = options.from.replace(/^sqlite:/, '');
         if (!existsSync(path)) throw new Error(`cannot open the django-oauth-toolkit database ${path} (${resolve(path)}): no such file`);
       }
-      await assertMigrated(config.databaseUrl);
+      await assertMigrated(config.store.databaseUrl);
       // Loaded here: it brings both database drivers, which `oauthd serve`'s main thread never needs.
-      const { formatSummary, importFromDjango } = await import('../importers/django/import.js');
+      const { importFromDjango } = await import('../importers/django/import.js');
       // On stderr: a terminal sees one line rewritten in place, a pipe or log a line per kind.
       const progress = createProgress();
       const summary = await importFromDjango({
         from: options.from,
-        databaseUrl: config.databaseUrl,
+        databaseUrl: config.store.databaseUrl,
         userTable: options.userTable,
         usernameColumn: options.usernameColumn,
         clientScopes,

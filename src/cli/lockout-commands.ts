@@ -17,7 +17,10 @@ interface LockoutOptions extends StoreOptions {
  */
 export function ipKeyOf(value: string): string {
   const address = value.endsWith('/64') && isIPv6(value.slice(0, -3)) ? value.slice(0, -3) : value;
-  if (isIP(address) === 0) throw new AdminError(`--ip takes an IP address (or the IPv6 /64 that lockout list shows), got ${JSON.stringify(value)}`);
+  if (isIP(address) === 0)
+    throw new AdminError(
+      `--ip takes an IP address (or the IPv6 /64 that lockout list shows), got ${JSON.stringify(value)}`,
+    );
   return throttleKeyOfIp(address);
 }
 
@@ -25,7 +28,10 @@ export function ipKeyOf(value: string): string {
 export function registerLockoutCommands(program: Command): void {
   const lockout = program
     .command('lockout')
-    .description('brute-force lockouts in force (a username, a username from one IP, an IP, a client from one IP), and ending them early');
+    .description(
+      'brute-force lockouts in force (a username, a username from one IP, an IP, a client from one IP), and ending ' +
+        'them early',
+    );
 
   lockout
     .command('list')
@@ -40,7 +46,14 @@ export function registerLockoutCommands(program: Command): void {
             ? 'no lockouts in force'
             : views
                 .map((v) =>
-                  [v.subject, `user=${printable(v.username ?? '-')}`, `client=${printable(v.client_id ?? '-')}`, `ip=${v.ip ?? '-'}`, `since=${v.started_at}`, `until=${v.until}`].join('  '),
+                  [
+                    v.subject,
+                    `user=${printable(v.username ?? '-')}`,
+                    `client=${printable(v.client_id ?? '-')}`,
+                    `ip=${v.ip ?? '-'}`,
+                    `since=${v.started_at}`,
+                    `until=${v.until}`,
+                  ].join('  '),
                 )
                 .join('\n'),
         );
@@ -49,19 +62,25 @@ export function registerLockoutCommands(program: Command): void {
 
   lockout
     .command('clear')
-    .description('end the lockouts of a username (from every IP) or of an IP (every username and client from it); running servers forget their counters within a second')
+    .description(
+      'end the lockouts of a username (from every IP) or of an IP (every username and client from it); running ' +
+        'servers forget their counters within a second',
+    )
     .option('--user <username>', 'the username, exactly')
     .option('--ip <address>', 'an IP address; an IPv6 address clears its /64')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
     .action(async (options: LockoutOptions) => {
-      if ((options.user === undefined) === (options.ip === undefined)) throw new AdminError('give either --user or --ip');
+      if ((options.user === undefined) === (options.ip === undefined))
+        throw new AdminError('give either --user or --ip');
       const match = options.user !== undefined ? { username: options.user } : { ipKey: ipKeyOf(options.ip!) };
       await withServices(options, async ({ admin }) => {
         const cleared = await admin.clearLockouts(match);
         const what = 'username' in match ? `user ${match.username}` : `ip ${match.ipKey}`;
         output(options.json, { cleared: cleared.length, lockouts: cleared.map(lockoutView) }, () =>
-          cleared.length === 0 ? `no lockout in force for ${what}` : `cleared ${cleared.length} lockout(s) of ${what}; running servers let it in again within a second`,
+          cleared.length === 0
+            ? `no lockout in force for ${what}`
+            : `cleared ${cleared.length} lockout(s) of ${what}; running servers let it in again within a second`,
         );
       });
     });

@@ -15,7 +15,10 @@ import { finishCommands } from './help.js';
 import { createProgress } from './progress.js';
 import { plural } from '../core/plural.js';
 
-/** package.json's version: it sits two levels above this file, in the repository (src/cli, dist/cli) and in the installed package. */
+/**
+ * package.json's version: it sits two levels above this file, in the repository (src/cli, dist/cli) and in the
+ * installed package.
+ */
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
@@ -34,7 +37,10 @@ program
   .option('--admin-host <host>', 'overrides OAUTHD_ADMIN_HOST (the admin listener: metrics, health)')
   .option('--admin-port <port>', 'overrides OAUTHD_ADMIN_PORT (0 picks a free port)')
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
-  .option('--workers <n>', 'processes serving the public port, or auto for one per core (default: OAUTHD_WORKERS, else 1)')
+  .option(
+    '--workers <n>',
+    'processes serving the public port, or auto for one per core (default: OAUTHD_WORKERS, else 1)',
+  )
   .action(serve);
 
 program
@@ -43,7 +49,7 @@ program
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
   .option('--json', 'print JSON')
   .action(async (options: StoreOptions & { json?: boolean }) => {
-    const databaseUrl = configFrom(options).databaseUrl;
+    const databaseUrl = configFrom(options).store.databaseUrl;
     const { LATEST_SCHEMA_VERSION, probeSchema, redactUrl } = await import('../services.js');
     const before = await probeSchema(databaseUrl);
     const from = before.kind === 'migrated' ? before.version : 0;
@@ -62,29 +68,43 @@ program
 
 program
   .command('cleanup')
-  .description('remove dead tokens and erase sealed refresh responses past the grace window now (the server also does it every OAUTHD_CLEANUP_INTERVAL_SECONDS)')
-  .option('--retention <seconds>', 'keep used, revoked and expired refresh tokens this long (default: OAUTHD_TOKEN_RETENTION_SECONDS)')
+  .description(
+    'remove dead tokens and erase sealed refresh responses past the grace window now (the server also does it ' +
+      'every OAUTHD_CLEANUP_INTERVAL_SECONDS)',
+  )
+  .option(
+    '--retention <seconds>',
+    'keep used, revoked and expired refresh tokens this long (default: OAUTHD_TOKEN_RETENTION_SECONDS)',
+  )
   .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
   .option('--json', 'print JSON')
   .action(async (options: StoreOptions & { retention?: string; json?: boolean }) => {
     const config = configFrom(options);
-    if (options.retention !== undefined && !/^\d+$/.test(options.retention)) throw new AdminError('--retention takes a whole number of seconds');
-    const retentionSeconds = options.retention !== undefined ? +options.retention : config.tokenRetentionSeconds;
+    if (options.retention !== undefined && !/^\d+$/.test(options.retention))
+      throw new AdminError('--retention takes a whole number of seconds');
+    const retentionSeconds = options.retention !== undefined ? +options.retention : config.cleanup.retentionSeconds;
     await withServices(options, async ({ store, clock }) => {
       const progress = createProgress();
       let erased = 0;
       const deleted = await cleanupDeadTokens(store, clock, {
         retentionSeconds,
-        auditRetentionSeconds: config.auditRetentionSeconds,
-        successorGraceSeconds: config.refreshGraceSeconds,
+        auditRetentionSeconds: config.cleanup.auditRetentionSeconds,
+        successorGraceSeconds: config.policy.refreshGraceSeconds,
         onProgress: (p) => {
           erased = p.erased;
-          progress.tick(`cleanup: ${plural(p.deleted, 'dead row')} removed, ${plural(p.erased, 'sealed refresh response')} erased so far…`);
+          progress.tick(
+            `cleanup: ${plural(p.deleted, 'dead row')} removed, ${plural(p.erased, 'sealed refresh response')} ` +
+              `erased so far…`,
+          );
         },
       });
       progress.done();
-      output(options.json, { deleted }, () =>
-        `removed ${plural(deleted, 'dead row')} (expired and retired tokens, their grants, audit events past retention); erased ${plural(erased, 'sealed refresh response')}`,
+      output(
+        options.json,
+        { deleted },
+        () =>
+          `removed ${plural(deleted, 'dead row')} (expired and retired tokens, their grants, audit events past ` +
+          `retention); erased ${plural(erased, 'sealed refresh response')}`,
       );
     });
   });

@@ -20,23 +20,34 @@ function group(program: Command, name: string): Command {
 export function registerClientUpdateCommand(program: Command): void {
   group(program, 'client')
     .command('update <client-id>')
-    .description('change a client; only the options given change, and a bad value changes nothing. Live tokens keep their scope until they expire; a refresh then narrows them to the new scopes')
+    .description(
+      'change a client; only the options given change, and a bad value changes nothing. Live tokens keep their ' +
+        'scope until they expire; a refresh then narrows them to the new scopes',
+    )
     .option('--name <name>', 'a name for people')
     .option('--scopes <scopes>', 'space-separated scopes the client may be granted (replaces the list)')
-    .option('--default-scopes <scopes>', 'space-separated scopes a request without `scope` gets, among the client\'s scopes; "" goes back to OAUTHD_DEFAULT_SCOPES')
+    .option(
+      '--default-scopes <scopes>',
+      'space-separated scopes a request without `scope` gets, among the client\'s scopes; "" goes back to ' +
+        'OAUTHD_DEFAULT_SCOPES',
+    )
     .option('--grant-types <list>', 'comma-separated grant types (replaces the list)')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
-    .action(async (clientId: string, options: JsonOption & { name?: string; scopes?: string; defaultScopes?: string; grantTypes?: string }) =>
-      withServices(options, async ({ admin }) => {
-        const updated = await admin.updateClient(clientId, {
-          name: options.name,
-          scopes: options.scopes,
-          defaultScopes: options.defaultScopes,
-          grantTypes: options.grantTypes?.split(','),
-        });
-        output(options.json, clientView(updated), () => describeClient(updated));
-      }),
+    .action(
+      async (
+        clientId: string,
+        options: JsonOption & { name?: string; scopes?: string; defaultScopes?: string; grantTypes?: string },
+      ) =>
+        withServices(options, async ({ admin }) => {
+          const updated = await admin.updateClient(clientId, {
+            name: options.name,
+            scopes: options.scopes,
+            defaultScopes: options.defaultScopes,
+            grantTypes: options.grantTypes?.split(','),
+          });
+          output(options.json, clientView(updated), () => describeClient(updated));
+        }),
     );
 }
 
@@ -51,10 +62,17 @@ const sessionView = (g: UserGrant) => ({
 /** `oauthd user show | delete | rename | sessions | revoke`. */
 export function registerUserOperatorCommands(program: Command): void {
   const user = group(program, 'user');
+  registerUserAccountCommands(user);
+  registerUserSessionCommands(user);
+}
 
+/** `user show | delete | rename`. */
+function registerUserAccountCommands(user: Command): void {
   user
     .command('show <username>')
-    .description('show one user: id, whether it is active and has a password, and how many live sessions (grants) it holds')
+    .description(
+      'show one user: id, whether it is active and has a password, and how many live sessions (grants) it holds',
+    )
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
     .action(async (username: string, options: JsonOption) =>
@@ -89,8 +107,10 @@ export function registerUserOperatorCommands(program: Command): void {
     .action(async (username: string, options: JsonOption) =>
       withServices(options, async ({ admin }) => {
         const { user: u, liveGrants } = await admin.deleteUser(username);
-        output(options.json, { deleted: u.username, id: u.id, sessions_deleted: liveGrants }, () =>
-          `deleted user ${u.username} (id ${u.id}) and its ${liveGrants} live session(s)`,
+        output(
+          options.json,
+          { deleted: u.username, id: u.id, sessions_deleted: liveGrants },
+          () => `deleted user ${u.username} (id ${u.id}) and its ${liveGrants} live session(s)`,
         );
       }),
     );
@@ -103,15 +123,23 @@ export function registerUserOperatorCommands(program: Command): void {
     .action(async (username: string, newUsername: string, options: JsonOption) =>
       withServices(options, async ({ admin }) => {
         const renamed = await admin.renameUser(username, newUsername);
-        output(options.json, { id: renamed.id, username: renamed.username, previous_username: username }, () =>
-          `renamed ${username} to ${renamed.username}; their tokens keep working`,
+        output(
+          options.json,
+          { id: renamed.id, username: renamed.username, previous_username: username },
+          () => `renamed ${username} to ${renamed.username}; their tokens keep working`,
         );
       }),
     );
+}
 
+/** `user sessions | revoke`: a session is one grant (one login), with its tokens. */
+function registerUserSessionCommands(user: Command): void {
   user
     .command('sessions <username>')
-    .description('list the user\'s live sessions: one grant per login, with its client, scope, when it began and its latest refresh')
+    .description(
+      "list the user's live sessions: one grant per login, with its client, scope, when it began and its latest " +
+        'refresh',
+    )
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
     .action(async (username: string, options: JsonOption) =>
@@ -131,15 +159,18 @@ export function registerUserOperatorCommands(program: Command): void {
 
   user
     .command('revoke <username>')
-    .description('revoke the user\'s live sessions (every token of each grant), all of them or those of one client')
+    .description("revoke the user's live sessions (every token of each grant), all of them or those of one client")
     .option('--client <client-id>', 'only the sessions of this client')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
     .action(async (username: string, options: JsonOption & { client?: string }) =>
       withServices(options, async ({ admin }) => {
         const revoked = await admin.revokeUserSessions(username, { clientId: options.client });
-        output(options.json, { username, revoked: revoked.length, grant_ids: revoked }, () =>
-          `revoked ${revoked.length} session(s) of ${username}${options.client !== undefined ? ` with client ${options.client}` : ''}`,
+        const withClient = options.client !== undefined ? ` with client ${options.client}` : '';
+        output(
+          options.json,
+          { username, revoked: revoked.length, grant_ids: revoked },
+          () => `revoked ${revoked.length} session(s) of ${username}${withClient}`,
         );
       }),
     );

@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker as Thread } from 'node:worker_threads';
-import { ConfigError } from '../config/config.js';
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../config/parsers.js';
 import type { RunningServer } from '../server.js';
 import { configFrom, type StoreOptions } from './context.js';
 import type { ThreadReport } from './server-thread.js';
@@ -27,24 +28,35 @@ function workerCount(flag: string | undefined, configured: number | 'auto'): num
 }
 
 /**
- * `oauthd serve`: one process, or with several workers a cluster (node:cluster) whose primary migrates the
- * store once, forks the workers (they share the listening socket), restarts a worker that dies, and on
- * SIGTERM/SIGINT lets every worker drain. The primary alone serves the admin listener: its `/metrics` is
- * the whole cluster's (prom-client's AggregatorRegistry asks every worker over IPC and sums), its `/readyz`
- * probes the store from the primary and counts the workers listening.
+ * `oauthd serve`: one process (the server in a worker thread), or with several workers a cluster
+ * (node:cluster), see runClusterPrimary.
  */
 export async function serve(options: ServeOptions): Promise<void> {
   const config = configFrom(options);
-  if (config.memoryProfile === 'small') preferSmallHeap();
+  if (config.process.memoryProfile === 'small') preferSmallHeap();
   if (cluster.isWorker) return runClusterWorker(options);
-  const workers = workerCount(options.workers, config.workers);
+  const workers = workerCount(options.workers, config.process.workers);
   if (workers === 1) return runInThread(options);
+  return runClusterPrimary(config, workers);
+}
 
-  // The primary: migrate once, before any worker opens the store. It keeps its store open for /readyz.
+/**
+ * A cluster's primary migrates the store once, forks the workers (they share the listening socket), restarts a
+ * worker that dies, and on SIGTERM/SIGINT lets every worker drain. The primary alone serves the admin listener:
+ * its `/metrics` is the whole cluster's (prom-client's AggregatorRegistry asks every worker over IPC and sums),
+ * its `/readyz` probes the store from the primary and counts the workers listening.
+ */
+async function runClusterPrimary(config: Config, workers: number): Promise<void> {
+  // Migrate once, before any worker opens the store. The primary keeps its store open for /readyz.
   // Loaded here, not at the top: a one-process server's main thread never needs them (memory).
-  const [{ createServices }, { announcement, createLogger, startAdminListener }, { AggregatorRegistry }, { RateLimiterClusterMaster }] =
-    await Promise.all([import('../services.js'), import('../server.js'), import('prom-client'), import('rate-limiter-flexible')]);
-  const logger = createLogger(config.logLevel);
+  const [{ createServices }, { announcement, createLogger, startAdminListener }, { AggregatorRegistry }, limiter] =
+    await Promise.all([
+      import('../services.js'),
+      import('../server.js'),
+      import('prom-client'),
+      import('rate-limiter-flexible'),
+    ]);
+  const logger = createLogger(config.process.logLevel);
   // It alone reports the store's warnings (one line, not one per worker).
   const services = await createServices(config, logger, { onStoreWarning: (message) => logger.warn(message) });
   const aggregator = new AggregatorRegistry();
@@ -66,7 +78,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   // Workers that cannot bind the public port would exit and be restarted forever: find out here instead,
   // and stop with one line, as a single process does.
   try {
-    await assertCanListen(config.host, config.port);
+    await assertCanListen(config.http.host, config.http.port);
   } catch (error) {
     await Promise.all([admin.app.close(), services.close()]);
     throw error;
@@ -75,7 +87,22 @@ export async function serve(options: ServeOptions): Promise<void> {
   if (counts.clients === 0 || counts.users === 0) printEmptyStoreHint();
 
   // The workers' brute-force counters live here when there is no Redis (RateLimiterCluster asks over IPC).
-  new RateLimiterClusterMaster();
+  new limiter.RateLimiterClusterMaster();
+  superviseWorkers(workers, listeningWorkers, {
+    onAllListening: (url) => process.stderr.write(announcement(url, config.http.basePath, admin.url)),
+    close: () => Promise.all([admin.app.close(), services.close()]),
+  });
+}
+
+/**
+ * Forks `count` workers and restarts one that dies; `listening` holds the ids of those listening. On
+ * SIGTERM/SIGINT every worker drains, then `close` runs and the process exits.
+ */
+function superviseWorkers(
+  count: number,
+  listening: Set<number>,
+  hooks: { onAllListening: (url: string) => void; close: () => Promise<unknown> },
+): void {
   let stopping = false;
   let announced = false;
   const fork = (): Worker => {
@@ -84,23 +111,23 @@ export async function serve(options: ServeOptions): Promise<void> {
     const worker = cluster.fork({ OAUTHD_WORKERS: '1', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' });
     worker.on('message', (message: { type?: string; url?: string }) => {
       if (message.type !== 'oauthd:listening') return;
-      listeningWorkers.add(worker.id);
-      if (!announced && listeningWorkers.size === workers) {
+      listening.add(worker.id);
+      if (!announced && listening.size === count) {
         announced = true;
-        process.stderr.write(announcement(message.url ?? '', config.basePath, admin.url));
+        hooks.onAllListening(message.url ?? '');
       }
     });
     return worker;
   };
-  for (let i = 0; i < workers; i++) fork();
+  for (let i = 0; i < count; i++) fork();
   const exit = () => {
-    Promise.all([admin.app.close(), services.close()]).then(
+    hooks.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
   cluster.on('exit', (worker, code, signal) => {
-    listeningWorkers.delete(worker.id);
+    listening.delete(worker.id);
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) exit();
       return;
@@ -144,12 +171,13 @@ function printEmptyStoreHint(): void {
 /**
  * V8's `--optimize-for-size`, set from inside the process (the server is started as a plain `node …/main.js
  * serve`: no launch flag can be relied on) before the server's heap exists. V8 reads it at each garbage
- * collection: under load the old generation stays near its live size instead of growing by 10–30 MiB
+ * collection: under load the old generation stays near its live size instead of growing well past it
  * (docs/benchmarks.md, *Memory (RSS)*). An operator's own `node --optimize-for-size` or
  * `--no-optimize-for-size` wins (NODE_OPTIONS is searched too, though Node accepts only some V8 flags there).
  */
 function preferSmallHeap(): void {
-  if (/--(no-)?optimize[-_]for[-_]size\b/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) return;
+  if (/--(no-)?optimize[-_]for[-_]size\b/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`))
+    return;
   setFlagsFromString('--optimize-for-size');
 }
 
@@ -162,7 +190,8 @@ function preferSmallHeap(): void {
 export const SERVER_YOUNG_GENERATION_MB = 6;
 
 /** Whether the operator sized V8's young generation with a launch flag: theirs wins then. */
-const youngGenerationFlagged = () => /--max-semi-space-size|--semi-space-size/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`);
+const youngGenerationFlagged = () =>
+  /--max-semi-space-size|--semi-space-size/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`);
 
 /**
  * One process: the server runs in a worker thread, whose heap takes `resourceLimits` (a main thread's young
@@ -172,7 +201,9 @@ const youngGenerationFlagged = () => /--max-semi-space-size|--semi-space-size/.t
 async function runInThread(options: ServeOptions): Promise<void> {
   const thread = new Thread(new URL('./server-thread.js', import.meta.url), {
     workerData: options,
-    ...(configFrom(options).memoryProfile === 'fast' || youngGenerationFlagged() ? {} : { resourceLimits: { maxYoungGenerationSizeMb: SERVER_YOUNG_GENERATION_MB } }),
+    ...(configFrom(options).process.memoryProfile === 'fast' || youngGenerationFlagged()
+      ? {}
+      : { resourceLimits: { maxYoungGenerationSizeMb: SERVER_YOUNG_GENERATION_MB } }),
   });
   // Signal handlers come first: a SIGTERM during start-up must still drain and close the store.
   let stopping = false;

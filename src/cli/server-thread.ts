@@ -12,7 +12,9 @@ import type { ServeOptions } from './serve.js';
  * Messages from the thread to the main thread. The thread's exit code is the process's: the main thread
  * exits only once the thread has ended (exiting under a running thread that holds native handles aborts).
  */
-export type ThreadReport = { type: 'listening'; announcement: string; emptyStore: boolean } | { type: 'failed'; message: string };
+export type ThreadReport =
+  | { type: 'listening'; announcement: string; emptyStore: boolean }
+  | { type: 'failed'; message: string };
 
 const port = parentPort!;
 const report = (message: ThreadReport) => port.postMessage(message);
@@ -66,7 +68,7 @@ if (server) {
       const config = configFrom(workerData as ServeOptions);
       report({
         type: 'listening',
-        announcement: announcement(server.url, config.basePath, server.adminUrl),
+        announcement: announcement(server.url, config.http.basePath, server.adminUrl),
         emptyStore: counts !== null && (counts.clients === 0 || counts.users === 0),
       });
     }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AdminError, checkPasswordPolicy } from '../core/admin.js';
 import type { User } from '../core/types.js';
-import { configFrom, output, passwordPolicyOf, readStdinPassword, warnSecretOnArgv, withServices, type StoreOptions } from './context.js';
+import { configFrom, output, readStdinPassword, warnSecretOnArgv, withServices, type StoreOptions } from './context.js';
 
 /** A user as shown: never the password hash. */
 export function userView(user: User) {
@@ -24,7 +24,9 @@ async function passwordFrom(options: PasswordOptions): Promise<string> {
   if (options.passwordStdin && options.password !== undefined) {
     throw new AdminError('give either --password or --password-stdin, not both');
   }
-  if (options.passwordStdin) return readStdinPassword('password', (p) => checkPasswordPolicy(p, passwordPolicyOf(configFrom(options))));
+  if (options.passwordStdin) {
+    return readStdinPassword('password', (p) => checkPasswordPolicy(p, configFrom(options).passwords));
+  }
   if (options.password !== undefined) {
     warnSecretOnArgv('--password', '--password-stdin');
     return options.password;
@@ -34,7 +36,12 @@ async function passwordFrom(options: PasswordOptions): Promise<string> {
 
 export function registerUserCommands(program: Command): void {
   const user = program.command('user').description('manage users (resource owners) of the password grant');
+  registerUserPasswordCommands(user);
+  registerUserStatusCommands(user);
+}
 
+/** `user create | set-password`: the two commands that take a password. */
+function registerUserPasswordCommands(user: Command): void {
   user
     .command('create')
     .description('create a user')
@@ -53,29 +60,46 @@ export function registerUserCommands(program: Command): void {
 
   user
     .command('set-password <username>')
-    .description('replace a user\'s password and revoke every token the user holds (a password is usually changed because it leaked)')
+    .description(
+      "replace a user's password and revoke every token the user holds (a password is usually changed because it " +
+        'leaked)',
+    )
     .option('--password-stdin', 'read the password from standard input (on a terminal: asked twice, not shown)')
     .option('--password <password>', 'the password (visible in the process list and shell history)')
-    .option('--keep-tokens', 'keep the tokens issued before the change valid (e.g. a forgotten password, nothing leaked)')
+    .option(
+      '--keep-tokens',
+      'keep the tokens issued before the change valid (e.g. a forgotten password, nothing leaked)',
+    )
     .option('--revoke-tokens', 'revoke every token the user holds (the default; kept for scripts)')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
     .action(async (username: string, options: PasswordOptions & { keepTokens?: boolean; revokeTokens?: boolean }) => {
-      if (options.keepTokens && options.revokeTokens) throw new AdminError('give either --keep-tokens or --revoke-tokens, not both');
+      if (options.keepTokens && options.revokeTokens)
+        throw new AdminError('give either --keep-tokens or --revoke-tokens, not both');
       const revokeTokens = !options.keepTokens;
       const password = await passwordFrom(options);
       await withServices(options, async ({ admin }) => {
         await admin.setPassword(username, password, { revokeTokens });
-        output(options.json, { username, password_changed: true, tokens_revoked: revokeTokens }, () =>
-          `password changed for ${username}${revokeTokens ? '; their tokens are revoked' : '; their tokens stay valid'}`,
+        output(
+          options.json,
+          { username, password_changed: true, tokens_revoked: revokeTokens },
+          () => `password changed for ${username}; their tokens ${revokeTokens ? 'are revoked' : 'stay valid'}`,
         );
       });
     });
+}
 
-  for (const [name, active] of [['disable', false], ['enable', true]] as const) {
+/** `user disable | enable | list`. */
+function registerUserStatusCommands(user: Command): void {
+  for (const [name, active] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
     user
       .command(`${name} <username>`)
-      .description(active ? 'allow a disabled user to log in again' : 'refuse the user\'s logins and revoke every token they hold')
+      .description(
+        active ? 'allow a disabled user to log in again' : "refuse the user's logins and revoke every token they hold",
+      )
       .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
       .option('--json', 'print JSON')
       .action(async (username: string, options: StoreOptions & { json?: boolean }) =>

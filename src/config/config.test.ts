@@ -3,50 +3,49 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, renderConfigDocs } from './config.js';
+import { loadConfig, renderConfigDocs } from './config.js';
+import { OPTIONS } from './options.js';
+import { ConfigError } from './parsers.js';
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
     expect(loadConfig({})).toEqual({
-      databaseUrl: 'sqlite:./data/oauthd.sqlite3',
-      host: '127.0.0.1',
-      port: 8000,
-      adminHost: '127.0.0.1',
-      adminPort: 8001,
-      basePath: '',
-      accessTokenTtlSeconds: 3600,
-      refreshTokenTtlSeconds: null,
-      refreshGraceSeconds: 0,
-      scopes: ['read', 'write'],
-      defaultScopes: ['read', 'write'],
-      logLevel: 'info',
-      maxBodyBytes: 16384,
-      realm: 'oauthd',
-      issuer: null,
-      redisUrl: null,
-      trustProxy: [],
-      maxFailuresPerIp: 100,
-      maxFailuresPerUser: 100,
-      maxFailuresPerUserIp: 10,
-      backoffAfter: 3,
-      maxFailuresPerClientIp: 20,
-      lockoutSeconds: 900,
-      failureWindowSeconds: 3600,
-      requestTimeoutMs: 10000,
-      headersTimeoutMs: 5000,
-      keepAliveTimeoutMs: 5000,
-      maxHeaderBytes: 8192,
-      hashConcurrency: 2,
-      cleanupIntervalSeconds: 60,
-      tokenRetentionSeconds: 604800,
-      auditRetentionSeconds: 7776000,
-      hashQueueLimit: 256,
-      clientCacheMs: 1000,
-      tokenCacheEntries: 10_000,
-      workers: 1,
-      passwordMinLength: 8,
-      passwordMaxLength: 1024,
-      memoryProfile: 'small',
+      store: { databaseUrl: 'sqlite:./data/oauthd.sqlite3', clientCacheMs: 1000, tokenCacheEntries: 10_000 },
+      policy: {
+        accessTokenTtlSeconds: 3600,
+        refreshTokenTtlSeconds: null,
+        refreshGraceSeconds: 0,
+        knownScopes: ['read', 'write'],
+        defaultScopes: ['read', 'write'],
+      },
+      throttle: {
+        maxFailuresPerIp: 100,
+        maxFailuresPerUser: 100,
+        maxFailuresPerUserIp: 10,
+        backoffAfter: 3,
+        maxFailuresPerClientIp: 20,
+        lockoutSeconds: 900,
+        windowSeconds: 3600,
+      },
+      redis: { url: null },
+      http: {
+        host: '127.0.0.1',
+        port: 8000,
+        basePath: '',
+        issuer: null,
+        realm: 'oauthd',
+        trustProxy: [],
+        maxBodyBytes: 16384,
+        requestTimeoutMs: 10000,
+        headersTimeoutMs: 5000,
+        keepAliveTimeoutMs: 5000,
+        maxHeaderBytes: 8192,
+      },
+      admin: { host: '127.0.0.1', port: 8001 },
+      hashing: { maxConcurrent: 2, maxQueue: 256 },
+      passwords: { minLength: 8, maxLength: 1024 },
+      cleanup: { intervalSeconds: 60, retentionSeconds: 604800, auditRetentionSeconds: 7776000 },
+      process: { workers: 1, memoryProfile: 'small', logLevel: 'info' },
     });
   });
 
@@ -63,15 +62,15 @@ describe('loadConfig', () => {
       OAUTHD_LOG_LEVEL: 'warn',
     });
     expect(config).toMatchObject({
-      databaseUrl: 'sqlite:/tmp/x.sqlite3',
-      host: '0.0.0.0',
-      port: 9000,
-      basePath: '/api/secure',
-      accessTokenTtlSeconds: 600,
-      refreshTokenTtlSeconds: 86400,
-      scopes: ['read', 'write', 'payouts'],
-      defaultScopes: ['read'],
-      logLevel: 'warn',
+      store: { databaseUrl: 'sqlite:/tmp/x.sqlite3' },
+      http: { host: '0.0.0.0', port: 9000, basePath: '/api/secure' },
+      policy: {
+        accessTokenTtlSeconds: 600,
+        refreshTokenTtlSeconds: 86400,
+        knownScopes: ['read', 'write', 'payouts'],
+        defaultScopes: ['read'],
+      },
+      process: { logLevel: 'warn' },
     });
   });
 
@@ -113,50 +112,72 @@ describe('loadConfig', () => {
 
   it('accepts postgres:// and postgresql:// database URLs as given, and refuses a malformed one without showing its password', () => {
     for (const url of ['postgres://oauthd:hunter2@db.internal:5432/oauthd?max=20', 'postgresql://db/oauthd']) {
-      expect(loadConfig({ OAUTHD_DATABASE_URL: url }).databaseUrl).toBe(url);
+      expect(loadConfig({ OAUTHD_DATABASE_URL: url }).store.databaseUrl).toBe(url);
     }
-    expect(() => loadConfig({ OAUTHD_DATABASE_URL: 'postgres://oauthd:hunter2@[bad/oauthd' })).toThrow(/^OAUTHD_DATABASE_URL: not a valid postgres:\/\/ URL: "postgres:\/\/oauthd:\*\*\*@\[bad\/oauthd"$/);
+    expect(() => loadConfig({ OAUTHD_DATABASE_URL: 'postgres://oauthd:hunter2@[bad/oauthd' })).toThrow(
+      /^OAUTHD_DATABASE_URL: not a valid postgres:\/\/ URL: "postgres:\/\/oauthd:\*\*\*@\[bad\/oauthd"$/,
+    );
   });
 
-  it('refuses an admin listener on the public listener\'s host and port, and allows both on port 0 (a free port each)', () => {
-    expect(() => loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000' })).toThrow(/^OAUTHD_ADMIN_PORT: must differ from OAUTHD_PORT/);
-    expect(loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000', OAUTHD_ADMIN_HOST: '10.0.0.1' })).toMatchObject({ adminHost: '10.0.0.1', adminPort: 9000 });
-    expect(loadConfig({ OAUTHD_PORT: '0', OAUTHD_ADMIN_PORT: '0' })).toMatchObject({ port: 0, adminPort: 0 });
+  it("refuses an admin listener on the public listener's host and port, and allows both on port 0 (a free port each)", () => {
+    expect(() => loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000' })).toThrow(
+      /^OAUTHD_ADMIN_PORT: must differ from OAUTHD_PORT/,
+    );
+    expect(loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000', OAUTHD_ADMIN_HOST: '10.0.0.1' })).toMatchObject(
+      {
+        admin: { host: '10.0.0.1', port: 9000 },
+      },
+    );
+    expect(loadConfig({ OAUTHD_PORT: '0', OAUTHD_ADMIN_PORT: '0' })).toMatchObject({
+      http: { port: 0 },
+      admin: { port: 0 },
+    });
   });
 
   it('refuses default scopes that are not known scopes', () => {
-    expect(() => loadConfig({ OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read admin' })).toThrow(/^OAUTHD_DEFAULT_SCOPES:/);
+    expect(() => loadConfig({ OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read admin' })).toThrow(
+      /^OAUTHD_DEFAULT_SCOPES:/,
+    );
   });
 
   it('takes OAUTHD_WORKERS as a count or auto, and refuses anything else naming the setting', () => {
-    expect(loadConfig({ OAUTHD_WORKERS: 'auto' }).workers).toBe('auto');
-    expect(loadConfig({ OAUTHD_WORKERS: '3' }).workers).toBe(3);
+    expect(loadConfig({ OAUTHD_WORKERS: 'auto' }).process.workers).toBe('auto');
+    expect(loadConfig({ OAUTHD_WORKERS: '3' }).process.workers).toBe(3);
     expect(() => loadConfig({ OAUTHD_WORKERS: '0' })).toThrow(/^OAUTHD_WORKERS: must be a whole number from 1 to 256/);
     expect(() => loadConfig({ OAUTHD_WORKERS: 'many' })).toThrow(/^OAUTHD_WORKERS:/);
   });
 
   it('takes OAUTHD_MEMORY_PROFILE small or fast, and refuses anything else', () => {
-    expect(loadConfig({ OAUTHD_MEMORY_PROFILE: 'fast' }).memoryProfile).toBe('fast');
-    expect(() => loadConfig({ OAUTHD_MEMORY_PROFILE: 'tiny' })).toThrow(/^OAUTHD_MEMORY_PROFILE: must be small or fast/);
+    expect(loadConfig({ OAUTHD_MEMORY_PROFILE: 'fast' }).process.memoryProfile).toBe('fast');
+    expect(() => loadConfig({ OAUTHD_MEMORY_PROFILE: 'tiny' })).toThrow(
+      /^OAUTHD_MEMORY_PROFILE: must be small or fast/,
+    );
   });
 
   it('refuses more hashing slots than the thread pool has threads', () => {
-    expect(() => loadConfig({ OAUTHD_HASH_CONCURRENCY: '5' })).toThrow(/^OAUTHD_HASH_CONCURRENCY: 5 is above the thread pool size \(4, UV_THREADPOOL_SIZE\)/);
-    expect(loadConfig({ OAUTHD_HASH_CONCURRENCY: '4' }).hashConcurrency).toBe(4);
-    expect(loadConfig({ OAUTHD_HASH_CONCURRENCY: '8', UV_THREADPOOL_SIZE: '8' }).hashConcurrency).toBe(8);
+    expect(() => loadConfig({ OAUTHD_HASH_CONCURRENCY: '5' })).toThrow(
+      /^OAUTHD_HASH_CONCURRENCY: 5 is above the thread pool size \(4, UV_THREADPOOL_SIZE\)/,
+    );
+    expect(loadConfig({ OAUTHD_HASH_CONCURRENCY: '4' }).hashing.maxConcurrent).toBe(4);
+    expect(loadConfig({ OAUTHD_HASH_CONCURRENCY: '8', UV_THREADPOOL_SIZE: '8' }).hashing.maxConcurrent).toBe(8);
   });
 
   it('refuses a per-username limit at or below the per-(username, IP) one: one IP could lock the user out everywhere', () => {
-    expect(() => loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '10' })).toThrow(/^OAUTHD_MAX_FAILURES_PER_USER: must be above OAUTHD_MAX_FAILURES_PER_USER_IP/);
-    expect(loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '11' }).maxFailuresPerUser).toBe(11);
+    expect(() => loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '10' })).toThrow(
+      /^OAUTHD_MAX_FAILURES_PER_USER: must be above OAUTHD_MAX_FAILURES_PER_USER_IP/,
+    );
+    expect(loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '11' }).throttle.maxFailuresPerUser).toBe(11);
   });
 
   it('reads a JSON config file, which the environment and then the flags override', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oauthd-config-'));
     const file = join(dir, 'oauthd.json');
     writeFileSync(file, JSON.stringify({ OAUTHD_PORT: 9100, OAUTHD_HOST: '10.0.0.1', OAUTHD_BASE_PATH: '/file' }));
-    const config = loadConfig({ OAUTHD_CONFIG_FILE: file, OAUTHD_HOST: '127.0.0.2', OAUTHD_BASE_PATH: '/env' }, { OAUTHD_BASE_PATH: '/flag' });
-    expect(config).toMatchObject({ port: 9100, host: '127.0.0.2', basePath: '/flag' });
+    const config = loadConfig(
+      { OAUTHD_CONFIG_FILE: file, OAUTHD_HOST: '127.0.0.2', OAUTHD_BASE_PATH: '/env' },
+      { OAUTHD_BASE_PATH: '/flag' },
+    );
+    expect(config).toMatchObject({ http: { port: 9100, host: '127.0.0.2', basePath: '/flag' } });
   });
 
   it('refuses a config file with an unknown key or that is not JSON', () => {
@@ -166,6 +187,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OAUTHD_CONFIG_FILE: bad })).toThrow(/^OAUTHD_CONFIG_FILE: unknown setting "OAUTHD_PROT"/);
     writeFileSync(bad, '{ not json');
     expect(() => loadConfig({ OAUTHD_CONFIG_FILE: bad })).toThrow(/^OAUTHD_CONFIG_FILE: cannot read/);
+  });
+});
+
+describe('OPTIONS', () => {
+  it('gives each option its own variable and its own Config field', () => {
+    expect(new Set(OPTIONS.map((o) => o.env)).size).toBe(OPTIONS.length);
+    expect(new Set(OPTIONS.map((o) => o.path)).size).toBe(OPTIONS.length);
   });
 });
 

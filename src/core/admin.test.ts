@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createArgon2Hasher } from '../crypto/argon2-hasher.js';
 import { openStore } from '../store/store.js';
 import { AdminError, checkPasswordPolicy, createAdmin, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './admin.js';
-import type { Store } from './ports.js';
+import { clockOf, type Store } from './ports.js';
 
 const fast = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
 let store: Store;
@@ -16,7 +16,7 @@ const admin = (passwordPolicy?: PasswordPolicy) =>
   createAdmin({
     store,
     passwordHasher: fast,
-    clock: { now: () => 1_800_000_000 },
+    clock: clockOf(() => 1_800_000_000_000),
     knownScopes: ['read'],
     defaultScopes: ['read'],
     events: { emit: (event) => events.push(event) },

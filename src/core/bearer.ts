@@ -1,5 +1,5 @@
 import { invalidToken } from './errors.js';
-import type { Clock, Store } from './ports.js';
+import type { Clock, TokenStore } from './ports.js';
 import { tokenKey } from './tokens.js';
 import type { Principal } from './types.js';
 
@@ -13,7 +13,10 @@ export interface BearerValidator {
   validate(accessToken: string): Promise<Principal>;
 }
 
-export function createBearerValidator(deps: { store: Store; clock: Clock }): BearerValidator {
+export function createBearerValidator(deps: {
+  store: Pick<TokenStore, 'findAccessToken'>;
+  clock: Clock;
+}): BearerValidator {
   return {
     async validate(accessToken) {
       if (accessToken.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(accessToken)) {

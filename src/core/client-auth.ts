@@ -1,6 +1,6 @@
 import { OAuthError, invalidClient, invalidRequest, slowDown } from './errors.js';
-import { recordLockouts } from './lockouts.js';
-import type { Clock, EventSink, LoginThrottle, PasswordHasher, Store } from './ports.js';
+import { recordLockouts, type LockoutRecorder } from './lockouts.js';
+import type { ClientStore, Clock, EventSink, LoginThrottle, PasswordHasher } from './ports.js';
 import { judgeClientSecretAtOnce, verifyClientSecret } from './secrets.js';
 import { constantTimeEqual } from './tokens.js';
 import type { Client } from './types.js';
@@ -25,7 +25,7 @@ export interface PresentedCredentials {
 }
 
 export interface ClientAuthDeps {
-  store: Store;
+  store: Pick<ClientStore, 'findClient'> & LockoutRecorder;
   /** Verifies client secrets a person chose (argon2id); generated ones are checked with SHA-256. */
   clientSecretHasher: PasswordHasher;
   throttle: LoginThrottle;

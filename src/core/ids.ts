@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
  * appended at the end of their B-trees rather than at a random place (docs/design-notes.md, *Insertion-ordered
  * token keys*). Grant ids are internal (audit trail, admin); the time in them is the grant's `created_at`.
  */
-export function newGrantId(nowMs: number = Date.now()): string {
+export function newGrantId(nowMs: number): string {
   const b = randomBytes(16);
   b.writeUIntBE(nowMs, 0, 6);
   b[6] = (b[6]! & 0x0f) | 0x70; // version 7

@@ -1,7 +1,7 @@
-import { authenticateClient, type PresentedCredentials } from './client-auth.js';
+import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from './client-auth.js';
 import type { BearerValidator } from './bearer.js';
 import { invalidToken } from './errors.js';
-import type { GrantDeps } from './grants/grant.js';
+import type { TokenStore } from './ports.js';
 import { required, singleValued, type ParamPairs } from './params.js';
 import { tokenKey } from './tokens.js';
 import type { Client } from './types.js';
@@ -23,6 +23,12 @@ export interface IntrospectionRequest {
   bearer: string | null;
   clientIp: string;
 }
+
+/** Client authentication, the two token lookups, and the bearer validator for callers that send a token. */
+export type IntrospectionDeps = ClientAuthDeps & {
+  store: Pick<TokenStore, 'findAccessToken' | 'findRefreshToken'>;
+  bearer: BearerValidator;
+};
 
 /** RFC 7662 §2.2. Inactive tokens are exactly `{ active: false }`. */
 export type IntrospectionResponse =
@@ -59,9 +65,7 @@ const INACTIVE = { active: false } as const;
  * Everything else, and every token that is not live (unknown, expired, revoked, used, of a disabled user),
  * is `{"active": false}` and nothing more (§2.2).
  */
-export function createIntrospectionEndpoint(
-  deps: Pick<GrantDeps, 'store' | 'clock' | 'clientSecretHasher' | 'events' | 'throttle'> & { bearer: BearerValidator },
-): IntrospectionEndpoint {
+export function createIntrospectionEndpoint(deps: IntrospectionDeps): IntrospectionEndpoint {
   const { store, clock, bearer } = deps;
   return {
     async introspect({ params: pairs, basic, bearer: bearerToken, clientIp }) {

@@ -14,13 +14,24 @@ import type {
   UserGrant,
 } from './types.js';
 
-/** The wall clock, injected so tests control time. */
+/**
+ * The wall clock, injected so tests control time: the core never reads the time itself, so the time inside
+ * a token (its key prefix, its grant's UUIDv7) and the time in its rows come from one clock.
+ */
 export interface Clock {
-  /** Whole seconds since the Unix epoch. */
+  /** Milliseconds since the Unix epoch. */
+  nowMs(): number;
+  /** Whole seconds since the Unix epoch: always `epochSeconds(nowMs())`. */
   now(): EpochSeconds;
 }
 
-export const systemClock: Clock = { now: () => Math.floor(Date.now() / 1000) };
+/** The whole second a millisecond time falls in. */
+export const epochSeconds = (ms: number): EpochSeconds => Math.floor(ms / 1000);
+
+/** A clock reading milliseconds from `readMs`, with `now()` derived from the same reading. */
+export function clockOf(readMs: () => number): Clock {
+  return { nowMs: readMs, now: () => epochSeconds(readMs()) };
+}
 
 /** A slow password hash (argon2id), run off the event loop by its implementation. */
 export interface PasswordHasher {
@@ -322,6 +333,14 @@ export interface StoreMaintenance {
 
 /** Everything a backend provides. */
 export interface Store extends TokenStore, ClientStore, UserStore, LockoutStore, AuditStore, StoreMaintenance {}
+
+export type StoreMethod = keyof Store;
+
+/**
+ * Runs around every call of a store (store/decorate.ts): `call` makes the call itself, and resolves or rejects
+ * as it does. Metrics and the fault guard are advices.
+ */
+export type StoreAdvice = <T>(method: StoreMethod, call: () => Promise<T>) => Promise<T>;
 
 /**
  * Thrown by a store when the database cannot serve the call (locked past its timeout, unreachable, disk

@@ -1,6 +1,6 @@
-import { authenticateClient, type PresentedCredentials } from './client-auth.js';
+import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from './client-auth.js';
 import { OAuthError } from './errors.js';
-import type { GrantDeps } from './grants/grant.js';
+import type { TokenStore } from './ports.js';
 import { required, singleValued, type ParamPairs } from './params.js';
 import { tokenKey } from './tokens.js';
 
@@ -15,6 +15,11 @@ export interface RevocationEndpoint {
   revoke(request: RevocationRequest): Promise<void>;
 }
 
+/** Client authentication, the two token lookups, and revoking a grant. */
+export type RevocationDeps = ClientAuthDeps & {
+  store: Pick<TokenStore, 'findAccessToken' | 'findRefreshToken' | 'revokeGrant'>;
+};
+
 /**
  * Token revocation, RFC 7009.
  *
@@ -26,7 +31,7 @@ export interface RevocationEndpoint {
  * - §2.1: a token issued to another client is refused (400 unauthorized_client); nothing changes.
  * - §2.2: an unknown, expired-and-dead, used or already revoked token answers 200 and changes nothing.
  */
-export function createRevocationEndpoint(deps: Pick<GrantDeps, 'store' | 'clock' | 'clientSecretHasher' | 'events' | 'throttle'>): RevocationEndpoint {
+export function createRevocationEndpoint(deps: RevocationDeps): RevocationEndpoint {
   const { store, clock, events } = deps;
   return {
     async revoke({ params: pairs, basic, clientIp }) {

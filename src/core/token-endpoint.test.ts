@@ -8,8 +8,9 @@ import { openStore } from '../store/store.js';
 import { createAdmin } from './admin.js';
 import { createBearerValidator } from './bearer.js';
 import { OAuthError } from './errors.js';
-import { noThrottle, type EventSink, type Store } from './ports.js';
+import { clockOf, noThrottle, type EventSink, type Store } from './ports.js';
 import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint.js';
+import { tokenKey } from './tokens.js';
 
 const fast = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
 const policy = { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: null, refreshGraceSeconds: 0, knownScopes: ['read', 'write'], defaultScopes: ['read', 'write'] };
@@ -18,7 +19,7 @@ let store: Store;
 let now: number;
 let events: { event: string; fields: Record<string, unknown> }[];
 let endpoint: TokenEndpoint;
-const clock = { now: () => now };
+const clock = clockOf(() => now * 1000);
 const sink: EventSink = { emit: (event, fields) => events.push({ event, fields }) };
 
 beforeEach(async () => {
@@ -53,6 +54,18 @@ describe('the token endpoint core', () => {
     const principal = await createBearerValidator({ store, clock }).validate(response.access_token);
     expect(principal.expiresAt).toBe(now + 3600);
     expect(principal.issuedAt).toBe(now);
+  });
+
+  it('mints with the injected clock: the key prefix of each token and the grant id carry its time', async () => {
+    now = 1_500_000_000; // years before the wall clock: a token minted with Date.now() would not carry it
+    const first = await password();
+    const second = await refresh(first.refresh_token);
+    for (const token of [first.access_token, first.refresh_token, second.access_token, second.refresh_token]) {
+      expect(tokenKey(token).readUIntBE(0, 6)).toBe(now * 1000);
+    }
+    const record = await store.findAccessToken(tokenKey(first.access_token));
+    expect(record?.issuedAt).toBe(now);
+    expect(parseInt(record!.grantId.replace(/-/g, '').slice(0, 12), 16)).toBe(now * 1000);
   });
 
   it('emits token.issued and refresh_token.rotated events without any secret', async () => {

@@ -1,8 +1,8 @@
-import { authenticateClient, type PresentedCredentials } from './client-auth.js';
+import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from './client-auth.js';
 import { invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.js';
-import type { GrantDeps, GrantHandler } from './grants/grant.js';
-import { createPasswordGrant } from './grants/password.js';
-import { createRefreshTokenGrant } from './grants/refresh-token.js';
+import type { GrantHandler } from './grants/grant.js';
+import { createPasswordGrant, type PasswordGrantDeps } from './grants/password.js';
+import { createRefreshTokenGrant, type RefreshGrantDeps } from './grants/refresh-token.js';
 import { singleValued, type ParamPairs } from './params.js';
 import type { TokenResponse } from './types.js';
 
@@ -19,11 +19,14 @@ export interface TokenEndpoint {
   handle(request: TokenRequest): Promise<TokenResponse>;
 }
 
+/** The client authentication and every grant's dependencies (their store parts joined). */
+export type TokenEndpointDeps = ClientAuthDeps & PasswordGrantDeps & RefreshGrantDeps;
+
 /**
  * The token endpoint, RFC 6749 §3.2: validate the request shape, pick the grant, authenticate the client,
  * check the client may use the grant, then let the grant do its work.
  */
-export function createTokenEndpoint(deps: GrantDeps): TokenEndpoint {
+export function createTokenEndpoint(deps: TokenEndpointDeps): TokenEndpoint {
   const handlers = new Map<string, GrantHandler>(
     [createPasswordGrant(deps), createRefreshTokenGrant(deps)].map((h) => [h.grantType, h]),
   );

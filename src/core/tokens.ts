@@ -22,16 +22,16 @@ const TIME_CHARS = 8;
 
 /**
  * Random bytes are drawn from the CSPRNG 128 tokens at a time (as Node's randomUUID does): one call into
- * OpenSSL per 128 tokens instead of one per token, which was 5–7 % of a refresh's time. Each token's bytes are
- * zeroed as soon as they are encoded; the pool belongs to this process alone (cluster workers are separate
- * processes, not forks, and worker threads load their own copy of this module).
+ * OpenSSL per 128 tokens instead of one per token, a cost that showed in refresh profiles (docs/benchmarks.md).
+ * Each token's bytes are zeroed as soon as they are encoded; the pool belongs to this process alone (cluster
+ * workers are separate processes, not forks, and worker threads load their own copy of this module).
  */
 const POOL_TOKENS = 128;
 let pool = Buffer.alloc(0);
 let offset = 0;
 
-/** A new opaque token (44 characters, see above), minted at `nowMs`. Plaintext: returned once. */
-export function mintToken(nowMs: number = Date.now()): string {
+/** A new opaque token (44 characters, see above), minted at `nowMs` (read from the injected clock). Plaintext. */
+export function mintToken(nowMs: number): string {
   if (offset + TOKEN_BYTES > pool.length) {
     pool = randomBytes(TOKEN_BYTES * POOL_TOKENS);
     offset = 0;
@@ -45,7 +45,7 @@ export function mintToken(nowMs: number = Date.now()): string {
 
 /** The SHA-256 digest of a string's UTF-8 bytes. */
 export function sha256(value: string): Buffer {
-  // One-shot crypto.hash (Node ≥ 20.12): no Hash object per call, about half the time of createHash.
+  // One-shot crypto.hash (Node ≥ 20.12): no Hash object per call, cheaper than createHash on the hot path.
   return hash('sha256', value, 'buffer');
 }
 

@@ -37,7 +37,7 @@ export interface Client {
 export interface User {
   id: number;
   username: string;
-  /** Null when the user has no usable password (never matches). See crypto/password-hasher.ts. */
+  /** Null when the user has no usable password: it never matches (PasswordHasher.verify, core/ports.ts). */
   passwordHash: string | null;
   isActive: boolean;
   createdAt: EpochSeconds;

@@ -39,89 +39,10 @@ export const requestLogSerializers = {
 
 /** Builds the HTTP application over the services. Never listens: server.ts (or a test) does. */
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
-  const serverOptions: FastifyHttpOptions<Server> = {
-    loggerInstance: options.logger.child({}, { serializers: requestLogSerializers }),
-    // `/o/token/` is django-oauth-toolkit's path; `/o/token` works too.
-    routerOptions: { ignoreTrailingSlash: true },
-    bodyLimit: options.maxBodyBytes,
-    // Slowloris and oversized headers: Node closes a request that is too slow (408) or too big (431).
-    requestTimeout: options.limits.requestTimeoutMs,
-    keepAliveTimeout: options.limits.keepAliveTimeoutMs,
-    http: {
-      maxHeaderSize: options.limits.maxHeaderBytes,
-      headersTimeout: options.limits.headersTimeoutMs,
-      // Node checks those timeouts every 30 s by default, letting a slow client linger far past them.
-      connectionsCheckingInterval: Math.min(1000, options.limits.headersTimeoutMs),
-    },
-    // The client IP (request.ip) honours X-Forwarded-For only from these proxies.
-    trustProxy: options.trustProxy.length > 0 ? options.trustProxy : false,
-    // While closing, requests still arriving on kept-alive connections get our RFC-shaped 503 (below),
-    // not the framework's own body.
-    return503OnClosing: false,
-    // Request ids are ours (req-1, req-2…), never taken from a client header.
-    requestIdHeader: false,
-    // Requests Node's HTTP parser rejects (malformed framing, oversized headers, timeouts) never reach a
-    // route: answer them RFC-shaped too, never with the framework's default JSON.
-    clientErrorHandler: (error, socket) => {
-      if (!socket.writable) return socket.destroy();
-      const code = (error as { code?: string }).code;
-      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-      const body = JSON.stringify({
-        error: 'invalid_request',
-        error_description: status === 431 ? 'The request headers are too large.' : status === 408 ? 'The request took too long to arrive.' : 'The request is malformed.',
-      });
-      socket.end(
-        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-          `Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
-      );
-    },
-    frameworkErrors: (error, _request, reply) => {
-      sendOAuthError(reply, new OAuthError('invalid_request', 'The request is malformed.', error.code), {
-        realm: options.realm,
-        challenge: undefined,
-      });
-    },
-  };
-  const app = fastify(serverOptions);
+  const app = fastify(serverOptionsOf(options));
   app.setErrorHandler(createErrorHandler(options.realm));
-
-  // Graceful shutdown: in-flight requests finish; a request that arrives after close began is answered
-  // 503 temporarily_unavailable with `Connection: close`, so a load balancer retries it elsewhere.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  // Responses finished after close began end their connection, so the drain does not wait for keep-alive.
-  // Callback-style hooks (here and below): an async hook costs a promise and a microtask on every request.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('Connection', 'close');
-    done(null, payload);
-  });
-  app.addHook('onRequest', (request, reply, done) => {
-    if (!closing) return done();
-    reply.header('Connection', 'close');
-    // Answered here: done() is not called, so the route never runs.
-    sendOAuthError(reply, temporarilyUnavailable('shutting down'), { realm: options.realm, challenge: request.routeOptions.config?.challenge });
-  });
-
-  // Metrics: one observation per response, labelled by route pattern (bounded), grant type and error.
-  app.decorateRequest('metricsGrantType', '');
-  app.decorateRequest('metricsError', '');
-  const { metrics } = services;
-  app.addHook('onResponse', (request, reply, done) => {
-    metrics.observeRequest(
-      {
-        route: request.routeOptions.url ?? 'unmatched',
-        method: request.method,
-        status: reply.statusCode,
-        grantType: request.metricsGrantType,
-        error: request.metricsError,
-      },
-      reply.elapsedTime / 1000,
-    );
-    done();
-  });
+  answerWhileClosing(app, options.realm);
+  observeResponses(app, services.metrics);
   // /metrics is not here: it is on the admin listener (src/admin/app.ts), and this app answers it 404.
   app.setNotFoundHandler((_request, reply) =>
     reply
@@ -151,4 +72,99 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     maxBodyBytes: options.maxBodyBytes,
   });
   return app;
+}
+
+function serverOptionsOf(options: AppOptions): FastifyHttpOptions<Server> {
+  return {
+    loggerInstance: options.logger.child({}, { serializers: requestLogSerializers }),
+    // `/o/token/` is django-oauth-toolkit's path; `/o/token` works too.
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: options.maxBodyBytes,
+    // Slowloris and oversized headers: Node closes a request that is too slow (408) or too big (431).
+    requestTimeout: options.limits.requestTimeoutMs,
+    keepAliveTimeout: options.limits.keepAliveTimeoutMs,
+    http: {
+      maxHeaderSize: options.limits.maxHeaderBytes,
+      headersTimeout: options.limits.headersTimeoutMs,
+      // Node checks those timeouts every 30 s by default, letting a slow client linger far past them.
+      connectionsCheckingInterval: Math.min(1000, options.limits.headersTimeoutMs),
+    },
+    // The client IP (request.ip) honours X-Forwarded-For only from these proxies.
+    trustProxy: options.trustProxy.length > 0 ? options.trustProxy : false,
+    // While closing, requests still arriving on kept-alive connections get our RFC-shaped 503 (below),
+    // not the framework's own body.
+    return503OnClosing: false,
+    // Request ids are ours (req-1, req-2…), never taken from a client header.
+    requestIdHeader: false,
+    // Requests Node's HTTP parser rejects (malformed framing, oversized headers, timeouts) never reach a
+    // route: answer them RFC-shaped too, never with the framework's default JSON.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, _request, reply) => {
+      sendOAuthError(reply, new OAuthError('invalid_request', 'The request is malformed.', error.code), {
+        realm: options.realm,
+        challenge: undefined,
+      });
+    },
+  };
+}
+
+const answerClientError: NonNullable<FastifyHttpOptions<Server>['clientErrorHandler']> = (error, socket) => {
+  if (!socket.writable) return socket.destroy();
+  const code = (error as { code?: string }).code;
+  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  const body = JSON.stringify({
+    error: 'invalid_request',
+    error_description:
+      status === 431 ? 'The request headers are too large.'
+      : status === 408 ? 'The request took too long to arrive.'
+      : 'The request is malformed.',
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  );
+};
+
+/**
+ * Graceful shutdown: in-flight requests finish; a request that arrives after close began is answered
+ * 503 temporarily_unavailable with `Connection: close`, so a load balancer retries it elsewhere.
+ */
+function answerWhileClosing(app: FastifyInstance, realm: string): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  // Responses finished after close began end their connection, so the drain does not wait for keep-alive.
+  // Callback-style hooks (here and below): an async hook costs a promise and a microtask on every request.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('Connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    reply.header('Connection', 'close');
+    // Answered here: done() is not called, so the route never runs.
+    const challenge = request.routeOptions.config?.challenge;
+    sendOAuthError(reply, temporarilyUnavailable('shutting down'), { realm, challenge });
+  });
+}
+
+/** Metrics: one observation per response, labelled by route pattern (bounded), grant type and error. */
+function observeResponses(app: FastifyInstance, metrics: Services['metrics']): void {
+  app.decorateRequest('metricsGrantType', '');
+  app.decorateRequest('metricsError', '');
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.observeRequest(
+      {
+        route: request.routeOptions.url ?? 'unmatched',
+        method: request.method,
+        status: reply.statusCode,
+        grantType: request.metricsGrantType,
+        error: request.metricsError,
+      },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
 }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError, invalidRequest, serverError, temporarilyUnavailable, type OAuthErrorCode } from '../core/errors.js';
 import { StoreUnavailableError } from '../core/ports.js';
-import { quoted } from '../kit/challenge.js';
+import { quoted } from '../core/bearer-challenge.js';
 
 /** Which challenge a route answers with: client authentication (token endpoint) or bearer (protected APIs). */
 export type Challenge = 'basic' | 'bearer';

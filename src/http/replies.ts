@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../core/errors.js';
-import type { Refusal } from '../kit/challenge.js';
+import type { Refusal } from '../core/bearer-challenge.js';
 import { sendOAuthError } from './error-handler.js';
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {

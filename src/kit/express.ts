@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BearerValidator } from '../core/bearer.js';
 import { guardResource, type ResourceOptions } from '../core/protected-resource.js';
 import type { Principal } from '../core/types.js';
-import { kitRefusalOf, refusalFor, type KitRefusal } from './challenge.js';
+import { refusalFor } from '../core/bearer-challenge.js';
+import { kitRefusalOf, type KitRefusal } from './challenge.js';
 
 /** The request as Express and Connect hand it over; `oauth` is set for admitted requests. */
 export type KitRequest = IncomingMessage & { oauth?: Principal; originalUrl?: string };

@@ -3,7 +3,8 @@ import fp from 'fastify-plugin';
 import type { BearerValidator } from '../core/bearer.js';
 import { guardResource, queryTokenOf, type ResourceOptions } from '../core/protected-resource.js';
 import type { Principal } from '../core/types.js';
-import { kitRefusalOf, refusalFor, type KitRefusal } from './challenge.js';
+import { refusalFor } from '../core/bearer-challenge.js';
+import { kitRefusalOf, type KitRefusal } from './challenge.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

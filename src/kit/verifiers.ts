@@ -1,23 +1,11 @@
-import { createBearerValidator, type BearerValidator } from '../core/bearer.js';
+import type { BearerValidator } from '../core/bearer.js';
 import { OAuthError, invalidToken, temporarilyUnavailable } from '../core/errors.js';
-import { systemClock, type Store } from '../core/ports.js';
 import type { Principal } from '../core/types.js';
-import { openStore } from '../store/store.js';
 import { cachedVerifier, type CacheOptions } from './cache.js';
 
 /** A verifier that can be closed (it may hold a database connection). */
 export interface TokenVerifier extends BearerValidator {
   close(): Promise<void>;
-}
-
-/**
- * Validates tokens against oauthd's own database (the same `OAUTHD_DATABASE_URL`), in process: one index
- * probe per token, cached within the staleness bound.
- */
-export function createDatabaseVerifier(options: { databaseUrl: string } & CacheOptions): TokenVerifier {
-  const store: Store = openStore(options.databaseUrl);
-  const verifier = cachedVerifier(createBearerValidator({ store, clock: systemClock }), options);
-  return { validate: (token) => verifier.validate(token), close: () => store.close() };
 }
 
 export interface IntrospectionVerifierOptions extends CacheOptions {

@@ -1,4 +1,7 @@
-import type { Clock, Store } from '../core/ports.js';
+import type { Clock, StoreMaintenance } from '../core/ports.js';
+
+/** What the cleanup needs of the store: its two batch deletions. */
+export type CleanupStore = Pick<StoreMaintenance, 'deleteExpired' | 'eraseSealedSuccessors'>;
 
 export interface CleanupOptions {
   retentionSeconds: number;
@@ -38,7 +41,12 @@ export interface SealedCursor {
  * One run: deletes dead tokens, then erases sealed successors past the grace window from `cursor.from` on
  * (moving it), in batches, until nothing is left or the time budget is spent; returns how many rows went.
  */
-async function runCleanup(store: Store, clock: Clock, options: CleanupOptions, cursor: SealedCursor): Promise<number> {
+async function runCleanup(
+  store: CleanupStore,
+  clock: Clock,
+  options: CleanupOptions,
+  cursor: SealedCursor,
+): Promise<number> {
   const batchSize = options.batchSize ?? 1000;
   const deadline = Date.now() + (options.maxRunMs ?? Number.POSITIVE_INFINITY);
   // Let requests in between batches.
@@ -78,7 +86,7 @@ async function runCleanup(store: Store, clock: Clock, options: CleanupOptions, c
  * Deletes dead tokens in batches until none is left or the time budget is spent, and erases every sealed
  * successor past the grace window; returns how many rows were deleted.
  */
-export async function cleanupDeadTokens(store: Store, clock: Clock, options: CleanupOptions): Promise<number> {
+export async function cleanupDeadTokens(store: CleanupStore, clock: Clock, options: CleanupOptions): Promise<number> {
   return runCleanup(store, clock, options, { from: 0 });
 }
 
@@ -89,7 +97,7 @@ export async function cleanupDeadTokens(store: Store, clock: Clock, options: Cle
  * run. Errors are reported, never thrown.
  */
 export function scheduleCleanup(
-  store: Store,
+  store: CleanupStore,
   clock: Clock,
   options: CleanupOptions & { intervalSeconds: number; onRun: (deleted: number) => void; onError: (error: unknown) => void },
 ): { stop(): Promise<void> } {

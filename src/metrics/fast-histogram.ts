@@ -17,11 +17,10 @@ interface Series {
 
 /**
  * A Prometheus histogram for the request path. prom-client's `Histogram.observe` validates and hashes its
- * label object on every call (sorting the names, building a key), a few microseconds per request that showed in
- * the profiles (3 % of an introspection); here the caller gives the series key it already has, and an
- * observation is one Map lookup and three increments. The output is what prom-client's own histogram produces
- * (`_bucket` with cumulative counts and `le` first, `_sum`, `_count`), registered in the same registry, summed
- * across cluster workers by the same aggregator.
+ * label object on every call (sorting the names, building a key), which showed in request profiles; here the
+ * caller gives the series key it already has, and an observation is one Map lookup and three increments. The
+ * output is what prom-client's own histogram produces (`_bucket` with cumulative counts and `le` first, `_sum`,
+ * `_count`), registered in the same registry, summed across cluster workers by the same aggregator.
  */
 export class FastHistogram {
   readonly type = 'histogram';

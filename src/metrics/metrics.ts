@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EventSink, Store } from '../core/ports.js';
+import type { EventSink, StoreAdvice, StoreMethod } from '../core/ports.js';
 import { FastHistogram } from './fast-histogram.js';
 
 /**
@@ -16,8 +16,8 @@ export interface Metrics {
   events: EventSink;
   /** Records one HTTP request. */
   observeRequest(labels: { route: string; method: string; status: number; grantType: string; error: string }, seconds: number): void;
-  /** Wraps a store so every method's latency is recorded. */
-  instrumentStore(store: Store): Store;
+  /** Records every store call's latency and outcome (for decorateStore; migrate and close are not timed). */
+  storeAdvice: StoreAdvice;
 }
 
 export function createMetrics(): Metrics {
@@ -93,29 +93,31 @@ export function createMetrics(): Metrics {
         seconds,
       );
     },
-    instrumentStore(store) {
-      const wrapped = {} as Record<string, unknown>;
-      for (const [name, method] of Object.entries(store) as [string, (...args: unknown[]) => Promise<unknown>][]) {
-        if (name === 'migrate' || name === 'close') {
-          wrapped[name] = method;
-          continue;
-        }
-        const ok = { key: `${name} ok`, labels: () => ({ operation: name, outcome: 'ok' }) };
-        const failed = { key: `${name} error`, labels: () => ({ operation: name, outcome: 'error' }) };
-        wrapped[name] = async (...args: unknown[]) => {
-          const start = performance.now();
-          try {
-            const result = await method(...args);
-            storeLatency.observe(ok.key, ok.labels, (performance.now() - start) / 1000);
-            return result;
-          } catch (error) {
-            storeLatency.observe(failed.key, failed.labels, (performance.now() - start) / 1000);
-            throw error;
-          }
-        };
-      }
-      return wrapped as unknown as Store;
-    },
+    storeAdvice: timeStoreCalls(storeLatency),
+  };
+}
+
+/** The store advice of `storeLatency`: one observation per call, labelled by method and outcome. */
+function timeStoreCalls(storeLatency: FastHistogram): StoreAdvice {
+  type Series = { key: string; labels: () => Record<string, string> };
+  const series = (operation: string, outcome: string): Series => ({
+    key: `${operation} ${outcome}`,
+    labels: () => ({ operation, outcome }),
+  });
+  const seriesOf = new Map<StoreMethod, { ok: Series; failed: Series }>();
+  return async (method, call) => {
+    if (method === 'migrate' || method === 'close') return call();
+    let of = seriesOf.get(method);
+    if (!of) seriesOf.set(method, (of = { ok: series(method, 'ok'), failed: series(method, 'error') }));
+    const start = performance.now();
+    try {
+      const result = await call();
+      storeLatency.observe(of.ok.key, of.ok.labels, (performance.now() - start) / 1000);
+      return result;
+    } catch (error) {
+      storeLatency.observe(of.failed.key, of.failed.labels, (performance.now() - start) / 1000);
+      throw error;
+    }
   };
 }
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewClient, Store } from '../core/ports.js';
-import { withClientCache } from './client-cache.js';
+import { clientCacheOverrides, type ClientCacheOptions } from './client-cache.js';
+import { decorateStore } from './decorate.js';
 import { openStore } from './store.js';
 
 const client = (clientId: string, secretHash = 'sha256$one'): NewClient => ({
@@ -16,8 +17,12 @@ const client = (clientId: string, secretHash = 'sha256$one'): NewClient => ({
   createdAt: 1_700_000_000,
 });
 
+/** The store as services.ts decorates it, without the metrics advice. */
+const withClientCache = (store: Store, options: ClientCacheOptions): Store =>
+  decorateStore(store, null, clientCacheOverrides(options));
+
 /** Two stores on one SQLite file: `cached` as the server holds it, `other` as the CLI or another instance. */
-describe('withClientCache', () => {
+describe('clientCacheOverrides', () => {
   let dir: string;
   let raw: Store;
   let other: Store;

@@ -1,4 +1,4 @@
-import { StoreUnavailableError, type Store } from '../core/ports.js';
+import { StoreUnavailableError, type Store, type StoreAdvice, type StoreMethod } from '../core/ports.js';
 
 /**
  * Every method of the Store, once. `satisfies` makes the compiler reject this list when a method is added
@@ -40,11 +40,10 @@ const STORE_METHODS = {
   eraseSealedSuccessors: true,
 } as const satisfies Record<keyof Store, true>;
 
-export type StoreMethod = keyof Store;
 export const storeMethods = Object.keys(STORE_METHODS) as StoreMethod[];
 
-/** Runs around every call of the store: `call` makes the call itself, and resolves or rejects as it does. */
-export type StoreAdvice = <T>(method: StoreMethod, call: () => Promise<T>) => Promise<T>;
+/** Methods laid over the advised store, given that store to call (the client cache). */
+export type StoreOverrides = (inner: Store) => Partial<Store>;
 
 /**
  * The one store decorator: wraps every method with `advice` (metrics, the fault guard), then lays
@@ -54,7 +53,7 @@ export type StoreAdvice = <T>(method: StoreMethod, call: () => Promise<T>) => Pr
 export function decorateStore(
   store: Store,
   advice: StoreAdvice | null,
-  overrides?: (inner: Store) => Partial<Store>,
+  overrides?: StoreOverrides | null,
 ): Store {
   let wrapped: Store = store;
   if (advice) {

@@ -1,4 +1,13 @@
-import { isGrantType, type Client, type GrantType, type Lockout, type User } from '../core/types.js';
+import {
+  isGrantType,
+  type AccessTokenRecord,
+  type Client,
+  type GrantType,
+  type Lockout,
+  type RefreshTokenRecord,
+  type User,
+  type UserGrant,
+} from '../core/types.js';
 
 /** Lists (scopes, grant types) are stored space-separated, as they travel on the wire (RFC 6749 §3.3). */
 export const joinList = (list: readonly string[]): string => list.join(' ');
@@ -75,3 +84,40 @@ export const toUser = (r: UserRow): User => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
+
+/** An access token joined with its grant and user, as both backends select it (scope as stored). */
+export type AccessTokenRow = Omit<AccessTokenRecord, 'scope' | 'userIsActive'> & {
+  scope: string;
+  userIsActive: number | boolean;
+};
+
+export const toAccessTokenRecord = (r: AccessTokenRow): AccessTokenRecord => ({
+  ...r,
+  scope: splitList(r.scope),
+  userIsActive: bool(r.userIsActive),
+});
+
+/** A refresh token joined with its grant, user and successor, as both backends select it. */
+export type RefreshTokenRow = Omit<RefreshTokenRecord, 'scope' | 'userIsActive' | 'successor'> & {
+  scope: string;
+  userIsActive: number | boolean;
+  successorResponse: Buffer | null;
+  successorLive: number | boolean | null;
+};
+
+export const toRefreshTokenRecord = (r: RefreshTokenRow): RefreshTokenRecord => {
+  const { successorResponse, successorLive, ...rest } = r;
+  return {
+    ...rest,
+    scope: splitList(r.scope),
+    userIsActive: bool(r.userIsActive),
+    successor: successorResponse
+      ? { response: successorResponse, live: successorLive !== null && bool(successorLive) }
+      : null,
+  };
+};
+
+/** A live grant of a user, as both backends select it (scope as stored). */
+export type UserGrantRow = Omit<UserGrant, 'scope'> & { scope: string };
+
+export const toUserGrant = (r: UserGrantRow): UserGrant => ({ ...r, scope: splitList(r.scope) });

@@ -1,11 +1,12 @@
 import type { Store } from '../core/ports.js';
 import { openPostgresStore } from './postgres/postgres-store.js';
-import { openSqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
+import type { SqliteStoreOptions } from './sqlite/connection.js';
+import { openSqliteStore } from './sqlite/sqlite-store.js';
 
 /**
  * Opens the store a database URL names: `sqlite:<path>` (a file, created with its directory if needed),
  * `sqlite::memory:`, or `postgres://…` / `postgresql://…` (a PostgreSQL database, which must exist; see
- * postgres/postgres-store.ts for the URL's options). Throws a one-line Error for any other URL.
+ * postgres/url.ts for the URL's options). Throws a one-line Error for any other URL.
  */
 export function openStore(databaseUrl: string, options: { sqlite?: SqliteStoreOptions } = {}): Store {
   if (databaseUrl.startsWith('sqlite:')) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Store } from '../core/ports.js';
+import type { LockoutStore } from '../core/ports.js';
 import type { Lockout, LockoutSubject } from '../core/types.js';
 import { startLockoutSync } from './lockout-sync.js';
 
@@ -13,12 +13,12 @@ describe('lockout sync', () => {
   it('takes clears already in the store at start as applied, then applies each later clear once', async () => {
     const rows: Lockout[] = [row(1, now() - 5)];
     let failing = false;
-    const store = {
+    const store: Pick<LockoutStore, 'lockoutsClearedSince'> = {
       lockoutsClearedSince: async (since: number) => {
         if (failing) throw new Error('store down');
         return rows.filter((r) => r.clearedAt! >= since);
       },
-    } as unknown as Store;
+    };
     const cleared: LockoutSubject[] = [];
     const errors: unknown[] = [];
     const sync = startLockoutSync(store, { clear: async (s) => void cleared.push(s) }, { intervalMs: 20, onError: (e) => errors.push(e) });

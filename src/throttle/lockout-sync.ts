@@ -1,4 +1,4 @@
-import type { LoginThrottle, Store } from '../core/ports.js';
+import type { LockoutStore, LoginThrottle } from '../core/ports.js';
 import type { Lockout } from '../core/types.js';
 
 /** How often a running server asks the store for lockouts cleared by `oauthd lockout clear`. */
@@ -22,7 +22,7 @@ export interface LockoutSync {
  * of the same subject. A failing poll is retried at the next tick (`onError` hears once per outage).
  */
 export function startLockoutSync(
-  store: Store,
+  store: Pick<LockoutStore, 'lockoutsClearedSince'>,
   throttle: Required<Pick<LoginThrottle, 'clear'>>,
   options: { intervalMs?: number; onError?: (error: unknown) => void; onCleared?: (lockout: Lockout) => void } = {},
 ): LockoutSync {

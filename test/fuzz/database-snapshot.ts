@@ -26,7 +26,7 @@ export async function databaseSnapshot(server: TestServer): Promise<DatabaseSnap
   const counts: Record<string, number> = {};
   const rows: Record<string, unknown[][]> = {};
   if (TEST_STORE === 'postgres') {
-    await withClient(server.config.databaseUrl, async (client) => {
+    await withClient(server.config.store.databaseUrl, async (client) => {
       for (const [table, key] of Object.entries(SNAPSHOT_TABLES)) {
         counts[table] = Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
         const all = await client.query({ text: `SELECT * FROM ${table} ORDER BY ${key}`, rowMode: 'array' });

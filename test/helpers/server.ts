@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import type { Clock } from '../../src/core/ports.js';
+import { clockOf, type Clock } from '../../src/core/ports.js';
 import { createLogger, startServer, type RunningServer } from '../../src/server.js';
 import { createServices } from '../../src/services.js';
 import { createTestDatabase, dumpDatabase } from './postgres.js';
@@ -42,7 +42,7 @@ export interface TestServer extends RunningServer {
 /** A mutable clock for tests that move time. */
 export function testClock(start = Math.floor(Date.now() / 1000)): Clock & { advance(seconds: number): void } {
   let now = start;
-  return { now: () => now, advance: (s) => void (now += s) };
+  return { ...clockOf(() => now * 1000), advance: (s) => void (now += s) };
 }
 
 /**
@@ -80,7 +80,7 @@ export async function startTestServer(
       done();
     },
   });
-  const logger = createLogger(config.logLevel, sink);
+  const logger = createLogger(config.process.logLevel, sink);
   const overrides = {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.throttleKeyPrefix ? { throttleKeyPrefix: options.throttleKeyPrefix } : {}),
@@ -96,7 +96,7 @@ export async function startTestServer(
       const files = [databasePath, `${databasePath}-wal`].filter((f) => existsSync(f));
       return Buffer.concat(files.map((f) => readFileSync(f)));
     },
-    oauthUrl: `${server.url}${config.basePath}/o`,
+    oauthUrl: `${server.url}${config.http.basePath}/o`,
     adminUrl: server.adminUrl!,
     logs: () => logText,
     async stop() {

@@ -6,7 +6,7 @@ import type { TestServer } from './server.js';
 
 /** Everything the server's store holds, as text to search: the SQLite file and its WAL, or a PostgreSQL dump. */
 export async function readStoreText(server: TestServer): Promise<string> {
-  const url = server.config.databaseUrl;
+  const url = server.config.store.databaseUrl;
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     return [path, `${path}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f).toString('latin1')).join('\n');
@@ -18,7 +18,7 @@ export async function readStoreText(server: TestServer): Promise<string> {
 export async function tokenRowCounts(server: TestServer): Promise<{ grants: number; access: number; refresh: number }> {
   const sql = `SELECT (SELECT count(*) FROM grants) AS grants, (SELECT count(*) FROM access_tokens) AS access,
     (SELECT count(*) FROM refresh_tokens) AS refresh`;
-  const url = server.config.databaseUrl;
+  const url = server.config.store.databaseUrl;
   if (url.startsWith('sqlite:')) {
     const db = new Database(url.slice('sqlite:'.length), { readonly: true, fileMustExist: true });
     try {
@@ -41,7 +41,7 @@ export async function tokenRowCounts(server: TestServer): Promise<{ grants: numb
 /** Every sealed successor (refresh_tokens.successor_response) the store holds, read straight from the database. */
 export async function sealedSuccessors(server: TestServer): Promise<Buffer[]> {
   const sql = 'SELECT successor_response AS sealed FROM refresh_tokens WHERE successor_response IS NOT NULL';
-  const url = server.config.databaseUrl;
+  const url = server.config.store.databaseUrl;
   if (url.startsWith('sqlite:')) {
     const db = new Database(url.slice('sqlite:'.length), { readonly: true, fileMustExist: true });
     try {

@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 async function audit(...args: string[]): Promise<Record<string, unknown>[]> {
-  const { stdout } = await run(process.execPath, [CLI, 'audit', '--json', '--database-url', server.config.databaseUrl, ...args], { cwd: ROOT });
+  const { stdout } = await run(process.execPath, [CLI, 'audit', '--json', '--database-url', server.config.store.databaseUrl, ...args], { cwd: ROOT });
   return JSON.parse(stdout) as Record<string, unknown>[];
 }
 
@@ -74,9 +74,9 @@ describe('oauthd audit', () => {
   });
 
   it('prints readable lines without --json, and refuses a bad time with one line', async () => {
-    const { stdout } = await run(process.execPath, [CLI, 'audit', '--event', 'lockout.started', '--database-url', server.config.databaseUrl], { cwd: ROOT });
+    const { stdout } = await run(process.execPath, [CLI, 'audit', '--event', 'lockout.started', '--database-url', server.config.store.databaseUrl], { cwd: ROOT });
     expect(stdout).toMatch(/lockout\.started {2}client=\S+ {2}user=bob {2}ip=127\.0\.0\.1/);
-    const bad = await run(process.execPath, [CLI, 'audit', '--since', 'yesterday-ish', '--database-url', server.config.databaseUrl], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
+    const bad = await run(process.execPath, [CLI, 'audit', '--since', 'yesterday-ish', '--database-url', server.config.store.databaseUrl], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code: number }).code).toBe(1);
     expect((bad as { stderr: string }).stderr.trim().split('\n')).toHaveLength(1);
   });

@@ -92,9 +92,9 @@ async function withInstances(backend: 'memory' | 'redis', env: Record<string, st
   const servers = [a];
   try {
     await seedSpecSample(a);
-    if (backend === 'redis' && a.config.databaseUrl.startsWith('sqlite:')) {
+    if (backend === 'redis' && a.config.store.databaseUrl.startsWith('sqlite:')) {
       // A second instance on the same SQLite file, counting in the same Redis.
-      servers.push(await startTestServer({ ...DEFAULT_LIMITS, ...shared, ...env, OAUTHD_DATABASE_URL: a.config.databaseUrl }, { throttleKeyPrefix: prefix }));
+      servers.push(await startTestServer({ ...DEFAULT_LIMITS, ...shared, ...env, OAUTHD_DATABASE_URL: a.config.store.databaseUrl }, { throttleKeyPrefix: prefix }));
     }
     // The client's chosen secret verifies once (argon2id), so the burst below meets it cached, as a busy
     // integrator's requests would.

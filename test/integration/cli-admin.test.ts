@@ -25,7 +25,7 @@ const secrets: string[] = [SEED.clientSecret, SEED.password];
 const ACTOR = `cli:${userInfo().username}`;
 
 /** `oauthd <args>` against the test server's database; `input` goes to its stdin. */
-const cli = (args: string[], input = ''): Promise<RunResult> => runCli(server.config.databaseUrl, args, input);
+const cli = (args: string[], input = ''): Promise<RunResult> => runCli(server.config.store.databaseUrl, args, input);
 
 async function ok(args: string[], input = ''): Promise<RunResult> {
   const result = await cli(args, input);

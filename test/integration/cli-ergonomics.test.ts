@@ -31,10 +31,10 @@ const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).statu
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The environment of a CLI run: no OAUTHD_* from the test's own environment, the server's database. */
-const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => sharedCliEnv(server.config.databaseUrl, extra);
+const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => sharedCliEnv(server.config.store.databaseUrl, extra);
 
 /** `oauthd <args>` through pipes; `input` goes to its stdin. */
-const cli = (args: string[], input = '', env: Record<string, string> = {}): Promise<RunResult> => runCli(server.config.databaseUrl, args, input, env);
+const cli = (args: string[], input = '', env: Record<string, string> = {}): Promise<RunResult> => runCli(server.config.store.databaseUrl, args, input, env);
 
 const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 

@@ -24,7 +24,7 @@ const ACTOR = `cli:${userInfo().username}`;
 /** OAUTHD_CLIENT_CACHE_MS is 1000 by default: a change must be seen within it (plus a request's time). */
 const CACHE_BOUND_MS = 1500;
 
-const cli = (args: string[]): Promise<CliResult> => runCli(server.config.databaseUrl, args);
+const cli = (args: string[]): Promise<CliResult> => runCli(server.config.store.databaseUrl, args);
 
 async function ok(args: string[]): Promise<string> {
   const result = await cli(args);

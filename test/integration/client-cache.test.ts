@@ -17,7 +17,7 @@ describe('the client cache over HTTP, with changes made by another process', () 
 
   /** The store as the CLI or another instance opens it: another connection, another process's view. */
   const elsewhere = async <T>(run: (store: ReturnType<typeof openStore>) => Promise<T>): Promise<T> => {
-    const store = openStore(server!.config.databaseUrl);
+    const store = openStore(server!.config.store.databaseUrl);
     try {
       return await run(store);
     } finally {

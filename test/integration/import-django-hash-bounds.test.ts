@@ -101,7 +101,7 @@ const withoutProgress = (stderr: string) => stderr.replace(/^oauthd: import( \(d
 
 /** `oauthd import django …` as an operator runs it, into the server's database. */
 function importDjango(server: TestServer, from: string, extra: string[] = []): Promise<RunResult> {
-  const args = ['import', 'django', '--from', from, '--scopes', 'read write', '--database-url', server.config.databaseUrl, ...extra];
+  const args = ['import', 'django', '--from', from, '--scopes', 'read write', '--database-url', server.config.store.databaseUrl, ...extra];
   return runOauthd(args, { env: envWithoutOauthd(SERVER_ENV), timeoutMs: 30_000 });
 }
 

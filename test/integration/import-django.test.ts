@@ -88,7 +88,7 @@ const withoutProgress = (stderr: string) => stderr.replace(/^oauthd: import( \(d
 
 /** `oauthd import django …` as an operator runs it, into the server's database. */
 function importDjango(server: TestServer, from: string, extra: string[] = []): Promise<RunResult> {
-  const args = ['import', 'django', '--from', from, '--scopes', CLIENT_SCOPES, '--database-url', server.config.databaseUrl, ...extra];
+  const args = ['import', 'django', '--from', from, '--scopes', CLIENT_SCOPES, '--database-url', server.config.store.databaseUrl, ...extra];
   return runOauthd(args, { env: envWithoutOauthd(SERVER_ENV), timeoutMs: 20_000 });
 }
 
@@ -112,7 +112,7 @@ async function storeRows(server: TestServer): Promise<string> {
     JSON.stringify(rows, (_key, value: unknown) =>
       value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer' ? Buffer.from((value as { data: number[] }).data).toString('hex') : value,
     );
-  const url = server.config.databaseUrl;
+  const url = server.config.store.databaseUrl;
   const out: Record<string, string> = {};
   if (url.startsWith('sqlite:')) {
     const db = new Database(url.slice('sqlite:'.length), { readonly: true, fileMustExist: true });

@@ -83,11 +83,11 @@ describe('oauthd cleanup', () => {
       expect(before.refresh).toBe(6);
       await stale.services.audit.flush(); // 8 events: client.created, user.created, 1 token.issued, 5 refresh_token.rotated
       const env = { ...process.env, OAUTHD_AUDIT_RETENTION_SECONDS: String(DAY) };
-      const { stdout } = await run(process.execPath, [CLI, 'cleanup', '--json', '--database-url', stale.config.databaseUrl], { cwd: ROOT, env });
+      const { stdout } = await run(process.execPath, [CLI, 'cleanup', '--json', '--database-url', stale.config.store.databaseUrl], { cwd: ROOT, env });
       // 30 days ago: every access token expired, the 5 used refresh tokens are past the 7-day retention,
       // and the 8 audit events past the 1-day audit retention.
       expect(JSON.parse(stdout)).toEqual({ deleted: 6 + 5 + 8 });
-      const audit = await run(process.execPath, [CLI, 'audit', '--json', '--database-url', stale.config.databaseUrl], { cwd: ROOT });
+      const audit = await run(process.execPath, [CLI, 'audit', '--json', '--database-url', stale.config.store.databaseUrl], { cwd: ROOT });
       expect(JSON.parse(audit.stdout)).toEqual([]);
       expect(await tokenRowCounts(stale)).toEqual({ grants: 1, access: 0, refresh: 1 });
       expect((await refreshGrant(stale, json.refresh_token as string)).status).toBe(200);

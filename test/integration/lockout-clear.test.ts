@@ -39,7 +39,7 @@ function login(server: TestServer, username: string, password: string, ip: strin
 }
 
 async function cliOk(server: TestServer, args: string[]) {
-  const result = await runCli(server.config.databaseUrl, args);
+  const result = await runCli(server.config.store.databaseUrl, args);
   expect(result.stderr, `oauthd ${args.join(' ')}`).toBe('');
   expect(result.code, `oauthd ${args.join(' ')}`).toBe(0);
   return result.stdout;
@@ -125,7 +125,7 @@ describe('oauthd lockout (counters in memory)', () => {
   it('refuses lockout clear without exactly one of --user and --ip, or with a malformed IP, in one stderr line', async () => {
     await withServer(async (server) => {
       for (const args of [[], ['--user', 'a', '--ip', '192.0.2.1'], ['--ip', 'not-an-ip'], ['--ip', '2001:db8::/48']]) {
-        const result = await runCli(server.config.databaseUrl, ['lockout', 'clear', ...args]);
+        const result = await runCli(server.config.store.databaseUrl, ['lockout', 'clear', ...args]);
         expect(result.code).toBe(1);
         expect(result.stdout).toBe('');
         expect(result.stderr.trim().split('\n')).toHaveLength(1);

@@ -3,7 +3,7 @@
  * behind a load balancer, plus a resource server using the kit on the same database.
  *
  * - Migrations: the three start at the same moment on a fresh, empty database, so their migrations race;
- *   the advisory lock (postgres-store.ts `migrate`) serializes them and every instance starts.
+ *   the advisory lock (postgres/maintenance.ts `migrate`) serializes them and every instance starts.
  * - RFC 6749 §6 and RFC 9700 §4.14.2: a refresh token is single-use across instances; of 30 parallel
  *   refreshes of one token spread over the three, exactly one succeeds and the rest are reuse
  *   (invalid_grant), never a 5xx.
@@ -37,7 +37,7 @@ import { SEED, UNLIMITED_THROTTLE, seedSpecSampleInto } from '../helpers/server.
 const STALENESS_MS = 1000;
 const PARALLEL = 30;
 
-/** The key of the advisory lock oauthd migrates under (MIGRATION_LOCK_KEY in postgres-store.ts: "oauthd" in ASCII). */
+/** The key of the advisory lock oauthd migrates under (MIGRATION_LOCK_KEY in postgres/maintenance.ts: "oauthd" in ASCII). */
 const MIGRATION_LOCK_KEY = '122464373074020';
 
 /**

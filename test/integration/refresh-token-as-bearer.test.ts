@@ -11,7 +11,8 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabaseVerifier, createIntrospectionVerifier, oauthdKit, type TokenVerifier } from '../../src/kit/index.js';
+import { createIntrospectionVerifier, oauthdKit, type TokenVerifier } from '../../src/kit/index.js';
+import { createDatabaseVerifier } from '../../src/kit/database.js';
 import { basic, passwordGrant, refreshGrant, seedSpecSample, startTestServer, userinfo, type TestServer } from '../helpers/server.js';
 
 const RESOURCE_SERVER = { clientId: 'payouts-api', secret: 'payouts-api-secret' };
@@ -45,7 +46,7 @@ describe.each([
       clientSecret: RESOURCE_SERVER.secret,
       maxStalenessMs: 0,
     });
-    const database = createDatabaseVerifier({ databaseUrl: server.config.databaseUrl, maxStalenessMs: 0 });
+    const database = createDatabaseVerifier({ databaseUrl: server.config.store.databaseUrl, maxStalenessMs: 0 });
     verifiers.push(introspection, database);
     apis.introspection = await startApi(introspection);
     apis.database = await startApi(database);

@@ -26,7 +26,7 @@ beforeAll(async () => {
     OAUTHD_CLIENT_SECRET: 'payouts-api-secret',
   };
   const started = await Promise.all([
-    startExample('examples/payouts-api.mjs', { ...staleness, OAUTHD_DATABASE_URL: server.config.databaseUrl }).then((a) => ({ name: 'Fastify, database', ...a })),
+    startExample('examples/payouts-api.mjs', { ...staleness, OAUTHD_DATABASE_URL: server.config.store.databaseUrl }).then((a) => ({ name: 'Fastify, database', ...a })),
     startExample('examples/payouts-api.mjs', introspection).then((a) => ({ name: 'Fastify, introspection', ...a })),
     startExample('examples/express-api.mjs', introspection).then((a) => ({ name: 'Express, introspection', ...a })),
   ]);

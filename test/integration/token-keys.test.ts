@@ -21,14 +21,14 @@ async function refreshKeysInKeyOrder(server: TestServer): Promise<Buffer[]> {
       db.close();
     }
   }
-  return withClient(server.config.databaseUrl, async (c) =>
+  return withClient(server.config.store.databaseUrl, async (c) =>
     (await c.query<{ token_hash: Buffer }>('SELECT token_hash FROM refresh_tokens ORDER BY token_hash')).rows.map((r) => r.token_hash),
   );
 }
 
 describe(`token keys at rest (${TEST_STORE})`, () => {
   let server: TestServer;
-  const base = () => `${server.url}${server.config.basePath}`;
+  const base = () => `${server.url}${server.config.http.basePath}`;
   beforeAll(async () => {
     server = await startTestServer();
     await seedSpecSample(server);

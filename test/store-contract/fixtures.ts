@@ -39,11 +39,11 @@ export function newUser(overrides: Partial<NewUser> = {}): NewUser {
 }
 
 export function newAccess(issuedAt: number, scope: string[] = ['read']): NewAccessToken {
-  return { hash: tokenKey(mintToken()), scope, issuedAt, expiresAt: issuedAt + ACCESS_TTL };
+  return { hash: tokenKey(mintToken(Date.now())), scope, issuedAt, expiresAt: issuedAt + ACCESS_TTL };
 }
 
 export function newRefresh(issuedAt: number, scope: string[] = ['read', 'write'], expiresAt: number | null = null): NewToken {
-  return { hash: tokenKey(mintToken()), scope, issuedAt, expiresAt };
+  return { hash: tokenKey(mintToken(Date.now())), scope, issuedAt, expiresAt };
 }
 
 export interface IssuedGrant {
@@ -127,7 +127,7 @@ export interface ContractSubject {
 
 /** A token issued at `issuedAt` for `ttl` seconds (null: no expiry), scope ['read']. */
 export const newTokenAt = (issuedAt: number, ttl: number | null = 3600) => ({
-  hash: tokenKey(mintToken()),
+  hash: tokenKey(mintToken(Date.now())),
   scope: ['read'],
   issuedAt,
   expiresAt: ttl === null ? null : issuedAt + ttl,

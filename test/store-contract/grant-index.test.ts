@@ -130,9 +130,9 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     );
 
   async function family(s: Store, clientId: string, userId: number) {
-    const grantId = newGrantId();
-    const access = { hash: tokenKey(mintToken()), scope: ['read'], issuedAt: T, expiresAt: T + TTL };
-    const refresh = { hash: tokenKey(mintToken()), scope: ['read'], issuedAt: T, expiresAt: null };
+    const grantId = newGrantId(Date.now());
+    const access = { hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: T, expiresAt: T + TTL };
+    const refresh = { hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: T, expiresAt: null };
     expect(await s.issueTokens({ grant: { id: grantId, clientId, userId, scope: ['read'], createdAt: T }, access, refresh })).toBe('issued');
     let live = refresh.hash;
     return {
@@ -142,8 +142,8 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
         return live;
       },
       async rotate(at: number) {
-        const next = { hash: tokenKey(mintToken()), scope: ['read'], issuedAt: at, expiresAt: null };
-        const nextAccess = { hash: tokenKey(mintToken()), scope: ['read'], issuedAt: at, expiresAt: at + TTL };
+        const next = { hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: at, expiresAt: null };
+        const nextAccess = { hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: at, expiresAt: at + TTL };
         const r = await s.rotateRefreshToken({ presentedHash: live, grantId, access: nextAccess, refresh: next, now: at, successorResponse: null });
         expect(r).toBe('rotated');
         live = next.hash;
@@ -249,7 +249,7 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     const f = await family(s, 'x', userId);
     await s.revokeGrant(f.grantId, T + 1);
     // What a rotation committed after the revocation's UPDATE had looked would leave: a live row in a revoked grant.
-    const late = tokenKey(mintToken());
+    const late = tokenKey(mintToken(Date.now()));
     await backend.sql(`INSERT INTO refresh_tokens (token_hash, grant_id, scope, issued_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`, [
       late, f.grantId, 'read', T + 1,
     ]);

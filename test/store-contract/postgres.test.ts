@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError, type Store } from '../../src/core/ports.js';
 import { tokenKey, mintToken } from '../../src/core/tokens.js';
 import { migrations } from '../../src/store/migrations/index.js';
-import { parsePostgresUrl } from '../../src/store/postgres/postgres-store.js';
+import { parsePostgresUrl } from '../../src/store/postgres/url.js';
 import { openStore } from '../../src/store/store.js';
 import { createTestDatabase, postgresAvailable, withClient, type TestDatabase } from '../helpers/postgres.js';
 import { runStoreContract } from './contract.js';
@@ -45,7 +45,7 @@ async function issue(store: Store) {
   await store.createClient({ clientId, name: 'c', secretHash: 'h', isPublic: false, grantTypes: ['password', 'refresh_token'], scopes: ['read'], createdAt: T });
   await store.createUser({ username, passwordHash: 'p', isActive: true, createdAt: T });
   const user = (await store.findUserByUsername(username))!;
-  const token = () => ({ hash: tokenKey(mintToken()), scope: ['read'], issuedAt: T, expiresAt: T + 60 });
+  const token = () => ({ hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: T, expiresAt: T + 60 });
   const grantId = randomUUID();
   const refresh = token();
   await store.issueTokens({ grant: { id: grantId, clientId, userId: user.id, scope: ['read'], createdAt: T }, access: token(), refresh });

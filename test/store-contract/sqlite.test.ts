@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError, type NewClient, type Store } from '../../src/core/ports.js';
 import { tokenKey, mintToken } from '../../src/core/tokens.js';
-import type { SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
+import type { SqliteStoreOptions } from '../../src/store/sqlite/connection.js';
 import { openStore } from '../../src/store/store.js';
 import { runStoreContract } from './contract.js';
 import { runOperatorContract } from './operator-contract.js';
@@ -110,9 +110,9 @@ describe('SQLite store: infrastructure failures', () => {
       try {
         other.exec('BEGIN IMMEDIATE');
         const now = 1_700_000_000;
-        const token = (issuedAt: number) => ({ hash: tokenKey(mintToken()), scope: ['read'], issuedAt, expiresAt: issuedAt + 60 });
+        const token = (issuedAt: number) => ({ hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt, expiresAt: issuedAt + 60 });
         await expect(
-          store.rotateRefreshToken({ presentedHash: tokenKey(mintToken()), grantId: 'any-grant', access: token(now), refresh: token(now), now }),
+          store.rotateRefreshToken({ presentedHash: tokenKey(mintToken(Date.now())), grantId: 'any-grant', access: token(now), refresh: token(now), now }),
         ).rejects.toBeInstanceOf(StoreUnavailableError);
         other.exec('ROLLBACK');
       } finally {
@@ -126,7 +126,7 @@ describe('SQLite store: infrastructure failures', () => {
 describe('SQLite store: group commit', () => {
   let opened: Awaited<ReturnType<typeof openFresh>>;
   const now = 1_700_000_000;
-  const token = () => ({ hash: tokenKey(mintToken()), scope: ['read'], issuedAt: now, expiresAt: now + 60 });
+  const token = () => ({ hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: now, expiresAt: now + 60 });
 
   beforeEach(async () => {
     opened = await openFresh();
@@ -218,7 +218,7 @@ describe('SQLite store: one read transaction per event-loop turn', () => {
 
 describe('SQLite store: durability off the event loop', () => {
   const now = 1_700_000_000;
-  const token = () => ({ hash: tokenKey(mintToken()), scope: ['read'], issuedAt: now, expiresAt: now + 60 });
+  const token = () => ({ hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: now, expiresAt: now + 60 });
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'oauthd-store-'));

@@ -77,8 +77,8 @@ export function tokenContract(subject: ContractSubject): void {
 
     it('findAccessToken and findRefreshToken return null for unknown hashes', async () => {
       await issueGrant(store);
-      expect(await store.findAccessToken(tokenKey(mintToken()))).toBeNull();
-      expect(await store.findRefreshToken(tokenKey(mintToken()))).toBeNull();
+      expect(await store.findAccessToken(tokenKey(mintToken(Date.now())))).toBeNull();
+      expect(await store.findRefreshToken(tokenKey(mintToken(Date.now())))).toBeNull();
     });
 
     it('an access token hash is not found as a refresh token, and a refresh token hash is not found as an access token', async () => {
@@ -166,7 +166,7 @@ export function tokenContract(subject: ContractSubject): void {
 
     it('rotating an unknown hash returns not_found and writes nothing', async () => {
       const g = await issueGrant(store);
-      const r = rotation(g, tokenKey(mintToken()), T + 10);
+      const r = rotation(g, tokenKey(mintToken(Date.now())), T + 10);
       expect(await store.rotateRefreshToken(r)).toBe('not_found');
       expect(await store.findAccessToken(r.access.hash)).toBeNull();
       expect(await store.findRefreshToken(r.refresh.hash)).toBeNull();

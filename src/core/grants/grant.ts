@@ -1,16 +1,4 @@
-import type { Clock, EventSink, LoginThrottle, PasswordHasher, Store } from '../ports.js';
-import type { TokenPolicy } from '../policy.js';
 import type { Client, GrantType, TokenResponse } from '../types.js';
-
-export interface GrantDeps {
-  store: Store;
-  clock: Clock;
-  passwordHasher: PasswordHasher;
-  clientSecretHasher: PasswordHasher;
-  events: EventSink;
-  throttle: LoginThrottle;
-  policy: TokenPolicy;
-}
 
 /** What a grant handler gets: an authenticated client and single-valued, non-empty parameters. */
 export interface GrantContext {

@@ -1,7 +1,8 @@
+import { epochSeconds } from '../ports.js';
 import { mintToken, tokenKey } from '../tokens.js';
 import { formatScope } from '../scope.js';
 import type { TokenPolicy } from '../policy.js';
-import type { EpochSeconds, NewAccessToken, NewToken, TokenResponse } from '../types.js';
+import type { NewAccessToken, NewToken, TokenResponse } from '../types.js';
 
 /** A freshly minted access/refresh pair: plaintext for the response, hashes for the store. */
 export interface MintedPair {
@@ -11,18 +12,19 @@ export interface MintedPair {
 }
 
 /**
- * Mints a new pair. The access token carries `accessScope`; the refresh token carries `refreshScope`
- * (RFC 6749 §6: a new refresh token keeps the scope of the one it replaces, even when the access token
- * was narrowed).
+ * Mints a new pair at `nowMs`, read from the injected clock: the tokens' key prefix and their `issuedAt` are
+ * that one time. The access token carries `accessScope`; the refresh token carries `refreshScope` (RFC 6749
+ * §6: a new refresh token keeps the scope of the one it replaces, even when the access token was narrowed).
  */
 export function mintPair(
   policy: TokenPolicy,
-  now: EpochSeconds,
+  nowMs: number,
   accessScope: string[],
   refreshScope: string[],
 ): MintedPair {
-  const accessToken = mintToken();
-  const refreshToken = mintToken();
+  const now = epochSeconds(nowMs);
+  const accessToken = mintToken(nowMs);
+  const refreshToken = mintToken(nowMs);
   return {
     access: { hash: tokenKey(accessToken), scope: accessScope, issuedAt: now, expiresAt: now + policy.accessTokenTtlSeconds },
     refresh: {

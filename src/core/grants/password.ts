@@ -1,11 +1,28 @@
 import { newGrantId } from '../ids.js';
+import { epochSeconds } from '../ports.js';
+import type { Clock, EventSink, LoginThrottle, PasswordHasher, TokenStore, UserStore } from '../ports.js';
+import type { TokenPolicy } from '../policy.js';
 import { invalidClient, invalidCredentials, slowDown } from '../errors.js';
 import { required } from '../params.js';
-import { recordLockouts } from '../lockouts.js';
+import { recordLockouts, type LockoutRecorder } from '../lockouts.js';
 import { grantableScope } from '../scope.js';
 import type { User } from '../types.js';
-import type { GrantDeps, GrantHandler } from './grant.js';
+import type { GrantHandler } from './grant.js';
 import { mintPair } from './mint-pair.js';
+
+/** What the password grant reads and writes. */
+export type PasswordGrantStore = Pick<UserStore, 'findUserByUsername' | 'replacePasswordHash'> &
+  Pick<TokenStore, 'issueTokens'> &
+  LockoutRecorder;
+
+export interface PasswordGrantDeps {
+  store: PasswordGrantStore;
+  clock: Clock;
+  passwordHasher: PasswordHasher;
+  events: EventSink;
+  throttle: LoginThrottle;
+  policy: TokenPolicy;
+}
 
 /**
  * The resource owner password credentials grant, RFC 6749 §4.3.
@@ -14,7 +31,7 @@ import { mintPair } from './mint-pair.js';
  * same invalid_grant body, and each costs one full password verification (the hasher verifies a dummy
  * hash when there is no real one), so neither the body nor the timing tells them apart.
  */
-export function createPasswordGrant(deps: GrantDeps): GrantHandler {
+export function createPasswordGrant(deps: PasswordGrantDeps): GrantHandler {
   const { store, clock, passwordHasher, events, throttle, policy } = deps;
   return {
     grantType: 'password',
@@ -52,15 +69,16 @@ export function createPasswordGrant(deps: GrantDeps): GrantHandler {
       }
       await decision.reservation.succeeded();
 
-      const now = clock.now();
+      const nowMs = clock.nowMs();
+      const now = epochSeconds(nowMs);
       if (needsRehash && user.passwordHash !== null) {
         // Upgrade the stored hash to the current algorithm and parameters while we hold the password.
         const newHash = await passwordHasher.hash(password);
         await store.replacePasswordHash(user.id, user.passwordHash, newHash, now);
       }
 
-      const pair = mintPair(policy, now, scope, scope);
-      const grantId = newGrantId();
+      const pair = mintPair(policy, nowMs, scope, scope);
+      const grantId = newGrantId(nowMs);
       const issued = await store.issueTokens({
         grant: { id: grantId, clientId: client.clientId, userId: user.id, scope, createdAt: now },
         access: pair.access,

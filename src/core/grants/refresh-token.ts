@@ -1,13 +1,25 @@
 import { invalidGrant } from '../errors.js';
+import { epochSeconds, type Clock, type EventSink, type TokenStore } from '../ports.js';
+import type { TokenPolicy } from '../policy.js';
 import { required } from '../params.js';
 import { refreshedScope } from '../scope.js';
 import { openSuccessor, sealSuccessor } from '../successor.js';
 import { tokenKey } from '../tokens.js';
 import type { RefreshTokenRecord } from '../types.js';
-import type { GrantDeps, GrantHandler } from './grant.js';
+import type { GrantHandler } from './grant.js';
 import { mintPair } from './mint-pair.js';
 
 const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked or was already used.';
+
+/** What the refresh grant reads and writes. */
+export type RefreshGrantStore = Pick<TokenStore, 'findRefreshToken' | 'rotateRefreshToken' | 'revokeGrant'>;
+
+export interface RefreshGrantDeps {
+  store: RefreshGrantStore;
+  clock: Clock;
+  events: EventSink;
+  policy: TokenPolicy;
+}
 
 /**
  * The refresh token grant, RFC 6749 §6, with rotation: every success returns a new refresh token, the
@@ -29,7 +41,7 @@ const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked or was a
  * - window on: the winner's pair, sealed in the same transaction that marked the token used, so every
  *   loser returns the same pair: N requests, N identical 200 responses.
  */
-export function createRefreshTokenGrant(deps: GrantDeps): GrantHandler {
+export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
   const { store, clock, events, policy } = deps;
   return {
     grantType: 'refresh_token',
@@ -38,7 +50,8 @@ export function createRefreshTokenGrant(deps: GrantDeps): GrantHandler {
       const presented = required(params, 'refresh_token', 'Missing refresh token parameter.');
       const presentedHash = tokenKey(presented);
       const record = await store.findRefreshToken(presentedHash);
-      const now = clock.now();
+      const nowMs = clock.nowMs();
+      const now = epochSeconds(nowMs);
 
       if (!record) throw invalidGrant(INVALID_REFRESH, 'unknown refresh token');
       // RFC 6749 §6 and §10.4: a refresh token is bound to the client it was issued to.
@@ -50,7 +63,7 @@ export function createRefreshTokenGrant(deps: GrantDeps): GrantHandler {
 
       const accessScope = refreshedScope(params.get('scope'), record.scope, client.scopes, policy.knownScopes);
       // RFC 6749 §6: the new refresh token's scope MUST be identical to the presented one's.
-      const pair = mintPair(policy, now, accessScope, record.scope);
+      const pair = mintPair(policy, nowMs, accessScope, record.scope);
       const result = await store.rotateRefreshToken({
         presentedHash,
         grantId: record.grantId,

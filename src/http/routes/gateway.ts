@@ -3,7 +3,7 @@ import type { BearerValidator } from '../../core/bearer.js';
 import { guardResource } from '../../core/protected-resource.js';
 import { parseScope } from '../../core/scope.js';
 import { invalidRequest } from '../../core/errors.js';
-import { refusalFor } from '../../kit/challenge.js';
+import { refusalFor } from '../../core/bearer-challenge.js';
 import { sendJson, sendRefusal } from '../replies.js';
 import { sendOAuthError } from '../error-handler.js';
 import { BEARER_SECURITY, NO_STORE_HEADERS, RETRY_AFTER, WWW_AUTHENTICATE_BEARER, error } from './schemas.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Store } from '../../core/ports.js';
+import type { StoreMaintenance } from '../../core/ports.js';
 
 /** How long /readyz waits for the database before it says unavailable. */
 export const READY_TIMEOUT_MS = 2000;
@@ -14,7 +14,7 @@ export interface StoreProbe {
 }
 
 /** Pings the store, giving up after READY_TIMEOUT_MS. Never throws. */
-export async function probeStore(store: Pick<Store, 'ping'>): Promise<StoreProbe> {
+export async function probeStore(store: Pick<StoreMaintenance, 'ping'>): Promise<StoreProbe> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS)));
@@ -34,7 +34,7 @@ export async function probeStore(store: Pick<Store, 'ping'>): Promise<StoreProbe
  * answers)? Both outside OAUTHD_BASE_PATH, for load balancers and orchestrators. The public /readyz says
  * only ready or not; the detail (database, latency, why) is on the admin listener (src/admin/app.ts).
  */
-export function healthRoutes(app: FastifyInstance, store: Store): void {
+export function healthRoutes(app: FastifyInstance, store: Pick<StoreMaintenance, 'ping'>): void {
   app.get(
     '/readyz',
     {

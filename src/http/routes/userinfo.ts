@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { BearerValidator } from '../../core/bearer.js';
 import { guardResource, queryTokenOf } from '../../core/protected-resource.js';
-import { refusalFor } from '../../kit/challenge.js';
+import { refusalFor } from '../../core/bearer-challenge.js';
 import { methodNotAllowed, sendJson, sendRefusal } from '../replies.js';
 import { BEARER_SECURITY, RETRY_AFTER, WWW_AUTHENTICATE_BEARER, error, jsonResponse } from './schemas.js';
 

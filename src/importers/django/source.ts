@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import type { EpochSeconds } from '../../core/types.js';
+import { openPostgresSource, openSqliteSource, quote, type Row, type SourceDb } from './source-db.js';
 
 /**
  * Reading a django-oauth-toolkit (DOT) database, read-only: a SQLite file opened with
@@ -69,7 +68,13 @@ export interface DjangoSnapshot {
   /** Which of `askRefreshTokenIds` / `askAccessTokenIds` still exist in the source. */
   presentRefreshTokenIds: Set<string>;
   presentAccessTokenIds: Set<string>;
-  totals: { users: number; applications: number; accessTokens: number; refreshTokens: number; revokedRefreshTokens: number };
+  totals: {
+    users: number;
+    applications: number;
+    accessTokens: number;
+    refreshTokens: number;
+    revokedRefreshTokens: number;
+  };
 }
 
 export interface SnapshotOptions {
@@ -86,27 +91,11 @@ const APPLICATION = 'oauth2_provider_application';
 const ACCESS_TOKEN = 'oauth2_provider_accesstoken';
 const REFRESH_TOKEN = 'oauth2_provider_refreshtoken';
 
-type Row = Record<string, unknown>;
-
-/** The few things the two drivers do differently. */
-interface SourceDb {
-  kind: 'sqlite' | 'postgres';
-  /** The table's column names, or null when there is no such table. */
-  columns(table: string): Promise<Set<string> | null>;
-  /** `sql` uses `?` placeholders. */
-  all(sql: string, params?: unknown[]): Promise<Row[]>;
-  /** A condition "column is later than `epoch`" for a timestamp column. */
-  laterThan(column: string): string;
-  /** The parameter `laterThan` compares with. */
-  epochParam(epoch: EpochSeconds): unknown;
-  /** Runs `work` in one read-only snapshot. */
-  snapshot<T>(work: () => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-}
-
 /** `--from`: a `postgres://` / `postgresql://` URL, or a SQLite path (optionally `sqlite:path`). */
 export async function readDjangoSnapshot(from: string, options: SnapshotOptions): Promise<DjangoSnapshot> {
-  const db = /^postgres(ql)?:\/\//.test(from) ? await openPostgresSource(from) : openSqliteSource(from.replace(/^sqlite:/, ''));
+  const db = /^postgres(ql)?:\/\//.test(from)
+    ? await openPostgresSource(from)
+    : openSqliteSource(from.replace(/^sqlite:/, ''));
   try {
     return await db.snapshot(() => read(db, options));
   } finally {
@@ -115,114 +104,21 @@ export async function readDjangoSnapshot(from: string, options: SnapshotOptions)
 }
 
 async function read(db: SourceDb, options: SnapshotOptions): Promise<DjangoSnapshot> {
+  // Checked before anything is read: they are spliced into SQL.
   const userTable = identifier(options.userTable, db.kind === 'postgres');
   const usernameColumn = identifier(options.usernameColumn, false);
-
-  const require = async (table: string, needed: string[]): Promise<Set<string>> => {
-    const columns = await db.columns(table);
-    if (!columns) throw new Error(`the source has no table ${table}: is it a django-oauth-toolkit database?`);
-    const missing = needed.filter((c) => !columns.has(c));
-    if (missing.length > 0) throw new Error(`table ${table} has no column ${missing.join(', ')}`);
-    return columns;
-  };
-  const userColumns = await require(options.userTable, ['id', options.usernameColumn, 'password']);
-  const appColumns = await require(APPLICATION, ['id', 'client_id', 'client_secret', 'client_type', 'authorization_grant_type']);
-  const atColumns = await require(ACCESS_TOKEN, ['id', 'token', 'expires', 'scope', 'application_id', 'user_id']);
-  const rtColumns = await require(REFRESH_TOKEN, ['id', 'token', 'access_token_id', 'application_id', 'user_id', 'revoked']);
-  const optional = (columns: Set<string>, name: string, fallback = 'NULL') => (columns.has(name) ? quote(name) : fallback);
-
-  const users = (
-    await db.all(
-      `SELECT id, ${quote(usernameColumn)} AS username, password, ${optional(userColumns, 'is_active', '1')} AS is_active,
-         ${optional(userColumns, 'date_joined')} AS date_joined
-       FROM ${userTable} ORDER BY id`,
-    )
-  ).map(
-    (r): DjangoUser => ({
-      id: String(r.id),
-      username: String(r.username ?? ''),
-      password: String(r.password ?? ''),
-      isActive: bool(r.is_active),
-      dateJoined: epochOrNull(r.date_joined),
-    }),
-  );
-
-  const applications = (
-    await db.all(
-      `SELECT id, client_id, client_secret, client_type, authorization_grant_type, ${optional(appColumns, 'name')} AS name,
-         ${optional(appColumns, 'hash_client_secret')} AS hash_client_secret, ${optional(appColumns, 'created')} AS created
-       FROM ${APPLICATION} ORDER BY id`,
-    )
-  ).map(
-    (r): DjangoApplication => ({
-      id: String(r.id),
-      clientId: String(r.client_id),
-      name: r.name === null || r.name === undefined ? '' : String(r.name),
-      clientSecret: String(r.client_secret ?? ''),
-      hashClientSecret: r.hash_client_secret === null || r.hash_client_secret === undefined ? null : bool(r.hash_client_secret),
-      clientType: String(r.client_type),
-      authorizationGrantType: String(r.authorization_grant_type),
-      created: epochOrNull(r.created),
-    }),
-  );
-
-  const rtCreated = optional(rtColumns, 'created');
-  const toRefresh = (r: Row): DjangoRefreshToken => ({
-    id: String(r.id),
-    token: String(r.token),
-    accessTokenId: r.access_token_id === null ? null : String(r.access_token_id),
-    applicationId: String(r.application_id),
-    userId: String(r.user_id),
-    revoked: epochOrNull(r.revoked),
-    created: epochOrNull(r.created),
-  });
+  const columns = await readColumns(db, options);
+  const users = await readUsers(db, { userTable, usernameColumn }, columns.user);
+  const applications = await readApplications(db, columns.app);
+  const rtCreated = optional(columns.rt, 'created');
   const liveRefreshTokens = (
     await db.all(
       `SELECT id, token, access_token_id, application_id, user_id, revoked, ${rtCreated} AS created
        FROM ${REFRESH_TOKEN} WHERE revoked IS NULL ORDER BY id`,
     )
-  ).map(toRefresh);
-
-  const accessTokens = (
-    await db.all(
-      `SELECT id, token, expires, scope, application_id, user_id, ${optional(atColumns, 'created')} AS created
-       FROM ${ACCESS_TOKEN}
-       WHERE ${db.laterThan('expires')}
-          OR id IN (SELECT access_token_id FROM ${REFRESH_TOKEN} WHERE revoked IS NULL AND access_token_id IS NOT NULL)
-       ORDER BY id`,
-      [db.epochParam(options.now)],
-    )
-  ).map(
-    (r): DjangoAccessToken => ({
-      id: String(r.id),
-      token: String(r.token),
-      expires: epoch(r.expires),
-      scope: String(r.scope ?? ''),
-      applicationId: r.application_id === null ? null : String(r.application_id),
-      userId: r.user_id === null ? null : String(r.user_id),
-      created: epochOrNull(r.created),
-    }),
-  );
-
-  const revokedRefreshTokens: DjangoRefreshToken[] = [];
-  const presentRefreshTokenIds = new Set<string>();
-  for (const ids of chunks(options.askRefreshTokenIds, 500)) {
-    const rows = await db.all(
-      `SELECT id, token, access_token_id, application_id, user_id, revoked, ${rtCreated} AS created
-       FROM ${REFRESH_TOKEN} WHERE id IN (${ids.map(() => '?').join(', ')})`,
-      ids.map(Number),
-    );
-    for (const row of rows) {
-      const rt = toRefresh(row);
-      presentRefreshTokenIds.add(rt.id);
-      if (rt.revoked !== null) revokedRefreshTokens.push(rt);
-    }
-  }
-  const presentAccessTokenIds = new Set<string>();
-  for (const ids of chunks(options.askAccessTokenIds, 500)) {
-    const rows = await db.all(`SELECT id FROM ${ACCESS_TOKEN} WHERE id IN (${ids.map(() => '?').join(', ')})`, ids.map(Number));
-    for (const row of rows) presentAccessTokenIds.add(String(row.id));
-  }
+  ).map(toRefreshToken);
+  const accessTokens = await readAccessTokens(db, options, columns.at);
+  const asked = await askAboutImported(db, options, rtCreated);
 
   const count = async (sql: string) => Number((await db.all(sql))[0]!.n);
   const totals = {
@@ -236,90 +132,138 @@ async function read(db: SourceDb, options: SnapshotOptions): Promise<DjangoSnaps
   return {
     kind: db.kind,
     layout: {
-      hashClientSecretColumn: appColumns.has('hash_client_secret'),
-      tokenChecksumColumn: atColumns.has('token_checksum'),
-      applicationCreatedColumn: appColumns.has('created'),
+      hashClientSecretColumn: columns.app.has('hash_client_secret'),
+      tokenChecksumColumn: columns.at.has('token_checksum'),
+      applicationCreatedColumn: columns.app.has('created'),
     },
     users,
     applications,
     accessTokens,
     liveRefreshTokens,
-    revokedRefreshTokens,
-    presentRefreshTokenIds,
-    presentAccessTokenIds,
+    ...asked,
     totals,
   };
 }
 
-function openSqliteSource(path: string): SourceDb {
-  // Read-only twice over: the connection cannot write, and query_only refuses any statement that would.
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  db.pragma('query_only = ON');
-  db.pragma('busy_timeout = 5000');
+/** The columns of the four tables read, after checking each has those the import needs. */
+async function readColumns(db: SourceDb, options: SnapshotOptions) {
+  const require = async (table: string, needed: string[]): Promise<Set<string>> => {
+    const columns = await db.columns(table);
+    if (!columns) throw new Error(`the source has no table ${table}: is it a django-oauth-toolkit database?`);
+    const missing = needed.filter((c) => !columns.has(c));
+    if (missing.length > 0) throw new Error(`table ${table} has no column ${missing.join(', ')}`);
+    return columns;
+  };
   return {
-    kind: 'sqlite',
-    async columns(table) {
-      const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
-      if (!exists) return null;
-      return new Set((db.prepare(`PRAGMA table_info(${quote(table)})`).all() as { name: string }[]).map((c) => c.name));
-    },
-    async all(sql, params = []) {
-      return db.prepare(sql).all(...params) as Row[];
-    },
-    // Django writes SQLite datetimes as naive UTC text; julianday() reads them with or without a fraction.
-    laterThan: (column) => `julianday(${quote(column)}) > julianday(?)`,
-    epochParam: (epoch) => new Date(epoch * 1000).toISOString().replace('T', ' ').replace('Z', ''),
-    async snapshot(work) {
-      // One read transaction: every SELECT sees the same database. It is short (everything is read into
-      // memory), so a DOT still writing to the file waits at most that long.
-      db.exec('BEGIN');
-      try {
-        return await work();
-      } finally {
-        db.exec('COMMIT');
-      }
-    },
-    async close() {
-      db.close();
-    },
+    user: await require(options.userTable, ['id', options.usernameColumn, 'password']),
+    app: await require(APPLICATION, ['id', 'client_id', 'client_secret', 'client_type', 'authorization_grant_type']),
+    at: await require(ACCESS_TOKEN, ['id', 'token', 'expires', 'scope', 'application_id', 'user_id']),
+    rt: await require(REFRESH_TOKEN, ['id', 'token', 'access_token_id', 'application_id', 'user_id', 'revoked']),
   };
 }
 
-async function openPostgresSource(url: string): Promise<SourceDb> {
-  const client = new pg.Client({ connectionString: url, application_name: 'oauthd import django (read-only)' });
-  client.on('error', () => {});
-  await client.connect();
-  const numbered = (sql: string) => {
-    let n = 0;
-    return sql.replace(/\?/g, () => `$${++n}`);
-  };
+/** A column a DOT or Django version may lack: selected when present, else `fallback`. */
+const optional = (columns: Set<string>, name: string, fallback = 'NULL') =>
+  columns.has(name) ? quote(name) : fallback;
+
+async function readUsers(
+  db: SourceDb,
+  { userTable, usernameColumn }: { userTable: string; usernameColumn: string },
+  userColumns: Set<string>,
+): Promise<DjangoUser[]> {
+  const rows = await db.all(
+    `SELECT id, ${quote(usernameColumn)} AS username, password, ${optional(userColumns, 'is_active', '1')} AS is_active,
+       ${optional(userColumns, 'date_joined')} AS date_joined
+     FROM ${userTable} ORDER BY id`,
+  );
+  return rows.map((r) => ({
+    id: String(r.id),
+    username: String(r.username ?? ''),
+    password: String(r.password ?? ''),
+    isActive: bool(r.is_active),
+    dateJoined: epochOrNull(r.date_joined),
+  }));
+}
+
+async function readApplications(db: SourceDb, appColumns: Set<string>): Promise<DjangoApplication[]> {
+  const column = (name: string) => `${optional(appColumns, name)} AS ${name}`;
+  const rows = await db.all(
+    `SELECT id, client_id, client_secret, client_type, authorization_grant_type, ${column('name')},
+       ${column('hash_client_secret')}, ${column('created')}
+     FROM ${APPLICATION} ORDER BY id`,
+  );
+  return rows.map((r) => ({
+    id: String(r.id),
+    clientId: String(r.client_id),
+    name: r.name === null || r.name === undefined ? '' : String(r.name),
+    clientSecret: String(r.client_secret ?? ''),
+    hashClientSecret:
+      r.hash_client_secret === null || r.hash_client_secret === undefined ? null : bool(r.hash_client_secret),
+    clientType: String(r.client_type),
+    authorizationGrantType: String(r.authorization_grant_type),
+    created: epochOrNull(r.created),
+  }));
+}
+
+function toRefreshToken(r: Row): DjangoRefreshToken {
   return {
-    kind: 'postgres',
-    async columns(table) {
-      const { rows } = await client.query<{ name: string }>(
-        'SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped',
-        [table],
-      );
-      return rows.length === 0 ? null : new Set(rows.map((r) => r.name));
-    },
-    async all(sql, params = []) {
-      return (await client.query(numbered(sql), params)).rows as Row[];
-    },
-    laterThan: (column) => `${quote(column)} > to_timestamp(?)`,
-    epochParam: (epoch) => epoch,
-    async snapshot(work) {
-      // Nothing in this session can write, and every query sees one snapshot of the database.
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      try {
-        return await work();
-      } finally {
-        await client.query('ROLLBACK').catch(() => {});
-      }
-    },
-    async close() {
-      await client.end().catch(() => {});
-    },
+    id: String(r.id),
+    token: String(r.token),
+    accessTokenId: r.access_token_id === null ? null : String(r.access_token_id),
+    applicationId: String(r.application_id),
+    userId: String(r.user_id),
+    revoked: epochOrNull(r.revoked),
+    created: epochOrNull(r.created),
   };
+}
+
+async function readAccessTokens(
+  db: SourceDb,
+  options: SnapshotOptions,
+  atColumns: Set<string>,
+): Promise<DjangoAccessToken[]> {
+  const rows = await db.all(
+    `SELECT id, token, expires, scope, application_id, user_id, ${optional(atColumns, 'created')} AS created
+     FROM ${ACCESS_TOKEN}
+     WHERE ${db.laterThan('expires')}
+        OR id IN (SELECT access_token_id FROM ${REFRESH_TOKEN} WHERE revoked IS NULL AND access_token_id IS NOT NULL)
+     ORDER BY id`,
+    [db.epochParam(options.now)],
+  );
+  return rows.map((r) => ({
+    id: String(r.id),
+    token: String(r.token),
+    expires: epoch(r.expires),
+    scope: String(r.scope ?? ''),
+    applicationId: r.application_id === null ? null : String(r.application_id),
+    userId: r.user_id === null ? null : String(r.user_id),
+    created: epochOrNull(r.created),
+  }));
+}
+
+/** What became of the tokens earlier imports brought in: revoked since, or still present at all. */
+async function askAboutImported(db: SourceDb, options: SnapshotOptions, rtCreated: string) {
+  const revokedRefreshTokens: DjangoRefreshToken[] = [];
+  const presentRefreshTokenIds = new Set<string>();
+  for (const ids of chunks(options.askRefreshTokenIds, 500)) {
+    const rows = await db.all(
+      `SELECT id, token, access_token_id, application_id, user_id, revoked, ${rtCreated} AS created
+       FROM ${REFRESH_TOKEN} WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      ids.map(Number),
+    );
+    for (const row of rows) {
+      const rt = toRefreshToken(row);
+      presentRefreshTokenIds.add(rt.id);
+      if (rt.revoked !== null) revokedRefreshTokens.push(rt);
+    }
+  }
+  const presentAccessTokenIds = new Set<string>();
+  for (const ids of chunks(options.askAccessTokenIds, 500)) {
+    const placeholders = ids.map(() => '?').join(', ');
+    const rows = await db.all(`SELECT id FROM ${ACCESS_TOKEN} WHERE id IN (${placeholders})`, ids.map(Number));
+    for (const row of rows) presentAccessTokenIds.add(String(row.id));
+  }
+  return { revokedRefreshTokens, presentRefreshTokenIds, presentAccessTokenIds };
 }
 
 /** A table or column name from the command line: letters, digits and `_` (and one `.` for a schema). */
@@ -327,10 +271,6 @@ function identifier(name: string, allowSchema: boolean): string {
   const pattern = allowSchema ? /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/ : /^[A-Za-z_][A-Za-z0-9_]*$/;
   if (!pattern.test(name)) throw new Error(`not a plain table or column name: ${JSON.stringify(name)}`);
   return name.split('.').map(quote).join('.');
-}
-
-function quote(name: string): string {
-  return name.includes('"') ? name : `"${name}"`;
 }
 
 function bool(value: unknown): boolean {

@@ -3,24 +3,14 @@ import type { AccessTokenRecord } from '../../core/types.js';
 
 /**
  * The access-token records this SQLite connection has read, reused for as long as nothing that could change
- * them has been committed. Bearer validation and introspection read the same few tokens over and over (every
- * API call of an integrator carries its token), and the three-table read is the largest cost of a validation
- * after the socket write (docs/benchmarks.md).
- *
- * Never stale, unlike a time-bounded cache:
- * - Another connection's commit (another process: the CLI, a cluster worker, an import) changes
- *   `PRAGMA data_version` (https://sqlite.org/pragma.html#pragma_data_version): any change empties the cache.
- *   It is read at the first lookup of each turn of the event loop, not at every lookup: reading it opens a
- *   read transaction (WAL locks, system calls), most of what the cache saves. The requests answered in one
- *   turn all arrived before it began, so each sees every commit made before it arrived. A revocation through
- *   the CLI takes effect on the very next request.
- * - This connection's own writes call `forgetGrant` (a rotation or a revocation touches one grant) or `clear`
- *   (everything else: user, client and cleanup writes) right after they commit, in the same synchronous step,
- *   so no lookup can run between the commit and the invalidation. Issuing tokens and audit rows change no
- *   existing token and leave the cache as it is.
- * - Only found tokens are kept (a flood of unknown tokens cannot fill it), at most `maxEntries`, the oldest
- *   going first. Expiry is not cached away: the record carries `expiresAt`, which the core checks on every
- *   request (RFC 6750 §3.1 invalid_token).
+ * them has been committed: bearer validation and introspection read the same few tokens over and over. Never
+ * stale, unlike a time-bounded cache:
+ * - another connection's commit changes `PRAGMA data_version`, read at the first lookup of each event-loop turn
+ *   (at every lookup it would cost most of what the cache saves); any change empties the cache;
+ * - this connection's writes call `forgetGrant` or `clear` in the same synchronous step as their commit;
+ * - only found tokens are kept, at most `maxEntries`, oldest first; expiry is checked by the core on every
+ *   request from the record's `expiresAt`.
+ * docs/design-notes.md, *Access-token cache, SQLite only*.
  */
 export interface AccessTokenCache {
   /** The record for `hash`, from the cache or from `load` (which reads the database). */

@@ -5,13 +5,11 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * WAL checkpoints off the event loop. SQLite's automatic checkpoint runs inside the commit that crosses
- * `wal_autocheckpoint` pages, on the committing connection: with better-sqlite3 that is the event loop,
- * blocked while pages are copied into the database and both files are fsynced (measured: checkpoints took
- * 45 % of a rotation-only workload's time). The server instead gives its connection a high threshold (a
- * backstop) and runs PASSIVE checkpoints every `intervalMs` from a worker thread with its own connection:
- * PASSIVE never waits on a lock and never blocks the writer (https://sqlite.org/c3ref/wal_checkpoint_v2.html),
- * and with `synchronous = NORMAL` it syncs the WAL before copying and the database after, so what a
- * checkpoint moves is as durable as it was in the WAL.
+ * `wal_autocheckpoint` pages, on the committing connection: with better-sqlite3 that is the event loop, blocked
+ * while pages are copied and both files fsynced. The server gives its connection a high threshold (a backstop)
+ * and runs PASSIVE checkpoints every `intervalMs` from a worker thread with its own connection: PASSIVE never
+ * waits on a lock nor blocks the writer (https://sqlite.org/c3ref/wal_checkpoint_v2.html).
+ * docs/design-notes.md, *The store*.
  */
 export interface Checkpointer {
   close(): Promise<void>;
@@ -32,7 +30,9 @@ const WORKER_SOURCE = `
       db.pragma('wal_checkpoint(PASSIVE)');
     } catch (error) {
       // SQLITE_BUSY (another checkpoint running, e.g. another process's): the next tick tries again.
-      if (!/^SQLITE_BUSY|^SQLITE_LOCKED/.test(String(error && error.code))) parentPort.postMessage({ error: String(error && error.message) });
+      if (!/^SQLITE_BUSY|^SQLITE_LOCKED/.test(String(error && error.code))) {
+        parentPort.postMessage({ error: String(error && error.message) });
+      }
     }
   };
   const timer = setInterval(checkpoint, workerData.intervalMs);
@@ -46,7 +46,10 @@ const WORKER_SOURCE = `
 })();
 `;
 
-export function startCheckpointer(path: string, options: { intervalMs?: number; onError?: (message: string) => void } = {}): Checkpointer {
+export function startCheckpointer(
+  path: string,
+  options: { intervalMs?: number; onError?: (message: string) => void } = {},
+): Checkpointer {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {

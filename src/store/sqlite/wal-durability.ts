@@ -18,18 +18,14 @@ export interface WalDurability {
 }
 
 /**
- * Durable commits without blocking the event loop: the SQLite connection runs `synchronous = NORMAL` in WAL
- * mode (a commit appends its frames to the `-wal` file without fsync), and no write is acknowledged before an
- * fdatasync of that file, started after its commit, has completed. The fdatasync runs on libuv's thread pool,
- * so the event loop serves other requests meanwhile; commits that arrive while one sync is in flight share the
- * next one (group commit). What a client is told is committed is as durable as with `synchronous = FULL`
- * (where SQLite itself syncs the WAL at every commit, on the event loop): the frames are on disk before the
- * answer leaves. Checkpoints are unchanged: with NORMAL, SQLite still syncs the WAL before a checkpoint copies
- * it into the database, and the database before the WAL is reused (https://sqlite.org/pragma.html#pragma_synchronous).
+ * Durable commits without blocking the event loop: the connection runs `synchronous = NORMAL` in WAL mode (a
+ * commit appends its frames without fsync), and no write is acknowledged before an fdatasync of the `-wal`
+ * file, started after its commit, has completed on libuv's thread pool. Commits made while one sync is in
+ * flight share the next one. What a client is told is committed is as durable as with `synchronous = FULL`.
  *
- * An fdatasync failure is not retried: after a failed fsync the kernel may have dropped the dirty pages and a
- * later fsync can succeed without them ever reaching the disk. Every later durable() rejects; the store then
- * answers as unavailable (503) until the process restarts and SQLite recovers from what is on disk.
+ * A failed fdatasync is not retried (the kernel may have dropped the dirty pages): every later durable()
+ * rejects, and the store answers unavailable until a restart lets SQLite recover from the disk.
+ * docs/design-notes.md, *The store*.
  */
 export function walDurability(walPath: string, sync: SyncFile = fdatasyncOffLoop): WalDurability {
   let fd: number | undefined;

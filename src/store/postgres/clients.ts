@@ -1,0 +1,81 @@
+import type { ClientStore, NewClient } from '../../core/ports.js';
+import { joinList, toClient, type ClientRow } from '../rows.js';
+import type { PostgresConnection } from './connection.js';
+
+export function postgresClients({ query, inTransaction }: PostgresConnection): ClientStore {
+  return {
+    async createClient(client: NewClient) {
+      const { rowCount } = await query(
+        `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect,
+           default_scopes, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) ON CONFLICT (client_id) DO NOTHING`,
+        [
+          client.clientId, client.name, client.secretHash, client.isPublic,
+          joinList(client.grantTypes), joinList(client.scopes), client.canIntrospect === true, client.createdAt,
+          client.defaultScopes ? joinList(client.defaultScopes) : null,
+        ],
+      );
+      return rowCount === 1 ? 'created' : 'exists';
+    },
+
+    async updateClient(clientId, changes, now) {
+      // One statement: a field given as NULL keeps its value (default_scopes: $4 says whether to set it).
+      const { rows } = await query<ClientRow>(
+        `UPDATE clients SET name = coalesce($1, name), scopes = coalesce($2, scopes),
+           grant_types = coalesce($3, grant_types),
+           default_scopes = CASE WHEN $4 THEN $5 ELSE default_scopes END, updated_at = $6
+         WHERE client_id = $7 RETURNING *`,
+        [
+          changes.name ?? null,
+          changes.scopes ? joinList(changes.scopes) : null,
+          changes.grantTypes ? joinList(changes.grantTypes) : null,
+          changes.defaultScopes !== undefined,
+          changes.defaultScopes ? joinList(changes.defaultScopes) : null,
+          now,
+          clientId,
+        ],
+      );
+      return rows[0] ? toClient(rows[0]) : null;
+    },
+
+    async findClient(clientId) {
+      const { rows } = await query<ClientRow>('SELECT * FROM clients WHERE client_id = $1', [clientId]);
+      return rows[0] ? toClient(rows[0]) : null;
+    },
+
+    async listClients() {
+      const { rows } = await query<ClientRow>('SELECT * FROM clients ORDER BY created_at, client_id');
+      return rows.map(toClient);
+    },
+
+    async deleteClient(clientId) {
+      // ON DELETE CASCADE removes the client's grants; their live tokens go first (tokens have no foreign key
+      // to grants since migration 4). Locking the grants first waits for rotations in flight (they hold KEY
+      // SHARE on their grant) and makes later ones find their grant gone, so no rotation adds a live token
+      // after the DELETE below has looked. docs/design-notes.md, *Insertion-ordered token keys*.
+      return inTransaction(async (tx) => {
+        await tx('SELECT 1 FROM grants WHERE client_id = $1 FOR UPDATE', [clientId]);
+        await tx(
+          `DELETE FROM access_tokens
+           WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = $1)`,
+          [clientId],
+        );
+        await tx(
+          `DELETE FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL
+             AND grant_id IN (SELECT id FROM grants WHERE client_id = $1)`,
+          [clientId],
+        );
+        const { rowCount } = await tx('DELETE FROM clients WHERE client_id = $1', [clientId]);
+        return rowCount === 1;
+      });
+    },
+
+    async setClientSecret(clientId, secretHash, now) {
+      const { rowCount } = await query(
+        'UPDATE clients SET secret_hash = $1, updated_at = $2 WHERE client_id = $3 AND NOT is_public',
+        [secretHash, now, clientId],
+      );
+      return rowCount === 1;
+    },
+  };
+}
