@@ -17,7 +17,13 @@ const ERROR_CODES = new Set([...RFC_ERROR_CODES, 'unsupported_token_type']);
 function codeFitsStatus(status: number, code: string): boolean {
   switch (status) {
     case 400:
-      return !['invalid_client', 'invalid_token', 'insufficient_scope', 'server_error', 'temporarily_unavailable'].includes(code);
+      return ![
+        'invalid_client',
+        'invalid_token',
+        'insufficient_scope',
+        'server_error',
+        'temporarily_unavailable',
+      ].includes(code);
     case 401:
       return code === 'invalid_client' || code === 'invalid_token';
     case 403:
@@ -73,7 +79,9 @@ export const bodyText = (r: RawResponse) => r.body.toString('utf8');
 export function jsonOf(r: RawResponse): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(bodyText(r));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -84,7 +92,10 @@ const keysAre = (json: Record<string, unknown>, keys: string[]) =>
 /** GET {BASE_PATH}/o/openapi.json: the API's own description, public (HEAD: the same without a body). */
 const PUBLIC_DOCUMENT = /^\/o\/openapi\.json\/*([?#]|$)/;
 
-function successShape(json: Record<string, unknown>, target: string): 'token' | 'active' | 'inactive' | 'userinfo' | 'openapi' | null {
+function successShape(
+  json: Record<string, unknown>,
+  target: string,
+): 'token' | 'active' | 'inactive' | 'userinfo' | 'openapi' | null {
   if (PUBLIC_DOCUMENT.test(target) && typeof json.openapi === 'string') return 'openapi';
   if (
     keysAre(json, ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']) &&
@@ -98,7 +109,8 @@ function successShape(json: Record<string, unknown>, target: string): 'token' | 
   }
   if (keysAre(json, ['active']) && json.active === false) return 'inactive';
   if (json.active === true) return 'active';
-  if (keysAre(json, ['sub', 'username', 'client_id', 'scope', 'iat', 'exp']) && json.username === SEED.username) return 'userinfo';
+  if (keysAre(json, ['sub', 'username', 'client_id', 'scope', 'iat', 'exp']) && json.username === SEED.username)
+    return 'userinfo';
   return null;
 }
 
@@ -122,27 +134,37 @@ export function violationsOf(c: FuzzCase, exchange: RawExchange, liveAccess: str
   for (const r of finals) {
     const json = jsonOf(r);
     const text = bodyText(r);
-    if (r.status >= 500 && !(r.status === 503 && json?.error === 'temporarily_unavailable')) add('5xx', `status ${r.status}`, r);
+    if (r.status >= 500 && !(r.status === 503 && json?.error === 'temporarily_unavailable'))
+      add('5xx', `status ${r.status}`, r);
     if (r.status === 401 && !r.headers.has('www-authenticate')) add('401-without-challenge', 'no WWW-Authenticate', r);
     if (r.status > 200 && r.status < 400) add('odd-status', `status ${r.status}`, r);
 
     if (r.body.length > 0) {
-      const scrubbed = typeof json?.error_description === 'string' && DUPLICATE_ECHO.test(json.error_description)
-        ? text.replace(json.error_description, '')
-        : text;
+      const scrubbed =
+        typeof json?.error_description === 'string' && DUPLICATE_ECHO.test(json.error_description)
+          ? text.replace(json.error_description, '')
+          : text;
       // (The OpenAPI document is prose about errors, "never a stack trace" included: not an answer to judge.)
       const isOpenApi = r.status === 200 && json !== null && successShape(json, c.request.target) === 'openapi';
-      if (!isOpenApi) for (const word of FORBIDDEN) if (scrubbed.includes(word)) add('leak', `body contains ${JSON.stringify(word)}`, r);
+      if (!isOpenApi)
+        for (const word of FORBIDDEN)
+          if (scrubbed.includes(word)) add('leak', `body contains ${JSON.stringify(word)}`, r);
       if (json === null) {
         add('not-json', 'body is not a JSON object', r);
       } else if (r.status === 200) {
         const shape = successShape(json, c.request.target);
         if (shape === null) add('bad-success', 'a 200 body that is no known success', r);
         else if (shape === 'token') add('unexpected-success', 'tokens issued to fuzzed input', r);
-        else if ((shape === 'active' || shape === 'userinfo') && !carriesLiveAccess) add('unexpected-success', `${shape} without the live token`, r);
-        else if (shape === 'inactive' && !c.authAsFuzz) add('unexpected-success', 'introspection without valid client credentials', r);
+        else if ((shape === 'active' || shape === 'userinfo') && !carriesLiveAccess)
+          add('unexpected-success', `${shape} without the live token`, r);
+        else if (shape === 'inactive' && !c.authAsFuzz)
+          add('unexpected-success', 'introspection without valid client credentials', r);
       } else {
-        if (!keysAre(json, ['error', 'error_description']) || typeof json.error !== 'string' || typeof json.error_description !== 'string') {
+        if (
+          !keysAre(json, ['error', 'error_description']) ||
+          typeof json.error !== 'string' ||
+          typeof json.error_description !== 'string'
+        ) {
           add('bad-error-shape', 'not exactly {error, error_description} strings', r);
         } else if (!ERROR_CODES.has(json.error) && !(r.status === 404 && json.error === 'not_found')) {
           add('bad-error-code', `error ${JSON.stringify(json.error)}`, r);
@@ -150,7 +172,11 @@ export function violationsOf(c: FuzzCase, exchange: RawExchange, liveAccess: str
           add('status-code-mismatch', `${r.status} with ${json.error}`, r);
         }
       }
-    } else if (r.status === 200 && !c.authAsFuzz && !(c.request.method === 'HEAD' && (carriesLiveAccess || PUBLIC_DOCUMENT.test(c.request.target)))) {
+    } else if (
+      r.status === 200 &&
+      !c.authAsFuzz &&
+      !(c.request.method === 'HEAD' && (carriesLiveAccess || PUBLIC_DOCUMENT.test(c.request.target)))
+    ) {
       add('unexpected-success', 'empty 200 without valid credentials', r);
     }
   }
@@ -164,8 +190,11 @@ export function violationsOf(c: FuzzCase, exchange: RawExchange, liveAccess: str
     first !== undefined &&
     ((first.status === 400 && description === 'A parameter contains a NUL character.' && carriesNul(c.request)) ||
       (first.status === 431 && description === 'The request headers are too large.') ||
-      (first.status === 400 && description === 'The request is malformed.' && first.headers.get('connection')?.[0] === 'close'));
-  if (c.expect && first && !refusedEarly && !c.expect.holds(first, jsonOf(first))) add(c.expect.rule, `expected ${c.expect.what}`, first);
+      (first.status === 400 &&
+        description === 'The request is malformed.' &&
+        first.headers.get('connection')?.[0] === 'close'));
+  if (c.expect && first && !refusedEarly && !c.expect.holds(first, jsonOf(first)))
+    add(c.expect.rule, `expected ${c.expect.what}`, first);
   return found;
 }
 
@@ -175,7 +204,11 @@ function carriesNul(request: RawRequest): boolean {
   if (text.includes('\u0000') || text.includes('%00') || text.includes('\\u0000')) return true;
   return request.headers.some(([name, value]) => {
     const basicCredentials = /^\s*basic\s+(\S+)/i.exec(value);
-    return name.toLowerCase() === 'authorization' && basicCredentials !== null && Buffer.from(basicCredentials[1]!, 'base64').includes(0);
+    return (
+      name.toLowerCase() === 'authorization' &&
+      basicCredentials !== null &&
+      Buffer.from(basicCredentials[1]!, 'base64').includes(0)
+    );
   });
 }
 

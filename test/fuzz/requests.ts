@@ -24,11 +24,19 @@ export const BASE_HEADERS: ReadonlyArray<readonly [string, string]> = [
 export type Framing = 'length' | 'chunked' | 'none';
 
 /** A well-framed request: Host, Connection: close, the given headers, then Content-Length or chunks. */
-export function request(method: string, target: string, headers: ReadonlyArray<readonly [string, string]>, body?: Buffer | string, framing: Framing = 'length'): RawRequest {
+export function request(
+  method: string,
+  target: string,
+  headers: ReadonlyArray<readonly [string, string]>,
+  body?: Buffer | string,
+  framing: Framing = 'length',
+): RawRequest {
   const bytes = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
   const all: [string, string][] = [...BASE_HEADERS, ...headers].map(([n, v]) => [n, v]);
-  if (bytes === undefined || framing === 'none') return { method, target, headers: all, ...(bytes ? { body: bytes } : {}) };
-  if (framing === 'length') return { method, target, headers: [...all, ['Content-Length', String(bytes.length)]], body: bytes };
+  if (bytes === undefined || framing === 'none')
+    return { method, target, headers: all, ...(bytes ? { body: bytes } : {}) };
+  if (framing === 'length')
+    return { method, target, headers: [...all, ['Content-Length', String(bytes.length)]], body: bytes };
   const half = Math.floor(bytes.length / 2);
   const chunks = [bytes.subarray(0, half), bytes.subarray(half)].filter((b) => b.length > 0);
   const encoded = Buffer.concat([
@@ -42,7 +50,12 @@ export function request(method: string, target: string, headers: ReadonlyArray<r
 export function pct(text: string, plusForSpace = true): string {
   let out = '';
   for (const byte of Buffer.from(text, 'utf8')) {
-    if ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || '-._~'.includes(String.fromCharCode(byte))) {
+    if (
+      (byte >= 0x30 && byte <= 0x39) ||
+      (byte >= 0x41 && byte <= 0x5a) ||
+      (byte >= 0x61 && byte <= 0x7a) ||
+      '-._~'.includes(String.fromCharCode(byte))
+    ) {
       out += String.fromCharCode(byte);
     } else if (byte === 0x20 && plusForSpace) {
       out += '+';
@@ -52,23 +65,41 @@ export function pct(text: string, plusForSpace = true): string {
   }
   return out;
 }
-export const form = (pairs: ReadonlyArray<readonly [string, string]>) => pairs.map(([n, v]) => `${pct(n)}=${pct(v)}`).join('&');
+export const form = (pairs: ReadonlyArray<readonly [string, string]>) =>
+  pairs.map(([n, v]) => `${pct(n)}=${pct(v)}`).join('&');
 /** A JSON object written pair by pair, so repeated keys stay repeated (JSON.stringify escapes lone surrogates). */
-export const jsonObject = (pairs: ReadonlyArray<readonly [string, string]>) => `{${pairs.map(([n, v]) => `${JSON.stringify(n)}:${JSON.stringify(v)}`).join(',')}}`;
+export const jsonObject = (pairs: ReadonlyArray<readonly [string, string]>) =>
+  `{${pairs.map(([n, v]) => `${JSON.stringify(n)}:${JSON.stringify(v)}`).join(',')}}`;
 export function isFlatObjectOfStrings(text: string): boolean {
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
+    return (
+      value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      Object.values(value).every((v) => typeof v === 'string')
+    );
   } catch {
     return false;
   }
 }
-export const b64 = (text: string | Buffer) => (Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8')).toString('base64');
+export const b64 = (text: string | Buffer) =>
+  (Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8')).toString('base64');
 
 /** The request as text: printable ASCII as is, other bytes as \xHH, cut after 400 bytes. */
 export const describeRequest = (request: RawRequest) => {
   const bytes = serialise(request);
   const text = (b: Buffer) =>
-    [...b].map((x) => (x === 0x0d ? '\\r' : x === 0x0a ? '\\n' : x >= 0x20 && x < 0x7f && x !== 0x5c ? String.fromCharCode(x) : `\\x${x.toString(16).padStart(2, '0')}`)).join('');
+    [...b]
+      .map((x) =>
+        x === 0x0d
+          ? '\\r'
+          : x === 0x0a
+            ? '\\n'
+            : x >= 0x20 && x < 0x7f && x !== 0x5c
+              ? String.fromCharCode(x)
+              : `\\x${x.toString(16).padStart(2, '0')}`,
+      )
+      .join('');
   return bytes.length > 400 ? `"${text(bytes.subarray(0, 400))}"… (${bytes.length} bytes)` : `"${text(bytes)}"`;
 };

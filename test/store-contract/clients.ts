@@ -2,7 +2,16 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports.js';
-import { T, newClient, newAccess, newRefresh, issueGrant, rotation, addClient, type ContractSubject } from './fixtures.js';
+import {
+  T,
+  newClient,
+  newAccess,
+  newRefresh,
+  issueGrant,
+  rotation,
+  addClient,
+  type ContractSubject,
+} from './fixtures.js';
 
 /** Registering, finding, listing and deleting clients, and their secrets. */
 export function clientContract(subject: ContractSubject): void {
@@ -55,7 +64,10 @@ export function clientContract(subject: ContractSubject): void {
       expect(await store.findClient('client-rs')).toEqual(resourceServer);
       expect((await store.findClient('client-rs'))?.canIntrospect).toBe(true);
       expect(await store.findClient('client-plain')).toEqual({ ...plain, canIntrospect: false });
-      expect((await store.listClients()).map((c) => [c.clientId, c.canIntrospect])).toEqual([['client-rs', true], ['client-plain', false]]);
+      expect((await store.listClients()).map((c) => [c.clientId, c.canIntrospect])).toEqual([
+        ['client-rs', true],
+        ['client-plain', false],
+      ]);
     });
 
     it('createClient rejects a public client marked canIntrospect and stores nothing', async () => {
@@ -70,7 +82,13 @@ export function clientContract(subject: ContractSubject): void {
 
     it('listClients returns every created client with all its fields', async () => {
       const a = newClient({ clientId: 'client-a', createdAt: T });
-      const b = newClient({ clientId: 'client-b', secretHash: null, isPublic: true, grantTypes: ['password'], createdAt: T + 1 });
+      const b = newClient({
+        clientId: 'client-b',
+        secretHash: null,
+        isPublic: true,
+        grantTypes: ['password'],
+        createdAt: T + 1,
+      });
       await store.createClient(a);
       await store.createClient(b);
       const listed = await store.listClients();
@@ -98,7 +116,10 @@ export function clientContract(subject: ContractSubject): void {
       expect(await store.findRefreshToken(g.refresh.hash)).toBeNull();
       expect(await store.findUserByUsername(g.username)).not.toBeNull();
       expect(await store.findAccessToken(other.access.hash)).toMatchObject({ grantId: other.grantId, revokedAt: null });
-      expect(await store.findRefreshToken(other.refresh.hash)).toMatchObject({ grantId: other.grantId, revokedAt: null });
+      expect(await store.findRefreshToken(other.refresh.hash)).toMatchObject({
+        grantId: other.grantId,
+        revokedAt: null,
+      });
     });
 
     it('issueTokens for a client deleted since it was authenticated answers client_gone and writes nothing', async () => {
@@ -107,13 +128,22 @@ export function clientContract(subject: ContractSubject): void {
       expect(await store.deleteClient(g.clientId)).toBe(true);
       const access = newAccess(T);
       const refresh = newRefresh(T);
-      const late = { grant: { id: randomUUID(), clientId: g.clientId, userId: user.id, scope: ['read'], createdAt: T }, access, refresh };
+      const late = {
+        grant: { id: randomUUID(), clientId: g.clientId, userId: user.id, scope: ['read'], createdAt: T },
+        access,
+        refresh,
+      };
       expect(await store.issueTokens(late)).toBe('client_gone');
       expect(await store.findAccessToken(access.hash)).toBeNull();
       expect(await store.findRefreshToken(refresh.hash)).toBeNull();
       // The same call for a live client issues.
       const live = await issueGrant(store, { username: g.username });
-      const again = { ...late, grant: { ...late.grant, id: randomUUID(), clientId: live.clientId }, access: newAccess(T), refresh: newRefresh(T) };
+      const again = {
+        ...late,
+        grant: { ...late.grant, id: randomUUID(), clientId: live.clientId },
+        access: newAccess(T),
+        refresh: newRefresh(T),
+      };
       expect(await store.issueTokens(again)).toBe('issued');
     });
 
@@ -152,10 +182,21 @@ export function clientOperatorContract(subject: ContractSubject): void {
     it('changes only the fields given and returns the client as stored', async () => {
       const id = await addClient(store);
       const updated = await store.updateClient(id, { scopes: ['read'] }, T + 5);
-      expect(updated).toMatchObject({ clientId: id, name: 'c', scopes: ['read'], grantTypes: ['password', 'refresh_token'] });
+      expect(updated).toMatchObject({
+        clientId: id,
+        name: 'c',
+        scopes: ['read'],
+        grantTypes: ['password', 'refresh_token'],
+      });
       expect(updated?.defaultScopes ?? null).toBeNull();
       await store.updateClient(id, { name: 'renamed', grantTypes: ['password'], defaultScopes: ['read'] }, T + 6);
-      expect(await store.findClient(id)).toMatchObject({ name: 'renamed', scopes: ['read'], grantTypes: ['password'], defaultScopes: ['read'], secretHash: 'h' });
+      expect(await store.findClient(id)).toMatchObject({
+        name: 'renamed',
+        scopes: ['read'],
+        grantTypes: ['password'],
+        defaultScopes: ['read'],
+        secretHash: 'h',
+      });
     });
 
     it('sets the default scopes back to the server’s with null, and keeps them when left out', async () => {
@@ -173,7 +214,16 @@ export function clientOperatorContract(subject: ContractSubject): void {
     });
 
     it('keeps default scopes given at creation', async () => {
-      await store.createClient({ clientId: 'with-defaults', name: 'c', secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read', 'write'], defaultScopes: ['read'], createdAt: T });
+      await store.createClient({
+        clientId: 'with-defaults',
+        name: 'c',
+        secretHash: null,
+        isPublic: true,
+        grantTypes: ['password'],
+        scopes: ['read', 'write'],
+        defaultScopes: ['read'],
+        createdAt: T,
+      });
       expect((await store.findClient('with-defaults'))?.defaultScopes).toEqual(['read']);
     });
   });

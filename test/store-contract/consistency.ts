@@ -41,7 +41,9 @@ export function consistencyContract(subject: ContractSubject): void {
     it('after setUserPassword with revokeGrants: revoked', async () => {
       const g = await issueGrant(store);
       expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: null });
-      expect(await store.setUserPassword(g.username, 'password-hash-v2', { revokeGrants: true, now: T + 8 })).toBe(true);
+      expect(await store.setUserPassword(g.username, 'password-hash-v2', { revokeGrants: true, now: T + 8 })).toBe(
+        true,
+      );
       expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: T + 8 });
     });
 
@@ -59,33 +61,35 @@ export function consistencyContract(subject: ContractSubject): void {
       expect(await store.findAccessToken(g.access.hash)).toBeNull();
     });
 
-    it.skipIf(!subject.openSecond)('after a change through another instance on the same database (another process): revoked, inactive, gone', async () => {
-      const second = await subject.openSecond!();
-      try {
-        const g1 = await issueGrant(store);
-        const g2 = await issueGrant(store);
-        const g3 = await issueGrant(store);
-        for (const g of [g1, g2, g3]) expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: null, userIsActive: true });
-        await second.revokeGrant(g1.grantId, T + 9);
-        expect(await store.findAccessToken(g1.access.hash)).toMatchObject({ revokedAt: T + 9 });
-        expect(await store.findAccessToken(g2.access.hash)).toMatchObject({ revokedAt: null });
-        expect(await second.setUserActive(g2.username, false, T + 10)).toBe(true);
-        expect(await store.findAccessToken(g2.access.hash)).toMatchObject({ userIsActive: false, revokedAt: T + 10 });
-        expect(await second.deleteClient(g3.clientId)).toBe(true);
-        expect(await store.findAccessToken(g3.access.hash)).toBeNull();
-      } finally {
-        await second.close();
-      }
-    });
+    it.skipIf(!subject.openSecond)(
+      'after a change through another instance on the same database (another process): revoked, inactive, gone',
+      async () => {
+        const second = await subject.openSecond!();
+        try {
+          const g1 = await issueGrant(store);
+          const g2 = await issueGrant(store);
+          const g3 = await issueGrant(store);
+          for (const g of [g1, g2, g3])
+            expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: null, userIsActive: true });
+          await second.revokeGrant(g1.grantId, T + 9);
+          expect(await store.findAccessToken(g1.access.hash)).toMatchObject({ revokedAt: T + 9 });
+          expect(await store.findAccessToken(g2.access.hash)).toMatchObject({ revokedAt: null });
+          expect(await second.setUserActive(g2.username, false, T + 10)).toBe(true);
+          expect(await store.findAccessToken(g2.access.hash)).toMatchObject({ userIsActive: false, revokedAt: T + 10 });
+          expect(await second.deleteClient(g3.clientId)).toBe(true);
+          expect(await store.findAccessToken(g3.access.hash)).toBeNull();
+        } finally {
+          await second.close();
+        }
+      },
+    );
   });
 
   describe('concurrency', () => {
     async function race(stores: Store[]) {
       const g = await issueGrant(store);
       const rotations = Array.from({ length: 10 }, () => rotation(g, g.refresh.hash, T + 10));
-      const results = await Promise.all(
-        rotations.map((r, i) => stores[i % stores.length]!.rotateRefreshToken(r)),
-      );
+      const results = await Promise.all(rotations.map((r, i) => stores[i % stores.length]!.rotateRefreshToken(r)));
       expect(results.filter((x) => x === 'rotated')).toHaveLength(1);
       expect(results.filter((x) => x === 'already_used')).toHaveLength(9);
 

@@ -42,7 +42,11 @@ export function newAccess(issuedAt: number, scope: string[] = ['read']): NewAcce
   return { hash: tokenKey(mintToken(Date.now())), scope, issuedAt, expiresAt: issuedAt + ACCESS_TTL };
 }
 
-export function newRefresh(issuedAt: number, scope: string[] = ['read', 'write'], expiresAt: number | null = null): NewToken {
+export function newRefresh(
+  issuedAt: number,
+  scope: string[] = ['read', 'write'],
+  expiresAt: number | null = null,
+): NewToken {
   return { hash: tokenKey(mintToken(Date.now())), scope, issuedAt, expiresAt };
 }
 
@@ -87,7 +91,11 @@ export function rotation(g: { grantId: string }, presentedHash: Buffer, now: num
 }
 
 /** Asserts every access and refresh token given is revoked at `at` (or live when `at` is null). */
-export async function expectRevokedAt(store: Store, hashes: { access?: Buffer[]; refresh?: Buffer[] }, at: number | null) {
+export async function expectRevokedAt(
+  store: Store,
+  hashes: { access?: Buffer[]; refresh?: Buffer[] },
+  at: number | null,
+) {
   for (const hash of hashes.access ?? []) expect((await store.findAccessToken(hash))?.revokedAt).toBe(at);
   for (const hash of hashes.refresh ?? []) expect((await store.findRefreshToken(hash))?.revokedAt).toBe(at);
 }
@@ -134,22 +142,41 @@ export const newTokenAt = (issuedAt: number, ttl: number | null = 3600) => ({
 });
 
 export async function addClient(store: Store, clientId = `client-${randomUUID()}`): Promise<string> {
-  await store.createClient({ clientId, name: 'c', secretHash: 'h', isPublic: false, grantTypes: ['password', 'refresh_token'], scopes: ['read', 'write'], createdAt: T });
+  await store.createClient({
+    clientId,
+    name: 'c',
+    secretHash: 'h',
+    isPublic: false,
+    grantTypes: ['password', 'refresh_token'],
+    scopes: ['read', 'write'],
+    createdAt: T,
+  });
   return clientId;
 }
 
-export async function addUser(store: Store, username = `user-${randomUUID()}`): Promise<{ id: number; username: string }> {
+export async function addUser(
+  store: Store,
+  username = `user-${randomUUID()}`,
+): Promise<{ id: number; username: string }> {
   await store.createUser({ username, passwordHash: 'p', isActive: true, createdAt: T });
   const found = (await store.findUserByUsername(username))!;
   return { id: found.id, username };
 }
 
 /** A grant with its first pair: access token for 1 h, refresh token without expiry unless given. */
-export async function addGrant(store: Store, clientId: string, userId: number, at = T, refreshTtl: number | null = null) {
+export async function addGrant(
+  store: Store,
+  clientId: string,
+  userId: number,
+  at = T,
+  refreshTtl: number | null = null,
+) {
   const id = randomUUID();
   const access = { ...newTokenAt(at), expiresAt: at + 3600 };
   const refresh = newTokenAt(at, refreshTtl);
-  expect(await store.issueTokens({ grant: { id, clientId, userId, scope: ['read'], createdAt: at }, access, refresh })).toBe('issued');
+  expect(
+    await store.issueTokens({ grant: { id, clientId, userId, scope: ['read'], createdAt: at }, access, refresh }),
+  ).toBe('issued');
   return { id, access, refresh };
 }
 

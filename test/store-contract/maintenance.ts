@@ -71,13 +71,21 @@ export function maintenanceContract(subject: ContractSubject): void {
       expect((await store.findRefreshToken(old.g.refresh.hash))?.successor?.response).toEqual(sealed((T + 10) % 256));
 
       // now − grace = T + 41: the first was used before it, the second after.
-      expect(await store.eraseSealedSuccessors({ now: T + 71, graceSeconds: GRACE, usedFrom: 0, limit: 100 })).toEqual({ erased: 1, next: null });
+      expect(await store.eraseSealedSuccessors({ now: T + 71, graceSeconds: GRACE, usedFrom: 0, limit: 100 })).toEqual({
+        erased: 1,
+        next: null,
+      });
       expect(await store.findRefreshToken(old.g.refresh.hash)).toMatchObject({ usedAt: T + 10, successor: null });
-      expect((await store.findRefreshToken(recent.g.refresh.hash))?.successor).toEqual({ response: sealed((T + 50) % 256), live: true });
+      expect((await store.findRefreshToken(recent.g.refresh.hash))?.successor).toEqual({
+        response: sealed((T + 50) % 256),
+        live: true,
+      });
       // The pair itself is untouched: its refresh token still rotates.
       expect(await store.rotateRefreshToken(rotation(old.g, old.r.refresh.hash, T + 72))).toBe('rotated');
       // At the window's last second (now − used_at = grace) it is kept.
-      expect(await store.eraseSealedSuccessors({ now: T + 50 + GRACE, graceSeconds: GRACE, usedFrom: 0, limit: 100 })).toEqual({ erased: 0, next: null });
+      expect(
+        await store.eraseSealedSuccessors({ now: T + 50 + GRACE, graceSeconds: GRACE, usedFrom: 0, limit: 100 }),
+      ).toEqual({ erased: 0, next: null });
       expect((await store.findRefreshToken(recent.g.refresh.hash))?.successor).not.toBeNull();
     });
 
@@ -93,8 +101,12 @@ export function maintenanceContract(subject: ContractSubject): void {
     it('takes a whole second in one call when more than limit tokens were used in it, so it never stalls', async () => {
       for (let i = 0; i < 4; i++) await usedWithSuccessor(T + 7);
       await usedWithSuccessor(T + 8);
-      expect(await store.eraseSealedSuccessors({ now: T + 100, graceSeconds: GRACE, usedFrom: T + 7, limit: 2 })).toEqual({ erased: 4, next: T + 8 });
-      expect(await store.eraseSealedSuccessors({ now: T + 100, graceSeconds: GRACE, usedFrom: T + 8, limit: 2 })).toEqual({ erased: 1, next: null });
+      expect(
+        await store.eraseSealedSuccessors({ now: T + 100, graceSeconds: GRACE, usedFrom: T + 7, limit: 2 }),
+      ).toEqual({ erased: 4, next: T + 8 });
+      expect(
+        await store.eraseSealedSuccessors({ now: T + 100, graceSeconds: GRACE, usedFrom: T + 8, limit: 2 }),
+      ).toEqual({ erased: 1, next: null });
     });
 
     it('looks only at tokens used since usedFrom', async () => {

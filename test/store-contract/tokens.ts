@@ -3,7 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RotateRefreshToken, Store } from '../../src/core/ports.js';
 import { mintToken, tokenKey } from '../../src/core/tokens.js';
-import { T, ACCESS_TTL, newClient, newUser, newAccess, newRefresh, issueGrant, rotation, expectRevokedAt, type ContractSubject } from './fixtures.js';
+import {
+  T,
+  ACCESS_TTL,
+  newClient,
+  newUser,
+  newAccess,
+  newRefresh,
+  issueGrant,
+  rotation,
+  expectRevokedAt,
+  type ContractSubject,
+} from './fixtures.js';
 
 /** Issuing, finding, rotating and revoking grants and their tokens. */
 export function tokenContract(subject: ContractSubject): void {

@@ -1,7 +1,18 @@
 /** The UserStore contract (src/core/ports.ts). */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports.js';
-import { T, newUser, issueGrant, rotation, expectRevokedAt, addClient, addUser, addGrant, newTokenAt, type ContractSubject } from './fixtures.js';
+import {
+  T,
+  newUser,
+  issueGrant,
+  rotation,
+  expectRevokedAt,
+  addClient,
+  addUser,
+  addGrant,
+  newTokenAt,
+  type ContractSubject,
+} from './fixtures.js';
 
 /** Creating and finding users, their passwords, and disabling them. */
 export function userContract(subject: ContractSubject): void {
@@ -73,7 +84,11 @@ export function userContract(subject: ContractSubject): void {
     it('setUserPassword replaces the hash and sets updatedAt to now', async () => {
       await store.createUser(newUser({ username: 'alice', passwordHash: 'old' }));
       expect(await store.setUserPassword('alice', 'new', { revokeGrants: false, now: T + 50 })).toBe(true);
-      expect(await store.findUserByUsername('alice')).toMatchObject({ passwordHash: 'new', createdAt: T, updatedAt: T + 50 });
+      expect(await store.findUserByUsername('alice')).toMatchObject({
+        passwordHash: 'new',
+        createdAt: T,
+        updatedAt: T + 50,
+      });
     });
 
     it('setUserPassword with revokeGrants true revokes every token of every grant of the user and no other user’s', async () => {
@@ -115,7 +130,10 @@ export function userContract(subject: ContractSubject): void {
       const user = await store.findUserByUsername('alice');
       await store.setUserPassword('alice', 'set-by-admin', { revokeGrants: false, now: T + 20 });
       await store.replacePasswordHash(user!.id, 'old-params', 'rehashed-old', T + 30);
-      expect(await store.findUserByUsername('alice')).toMatchObject({ passwordHash: 'set-by-admin', updatedAt: T + 20 });
+      expect(await store.findUserByUsername('alice')).toMatchObject({
+        passwordHash: 'set-by-admin',
+        updatedAt: T + 20,
+      });
     });
 
     it('replacePasswordHash changes nothing for a user whose password hash is null', async () => {
@@ -218,7 +236,9 @@ export function userOperatorContract(subject: ContractSubject): void {
       expect(await store.findAccessToken(kept.access.hash)).toMatchObject({ revokedAt: null });
       expect(await store.deleteUser(u.username, T + 3)).toBeNull();
       // The name is free again.
-      expect(await store.createUser({ username: u.username, passwordHash: null, isActive: true, createdAt: T })).toBe('created');
+      expect(await store.createUser({ username: u.username, passwordHash: null, isActive: true, createdAt: T })).toBe(
+        'created',
+      );
     });
 
     it('listUserGrants lists live grants only, oldest first, with the time of their latest token', async () => {
@@ -231,7 +251,13 @@ export function userOperatorContract(subject: ContractSubject): void {
       await addGrant(store, c, u.id, T + 3, 60);
       const rotated = await addGrant(store, c, u.id, T + 4);
       expect(
-        await store.rotateRefreshToken({ presentedHash: rotated.refresh.hash, grantId: rotated.id, access: { ...newTokenAt(T + 500), expiresAt: T + 4100 }, refresh: newTokenAt(T + 500, null), now: T + 500 }),
+        await store.rotateRefreshToken({
+          presentedHash: rotated.refresh.hash,
+          grantId: rotated.id,
+          access: { ...newTokenAt(T + 500), expiresAt: T + 4100 },
+          refresh: newTokenAt(T + 500, null),
+          now: T + 500,
+        }),
       ).toBe('rotated');
       const now = T + 3700; // the first access tokens expired, the 60 s refresh token too
       const grants = await store.listUserGrants(u.id, now);
@@ -249,7 +275,9 @@ export function userOperatorContract(subject: ContractSubject): void {
       const ga = await addGrant(store, a, u.id);
       const gb1 = await addGrant(store, b, u.id);
       const gb2 = await addGrant(store, b, u.id);
-      expect((await store.revokeUserGrants(u.id, { clientId: b, now: T + 10 })).sort()).toEqual([gb1.id, gb2.id].sort());
+      expect((await store.revokeUserGrants(u.id, { clientId: b, now: T + 10 })).sort()).toEqual(
+        [gb1.id, gb2.id].sort(),
+      );
       expect((await store.findAccessToken(gb1.access.hash))?.revokedAt).toBe(T + 10);
       expect((await store.findRefreshToken(gb2.refresh.hash))?.revokedAt).toBe(T + 10);
       expect((await store.findAccessToken(ga.access.hash))?.revokedAt).toBeNull();
@@ -263,7 +291,10 @@ export function userOperatorContract(subject: ContractSubject): void {
       const u = await addUser(store);
       const ids = [];
       for (let i = 0; i < 5; i++) ids.push((await addGrant(store, c, u.id)).id);
-      const [x, y] = await Promise.all([store.revokeUserGrants(u.id, { now: T + 1 }), store.revokeUserGrants(u.id, { now: T + 1 })]);
+      const [x, y] = await Promise.all([
+        store.revokeUserGrants(u.id, { now: T + 1 }),
+        store.revokeUserGrants(u.id, { now: T + 1 }),
+      ]);
       expect([...x!, ...y!].sort()).toEqual(ids.sort());
     });
   });
