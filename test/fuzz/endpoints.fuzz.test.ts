@@ -20,15 +20,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawExchange, serialise } from '../helpers/raw-http.js';
-import {
-  SEED,
-  basic,
-  passwordGrant,
-  seedSpecSample,
-  startTestServer,
-  userinfo,
-  type TestServer,
-} from '../helpers/server.js';
+import { SEED, basic, passwordGrant, userinfo, type TestServer } from '../helpers/server.js';
 import { databaseSnapshot, type DatabaseSnapshot } from './database-snapshot.js';
 import { named } from './generators.js';
 import { describeResponse, jsonOf, violationsOf, type FuzzCase } from './oracle.js';
@@ -36,7 +28,7 @@ import { bodyProperties } from './properties/bodies.js';
 import { credentialProperties } from './properties/credentials.js';
 import { framingProperties } from './properties/framing.js';
 import { FORM, describeRequest } from './requests.js';
-import { TOTAL_RUNS, type FuzzTarget } from './target.js';
+import { TOTAL_RUNS, startFuzzTarget, type FuzzTarget } from './target.js';
 
 const FUZZ_SEED = process.env.OAUTHD_FUZZ_SEED === undefined ? undefined : Number(process.env.OAUTHD_FUZZ_SEED);
 /** OAUTHD_FUZZ_STATS=1 prints how often each property got each answer (to see how deep the cases reach). */
@@ -49,7 +41,7 @@ const stats = new Map<string, number>();
 
 let server: TestServer;
 let port: number;
-/** A client with a generated secret (cheap to verify), so deep cases do not all pay for argon2id. */
+/** A client with a generated secret (see startFuzzTarget). */
 const fuzzClient = { clientId: '', clientSecret: '' };
 /** The pair obtained before fuzzing; it must come out untouched. */
 const live = { access: '', refresh: '' };
@@ -60,16 +52,8 @@ let casesRun = 0;
 let idleEnds = 0;
 
 beforeAll(async () => {
-  server = await startTestServer({ OAUTHD_LOG_LEVEL: 'info' });
+  server = await startFuzzTarget({ live, fuzzClient });
   port = Number(new URL(server.url).port);
-  await seedSpecSample(server);
-  const created = await server.services.admin.createClient({ name: 'fuzz' });
-  fuzzClient.clientId = created.client.clientId;
-  fuzzClient.clientSecret = created.clientSecret!;
-  const pair = await passwordGrant(server);
-  expect(pair.status).toBe(200);
-  live.access = pair.json.access_token as string;
-  live.refresh = pair.json.refresh_token as string;
   before = await databaseSnapshot(server);
   storeBefore = await storeView();
 });

@@ -4,25 +4,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawExchange, type RawResponse } from '../helpers/raw-http.js';
-import { basic, passwordGrant, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import { basic, type TestServer } from '../helpers/server.js';
+import { startFuzzTarget } from './target.js';
 import { bodyText, jsonOf } from './oracle.js';
 
 let server: TestServer;
 let port: number;
-/** A client with a generated secret, and a live access token of the seed user. */
+/** A client with a generated secret, and the seed user's pair (see startFuzzTarget). */
 const fuzzClient = { clientId: '', clientSecret: '' };
-let liveAccess = '';
+const live = { access: '', refresh: '' };
 
 beforeAll(async () => {
-  server = await startTestServer({ OAUTHD_LOG_LEVEL: 'info' });
+  server = await startFuzzTarget({ live, fuzzClient });
   port = Number(new URL(server.url).port);
-  await seedSpecSample(server);
-  const created = await server.services.admin.createClient({ name: 'fuzz' });
-  fuzzClient.clientId = created.client.clientId;
-  fuzzClient.clientSecret = created.clientSecret!;
-  const pair = await passwordGrant(server);
-  expect(pair.status).toBe(200);
-  liveAccess = pair.json.access_token as string;
 });
 
 afterAll(async () => {
@@ -71,7 +65,7 @@ describe('bugs found by fuzzing, fixed: their minimal inputs', () => {
   // send, since Envoy's ext_authz appends the client's own path and query to the gateway URL.
   it('answers a malformed required scope on the gateway with a 4xx, not 500', async () => {
     const r = await send(
-      `GET /o/auth/x?scope=%22 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer ${liveAccess}\r\n\r\n`,
+      `GET /o/auth/x?scope=%22 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer ${live.access}\r\n\r\n`,
     );
     expect(r.status).toBeGreaterThanOrEqual(400);
     expect(r.status).toBeLessThan(500);

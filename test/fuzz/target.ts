@@ -1,5 +1,7 @@
-/** What the fuzz properties (properties/*.ts) get from the run: its size, and the server under fuzz. */
+/** What the fuzz tests share: the run's size, and the server under fuzz with its real credentials. */
 import type { Arbitrary } from 'fast-check';
+import { expect } from 'vitest';
+import { passwordGrant, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
 import type { FuzzSecrets } from './generators.js';
 import type { FuzzCase } from './oracle.js';
 
@@ -29,4 +31,21 @@ export const PROPERTY_TIMEOUT_MS = 120_000;
 export interface FuzzTarget extends FuzzSecrets {
   /** Sends `runs` generated cases, after `examples` (edge cases every run must include); throws on a violation. */
   property(arb: Arbitrary<FuzzCase>, runs: number, examples?: FuzzCase[]): Promise<void>;
+}
+
+/**
+ * Starts the server to fuzz, with the spec's sample client and user, and fills `secrets` in: a client with a
+ * generated secret (cheap to verify, so deep cases do not all pay for argon2id) and the seed user's pair.
+ */
+export async function startFuzzTarget(secrets: FuzzSecrets): Promise<TestServer> {
+  const server = await startTestServer({ OAUTHD_LOG_LEVEL: 'info' });
+  await seedSpecSample(server);
+  const created = await server.services.admin.createClient({ name: 'fuzz' });
+  secrets.fuzzClient.clientId = created.client.clientId;
+  secrets.fuzzClient.clientSecret = created.clientSecret!;
+  const pair = await passwordGrant(server);
+  expect(pair.status).toBe(200);
+  secrets.live.access = pair.json.access_token as string;
+  secrets.live.refresh = pair.json.refresh_token as string;
+  return server;
 }
