@@ -25,7 +25,9 @@ const SQLITE_PASS_ONLY = [
 ];
 
 export default defineConfig(async () => {
-  const skip = onPostgres && !(await (await import('./test/helpers/postgres.js')).postgresAvailable('the integration tests on PostgreSQL'));
+  const skip =
+    onPostgres &&
+    !(await (await import('./test/helpers/postgres.js')).postgresAvailable('the integration tests on PostgreSQL'));
   return {
     test: {
       include: skip ? [] : ['src/**/*.test.ts', 'test/**/*.test.ts'],

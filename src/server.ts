@@ -59,14 +59,17 @@ export async function startAdminListener(
     await app.listen({ host: config.admin.host, port: config.admin.port });
   } catch (error) {
     await app.close();
-    throw new Error(`admin listener (OAUTHD_ADMIN_HOST/OAUTHD_ADMIN_PORT): ${(error as Error).message}`, { cause: error });
+    throw new Error(`admin listener (OAUTHD_ADMIN_HOST/OAUTHD_ADMIN_PORT): ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return { app, url: listenUrl(app, config.admin.host, config.admin.port) };
 }
 
 /** The start-up lines: where the token endpoint is, and where the admin listener is (when here). */
 export function announcement(url: string, basePath: string, adminUrl: string | null): string {
-  const admin = adminUrl === null ? '' : `oauthd: admin listener (/metrics, /healthz, /readyz; keep it private) at ${adminUrl}\n`;
+  const admin =
+    adminUrl === null ? '' : `oauthd: admin listener (/metrics, /healthz, /readyz; keep it private) at ${adminUrl}\n`;
   return `oauthd: token endpoint at ${url}${basePath}/o/token/\n${admin}`;
 }
 

@@ -4,7 +4,7 @@ import type { Config } from './config/config.js';
 import { createAdmin, type Admin } from './core/admin.js';
 import { createBearerValidator, type BearerValidator } from './core/bearer.js';
 import { systemClock } from './clock.js';
-import { type Clock, type EventSink, type LoginThrottle, type PasswordHasher, type Store } from './core/ports.js';
+import type { Clock, EventSink, LoginThrottle, PasswordHasher, Store } from './core/ports.js';
 import { createIntrospectionEndpoint, type IntrospectionEndpoint } from './core/introspection.js';
 import { createRevocationEndpoint, type RevocationEndpoint } from './core/revocation.js';
 import { createTokenEndpoint, type TokenEndpoint } from './core/token-endpoint.js';

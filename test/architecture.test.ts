@@ -38,7 +38,10 @@ describe('layer boundaries', () => {
 
   it('finds the source files and their imports', () => {
     expect(files.length).toBeGreaterThan(20);
-    expect(files.find((f) => f.name === 'core/token-endpoint.ts')?.imports).toContainEqual({ spec: 'core/client-auth', local: true });
+    expect(files.find((f) => f.name === 'core/token-endpoint.ts')?.imports).toContainEqual({
+      spec: 'core/client-auth',
+      local: true,
+    });
   });
 
   it('keeps core/ pure: it imports only core/ and node:crypto', () => {
@@ -115,7 +118,12 @@ function packagesReachedFrom(entry: string): Set<string> {
         if (!existsSync(target)) throw new Error(`${relative(SRC, file)} imports ${spec}, which is not a .ts file`);
         visit(target);
       } else if (!spec.startsWith('node:')) {
-        packages.add(spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/'));
+        packages.add(
+          spec
+            .split('/')
+            .slice(0, spec.startsWith('@') ? 2 : 1)
+            .join('/'),
+        );
       }
     }
   };
@@ -198,7 +206,9 @@ describe('the repository stands alone', () => {
   // npm's lock file records resolved paths it was given, which the repository does not read.
   const EXEMPT = new Set(['package-lock.json']);
 
-  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter((f) => f !== '');
+  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\0')
+    .filter((f) => f !== '');
 
   it('lists the tracked files with git', () => {
     expect(tracked).toContain('package.json');
@@ -211,7 +221,9 @@ describe('the repository stands alone', () => {
       .filter((file) => !EXEMPT.has(file) && existsSync(join(ROOT, file)))
       .flatMap((file) => {
         const lines = readFileSync(join(ROOT, file), 'latin1').split('\n');
-        return lines.flatMap((line, i) => (OUTSIDE.test(line) ? [`${file}:${i + 1}: ${line.trim().slice(0, 160)}`] : []));
+        return lines.flatMap((line, i) =>
+          OUTSIDE.test(line) ? [`${file}:${i + 1}: ${line.trim().slice(0, 160)}`] : [],
+        );
       });
     expect(offenders).toEqual([]);
   });
@@ -221,7 +233,12 @@ describe('the documentation speaks to users', () => {
   // The docs describe the product as it is. A development diary ("this session", "the issue asks") belongs in
   // git history, not in README.md or docs/. A user's own session is "the login session".
   const DIARY = [/\b(this|the (first|second|third|fourth|next|previous)) session\b/i, /the issue (asks|says)/i];
-  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const docs = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
 
   it('finds README.md and the docs/*.md pages', () => {
     expect(docs).toContain('README.md');
@@ -232,7 +249,9 @@ describe('the documentation speaks to users', () => {
     const offenders = docs.flatMap((file) =>
       readFileSync(join(ROOT, file), 'utf8')
         .split('\n')
-        .flatMap((line, i) => (DIARY.some((re) => re.test(line)) ? [`${file}:${i + 1}: ${line.trim().slice(0, 120)}`] : [])),
+        .flatMap((line, i) =>
+          DIARY.some((re) => re.test(line)) ? [`${file}:${i + 1}: ${line.trim().slice(0, 120)}`] : [],
+        ),
     );
     expect(offenders).toEqual([]);
   });

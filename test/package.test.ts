@@ -19,10 +19,16 @@ import { ROOT, runOauthd, spawnServer } from './helpers/process.js';
 const run = promisify(execFile);
 const ENABLED = process.env.OAUTHD_TEST_PACK === '1';
 if (!ENABLED) {
-  console.warn('!!!!! SKIPPED: the npm package test (test/package.test.ts: npm pack, install into an empty folder, run) takes minutes; set OAUTHD_TEST_PACK=1 to run it (.ci/run does) !!!!!');
+  console.warn(
+    '!!!!! SKIPPED: the npm package test (test/package.test.ts: npm pack, install into an empty folder, run) takes minutes; set OAUTHD_TEST_PACK=1 to run it (.ci/run does) !!!!!',
+  );
 }
 
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  dependencies: Record<string, string>;
+};
 
 /**
  * The environment of the npm and oauthd children: this one's without what `npm test` and vitest add (the
@@ -54,7 +60,10 @@ const npx = (args: string[], options: { input?: string } = {}) =>
 describe.skipIf(!ENABLED)('the npm package', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'oauthd-pack-'));
-    const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, env: cleanEnv() });
+    const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+      cwd: ROOT,
+      env: cleanEnv(),
+    });
     const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
     tarball = join(dir, info!.filename);
     packedFiles = info!.files.map((f) => f.path).sort();
@@ -79,7 +88,13 @@ describe.skipIf(!ENABLED)('the npm package', () => {
   it('packs the built CLI, library and kit with package.json and README, and no tests, benchmarks, sources or source maps', () => {
     expect(packedFiles).toContain('package.json');
     expect(packedFiles).toContain('README.md');
-    for (const entry of ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'dist/kit/index.js', 'dist/kit/index.d.ts']) {
+    for (const entry of [
+      'dist/cli/main.js',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/kit/index.js',
+      'dist/kit/index.d.ts',
+    ]) {
       expect(packedFiles).toContain(entry);
     }
     const unexpected = packedFiles.filter(
@@ -106,9 +121,12 @@ describe.skipIf(!ENABLED)('the npm package', () => {
         if (entry.isDirectory()) walk(path);
         else if (entry.name.endsWith('.js')) {
           const text = readFileSync(path, 'utf8');
-          for (const match of text.matchAll(/(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"./][^'"]*)['"]|import\(\s*['"]([^'"./][^'"]*)['"]\s*\)/gm)) {
+          for (const match of text.matchAll(
+            /(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"./][^'"]*)['"]|import\(\s*['"]([^'"./][^'"]*)['"]\s*\)/gm,
+          )) {
             const spec = (match[1] ?? match[2])!;
-            if (!spec.startsWith('node:')) imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+            if (!spec.startsWith('node:'))
+              imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
           }
         }
       }
@@ -132,7 +150,9 @@ describe.skipIf(!ENABLED)('the npm package', () => {
     const created = await npx(['client', 'create', '--name', 'packaged', '--json']);
     expect(created.code).toBe(0);
     const client = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
-    const user = await npx(['user', 'create', '--username', 'alice', '--password-stdin', '--json'], { input: 'correct horse battery staple' });
+    const user = await npx(['user', 'create', '--username', 'alice', '--password-stdin', '--json'], {
+      input: 'correct horse battery staple',
+    });
     expect(user.code).toBe(0);
 
     // The installed bin itself (what npx runs), so that SIGTERM reaches the server and not npx.
@@ -149,7 +169,11 @@ describe.skipIf(!ENABLED)('the npm package', () => {
           'content-type': 'application/x-www-form-urlencoded',
           authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
         },
-        body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'correct horse battery staple' }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'password',
+          username: 'alice',
+          password: 'correct horse battery staple',
+        }).toString(),
       });
       expect(response.status).toBe(200);
       expect(response.headers.get('cache-control')).toBe('no-store');

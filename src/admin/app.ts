@@ -47,8 +47,12 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
     done(null, payload);
   });
 
-  app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.render()));
-  app.get('/healthz', async (_request, reply) => reply.type('application/json; charset=utf-8').send(json({ status: 'ok' })));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(options.metrics.contentType).send(await options.metrics.render()),
+  );
+  app.get('/healthz', async (_request, reply) =>
+    reply.type('application/json; charset=utf-8').send(json({ status: 'ok' })),
+  );
   app.get('/readyz', async (_request, reply) => {
     const { database, workers, bruteForceCounters } = await options.readiness();
     // Ready as the public /readyz is (the database answers), and in a cluster only while a worker listens.
@@ -64,14 +68,19 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
       // Still ready when degraded: logins keep working, counted per instance (docs/deployment.md).
       brute_force_counters: {
         status: bruteForceCounters,
-        ...(bruteForceCounters === 'degraded' ? { detail: 'Redis unreachable: limits are counted per instance until it returns' } : {}),
+        ...(bruteForceCounters === 'degraded'
+          ? { detail: 'Redis unreachable: limits are counted per instance until it returns' }
+          : {}),
       },
     };
     if (!ready) reply.code(503).header('Retry-After', '1');
     return reply.type('application/json; charset=utf-8').send(json(body));
   });
   app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).type('application/json; charset=utf-8').send(json({ error: 'not_found', error_description: 'No such endpoint.' })),
+    reply
+      .code(404)
+      .type('application/json; charset=utf-8')
+      .send(json({ error: 'not_found', error_description: 'No such endpoint.' })),
   );
   app.setErrorHandler((error, request, reply) => {
     request.log.error({ err: error }, 'admin request failed');
@@ -79,7 +88,13 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
     reply
       .code(status >= 400 && status < 500 ? status : 500)
       .type('application/json; charset=utf-8')
-      .send(json({ error: status >= 400 && status < 500 ? 'invalid_request' : 'server_error', error_description: status >= 400 && status < 500 ? 'The request is malformed.' : 'The server failed to answer.' }));
+      .send(
+        json({
+          error: status >= 400 && status < 500 ? 'invalid_request' : 'server_error',
+          error_description:
+            status >= 400 && status < 500 ? 'The request is malformed.' : 'The server failed to answer.',
+        }),
+      );
   });
   return app;
 }

@@ -46,7 +46,8 @@ export function createAuditSink(
   return {
     emit(event, fields) {
       const detail: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(fields)) if (!(COLUMNS as readonly string[]).includes(key)) detail[key] = value;
+      for (const [key, value] of Object.entries(fields))
+        if (!(COLUMNS as readonly string[]).includes(key)) detail[key] = value;
       const text = (key: string) => (typeof fields[key] === 'string' ? (fields[key] as string) : null);
       buffer.push({
         at: clock.now(),

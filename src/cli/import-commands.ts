@@ -23,12 +23,15 @@ function knownScopes(value: string, known: readonly string[], flag: string): str
   const parsed = parseScope(value);
   if (parsed === null) throw new Error(`${flag} must be a space-separated list of scope names`);
   const unknown = parsed.filter((s) => !known.includes(s));
-  if (unknown.length > 0) throw new Error(`${flag}: unknown scope(s) ${unknown.join(', ')} (known: ${known.join(' ')}; see OAUTHD_SCOPES)`);
+  if (unknown.length > 0)
+    throw new Error(`${flag}: unknown scope(s) ${unknown.join(', ')} (known: ${known.join(' ')}; see OAUTHD_SCOPES)`);
   return known.filter((s) => parsed.includes(s));
 }
 
 export function registerImportCommands(program: Command): void {
-  const imports = program.command('import').description('bring users, clients and tokens over from another authorization server');
+  const imports = program
+    .command('import')
+    .description('bring users, clients and tokens over from another authorization server');
 
   imports
     .command('django')
@@ -39,17 +42,27 @@ export function registerImportCommands(program: Command): void {
     .requiredOption('--from <path|url>', 'the DOT database: a SQLite file path, or a postgres://… URL')
     .option('--user-table <table>', "Django's user table (AUTH_USER_MODEL)", 'auth_user')
     .option('--username-column <column>', 'the login name column of the user table (USERNAME_FIELD)', 'username')
-    .option('--scopes <scopes>', "scopes every imported client may be granted: DOT's SCOPES a client may get (default: OAUTHD_SCOPES)")
-    .option('--orphan-scope <scopes>', 'scope for refresh tokens whose access token DOT deleted (default: OAUTHD_DEFAULT_SCOPES)')
+    .option(
+      '--scopes <scopes>',
+      "scopes every imported client may be granted: DOT's SCOPES a client may get (default: OAUTHD_SCOPES)",
+    )
+    .option(
+      '--orphan-scope <scopes>',
+      'scope for refresh tokens whose access token DOT deleted (default: OAUTHD_DEFAULT_SCOPES)',
+    )
     .option('--skip-orphans', 'do not import refresh tokens whose access token DOT deleted')
-    .option('--refresh-token-expire-seconds <n>', "DOT's REFRESH_TOKEN_EXPIRE_SECONDS, if set: imported refresh tokens expire that long after their access token")
+    .option(
+      '--refresh-token-expire-seconds <n>',
+      "DOT's REFRESH_TOKEN_EXPIRE_SECONDS, if set: imported refresh tokens expire that long after their access token",
+    )
     .option('--dry-run', 'print what would change; write nothing')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print the summary as JSON')
     .action(async (options: DjangoImportCliOptions) => {
       const config = configFrom(options);
       const { knownScopes: configured } = config.policy;
-      const clientScopes = options.scopes === undefined ? [...configured] : knownScopes(options.scopes, configured, '--scopes');
+      const clientScopes =
+        options.scopes === undefined ? [...configured] : knownScopes(options.scopes, configured, '--scopes');
       const orphanScope = options.skipOrphans
         ? null
         : options.orphanScope === undefined
@@ -57,12 +70,14 @@ export function registerImportCommands(program: Command): void {
           : knownScopes(options.orphanScope, config.policy.knownScopes, '--orphan-scope');
       let refreshTokenExpireSeconds: number | null = null;
       if (options.refreshTokenExpireSeconds !== undefined) {
-        if (!/^\d{1,10}$/.test(options.refreshTokenExpireSeconds)) throw new Error('--refresh-token-expire-seconds must be a whole number of seconds');
+        if (!/^\d{1,10}$/.test(options.refreshTokenExpireSeconds))
+          throw new Error('--refresh-token-expire-seconds must be a whole number of seconds');
         refreshTokenExpireSeconds = Number(options.refreshTokenExpireSeconds);
       }
       if (!/^postgres(ql)?:\/\//.test(options.from)) {
         const path = options.from.replace(/^sqlite:/, '');
-        if (!existsSync(path)) throw new Error(`cannot open the django-oauth-toolkit database ${path} (${resolve(path)}): no such file`);
+        if (!existsSync(path))
+          throw new Error(`cannot open the django-oauth-toolkit database ${path} (${resolve(path)}): no such file`);
       }
       await assertMigrated(config.store.databaseUrl);
       // Loaded here: it brings both database drivers, which `oauthd serve`'s main thread never needs.

@@ -33,10 +33,14 @@ beforeEach(async () => {
 describe('the password policy', () => {
   it('defaults to at least 8 and at most 1024 characters', () => {
     expect(DEFAULT_PASSWORD_POLICY).toEqual({ minLength: 8, maxLength: 1024 });
-    expect(() => checkPasswordPolicy('1234567')).toThrow('the password must be at least 8 characters (OAUTHD_PASSWORD_MIN_LENGTH)');
+    expect(() => checkPasswordPolicy('1234567')).toThrow(
+      'the password must be at least 8 characters (OAUTHD_PASSWORD_MIN_LENGTH)',
+    );
     expect(() => checkPasswordPolicy('12345678')).not.toThrow();
     expect(() => checkPasswordPolicy('x'.repeat(1024))).not.toThrow();
-    expect(() => checkPasswordPolicy('x'.repeat(1025))).toThrow('the password must be at most 1024 characters (OAUTHD_PASSWORD_MAX_LENGTH)');
+    expect(() => checkPasswordPolicy('x'.repeat(1025))).toThrow(
+      'the password must be at most 1024 characters (OAUTHD_PASSWORD_MAX_LENGTH)',
+    );
   });
 
   it('counts characters as people do: an emoji is one character, not two UTF-16 units', () => {
@@ -46,13 +50,19 @@ describe('the password policy', () => {
   });
 
   it('says "1 character", not "1 characters"', () => {
-    expect(() => checkPasswordPolicy('', { minLength: 1, maxLength: 10 })).toThrow('the password must be at least 1 character (OAUTHD_PASSWORD_MIN_LENGTH)');
+    expect(() => checkPasswordPolicy('', { minLength: 1, maxLength: 10 })).toThrow(
+      'the password must be at least 1 character (OAUTHD_PASSWORD_MIN_LENGTH)',
+    );
   });
 
   it('createUser refuses a too-short or too-long password with an AdminError, creates nothing and records nothing', async () => {
     const a = admin({ minLength: 10, maxLength: 12 });
-    await expect(a.createUser('alice', 'short-pw')).rejects.toThrow(new AdminError('the password must be at least 10 characters (OAUTHD_PASSWORD_MIN_LENGTH)'));
-    await expect(a.createUser('alice', 'much-too-long-password')).rejects.toThrow(new AdminError('the password must be at most 12 characters (OAUTHD_PASSWORD_MAX_LENGTH)'));
+    await expect(a.createUser('alice', 'short-pw')).rejects.toThrow(
+      new AdminError('the password must be at least 10 characters (OAUTHD_PASSWORD_MIN_LENGTH)'),
+    );
+    await expect(a.createUser('alice', 'much-too-long-password')).rejects.toThrow(
+      new AdminError('the password must be at most 12 characters (OAUTHD_PASSWORD_MAX_LENGTH)'),
+    );
     expect(await store.listUsers()).toEqual([]);
     expect(events).toEqual([]);
     await a.createUser('alice', 'just-right!');
@@ -64,8 +74,12 @@ describe('the password policy', () => {
     await a.createUser('alice', 'just-right!');
     const before = (await store.findUserByUsername('alice'))!.passwordHash;
     events = [];
-    await expect(a.setPassword('alice', 'short', { revokeTokens: true })).rejects.toThrow(/at least 10 characters \(OAUTHD_PASSWORD_MIN_LENGTH\)/);
-    await expect(a.setPassword('alice', 'x'.repeat(13), { revokeTokens: true })).rejects.toThrow(/at most 12 characters \(OAUTHD_PASSWORD_MAX_LENGTH\)/);
+    await expect(a.setPassword('alice', 'short', { revokeTokens: true })).rejects.toThrow(
+      /at least 10 characters \(OAUTHD_PASSWORD_MIN_LENGTH\)/,
+    );
+    await expect(a.setPassword('alice', 'x'.repeat(13), { revokeTokens: true })).rejects.toThrow(
+      /at most 12 characters \(OAUTHD_PASSWORD_MAX_LENGTH\)/,
+    );
     expect((await store.findUserByUsername('alice'))!.passwordHash).toBe(before);
     expect(events).toEqual([]);
   });

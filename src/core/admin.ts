@@ -60,10 +60,14 @@ export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = { minLength: 8, maxLength
 export function checkPasswordPolicy(password: string, policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY): void {
   const length = [...password].length;
   if (length < policy.minLength) {
-    throw new AdminError(`the password must be at least ${plural(policy.minLength, 'character')} (OAUTHD_PASSWORD_MIN_LENGTH)`);
+    throw new AdminError(
+      `the password must be at least ${plural(policy.minLength, 'character')} (OAUTHD_PASSWORD_MIN_LENGTH)`,
+    );
   }
   if (length > policy.maxLength) {
-    throw new AdminError(`the password must be at most ${plural(policy.maxLength, 'character')} (OAUTHD_PASSWORD_MAX_LENGTH)`);
+    throw new AdminError(
+      `the password must be at most ${plural(policy.maxLength, 'character')} (OAUTHD_PASSWORD_MAX_LENGTH)`,
+    );
   }
 }
 
@@ -117,8 +121,7 @@ function adminContext(deps: AdminDeps) {
     audit: (event: AuditEventName, fields: Record<string, string | number | boolean | null>): void =>
       deps.events.emit(event, { ...fields, actor: deps.actor }),
     /** The user's id for an audit event (usernames are unique and users are never deleted). */
-    userId: async (username: string): Promise<number | null> =>
-      (await store.findUserByUsername(username))?.id ?? null,
+    userId: async (username: string): Promise<number | null> => (await store.findUserByUsername(username))?.id ?? null,
     async requireClient(clientId: string): Promise<Client> {
       const client = await store.findClient(clientId);
       if (!client) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
@@ -211,7 +214,8 @@ async function createClient(
   if (isPublic && input.clientSecret !== undefined) throw new AdminError('a public client has no secret');
   const canIntrospect = input.canIntrospect ?? false;
   // RFC 7662 §2.1 asks for authorization against token scanning: a public client's id is no secret.
-  if (isPublic && canIntrospect) throw new AdminError('a public client cannot introspect: it has no secret to prove it is the resource server');
+  if (isPublic && canIntrospect)
+    throw new AdminError('a public client cannot introspect: it has no secret to prove it is the resource server');
   if (input.clientSecret !== undefined && !CLIENT_SECRET.test(input.clientSecret)) {
     throw new AdminError('the client secret must be 1-255 printable ASCII characters');
   }
@@ -264,12 +268,17 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
     else {
       const wanted = checkScopes(defaultScopes);
       const outside = wanted.filter((s) => !allowed.includes(s));
-      if (outside.length > 0) throw new AdminError(`default scope(s) not among the client's scopes: ${outside.join(', ')} (its scopes: ${allowed.join(' ')})`);
+      if (outside.length > 0)
+        throw new AdminError(
+          `default scope(s) not among the client's scopes: ${outside.join(', ')} (its scopes: ${allowed.join(' ')})`,
+        );
       changes.defaultScopes = wanted;
     }
   } else if (current.defaultScopes && current.defaultScopes.some((s) => !allowed.includes(s))) {
     // The client's own defaults must stay a subset of what it may be granted: say so rather than drop some.
-    throw new AdminError(`the client's default scopes (${current.defaultScopes.join(' ')}) are not all among the new scopes: give --default-scopes too`);
+    throw new AdminError(
+      `the client's default scopes (${current.defaultScopes.join(' ')}) are not all among the new scopes: give --default-scopes too`,
+    );
   }
   const updated = await store.updateClient(clientId, changes, context.now());
   if (!updated) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
@@ -279,7 +288,9 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
     changed: Object.keys(changes).join(' '),
     ...(changes.name !== undefined ? { name: changes.name } : {}),
     ...(changes.scopes ? { scope: changes.scopes.join(' '), scope_removed: removed.join(' ') } : {}),
-    ...(changes.defaultScopes !== undefined ? { default_scope: changes.defaultScopes === null ? null : changes.defaultScopes.join(' ') } : {}),
+    ...(changes.defaultScopes !== undefined
+      ? { default_scope: changes.defaultScopes === null ? null : changes.defaultScopes.join(' ') }
+      : {}),
     ...(changes.grantTypes ? { grant_types: changes.grantTypes.join(' ') } : {}),
   });
   return updated;
@@ -306,7 +317,11 @@ function userActions(context: AdminContext) {
       const hash = await deps.passwordHasher.hash(password);
       const done = await store.setUserPassword(username, hash, { revokeGrants: options.revokeTokens, now: now() });
       if (!done) throw new AdminError(`no user named ${JSON.stringify(username)}`);
-      audit('user.password_changed', { user_id: await userId(username), username, tokens_revoked: options.revokeTokens });
+      audit('user.password_changed', {
+        user_id: await userId(username),
+        username,
+        tokens_revoked: options.revokeTokens,
+      });
     },
 
     /** Disabling refuses further password grants and revokes every token the user holds. */
@@ -370,7 +385,13 @@ function sessionActions(context: AdminContext) {
       const only = options.clientId !== undefined ? { clientId: options.clientId } : {};
       const revoked = await store.revokeUserGrants(user.id, { now: at, ...only });
       for (const grantId of revoked) {
-        audit('grant.revoked', { client_id: grants.get(grantId) ?? options.clientId ?? null, user_id: user.id, username: user.username, grant_id: grantId, via: 'admin' });
+        audit('grant.revoked', {
+          client_id: grants.get(grantId) ?? options.clientId ?? null,
+          user_id: user.id,
+          username: user.username,
+          grant_id: grantId,
+          via: 'admin',
+        });
       }
       return revoked;
     },
@@ -390,7 +411,13 @@ function lockoutActions(context: AdminContext) {
     async clearLockouts(match: LockoutMatch): Promise<Lockout[]> {
       const cleared = await store.clearLockouts(match, now());
       for (const l of cleared) {
-        audit('lockout.cleared', { subject: l.kind, username: l.username, client_id: l.clientId, ip: l.ipKey, locked_until: l.until });
+        audit('lockout.cleared', {
+          subject: l.kind,
+          username: l.username,
+          client_id: l.clientId,
+          ip: l.ipKey,
+          locked_until: l.until,
+        });
       }
       return cleared;
     },

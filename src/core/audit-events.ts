@@ -27,4 +27,5 @@ export const AUDIT_EVENTS = [
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];
 
-export const isAuditEventName = (value: string): value is AuditEventName => (AUDIT_EVENTS as readonly string[]).includes(value);
+export const isAuditEventName = (value: string): value is AuditEventName =>
+  (AUDIT_EVENTS as readonly string[]).includes(value);

@@ -31,13 +31,23 @@ export function refusalFor(decision: Exclude<ResourceDecision, { kind: 'ok' }>, 
     return {
       status: 401,
       headers: { 'WWW-Authenticate': `Bearer realm=${quoted(realm)}`, 'Cache-Control': 'no-store' },
-      body: { error: 'invalid_token', error_description: 'Authentication required: send Authorization: Bearer <access token>.' },
+      body: {
+        error: 'invalid_token',
+        error_description: 'Authentication required: send Authorization: Bearer <access token>.',
+      },
     };
   }
   const { error, requiredScope } = decision;
-  const params = [`realm=${quoted(realm)}`, `error=${quoted(error.code)}`, `error_description=${quoted(error.description)}`];
+  const params = [
+    `realm=${quoted(realm)}`,
+    `error=${quoted(error.code)}`,
+    `error_description=${quoted(error.description)}`,
+  ];
   if (requiredScope !== undefined) params.push(`scope=${quoted(requiredScope)}`);
-  const headers: Record<string, string> = { 'WWW-Authenticate': `Bearer ${params.join(', ')}`, 'Cache-Control': 'no-store' };
+  const headers: Record<string, string> = {
+    'WWW-Authenticate': `Bearer ${params.join(', ')}`,
+    'Cache-Control': 'no-store',
+  };
   const status = STATUS[error.code] ?? 500;
   if (status === 503) headers['Retry-After'] = '1';
   return { status, headers, body: { error: error.code, error_description: error.description } };

@@ -45,7 +45,11 @@ export interface ClientAuthDeps {
  * recently) is only checked against the limits (`check`): refused during a lockout like any other, but
  * holding no capacity, so a busy integrator's concurrent refreshes never crowd out each other.
  */
-export async function authenticateClient(presented: PresentedCredentials, deps: ClientAuthDeps, ip: string): Promise<Client> {
+export async function authenticateClient(
+  presented: PresentedCredentials,
+  deps: ClientAuthDeps,
+  ip: string,
+): Promise<Client> {
   const { basic } = presented;
   const clientId = basic && basic !== 'malformed' ? basic.clientId : presented.bodyClientId;
   const subjects = { ip, clientId };
@@ -65,7 +69,12 @@ export async function authenticateClient(presented: PresentedCredentials, deps: 
   if (!decision.allowed) throw slowDown(decision.retryAfterSeconds, 'client authentication throttled');
   let verdict: Client | OAuthError;
   try {
-    verdict = found instanceof OAuthError ? found : atOnce === false ? invalidClient('wrong client secret') : await verifySlowly(found, candidates.slice(0, decision.weight), deps);
+    verdict =
+      found instanceof OAuthError
+        ? found
+        : atOnce === false
+          ? invalidClient('wrong client secret')
+          : await verifySlowly(found, candidates.slice(0, decision.weight), deps);
   } catch (error) {
     await decision.reservation.succeeded(); // an outage is not a guess
     throw error;
@@ -92,7 +101,10 @@ function presentedSecrets({ basic, bodyClientSecret }: PresentedCredentials): st
  * (malformed header, no identification, unknown client, a confidential client sent no secret).
  * A request that contradicts itself throws invalid_request (not a guess: nothing is counted).
  */
-async function findPresentedClient(presented: PresentedCredentials, deps: ClientAuthDeps): Promise<Client | OAuthError> {
+async function findPresentedClient(
+  presented: PresentedCredentials,
+  deps: ClientAuthDeps,
+): Promise<Client | OAuthError> {
   const { basic, bodyClientId, bodyClientSecret } = presented;
   if (basic === 'malformed') return invalidClient('malformed Basic authorization header');
 

@@ -39,7 +39,12 @@ export class OAuthError extends Error {
 
 /** Brute-force defence: the subject is backing off or locked out. The same answer whatever the password. */
 export const slowDown = (retryAfterSeconds: number, detail: string): OAuthError =>
-  new OAuthError('slow_down', `Too many failed attempts. Try again in ${retryAfterSeconds} ${retryAfterSeconds === 1 ? 'second' : 'seconds'}.`, detail, retryAfterSeconds);
+  new OAuthError(
+    'slow_down',
+    `Too many failed attempts. Try again in ${retryAfterSeconds} ${retryAfterSeconds === 1 ? 'second' : 'seconds'}.`,
+    detail,
+    retryAfterSeconds,
+  );
 
 export const invalidRequest = (description: string, detail?: string): OAuthError =>
   new OAuthError('invalid_request', description, detail);
@@ -52,8 +57,7 @@ export const invalidGrant = (description: string, detail?: string): OAuthError =
   new OAuthError('invalid_grant', description, detail);
 
 /** The spec's own failure body for the password grant, the same for every cause. */
-export const invalidCredentials = (detail: string): OAuthError =>
-  invalidGrant('Invalid credentials given.', detail);
+export const invalidCredentials = (detail: string): OAuthError => invalidGrant('Invalid credentials given.', detail);
 
 export const unauthorizedClient = (detail: string): OAuthError =>
   new OAuthError('unauthorized_client', 'The client is not authorized to use this grant type.', detail);

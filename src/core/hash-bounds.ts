@@ -44,7 +44,8 @@ export type HashBoundsVerdict =
 
 const PBKDF2 = /^(pbkdf2_sha256|pbkdf2_sha1)\$([1-9]\d{0,9})\$[^$]+\$([A-Za-z0-9+/]+={0,2})$/;
 /** PHC parameters come in any order (argon2-cffi writes m,t,p; node-argon2 m,p,t): each of m, t, p once. */
-const ARGON2 = /^\$argon2(?:id|i|d)\$(?:v=\d{1,3}\$)?([mtp]=\d{1,10},[mtp]=\d{1,10},[mtp]=\d{1,10})\$[A-Za-z0-9+/]+\$([A-Za-z0-9+/]+)$/;
+const ARGON2 =
+  /^\$argon2(?:id|i|d)\$(?:v=\d{1,3}\$)?([mtp]=\d{1,10},[mtp]=\d{1,10},[mtp]=\d{1,10})\$[A-Za-z0-9+/]+\$([A-Za-z0-9+/]+)$/;
 const BCRYPT = /^(bcrypt_sha256|bcrypt)\$\$2[abxy]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 const SHA256 = /^sha256\$[A-Za-z0-9_-]{43}$/;
 
@@ -77,7 +78,10 @@ function costVerdict(stored: string): HashBoundsVerdict {
       return { within: false, reason: `${algorithm} with more than ${HASH_BOUNDS.pbkdf2MaxIterations} iterations` };
     }
     if (base64Bytes(pbkdf2[3]!) > HASH_BOUNDS.pbkdf2MaxOutputBytes) {
-      return { within: false, reason: `${algorithm} with an output longer than ${HASH_BOUNDS.pbkdf2MaxOutputBytes} bytes` };
+      return {
+        within: false,
+        reason: `${algorithm} with an output longer than ${HASH_BOUNDS.pbkdf2MaxOutputBytes} bytes`,
+      };
     }
     return { within: true, format: algorithm };
   }
@@ -87,9 +91,12 @@ function costVerdict(stored: string): HashBoundsVerdict {
   const parameters = argon2 ? new Map(argon2[1]!.split(',').map((kv) => [kv[0]!, +kv.slice(2)])) : null;
   if (argon2 && parameters!.size === 3) {
     const [m, t, p] = [parameters!.get('m')!, parameters!.get('t')!, parameters!.get('p')!];
-    if (m > HASH_BOUNDS.argon2MaxMemoryKiB) return { within: false, reason: `argon2 with more than ${HASH_BOUNDS.argon2MaxMemoryKiB} KiB of memory` };
-    if (t > HASH_BOUNDS.argon2MaxTimeCost) return { within: false, reason: `argon2 with a time cost above ${HASH_BOUNDS.argon2MaxTimeCost}` };
-    if (p > HASH_BOUNDS.argon2MaxParallelism) return { within: false, reason: `argon2 with a parallelism above ${HASH_BOUNDS.argon2MaxParallelism}` };
+    if (m > HASH_BOUNDS.argon2MaxMemoryKiB)
+      return { within: false, reason: `argon2 with more than ${HASH_BOUNDS.argon2MaxMemoryKiB} KiB of memory` };
+    if (t > HASH_BOUNDS.argon2MaxTimeCost)
+      return { within: false, reason: `argon2 with a time cost above ${HASH_BOUNDS.argon2MaxTimeCost}` };
+    if (p > HASH_BOUNDS.argon2MaxParallelism)
+      return { within: false, reason: `argon2 with a parallelism above ${HASH_BOUNDS.argon2MaxParallelism}` };
     if (base64Bytes(argon2[2]!) > HASH_BOUNDS.argon2MaxOutputBytes) {
       return { within: false, reason: `argon2 with an output longer than ${HASH_BOUNDS.argon2MaxOutputBytes} bytes` };
     }
@@ -99,7 +106,8 @@ function costVerdict(stored: string): HashBoundsVerdict {
   const bcrypt = BCRYPT.exec(stored);
   if (bcrypt) {
     const algorithm = bcrypt[1] as 'bcrypt_sha256' | 'bcrypt';
-    if (+bcrypt[2]! > HASH_BOUNDS.bcryptMaxCost) return { within: false, reason: `${algorithm} with a cost above ${HASH_BOUNDS.bcryptMaxCost}` };
+    if (+bcrypt[2]! > HASH_BOUNDS.bcryptMaxCost)
+      return { within: false, reason: `${algorithm} with a cost above ${HASH_BOUNDS.bcryptMaxCost}` };
     return { within: true, format: algorithm };
   }
 

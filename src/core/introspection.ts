@@ -79,9 +79,11 @@ export function createIntrospectionEndpoint(deps: IntrospectionDeps): Introspect
         if (!client || client.isPublic || !client.canIntrospect || !caller.scope.includes(INTROSPECTION_SCOPE)) {
           throw invalidToken(
             'The access token may not introspect tokens.',
-            !client ? 'introspection by a token of a deleted client'
-            : !client.isPublic && client.canIntrospect ? 'introspection by a token without the introspection scope'
-            : 'introspection by a token of a client that is not a resource server',
+            !client
+              ? 'introspection by a token of a deleted client'
+              : !client.isPublic && client.canIntrospect
+                ? 'introspection by a token without the introspection scope'
+                : 'introspection by a token of a client that is not a resource server',
           );
         }
         callerClientId = null; // may see every token
@@ -101,7 +103,8 @@ export function createIntrospectionEndpoint(deps: IntrospectionDeps): Introspect
       const tryAccess = async (): Promise<IntrospectionResponse | null> => {
         const record = await store.findAccessToken(hash);
         if (!record) return null;
-        if (!visible(record.clientId) || record.revokedAt !== null || record.expiresAt <= now || !record.userIsActive) return INACTIVE;
+        if (!visible(record.clientId) || record.revokedAt !== null || record.expiresAt <= now || !record.userIsActive)
+          return INACTIVE;
         return {
           active: true,
           scope: record.scope.join(' '),
@@ -118,7 +121,13 @@ export function createIntrospectionEndpoint(deps: IntrospectionDeps): Introspect
         const record = await store.findRefreshToken(hash);
         if (!record) return null;
         const expired = record.expiresAt !== null && record.expiresAt <= now;
-        if (!visible(record.clientId) || record.revokedAt !== null || record.usedAt !== null || expired || !record.userIsActive) {
+        if (
+          !visible(record.clientId) ||
+          record.revokedAt !== null ||
+          record.usedAt !== null ||
+          expired ||
+          !record.userIsActive
+        ) {
           return INACTIVE;
         }
         // A refresh token has no RFC 6749 §7.1 token type and, by default, no expiry.
@@ -135,7 +144,9 @@ export function createIntrospectionEndpoint(deps: IntrospectionDeps): Introspect
       };
       // §2.1: token_type_hint only orders the search.
       const refreshFirst = params.get('token_type_hint') === 'refresh_token';
-      const result = refreshFirst ? ((await tryRefresh()) ?? (await tryAccess())) : ((await tryAccess()) ?? (await tryRefresh()));
+      const result = refreshFirst
+        ? ((await tryRefresh()) ?? (await tryAccess()))
+        : ((await tryAccess()) ?? (await tryRefresh()));
       return result ?? INACTIVE;
     },
   };

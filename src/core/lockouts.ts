@@ -13,5 +13,7 @@ export type LockoutRecorder = Pick<LockoutStore, 'recordLockouts'>;
 export async function recordLockouts(store: LockoutRecorder, clock: Clock, locked: Locked | undefined): Promise<void> {
   if (!locked || locked.length === 0) return;
   const now = clock.now();
-  await store.recordLockouts(locked.map(({ seconds, ...subject }) => ({ ...subject, startedAt: now, until: now + seconds })));
+  await store.recordLockouts(
+    locked.map(({ seconds, ...subject }) => ({ ...subject, startedAt: now, until: now + seconds })),
+  );
 }

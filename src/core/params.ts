@@ -21,7 +21,8 @@ export function singleValued(pairs: ParamPairs): Map<string, string> {
   for (const [name, value] of pairs) {
     if (name.length > 100 || value.length > MAX_VALUE_LENGTH) throw invalidRequest('A parameter is too long.');
     // No OAuth parameter holds U+0000, and some databases cannot store it: refuse it here, on every store.
-    if (name.includes('\u0000') || value.includes('\u0000')) throw invalidRequest('A parameter contains a NUL character.');
+    if (name.includes('\u0000') || value.includes('\u0000'))
+      throw invalidRequest('A parameter contains a NUL character.');
     if (seen.has(name)) {
       // Echo the name back only when it is a plain parameter name, never arbitrary input.
       throw invalidRequest(SHOWABLE_NAME.test(name) ? `Duplicate ${name} parameter.` : 'Duplicate parameter.');
@@ -36,7 +37,11 @@ export function singleValued(pairs: ParamPairs): Map<string, string> {
  * A required parameter (RFC 6749 §5.2 invalid_request), with oauthlib's (django-oauth-toolkit's) wording
  * for compatibility: `Request is missing username parameter.`, or the message given.
  */
-export function required(params: ReadonlyMap<string, string>, name: string, missing = `Request is missing ${name} parameter.`): string {
+export function required(
+  params: ReadonlyMap<string, string>,
+  name: string,
+  missing = `Request is missing ${name} parameter.`,
+): string {
   const value = params.get(name);
   if (value === undefined) throw invalidRequest(missing);
   return value;

@@ -70,8 +70,7 @@ export interface ThrottleReservation {
 
 export type ThrottleDecision =
   /** `weight`: how many forms of the secret the attempt may try (at most what was asked for). */
-  | { allowed: true; weight: number; reservation: ThrottleReservation }
-  | { allowed: false; retryAfterSeconds: number };
+  { allowed: true; weight: number; reservation: ThrottleReservation } | { allowed: false; retryAfterSeconds: number };
 
 /**
  * Brute-force defence (RFC 6749 §4.3.2: the password grant MUST be protected against it; RFC 6819
@@ -87,7 +86,10 @@ export interface LoginThrottle {
    * nothing. The right secret is refused during a lockout like any other (no oracle), yet legitimate
    * concurrent requests hold no capacity.
    */
-  check(subjects: ThrottleSubjects, weight?: number): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
+  check(
+    subjects: ThrottleSubjects,
+    weight?: number,
+  ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
   /**
    * Ends a lockout early (`oauthd lockout clear`): forgets the subject's counter and lock, so its next attempt
    * is judged as a first one. Optional: a throttle without it cannot be cleared.
@@ -131,7 +133,6 @@ export interface EventSink {
   /** `event` is one of AUDIT_EVENTS (core/audit-events.ts). */
   emit(event: AuditEventName, fields: Record<string, string | number | boolean | null>): void;
 }
-
 
 export interface NewClient {
   clientId: string;
@@ -320,7 +321,12 @@ export interface StoreMaintenance {
    * tokens; and audit events older than `auditRetentionSeconds`, when given. Call again while it returns
    * `limit` or more.
    */
-  deleteExpired(options: { now: EpochSeconds; retentionSeconds: number; limit: number; auditRetentionSeconds?: number }): Promise<number>;
+  deleteExpired(options: {
+    now: EpochSeconds;
+    retentionSeconds: number;
+    limit: number;
+    auditRetentionSeconds?: number;
+  }): Promise<number>;
   /**
    * Erases the sealed successor (RotateRefreshToken.successorResponse) of refresh tokens used in
    * [`usedFrom`, `now` − `graceSeconds`): past the grace window nothing hands it out any more, but whoever
@@ -328,7 +334,12 @@ export interface StoreMaintenance {
    * about `limit` used tokens per call, in `used_at` order (more only when more than `limit` share one second);
    * call again from `next` until it is null (the range is done).
    */
-  eraseSealedSuccessors(options: { now: EpochSeconds; graceSeconds: number; usedFrom: EpochSeconds; limit: number }): Promise<SealedErasure>;
+  eraseSealedSuccessors(options: {
+    now: EpochSeconds;
+    graceSeconds: number;
+    usedFrom: EpochSeconds;
+    limit: number;
+  }): Promise<SealedErasure>;
 }
 
 /** Everything a backend provides. */

@@ -61,7 +61,10 @@ export async function guardResource(
     // RFC 6750 §3.1 invalid_request: more than one method; RFC 9700 §2.5: no tokens in URLs.
     if (headerToken !== null) return { kind: 'error', error: invalidRequest('Send the access token one way only.') };
     if (!options.allowQueryToken) {
-      return { kind: 'error', error: invalidRequest('Send the access token in the Authorization header, not in the URL.') };
+      return {
+        kind: 'error',
+        error: invalidRequest('Send the access token in the Authorization header, not in the URL.'),
+      };
     }
   }
   const token = headerToken ?? queryToken ?? null;

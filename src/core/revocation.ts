@@ -47,31 +47,41 @@ export function createRevocationEndpoint(deps: RevocationDeps): RevocationEndpoi
 
       const findAccess = async () => {
         const record = await store.findAccessToken(hash);
-        return record && {
-          grantId: record.grantId,
-          clientId: record.clientId,
-          userId: record.userId,
-          username: record.username,
-          dead: record.revokedAt !== null,
-          kind: 'access_token',
-        };
+        return (
+          record && {
+            grantId: record.grantId,
+            clientId: record.clientId,
+            userId: record.userId,
+            username: record.username,
+            dead: record.revokedAt !== null,
+            kind: 'access_token',
+          }
+        );
       };
       const findRefresh = async () => {
         const record = await store.findRefreshToken(hash);
-        return record && {
-          grantId: record.grantId,
-          clientId: record.clientId,
-          userId: record.userId,
-          username: record.username,
-          dead: record.revokedAt !== null || record.usedAt !== null,
-          kind: 'refresh_token',
-        };
+        return (
+          record && {
+            grantId: record.grantId,
+            clientId: record.clientId,
+            userId: record.userId,
+            username: record.username,
+            dead: record.revokedAt !== null || record.usedAt !== null,
+            kind: 'refresh_token',
+          }
+        );
       };
-      const found = refreshFirst ? ((await findRefresh()) ?? (await findAccess())) : ((await findAccess()) ?? (await findRefresh()));
+      const found = refreshFirst
+        ? ((await findRefresh()) ?? (await findAccess()))
+        : ((await findAccess()) ?? (await findRefresh()));
 
       if (!found) return;
       if (found.clientId !== client.clientId) {
-        throw new OAuthError('unauthorized_client', 'The token was not issued to this client.', 'revocation of another client\'s token');
+        throw new OAuthError(
+          'unauthorized_client',
+          'The token was not issued to this client.',
+          "revocation of another client's token",
+        );
       }
       if (found.dead) return;
       await store.revokeGrant(found.grantId, clock.now());

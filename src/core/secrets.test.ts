@@ -4,7 +4,13 @@ import { createArgon2Hasher } from '../crypto/argon2-hasher.js';
 import type { PasswordHasher } from './ports.js';
 import { pbkdf2Sync } from 'node:crypto';
 import { createDjangoCompatibleHasher } from '../crypto/django-hashers.js';
-import { generateClientSecret, hashChosenSecret, hashGeneratedSecret, unusableSecret, verifyClientSecret } from './secrets.js';
+import {
+  generateClientSecret,
+  hashChosenSecret,
+  hashGeneratedSecret,
+  unusableSecret,
+  verifyClientSecret,
+} from './secrets.js';
 
 const fastArgon2 = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
 
@@ -103,7 +109,9 @@ describe('verifyClientSecret with a Django-hashed secret (django-oauth-toolkit 2
     // 65 bytes of output: one past the bound; it would match if it were computed.
     const over = pbkdf2('dot-secret', 1000, 65);
     await expect(verifyClientSecret(over, 'dot-secret', forbiddenHasher)).resolves.toBe(false);
-    await expect(verifyClientSecret('pbkdf2_sha256$9999999$s$AAAA', 'dot-secret', forbiddenHasher)).resolves.toBe(false);
+    await expect(verifyClientSecret('pbkdf2_sha256$9999999$s$AAAA', 'dot-secret', forbiddenHasher)).resolves.toBe(
+      false,
+    );
   });
 
   it('refuses every secret against an unusable one (imported past the bounds), without reaching the hasher', async () => {

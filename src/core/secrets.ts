@@ -39,7 +39,11 @@ export async function hashChosenSecret(secret: string, hasher: PasswordHasher): 
  * The verdict on a presented secret when it costs no slow hash: generated secrets (one SHA-256), and
  * chosen ones the hasher already knows to verify. `undefined` when only the slow hash can tell.
  */
-export function judgeClientSecretAtOnce(storedHash: string, presented: string, hasher: PasswordHasher): boolean | undefined {
+export function judgeClientSecretAtOnce(
+  storedHash: string,
+  presented: string,
+  hasher: PasswordHasher,
+): boolean | undefined {
   if (storedHash.startsWith(FAST_PREFIX)) {
     const expected = Buffer.from(storedHash.slice(FAST_PREFIX.length), 'base64url');
     const actual = sha256(presented);

@@ -13,7 +13,13 @@ import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint.js';
 import { tokenKey } from './tokens.js';
 
 const fast = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
-const policy = { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: null, refreshGraceSeconds: 0, knownScopes: ['read', 'write'], defaultScopes: ['read', 'write'] };
+const policy = {
+  accessTokenTtlSeconds: 3600,
+  refreshTokenTtlSeconds: null,
+  refreshGraceSeconds: 0,
+  knownScopes: ['read', 'write'],
+  defaultScopes: ['read', 'write'],
+};
 
 let store: Store;
 let now: number;
@@ -27,23 +33,56 @@ beforeEach(async () => {
   await store.migrate();
   now = 1_800_000_000;
   events = [];
-  endpoint = createTokenEndpoint({ store, clock, passwordHasher: fast, clientSecretHasher: fast, events: sink, throttle: noThrottle, policy });
-  const admin = createAdmin({ store, passwordHasher: fast, clock, knownScopes: policy.knownScopes, defaultScopes: policy.defaultScopes, events: { emit: () => {} }, actor: 'test' });
+  endpoint = createTokenEndpoint({
+    store,
+    clock,
+    passwordHasher: fast,
+    clientSecretHasher: fast,
+    events: sink,
+    throttle: noThrottle,
+    policy,
+  });
+  const admin = createAdmin({
+    store,
+    passwordHasher: fast,
+    clock,
+    knownScopes: policy.knownScopes,
+    defaultScopes: policy.defaultScopes,
+    events: { emit: () => {} },
+    actor: 'test',
+  });
   await admin.createClient({ name: 'app', clientId: 'app', clientSecret: 'app-secret' });
   await admin.createUser('alice', 'alice-password');
 });
 
 const password = (extra: [string, string][] = []) =>
   endpoint.handle({
-    params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password'], ['client_id', 'app'], ['client_secret', 'app-secret'], ...extra],
+    params: [
+      ['grant_type', 'password'],
+      ['username', 'alice'],
+      ['password', 'alice-password'],
+      ['client_id', 'app'],
+      ['client_secret', 'app-secret'],
+      ...extra,
+    ],
     basic: null,
     clientIp: '192.0.2.1',
   });
 const refresh = (token: string) =>
-  endpoint.handle({ params: [['grant_type', 'refresh_token'], ['refresh_token', token]], basic: { clientId: 'app', secretCandidates: ['app-secret'] }, clientIp: '192.0.2.1' });
+  endpoint.handle({
+    params: [
+      ['grant_type', 'refresh_token'],
+      ['refresh_token', token],
+    ],
+    basic: { clientId: 'app', secretCandidates: ['app-secret'] },
+    clientIp: '192.0.2.1',
+  });
 
 async function rejection(promise: Promise<unknown>): Promise<OAuthError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(OAuthError);
   return error as OAuthError;
 }
@@ -73,18 +112,40 @@ describe('the token endpoint core', () => {
     const second = await refresh(first.refresh_token);
     expect(events.map((e) => e.event)).toEqual(['token.issued', 'refresh_token.rotated']);
     const text = JSON.stringify(events);
-    for (const secret of [first.access_token, first.refresh_token, second.access_token, second.refresh_token, 'app-secret', 'alice-password']) {
+    for (const secret of [
+      first.access_token,
+      first.refresh_token,
+      second.access_token,
+      second.refresh_token,
+      'app-secret',
+      'alice-password',
+    ]) {
       expect(text).not.toContain(secret);
     }
   });
 
   it('emits login.failed with the reason for a wrong password, and never the password', async () => {
     const error = await rejection(
-      endpoint.handle({ params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'not-hers'], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null, clientIp: '192.0.2.1' }),
+      endpoint.handle({
+        params: [
+          ['grant_type', 'password'],
+          ['username', 'alice'],
+          ['password', 'not-hers'],
+          ['client_id', 'app'],
+          ['client_secret', 'app-secret'],
+        ],
+        basic: null,
+        clientIp: '192.0.2.1',
+      }),
     );
     expect(error.code).toBe('invalid_grant');
     expect(error.detail).toBe('wrong password');
-    expect(events).toEqual([{ event: 'login.failed', fields: { client_id: 'app', username: 'alice', ip: '192.0.2.1', reason: 'wrong password' } }]);
+    expect(events).toEqual([
+      {
+        event: 'login.failed',
+        fields: { client_id: 'app', username: 'alice', ip: '192.0.2.1', reason: 'wrong password' },
+      },
+    ]);
     expect(JSON.stringify(events)).not.toContain('not-hers');
   });
 
@@ -98,15 +159,38 @@ describe('the token endpoint core', () => {
   });
 
   it('expires refresh tokens only when a refresh TTL is configured', async () => {
-    const withTtl = createTokenEndpoint({ store, clock, passwordHasher: fast, clientSecretHasher: fast, events: sink, throttle: noThrottle, policy: { ...policy, refreshTokenTtlSeconds: 60 } });
+    const withTtl = createTokenEndpoint({
+      store,
+      clock,
+      passwordHasher: fast,
+      clientSecretHasher: fast,
+      events: sink,
+      throttle: noThrottle,
+      policy: { ...policy, refreshTokenTtlSeconds: 60 },
+    });
     const issued = await withTtl.handle({
-      params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password'], ['client_id', 'app'], ['client_secret', 'app-secret']],
+      params: [
+        ['grant_type', 'password'],
+        ['username', 'alice'],
+        ['password', 'alice-password'],
+        ['client_id', 'app'],
+        ['client_secret', 'app-secret'],
+      ],
       basic: null,
       clientIp: '192.0.2.1',
     });
     now += 60;
     const error = await rejection(
-      withTtl.handle({ params: [['grant_type', 'refresh_token'], ['refresh_token', issued.refresh_token], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null, clientIp: '192.0.2.1' }),
+      withTtl.handle({
+        params: [
+          ['grant_type', 'refresh_token'],
+          ['refresh_token', issued.refresh_token],
+          ['client_id', 'app'],
+          ['client_secret', 'app-secret'],
+        ],
+        basic: null,
+        clientIp: '192.0.2.1',
+      }),
     );
     expect(error.detail).toBe('expired refresh token');
   });
@@ -115,9 +199,23 @@ describe('the token endpoint core', () => {
     const before = (await store.findUserByUsername('alice'))!.passwordHash!;
     expect(before).toContain('m=1024');
     const stronger = createArgon2Hasher({ memoryCostKiB: 2048, timeCost: 1, parallelism: 1 });
-    const upgraded = createTokenEndpoint({ store, clock, passwordHasher: stronger, clientSecretHasher: fast, events: sink, throttle: noThrottle, policy });
+    const upgraded = createTokenEndpoint({
+      store,
+      clock,
+      passwordHasher: stronger,
+      clientSecretHasher: fast,
+      events: sink,
+      throttle: noThrottle,
+      policy,
+    });
     await upgraded.handle({
-      params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-password'], ['client_id', 'app'], ['client_secret', 'app-secret']],
+      params: [
+        ['grant_type', 'password'],
+        ['username', 'alice'],
+        ['password', 'alice-password'],
+        ['client_id', 'app'],
+        ['client_secret', 'app-secret'],
+      ],
       basic: null,
       clientIp: '192.0.2.1',
     });
@@ -127,10 +225,28 @@ describe('the token endpoint core', () => {
   });
 
   it('checks the grant type before authenticating the client and the client before the grant parameters', async () => {
-    expect((await rejection(endpoint.handle({ params: [['grant_type', 'implicit']], basic: null, clientIp: '192.0.2.1' }))).code).toBe('unsupported_grant_type');
-    expect((await rejection(endpoint.handle({ params: [['grant_type', 'password']], basic: null, clientIp: '192.0.2.1' }))).code).toBe('invalid_client');
     expect(
-      (await rejection(endpoint.handle({ params: [['grant_type', 'password'], ['client_id', 'app'], ['client_secret', 'app-secret']], basic: null, clientIp: '192.0.2.1' }))).description,
+      (await rejection(endpoint.handle({ params: [['grant_type', 'implicit']], basic: null, clientIp: '192.0.2.1' })))
+        .code,
+    ).toBe('unsupported_grant_type');
+    expect(
+      (await rejection(endpoint.handle({ params: [['grant_type', 'password']], basic: null, clientIp: '192.0.2.1' })))
+        .code,
+    ).toBe('invalid_client');
+    expect(
+      (
+        await rejection(
+          endpoint.handle({
+            params: [
+              ['grant_type', 'password'],
+              ['client_id', 'app'],
+              ['client_secret', 'app-secret'],
+            ],
+            basic: null,
+            clientIp: '192.0.2.1',
+          }),
+        )
+      ).description,
     ).toBe('Request is missing username parameter.');
   });
 });

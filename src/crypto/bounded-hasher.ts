@@ -9,7 +9,10 @@ import type { PasswordHasher } from '../core/ports.js';
  * wait behind it. Refreshes and token validation never hash (see cachedSecretVerifier), so they keep
  * their latency during such a flood.
  */
-export function boundedHasher(inner: PasswordHasher, options: { maxConcurrent: number; maxQueue: number }): PasswordHasher {
+export function boundedHasher(
+  inner: PasswordHasher,
+  options: { maxConcurrent: number; maxQueue: number },
+): PasswordHasher {
   let running = 0;
   const waiting: (() => void)[] = [];
 
@@ -42,12 +45,16 @@ export function boundedHasher(inner: PasswordHasher, options: { maxConcurrent: n
  * chose) pays the slow hash once per `ttlMs`, not on every refresh. Nothing is written anywhere; a new
  * secret (rotate-secret) has a new stored hash, so old entries never match it. Failures are not cached.
  */
-export function cachedSecretVerifier(inner: PasswordHasher, options: { ttlMs?: number; maxEntries?: number } = {}): PasswordHasher {
+export function cachedSecretVerifier(
+  inner: PasswordHasher,
+  options: { ttlMs?: number; maxEntries?: number } = {},
+): PasswordHasher {
   const ttlMs = options.ttlMs ?? 10 * 60_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const key = randomBytes(32);
   const verified = new Map<string, number>();
-  const tag = (storedHash: string, secret: string) => createHmac('sha256', key).update(storedHash).update('\0').update(secret).digest('base64');
+  const tag = (storedHash: string, secret: string) =>
+    createHmac('sha256', key).update(storedHash).update('\0').update(secret).digest('base64');
 
   return {
     hash: (secret) => inner.hash(secret),

@@ -22,10 +22,13 @@ const DJANGO = {
 const LONG = 'x'.repeat(100);
 const DJANGO_LONG_BCRYPT_SHA256 = 'bcrypt_sha256$$2b$12$wNXt6Xdfs.9g1gjqswcxVuCx4I.gKnNaJSx41eTG3ZN7MMBrM5nwe';
 /** The fixture's bob: a Django 2.2-era hash, 150000 iterations and a 12-character salt. */
-const BOB = { password: 'bob-legacy-pbkdf2-150k', hash: 'pbkdf2_sha256$150000$hACifE7weSXc$RV9U64qKCoi9HNMOv0c9fYCW+fn7p5VWtpz2Qgtd3DU=' };
+const BOB = {
+  password: 'bob-legacy-pbkdf2-150k',
+  hash: 'pbkdf2_sha256$150000$hACifE7weSXc$RV9U64qKCoi9HNMOv0c9fYCW+fn7p5VWtpz2Qgtd3DU=',
+};
 
 describe('classifyDjangoHash', () => {
-  it('recognises every format Django writes with the fixture\'s PASSWORD_HASHERS, plus plain bcrypt', () => {
+  it("recognises every format Django writes with the fixture's PASSWORD_HASHERS, plus plain bcrypt", () => {
     for (const algorithm of ['pbkdf2_sha256', 'pbkdf2_sha1', 'argon2', 'bcrypt_sha256', 'bcrypt'] as const) {
       expect(classifyDjangoHash(DJANGO[algorithm])).toEqual({ kind: 'supported', algorithm });
     }
@@ -39,8 +42,14 @@ describe('classifyDjangoHash', () => {
   it('names legacy and unknown algorithms as unsupported, with the algorithm', () => {
     expect(classifyDjangoHash(DJANGO.sha1)).toMatchObject({ kind: 'unsupported', algorithm: 'sha1' });
     expect(classifyDjangoHash(DJANGO.md5)).toMatchObject({ kind: 'unsupported', algorithm: 'md5' });
-    expect(classifyDjangoHash('5f4dcc3b5aa765d61d8327deb882cf99')).toMatchObject({ kind: 'unsupported', algorithm: 'unsalted_md5' });
-    expect(classifyDjangoHash('scrypt$16384$salt$8$1$abc=')).toMatchObject({ kind: 'unsupported', algorithm: 'scrypt' });
+    expect(classifyDjangoHash('5f4dcc3b5aa765d61d8327deb882cf99')).toMatchObject({
+      kind: 'unsupported',
+      algorithm: 'unsalted_md5',
+    });
+    expect(classifyDjangoHash('scrypt$16384$salt$8$1$abc=')).toMatchObject({
+      kind: 'unsupported',
+      algorithm: 'scrypt',
+    });
     expect(classifyDjangoHash('whirlpool$x$y')).toMatchObject({ kind: 'unsupported', algorithm: 'whirlpool' });
   });
 
@@ -50,20 +59,37 @@ describe('classifyDjangoHash', () => {
       algorithm: 'pbkdf2_sha256',
       reason: 'pbkdf2_sha256 with more than 3000000 iterations',
     });
-    expect(classifyDjangoHash(`pbkdf2_sha1$260000$salt$${Buffer.alloc(4096).toString('base64')}`)).toMatchObject({ kind: 'out_of_bounds', algorithm: 'pbkdf2_sha1' });
-    expect(classifyDjangoHash('bcrypt$$2b$20$QG6SCf.6y71ZuiCADSm2yubgKt.aVVA96YqDIsYRoIvR6z5hwh25S')).toMatchObject({ kind: 'out_of_bounds', algorithm: 'bcrypt' });
-    expect(classifyDjangoHash('argon2$argon2id$v=19$m=4194304,t=2,p=8$c2FsdA$aGFzaA')).toMatchObject({ kind: 'out_of_bounds', algorithm: 'argon2' });
+    expect(classifyDjangoHash(`pbkdf2_sha1$260000$salt$${Buffer.alloc(4096).toString('base64')}`)).toMatchObject({
+      kind: 'out_of_bounds',
+      algorithm: 'pbkdf2_sha1',
+    });
+    expect(classifyDjangoHash('bcrypt$$2b$20$QG6SCf.6y71ZuiCADSm2yubgKt.aVVA96YqDIsYRoIvR6z5hwh25S')).toMatchObject({
+      kind: 'out_of_bounds',
+      algorithm: 'bcrypt',
+    });
+    expect(classifyDjangoHash('argon2$argon2id$v=19$m=4194304,t=2,p=8$c2FsdA$aGFzaA')).toMatchObject({
+      kind: 'out_of_bounds',
+      algorithm: 'argon2',
+    });
   });
 
   it('calls broken strings malformed', () => {
-    for (const bad of ['pbkdf2_sha256$260000$salt', 'pbkdf2_sha256$0$salt$AAAA', 'pbkdf2_sha256$260000$$AAAA', 'pbkdf2_sha256$260000$s$not base64!', 'argon2$nonsense', 'bcrypt_sha256$$2b$12$short', 'no-dollar-here']) {
+    for (const bad of [
+      'pbkdf2_sha256$260000$salt',
+      'pbkdf2_sha256$0$salt$AAAA',
+      'pbkdf2_sha256$260000$$AAAA',
+      'pbkdf2_sha256$260000$s$not base64!',
+      'argon2$nonsense',
+      'bcrypt_sha256$$2b$12$short',
+      'no-dollar-here',
+    ]) {
       expect(classifyDjangoHash(bad).kind, bad).toBe('malformed');
     }
   });
 });
 
 describe('verifyDjangoHash', () => {
-  it('verifies each of Django\'s hashes of one password (UTF-8, non-ASCII) and refuses a wrong one', async () => {
+  it("verifies each of Django's hashes of one password (UTF-8, non-ASCII) and refuses a wrong one", async () => {
     for (const algorithm of ['pbkdf2_sha256', 'pbkdf2_sha1', 'argon2', 'bcrypt_sha256', 'bcrypt'] as const) {
       expect(await verifyDjangoHash(DJANGO[algorithm], PASSWORD), algorithm).toBe(true);
     }
@@ -78,7 +104,7 @@ describe('verifyDjangoHash', () => {
     expect(await verifyDjangoHash(DJANGO_LONG_BCRYPT_SHA256, 'x'.repeat(99))).toBe(false);
   });
 
-  it('verifies the fixture\'s 150000-iteration hash with its 12-character salt', async () => {
+  it("verifies the fixture's 150000-iteration hash with its 12-character salt", async () => {
     expect(await verifyDjangoHash(BOB.hash, BOB.password)).toBe(true);
   });
 
@@ -95,7 +121,10 @@ describe('createDjangoCompatibleHasher', () => {
   /** Counts the dummy verifications of the inner hasher (verify with no usable hash). */
   function counting(inner: PasswordHasher) {
     const calls: (string | null)[] = [];
-    return { calls, hasher: { hash: inner.hash, verify: (h: string | null, p: string) => (calls.push(h), inner.verify(h, p)) } };
+    return {
+      calls,
+      hasher: { hash: inner.hash, verify: (h: string | null, p: string) => (calls.push(h), inner.verify(h, p)) },
+    };
   }
 
   it('verifies a Django hash with needsRehash, so the login replaces it', async () => {
@@ -115,7 +144,15 @@ describe('createDjangoCompatibleHasher', () => {
   it('spends one dummy verification on unusable, legacy, unknown and corrupt hashes, and never matches', async () => {
     const { calls, hasher: inner } = counting(argon2);
     const hasher = createDjangoCompatibleHasher(inner);
-    for (const stored of [DJANGO.unusable, DJANGO.sha1, DJANGO.md5, 'nonsense', 'pbkdf2_sha256$1$s$!!!', '$2b$12$QG6SCf.6y71ZuiCADSm2yubgKt.aVVA96YqDIsYRoIvR6z5hwh25S', null]) {
+    for (const stored of [
+      DJANGO.unusable,
+      DJANGO.sha1,
+      DJANGO.md5,
+      'nonsense',
+      'pbkdf2_sha256$1$s$!!!',
+      '$2b$12$QG6SCf.6y71ZuiCADSm2yubgKt.aVVA96YqDIsYRoIvR6z5hwh25S',
+      null,
+    ]) {
       calls.length = 0;
       expect(await hasher.verify(stored, PASSWORD)).toEqual({ ok: false, needsRehash: false });
       expect(calls.length, String(stored)).toBe(1);

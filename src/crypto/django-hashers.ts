@@ -69,7 +69,8 @@ export function classifyDjangoHash(encoded: string): DjangoHashInfo {
       return withinBounds(encoded, algorithm);
     }
     case 'argon2': {
-      if (!PHC_ARGON2.test(encoded.slice('argon2'.length))) return { kind: 'malformed', reason: 'argon2: not a PHC string' };
+      if (!PHC_ARGON2.test(encoded.slice('argon2'.length)))
+        return { kind: 'malformed', reason: 'argon2: not a PHC string' };
       return withinBounds(encoded, algorithm);
     }
     case 'bcrypt_sha256':
@@ -103,14 +104,23 @@ export async function verifyDjangoHash(encoded: string, password: string): Promi
       const [, iterations, salt, hash] = encoded.split('$') as [string, string, string, string];
       const expected = Buffer.from(hash, 'base64');
       const digest = info.algorithm === 'pbkdf2_sha256' ? 'sha256' : 'sha1';
-      const actual = await pbkdf2Async(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), +iterations, expected.length, digest);
+      const actual = await pbkdf2Async(
+        Buffer.from(password, 'utf8'),
+        Buffer.from(salt, 'utf8'),
+        +iterations,
+        expected.length,
+        digest,
+      );
       return timingSafeEqual(expected, actual);
     }
     case 'argon2':
       return argon2.verify(encoded.slice('argon2'.length), password);
     case 'bcrypt_sha256':
       // Django hashes the hex SHA-256 of the password, so passwords past bcrypt's 72 bytes still count.
-      return bcrypt.compare(createHash('sha256').update(password, 'utf8').digest('hex'), encoded.slice('bcrypt_sha256$'.length));
+      return bcrypt.compare(
+        createHash('sha256').update(password, 'utf8').digest('hex'),
+        encoded.slice('bcrypt_sha256$'.length),
+      );
     case 'bcrypt':
       return bcrypt.compare(password, encoded.slice('bcrypt$'.length));
   }

@@ -112,13 +112,16 @@ const answerClientError: NonNullable<FastifyHttpOptions<Server>['clientErrorHand
   if (!socket.writable) return socket.destroy();
   const code = (error as { code?: string }).code;
   const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  const reason =
+    status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
   const body = JSON.stringify({
     error: 'invalid_request',
     error_description:
-      status === 431 ? 'The request headers are too large.'
-      : status === 408 ? 'The request took too long to arrive.'
-      : 'The request is malformed.',
+      status === 431
+        ? 'The request headers are too large.'
+        : status === 408
+          ? 'The request took too long to arrive.'
+          : 'The request is malformed.',
   });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -167,6 +167,9 @@ describe('NUL in Basic credentials', () => {
     const header = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
     expect(parseBasicAuthorization(header('%00:'))).toBe('malformed');
     expect(parseBasicAuthorization(header('client:%00secret'))).toBe('malformed');
-    expect(parseBasicAuthorization(header('client:secret'))).toEqual({ clientId: 'client', secretCandidates: ['secret'] });
+    expect(parseBasicAuthorization(header('client:secret'))).toEqual({
+      clientId: 'client',
+      secretCandidates: ['secret'],
+    });
   });
 });

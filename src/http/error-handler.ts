@@ -1,5 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { OAuthError, invalidRequest, serverError, temporarilyUnavailable, type OAuthErrorCode } from '../core/errors.js';
+import {
+  OAuthError,
+  invalidRequest,
+  serverError,
+  temporarilyUnavailable,
+  type OAuthErrorCode,
+} from '../core/errors.js';
 import { StoreUnavailableError } from '../core/ports.js';
 import { quoted } from '../core/bearer-challenge.js';
 
@@ -35,7 +41,6 @@ export function statusFor(code: OAuthErrorCode): number {
       return 400;
   }
 }
-
 
 export interface ErrorReplyOptions {
   realm: string;
@@ -77,7 +82,9 @@ export function toOAuthError(error: unknown): { oauth: OAuthError; status?: numb
       return { oauth: invalidRequest('The request body is too large.'), status: 413 };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       // RFC 6749 §3.2 names application/x-www-form-urlencoded; the spec's table adds JSON.
-      return { oauth: invalidRequest('Unsupported content type: send application/x-www-form-urlencoded or application/json.') };
+      return {
+        oauth: invalidRequest('Unsupported content type: send application/x-www-form-urlencoded or application/json.'),
+      };
   }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -96,6 +103,10 @@ export function createErrorHandler(realm: string) {
     } else {
       request.log.info({ error: oauth.code, detail: oauth.detail }, 'request refused');
     }
-    return sendOAuthError(reply, oauth, { realm, challenge: request.routeOptions.config?.challenge, ...(status ? { status } : {}) });
+    return sendOAuthError(reply, oauth, {
+      realm,
+      challenge: request.routeOptions.config?.challenge,
+      ...(status ? { status } : {}),
+    });
   };
 }

@@ -39,7 +39,8 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
   // Bodies arrive as bytes and are decoded strictly: bytes that are not UTF-8 are invalid_request, never
   // replaced by U+FFFD (a password with a stray Latin-1 byte would otherwise be compared altered).
   const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a BOM stays, and is not valid JSON
-  const parser = (parse: (body: string) => ParamPairs) =>
+  const parser =
+    (parse: (body: string) => ParamPairs) =>
     (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: ParamPairs) => void) => {
       try {
         let text: string;
@@ -53,7 +54,11 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
         done(error as Error);
       }
     };
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, parser(parseFormBody));
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'buffer', bodyLimit: maxBodyBytes },
+    parser(parseFormBody),
+  );
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, parser(parseJsonBody));
 
   // RFC 6749 §5.1 (and RFC 6750 for protected resources): responses carrying tokens or credentials

@@ -13,11 +13,12 @@ export function sendRefusal(reply: FastifyReply, refusal: Refusal): FastifyReply
 }
 
 /** 405 with `Allow` and an RFC-shaped body. */
-export const methodNotAllowed = (allow: string, realm: string) => async (request: FastifyRequest, reply: FastifyReply) => {
-  reply.header('Allow', allow);
-  return sendOAuthError(reply, invalidRequest(`Use ${allow} for this endpoint.`), {
-    realm,
-    challenge: request.routeOptions.config?.challenge,
-    status: 405,
-  });
-};
+export const methodNotAllowed =
+  (allow: string, realm: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('Allow', allow);
+    return sendOAuthError(reply, invalidRequest(`Use ${allow} for this endpoint.`), {
+      realm,
+      challenge: request.routeOptions.config?.challenge,
+      status: 405,
+    });
+  };

@@ -4,7 +4,15 @@ import { invalidToken, temporarilyUnavailable } from '../core/errors.js';
 import type { Principal } from '../core/types.js';
 import { cachedVerifier } from './cache.js';
 
-const principal = (expiresAt: number): Principal => ({ clientId: 'c', userId: 1, username: 'u', scope: ['read'], grantId: 'g', issuedAt: 0, expiresAt });
+const principal = (expiresAt: number): Principal => ({
+  clientId: 'c',
+  userId: 1,
+  username: 'u',
+  scope: ['read'],
+  grantId: 'g',
+  issuedAt: 0,
+  expiresAt,
+});
 
 function fakeVerifier(answer: () => Promise<Principal>) {
   let calls = 0;

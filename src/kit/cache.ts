@@ -54,7 +54,10 @@ export function cachedVerifier(inner: BearerValidator, options: CacheOptions = {
       }
       try {
         const principal = await inner.validate(token);
-        store(key, { expiresAtMs: Math.min(startedMs + ttl, principal.expiresAt * 1000), result: { ok: true, principal } });
+        store(key, {
+          expiresAtMs: Math.min(startedMs + ttl, principal.expiresAt * 1000),
+          result: { ok: true, principal },
+        });
         return principal;
       } catch (error) {
         if (error instanceof OAuthError && error.code === 'invalid_token') {

@@ -34,14 +34,22 @@ export function requireToken(kit: KitOptions, options: ResourceOptions = {}): pr
   return async function requireTokenHook(request: FastifyRequest, reply: FastifyReply) {
     const query = request.query as Record<string, unknown> | undefined;
     const queryToken = queryTokenOf(query?.access_token);
-    const decision = await guardResource({ authorization: request.headers.authorization, queryToken }, kit.verifier, options);
+    const decision = await guardResource(
+      { authorization: request.headers.authorization, queryToken },
+      kit.verifier,
+      options,
+    );
     if (decision.kind === 'ok') {
       request.oauth = decision.principal;
       return;
     }
     const refusal = refusalFor(decision, realm);
     kit.onError?.(kitRefusalOf(decision, refusal), request);
-    await reply.code(refusal.status).headers(refusal.headers).type('application/json; charset=utf-8').send(refusal.body);
+    await reply
+      .code(refusal.status)
+      .headers(refusal.headers)
+      .type('application/json; charset=utf-8')
+      .send(refusal.body);
   };
 }
 

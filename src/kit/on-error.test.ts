@@ -27,7 +27,9 @@ beforeAll(async () => {
   fastify.get('/payouts', { preHandler: fastify.requireToken() }, async () => ({ ok: true }));
   urls.fastify = `${await fastify.listen({ host: '127.0.0.1', port: 0 })}/payouts`;
   const app = express();
-  app.get('/payouts', requireTokenMiddleware({ verifier, onError: (refusal) => heard.push(refusal) }), (_req, res) => res.json({ ok: true }));
+  app.get('/payouts', requireTokenMiddleware({ verifier, onError: (refusal) => heard.push(refusal) }), (_req, res) =>
+    res.json({ ok: true }),
+  );
   expressServer = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

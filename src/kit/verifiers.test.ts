@@ -26,12 +26,19 @@ afterAll(async () => {
 
 const verify = (body: Record<string, unknown>) => {
   answer = body;
-  return createIntrospectionVerifier({ introspectionUrl: url, clientId: 'rs', clientSecret: 's', maxStalenessMs: 0 }).validate('t');
+  return createIntrospectionVerifier({
+    introspectionUrl: url,
+    clientId: 'rs',
+    clientSecret: 's',
+    maxStalenessMs: 0,
+  }).validate('t');
 };
 
 describe('createIntrospectionVerifier accepts access tokens only', () => {
   it('admits an answer that says token_use access_token and token_type Bearer', async () => {
-    await expect(verify({ ...base, token_type: 'Bearer', token_use: 'access_token', exp: EXP })).resolves.toMatchObject({ username: 'alice', expiresAt: EXP });
+    await expect(verify({ ...base, token_type: 'Bearer', token_use: 'access_token', exp: EXP })).resolves.toMatchObject(
+      { username: 'alice', expiresAt: EXP },
+    );
   });
 
   it('admits an access token of an oauthd without token_use (token_type compared case-insensitively, RFC 6749 §5.1)', async () => {
@@ -41,7 +48,10 @@ describe('createIntrospectionVerifier accepts access tokens only', () => {
   it.each([
     ['a refresh token with an expiry', { token_use: 'refresh_token', exp: EXP }],
     ['a refresh token of an oauthd without token_use (no token_type, an exp)', { exp: EXP }],
-    ['an answer whose token_use says refresh_token even with token_type Bearer', { token_type: 'Bearer', token_use: 'refresh_token', exp: EXP }],
+    [
+      'an answer whose token_use says refresh_token even with token_type Bearer',
+      { token_type: 'Bearer', token_use: 'refresh_token', exp: EXP },
+    ],
     ['an access_token answer without token_type', { token_use: 'access_token', exp: EXP }],
     ['a token of another type', { token_type: 'DPoP', token_use: 'access_token', exp: EXP }],
   ])('refuses %s with invalid_token', async (_name, fields) => {
@@ -61,12 +71,21 @@ describe('createIntrospectionVerifier during an outage of the introspection endp
     });
     await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
     const flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/o/introspect/`;
-    const verifier = createIntrospectionVerifier({ introspectionUrl: flakyUrl, clientId: 'rs', clientSecret: 's', maxStalenessMs: 0, logger });
+    const verifier = createIntrospectionVerifier({
+      introspectionUrl: flakyUrl,
+      clientId: 'rs',
+      clientSecret: 's',
+      maxStalenessMs: 0,
+      logger,
+    });
     try {
       await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
       status = 500;
-      for (let i = 0; i < 3; i++) await expect(verifier.validate('t')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
-      expect(logged).toEqual([`warn oauthd kit: introspection at ${flakyUrl} failed (introspection answered 500); answering 503 until it answers again`]);
+      for (let i = 0; i < 3; i++)
+        await expect(verifier.validate('t')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+      expect(logged).toEqual([
+        `warn oauthd kit: introspection at ${flakyUrl} failed (introspection answered 500); answering 503 until it answers again`,
+      ]);
       status = 200;
       await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
       await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
@@ -84,7 +103,13 @@ describe('createIntrospectionVerifier during an outage of the introspection endp
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const verifier = createIntrospectionVerifier({ introspectionUrl: `http://127.0.0.1:${port}/o/introspect/`, clientId: 'rs', clientSecret: 's', maxStalenessMs: 0, logger });
+    const verifier = createIntrospectionVerifier({
+      introspectionUrl: `http://127.0.0.1:${port}/o/introspect/`,
+      clientId: 'rs',
+      clientSecret: 's',
+      maxStalenessMs: 0,
+      logger,
+    });
     await expect(verifier.validate('secret-token-value')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
     await expect(verifier.validate('secret-token-value')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
     expect(logged).toHaveLength(1);

@@ -44,7 +44,9 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
   let outage: string | null = null;
   const unavailable = (reason: string): OAuthError => {
     if (outage === null) {
-      logger.warn(`oauthd kit: introspection at ${options.introspectionUrl} failed (${reason}); answering 503 until it answers again`);
+      logger.warn(
+        `oauthd kit: introspection at ${options.introspectionUrl} failed (${reason}); answering 503 until it answers again`,
+      );
     }
     outage = reason;
     return temporarilyUnavailable(reason);
@@ -81,7 +83,11 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       const tokenUse = body.token_use;
       const tokenType = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined; // RFC 6749 §5.1: case-insensitive
       if ((tokenUse !== undefined && tokenUse !== 'access_token') || tokenType !== 'bearer') {
-        throw new OAuthError('invalid_token', 'The access token is invalid, expired or revoked.', `introspection: not an access token (${String(tokenUse ?? tokenType ?? 'no token_type')})`);
+        throw new OAuthError(
+          'invalid_token',
+          'The access token is invalid, expired or revoked.',
+          `introspection: not an access token (${String(tokenUse ?? tokenType ?? 'no token_type')})`,
+        );
       }
       const principal: Principal = {
         clientId: String(body.client_id ?? ''),
@@ -93,7 +99,11 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
         expiresAt: Number(body.exp ?? 0),
       };
       if (!Number.isFinite(principal.expiresAt) || principal.expiresAt <= 0) {
-        throw new OAuthError('invalid_token', 'The access token is invalid, expired or revoked.', 'introspection without exp');
+        throw new OAuthError(
+          'invalid_token',
+          'The access token is invalid, expired or revoked.',
+          'introspection without exp',
+        );
       }
       return principal;
     },

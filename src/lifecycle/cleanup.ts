@@ -68,7 +68,12 @@ async function runCleanup(
   }
   for (;;) {
     const now = clock.now();
-    const { next, erased: erasedNow } = await store.eraseSealedSuccessors({ now, graceSeconds: options.successorGraceSeconds, usedFrom: cursor.from, limit: batchSize });
+    const { next, erased: erasedNow } = await store.eraseSealedSuccessors({
+      now,
+      graceSeconds: options.successorGraceSeconds,
+      usedFrom: cursor.from,
+      limit: batchSize,
+    });
     erased += erasedNow;
     options.onProgress?.({ deleted: total, erased });
     if (next === null) {
@@ -99,7 +104,11 @@ export async function cleanupDeadTokens(store: CleanupStore, clock: Clock, optio
 export function scheduleCleanup(
   store: CleanupStore,
   clock: Clock,
-  options: CleanupOptions & { intervalSeconds: number; onRun: (deleted: number) => void; onError: (error: unknown) => void },
+  options: CleanupOptions & {
+    intervalSeconds: number;
+    onRun: (deleted: number) => void;
+    onError: (error: unknown) => void;
+  },
 ): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
   let stopped = false;

@@ -8,7 +8,13 @@ describe('FastHistogram', () => {
     const fastRegistry = new Registry();
     const referenceRegistry = new Registry();
     const fast = new FastHistogram('t_seconds', 'help', buckets, fastRegistry);
-    const reference = new Histogram({ name: 't_seconds', help: 'help', labelNames: ['route', 'status'], buckets, registers: [referenceRegistry] });
+    const reference = new Histogram({
+      name: 't_seconds',
+      help: 'help',
+      labelNames: ['route', 'status'],
+      buckets,
+      registers: [referenceRegistry],
+    });
     const observations: [string, string, number][] = [
       ['/a', '200', 0.0005],
       ['/a', '200', 0.001], // on a bound: counted in that bucket

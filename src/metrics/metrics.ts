@@ -15,7 +15,10 @@ export interface Metrics {
   /** Turns core events (token.issued, refresh_token.reused, …) into counters. */
   events: EventSink;
   /** Records one HTTP request. */
-  observeRequest(labels: { route: string; method: string; status: number; grantType: string; error: string }, seconds: number): void;
+  observeRequest(
+    labels: { route: string; method: string; status: number; grantType: string; error: string },
+    seconds: number,
+  ): void;
   /** Records every store call's latency and outcome (for decorateStore; migrate and close are not timed). */
   storeAdvice: StoreAdvice;
 }
@@ -42,8 +45,14 @@ export function createMetrics(): Metrics {
     new Counter({ name, help, labelNames, registers: [registry] });
   const issued = counter('oauthd_tokens_issued_total', 'Token pairs issued, by grant type', ['grant_type']);
   const rotated = counter('oauthd_refresh_tokens_rotated_total', 'Refresh tokens exchanged for a new pair');
-  const replayed = counter('oauthd_refresh_tokens_replayed_total', 'Retries within the grace window answered with the same pair');
-  const reused = counter('oauthd_refresh_token_reuse_detected_total', 'Reuse of a rotated refresh token (its grant family revoked)');
+  const replayed = counter(
+    'oauthd_refresh_tokens_replayed_total',
+    'Retries within the grace window answered with the same pair',
+  );
+  const reused = counter(
+    'oauthd_refresh_token_reuse_detected_total',
+    'Reuse of a rotated refresh token (its grant family revoked)',
+  );
   const revoked = counter('oauthd_grants_revoked_total', 'Grants revoked, by how', ['via']);
   const loginFailed = counter('oauthd_login_failures_total', 'Failed password grants, by reason', ['reason']);
   const clientAuthFailed = counter('oauthd_client_auth_failures_total', 'Failed client authentications');
@@ -89,7 +98,13 @@ export function createMetrics(): Metrics {
     observeRequest(labels, seconds) {
       requests.observe(
         `${labels.route} ${labels.method} ${labels.status} ${labels.grantType} ${labels.error}`,
-        () => ({ route: labels.route, method: labels.method, status: String(labels.status), grant_type: labels.grantType, error: labels.error }),
+        () => ({
+          route: labels.route,
+          method: labels.method,
+          status: String(labels.status),
+          grant_type: labels.grantType,
+          error: labels.error,
+        }),
         seconds,
       );
     },

@@ -50,11 +50,7 @@ export type StoreOverrides = (inner: Store) => Partial<Store>;
  * `overrides` over it (the client cache's own findClient and cache-dropping writes, which call the
  * decorated store they are given). The wrapping is the only untyped step, written once here.
  */
-export function decorateStore(
-  store: Store,
-  advice: StoreAdvice | null,
-  overrides?: StoreOverrides | null,
-): Store {
+export function decorateStore(store: Store, advice: StoreAdvice | null, overrides?: StoreOverrides | null): Store {
   let wrapped: Store = store;
   if (advice) {
     const methods: Partial<Record<StoreMethod, unknown>> = {};

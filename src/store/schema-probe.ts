@@ -41,7 +41,9 @@ export async function probeSchema(databaseUrl: string): Promise<SchemaState> {
   try {
     const { rows } = await client.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
     if (rows[0]?.t == null) return { kind: 'empty' };
-    const version = await client.query<{ v: number }>('SELECT coalesce(max(version), 0)::int AS v FROM schema_migrations');
+    const version = await client.query<{ v: number }>(
+      'SELECT coalesce(max(version), 0)::int AS v FROM schema_migrations',
+    );
     const v = version.rows[0]?.v ?? 0;
     return v > 0 ? { kind: 'migrated', version: v } : { kind: 'empty' };
   } finally {

@@ -5,7 +5,14 @@ import { startLockoutSync } from './lockout-sync.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const row = (id: number, clearedAt: number): Lockout => ({
-  id, kind: 'user_ip', username: 'alice', clientId: null, ipKey: '192.0.2.1', startedAt: clearedAt - 10, until: clearedAt + 600, clearedAt,
+  id,
+  kind: 'user_ip',
+  username: 'alice',
+  clientId: null,
+  ipKey: '192.0.2.1',
+  startedAt: clearedAt - 10,
+  until: clearedAt + 600,
+  clearedAt,
 });
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,7 +28,11 @@ describe('lockout sync', () => {
     };
     const cleared: LockoutSubject[] = [];
     const errors: unknown[] = [];
-    const sync = startLockoutSync(store, { clear: async (s) => void cleared.push(s) }, { intervalMs: 20, onError: (e) => errors.push(e) });
+    const sync = startLockoutSync(
+      store,
+      { clear: async (s) => void cleared.push(s) },
+      { intervalMs: 20, onError: (e) => errors.push(e) },
+    );
     try {
       await tick(80);
       // A restarted server must not wipe a newer lockout of the same subject with an old clear.

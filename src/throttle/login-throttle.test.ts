@@ -14,7 +14,11 @@ describe('throttleKeyOfIp', () => {
   it('keys every address of one IPv6 /64 alike, whatever its spelling', () => {
     const key = throttleKeyOfIp('2001:db8:1:2::a');
     expect(key).toBe('2001:db8:1:2::/64');
-    for (const ip of ['2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:0DB8:0001:0002:0000:0000:0000:0001', '2001:db8:1:2::1.2.3.4']) {
+    for (const ip of [
+      '2001:db8:1:2:ffff:ffff:ffff:ffff',
+      '2001:0DB8:0001:0002:0000:0000:0000:0001',
+      '2001:db8:1:2::1.2.3.4',
+    ]) {
       expect(throttleKeyOfIp(ip)).toBe(key);
     }
   });
@@ -28,7 +32,13 @@ describe('throttleKeyOfIp', () => {
 });
 
 describe('clearing a lockout', () => {
-  const settings = { ...DEFAULT_THROTTLE, maxFailuresPerUserIp: 2, backoffAfter: 100, maxFailuresPerIp: 4, lockoutSeconds: 600 };
+  const settings = {
+    ...DEFAULT_THROTTLE,
+    maxFailuresPerUserIp: 2,
+    backoffAfter: 100,
+    maxFailuresPerIp: 4,
+    lockoutSeconds: 600,
+  };
   const fail = async (throttle: ReturnType<typeof createLoginThrottle>, username: string, ip: string) => {
     const decision = await throttle.reserve({ ip, username });
     if (!decision.allowed) return 'refused';
@@ -55,7 +65,10 @@ describe('clearing a lockout', () => {
   it('clear() of an IP ends the lockout of the IP for every username', async () => {
     const throttle = createLoginThrottle(settings, { keyPrefix: 'unit-clear-ip' });
     for (const u of ['a', 'b', 'c']) await fail(throttle, u, '192.0.2.1');
-    expect(await fail(throttle, 'd', '192.0.2.1')).toMatchObject({ lockedOut: true, locked: [{ kind: 'ip', ipKey: '192.0.2.1' }] });
+    expect(await fail(throttle, 'd', '192.0.2.1')).toMatchObject({
+      lockedOut: true,
+      locked: [{ kind: 'ip', ipKey: '192.0.2.1' }],
+    });
     expect((await throttle.check({ ip: '192.0.2.1', username: 'e' })).allowed).toBe(false);
     await throttle.clear!({ kind: 'ip', username: null, clientId: null, ipKey: '192.0.2.1' });
     expect(await throttle.check({ ip: '192.0.2.1', username: 'e' })).toEqual({ allowed: true });
@@ -63,7 +76,13 @@ describe('clearing a lockout', () => {
 });
 
 describe('reservations that end out of order, or do not fit', () => {
-  const settings = { ...DEFAULT_THROTTLE, maxFailuresPerUserIp: 3, backoffAfter: 1, maxFailuresPerUser: 100, lockoutSeconds: 600 };
+  const settings = {
+    ...DEFAULT_THROTTLE,
+    maxFailuresPerUserIp: 3,
+    backoffAfter: 1,
+    maxFailuresPerUser: 100,
+    lockoutSeconds: 600,
+  };
 
   it('keeps a lockout when an earlier attempt of the burst fails after it (its backoff cannot shorten it)', async () => {
     const throttle = createLoginThrottle(settings, { keyPrefix: 'unit-order' });
@@ -80,7 +99,10 @@ describe('reservations that end out of order, or do not fit', () => {
   });
 
   it('lets a two-form request try one form where the counter has room for one, instead of refusing it until the window ends', async () => {
-    const throttle = createLoginThrottle({ ...DEFAULT_THROTTLE, maxFailuresPerClientIp: 3 }, { keyPrefix: 'unit-weight', maxWaitMs: 50 });
+    const throttle = createLoginThrottle(
+      { ...DEFAULT_THROTTLE, maxFailuresPerClientIp: 3 },
+      { keyPrefix: 'unit-weight', maxWaitMs: 50 },
+    );
     const subjects = { ip: '198.51.100.10', clientId: 'legacy' };
     const two = await throttle.reserve(subjects, 2);
     expect(two.allowed && two.weight).toBe(2);
@@ -92,7 +114,10 @@ describe('reservations that end out of order, or do not fit', () => {
   });
 
   it('caps one IPv6 /48 share of a username cross-IP count, however many /64s it rotates through', async () => {
-    const throttle = createLoginThrottle({ ...settings, backoffAfter: 100, maxFailuresPerUser: 5, lockoutSeconds: 600 }, { keyPrefix: 'unit-share' });
+    const throttle = createLoginThrottle(
+      { ...settings, backoffAfter: 100, maxFailuresPerUser: 5, lockoutSeconds: 600 },
+      { keyPrefix: 'unit-share' },
+    );
     // Three /64s of one /48, three failures each: nine failures, but the /48 adds at most three to "dave".
     for (const net of ['2001:db8:7:1::', '2001:db8:7:2::', '2001:db8:7:3::']) {
       for (let i = 0; i < 3; i++) {

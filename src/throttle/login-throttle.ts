@@ -1,6 +1,12 @@
 import { isIPv6 } from 'node:net';
 import { Redis } from 'ioredis';
-import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterCluster,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import { temporarilyUnavailable } from '../core/errors.js';
 import type { LoginThrottle, ThrottleDecision, ThrottleSubjects } from '../core/ports.js';
 import type { LockoutKind, LockoutSubject } from '../core/types.js';
@@ -57,8 +63,13 @@ export function throttleKeyOfIp(ip: string): string {
   const tailGroups = tail === '' ? [] : tail.split(':');
   // An embedded IPv4 tail takes two groups; it lies in the interface half either way.
   const tailLength = tailGroups.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
-  const groups = ip.includes('::') ? [...headGroups, ...Array<string>(8 - headGroups.length - tailLength).fill('0')] : headGroups;
-  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
+  const groups = ip.includes('::')
+    ? [...headGroups, ...Array<string>(8 - headGroups.length - tailLength).fill('0')]
+    : headGroups;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`;
 }
 
 /**
@@ -110,7 +121,10 @@ const LOCKED = 2; // a lock limiter allows 1 point: `block()` sets consumedPoint
  * `user_ip_share` counter gates it). A locked subject is refused before any password is checked, so the
  * right password during a lockout is refused too (no oracle).
  */
-export function createLoginThrottle(settings: ThrottleSettings, backend: ThrottleBackend = {}): LoginThrottle & { close(): Promise<void> } {
+export function createLoginThrottle(
+  settings: ThrottleSettings,
+  backend: ThrottleBackend = {},
+): LoginThrottle & { close(): Promise<void> } {
   const prefix = backend.keyPrefix ?? 'oauthd';
   const make = (name: string, points: number, duration: number): RateLimiterAbstract => {
     const keyPrefix = `${prefix}:${name}`;
@@ -118,7 +132,13 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
       ? new RateLimiterCluster({ keyPrefix, points, duration, timeoutMs: 2000 })
       : new RateLimiterMemory({ keyPrefix, points, duration });
     if (!backend.redis) return local;
-    const shared = new RateLimiterRedis({ storeClient: backend.redis, keyPrefix, points, duration, insuranceLimiter: local });
+    const shared = new RateLimiterRedis({
+      storeClient: backend.redis,
+      keyPrefix,
+      points,
+      duration,
+      insuranceLimiter: local,
+    });
     insurance.set(shared, local);
     return shared;
   };
@@ -164,7 +184,9 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
   const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
   /** The counters an attempt by these subjects is counted in (the per-username one is gated, see reserve). */
-  const keysOf = (s: ThrottleSubjects): { direct: [Counter, string][]; pairKey: string | undefined; shareKey: string | undefined } => {
+  const keysOf = (
+    s: ThrottleSubjects,
+  ): { direct: [Counter, string][]; pairKey: string | undefined; shareKey: string | undefined } => {
     const ipKey = throttleKeyOfIp(s.ip);
     const direct: [Counter, string][] = [[ip, ipKey]];
     const pairKey = s.username !== undefined ? `${s.username}\u0000${ipKey}` : undefined;
@@ -175,7 +197,10 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
   };
   /** The longest lock (lockout, or the pair's backoff) among these subjects, in ms (0: none). */
   const lockedMs = async (keys: [Counter, string][], pairKey: string | undefined): Promise<number> => {
-    const locks = await Promise.all([...keys.map(([c, key]) => c.lock.get(key)), ...(pairKey !== undefined ? [backoff.get(pairKey)] : [])]);
+    const locks = await Promise.all([
+      ...keys.map(([c, key]) => c.lock.get(key)),
+      ...(pairKey !== undefined ? [backoff.get(pairKey)] : []),
+    ]);
     return Math.max(0, ...locks.map((l) => (l && l.consumedPoints >= LOCKED ? l.msBeforeNext : 0)));
   };
   const consume = async (counter: Counter, key: string, weight: number): Promise<Consumed> => {
@@ -191,21 +216,35 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
     Promise.all(taken.map((t) => t.counter.count.reward(t.key, weight)));
 
   /** One try; `full` when refused only because the counters are full of attempts still being verified. */
-  const tryReserve = async (subjects: ThrottleSubjects, weight: number): Promise<ThrottleDecision | { allowed: false; full: true }> => {
+  const tryReserve = async (
+    subjects: ThrottleSubjects,
+    weight: number,
+  ): Promise<ThrottleDecision | { allowed: false; full: true }> => {
     const { direct, pairKey, shareKey } = keysOf(subjects);
-    const locksOf: [Counter, string][] = subjects.username !== undefined ? [...direct, [user, subjects.username]] : direct;
-    const [settled, lockMs] = await Promise.all([Promise.allSettled(direct.map(([c, key]) => consume(c, key, weight))), lockedMs(locksOf, pairKey)]);
+    const locksOf: [Counter, string][] =
+      subjects.username !== undefined ? [...direct, [user, subjects.username]] : direct;
+    const [settled, lockMs] = await Promise.all([
+      Promise.allSettled(direct.map(([c, key]) => consume(c, key, weight))),
+      lockedMs(locksOf, pairKey),
+    ]);
     const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) {
       // A counter could not be reached: give back what the others took before giving up (503).
-      await Promise.allSettled(settled.flatMap((r) => (r.status === 'fulfilled' ? [giveBack([r.value.ok ? r.value.taken : r.value], weight)] : [])));
+      await Promise.allSettled(
+        settled.flatMap((r) =>
+          r.status === 'fulfilled' ? [giveBack([r.value.ok ? r.value.taken : r.value], weight)] : [],
+        ),
+      );
       throw failure.reason;
     }
     const results = settled.map((r) => (r as PromiseFulfilledResult<Consumed>).value);
     const taken = results.flatMap((r) => (r.ok ? [r.taken] : []));
     if (lockMs > 0 || taken.length < results.length) {
       // A refused consume still added its points: give back everything this attempt took.
-      await giveBack(results.map((r) => (r.ok ? r.taken : r)), weight);
+      await giveBack(
+        results.map((r) => (r.ok ? r.taken : r)),
+        weight,
+      );
       return lockMs > 0 ? { allowed: false, retryAfterSeconds: seconds(lockMs) } : { allowed: false, full: true };
     }
 
@@ -232,7 +271,10 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
           // Consecutive failures of this username from this IP start again; the others are windows.
           const windows = taken.filter((t) => t.counter !== userIp);
           // Not the pair's lockout lock: one set meanwhile by another attempt of the burst stands.
-          await Promise.all([giveBack(windows, weight), ...(pairKey !== undefined ? [userIp.count.delete(pairKey), backoff.delete(pairKey)] : [])]);
+          await Promise.all([
+            giveBack(windows, weight),
+            ...(pairKey !== undefined ? [userIp.count.delete(pairKey), backoff.delete(pairKey)] : []),
+          ]);
         },
         async failed() {
           let lockedOut = false;
@@ -241,7 +283,10 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
             if (t.counter === userIpShare) continue; // a gate, not a limit
             if (t.consumed >= t.counter.max) {
               // Locked until the lockout ends; the count then starts from zero (it expires with the lock).
-              await Promise.all([t.counter.lock.block(t.key, settings.lockoutSeconds), t.counter.count.block(t.key, settings.lockoutSeconds)]);
+              await Promise.all([
+                t.counter.lock.block(t.key, settings.lockoutSeconds),
+                t.counter.count.block(t.key, settings.lockoutSeconds),
+              ]);
               lockedOut = true;
               locked.push({ ...subjectOf(t.counter, subjects), seconds: settings.lockoutSeconds });
             } else if (t.counter === userIp && t.consumed >= settings.backoffAfter) {
@@ -271,9 +316,13 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
     });
 
   /** One look; `full` as in tryReserve. */
-  const tryCheck = async (subjects: ThrottleSubjects, weight: number): Promise<Verdict | { allowed: false; full: true }> => {
+  const tryCheck = async (
+    subjects: ThrottleSubjects,
+    weight: number,
+  ): Promise<Verdict | { allowed: false; full: true }> => {
     const { direct, pairKey } = keysOf(subjects);
-    const looks: [Counter, string][] = subjects.username !== undefined ? [...direct, [user, subjects.username]] : direct;
+    const looks: [Counter, string][] =
+      subjects.username !== undefined ? [...direct, [user, subjects.username]] : direct;
     // The locks are read with the counts, not only when a count is full: attempts refused during a
     // lockout take a point and give it back, and one given back after the block can leave a locked count
     // under the limit for a moment.
@@ -283,14 +332,19 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
       ...(pairKey !== undefined ? [backoff.get(pairKey)] : []),
     ]);
     const counts = reads.slice(0, looks.length);
-    const lockMs = Math.max(0, ...reads.slice(looks.length).map((l) => (l && l.consumedPoints >= LOCKED ? l.msBeforeNext : 0)));
+    const lockMs = Math.max(
+      0,
+      ...reads.slice(looks.length).map((l) => (l && l.consumedPoints >= LOCKED ? l.msBeforeNext : 0)),
+    );
     if (lockMs > 0) return { allowed: false, retryAfterSeconds: seconds(Math.min(lockMs, lockoutMs)) };
     const full = counts.some((res, i) => res !== null && res.consumedPoints + weight > looks[i]![0].max);
     return full ? { allowed: false, full: true } : { allowed: true };
   };
 
   /** Waits while the counters are full of attempts being verified, as reserve does. */
-  const patiently = async <T extends { allowed: boolean }>(attempt: () => Promise<T | { allowed: false; full: true }>): Promise<T | { allowed: false; retryAfterSeconds: number }> => {
+  const patiently = async <T extends { allowed: boolean }>(
+    attempt: () => Promise<T | { allowed: false; full: true }>,
+  ): Promise<T | { allowed: false; retryAfterSeconds: number }> => {
     const deadline = Date.now() + (backend.maxWaitMs ?? 3000);
     for (let pauseMs = 10; ; pauseMs = Math.min(pauseMs * 2, 200)) {
       const decision = await attempt();
@@ -318,7 +372,10 @@ export function createLoginThrottle(settings: ThrottleSettings, backend: Throttl
       return {
         allowed: true,
         weight: decision.weight,
-        reservation: { succeeded: () => orUnavailable(reservation.succeeded), failed: () => orUnavailable(reservation.failed) },
+        reservation: {
+          succeeded: () => orUnavailable(reservation.succeeded),
+          failed: () => orUnavailable(reservation.failed),
+        },
       };
     },
     // On the hot path of every refresh and introspection: one look, and the waiting loop only when full.
@@ -367,8 +424,16 @@ export interface RedisHealth {
  * takes over. `onChange` hears once when Redis goes (and counting falls back to this instance) and once
  * when it comes back, not at every failed command or reconnection attempt.
  */
-export function connectRedis(url: string, onChange: (reachable: boolean, reason?: string) => void = () => {}): Redis & RedisHealth {
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false });
+export function connectRedis(
+  url: string,
+  onChange: (reachable: boolean, reason?: string) => void = () => {},
+): Redis & RedisHealth {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    lazyConnect: false,
+  });
   let reachable = true;
   const down = (reason: string) => {
     if (!reachable) return;

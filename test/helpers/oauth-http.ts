@@ -35,7 +35,8 @@ export async function request(url: string, init: RequestInit = {}): Promise<Http
   try {
     response = await fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(HANG_DEADLINE_MS) });
   } catch (error) {
-    if ((error as Error).name === 'TimeoutError') throw new Error(`${init.method ?? 'GET'} ${url}: no answer within ${HANG_DEADLINE_MS} ms (a hang)`);
+    if ((error as Error).name === 'TimeoutError')
+      throw new Error(`${init.method ?? 'GET'} ${url}: no answer within ${HANG_DEADLINE_MS} ms (a hang)`);
     throw error;
   }
   const text = await response.text();
@@ -43,29 +44,53 @@ export async function request(url: string, init: RequestInit = {}): Promise<Http
   let json: Record<string, unknown> | null = null;
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+      json = parsed as Record<string, unknown>;
   } catch {
     json = null;
   }
-  return { status: response.status, headers: response.headers, json, text, ms: answeredAt - sentAt, sentAt, answeredAt };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json,
+    text,
+    ms: answeredAt - sentAt,
+    sentAt,
+    answeredAt,
+  };
 }
 
-const form = (base: string, path: string, fields: Record<string, string>, client: ClientCredentials, headers: Record<string, string> = {}) =>
+const form = (
+  base: string,
+  path: string,
+  fields: Record<string, string>,
+  client: ClientCredentials,
+  headers: Record<string, string> = {},
+) =>
   request(`${base}/o/${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.clientId, client.clientSecret), ...headers },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(client.clientId, client.clientSecret),
+      ...headers,
+    },
     body: new URLSearchParams(fields).toString(),
   });
 
-export const passwordGrantAt = (base: string, user: { username: string; password: string } = SEED, client = SEED_CLIENT) =>
-  form(base, 'token/', { grant_type: 'password', username: user.username, password: user.password }, client);
+export const passwordGrantAt = (
+  base: string,
+  user: { username: string; password: string } = SEED,
+  client = SEED_CLIENT,
+) => form(base, 'token/', { grant_type: 'password', username: user.username, password: user.password }, client);
 
 export const refreshAt = (base: string, refreshToken: string, client = SEED_CLIENT) =>
   form(base, 'token/', { grant_type: 'refresh_token', refresh_token: refreshToken }, client);
 
-export const revokeAt = (base: string, token: string, client = SEED_CLIENT) => form(base, 'revoke_token/', { token }, client);
+export const revokeAt = (base: string, token: string, client = SEED_CLIENT) =>
+  form(base, 'revoke_token/', { token }, client);
 
-export const introspectAt = (base: string, token: string, client = SEED_CLIENT) => form(base, 'introspect/', { token }, client);
+export const introspectAt = (base: string, token: string, client = SEED_CLIENT) =>
+  form(base, 'introspect/', { token }, client);
 
 export const userinfoAt = (base: string, accessToken: string) =>
   request(`${base}/o/userinfo/`, { headers: { authorization: `Bearer ${accessToken}` } });
@@ -130,7 +155,12 @@ export function isRfcError(r: HttpResult): boolean {
 }
 
 /** Polls `check` every `everyMs` until it holds; throws after `withinMs`. Returns how long it took. */
-export async function waitUntil(what: string, check: () => Promise<boolean>, withinMs: number, everyMs = 100): Promise<number> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  withinMs: number,
+  everyMs = 100,
+): Promise<number> {
   const started = performance.now();
   for (;;) {
     if (await check().catch(() => false)) return performance.now() - started;

@@ -50,7 +50,12 @@ export function serialise(request: RawRequest): Buffer {
   const head = `${request.method} ${request.target} ${request.version ?? 'HTTP/1.1'}\r\n${request.headers
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('')}\r\n`;
-  const body = request.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
+  const body =
+    request.body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.isBuffer(request.body)
+        ? request.body
+        : Buffer.from(request.body, 'utf8');
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
@@ -124,7 +129,8 @@ export function parseResponses(bytes: Buffer, head: boolean): { responses: RawRe
     // The (first final) answer to HEAD has no body, unless something wrote one anyway (bytes that are not
     // a next response). Interim 1xx responses (100 Continue) come before it.
     const firstFinal = status >= 200 && !responses.some((r) => r.status >= 200);
-    const headWithoutBody = head && firstFinal && (at === bytes.length || bytes.subarray(at, at + 7).toString('latin1') === 'HTTP/1.');
+    const headWithoutBody =
+      head && firstFinal && (at === bytes.length || bytes.subarray(at, at + 7).toString('latin1') === 'HTTP/1.');
     if (headWithoutBody || status === 204 || status === 304 || (status >= 100 && status < 200)) {
       body = Buffer.alloc(0);
     } else if (chunked) {

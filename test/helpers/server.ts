@@ -62,17 +62,21 @@ export async function startTestServer(
     await database?.drop();
     throw error;
   };
-  const config = await Promise.resolve().then(() => loadConfig({
-    OAUTHD_DATABASE_URL: database ? database.url : `sqlite:${databasePath}`,
-    OAUTHD_HOST: '127.0.0.1',
-    OAUTHD_PORT: '0',
-    OAUTHD_ADMIN_PORT: '0',
-    OAUTHD_LOG_LEVEL: 'debug',
-    // Tests that are not about brute force make many failed attempts from 127.0.0.1 on purpose:
-    // lift the limits unless a test sets them (test/integration/brute-force.test.ts does).
-    ...UNLIMITED_THROTTLE,
-    ...env,
-  })).catch(dropOnFailure);
+  const config = await Promise.resolve()
+    .then(() =>
+      loadConfig({
+        OAUTHD_DATABASE_URL: database ? database.url : `sqlite:${databasePath}`,
+        OAUTHD_HOST: '127.0.0.1',
+        OAUTHD_PORT: '0',
+        OAUTHD_ADMIN_PORT: '0',
+        OAUTHD_LOG_LEVEL: 'debug',
+        // Tests that are not about brute force make many failed attempts from 127.0.0.1 on purpose:
+        // lift the limits unless a test sets them (test/integration/brute-force.test.ts does).
+        ...UNLIMITED_THROTTLE,
+        ...env,
+      }),
+    )
+    .catch(dropOnFailure);
   let logText = '';
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -150,7 +154,11 @@ export async function postToken(
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: text,
   });
-  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 /** A password grant for the seed user with Basic client authentication; asserts nothing. */
@@ -172,5 +180,9 @@ export function refreshGrant(server: TestServer, refreshToken: string, extra: Re
 
 export async function userinfo(server: TestServer, accessToken: string) {
   const response = await fetch(`${server.oauthUrl}/userinfo/`, { headers: { authorization: `Bearer ${accessToken}` } });
-  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, unknown>,
+  };
 }

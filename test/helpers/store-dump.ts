@@ -9,7 +9,10 @@ export async function readStoreText(server: TestServer): Promise<string> {
   const url = server.config.store.databaseUrl;
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
-    return [path, `${path}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f).toString('latin1')).join('\n');
+    return [path, `${path}-wal`]
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f).toString('latin1'))
+      .join('\n');
   }
   return (await dumpDatabase(url)).toString('latin1');
 }

@@ -59,7 +59,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const connectUpstream = (pair: Pair) => {
     const upstream = new Socket();
     pair.upstream = upstream;
-    upstream.on('data', (chunk: Buffer) => (state === 'stalled' ? pair.toClient.push(chunk) : deliver(pair.client, chunk)));
+    upstream.on('data', (chunk: Buffer) =>
+      state === 'stalled' ? pair.toClient.push(chunk) : deliver(pair.client, chunk),
+    );
     upstream.on('end', () => (state === 'stalled' ? pair.toClient.push('end') : deliver(pair.client, 'end')));
     upstream.on('error', () => destroy(pair));
     upstream.on('close', () => destroy(pair));
@@ -79,7 +81,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on('data', (chunk: Buffer) =>
       state === 'stalled' || !pair.upstream ? pair.toUpstream.push(chunk) : deliver(pair.upstream, chunk),
     );
-    client.on('end', () => (state === 'stalled' || !pair.upstream ? pair.toUpstream.push('end') : deliver(pair.upstream, 'end')));
+    client.on('end', () =>
+      state === 'stalled' || !pair.upstream ? pair.toUpstream.push('end') : deliver(pair.upstream, 'end'),
+    );
     client.on('error', () => destroy(pair));
     client.on('close', () => destroy(pair));
     if (state === 'open') connectUpstream(pair);

@@ -21,7 +21,9 @@ describe('systemProgram', () => {
     writeFileSync(join(dir, program.command), '#!/bin/sh\n');
     chmodSync(join(dir, program.command), 0o755);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    expect(systemProgram(program, 'some tests', { PATH: dir, OAUTHD_REQUIRE_TEST_PROGRAM: '1' })).toBe(join(dir, program.command));
+    expect(systemProgram(program, 'some tests', { PATH: dir, OAUTHD_REQUIRE_TEST_PROGRAM: '1' })).toBe(
+      join(dir, program.command),
+    );
     expect(warn).not.toHaveBeenCalled();
   });
 

@@ -16,9 +16,17 @@ export interface SystemProgram {
   requireVariable: string;
 }
 
-export const NGINX: SystemProgram = { command: 'nginx', debianPackage: 'nginx', requireVariable: 'OAUTHD_REQUIRE_NGINX' };
+export const NGINX: SystemProgram = {
+  command: 'nginx',
+  debianPackage: 'nginx',
+  requireVariable: 'OAUTHD_REQUIRE_NGINX',
+};
 export const CURL: SystemProgram = { command: 'curl', debianPackage: 'curl', requireVariable: 'OAUTHD_REQUIRE_CURL' };
-export const HTTPIE: SystemProgram = { command: 'http', debianPackage: 'httpie', requireVariable: 'OAUTHD_REQUIRE_HTTPIE' };
+export const HTTPIE: SystemProgram = {
+  command: 'http',
+  debianPackage: 'httpie',
+  requireVariable: 'OAUTHD_REQUIRE_HTTPIE',
+};
 
 /** The executable's absolute path, or null. */
 export function locateProgram(command: string, path = process.env.PATH ?? ''): string | null {
@@ -42,12 +50,18 @@ const warned = new Set<string>();
  * (call it at the top of the test file, so the whole file fails), else warns once, loudly, and returns
  * null: the caller skips the tests that need it (`describe.skipIf(path === null)`). `what` names those tests.
  */
-export function systemProgram(program: SystemProgram, what: string, env: NodeJS.ProcessEnv = process.env): string | null {
+export function systemProgram(
+  program: SystemProgram,
+  what: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
   const path = locateProgram(program.command, env.PATH ?? '');
   if (path !== null) return path;
   const install = `apt-get install ${program.debianPackage}`;
   if (env[program.requireVariable] === '1') {
-    throw new Error(`${what} needs ${program.command}, which is not installed (${install}), and ${program.requireVariable}=1 requires it`);
+    throw new Error(
+      `${what} needs ${program.command}, which is not installed (${install}), and ${program.requireVariable}=1 requires it`,
+    );
   }
   if (!warned.has(program.command)) {
     warned.add(program.command);

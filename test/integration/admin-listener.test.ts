@@ -44,12 +44,22 @@ describe('the public listener', () => {
 
   it('still serves /healthz, the token endpoint and the metadata', async () => {
     expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect((await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password }, { authorization: basic(SEED.clientId, SEED.clientSecret) })).status).toBe(200);
+    expect(
+      (
+        await postToken(
+          server,
+          { grant_type: 'password', username: SEED.username, password: SEED.password },
+          { authorization: basic(SEED.clientId, SEED.clientSecret) },
+        )
+      ).status,
+    ).toBe(200);
     expect((await fetch(`${server.url}/.well-known/oauth-authorization-server`)).status).toBe(200);
   });
 
   it('does not list /metrics in the OpenAPI document', async () => {
-    const document = (await (await fetch(`${server.oauthUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    const document = (await (await fetch(`${server.oauthUrl}/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
     expect(Object.keys(document.paths)).not.toContain('/metrics');
   });
 });
@@ -61,7 +71,11 @@ describe('the admin listener', () => {
   });
 
   it('serves /metrics as Prometheus text, failure reasons included', async () => {
-    await postToken(server, { grant_type: 'password', username: 'nobody-here', password: 'x' }, { authorization: basic(SEED.clientId, SEED.clientSecret) });
+    await postToken(
+      server,
+      { grant_type: 'password', username: 'nobody-here', password: 'x' },
+      { authorization: basic(SEED.clientId, SEED.clientSecret) },
+    );
     const response = await fetch(`${server.adminUrl}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -75,7 +89,11 @@ describe('the admin listener', () => {
     const response = await fetch(`${server.adminUrl}/readyz`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as { status: string; database: { status: string; latency_ms: number } };
-    expect(body).toEqual({ status: 'ready', database: { status: 'up', latency_ms: expect.any(Number) }, brute_force_counters: { status: 'local' } });
+    expect(body).toEqual({
+      status: 'ready',
+      database: { status: 'up', latency_ms: expect.any(Number) },
+      brute_force_counters: { status: 'local' },
+    });
     expect(body.database.latency_ms).toBeGreaterThanOrEqual(0);
     expect(response.headers.get('cache-control')).toBe('no-store');
   });
@@ -89,8 +107,15 @@ describe('the admin listener', () => {
   it('serves none of the OAuth endpoints: 404 for the token endpoint and the metadata', async () => {
     const token = await fetch(`${server.adminUrl}/o/token/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
-      body: new URLSearchParams({ grant_type: 'password', username: SEED.username, password: SEED.password }).toString(),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(SEED.clientId, SEED.clientSecret),
+      },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        username: SEED.username,
+        password: SEED.password,
+      }).toString(),
     });
     expect(token.status).toBe(404);
     expect(await token.json()).toEqual({ error: 'not_found', error_description: 'No such endpoint.' });
@@ -99,7 +124,8 @@ describe('the admin listener', () => {
   });
 
   it('does not count its own requests in the request histogram of the public endpoints', async () => {
-    const healthz = (text: string) => Number(/^oauthd_http_request_duration_seconds_count\{route="\/healthz"[^}]*\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    const healthz = (text: string) =>
+      Number(/^oauthd_http_request_duration_seconds_count\{route="\/healthz"[^}]*\} (\d+)$/m.exec(text)?.[1] ?? 0);
     const before = await (await fetch(`${server.adminUrl}/metrics`)).text();
     for (let i = 0; i < 3; i++) await fetch(`${server.adminUrl}/healthz`);
     await fetch(`${server.url}/healthz`);
@@ -120,7 +146,10 @@ describe('oauthd serve and the admin port', () => {
 
   /** Runs `oauthd serve <args>` to its exit (killed after 20 s: a server that starts instead fails the test). */
   const runServe = (args: string[], env: Record<string, string>) =>
-    runOauthd(['serve', ...args], { env: envWithoutOauthd({ OAUTHD_LOG_LEVEL: 'warn', OAUTHD_HOST: '127.0.0.1', ...env }), timeoutMs: 20_000 });
+    runOauthd(['serve', ...args], {
+      env: envWithoutOauthd({ OAUTHD_LOG_LEVEL: 'warn', OAUTHD_HOST: '127.0.0.1', ...env }),
+      timeoutMs: 20_000,
+    });
 
   const freePort = () =>
     new Promise<number>((resolve, reject) => {
@@ -156,57 +185,73 @@ describe('oauthd serve and the admin port', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each([['1'], ['2']])('exits non-zero with one line naming the setting when the admin port is taken (--workers %s)', async (workers) => {
-    const publicPort = await freePort();
-    const result = await runServe(['--workers', workers], {
-      OAUTHD_DATABASE_URL: `sqlite:${join(dir, `taken-${workers}.sqlite3`)}`,
-      OAUTHD_PORT: String(publicPort),
-      OAUTHD_ADMIN_PORT: String(takenPort),
-    });
-    expect(result.signal).toBeNull();
-    expect(result.code).not.toBe(0);
-    // Nothing but the one line (the empty-store hint is printed only once the server runs).
-    expect(lines(result.stderr)).toEqual([
-      `oauthd: admin listener (OAUTHD_ADMIN_HOST/OAUTHD_ADMIN_PORT): listen EADDRINUSE: address already in use 127.0.0.1:${takenPort}`,
-    ]);
-    expect(await isListening(publicPort)).toBe(false);
-  });
+  it.each([['1'], ['2']])(
+    'exits non-zero with one line naming the setting when the admin port is taken (--workers %s)',
+    async (workers) => {
+      const publicPort = await freePort();
+      const result = await runServe(['--workers', workers], {
+        OAUTHD_DATABASE_URL: `sqlite:${join(dir, `taken-${workers}.sqlite3`)}`,
+        OAUTHD_PORT: String(publicPort),
+        OAUTHD_ADMIN_PORT: String(takenPort),
+      });
+      expect(result.signal).toBeNull();
+      expect(result.code).not.toBe(0);
+      // Nothing but the one line (the empty-store hint is printed only once the server runs).
+      expect(lines(result.stderr)).toEqual([
+        `oauthd: admin listener (OAUTHD_ADMIN_HOST/OAUTHD_ADMIN_PORT): listen EADDRINUSE: address already in use 127.0.0.1:${takenPort}`,
+      ]);
+      expect(await isListening(publicPort)).toBe(false);
+    },
+  );
 
-  it.each([['1'], ['2']])('exits non-zero with one line when the public port is taken, the same way (--workers %s)', async (workers) => {
-    const adminPort = await freePort();
-    const result = await runServe(['--workers', workers], {
-      OAUTHD_DATABASE_URL: `sqlite:${join(dir, `public-taken-${workers}.sqlite3`)}`,
-      OAUTHD_PORT: String(takenPort),
-      OAUTHD_ADMIN_PORT: String(adminPort),
-    });
-    expect(result.signal).toBeNull();
-    expect(result.code).not.toBe(0);
-    expect(lines(result.stderr)).toEqual([`oauthd: listen EADDRINUSE: address already in use 127.0.0.1:${takenPort}`]);
-    expect(await isListening(adminPort)).toBe(false);
-  });
+  it.each([['1'], ['2']])(
+    'exits non-zero with one line when the public port is taken, the same way (--workers %s)',
+    async (workers) => {
+      const adminPort = await freePort();
+      const result = await runServe(['--workers', workers], {
+        OAUTHD_DATABASE_URL: `sqlite:${join(dir, `public-taken-${workers}.sqlite3`)}`,
+        OAUTHD_PORT: String(takenPort),
+        OAUTHD_ADMIN_PORT: String(adminPort),
+      });
+      expect(result.signal).toBeNull();
+      expect(result.code).not.toBe(0);
+      expect(lines(result.stderr)).toEqual([
+        `oauthd: listen EADDRINUSE: address already in use 127.0.0.1:${takenPort}`,
+      ]);
+      expect(await isListening(adminPort)).toBe(false);
+    },
+  );
 
-  it.each([['1'], ['2']])('takes --admin-port 0 over the environment, announces the admin URL, and serves /metrics there only (--workers %s)', async (workers) => {
-    const started = await spawnServer({
-      OAUTHD_DATABASE_URL: `sqlite:${join(dir, `flag-${workers}.sqlite3`)}`,
-      OAUTHD_WORKERS: workers,
-      // The environment names the taken port: only the flag lets the server start.
-      OAUTHD_ADMIN_PORT: String(takenPort),
-    }, ['--admin-port', '0', '--admin-host', '127.0.0.1']);
-    try {
-      expect(started.adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(started.adminUrl).not.toBe(`http://127.0.0.1:${takenPort}`);
-      expect(started.stderr()).toMatch(/^oauthd: admin listener \(\/metrics, \/healthz, \/readyz; keep it private\) at http:\/\/127\.0\.0\.1:\d+$/m);
-      const metrics = await fetch(`${started.adminUrl}/metrics`, { headers: { connection: 'close' } });
-      expect(metrics.status).toBe(200);
-      expect(await metrics.text()).toMatch(/^# TYPE oauthd_tokens_issued_total counter$/m);
-      expect((await fetch(`${started.url}/metrics`, { headers: { connection: 'close' } })).status).toBe(404);
-      const ready = (await (await fetch(`${started.adminUrl}/readyz`)).json()) as Record<string, unknown>;
-      expect(ready).toMatchObject({ status: 'ready', database: { status: 'up' } });
-      if (workers === '2') expect(ready.workers).toEqual({ listening: 2, configured: 2 });
-      else expect(ready.workers).toBeUndefined();
-    } finally {
-      expect(await started.stop()).toBe(0);
-    }
-    expect(await isListening(Number(new URL(started.adminUrl).port))).toBe(false);
-  });
+  it.each([['1'], ['2']])(
+    'takes --admin-port 0 over the environment, announces the admin URL, and serves /metrics there only (--workers %s)',
+    async (workers) => {
+      const started = await spawnServer(
+        {
+          OAUTHD_DATABASE_URL: `sqlite:${join(dir, `flag-${workers}.sqlite3`)}`,
+          OAUTHD_WORKERS: workers,
+          // The environment names the taken port: only the flag lets the server start.
+          OAUTHD_ADMIN_PORT: String(takenPort),
+        },
+        ['--admin-port', '0', '--admin-host', '127.0.0.1'],
+      );
+      try {
+        expect(started.adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(started.adminUrl).not.toBe(`http://127.0.0.1:${takenPort}`);
+        expect(started.stderr()).toMatch(
+          /^oauthd: admin listener \(\/metrics, \/healthz, \/readyz; keep it private\) at http:\/\/127\.0\.0\.1:\d+$/m,
+        );
+        const metrics = await fetch(`${started.adminUrl}/metrics`, { headers: { connection: 'close' } });
+        expect(metrics.status).toBe(200);
+        expect(await metrics.text()).toMatch(/^# TYPE oauthd_tokens_issued_total counter$/m);
+        expect((await fetch(`${started.url}/metrics`, { headers: { connection: 'close' } })).status).toBe(404);
+        const ready = (await (await fetch(`${started.adminUrl}/readyz`)).json()) as Record<string, unknown>;
+        expect(ready).toMatchObject({ status: 'ready', database: { status: 'up' } });
+        if (workers === '2') expect(ready.workers).toEqual({ listening: 2, configured: 2 });
+        else expect(ready.workers).toBeUndefined();
+      } finally {
+        expect(await started.stop()).toBe(0);
+      }
+      expect(await isListening(Number(new URL(started.adminUrl).port))).toBe(false);
+    },
+  );
 });

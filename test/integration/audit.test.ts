@@ -8,7 +8,16 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT } from '../helpers/process.js';
-import { SEED, basic, passwordGrant, postToken, refreshGrant, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  basic,
+  passwordGrant,
+  postToken,
+  refreshGrant,
+  seedSpecSample,
+  startTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 
 const run = promisify(execFile);
 let server: TestServer;
@@ -25,14 +34,27 @@ beforeAll(async () => {
   const other = await passwordGrant(server);
   await fetch(`${server.oauthUrl}/revoke_token/`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(SEED.clientId, SEED.clientSecret),
+    },
     body: `token=${other.json.access_token as string}`,
   });
-  secrets.push(...[first, second, other].flatMap((r) => [r.json.access_token as string, r.json.refresh_token as string]));
+  secrets.push(
+    ...[first, second, other].flatMap((r) => [r.json.access_token as string, r.json.refresh_token as string]),
+  );
   for (let i = 0; i < 3; i++) {
-    await postToken(server, { grant_type: 'password', username: 'bob', password: 'wrong-pass-4411' }, { authorization: basic(SEED.clientId, SEED.clientSecret) });
+    await postToken(
+      server,
+      { grant_type: 'password', username: 'bob', password: 'wrong-pass-4411' },
+      { authorization: basic(SEED.clientId, SEED.clientSecret) },
+    );
   }
-  await postToken(server, { grant_type: 'password', username: 'bob', password: 'bob-password' }, { authorization: basic(SEED.clientId, 'wrong-secret-8812') });
+  await postToken(
+    server,
+    { grant_type: 'password', username: 'bob', password: 'bob-password' },
+    { authorization: basic(SEED.clientId, 'wrong-secret-8812') },
+  );
   await server.services.audit.flush();
 });
 
@@ -41,7 +63,11 @@ afterAll(async () => {
 });
 
 async function audit(...args: string[]): Promise<Record<string, unknown>[]> {
-  const { stdout } = await run(process.execPath, [CLI, 'audit', '--json', '--database-url', server.config.store.databaseUrl, ...args], { cwd: ROOT });
+  const { stdout } = await run(
+    process.execPath,
+    [CLI, 'audit', '--json', '--database-url', server.config.store.databaseUrl, ...args],
+    { cwd: ROOT },
+  );
   return JSON.parse(stdout) as Record<string, unknown>[];
 }
 
@@ -49,11 +75,25 @@ describe('oauthd audit', () => {
   it('lists every kind of event, newest first, with who, which client and from where', async () => {
     const events = await audit();
     const kinds = new Set(events.map((e) => e.event));
-    for (const kind of ['token.issued', 'refresh_token.rotated', 'refresh_token.reused', 'grant.revoked', 'login.failed', 'client_auth.failed', 'lockout.started']) {
+    for (const kind of [
+      'token.issued',
+      'refresh_token.rotated',
+      'refresh_token.reused',
+      'grant.revoked',
+      'login.failed',
+      'client_auth.failed',
+      'lockout.started',
+    ]) {
       expect(kinds, kind).toContain(kind);
     }
     const issued = events.find((e) => e.event === 'token.issued')!;
-    expect(issued).toMatchObject({ client_id: SEED.clientId, username: SEED.username, ip: '127.0.0.1', grant_type: 'password', scope: 'read write' });
+    expect(issued).toMatchObject({
+      client_id: SEED.clientId,
+      username: SEED.username,
+      ip: '127.0.0.1',
+      grant_type: 'password',
+      scope: 'read write',
+    });
     expect(typeof issued.grant_id).toBe('string');
     const times = events.map((e) => Date.parse(e.at as string));
     expect([...times].sort((a, b) => b - a)).toEqual(times);
@@ -66,7 +106,7 @@ describe('oauthd audit', () => {
     const failures = await audit('--event', 'login.failed');
     expect(failures).toHaveLength(3);
     expect(failures.every((e) => e.reason === 'wrong password')).toBe(true);
-    expect((await audit('--client', 'no-such-client'))).toEqual([]);
+    expect(await audit('--client', 'no-such-client')).toEqual([]);
     expect((await audit('--client', SEED.clientId)).length).toBeGreaterThan(5);
     expect(await audit('--since', '2000-01-01T00:00:00Z', '--until', '2000-01-02T00:00:00Z')).toEqual([]);
     expect((await audit('--since', '1h')).length).toBe((await audit()).length);
@@ -74,9 +114,17 @@ describe('oauthd audit', () => {
   });
 
   it('prints readable lines without --json, and refuses a bad time with one line', async () => {
-    const { stdout } = await run(process.execPath, [CLI, 'audit', '--event', 'lockout.started', '--database-url', server.config.store.databaseUrl], { cwd: ROOT });
+    const { stdout } = await run(
+      process.execPath,
+      [CLI, 'audit', '--event', 'lockout.started', '--database-url', server.config.store.databaseUrl],
+      { cwd: ROOT },
+    );
     expect(stdout).toMatch(/lockout\.started {2}client=\S+ {2}user=bob {2}ip=127\.0\.0\.1/);
-    const bad = await run(process.execPath, [CLI, 'audit', '--since', 'yesterday-ish', '--database-url', server.config.store.databaseUrl], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
+    const bad = await run(
+      process.execPath,
+      [CLI, 'audit', '--since', 'yesterday-ish', '--database-url', server.config.store.databaseUrl],
+      { cwd: ROOT },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code: number }).code).toBe(1);
     expect((bad as { stderr: string }).stderr.trim().split('\n')).toHaveLength(1);
   });

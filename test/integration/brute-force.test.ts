@@ -13,11 +13,21 @@ const ATTACKER = '198.51.100.66';
 const USER_IP = '203.0.113.7';
 const seedAuth = { authorization: basic(SEED.clientId, SEED.clientSecret) };
 
-function login(server: TestServer, username: string, password: string, ip: string, headers: Record<string, string> = seedAuth) {
+function login(
+  server: TestServer,
+  username: string,
+  password: string,
+  ip: string,
+  headers: Record<string, string> = seedAuth,
+) {
   return postToken(server, { grant_type: 'password', username, password }, { ...headers, 'x-forwarded-for': ip });
 }
 
-async function withServer(env: Record<string, string>, run: (server: TestServer) => Promise<void>, options: { throttleKeyPrefix?: string } = {}) {
+async function withServer(
+  env: Record<string, string>,
+  run: (server: TestServer) => Promise<void>,
+  options: { throttleKeyPrefix?: string } = {},
+) {
   const server = await startTestServer({ OAUTHD_TRUST_PROXY: '127.0.0.1', ...env }, options);
   try {
     await seedSpecSample(server);
@@ -33,10 +43,14 @@ const lockoutEnv = { OAUTHD_MAX_FAILURES_PER_USER_IP: '3', OAUTHD_BACKOFF_AFTER:
 describe('lockout of a username from one IP', () => {
   it('refuses even the right password during the lockout with 429, Retry-After and slow_down', async () => {
     await withServer(lockoutEnv, async (server) => {
-      for (let i = 0; i < 3; i++) expect((await login(server, SEED.username, 'wrong', ATTACKER)).json.error).toBe('invalid_grant');
+      for (let i = 0; i < 3; i++)
+        expect((await login(server, SEED.username, 'wrong', ATTACKER)).json.error).toBe('invalid_grant');
       const locked = await login(server, SEED.username, SEED.password, ATTACKER);
       expect(locked.status).toBe(429);
-      expect(locked.json).toEqual({ error: 'slow_down', error_description: expect.stringMatching(/^Too many failed attempts\. Try again in \d+ seconds\.$/) });
+      expect(locked.json).toEqual({
+        error: 'slow_down',
+        error_description: expect.stringMatching(/^Too many failed attempts\. Try again in \d+ seconds\.$/),
+      });
       expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(50);
       expect(locked.headers.get('cache-control')).toBe('no-store');
       // The wrong password gets exactly the same answer: no oracle.
@@ -109,7 +123,9 @@ describe('client authentication', () => {
   it('locks a client id from an IP after repeated wrong secrets, even for the right secret, and only from that IP', async () => {
     await withServer({ OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '3' }, async (server) => {
       for (let i = 0; i < 3; i++) {
-        const r = await login(server, SEED.username, SEED.password, ATTACKER, { authorization: basic(SEED.clientId, `guess-${i}`) });
+        const r = await login(server, SEED.username, SEED.password, ATTACKER, {
+          authorization: basic(SEED.clientId, `guess-${i}`),
+        });
         expect(r.status).toBe(401);
       }
       const locked = await login(server, SEED.username, SEED.password, ATTACKER);
@@ -142,11 +158,14 @@ describe('counters shared through Redis', async () => {
     }
   });
 
-  it.skipIf(!available)('keeps answering logins when Redis is unreachable (counting falls back to memory)', async () => {
-    await withServer({ ...lockoutEnv, OAUTHD_REDIS_URL: 'redis://127.0.0.1:1' }, async (server) => {
-      expect((await login(server, SEED.username, SEED.password, USER_IP)).status).toBe(200);
-      for (let i = 0; i < 3; i++) await login(server, SEED.username, 'wrong', ATTACKER);
-      expect((await login(server, SEED.username, SEED.password, ATTACKER)).status).toBe(429);
-    });
-  });
+  it.skipIf(!available)(
+    'keeps answering logins when Redis is unreachable (counting falls back to memory)',
+    async () => {
+      await withServer({ ...lockoutEnv, OAUTHD_REDIS_URL: 'redis://127.0.0.1:1' }, async (server) => {
+        expect((await login(server, SEED.username, SEED.password, USER_IP)).status).toBe(200);
+        for (let i = 0; i < 3; i++) await login(server, SEED.username, 'wrong', ATTACKER);
+        expect((await login(server, SEED.username, SEED.password, ATTACKER)).status).toBe(429);
+      });
+    },
+  );
 });

@@ -31,10 +31,12 @@ const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).statu
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The environment of a CLI run: no OAUTHD_* from the test's own environment, the server's database. */
-const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => sharedCliEnv(server.config.store.databaseUrl, extra);
+const cliEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv =>
+  sharedCliEnv(server.config.store.databaseUrl, extra);
 
 /** `oauthd <args>` through pipes; `input` goes to its stdin. */
-const cli = (args: string[], input = '', env: Record<string, string> = {}): Promise<RunResult> => runCli(server.config.store.databaseUrl, args, input, env);
+const cli = (args: string[], input = '', env: Record<string, string> = {}): Promise<RunResult> =>
+  runCli(server.config.store.databaseUrl, args, input, env);
 
 const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 
@@ -44,7 +46,11 @@ const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
  * (stdout and stderr, with the terminal's own echo if it were on) and the exit code; a run that waits for
  * a prompt that never comes is killed after 10 s.
  */
-function onTerminal(args: string[], answers: [prompt: string, typed: string][], env: Record<string, string> = {}): Promise<{ code: number | null; screen: string }> {
+function onTerminal(
+  args: string[],
+  answers: [prompt: string, typed: string][],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; screen: string }> {
   const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: cliEnv(env), stdio: 'pipe' });
@@ -69,8 +75,16 @@ function onTerminal(args: string[], answers: [prompt: string, typed: string][], 
 
 const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
 
-async function login(username: string, password: string, client: { id: string; secret: string } = { id: SEED.clientId, secret: SEED.clientSecret }) {
-  return postToken(server, { grant_type: 'password', username, password }, { authorization: basic(client.id, client.secret) });
+async function login(
+  username: string,
+  password: string,
+  client: { id: string; secret: string } = { id: SEED.clientId, secret: SEED.clientSecret },
+) {
+  return postToken(
+    server,
+    { grant_type: 'password', username, password },
+    { authorization: basic(client.id, client.secret) },
+  );
 }
 
 async function usernames(): Promise<string[]> {
@@ -103,7 +117,17 @@ afterAll(async () => {
 describe('help and usage errors', () => {
   it('shows an example in the --help of every command and command group', async () => {
     const commands = await allCommands();
-    expect(commands.map((c) => c.join(' '))).toEqual(expect.arrayContaining(['serve', 'migrate', 'cleanup', 'client create', 'user set-password', 'audit', 'import django']));
+    expect(commands.map((c) => c.join(' '))).toEqual(
+      expect.arrayContaining([
+        'serve',
+        'migrate',
+        'cleanup',
+        'client create',
+        'user set-password',
+        'audit',
+        'import django',
+      ]),
+    );
     const helps = await Promise.all(commands.map((command) => cli([...command, '--help'])));
     commands.forEach((command, i) => {
       expect(helps[i]!.code, command.join(' ')).toBe(0);
@@ -112,11 +136,23 @@ describe('help and usage errors', () => {
   }, 90_000);
 
   it.each([
-    [['client', 'create'], "oauthd: error: required option '--name <name>' not specified (see: oauthd client create --help)"],
-    [['user', 'create', '--password-stdin'], "oauthd: error: required option '--username <username>' not specified (see: oauthd user create --help)"],
-    [['import', 'django'], "oauthd: error: required option '--from <path|url>' not specified (see: oauthd import django --help)"],
+    [
+      ['client', 'create'],
+      "oauthd: error: required option '--name <name>' not specified (see: oauthd client create --help)",
+    ],
+    [
+      ['user', 'create', '--password-stdin'],
+      "oauthd: error: required option '--username <username>' not specified (see: oauthd user create --help)",
+    ],
+    [
+      ['import', 'django'],
+      "oauthd: error: required option '--from <path|url>' not specified (see: oauthd import django --help)",
+    ],
     [['client', 'show'], "oauthd: error: missing required argument 'client-id' (see: oauthd client show --help)"],
-    [['user', 'set-password', '--password-stdin'], "oauthd: error: missing required argument 'username' (see: oauthd user set-password --help)"],
+    [
+      ['user', 'set-password', '--password-stdin'],
+      "oauthd: error: missing required argument 'username' (see: oauthd user set-password --help)",
+    ],
     [['user', 'disable'], "oauthd: error: missing required argument 'username' (see: oauthd user disable --help)"],
     [['serve', '--json'], "oauthd: error: unknown option '--json' (see: oauthd serve --help)"],
     [['frobnicate'], "oauthd: error: unknown command 'frobnicate' (see: oauthd --help)"],
@@ -141,26 +177,35 @@ describe('help and usage errors', () => {
 });
 
 describe('passwords and secrets typed on a terminal', () => {
-  it.skipIf(!HAS_SCRIPT)('user create --password-stdin asks twice without echoing, and the user can then log in', async () => {
-    const password = 'typed-on-a-tty-Passw0rd';
-    const run = await onTerminal(['user', 'create', '--username', 'tty-user', '--password-stdin'], [
-      ['Password: ', `${password}\r`],
-      ['Repeat password: ', `${password}\r`],
-    ]);
-    expect(run.screen).toContain('Password: ');
-    expect(run.screen).toContain('Repeat password: ');
-    expect(run.screen).not.toContain(password);
-    expect(run.screen).not.toContain('typed');
-    expect(run.screen).toMatch(/created user tty-user \(id \d+\)/);
-    expect(run.code).toBe(0);
-    expect((await login('tty-user', password)).status).toBe(200);
-  });
+  it.skipIf(!HAS_SCRIPT)(
+    'user create --password-stdin asks twice without echoing, and the user can then log in',
+    async () => {
+      const password = 'typed-on-a-tty-Passw0rd';
+      const run = await onTerminal(
+        ['user', 'create', '--username', 'tty-user', '--password-stdin'],
+        [
+          ['Password: ', `${password}\r`],
+          ['Repeat password: ', `${password}\r`],
+        ],
+      );
+      expect(run.screen).toContain('Password: ');
+      expect(run.screen).toContain('Repeat password: ');
+      expect(run.screen).not.toContain(password);
+      expect(run.screen).not.toContain('typed');
+      expect(run.screen).toMatch(/created user tty-user \(id \d+\)/);
+      expect(run.code).toBe(0);
+      expect((await login('tty-user', password)).status).toBe(200);
+    },
+  );
 
   it.skipIf(!HAS_SCRIPT)('refuses two different entries with one line, exits 1 and creates no user', async () => {
-    const run = await onTerminal(['user', 'create', '--username', 'tty-mismatch', '--password-stdin'], [
-      ['Password: ', 'first-Passw0rd-typed\r'],
-      ['Repeat password: ', 'second-Passw0rd-typed\r'],
-    ]);
+    const run = await onTerminal(
+      ['user', 'create', '--username', 'tty-mismatch', '--password-stdin'],
+      [
+        ['Password: ', 'first-Passw0rd-typed\r'],
+        ['Repeat password: ', 'second-Passw0rd-typed\r'],
+      ],
+    );
     expect(run.code).toBe(1);
     expect(run.screen).not.toContain('Passw0rd-typed');
     expect(lines(run.screen.replace(/\r/g, '')).at(-1)).toBe('oauthd: the passwords do not match; nothing was changed');
@@ -168,34 +213,49 @@ describe('passwords and secrets typed on a terminal', () => {
   });
 
   it.skipIf(!HAS_SCRIPT)('refuses a password the policy forbids before asking for it again', async () => {
-    const run = await onTerminal(['user', 'create', '--username', 'tty-short', '--password-stdin'], [['Password: ', 'short\r']]);
+    const run = await onTerminal(
+      ['user', 'create', '--username', 'tty-short', '--password-stdin'],
+      [['Password: ', 'short\r']],
+    );
     expect(run.code).toBe(1);
     expect(run.screen).not.toContain('Repeat password: ');
     expect(run.screen).toContain('oauthd: the password must be at least 8 characters (OAUTHD_PASSWORD_MIN_LENGTH)');
     expect(await usernames()).not.toContain('tty-short');
   });
 
-  it.skipIf(!HAS_SCRIPT)('user set-password --password-stdin asks twice on a terminal; backspace edits, arrow keys add nothing', async () => {
-    const run = await onTerminal(['user', 'set-password', 'tty-user', '--password-stdin'], [
-      ['Password: ', 'new-tty-Passw0rdX\u007f\u001b[D\r'],
-      ['Repeat password: ', 'new-tty-Passw0rd\r'],
-    ]);
-    expect(run.code).toBe(0);
-    expect(run.screen).not.toContain('new-tty');
-    expect((await login('tty-user', 'new-tty-Passw0rd')).status).toBe(200);
-  });
+  it.skipIf(!HAS_SCRIPT)(
+    'user set-password --password-stdin asks twice on a terminal; backspace edits, arrow keys add nothing',
+    async () => {
+      const run = await onTerminal(
+        ['user', 'set-password', 'tty-user', '--password-stdin'],
+        [
+          ['Password: ', 'new-tty-Passw0rdX\u007f\u001b[D\r'],
+          ['Repeat password: ', 'new-tty-Passw0rd\r'],
+        ],
+      );
+      expect(run.code).toBe(0);
+      expect(run.screen).not.toContain('new-tty');
+      expect((await login('tty-user', 'new-tty-Passw0rd')).status).toBe(200);
+    },
+  );
 
-  it.skipIf(!HAS_SCRIPT)('client create --client-secret-stdin asks for the secret twice without echo, and the client authenticates with it', async () => {
-    const secret = 'a-client-secret-typed-at-a-tty';
-    const run = await onTerminal(['client', 'create', '--name', 'tty-app', '--client-id', 'tty-app', '--client-secret-stdin'], [
-      ['Client secret: ', `${secret}\r`],
-      ['Repeat client secret: ', `${secret}\r`],
-    ]);
-    expect(run.code).toBe(0);
-    expect(run.screen).not.toContain(secret);
-    expect(run.screen).toContain('client_id:   tty-app');
-    expect((await login(SEED.username, SEED.password, { id: 'tty-app', secret })).status).toBe(200);
-  });
+  it.skipIf(!HAS_SCRIPT)(
+    'client create --client-secret-stdin asks for the secret twice without echo, and the client authenticates with it',
+    async () => {
+      const secret = 'a-client-secret-typed-at-a-tty';
+      const run = await onTerminal(
+        ['client', 'create', '--name', 'tty-app', '--client-id', 'tty-app', '--client-secret-stdin'],
+        [
+          ['Client secret: ', `${secret}\r`],
+          ['Repeat client secret: ', `${secret}\r`],
+        ],
+      );
+      expect(run.code).toBe(0);
+      expect(run.screen).not.toContain(secret);
+      expect(run.screen).toContain('client_id:   tty-app');
+      expect((await login(SEED.username, SEED.password, { id: 'tty-app', secret })).status).toBe(200);
+    },
+  );
 
   it('still reads a pipe to EOF, dropping one trailing newline, without prompting', async () => {
     const result = await cli(['user', 'create', '--username', 'piped-user', '--password-stdin'], 'piped-Passw0rd\n');
@@ -215,57 +275,82 @@ describe('the password policy', () => {
     ['--password-stdin, too long', ['--password-stdin'], tooLong, MAX],
     ['--password, too short', ['--password', tooShort], '', MIN],
     ['--password, too long', ['--password', tooLong], '', MAX],
-  ])('user create refuses a password (%s) naming the rule, exits 1 and creates nothing', async (_label, flags, input, message) => {
-    const result = await cli(['user', 'create', '--username', 'policy-victim', ...flags], input);
-    expect(result.code).toBe(1);
-    expect(lines(result.stderr).filter((l) => !l.startsWith('oauthd: warning:'))).toEqual([message]);
-    expect(result.stdout).toBe('');
-    expect(await usernames()).not.toContain('policy-victim');
-  });
+  ])(
+    'user create refuses a password (%s) naming the rule, exits 1 and creates nothing',
+    async (_label, flags, input, message) => {
+      const result = await cli(['user', 'create', '--username', 'policy-victim', ...flags], input);
+      expect(result.code).toBe(1);
+      expect(lines(result.stderr).filter((l) => !l.startsWith('oauthd: warning:'))).toEqual([message]);
+      expect(result.stdout).toBe('');
+      expect(await usernames()).not.toContain('policy-victim');
+    },
+  );
 
   it.each([
     ['--password-stdin, too short', ['--password-stdin'], tooShort, MIN],
     ['--password-stdin, too long', ['--password-stdin'], tooLong, MAX],
     ['--password, too short', ['--password', tooShort], '', MIN],
     ['--password, too long', ['--password', tooLong], '', MAX],
-  ])('user set-password refuses a password (%s), exits 1, and the old password and tokens keep working', async (_label, flags, input, message) => {
-    const before = await login(SEED.username, SEED.password);
-    expect(before.status).toBe(200);
-    const result = await cli(['user', 'set-password', SEED.username, ...flags], input);
-    expect(result.code).toBe(1);
-    expect(lines(result.stderr).filter((l) => !l.startsWith('oauthd: warning:'))).toEqual([message]);
-    expect((await login(SEED.username, SEED.password)).status).toBe(200);
-    const refreshed = await postToken(
-      server,
-      { grant_type: 'refresh_token', refresh_token: before.json.refresh_token as string },
-      { authorization: basic(SEED.clientId, SEED.clientSecret) },
-    );
-    expect(refreshed.status).toBe(200);
-  });
+  ])(
+    'user set-password refuses a password (%s), exits 1, and the old password and tokens keep working',
+    async (_label, flags, input, message) => {
+      const before = await login(SEED.username, SEED.password);
+      expect(before.status).toBe(200);
+      const result = await cli(['user', 'set-password', SEED.username, ...flags], input);
+      expect(result.code).toBe(1);
+      expect(lines(result.stderr).filter((l) => !l.startsWith('oauthd: warning:'))).toEqual([message]);
+      expect((await login(SEED.username, SEED.password)).status).toBe(200);
+      const refreshed = await postToken(
+        server,
+        { grant_type: 'refresh_token', refresh_token: before.json.refresh_token as string },
+        { authorization: basic(SEED.clientId, SEED.clientSecret) },
+      );
+      expect(refreshed.status).toBe(200);
+    },
+  );
 
   it('accepts exactly the minimum and exactly the maximum', async () => {
     expect((await cli(['user', 'create', '--username', 'eight', '--password-stdin'], '12345678')).code).toBe(0);
     expect((await login('eight', '12345678')).status).toBe(200);
-    expect((await cli(['user', 'create', '--username', 'long-one', '--password-stdin'], 'y'.repeat(1024))).code).toBe(0);
+    expect((await cli(['user', 'create', '--username', 'long-one', '--password-stdin'], 'y'.repeat(1024))).code).toBe(
+      0,
+    );
     expect((await login('long-one', 'y'.repeat(1024))).status).toBe(200);
   });
 
   it('follows OAUTHD_PASSWORD_MIN_LENGTH and OAUTHD_PASSWORD_MAX_LENGTH', async () => {
     const env = { OAUTHD_PASSWORD_MIN_LENGTH: '12', OAUTHD_PASSWORD_MAX_LENGTH: '16' };
     const short = await cli(['user', 'create', '--username', 'configured', '--password-stdin'], 'eleven-char', env);
-    expect([short.code, short.stderr]).toEqual([1, 'oauthd: the password must be at least 12 characters (OAUTHD_PASSWORD_MIN_LENGTH)\n']);
-    const long = await cli(['user', 'create', '--username', 'configured', '--password-stdin'], 'seventeen-chars!!', env);
-    expect([long.code, long.stderr]).toEqual([1, 'oauthd: the password must be at most 16 characters (OAUTHD_PASSWORD_MAX_LENGTH)\n']);
+    expect([short.code, short.stderr]).toEqual([
+      1,
+      'oauthd: the password must be at least 12 characters (OAUTHD_PASSWORD_MIN_LENGTH)\n',
+    ]);
+    const long = await cli(
+      ['user', 'create', '--username', 'configured', '--password-stdin'],
+      'seventeen-chars!!',
+      env,
+    );
+    expect([long.code, long.stderr]).toEqual([
+      1,
+      'oauthd: the password must be at most 16 characters (OAUTHD_PASSWORD_MAX_LENGTH)\n',
+    ]);
     expect(await usernames()).not.toContain('configured');
     const bad = await cli(['user', 'list'], '', { OAUTHD_PASSWORD_MIN_LENGTH: '20', OAUTHD_PASSWORD_MAX_LENGTH: '10' });
-    expect([bad.code, bad.stderr]).toEqual([1, 'oauthd: OAUTHD_PASSWORD_MIN_LENGTH: must not exceed OAUTHD_PASSWORD_MAX_LENGTH (10)\n']);
+    expect([bad.code, bad.stderr]).toEqual([
+      1,
+      'oauthd: OAUTHD_PASSWORD_MIN_LENGTH: must not exceed OAUTHD_PASSWORD_MAX_LENGTH (10)\n',
+    ]);
   });
 
   it('does not apply to password hashes imported from django-oauth-toolkit: such users log in with their old password', async () => {
     const from = join(dir, 'dot-policy.sqlite3');
     copyFileSync(join(ROOT, 'test', 'fixtures', 'django-oauth-toolkit', 'dot-1.7.sqlite3'), from);
     // Longer than every password of the fixture: none could be set now, each is imported.
-    const env = { OAUTHD_PASSWORD_MIN_LENGTH: '64', OAUTHD_SCOPES: 'read write payouts introspection admin', OAUTHD_DEFAULT_SCOPES: 'read write' };
+    const env = {
+      OAUTHD_PASSWORD_MIN_LENGTH: '64',
+      OAUTHD_SCOPES: 'read write payouts introspection admin',
+      OAUTHD_DEFAULT_SCOPES: 'read write',
+    };
     const result = await cli(['import', 'django', '--from', from, '--scopes', 'read write', '--json'], '', env);
     expect(result.code).toBe(0);
     expect((JSON.parse(result.stdout) as { users: { created: number } }).users.created).toBeGreaterThan(0);
@@ -287,8 +372,12 @@ describe('oauthd audit', () => {
   });
 
   it('knows the same events as docs/security.md, "The audit trail"', () => {
-    const section = readFileSync(join(ROOT, 'docs', 'security.md'), 'utf8').split('## The audit trail')[1]!.split('\n## ')[0]!;
-    const documented = [...section.matchAll(/`([a-z_]+\.[a-z_]+)`/g)].map((m) => m[1]!).filter((e) => !e.endsWith('.md') && !e.endsWith('.ts'));
+    const section = readFileSync(join(ROOT, 'docs', 'security.md'), 'utf8')
+      .split('## The audit trail')[1]!
+      .split('\n## ')[0]!;
+    const documented = [...section.matchAll(/`([a-z_]+\.[a-z_]+)`/g)]
+      .map((m) => m[1]!)
+      .filter((e) => !e.endsWith('.md') && !e.endsWith('.ts'));
     expect([...new Set(documented)].sort()).toEqual([...AUDIT_EVENTS].sort());
   });
 
@@ -312,33 +401,45 @@ describe('oauthd audit', () => {
     expect(result.stderr).toMatch(/^oauthd: --since \(.+\) must be before --until \(.+\)\n$/);
   });
 
-  it.each(['15', '2 hours', 'yesterday', '2026-13-45'])('refuses --since %j, which is neither an ISO date nor an age, with one line', async (since) => {
-    const result = await cli(['audit', '--since', since]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`oauthd: --since takes an ISO date (2026-11-25T10:00:00Z) or an age (15m, 2h, 7d), got ${JSON.stringify(since)}\n`);
-  });
+  it.each(['15', '2 hours', 'yesterday', '2026-13-45'])(
+    'refuses --since %j, which is neither an ISO date nor an age, with one line',
+    async (since) => {
+      const result = await cli(['audit', '--since', since]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `oauthd: --since takes an ISO date (2026-11-25T10:00:00Z) or an age (15m, 2h, 7d), got ${JSON.stringify(since)}\n`,
+      );
+    },
+  );
 
-  it.each(['0', '-1', 'ten', '1.5', '100001', ''])('refuses --limit %j with one line naming the range', async (limit) => {
-    const result = await cli(['audit', '--limit', limit]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`oauthd: --limit takes a whole number from 1 to 100000, got ${JSON.stringify(limit)}\n`);
-  });
+  it.each(['0', '-1', 'ten', '1.5', '100001', ''])(
+    'refuses --limit %j with one line naming the range',
+    async (limit) => {
+      const result = await cli(['audit', '--limit', limit]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `oauthd: --limit takes a whole number from 1 to 100000, got ${JSON.stringify(limit)}\n`,
+      );
+    },
+  );
 });
 
 describe('counts, progress and dry runs', () => {
   it('says "1 second", "2 seconds", "0 users": singular only for exactly one', () => {
-    expect([plural(1, 'second'), plural(2, 'second'), plural(0, 'user'), plural(1, 'token family', 'token families')]).toEqual([
-      '1 second',
-      '2 seconds',
-      '0 users',
-      '1 token family',
-    ]);
+    expect([
+      plural(1, 'second'),
+      plural(2, 'second'),
+      plural(0, 'user'),
+      plural(1, 'token family', 'token families'),
+    ]).toEqual(['1 second', '2 seconds', '0 users', '1 token family']);
   });
 
   it('cleanup says what it removed and erased, with the right plural', async () => {
     const result = await cli(['cleanup']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^removed \d+ dead rows? \(expired and retired tokens, their grants, audit events past retention\); erased \d+ sealed refresh responses?\n$/);
+    expect(result.stdout).toMatch(
+      /^removed \d+ dead rows? \(expired and retired tokens, their grants, audit events past retention\); erased \d+ sealed refresh responses?\n$/,
+    );
     expect(result.stdout).not.toMatch(/\b1 dead rows\b|\b1 sealed refresh responses\b/);
   });
 
@@ -356,12 +457,18 @@ describe('counts, progress and dry runs', () => {
     const text = await cli(['import', 'django', '--from', from, '--scopes', 'read write', '--dry-run'], '', env);
     expect(text.code).toBe(0);
     const summary = text.stdout.trim().split('\n').at(-1)!;
-    expect(summary).toMatch(/^dry run, nothing written: users would create \d+, \d+ already present, would update \d+, \d+ skipped/);
+    expect(summary).toMatch(
+      /^dry run, nothing written: users would create \d+, \d+ already present, would update \d+, \d+ skipped/,
+    );
     expect(summary).not.toMatch(/\d+ created|\d+ updated/);
     for (const kind of ['users', 'clients', 'refresh tokens', 'access tokens']) {
       expect(text.stderr).toMatch(new RegExp(`^oauthd: import \\(dry run\\): ${kind} (\\d+)/\\1$`, 'm'));
     }
-    const json = await cli(['import', 'django', '--from', from, '--scopes', 'read write', '--dry-run', '--json'], '', env);
+    const json = await cli(
+      ['import', 'django', '--from', from, '--scopes', 'read write', '--dry-run', '--json'],
+      '',
+      env,
+    );
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true });
     expect(lines(json.stderr).every((l) => l.startsWith('oauthd: import (dry run): '))).toBe(true);

@@ -17,7 +17,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, within, type CliResult } from '../helpers/cli.js';
 import { tokenKey } from '../../src/core/tokens.js';
 import { CLI } from '../helpers/process.js';
-import { SEED, basic, postToken, seedSpecSample, startTestServer, userinfo, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  basic,
+  postToken,
+  seedSpecSample,
+  startTestServer,
+  userinfo,
+  type TestServer,
+} from '../helpers/server.js';
 
 let server: TestServer;
 const ACTOR = `cli:${userInfo().username}`;
@@ -33,7 +41,8 @@ async function ok(args: string[]): Promise<string> {
   return result.stdout;
 }
 
-const json = async <T = Record<string, unknown>>(args: string[]): Promise<T> => JSON.parse(await ok([...args, '--json'])) as T;
+const json = async <T = Record<string, unknown>>(args: string[]): Promise<T> =>
+  JSON.parse(await ok([...args, '--json'])) as T;
 
 async function audit(event: string): Promise<Record<string, unknown>[]> {
   await server.services.audit.flush();
@@ -46,12 +55,25 @@ async function newClient(id: string, scopes = 'read write') {
   return { id, secret: `${id}-secret` };
 }
 
-function login(client: { id: string; secret: string }, username: string, password: string, extra: Record<string, string> = {}) {
-  return postToken(server, { grant_type: 'password', username, password, ...extra }, { authorization: basic(client.id, client.secret) });
+function login(
+  client: { id: string; secret: string },
+  username: string,
+  password: string,
+  extra: Record<string, string> = {},
+) {
+  return postToken(
+    server,
+    { grant_type: 'password', username, password, ...extra },
+    { authorization: basic(client.id, client.secret) },
+  );
 }
 
 function refresh(client: { id: string; secret: string }, refreshToken: string, extra: Record<string, string> = {}) {
-  return postToken(server, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, { authorization: basic(client.id, client.secret) });
+  return postToken(
+    server,
+    { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra },
+    { authorization: basic(client.id, client.secret) },
+  );
 }
 
 beforeAll(async () => {
@@ -69,7 +91,9 @@ describe('oauthd client update', () => {
     const c = await newClient('update-one');
     const before = await json(['client', 'show', c.id]);
     expect(before.default_scopes).toBeNull();
-    expect(await ok(['client', 'show', c.id])).toContain("default scopes: (the server's OAUTHD_DEFAULT_SCOPES among its scopes)");
+    expect(await ok(['client', 'show', c.id])).toContain(
+      "default scopes: (the server's OAUTHD_DEFAULT_SCOPES among its scopes)",
+    );
 
     const renamed = await json(['client', 'update', c.id, '--name', 'Renamed app']);
     expect(renamed).toEqual({ ...before, name: 'Renamed app' });
@@ -77,7 +101,13 @@ describe('oauthd client update', () => {
     expect(await json(['client', 'show', c.id])).toEqual({ ...before, name: 'Renamed app', default_scopes: ['read'] });
     expect(await ok(['client', 'show', c.id])).toContain('default scopes: read\n');
     await ok(['client', 'update', c.id, '--grant-types', 'password', '--scopes', 'read']);
-    expect(await json(['client', 'show', c.id])).toEqual({ ...before, name: 'Renamed app', default_scopes: ['read'], scopes: ['read'], grant_types: ['password'] });
+    expect(await json(['client', 'show', c.id])).toEqual({
+      ...before,
+      name: 'Renamed app',
+      default_scopes: ['read'],
+      scopes: ['read'],
+      grant_types: ['password'],
+    });
 
     const events = (await audit('client.updated')).filter((e) => e.client_id === c.id);
     expect(events.map((e) => e.changed).reverse()).toEqual(['name', 'defaultScopes', 'scopes grantTypes']);
@@ -131,7 +161,10 @@ describe('oauthd client update', () => {
     const first = await login(c, SEED.username, SEED.password);
     expect(first.json.scope).toBe('read write');
     await ok(['client', 'update', c.id, '--scopes', 'read']);
-    await within(CACHE_BOUND_MS, async () => (await login(c, SEED.username, SEED.password, { scope: 'write' })).status === 400);
+    await within(
+      CACHE_BOUND_MS,
+      async () => (await login(c, SEED.username, SEED.password, { scope: 'write' })).status === 400,
+    );
 
     // The access token issued before the change still works, with the scope it was issued with.
     const info = await userinfo(server, first.json.access_token as string);
@@ -140,14 +173,19 @@ describe('oauthd client update', () => {
     const refreshed = await refresh(c, first.json.refresh_token as string);
     expect(refreshed.status).toBe(200);
     expect(refreshed.json.scope).toBe('read');
-    expect((await server.services.store.findAccessToken(tokenKey(refreshed.json.access_token as string)))?.scope).toEqual(['read']);
+    expect(
+      (await server.services.store.findAccessToken(tokenKey(refreshed.json.access_token as string)))?.scope,
+    ).toEqual(['read']);
     // Asking for the lost scope again (it was originally granted, so not invalid_scope) still gets only read.
     const again = await refresh(c, refreshed.json.refresh_token as string, { scope: 'read write' });
     expect(again.json.scope).toBe('read');
 
     // Taking the grant type away is seen by the running server within the bound too.
     await ok(['client', 'update', c.id, '--grant-types', 'password']);
-    await within(CACHE_BOUND_MS, async () => (await refresh(c, again.json.refresh_token as string)).json.error === 'unauthorized_client');
+    await within(
+      CACHE_BOUND_MS,
+      async () => (await refresh(c, again.json.refresh_token as string)).json.error === 'unauthorized_client',
+    );
   });
 });
 
@@ -185,16 +223,24 @@ describe('oauthd user show, sessions, revoke, rename, delete', () => {
     expect(refreshed.status).toBe(200);
 
     const sessions = await json<Record<string, string>[]>(['user', 'sessions', 'sessions']);
-    expect(sessions.map((s) => [s.client_id, s.scope])).toEqual([['sessions-a', 'read'], ['sessions-b', 'read write'], ['sessions-b', 'read write']]);
+    expect(sessions.map((s) => [s.client_id, s.scope])).toEqual([
+      ['sessions-a', 'read'],
+      ['sessions-b', 'read write'],
+      ['sessions-b', 'read write'],
+    ]);
     expect(Date.parse(sessions[0]!.last_used_at!)).toBeGreaterThan(Date.parse(sessions[0]!.created_at!));
     expect(sessions[1]!.last_used_at).toBe(sessions[1]!.created_at);
     expect(await ok(['user', 'sessions', 'sessions'])).toMatch(/^grant_id\tclient_id\tscope\tcreated\tlast used\n/);
 
-    expect(await ok(['user', 'revoke', 'sessions', '--client', 'sessions-b'])).toBe('revoked 2 session(s) of sessions with client sessions-b\n');
+    expect(await ok(['user', 'revoke', 'sessions', '--client', 'sessions-b'])).toBe(
+      'revoked 2 session(s) of sessions with client sessions-b\n',
+    );
     for (const l of [lb1, lb2]) expect((await userinfo(server, l.json.access_token as string)).status).toBe(401);
     expect((await refresh(b, lb1.json.refresh_token as string)).json.error).toBe('invalid_grant');
     expect((await userinfo(server, refreshed.json.access_token as string)).status).toBe(200);
-    expect((await json<Record<string, string>[]>(['user', 'sessions', 'sessions'])).map((s) => s.client_id)).toEqual(['sessions-a']);
+    expect((await json<Record<string, string>[]>(['user', 'sessions', 'sessions'])).map((s) => s.client_id)).toEqual([
+      'sessions-a',
+    ]);
 
     const all = await json<{ revoked: number; grant_ids: string[] }>(['user', 'revoke', 'sessions']);
     expect(all.revoked).toBe(1);
@@ -203,9 +249,17 @@ describe('oauthd user show, sessions, revoke, rename, delete', () => {
 
     const events = (await audit('grant.revoked')).filter((e) => e.username === 'sessions');
     expect(events).toHaveLength(3);
-    for (const e of events) expect(e).toMatchObject({ actor: ACTOR, via: 'admin', user_id: expect.any(Number), grant_id: expect.any(String) });
+    for (const e of events)
+      expect(e).toMatchObject({
+        actor: ACTOR,
+        via: 'admin',
+        user_id: expect.any(Number),
+        grant_id: expect.any(String),
+      });
     expect(events.map((e) => e.client_id).sort()).toEqual(['sessions-a', 'sessions-b', 'sessions-b']);
-    expect((await cli(['user', 'revoke', 'sessions', '--client', 'no-such-client'])).stderr).toBe('oauthd: no client with id "no-such-client"\n');
+    expect((await cli(['user', 'revoke', 'sessions', '--client', 'no-such-client'])).stderr).toBe(
+      'oauthd: no client with id "no-such-client"\n',
+    );
   });
 
   it('user rename keeps the user’s tokens working, lets the new name log in and not the old one, and refuses a taken name', async () => {
@@ -213,7 +267,9 @@ describe('oauthd user show, sessions, revoke, rename, delete', () => {
     await server.services.admin.createUser('taken-name', 'x-password');
     const seed = { id: SEED.clientId, secret: SEED.clientSecret };
     const tokens = await login(seed, 'before-rename', 'rename-password');
-    expect(await ok(['user', 'rename', 'before-rename', 'after-rename'])).toBe('renamed before-rename to after-rename; their tokens keep working\n');
+    expect(await ok(['user', 'rename', 'before-rename', 'after-rename'])).toBe(
+      'renamed before-rename to after-rename; their tokens keep working\n',
+    );
     const info = await userinfo(server, tokens.json.access_token as string);
     expect(info.status).toBe(200);
     const renewed = await refresh(seed, tokens.json.refresh_token as string);
@@ -225,7 +281,12 @@ describe('oauthd user show, sessions, revoke, rename, delete', () => {
     expect(taken).toEqual({ code: 1, stdout: '', stderr: 'oauthd: a user named "taken-name" already exists\n' });
     expect((await json(['user', 'show', 'after-rename'])).id).toBe(u.id);
     const [event] = await audit('user.renamed');
-    expect(event).toMatchObject({ user_id: u.id, username: 'after-rename', previous_username: 'before-rename', actor: ACTOR });
+    expect(event).toMatchObject({
+      user_id: u.id,
+      username: 'after-rename',
+      previous_username: 'before-rename',
+      actor: ACTOR,
+    });
   });
 
   it('user delete needs the exact username, deletes the user, and every token it holds stops working at once', async () => {

@@ -42,9 +42,16 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs `oauthd <args>` to completion; `input` is written to its stdin (which is then closed). */
-function run(args: string[], options: { env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<RunResult> {
+function run(
+  args: string[],
+  options: { env: Record<string, string>; input?: string; timeoutMs?: number },
+): Promise<RunResult> {
   // A command that should fail fast but starts a server instead must not hang the suite.
-  return runOauthd(args, { env: childEnv(options.env), input: options.input ?? '', timeoutMs: options.timeoutMs ?? 15_000 });
+  return runOauthd(args, {
+    env: childEnv(options.env),
+    input: options.input ?? '',
+    timeoutMs: options.timeoutMs ?? 15_000,
+  });
 }
 
 /** Runs a command that must succeed; fails with its stderr otherwise. */
@@ -120,7 +127,11 @@ interface JsonResponse {
   json: Record<string, unknown>;
 }
 
-async function passwordGrant(tokenUrl: string, client: { id: string; secret: string }, user: { username: string; password: string }): Promise<JsonResponse> {
+async function passwordGrant(
+  tokenUrl: string,
+  client: { id: string; secret: string },
+  user: { username: string; password: string },
+): Promise<JsonResponse> {
   const response = await fetch(tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.id, client.secret) },
@@ -130,7 +141,9 @@ async function passwordGrant(tokenUrl: string, client: { id: string; secret: str
 }
 
 async function userinfo(origin: string, accessToken: string, basePath = ''): Promise<JsonResponse> {
-  const response = await fetch(`${origin}${basePath}/o/userinfo/`, { headers: { authorization: `Bearer ${accessToken}` } });
+  const response = await fetch(`${origin}${basePath}/o/userinfo/`, {
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
@@ -147,7 +160,11 @@ const TOKEN_RESPONSE = {
 const plaintexts: string[] = [];
 
 /** A successful password grant; its tokens are remembered as plaintexts that must never reach the store. */
-async function login(tokenUrl: string, client: { id: string; secret: string }, user: { username: string; password: string }) {
+async function login(
+  tokenUrl: string,
+  client: { id: string; secret: string },
+  user: { username: string; password: string },
+) {
   const result = await passwordGrant(tokenUrl, client, user);
   expect(result.status, JSON.stringify(result.json)).toBe(200);
   expect(result.json).toEqual(TOKEN_RESPONSE);
@@ -265,13 +282,26 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       expect(shown).toMatchObject({ client_id: generated.id, name: 'My App', client_type: 'confidential' });
       const listed = JSON.parse(outputs[3]!.stdout) as Record<string, unknown>[];
       expect(listed.map((c) => c.client_id)).toContain(generated.id);
-      for (const c of listed) expect(Object.keys(c).sort()).toEqual(['client_id', 'client_type', 'created_at', 'default_scopes', 'grant_types', 'introspect', 'name', 'scopes']);
+      for (const c of listed)
+        expect(Object.keys(c).sort()).toEqual([
+          'client_id',
+          'client_type',
+          'created_at',
+          'default_scopes',
+          'grant_types',
+          'introspect',
+          'name',
+          'scopes',
+        ]);
     });
   });
 
   describe('client create with given credentials', () => {
     it('keeps the given client id and secret and does not echo the secret', async () => {
-      const result = await ok(['client', 'create', '--name', 'Legacy', '--client-id', chosen.id, '--client-secret-stdin', '--json'], { env, input: `${chosen.secret}\n` });
+      const result = await ok(
+        ['client', 'create', '--name', 'Legacy', '--client-id', chosen.id, '--client-secret-stdin', '--json'],
+        { env, input: `${chosen.secret}\n` },
+      );
       expect(result.stdout).not.toContain(chosen.secret);
       const json = JSON.parse(result.stdout) as Record<string, unknown>;
       expect(json).toMatchObject({ client_id: chosen.id, client_type: 'confidential' });
@@ -285,14 +315,20 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
     it('keeps the secret out of the human output too', async () => {
       const secret = 'another-Chosen-secret-42';
       plaintexts.push(secret);
-      const result = await ok(['client', 'create', '--name', 'Legacy 2', '--client-id', 'legacy-2', '--client-secret-stdin'], { env, input: secret });
+      const result = await ok(
+        ['client', 'create', '--name', 'Legacy 2', '--client-id', 'legacy-2', '--client-secret-stdin'],
+        { env, input: secret },
+      );
       expect(result.stdout).toContain('client_id:   legacy-2');
       expect(result.stdout).not.toContain(secret);
       expect(result.stdout).not.toContain('client_secret');
     });
 
     it('refuses a client id that already exists, exiting non-zero with exactly one line on stderr', async () => {
-      const result = await run(['client', 'create', '--name', 'Again', '--client-id', chosen.id, '--client-secret-stdin'], { env, input: 'whatever-secret' });
+      const result = await run(
+        ['client', 'create', '--name', 'Again', '--client-id', chosen.id, '--client-secret-stdin'],
+        { env, input: 'whatever-secret' },
+      );
       expect(result.code).not.toBe(0);
       expect(result.code).not.toBeNull();
       expect(result.stdout).toBe('');
@@ -304,28 +340,48 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
     });
 
     it('client create --introspect marks a resource server, and client show and client list --json say so', async () => {
-      const created = await ok(['client', 'create', '--name', 'Payouts API', '--client-id', 'payouts-api', '--introspect', '--json'], { env });
-      expect(JSON.parse(created.stdout)).toMatchObject({ client_id: 'payouts-api', client_type: 'confidential', introspect: true });
+      const created = await ok(
+        ['client', 'create', '--name', 'Payouts API', '--client-id', 'payouts-api', '--introspect', '--json'],
+        { env },
+      );
+      expect(JSON.parse(created.stdout)).toMatchObject({
+        client_id: 'payouts-api',
+        client_type: 'confidential',
+        introspect: true,
+      });
       plaintexts.push((JSON.parse(created.stdout) as { client_secret: string }).client_secret);
       const shown = await ok(['client', 'show', 'payouts-api'], { env });
       expect(shown.stdout).toMatch(/^introspect: {2}yes\b/m);
-      expect(JSON.parse((await ok(['client', 'show', 'payouts-api', '--json'], { env })).stdout)).toMatchObject({ introspect: true });
-      const listed = JSON.parse((await ok(['client', 'list', '--json'], { env })).stdout) as { client_id: string; introspect: boolean }[];
+      expect(JSON.parse((await ok(['client', 'show', 'payouts-api', '--json'], { env })).stdout)).toMatchObject({
+        introspect: true,
+      });
+      const listed = JSON.parse((await ok(['client', 'list', '--json'], { env })).stdout) as {
+        client_id: string;
+        introspect: boolean;
+      }[];
       expect(listed.find((c) => c.client_id === 'payouts-api')?.introspect).toBe(true);
       expect(listed.find((c) => c.client_id === chosen.id)?.introspect).toBe(false);
       expect((await ok(['client', 'show', chosen.id], { env })).stdout).toMatch(/^introspect: {2}no$/m);
     });
 
     it('refuses --public together with --introspect with one line on stderr, creating nothing', async () => {
-      const result = await run(['client', 'create', '--name', 'Pub RS', '--client-id', 'pub-rs', '--public', '--introspect'], { env });
+      const result = await run(
+        ['client', 'create', '--name', 'Pub RS', '--client-id', 'pub-rs', '--public', '--introspect'],
+        { env },
+      );
       expect(result.code).not.toBe(0);
       expect(result.stdout).toBe('');
-      expect(lines(result.stderr)).toEqual(['oauthd: a public client cannot introspect: it has no secret to prove it is the resource server']);
+      expect(lines(result.stderr)).toEqual([
+        'oauthd: a public client cannot introspect: it has no secret to prove it is the resource server',
+      ]);
       expect((await run(['client', 'show', 'pub-rs'], { env })).code).not.toBe(0);
     });
 
     it('refuses --public together with --client-secret-stdin', async () => {
-      const result = await run(['client', 'create', '--name', 'Pub', '--public', '--client-secret-stdin'], { env, input: 'pub-secret-xyz' });
+      const result = await run(['client', 'create', '--name', 'Pub', '--public', '--client-secret-stdin'], {
+        env,
+        input: 'pub-secret-xyz',
+      });
       expect(result.code).not.toBe(0);
       expect(result.stdout).toBe('');
       expect(lines(result.stderr)).toEqual(['oauthd: a public client has no secret']);
@@ -344,30 +400,47 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
         const result = await run(['client', 'create', '--name', 'Grants', '--grant-types', grantTypes], { env });
         expect(result.code, grantTypes).not.toBe(0);
         expect(result.stdout, grantTypes).toBe('');
-        expect(lines(result.stderr), grantTypes).toEqual(['oauthd: grant types must be among: password, refresh_token']);
+        expect(lines(result.stderr), grantTypes).toEqual([
+          'oauthd: grant types must be among: password, refresh_token',
+        ]);
       }
     });
 
     it('did not store any of the refused clients', async () => {
       const listed = JSON.parse((await ok(['client', 'list', '--json'], { env })).stdout) as { name: string }[];
-      expect(listed.map((c) => c.name).sort()).toEqual(['Human output app', 'Legacy', 'Legacy 2', 'My App', 'Payouts API']);
+      expect(listed.map((c) => c.name).sort()).toEqual([
+        'Human output app',
+        'Legacy',
+        'Legacy 2',
+        'My App',
+        'Payouts API',
+      ]);
     });
   });
 
   describe('user create and user list', () => {
     it('creates a user with the password read from stdin', async () => {
-      const result = await ok(['user', 'create', '--username', alice.username, '--password-stdin'], { env, input: `${alice.password}\n` });
+      const result = await ok(['user', 'create', '--username', alice.username, '--password-stdin'], {
+        env,
+        input: `${alice.password}\n`,
+      });
       expect(result.stdout).toMatch(/^created user alice \(id \d+\)\n$/);
       expect(result.stdout).not.toContain(alice.password);
-      const json = await ok(['user', 'create', '--username', bob.username, '--password-stdin', '--json'], { env, input: bob.password });
+      const json = await ok(['user', 'create', '--username', bob.username, '--password-stdin', '--json'], {
+        env,
+        input: bob.password,
+      });
       expect(JSON.parse(json.stdout)).toMatchObject({ username: 'bob', is_active: true, has_usable_password: true });
     });
 
     it('refuses both --password and --password-stdin with one clear stderr line', async () => {
-      const result = await run(['user', 'create', '--username', 'carol', '--password', 'pw-on-argv-1', '--password-stdin'], {
-        env,
-        input: 'pw-on-stdin-1\n',
-      });
+      const result = await run(
+        ['user', 'create', '--username', 'carol', '--password', 'pw-on-argv-1', '--password-stdin'],
+        {
+          env,
+          input: 'pw-on-stdin-1\n',
+        },
+      );
       expect(result.code).not.toBe(0);
       expect(result.stdout).toBe('');
       expect(lines(result.stderr)).toEqual(['oauthd: give either --password or --password-stdin, not both']);
@@ -382,7 +455,10 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
     });
 
     it('refuses a duplicate username, exiting non-zero with one stderr line', async () => {
-      const result = await run(['user', 'create', '--username', alice.username, '--password-stdin'], { env, input: 'some-other-password' });
+      const result = await run(['user', 'create', '--username', alice.username, '--password-stdin'], {
+        env,
+        input: 'some-other-password',
+      });
       expect(result.code).not.toBe(0);
       expect(result.stdout).toBe('');
       expect(lines(result.stderr)).toEqual(['oauthd: a user named "alice" already exists']);
@@ -392,13 +468,26 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       const text = await ok(['user', 'list'], { env });
       const json = await ok(['user', 'list', '--json'], { env });
       for (const { stdout } of [text, json]) {
-        for (const forbidden of ['$argon2', alice.password, bob.password, 'password_hash']) expect(stdout).not.toContain(forbidden);
+        for (const forbidden of ['$argon2', alice.password, bob.password, 'password_hash'])
+          expect(stdout).not.toContain(forbidden);
       }
       expect(text.stdout).toMatch(/^\d+\talice\tactive$/m);
       const users = JSON.parse(json.stdout) as Record<string, unknown>[];
       expect(users).toEqual([
-        { id: expect.any(Number), username: 'alice', is_active: true, has_usable_password: true, created_at: expect.any(String) },
-        { id: expect.any(Number), username: 'bob', is_active: true, has_usable_password: true, created_at: expect.any(String) },
+        {
+          id: expect.any(Number),
+          username: 'alice',
+          is_active: true,
+          has_usable_password: true,
+          created_at: expect.any(String),
+        },
+        {
+          id: expect.any(Number),
+          username: 'bob',
+          is_active: true,
+          has_usable_password: true,
+          created_at: expect.any(String),
+        },
       ]);
     });
   });
@@ -452,7 +541,10 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       const before = await login(server!.tokenUrl, generated, alice);
       const newPassword = 'alice-second-Passw0rd';
       plaintexts.push(newPassword);
-      const result = await ok(['user', 'set-password', alice.username, '--password-stdin', '--keep-tokens'], { env, input: `${newPassword}\n` });
+      const result = await ok(['user', 'set-password', alice.username, '--password-stdin', '--keep-tokens'], {
+        env,
+        input: `${newPassword}\n`,
+      });
       expect(result.stdout).toBe('password changed for alice; their tokens stay valid\n');
 
       const old = await passwordGrant(server!.tokenUrl, generated, alice);
@@ -470,7 +562,10 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       expect((await userinfo(server!.url, before.accessToken)).status).toBe(200);
       const newPassword = 'alice-third-Passw0rd';
       plaintexts.push(newPassword);
-      const result = await ok(['user', 'set-password', alice.username, '--password-stdin'], { env, input: newPassword });
+      const result = await ok(['user', 'set-password', alice.username, '--password-stdin'], {
+        env,
+        input: newPassword,
+      });
       expect(result.stdout).toBe('password changed for alice; their tokens are revoked\n');
 
       const info = await userinfo(server!.url, before.accessToken);
@@ -493,7 +588,10 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       expect(info.status).toBe(401);
       expect(info.json.error).toBe('invalid_token');
 
-      const users = JSON.parse((await ok(['user', 'list', '--json'], { env })).stdout) as { username: string; is_active: boolean }[];
+      const users = JSON.parse((await ok(['user', 'list', '--json'], { env })).stdout) as {
+        username: string;
+        is_active: boolean;
+      }[];
       expect(users.find((u) => u.username === 'bob')?.is_active).toBe(false);
       expect(users.find((u) => u.username === 'alice')?.is_active).toBe(true);
     });
@@ -547,7 +645,10 @@ describe('oauthd serve', () => {
   it('prints on stderr the commands that create a client and a user when the store is empty', async () => {
     const dir = freshDir('empty');
     const port = await freePort();
-    const server = await serve([], { OAUTHD_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite3')}`, OAUTHD_PORT: String(port) });
+    const server = await serve([], {
+      OAUTHD_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite3')}`,
+      OAUTHD_PORT: String(port),
+    });
     try {
       const stderr = lines(server.stderr());
       expect(stderr.some((line) => line.includes('oauthd client create'))).toBe(true);
@@ -564,13 +665,21 @@ describe('oauthd serve', () => {
   describe('with an invalid configuration', () => {
     const cases: { name: string; variable: string; env: Record<string, string> }[] = [
       { name: 'OAUTHD_PORT=abc', variable: 'OAUTHD_PORT', env: { OAUTHD_PORT: 'abc' } },
-      { name: 'OAUTHD_ACCESS_TOKEN_TTL=-5', variable: 'OAUTHD_ACCESS_TOKEN_TTL', env: { OAUTHD_ACCESS_TOKEN_TTL: '-5' } },
+      {
+        name: 'OAUTHD_ACCESS_TOKEN_TTL=-5',
+        variable: 'OAUTHD_ACCESS_TOKEN_TTL',
+        env: { OAUTHD_ACCESS_TOKEN_TTL: '-5' },
+      },
       {
         name: "OAUTHD_DEFAULT_SCOPES='read admin' with OAUTHD_SCOPES='read write'",
         variable: 'OAUTHD_DEFAULT_SCOPES',
         env: { OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read admin' },
       },
-      { name: 'OAUTHD_DATABASE_URL=mysql://u:pw@h/db', variable: 'OAUTHD_DATABASE_URL', env: { OAUTHD_DATABASE_URL: 'mysql://u:pw@h/db' } },
+      {
+        name: 'OAUTHD_DATABASE_URL=mysql://u:pw@h/db',
+        variable: 'OAUTHD_DATABASE_URL',
+        env: { OAUTHD_DATABASE_URL: 'mysql://u:pw@h/db' },
+      },
     ];
     for (const c of cases) {
       it(`exits non-zero on ${c.name}, printing one line that names ${c.variable}`, async () => {
@@ -600,7 +709,10 @@ describe('oauthd serve', () => {
     const client = { id: 'base-path-client', secret: 'base-path-Secret-value' };
     const user = { username: 'dora', password: 'dora-Passw0rd!' };
     await ok(['migrate'], { env });
-    await ok(['client', 'create', '--name', 'Base path', '--client-id', client.id, '--client-secret-stdin'], { env, input: client.secret });
+    await ok(['client', 'create', '--name', 'Base path', '--client-id', client.id, '--client-secret-stdin'], {
+      env,
+      input: client.secret,
+    });
     await ok(['user', 'create', '--username', user.username, '--password-stdin'], { env, input: user.password });
 
     const port = await freePort();
@@ -648,11 +760,15 @@ describe('oauthd serve', () => {
     // window is short, so several servers are started, a few at a time, and each is stopped at once.
     const attempt = async (i: number) => {
       const dir = freshDir(`sigterm-${i}`);
-      const server = await startServe([], { OAUTHD_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite3')}`, OAUTHD_PORT: '0' });
+      const server = await startServe([], {
+        OAUTHD_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite3')}`,
+        OAUTHD_PORT: '0',
+      });
       return stopServe(server);
     };
     const exits = [];
-    for (let round = 0; round < 3; round++) exits.push(...(await Promise.all([0, 1, 2, 3].map((i) => attempt(round * 4 + i)))));
+    for (let round = 0; round < 3; round++)
+      exits.push(...(await Promise.all([0, 1, 2, 3].map((i) => attempt(round * 4 + i)))));
     expect(exits).toEqual(Array.from({ length: 12 }, () => ({ code: 0, signal: null })));
   });
 });

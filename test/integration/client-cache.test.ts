@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateClientSecret, hashGeneratedSecret } from '../../src/core/secrets.js';
 import { openStore } from '../../src/store/store.js';
-import { SEED, basic, passwordGrant, postToken, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  basic,
+  passwordGrant,
+  postToken,
+  seedSpecSample,
+  startTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 
 /**
  * Clients are cached per process for OAUTHD_CLIENT_CACHE_MS (src/store/client-cache.ts). What another
@@ -43,7 +51,9 @@ describe('the client cache over HTTP, with changes made by another process', () 
     await seedSpecSample(server);
     expect((await passwordGrant(server)).status).toBe(200);
     const fresh = generateClientSecret();
-    await elsewhere((store) => store.setClientSecret(SEED.clientId, hashGeneratedSecret(fresh), Math.floor(Date.now() / 1000)));
+    await elsewhere((store) =>
+      store.setClientSecret(SEED.clientId, hashGeneratedSecret(fresh), Math.floor(Date.now() / 1000)),
+    );
     const rotatedAt = performance.now();
 
     let refusedAfterMs: number | undefined;
@@ -68,7 +78,9 @@ describe('the client cache over HTTP, with changes made by another process', () 
     server = await startTestServer({ OAUTHD_CLIENT_CACHE_MS: '0' });
     await seedSpecSample(server);
     expect((await passwordGrant(server)).status).toBe(200);
-    await elsewhere((store) => store.setClientSecret(SEED.clientId, hashGeneratedSecret(generateClientSecret()), Math.floor(Date.now() / 1000)));
+    await elsewhere((store) =>
+      store.setClientSecret(SEED.clientId, hashGeneratedSecret(generateClientSecret()), Math.floor(Date.now() / 1000)),
+    );
     expect((await passwordGrant(server)).status).toBe(401);
   });
 });

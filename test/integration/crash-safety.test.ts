@@ -24,7 +24,10 @@ import { TEST_STORE, UNLIMITED_THROTTLE, basic } from '../helpers/server.js';
 
 const CYCLES = 3;
 const LOAD_MS = 2_000;
-const USERS = ['ada', 'grace', 'edsger', 'barbara'].map((name) => ({ username: name, password: `${name}-correct-horse-battery` }));
+const USERS = ['ada', 'grace', 'edsger', 'barbara'].map((name) => ({
+  username: name,
+  password: `${name}-correct-horse-battery`,
+}));
 /** Two virtual clients per user. */
 const CLIENTS = 8;
 
@@ -44,7 +47,10 @@ beforeAll(async () => {
     // No request here fails on purpose; the brute-force defence stays out of the way all the same.
     ...UNLIMITED_THROTTLE,
   };
-  const services = await createServices(loadConfig({ OAUTHD_DATABASE_URL: env.OAUTHD_DATABASE_URL! }), createLogger('silent'));
+  const services = await createServices(
+    loadConfig({ OAUTHD_DATABASE_URL: env.OAUTHD_DATABASE_URL! }),
+    createLogger('silent'),
+  );
   // A generated secret (a fast keyed hash), so that the load is refreshes, not argon2id.
   const created = await services.admin.createClient({ name: 'crash' });
   client = { clientId: created.client.clientId, clientSecret: created.clientSecret! };
@@ -83,11 +89,17 @@ const clients: VirtualClient[] = Array.from({ length: CLIENTS }, (_, i) => ({
 }));
 
 /** A token request; null when the connection failed (the server is dead or died mid-request). */
-async function tokenRequest(url: string, fields: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> } | null> {
+async function tokenRequest(
+  url: string,
+  fields: Record<string, string>,
+): Promise<{ status: number; json: Record<string, unknown> } | null> {
   try {
     const response = await fetch(`${url}/o/token/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.clientId, client.clientSecret) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(client.clientId, client.clientSecret),
+      },
       body: new URLSearchParams(fields),
     });
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
@@ -191,15 +203,24 @@ describe.skipIf(TEST_STORE === 'postgres')('kill -9 under load, three times', ()
           )
           .all() as { id: string; revoked_at: number | null; usable: number }[];
         expect(families.length).toBeGreaterThan(0);
-        expect(families.filter((f) => f.revoked_at !== null || f.usable !== 1), `cycle ${cycle}: broken families`).toEqual([]);
+        expect(
+          families.filter((f) => f.revoked_at !== null || f.usable !== 1),
+          `cycle ${cycle}: broken families`,
+        ).toEqual([]);
 
         const refreshRow = db.prepare('SELECT grant_id, used_at, revoked_at FROM refresh_tokens WHERE token_hash = ?');
         const accessRow = db.prepare('SELECT revoked_at FROM access_tokens WHERE token_hash = ?');
         for (const vc of clients) {
           // Every pair a client received is on disk: a 200 is sent only after its commit.
           for (const pair of vc.received) {
-            expect(refreshRow.get(tokenKey(pair.refresh)), `cycle ${cycle}: a received refresh token is missing`).toBeDefined();
-            expect(accessRow.get(tokenKey(pair.access)), `cycle ${cycle}: a received access token is missing`).toBeDefined();
+            expect(
+              refreshRow.get(tokenKey(pair.refresh)),
+              `cycle ${cycle}: a received refresh token is missing`,
+            ).toBeDefined();
+            expect(
+              accessRow.get(tokenKey(pair.access)),
+              `cycle ${cycle}: a received access token is missing`,
+            ).toBeDefined();
           }
           if (!vc.last) continue;
           const last = refreshRow.get(tokenKey(vc.last.refresh)) as RefreshRow;
@@ -207,8 +228,14 @@ describe.skipIf(TEST_STORE === 'postgres')('kill -9 under load, three times', ()
           if (last.used_at !== null) {
             // Rotated, yet the client never got the new pair: only its refresh in flight at the kill may
             // have done that. Its family still has one usable token (above): the one whose answer was lost.
-            expect(vc.lostRefresh, `cycle ${cycle}: the last received refresh token was used, with no refresh in flight`).toBe(vc.last.refresh);
-            expect((accessRow.get(tokenKey(vc.last.access)) as { revoked_at: number | null }).revoked_at, 'a rotation revokes its access token').not.toBeNull();
+            expect(
+              vc.lostRefresh,
+              `cycle ${cycle}: the last received refresh token was used, with no refresh in flight`,
+            ).toBe(vc.last.refresh);
+            expect(
+              (accessRow.get(tokenKey(vc.last.access)) as { revoked_at: number | null }).revoked_at,
+              'a rotation revokes its access token',
+            ).not.toBeNull();
             lostRotations.add(vc.last.refresh);
           }
         }
@@ -230,7 +257,9 @@ describe.skipIf(TEST_STORE === 'postgres')('kill -9 under load, three times', ()
           vc.last = null;
           continue;
         }
-        const info = await fetch(`${server.url}/o/userinfo/`, { headers: { authorization: `Bearer ${vc.last.access}` } });
+        const info = await fetch(`${server.url}/o/userinfo/`, {
+          headers: { authorization: `Bearer ${vc.last.access}` },
+        });
         expect(info.status, `cycle ${cycle}: the access token of the last pair`).toBe(200);
         expect(((await info.json()) as { username: string }).username).toBe(vc.user.username);
       }
@@ -242,8 +271,11 @@ describe.skipIf(TEST_STORE === 'postgres')('kill -9 under load, three times', ()
         for (const vc of clients) {
           for (const pair of vc.received.slice(-20)) {
             const refreshRow = row.get(tokenKey(pair.refresh)) as { used_at: number | null; revoked_at: number | null };
-            const info = await fetch(`${server.url}/o/userinfo/`, { headers: { authorization: `Bearer ${pair.access}` } });
-            if (refreshRow.used_at === null && refreshRow.revoked_at === null) expect(info.status, `cycle ${cycle}: live pair, dead access token`).toBe(200);
+            const info = await fetch(`${server.url}/o/userinfo/`, {
+              headers: { authorization: `Bearer ${pair.access}` },
+            });
+            if (refreshRow.used_at === null && refreshRow.revoked_at === null)
+              expect(info.status, `cycle ${cycle}: live pair, dead access token`).toBe(200);
             else expect(info.status, `cycle ${cycle}: a rotated pair's access token`).toBe(401);
           }
         }
@@ -253,9 +285,15 @@ describe.skipIf(TEST_STORE === 'postgres')('kill -9 under load, three times', ()
       // And the last refresh token of every client still refreshes; the load of the next cycle goes on from there.
       for (const vc of clients) {
         if (!vc.last) continue;
-        const refreshed = await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: vc.last.refresh });
+        const refreshed = await tokenRequest(server.url, {
+          grant_type: 'refresh_token',
+          refresh_token: vc.last.refresh,
+        });
         expect(refreshed?.status, `cycle ${cycle}: refresh with the last pair after the restart`).toBe(200);
-        const pair = { access: refreshed!.json.access_token as string, refresh: refreshed!.json.refresh_token as string };
+        const pair = {
+          access: refreshed!.json.access_token as string,
+          refresh: refreshed!.json.refresh_token as string,
+        };
         vc.received.push(pair);
         vc.last = pair;
       }

@@ -144,13 +144,18 @@ if (await postgresAvailable('the database fault tests (test/integration/database
       expect(ready.headers.get('retry-after')).toMatch(/^\d+$/);
       const detail = await readyz(server.adminUrl);
       expect(detail.status).toBe(503);
-      expect(detail.json).toMatchObject({ status: 'unavailable', database: { status: 'down', error: expect.any(String) } });
+      expect(detail.json).toMatchObject({
+        status: 'unavailable',
+        database: { status: 'down', error: expect.any(String) },
+      });
       const health = await healthz(base());
       expect(health.status).toBe(200);
       expect(health.json).toEqual({ status: 'ok' });
 
       const resumedInMs = await restoreAndResume();
-      console.info(`cut: answers in ${[password, refresh, info, introspection].map((r) => Math.round(r.ms)).join('/')} ms; resumed ${Math.round(resumedInMs)} ms after restore`);
+      console.info(
+        `cut: answers in ${[password, refresh, info, introspection].map((r) => Math.round(r.ms)).join('/')} ms; resumed ${Math.round(resumedInMs)} ms after restore`,
+      );
       // Nothing was written during the outage: the refresh token held before it still works, once.
       const after = seen(await refreshAt(base(), before.refresh));
       expect(isTokenResponse(after), after.text).toBe(true);
@@ -189,14 +194,16 @@ if (await postgresAvailable('the database fault tests (test/integration/database
       expect(detail.ms).toBeLessThan(3000);
 
       const resumedInMs = await restoreAndResume();
-      console.info(`stall: answers in ${answers.map((r) => Math.round(r.ms)).join('/')} ms, /readyz in ${Math.round(ready.ms)} ms; resumed ${Math.round(resumedInMs)} ms after restore`);
+      console.info(
+        `stall: answers in ${answers.map((r) => Math.round(r.ms)).join('/')} ms, /readyz in ${Math.round(ready.ms)} ms; resumed ${Math.round(resumedInMs)} ms after restore`,
+      );
       // Whatever the stalled requests left behind, the client's token works: unused, or (had the held
       // rotation reached the database on restore) replayed within the grace window.
       const after = seen(await refreshAt(base(), before.refresh));
       expect(isTokenResponse(after), after.text).toBe(true);
     });
 
-    it('a cut or a stall in the middle of refreshes leaves every family with exactly one live refresh token, and every client\'s last token still works (no half-written rotation, no 500)', async () => {
+    it("a cut or a stall in the middle of refreshes leaves every family with exactly one live refresh token, and every client's last token still works (no half-written rotation, no 500)", async () => {
       const chains: { access: string; refresh: string; lostResponses: number; outageAnswers: number }[] = [];
       for (let i = 0; i < CHAINS; i++) chains.push({ ...(await login()), lostResponses: 0, outageAnswers: 0 });
       const live = async () =>
@@ -263,7 +270,11 @@ if (await postgresAvailable('the database fault tests (test/integration/database
           // Either way, the token the client holds gets it a pair: a rotation, or the one it missed (replayed).
           const retry = seen(await refreshAt(base(), chain.refresh));
           expect(isTokenResponse(retry), `chain ${i}: ${retry.text}`).toBe(true);
-          if (!holdsTheLiveOne) expect(tokenDigest(retry.json!.refresh_token as string).equals(row.live[0]!), `chain ${i}: the missed pair`).toBe(true);
+          if (!holdsTheLiveOne)
+            expect(
+              tokenDigest(retry.json!.refresh_token as string).equals(row.live[0]!),
+              `chain ${i}: the missed pair`,
+            ).toBe(true);
           chain.access = retry.json!.access_token as string;
           chain.refresh = retry.json!.refresh_token as string;
         }
@@ -277,7 +288,9 @@ if (await postgresAvailable('the database fault tests (test/integration/database
       }
       const outage = chains.reduce((n, c) => n + c.outageAnswers, 0);
       const lost = chains.reduce((n, c) => n + c.lostResponses, 0);
-      console.info(`mid-refresh faults: ${requests} refreshes, ${outage} answered 503, ${lost} lost response(s) recovered by a retry`);
+      console.info(
+        `mid-refresh faults: ${requests} refreshes, ${outage} answered 503, ${lost} lost response(s) recovered by a retry`,
+      );
       expect(outage).toBeGreaterThan(0);
     });
   });

@@ -13,12 +13,23 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, passwordGrant, postToken, SEED, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  basic,
+  passwordGrant,
+  postToken,
+  SEED,
+  seedSpecSample,
+  startTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 import { CURL, HTTPIE, systemProgram } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const curl = systemProgram(CURL, 'the curl samples of docs/endpoints.md (test/integration/endpoints-samples.test.ts)');
-const httpie = systemProgram(HTTPIE, 'the HTTPie samples of docs/endpoints.md (test/integration/endpoints-samples.test.ts)');
+const httpie = systemProgram(
+  HTTPIE,
+  'the HTTPie samples of docs/endpoints.md (test/integration/endpoints-samples.test.ts)',
+);
 
 const PAGE = fileURLToPath(new URL('../../docs/endpoints.md', import.meta.url));
 const RESOURCE_SERVER = 'resource-server';
@@ -103,8 +114,22 @@ describe.skipIf(curl === null)('the curl samples of docs/endpoints.md', () => {
 
   it('finds the curl samples of every endpoint on the page', () => {
     expect(commands.length).toBeGreaterThanOrEqual(15);
-    for (const path of ['/o/token/', '/o/revoke_token/', '/o/introspect/', '/o/userinfo/', '/o/auth/', '/.well-known/', '/o/openapi.json', '/healthz', '/readyz', ':8001/metrics']) {
-      expect(commands.some((c) => c.includes(path)), path).toBe(true);
+    for (const path of [
+      '/o/token/',
+      '/o/revoke_token/',
+      '/o/introspect/',
+      '/o/userinfo/',
+      '/o/auth/',
+      '/.well-known/',
+      '/o/openapi.json',
+      '/healthz',
+      '/readyz',
+      ':8001/metrics',
+    ]) {
+      expect(
+        commands.some((c) => c.includes(path)),
+        path,
+      ).toBe(true);
     }
   });
 
@@ -114,7 +139,10 @@ describe.skipIf(curl === null)('the curl samples of docs/endpoints.md', () => {
       const [program, ...args] = words(command);
       expect(program).toBe('curl');
       const json = args.some((a) => /content-type: application\/json/i.test(a));
-      const { stdout } = await run(curl!, args.map((a) => fill(a, values, !json)));
+      const { stdout } = await run(
+        curl!,
+        args.map((a) => fill(a, values, !json)),
+      );
       const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(stdout)?.[1]);
       expect(status, `${command}\n${stdout.slice(0, 400)}`).toBeGreaterThanOrEqual(200);
       expect(status, `${command}\n${stdout.slice(0, 400)}`).toBeLessThan(300);
@@ -137,8 +165,13 @@ describe.skipIf(httpie === null)('the HTTPie samples of docs/endpoints.md', () =
       expect(program).toBe('http');
       const options = ['--check-status', ...(args.includes('--ignore-stdin') ? [] : ['--ignore-stdin'])];
       // --check-status: exit status 0 for 2xx, 3/4/5 for the others.
-      const result = await run(httpie!, [...options, ...args.map((a) => fill(a, values, false))]).catch((error: { code: number; stdout: string; stderr: string }) => error);
-      expect('code' in result ? result.code : 0, `${command}\n${'stdout' in result ? result.stdout.slice(0, 400) : ''}`).toBe(0);
+      const result = await run(httpie!, [...options, ...args.map((a) => fill(a, values, false))]).catch(
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+      expect(
+        'code' in result ? result.code : 0,
+        `${command}\n${'stdout' in result ? result.stdout.slice(0, 400) : ''}`,
+      ).toBe(0);
     }
   });
 });

@@ -27,14 +27,26 @@ afterAll(() => {
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8).padStart(4, '0');
 
 function env(databasePath: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return envWithoutOauthd({ OAUTHD_DATABASE_URL: `sqlite:${databasePath}`, OAUTHD_WORKERS: '1', OAUTHD_LOG_LEVEL: 'warn', ...extra });
+  return envWithoutOauthd({
+    OAUTHD_DATABASE_URL: `sqlite:${databasePath}`,
+    OAUTHD_WORKERS: '1',
+    OAUTHD_LOG_LEVEL: 'warn',
+    ...extra,
+  });
 }
 
 /** The CLI under `umask 000`: the store must set its modes itself. */
-const UMASK_000: Launch = { command: '/bin/sh', args: ['-c', 'umask 000; exec "$0" "$@"', process.execPath, CLI], cwd: ROOT };
+const UMASK_000: Launch = {
+  command: '/bin/sh',
+  args: ['-c', 'umask 000; exec "$0" "$@"', process.execPath, CLI],
+  cwd: ROOT,
+};
 
 /** `umask 000; oauthd <args>` to completion. */
-async function run(databasePath: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function run(
+  databasePath: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await runOauthd(args, { env: env(databasePath), launch: UMASK_000 });
   return { code, stdout, stderr };
 }
@@ -43,7 +55,11 @@ async function run(databasePath: string, args: string[]): Promise<{ code: number
  * `umask 000; oauthd serve` until it announces its token endpoint; `inspect` runs while it holds the store
  * open (so the -wal and -shm files exist), then SIGTERM. Resolves with its stdout (the JSON log) and stderr.
  */
-async function whileServing(databasePath: string, extra: Record<string, string>, inspect: () => void): Promise<{ stdout: string; stderr: string }> {
+async function whileServing(
+  databasePath: string,
+  extra: Record<string, string>,
+  inspect: () => void,
+): Promise<{ stdout: string; stderr: string }> {
   const baseEnv = env(databasePath, { OAUTHD_HOST: '127.0.0.1', OAUTHD_PORT: '0', OAUTHD_ADMIN_PORT: '0' });
   const server = await spawnServer(extra, [], { baseEnv, launch: UMASK_000 });
   try {
@@ -63,7 +79,11 @@ describe.skipIf(TEST_STORE === 'postgres')('SQLite file permissions under umask 
   it('migrate creates the missing directories 0700 and the database 0600, and warns about nothing', async () => {
     const databasePath = join(root, 'fresh', 'nested', 'oauthd.sqlite3');
     const result = await run(databasePath, ['migrate']);
-    expect(result).toEqual({ code: 0, stdout: `created the database schema (version ${LATEST_SCHEMA_VERSION}) in sqlite:${databasePath}\n`, stderr: '' });
+    expect(result).toEqual({
+      code: 0,
+      stdout: `created the database schema (version ${LATEST_SCHEMA_VERSION}) in sqlite:${databasePath}\n`,
+      stderr: '',
+    });
     expect(mode(join(root, 'fresh'))).toBe('0700');
     expect(mode(join(root, 'fresh', 'nested'))).toBe('0700');
     expect(mode(databasePath)).toBe('0600');
@@ -79,13 +99,15 @@ describe.skipIf(TEST_STORE === 'postgres')('SQLite file permissions under umask 
     expect(stdout).not.toMatch(WARNING);
   });
 
-  it('a pre-existing 0644 database gets exactly one warning line on the CLI\'s stderr, naming the file and its mode; the command still succeeds', async () => {
+  it("a pre-existing 0644 database gets exactly one warning line on the CLI's stderr, naming the file and its mode; the command still succeeds", async () => {
     const databasePath = join(root, 'loose', 'oauthd.sqlite3');
     expect((await run(databasePath, ['migrate'])).code).toBe(0);
     chmodSync(databasePath, 0o644);
     const result = await run(databasePath, ['migrate']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`database schema is up to date (version ${LATEST_SCHEMA_VERSION}) in sqlite:${databasePath}\n`);
+    expect(result.stdout).toBe(
+      `database schema is up to date (version ${LATEST_SCHEMA_VERSION}) in sqlite:${databasePath}\n`,
+    );
     const lines = result.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(WARNING);
@@ -103,7 +125,10 @@ describe.skipIf(TEST_STORE === 'postgres')('SQLite file permissions under umask 
       const { stdout } = await whileServing(databasePath, { OAUTHD_WORKERS: workers }, () => {});
       const warnings = stdout.split('\n').filter((l) => WARNING.test(l));
       expect(warnings, `${workers} worker(s)`).toHaveLength(1);
-      expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, msg: expect.stringContaining(`${databasePath} (0644)`) });
+      expect(JSON.parse(warnings[0]!)).toMatchObject({
+        level: 40,
+        msg: expect.stringContaining(`${databasePath} (0644)`),
+      });
     }
   });
 });

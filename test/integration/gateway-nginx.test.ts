@@ -20,7 +20,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, passwordGrant, postToken, seedSpecSample, startTestServer, testClock, SEED, type TestServer } from '../helpers/server.js';
+import {
+  basic,
+  passwordGrant,
+  postToken,
+  seedSpecSample,
+  startTestServer,
+  testClock,
+  SEED,
+  type TestServer,
+} from '../helpers/server.js';
 import { NGINX, systemProgram } from '../helpers/tools.js';
 
 const DOC = fileURLToPath(new URL('../../docs/gateway.md', import.meta.url));
@@ -47,7 +56,10 @@ let nginxDir: string | undefined;
 let nginxUrl: string;
 let payoutsClient: { clientId: string; clientSecret: string };
 
-const nginxBinary = systemProgram(NGINX, 'the auth gateway behind a real nginx (test/integration/gateway-nginx.test.ts)');
+const nginxBinary = systemProgram(
+  NGINX,
+  'the auth gateway behind a real nginx (test/integration/gateway-nginx.test.ts)',
+);
 
 // ---------------------------------------------------------------------------------------------- setup
 
@@ -97,7 +109,8 @@ function nginxConf(dir: string, ports: { nginx: number; oauthd: number; app: num
   if (!block) throw new Error(`${DOC} has no \`\`\`nginx block`);
   let snippet = block[1]!;
   for (const placeholder of ['listen 80;', 'http://oauthd:8000/', 'http://app:8080']) {
-    if (!snippet.includes(placeholder)) throw new Error(`the nginx block of ${DOC} no longer contains "${placeholder}"`);
+    if (!snippet.includes(placeholder))
+      throw new Error(`the nginx block of ${DOC} no longer contains "${placeholder}"`);
   }
   snippet = snippet
     .replace('listen 80;', `listen 127.0.0.1:${ports.nginx};`)
@@ -123,15 +136,23 @@ function nginxConf(dir: string, ports: { nginx: number; oauthd: number; app: num
 const readIfExists = (path: string): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 
 /** Starts nginx in the foreground; resolves once it answers HTTP. */
-async function startNginx(binary: string, dir: string, ports: { oauthd: number; app: number }): Promise<{ child: ChildProcess; url: string }> {
+async function startNginx(
+  binary: string,
+  dir: string,
+  ports: { oauthd: number; app: number },
+): Promise<{ child: ChildProcess; url: string }> {
   // A port found free may be taken before nginx binds it: try again with another.
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
     const confPath = join(dir, 'nginx.conf');
     writeFileSync(confPath, nginxConf(dir, { ...ports, nginx: port }));
-    const child = spawn(binary, ['-p', `${dir}/`, '-c', confPath, '-e', join(dir, 'error.log'), '-g', `daemon off; pid ${dir}/nginx.pid;`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      binary,
+      ['-p', `${dir}/`, '-c', confPath, '-e', join(dir, 'error.log'), '-g', `daemon off; pid ${dir}/nginx.pid;`],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     let exited = false;
@@ -223,12 +244,21 @@ async function viaNginx(
     ...(options.body !== undefined ? { body: options.body } : {}),
   });
   const text = await response.text();
-  const fromApp = response.status === 200 && (response.headers.get('content-type') ?? '').startsWith('application/json');
-  return { status: response.status, headers: response.headers, seen: fromApp ? (JSON.parse(text) as Seen) : null, hits: appHits - before };
+  const fromApp =
+    response.status === 200 && (response.headers.get('content-type') ?? '').startsWith('application/json');
+  return {
+    status: response.status,
+    headers: response.headers,
+    seen: fromApp ? (JSON.parse(text) as Seen) : null,
+    hits: appHits - before,
+  };
 }
 
 /** A request straight to oauthd's gateway, as a proxy would send it. */
-function gateway(subPath: string, options: { token?: string; headers?: Record<string, string>; method?: string } = {}): Promise<Response> {
+function gateway(
+  subPath: string,
+  options: { token?: string; headers?: Record<string, string>; method?: string } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   return fetch(`${server.oauthUrl}/auth/${subPath}`, { method: options.method ?? 'GET', headers });
@@ -237,7 +267,10 @@ function gateway(subPath: string, options: { token?: string; headers?: Record<st
 async function revoke(token: string): Promise<void> {
   const response = await fetch(`${server.oauthUrl}/revoke_token/`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(SEED.clientId, SEED.clientSecret),
+    },
     body: new URLSearchParams({ token }).toString(),
   });
   expect(response.status).toBe(200);
@@ -245,136 +278,174 @@ async function revoke(token: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------- tests
 
-describe.skipIf(nginxBinary === null)('nginx auth_request in front of an application without OAuth (RFC 6750 §3)', () => {
-  it('answers a request without a token with 401 and a bare Bearer challenge, and the application never sees it', async () => {
-    const { status, headers, hits } = await viaNginx('/api/orders/7');
-    expect(status).toBe(401);
-    expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
-    expect(hits).toBe(0);
-  });
-
-  it('passes a request with a valid token to the application with the user, user id, client and scope, and without the token', async () => {
-    const token = await readWriteToken();
-    const user = await server.services.admin.listUsers();
-    const { status, seen, hits } = await viaNginx('/api/orders/7?page=2', { token });
-    expect(status).toBe(200);
-    expect(hits).toBe(1);
-    expect(seen).toMatchObject({ method: 'GET', path: '/api/orders/7?page=2', user: SEED.username, clientId: SEED.clientId, scope: 'read write', authorization: false });
-    expect(seen?.userId).toBe(String(user.find((u) => u.username === SEED.username)!.id));
-    expect(Number(seen?.expires)).toBe(clock.now() + 3600);
-  });
-
-  it('passes a POST and its body to the application (only the check goes without a body)', async () => {
-    const token = await readWriteToken();
-    const { status, seen } = await viaNginx('/api/orders/', { token, method: 'POST', body: '{"amount":10}', headers: { 'content-type': 'application/json' } });
-    expect(status).toBe(200);
-    expect(seen).toMatchObject({ method: 'POST', path: '/api/orders/', body: '{"amount":10}', user: SEED.username });
-  });
-
-  it('refuses a forged X-Auth-User without a token with 401, and the application never sees it', async () => {
-    const { status, headers, hits } = await viaNginx('/api/orders/7', { headers: { 'X-Auth-User': 'admin', 'X-Auth-Scope': 'read write payouts' } });
-    expect(status).toBe(401);
-    expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
-    expect(hits).toBe(0);
-  });
-
-  it('replaces forged X-Auth-* headers that come with a valid token by the real user, client and scope', async () => {
-    const token = await readWriteToken();
-    const { status, seen } = await viaNginx('/api/orders/7', {
-      token,
-      headers: { 'X-Auth-User': 'admin', 'x-auth-user-id': '999', 'X-AUTH-CLIENT-ID': 'other', 'X-Auth-Scope': 'read write payouts', 'X-Auth-Expires': '9999999999' },
+describe.skipIf(nginxBinary === null)(
+  'nginx auth_request in front of an application without OAuth (RFC 6750 §3)',
+  () => {
+    it('answers a request without a token with 401 and a bare Bearer challenge, and the application never sees it', async () => {
+      const { status, headers, hits } = await viaNginx('/api/orders/7');
+      expect(status).toBe(401);
+      expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
+      expect(hits).toBe(0);
     });
-    expect(status).toBe(200);
-    expect(seen).toMatchObject({ user: SEED.username, clientId: SEED.clientId, scope: 'read write' });
-    expect(seen?.userId).not.toBe('999');
-    expect(seen?.expires).not.toBe('9999999999');
-  });
 
-  it('answers an unknown token with 401 invalid_token (§3.1), and the application never sees it', async () => {
-    const { status, headers, hits } = await viaNginx('/api/orders/7', { token: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
-    expect(status).toBe(401);
-    expect(headers.get('www-authenticate')).toBe(
-      'Bearer realm="oauthd", error="invalid_token", error_description="The access token is invalid."',
-    );
-    expect(hits).toBe(0);
-  });
+    it('passes a request with a valid token to the application with the user, user id, client and scope, and without the token', async () => {
+      const token = await readWriteToken();
+      const user = await server.services.admin.listUsers();
+      const { status, seen, hits } = await viaNginx('/api/orders/7?page=2', { token });
+      expect(status).toBe(200);
+      expect(hits).toBe(1);
+      expect(seen).toMatchObject({
+        method: 'GET',
+        path: '/api/orders/7?page=2',
+        user: SEED.username,
+        clientId: SEED.clientId,
+        scope: 'read write',
+        authorization: false,
+      });
+      expect(seen?.userId).toBe(String(user.find((u) => u.username === SEED.username)!.id));
+      expect(Number(seen?.expires)).toBe(clock.now() + 3600);
+    });
 
-  it('refuses a token revoked at /o/revoke_token/ with 401 invalid_token from the very next request (no cache)', async () => {
-    const token = await readWriteToken();
-    expect((await viaNginx('/api/orders/7', { token })).status).toBe(200);
-    await revoke(token);
-    const { status, headers, hits } = await viaNginx('/api/orders/7', { token });
-    expect(status).toBe(401);
-    expect(headers.get('www-authenticate')).toContain('error="invalid_token"');
-    expect(hits).toBe(0);
-  });
+    it('passes a POST and its body to the application (only the check goes without a body)', async () => {
+      const token = await readWriteToken();
+      const { status, seen } = await viaNginx('/api/orders/', {
+        token,
+        method: 'POST',
+        body: '{"amount":10}',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(status).toBe(200);
+      expect(seen).toMatchObject({ method: 'POST', path: '/api/orders/', body: '{"amount":10}', user: SEED.username });
+    });
 
-  it('refuses a token with 401 invalid_token once its hour is over', async () => {
-    const token = await readWriteToken();
-    clock.advance(3599);
-    try {
-      expect((await viaNginx('/api/orders/7', { token })).status).toBe(200);
-      clock.advance(1);
-      const { status, headers, hits } = await viaNginx('/api/orders/7', { token });
+    it('refuses a forged X-Auth-User without a token with 401, and the application never sees it', async () => {
+      const { status, headers, hits } = await viaNginx('/api/orders/7', {
+        headers: { 'X-Auth-User': 'admin', 'X-Auth-Scope': 'read write payouts' },
+      });
+      expect(status).toBe(401);
+      expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
+      expect(hits).toBe(0);
+    });
+
+    it('replaces forged X-Auth-* headers that come with a valid token by the real user, client and scope', async () => {
+      const token = await readWriteToken();
+      const { status, seen } = await viaNginx('/api/orders/7', {
+        token,
+        headers: {
+          'X-Auth-User': 'admin',
+          'x-auth-user-id': '999',
+          'X-AUTH-CLIENT-ID': 'other',
+          'X-Auth-Scope': 'read write payouts',
+          'X-Auth-Expires': '9999999999',
+        },
+      });
+      expect(status).toBe(200);
+      expect(seen).toMatchObject({ user: SEED.username, clientId: SEED.clientId, scope: 'read write' });
+      expect(seen?.userId).not.toBe('999');
+      expect(seen?.expires).not.toBe('9999999999');
+    });
+
+    it('answers an unknown token with 401 invalid_token (§3.1), and the application never sees it', async () => {
+      const { status, headers, hits } = await viaNginx('/api/orders/7', {
+        token: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      });
       expect(status).toBe(401);
       expect(headers.get('www-authenticate')).toBe(
-        'Bearer realm="oauthd", error="invalid_token", error_description="The access token expired."',
+        'Bearer realm="oauthd", error="invalid_token", error_description="The access token is invalid."',
       );
       expect(hits).toBe(0);
-    } finally {
-      clock.advance(-3600);
-    }
-  });
+    });
 
-  it('ignores a token in the URL (RFC 9700 §2.5): 401 with the bare challenge, and the application never sees it', async () => {
-    const token = await readWriteToken();
-    const { status, headers, hits } = await viaNginx(`/api/orders/7?access_token=${token}`);
-    expect(status).toBe(401);
-    expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
-    expect(hits).toBe(0);
-  });
+    it('refuses a token revoked at /o/revoke_token/ with 401 invalid_token from the very next request (no cache)', async () => {
+      const token = await readWriteToken();
+      expect((await viaNginx('/api/orders/7', { token })).status).toBe(200);
+      await revoke(token);
+      const { status, headers, hits } = await viaNginx('/api/orders/7', { token });
+      expect(status).toBe(401);
+      expect(headers.get('www-authenticate')).toContain('error="invalid_token"');
+      expect(hits).toBe(0);
+    });
 
-  it('answers a token without payouts on /api/payouts/ with 403 insufficient_scope naming scope="payouts"', async () => {
-    const token = await readWriteToken();
-    const { status, headers, hits } = await viaNginx('/api/payouts/42', { token });
-    expect(status).toBe(403);
-    expect(headers.get('www-authenticate')).toBe(
-      'Bearer realm="oauthd", error="insufficient_scope", ' +
-        'error_description="The access token does not carry the scope this resource requires.", scope="payouts"',
-    );
-    expect(hits).toBe(0);
-  });
+    it('refuses a token with 401 invalid_token once its hour is over', async () => {
+      const token = await readWriteToken();
+      clock.advance(3599);
+      try {
+        expect((await viaNginx('/api/orders/7', { token })).status).toBe(200);
+        clock.advance(1);
+        const { status, headers, hits } = await viaNginx('/api/orders/7', { token });
+        expect(status).toBe(401);
+        expect(headers.get('www-authenticate')).toBe(
+          'Bearer realm="oauthd", error="invalid_token", error_description="The access token expired."',
+        );
+        expect(hits).toBe(0);
+      } finally {
+        clock.advance(-3600);
+      }
+    });
 
-  it('admits a token with read write payouts on /api/payouts/ and tells the application its scope', async () => {
-    const token = await payoutsToken();
-    const { status, seen } = await viaNginx('/api/payouts/42', { token, method: 'POST', body: 'amount=10' });
-    expect(status).toBe(200);
-    expect(seen).toMatchObject({ method: 'POST', path: '/api/payouts/42', user: SEED.username, clientId: payoutsClient.clientId, scope: 'read write payouts', body: 'amount=10' });
-  });
+    it('ignores a token in the URL (RFC 9700 §2.5): 401 with the bare challenge, and the application never sees it', async () => {
+      const token = await readWriteToken();
+      const { status, headers, hits } = await viaNginx(`/api/orders/7?access_token=${token}`);
+      expect(status).toBe(401);
+      expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
+      expect(hits).toBe(0);
+    });
 
-  it('does not let a client lower the scope a route requires by sending its own X-Auth-Required-Scope', async () => {
-    const token = await readWriteToken();
-    const { status, hits } = await viaNginx('/api/payouts/42', { token, headers: { 'X-Auth-Required-Scope': 'read' } });
-    expect(status).toBe(403);
-    expect(hits).toBe(0);
-  });
+    it('answers a token without payouts on /api/payouts/ with 403 insufficient_scope naming scope="payouts"', async () => {
+      const token = await readWriteToken();
+      const { status, headers, hits } = await viaNginx('/api/payouts/42', { token });
+      expect(status).toBe(403);
+      expect(headers.get('www-authenticate')).toBe(
+        'Bearer realm="oauthd", error="insufficient_scope", ' +
+          'error_description="The access token does not carry the scope this resource requires.", scope="payouts"',
+      );
+      expect(hits).toBe(0);
+    });
 
-  it('does not let a client raise the scope a route requires either: the proxy alone decides', async () => {
-    const token = await readWriteToken();
-    const { status } = await viaNginx('/api/orders/7', { token, headers: { 'X-Auth-Required-Scope': 'payouts' } });
-    expect(status).toBe(200);
-  });
+    it('admits a token with read write payouts on /api/payouts/ and tells the application its scope', async () => {
+      const token = await payoutsToken();
+      const { status, seen } = await viaNginx('/api/payouts/42', { token, method: 'POST', body: 'amount=10' });
+      expect(status).toBe(200);
+      expect(seen).toMatchObject({
+        method: 'POST',
+        path: '/api/payouts/42',
+        user: SEED.username,
+        clientId: payoutsClient.clientId,
+        scope: 'read write payouts',
+        body: 'amount=10',
+      });
+    });
 
-  it('keeps the internal auth locations out of clients\' reach with 404', async () => {
-    const token = await readWriteToken();
-    expect((await viaNginx('/_oauthd_auth', { token })).status).toBe(404);
-    expect((await viaNginx('/_oauthd_auth_payouts', { token })).status).toBe(404);
-  });
-});
+    it('does not let a client lower the scope a route requires by sending its own X-Auth-Required-Scope', async () => {
+      const token = await readWriteToken();
+      const { status, hits } = await viaNginx('/api/payouts/42', {
+        token,
+        headers: { 'X-Auth-Required-Scope': 'read' },
+      });
+      expect(status).toBe(403);
+      expect(hits).toBe(0);
+    });
+
+    it('does not let a client raise the scope a route requires either: the proxy alone decides', async () => {
+      const token = await readWriteToken();
+      const { status } = await viaNginx('/api/orders/7', { token, headers: { 'X-Auth-Required-Scope': 'payouts' } });
+      expect(status).toBe(200);
+    });
+
+    it("keeps the internal auth locations out of clients' reach with 404", async () => {
+      const token = await readWriteToken();
+      expect((await viaNginx('/_oauthd_auth', { token })).status).toBe(404);
+      expect((await viaNginx('/_oauthd_auth_payouts', { token })).status).toBe(404);
+    });
+  },
+);
 
 describe('the gateway endpoint itself, as a proxy calls it', () => {
   it('answers X-Auth-Required-Scope: payouts with 403 insufficient_scope for a read write token and 200 for a payouts token', async () => {
-    const refused = await gateway('check', { token: await readWriteToken(), headers: { 'X-Auth-Required-Scope': 'payouts' } });
+    const refused = await gateway('check', {
+      token: await readWriteToken(),
+      headers: { 'X-Auth-Required-Scope': 'payouts' },
+    });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
     expect(refused.headers.get('www-authenticate')).toContain('scope="payouts"');
@@ -383,7 +454,10 @@ describe('the gateway endpoint itself, as a proxy calls it', () => {
       error_description: 'The access token does not carry the scope this resource requires.',
     });
 
-    const admitted = await gateway('check', { token: await payoutsToken(), headers: { 'X-Auth-Required-Scope': 'payouts' } });
+    const admitted = await gateway('check', {
+      token: await payoutsToken(),
+      headers: { 'X-Auth-Required-Scope': 'payouts' },
+    });
     expect(admitted.status).toBe(200);
     expect(admitted.headers.get('x-auth-user')).toBe(SEED.username);
     expect(admitted.headers.get('x-auth-client-id')).toBe(payoutsClient.clientId);
@@ -396,7 +470,9 @@ describe('the gateway endpoint itself, as a proxy calls it', () => {
     const token = await readWriteToken();
     expect((await gateway('check?scope=payouts', { token })).status).toBe(403);
     expect((await gateway('check?scope=read', { token })).status).toBe(200);
-    expect((await gateway('check?scope=payouts', { token, headers: { 'X-Auth-Required-Scope': 'read' } })).status).toBe(400);
+    expect((await gateway('check?scope=payouts', { token, headers: { 'X-Auth-Required-Scope': 'read' } })).status).toBe(
+      400,
+    );
   });
 
   it('accepts HEAD and POST on any sub-path, as ext_authz forwards the original method and path', async () => {
@@ -404,7 +480,11 @@ describe('the gateway endpoint itself, as a proxy calls it', () => {
     const head = await gateway('api/orders/7', { token, method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.headers.get('x-auth-user')).toBe(SEED.username);
-    const post = await gateway('api/payouts/42', { token: await payoutsToken(), method: 'POST', headers: { 'X-Auth-Required-Scope': 'payouts' } });
+    const post = await gateway('api/payouts/42', {
+      token: await payoutsToken(),
+      method: 'POST',
+      headers: { 'X-Auth-Required-Scope': 'payouts' },
+    });
     expect(post.status).toBe(200);
     expect(post.headers.get('x-auth-scope')).toBe('read write payouts');
     const refused = await gateway('api/orders/7', { method: 'POST' });
@@ -413,7 +493,10 @@ describe('the gateway endpoint itself, as a proxy calls it', () => {
   });
 
   it('answers a malformed required scope with 400 invalid_request, never a 5xx (a client can reach the gateway URL)', async () => {
-    const response = await gateway('check', { token: await readWriteToken(), headers: { 'X-Auth-Required-Scope': 'pay"outs' } });
+    const response = await gateway('check', {
+      token: await readWriteToken(),
+      headers: { 'X-Auth-Required-Scope': 'pay"outs' },
+    });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
   });

@@ -25,8 +25,14 @@ afterAll(async () => {
 
 /** GET `{oauthUrl}/auth/check<query>` with a bearer token and the given headers. */
 async function gateway(query: string, token: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${server.oauthUrl}/auth/check${query}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
-  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+  const response = await fetch(`${server.oauthUrl}/auth/check${query}`, {
+    headers: { authorization: `Bearer ${token}`, ...headers },
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 /** The same request over a bare socket, so a header can be sent twice (fetch would join the two values). */
@@ -44,7 +50,10 @@ async function rawGateway(query: string, token: string, headers: [string, string
 }
 
 /** 400 invalid_request with the Bearer challenge naming the error, no-store, and the given description. */
-function expectAmbiguous(response: { status: number; json: Record<string, unknown>; headers?: Headers }, description: string): void {
+function expectAmbiguous(
+  response: { status: number; json: Record<string, unknown>; headers?: Headers },
+  description: string,
+): void {
   expect(response.status).toBe(400);
   expect(response.json).toEqual({ error: 'invalid_request', error_description: description });
   if (response.headers) {
@@ -78,8 +87,14 @@ describe('the gateway with an ambiguous scope requirement answers 400 invalid_re
   });
 
   it('refuses an empty X-Auth-Required-Scope instead of letting it override the query and require nothing', async () => {
-    expectAmbiguous(await gateway('?scope=write', readOnly, { 'X-Auth-Required-Scope': '' }), 'The X-Auth-Required-Scope header is empty; omit it to require no scope.');
-    expectAmbiguous(await gateway('', readOnly, { 'X-Auth-Required-Scope': '   ' }), 'The X-Auth-Required-Scope header is empty; omit it to require no scope.');
+    expectAmbiguous(
+      await gateway('?scope=write', readOnly, { 'X-Auth-Required-Scope': '' }),
+      'The X-Auth-Required-Scope header is empty; omit it to require no scope.',
+    );
+    expectAmbiguous(
+      await gateway('', readOnly, { 'X-Auth-Required-Scope': '   ' }),
+      'The X-Auth-Required-Scope header is empty; omit it to require no scope.',
+    );
   });
 
   it('refuses an empty scope parameter', async () => {
@@ -88,8 +103,14 @@ describe('the gateway with an ambiguous scope requirement answers 400 invalid_re
   });
 
   it('refuses a malformed X-Auth-Required-Scope or scope parameter', async () => {
-    expectAmbiguous(await gateway('', readWrite, { 'X-Auth-Required-Scope': 'pay"outs' }), 'The X-Auth-Required-Scope header is malformed.');
-    expectAmbiguous(await gateway('', readWrite, { 'X-Auth-Required-Scope': 'read\twrite' }), 'The X-Auth-Required-Scope header is malformed.');
+    expectAmbiguous(
+      await gateway('', readWrite, { 'X-Auth-Required-Scope': 'pay"outs' }),
+      'The X-Auth-Required-Scope header is malformed.',
+    );
+    expectAmbiguous(
+      await gateway('', readWrite, { 'X-Auth-Required-Scope': 'read\twrite' }),
+      'The X-Auth-Required-Scope header is malformed.',
+    );
     expectAmbiguous(await gateway('?scope=pay%22outs', readWrite), 'The scope parameter is malformed.');
   });
 
@@ -101,11 +122,17 @@ describe('the gateway with an ambiguous scope requirement answers 400 invalid_re
 
   it('refuses an X-Auth-Required-Scope sent twice, which would otherwise arrive joined as "write, read"', async () => {
     expectAmbiguous(
-      await rawGateway('', readWrite, [['X-Auth-Required-Scope', 'write'], ['x-auth-required-scope', 'read']]),
+      await rawGateway('', readWrite, [
+        ['X-Auth-Required-Scope', 'write'],
+        ['x-auth-required-scope', 'read'],
+      ]),
       'The X-Auth-Required-Scope header must not be repeated.',
     );
     expectAmbiguous(
-      await rawGateway('?scope=write', readOnly, [['X-Auth-Required-Scope', 'write'], ['X-Auth-Required-Scope', '']]),
+      await rawGateway('?scope=write', readOnly, [
+        ['X-Auth-Required-Scope', 'write'],
+        ['X-Auth-Required-Scope', ''],
+      ]),
       'The X-Auth-Required-Scope header must not be repeated.',
     );
   });

@@ -5,7 +5,17 @@
  * RFC 6749 §6, RFC 9700 §4.14.2 (reuse detection), RFC 6819 §5.2.2.3 (refresh token rotation).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED, TEST_STORE, basic, passwordGrant, seedSpecSample, startTestServer, testClock, userinfo, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  TEST_STORE,
+  basic,
+  passwordGrant,
+  seedSpecSample,
+  startTestServer,
+  testClock,
+  userinfo,
+  type TestServer,
+} from '../helpers/server.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readStoreText, sealedSuccessors } from '../helpers/store-dump.js';
@@ -27,7 +37,10 @@ afterAll(async () => {
 async function refreshRaw(refreshToken: string) {
   const response = await fetch(`${server.oauthUrl}/token/`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(SEED.clientId, SEED.clientSecret),
+    },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
   });
   const text = await response.text();
@@ -58,7 +71,8 @@ describe('a retry within the grace window', () => {
     await refreshRaw(rt1);
     const text = await readStoreText(server);
     expect(text.includes(SEED.username)).toBe(true); // the search finds what is stored in plaintext
-    for (const token of [rt1, first.json.access_token!, first.json.refresh_token!]) expect(text.includes(token)).toBe(false);
+    for (const token of [rt1, first.json.access_token!, first.json.refresh_token!])
+      expect(text.includes(token)).toBe(false);
   });
 });
 
@@ -121,7 +135,9 @@ describe('concurrency (docs/security.md, "Refresh rotation under concurrency")',
   it('window on, N parallel presentations of the successor and the old token: every answer is one of the two valid pairs or invalid_grant, never a 500', async () => {
     const rt1 = await login();
     const second = await refreshRaw(rt1);
-    const mixed = await Promise.all(Array.from({ length: 10 }, (_, i) => refreshRaw(i % 2 === 0 ? rt1 : second.json.refresh_token!)));
+    const mixed = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => refreshRaw(i % 2 === 0 ? rt1 : second.json.refresh_token!)),
+    );
     for (const r of mixed) expect([200, 400]).toContain(r.status);
     expect(mixed.some((r) => r.status === 200)).toBe(true);
   });
@@ -135,7 +151,10 @@ describe('concurrency (docs/security.md, "Refresh rotation under concurrency")',
         Array.from({ length: 10 }, () =>
           fetch(`${off.oauthUrl}/token/`, {
             method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              authorization: basic(SEED.clientId, SEED.clientSecret),
+            },
             body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: json.refresh_token as string }),
           }).then(async (r) => ({ status: r.status, json: (await r.json()) as Record<string, string> })),
         ),
@@ -154,7 +173,10 @@ describe('after the window, the cleanup erases the sealed pair', () => {
   it('the next cleanup run nulls the sealed successor once the window has passed (not before), so the old token opens nothing', async () => {
     const ownClock = testClock();
     // The server's own periodic cleanup, every second (± 20 % jitter).
-    const own = await startTestServer({ OAUTHD_REFRESH_GRACE_SECONDS: String(GRACE), OAUTHD_CLEANUP_INTERVAL_SECONDS: '1' }, { clock: ownClock });
+    const own = await startTestServer(
+      { OAUTHD_REFRESH_GRACE_SECONDS: String(GRACE), OAUTHD_CLEANUP_INTERVAL_SECONDS: '1' },
+      { clock: ownClock },
+    );
     let stopped = false;
     try {
       await seedSpecSample(own);
@@ -162,7 +184,10 @@ describe('after the window, the cleanup erases the sealed pair', () => {
       const refresh = async () => {
         const response = await fetch(`${own.oauthUrl}/token/`, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: basic(SEED.clientId, SEED.clientSecret),
+          },
           body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt1 }),
         });
         return { status: response.status, text: await response.text() };
@@ -181,7 +206,8 @@ describe('after the window, the cleanup erases the sealed pair', () => {
 
       ownClock.advance(1);
       const deadline = Date.now() + 5_000;
-      while ((await sealedSuccessors(own)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while ((await sealedSuccessors(own)).length > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
       expect(await sealedSuccessors(own)).toEqual([]);
 
       if (TEST_STORE === 'postgres') {

@@ -35,7 +35,10 @@ import { createTestDatabase, postgresAvailable, withClient, type TestDatabase } 
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
 import { basic, UNLIMITED_THROTTLE } from '../helpers/server.js';
 
-const USERS = ['ada', 'grace', 'edsger', 'barbara'].map((name) => ({ username: name, password: `${name}-correct-horse-battery` }));
+const USERS = ['ada', 'grace', 'edsger', 'barbara'].map((name) => ({
+  username: name,
+  password: `${name}-correct-horse-battery`,
+}));
 const REFRESH_CHAINS = 12;
 const PASSWORD_LOOPS = 4;
 /** How long the burst runs before SIGTERM. */
@@ -75,8 +78,12 @@ async function refreshTokenStates(databaseUrl: string, tokens: string[]): Promis
   return withClient(databaseUrl, async (c) => {
     const states: (LiveState | null)[] = [];
     for (const t of tokens) {
-      const { rows } = await c.query<{ used: boolean; revoked: boolean; live: string }>(STATE_SQL('$1'), [tokenDigest(t)]);
-      states.push(rows[0] ? { used: rows[0].used, revoked: rows[0].revoked, liveInFamily: Number(rows[0].live) } : null);
+      const { rows } = await c.query<{ used: boolean; revoked: boolean; live: string }>(STATE_SQL('$1'), [
+        tokenDigest(t),
+      ]);
+      states.push(
+        rows[0] ? { used: rows[0].used, revoked: rows[0].revoked, liveInFamily: Number(rows[0].live) } : null,
+      );
     }
     return states;
   });
@@ -106,7 +113,9 @@ function rawConnection(url: string) {
     const end = buffer.indexOf('\r\n\r\n');
     if (end < 0) return null;
     const [statusLine, ...lines] = buffer.subarray(0, end).toString('latin1').split('\r\n');
-    const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const headers = new Map(
+      lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+    );
     const length = Number(headers.get('content-length') ?? 0);
     if (buffer.length < end + 4 + length) return null;
     const body = buffer.subarray(end + 4, end + 4 + length).toString('utf8');
@@ -128,7 +137,8 @@ function rawConnection(url: string) {
 }
 
 const stores: ('sqlite' | 'postgres')[] = ['sqlite'];
-if (await postgresAvailable('the PostgreSQL case of test/integration/graceful-shutdown.test.ts')) stores.push('postgres');
+if (await postgresAvailable('the PostgreSQL case of test/integration/graceful-shutdown.test.ts'))
+  stores.push('postgres');
 
 describe.each(stores)('SIGTERM in the middle of a burst (%s)', (store) => {
   let dir: string;
@@ -223,7 +233,9 @@ describe.each(stores)('SIGTERM in the middle of a burst (%s)', (store) => {
     expect.soft(bad.map((r) => `${r.status} ${r.headers.get('content-type')} ${r.text}`)).toEqual([]);
     expect(answers.filter((r) => r.status >= 500 && r.status !== 503).map((r) => r.text)).toEqual([]);
     // Requests in flight at the signal were finished, not dropped: some were answered after it with 200.
-    const inFlightFinished = answers.filter((r) => r.sentAt < sigtermAt && r.answeredAt > sigtermAt && r.status === 200);
+    const inFlightFinished = answers.filter(
+      (r) => r.sentAt < sigtermAt && r.answeredAt > sigtermAt && r.status === 200,
+    );
     expect(inFlightFinished.length).toBeGreaterThan(0);
     // Once the server is gone, requests fail to connect; nothing else ends a loop.
     expect(transportErrors.length).toBe(loops.length);
@@ -253,7 +265,11 @@ describe.each(stores)('SIGTERM in the middle of a burst (%s)', (store) => {
   it('finishes a request that began before SIGTERM, and answers the next one on that keep-alive connection with an RFC-shaped 503 temporarily_unavailable (or serves it), never a bare framework body', async () => {
     const server = await spawnServer(env);
     servers.push(server);
-    const body = new URLSearchParams({ grant_type: 'password', username: USERS[0]!.username, password: USERS[0]!.password }).toString();
+    const body = new URLSearchParams({
+      grant_type: 'password',
+      username: USERS[0]!.username,
+      password: USERS[0]!.password,
+    }).toString();
     const head = (length: number) =>
       `POST /o/token/ HTTP/1.1\r\nHost: oauthd\r\nConnection: keep-alive\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
       `Authorization: ${basic(client.clientId, client.clientSecret)}\r\nContent-Length: ${length}\r\n\r\n`;
@@ -267,14 +283,21 @@ describe.each(stores)('SIGTERM in the middle of a burst (%s)', (store) => {
       await connection.write(body.slice(10));
       const first = await connection.next();
       expect(first?.status, first?.body).toBe(200);
-      expect(JSON.parse(first!.body)).toMatchObject({ token_type: 'Bearer', expires_in: expect.any(Number), refresh_token: expect.any(String) });
+      expect(JSON.parse(first!.body)).toMatchObject({
+        token_type: 'Bearer',
+        expires_in: expect.any(Number),
+        refresh_token: expect.any(String),
+      });
 
       // The next request on the same connection, while the server drains.
       await connection.write(head(body.length) + body);
       const second = await connection.next();
       if (second !== null && second.status !== 200) {
         expect(second.status, second.body).toBe(503);
-        expect(JSON.parse(second.body), 'RFC 6749 §5.2 error body').toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+        expect(JSON.parse(second.body), 'RFC 6749 §5.2 error body').toEqual({
+          error: 'temporarily_unavailable',
+          error_description: expect.any(String),
+        });
         expect(second.headers.get('retry-after'), 'Retry-After').toMatch(/^\d+$/);
         expect(second.headers.get('cache-control'), 'Cache-Control').toBe('no-store');
       }

@@ -33,22 +33,53 @@ const USERS = {
   // Within bounds (iterations kept low so the test stays cheap).
   within: { hash: pbkdf2(PASSWORD, 10_000) },
   // The review's examples: 9,999,999 iterations and a 4096-byte output; argon2 with 1 GiB and t = 64; p = 131072.
-  pbkdf2Huge: { hash: `pbkdf2_sha256$9999999$Dj4ngoSaltOfTwentyTwo1$${Buffer.alloc(4096, 3).toString('base64')}`, reason: 'pbkdf2_sha256 with more than 3000000 iterations' },
-  argon2Huge: { hash: `argon2$argon2id$v=19$m=1048576,t=64,p=8$${phc64(16, 1)}$${phc64(32, 2)}`, reason: 'argon2 with more than 131072 KiB of memory' },
-  argon2Lanes: { hash: `argon2$argon2id$v=19$m=131072,t=1,p=131072$${phc64(16, 1)}$${phc64(32, 2)}`, reason: 'argon2 with a parallelism above 16' },
-  argon2P17: { hash: `argon2$argon2id$v=19$m=102400,t=2,p=17$${phc64(16, 1)}$${phc64(32, 2)}`, reason: 'argon2 with a parallelism above 16' },
-  bcrypt15: { hash: 'bcrypt_sha256$$2b$15$UtLaRJ3.3OTzh.WtVNf9tOsH2cTihivKNnrMMxuMszTiK83cUcMLK', reason: 'bcrypt_sha256 with a cost above 14' },
-  iterations: { hash: 'pbkdf2_sha256$3000001$Dj4ngoSaltOfTwentyTwo1$9sQY366YsBKa7VKWO0sCDetEMDl454jao6eCUYSlHag=', reason: 'pbkdf2_sha256 with more than 3000000 iterations' },
+  pbkdf2Huge: {
+    hash: `pbkdf2_sha256$9999999$Dj4ngoSaltOfTwentyTwo1$${Buffer.alloc(4096, 3).toString('base64')}`,
+    reason: 'pbkdf2_sha256 with more than 3000000 iterations',
+  },
+  argon2Huge: {
+    hash: `argon2$argon2id$v=19$m=1048576,t=64,p=8$${phc64(16, 1)}$${phc64(32, 2)}`,
+    reason: 'argon2 with more than 131072 KiB of memory',
+  },
+  argon2Lanes: {
+    hash: `argon2$argon2id$v=19$m=131072,t=1,p=131072$${phc64(16, 1)}$${phc64(32, 2)}`,
+    reason: 'argon2 with a parallelism above 16',
+  },
+  argon2P17: {
+    hash: `argon2$argon2id$v=19$m=102400,t=2,p=17$${phc64(16, 1)}$${phc64(32, 2)}`,
+    reason: 'argon2 with a parallelism above 16',
+  },
+  bcrypt15: {
+    hash: 'bcrypt_sha256$$2b$15$UtLaRJ3.3OTzh.WtVNf9tOsH2cTihivKNnrMMxuMszTiK83cUcMLK',
+    reason: 'bcrypt_sha256 with a cost above 14',
+  },
+  iterations: {
+    hash: 'pbkdf2_sha256$3000001$Dj4ngoSaltOfTwentyTwo1$9sQY366YsBKa7VKWO0sCDetEMDl454jao6eCUYSlHag=',
+    reason: 'pbkdf2_sha256 with more than 3000000 iterations',
+  },
   // A real hash of PASSWORD, one byte of output past the bound: it would match if it were computed.
   output65: { hash: pbkdf2(PASSWORD, 1000, 65), reason: 'pbkdf2_sha256 with an output longer than 64 bytes' },
 } as const;
-const PAST_BOUNDS = Object.entries(USERS).filter(([, u]) => 'reason' in u) as [string, { hash: string; reason: string }][];
+const PAST_BOUNDS = Object.entries(USERS).filter(([, u]) => 'reason' in u) as [
+  string,
+  { hash: string; reason: string },
+][];
 
 const CLIENTS = {
   // DOT 2.x hashes the secret with make_password; this one is within bounds.
-  hashed: { clientId: 'dot-hashed-app', secret: 'hashedAppSecret0123456789abcdefghijklmnopqrstuvwxyz', iterations: 10_000, bytes: 32 },
+  hashed: {
+    clientId: 'dot-hashed-app',
+    secret: 'hashedAppSecret0123456789abcdefghijklmnopqrstuvwxyz',
+    iterations: 10_000,
+    bytes: 32,
+  },
   // A real hash of its secret with 65 bytes of output: past the bounds, so imported unusable.
-  costly: { clientId: 'dot-costly-app', secret: 'costlyAppSecret0123456789abcdefghijklmnopqrstuvwxyz', iterations: 1000, bytes: 65 },
+  costly: {
+    clientId: 'dot-costly-app',
+    secret: 'costlyAppSecret0123456789abcdefghijklmnopqrstuvwxyz',
+    iterations: 1000,
+    bytes: 65,
+  },
 } as const;
 const TOKENS = { access: 'CostlyAppAccessToken00000000000001', refresh: 'CostlyAppRefreshToken0000000000001' };
 
@@ -77,15 +108,22 @@ function buildDotDatabase(path: string): void {
       "revoked" datetime NULL);
   `);
   const when = '2026-11-01 10:00:00.000000';
-  const insertUser = db.prepare(`INSERT INTO auth_user (password, last_login, is_superuser, username, last_name, email, is_staff, is_active, date_joined, first_name)
+  const insertUser =
+    db.prepare(`INSERT INTO auth_user (password, last_login, is_superuser, username, last_name, email, is_staff, is_active, date_joined, first_name)
     VALUES (?, NULL, 0, ?, '', '', 0, 1, ?, '')`);
   for (const [username, u] of Object.entries(USERS)) insertUser.run(u.hash, username, when);
-  const insertApp = db.prepare(`INSERT INTO oauth2_provider_application (client_id, redirect_uris, client_type, authorization_grant_type,
+  const insertApp =
+    db.prepare(`INSERT INTO oauth2_provider_application (client_id, redirect_uris, client_type, authorization_grant_type,
       client_secret, name, user_id, skip_authorization, created, updated, algorithm, post_logout_redirect_uris, hash_client_secret)
     VALUES (?, '', 'confidential', 'password', ?, ?, NULL, 0, ?, ?, '', '', 1)`);
-  for (const c of Object.values(CLIENTS)) insertApp.run(c.clientId, pbkdf2(c.secret, c.iterations, c.bytes, 'ClientSalt'), c.clientId, when, when);
+  for (const c of Object.values(CLIENTS))
+    insertApp.run(c.clientId, pbkdf2(c.secret, c.iterations, c.bytes, 'ClientSalt'), c.clientId, when, when);
   // A live pair of the costly client, for user "within".
-  const appId = (db.prepare('SELECT id FROM oauth2_provider_application WHERE client_id = ?').get(CLIENTS.costly.clientId) as { id: number }).id;
+  const appId = (
+    db.prepare('SELECT id FROM oauth2_provider_application WHERE client_id = ?').get(CLIENTS.costly.clientId) as {
+      id: number;
+    }
+  ).id;
   const userId = (db.prepare("SELECT id FROM auth_user WHERE username = 'within'").get() as { id: number }).id;
   const at = db
     .prepare(`INSERT INTO oauth2_provider_accesstoken (token, expires, scope, application_id, user_id, created, updated)
@@ -101,7 +139,17 @@ const withoutProgress = (stderr: string) => stderr.replace(/^oauthd: import( \(d
 
 /** `oauthd import django …` as an operator runs it, into the server's database. */
 function importDjango(server: TestServer, from: string, extra: string[] = []): Promise<RunResult> {
-  const args = ['import', 'django', '--from', from, '--scopes', 'read write', '--database-url', server.config.store.databaseUrl, ...extra];
+  const args = [
+    'import',
+    'django',
+    '--from',
+    from,
+    '--scopes',
+    'read write',
+    '--database-url',
+    server.config.store.databaseUrl,
+    ...extra,
+  ];
   return runOauthd(args, { env: envWithoutOauthd(SERVER_ENV), timeoutMs: 30_000 });
 }
 
@@ -118,14 +166,22 @@ describe('oauthd import django with password and client-secret hashes past the c
   let native: { clientId: string; secret: string };
 
   const login = (username: string, password: string) =>
-    postToken(server, { grant_type: 'password', username, password }, { authorization: basic(native.clientId, native.secret) });
+    postToken(
+      server,
+      { grant_type: 'password', username, password },
+      { authorization: basic(native.clientId, native.secret) },
+    );
 
   beforeAll(async () => {
     server = await startTestServer(SERVER_ENV);
     dir = mkdtempSync(join(tmpdir(), 'oauthd-import-hash-bounds-'));
     from = join(dir, 'dot-2.sqlite3');
     buildDotDatabase(from);
-    const created = await server.services.admin.createClient({ name: 'native', clientId: 'native-app', grantTypes: ['password', 'refresh_token'] });
+    const created = await server.services.admin.createClient({
+      name: 'native',
+      clientId: 'native-app',
+      grantTypes: ['password', 'refresh_token'],
+    });
     native = { clientId: created.client.clientId, secret: created.clientSecret! };
     await server.services.admin.createUser('native-user', 'native password');
     dryRun = JSON.parse((await importDjango(server, from, ['--json', '--dry-run'])).stdout) as Record<string, any>;
@@ -146,11 +202,26 @@ describe('oauthd import django with password and client-secret hashes past the c
       reasons[key] = (reasons[key] ?? 0) + 1;
     }
     expect(summary.users).toEqual({
-      inSource: 8, created: 8, present: 0, updated: 0, skipped: 0, skippedWhy: {}, unusable: 7, unusableWhy: reasons,
+      inSource: 8,
+      created: 8,
+      present: 0,
+      updated: 0,
+      skipped: 0,
+      skippedWhy: {},
+      unusable: 7,
+      unusableWhy: reasons,
     });
     expect(summary.clients).toEqual({
-      inSource: 2, created: 2, present: 0, updated: 0, skipped: 0, skippedWhy: {},
-      unusable: 1, unusableWhy: { "client secret hash past oauthd's cost bounds: pbkdf2_sha256 with an output longer than 64 bytes": 1 },
+      inSource: 2,
+      created: 2,
+      present: 0,
+      updated: 0,
+      skipped: 0,
+      skippedWhy: {},
+      unusable: 1,
+      unusableWhy: {
+        "client secret hash past oauthd's cost bounds: pbkdf2_sha256 with an output longer than 64 bytes": 1,
+      },
     });
     expect(summary.refreshTokens).toMatchObject({ created: 1, skipped: 0 });
     const notes = summary.notes.join('\n');
@@ -243,7 +314,7 @@ describe('oauthd import django with password and client-secret hashes past the c
     expect(refresh.status).toBe(200);
   });
 
-  it('never computes a hash past the bounds written straight into the store: invalid_grant in about a wrong password\'s time', async () => {
+  it("never computes a hash past the bounds written straight into the store: invalid_grant in about a wrong password's time", async () => {
     const direct = [
       USERS.output65.hash, // PASSWORD's own hash, 65 bytes
       USERS.argon2Huge.hash,
@@ -251,7 +322,12 @@ describe('oauthd import django with password and client-secret hashes past the c
       USERS.pbkdf2Huge.hash,
     ];
     for (const hash of direct) {
-      expect(await server.services.store.setUserPassword('native-user', hash, { revokeGrants: false, now: Math.floor(Date.now() / 1000) })).toBe(true);
+      expect(
+        await server.services.store.setUserPassword('native-user', hash, {
+          revokeGrants: false,
+          now: Math.floor(Date.now() / 1000),
+        }),
+      ).toBe(true);
       const started = performance.now();
       const answer = await login('native-user', PASSWORD);
       const elapsed = performance.now() - started;

@@ -19,13 +19,28 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, envWithoutOauthd, runOauthd, type RunResult } from '../helpers/process.js';
-import { createTestDatabase, dumpDatabase, postgresAvailable, withClient, type TestDatabase } from '../helpers/postgres.js';
+import {
+  createTestDatabase,
+  dumpDatabase,
+  postgresAvailable,
+  withClient,
+  type TestDatabase,
+} from '../helpers/postgres.js';
 import { basic, postToken, startTestServer, testClock, userinfo, type TestServer } from '../helpers/server.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'django-oauth-toolkit');
 
-interface ManifestUser { username: string; password: string | null; is_active: boolean; password_hash: string }
-interface ManifestApp { client_id: string; client_secret: string; client_type: 'confidential' | 'public' }
+interface ManifestUser {
+  username: string;
+  password: string | null;
+  is_active: boolean;
+  password_hash: string;
+}
+interface ManifestApp {
+  client_id: string;
+  client_secret: string;
+  client_type: 'confidential' | 'public';
+}
 interface ManifestToken {
   label: string;
   kind: 'access' | 'refresh';
@@ -88,7 +103,17 @@ const withoutProgress = (stderr: string) => stderr.replace(/^oauthd: import( \(d
 
 /** `oauthd import django …` as an operator runs it, into the server's database. */
 function importDjango(server: TestServer, from: string, extra: string[] = []): Promise<RunResult> {
-  const args = ['import', 'django', '--from', from, '--scopes', CLIENT_SCOPES, '--database-url', server.config.store.databaseUrl, ...extra];
+  const args = [
+    'import',
+    'django',
+    '--from',
+    from,
+    '--scopes',
+    CLIENT_SCOPES,
+    '--database-url',
+    server.config.store.databaseUrl,
+    ...extra,
+  ];
   return runOauthd(args, { env: envWithoutOauthd(SERVER_ENV), timeoutMs: 20_000 });
 }
 
@@ -110,7 +135,9 @@ async function storeRows(server: TestServer): Promise<string> {
   };
   const show = (rows: unknown[]) =>
     JSON.stringify(rows, (_key, value: unknown) =>
-      value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer' ? Buffer.from((value as { data: number[] }).data).toString('hex') : value,
+      value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer'
+        ? Buffer.from((value as { data: number[] }).data).toString('hex')
+        : value,
     );
   const url = server.config.store.databaseUrl;
   const out: Record<string, string> = {};
@@ -184,7 +211,9 @@ describe.each([
     // Live tokens expire in 2036 and seed_expired expired before the snapshot: a clock never earlier than
     // the snapshot keeps that true on a machine whose clock is wrong.
     const snapshot = Math.floor(Date.parse(manifest.snapshot) / 1000);
-    server = await startTestServer(SERVER_ENV, { clock: testClock(Math.max(Math.floor(Date.now() / 1000), snapshot + 3600)) });
+    server = await startTestServer(SERVER_ENV, {
+      clock: testClock(Math.max(Math.floor(Date.now() / 1000), snapshot + 3600)),
+    });
     dir = mkdtempSync(join(tmpdir(), 'oauthd-import-django-'));
     if (source === 'sqlite') {
       // Never the original: the import opens the copy read-only, and the test proves it stayed as it was.
@@ -240,21 +269,24 @@ describe.each([
     expect(await sourceFingerprint()).toBe(sourceBefore);
   });
 
-  it.skipIf(skip)('lets every active user log in with their DOT password, and upgrades their hash to argon2id', async () => {
-    // admin, the seed user, alice, and bob, whose hash has 150000 iterations and a 12-character salt.
-    const active = manifest.users.filter((u) => u.is_active && u.password !== null);
-    expect(active.map((u) => u.username)).toEqual(['admin', 'paymob_send_api_checker', 'alice', 'bob']);
-    for (const u of active) {
-      expect((await server.services.store.findUserByUsername(u.username))?.passwordHash).toBe(u.password_hash);
-      const first = await login(server, u.username, u.password!);
-      expect(first.status, u.username).toBe(200);
-      expect(first.json).toMatchObject({ scope: 'read write', token_type: 'Bearer' });
-      expect((await server.services.store.findUserByUsername(u.username))?.passwordHash).toMatch(/^\$argon2id\$/);
-      // The argon2id hash works too, and a wrong password does not.
-      expect((await login(server, u.username, u.password!)).status, u.username).toBe(200);
-      expect((await login(server, u.username, `${u.password!}x`)).json).toEqual(INVALID_CREDENTIALS);
-    }
-  });
+  it.skipIf(skip)(
+    'lets every active user log in with their DOT password, and upgrades their hash to argon2id',
+    async () => {
+      // admin, the seed user, alice, and bob, whose hash has 150000 iterations and a 12-character salt.
+      const active = manifest.users.filter((u) => u.is_active && u.password !== null);
+      expect(active.map((u) => u.username)).toEqual(['admin', 'paymob_send_api_checker', 'alice', 'bob']);
+      for (const u of active) {
+        expect((await server.services.store.findUserByUsername(u.username))?.passwordHash).toBe(u.password_hash);
+        const first = await login(server, u.username, u.password!);
+        expect(first.status, u.username).toBe(200);
+        expect(first.json).toMatchObject({ scope: 'read write', token_type: 'Bearer' });
+        expect((await server.services.store.findUserByUsername(u.username))?.passwordHash).toMatch(/^\$argon2id\$/);
+        // The argon2id hash works too, and a wrong password does not.
+        expect((await login(server, u.username, u.password!)).status, u.username).toBe(200);
+        expect((await login(server, u.username, `${u.password!}x`)).json).toEqual(INVALID_CREDENTIALS);
+      }
+    },
+  );
 
   it.skipIf(skip)('refuses carol (inactive) and dave (unusable password) exactly like a wrong password', async () => {
     const wrong = await login(server, 'alice', 'not her password');
@@ -275,7 +307,14 @@ describe.each([
 
   it.skipIf(skip)('accepts every live access token on /o/userinfo/ as the same user, client and scope', async () => {
     const live = manifest.tokens.filter((t) => t.kind === 'access' && t.state === 'live' && importable(t));
-    expect(live.map((t) => t.label).sort()).toEqual(['admin_payouts', 'alice_authcode', 'alice_live', 'alice_public', 'alice_read_only', 'seed_live']);
+    expect(live.map((t) => t.label).sort()).toEqual([
+      'admin_payouts',
+      'alice_authcode',
+      'alice_live',
+      'alice_public',
+      'alice_read_only',
+      'seed_live',
+    ]);
     for (const t of live) {
       const { status, json } = await userinfo(server, t.token);
       expect(status, t.label).toBe(200);
@@ -283,45 +322,56 @@ describe.each([
     }
   });
 
-  it.skipIf(skip)('refuses with 401 invalid_token: expired and DOT-deleted access tokens, carol\'s (disabled user) and the client_credentials one', async () => {
-    const refused = [
-      token('seed_expired').token,
-      token('carol_inactive').token,
-      token('service_cc').token,
-      ...manifest.deleted_by_dot.filter((d) => d.kind === 'access').map((d) => d.token!),
-    ];
-    expect(refused).toHaveLength(6);
-    for (const t of refused) {
-      const { status, headers } = await userinfo(server, t);
-      expect(status, t).toBe(401);
-      expect(headers.get('www-authenticate')).toContain('error="invalid_token"');
-    }
-  });
+  it.skipIf(skip)(
+    "refuses with 401 invalid_token: expired and DOT-deleted access tokens, carol's (disabled user) and the client_credentials one",
+    async () => {
+      const refused = [
+        token('seed_expired').token,
+        token('carol_inactive').token,
+        token('service_cc').token,
+        ...manifest.deleted_by_dot.filter((d) => d.kind === 'access').map((d) => d.token!),
+      ];
+      expect(refused).toHaveLength(6);
+      for (const t of refused) {
+        const { status, headers } = await userinfo(server, t);
+        expect(status, t).toBe(401);
+        expect(headers.get('www-authenticate')).toContain('error="invalid_token"');
+      }
+    },
+  );
 
-  it.skipIf(skip)('refreshes every live refresh token once with its client\'s credentials, then calls it used', async () => {
-    const live = manifest.tokens.filter((t) => t.kind === 'refresh' && (t.state === 'live' || t.state === 'orphaned') && importable(t));
-    expect(live.map((t) => t.label).sort()).toEqual([
-      'admin_payouts_rt',
-      'alice_authcode_rt',
-      'alice_live_rt',
-      'alice_orphan_rt',
-      'alice_public_rt',
-      'alice_read_only_rt',
-      'seed_expired_rt',
-      'seed_live_rt',
-    ]);
-    for (const t of live) {
-      const first = await refresh(server, t);
-      expect(first.status, t.label).toBe(200);
-      // The orphan's access token is gone, and DOT keeps no scope on refresh tokens: DEFAULT_SCOPES.
-      expect(first.json.scope, t.label).toBe(t.label === 'alice_orphan_rt' ? 'read write' : t.scope);
-      expect((await userinfo(server, first.json.access_token as string)).json).toMatchObject({ username: t.user, client_id: t.application });
-      const again = await refresh(server, t);
-      expect([again.status, again.json.error], t.label).toEqual([400, 'invalid_grant']);
-    }
-  });
+  it.skipIf(skip)(
+    "refreshes every live refresh token once with its client's credentials, then calls it used",
+    async () => {
+      const live = manifest.tokens.filter(
+        (t) => t.kind === 'refresh' && (t.state === 'live' || t.state === 'orphaned') && importable(t),
+      );
+      expect(live.map((t) => t.label).sort()).toEqual([
+        'admin_payouts_rt',
+        'alice_authcode_rt',
+        'alice_live_rt',
+        'alice_orphan_rt',
+        'alice_public_rt',
+        'alice_read_only_rt',
+        'seed_expired_rt',
+        'seed_live_rt',
+      ]);
+      for (const t of live) {
+        const first = await refresh(server, t);
+        expect(first.status, t.label).toBe(200);
+        // The orphan's access token is gone, and DOT keeps no scope on refresh tokens: DEFAULT_SCOPES.
+        expect(first.json.scope, t.label).toBe(t.label === 'alice_orphan_rt' ? 'read write' : t.scope);
+        expect((await userinfo(server, first.json.access_token as string)).json).toMatchObject({
+          username: t.user,
+          client_id: t.application,
+        });
+        const again = await refresh(server, t);
+        expect([again.status, again.json.error], t.label).toEqual([400, 'invalid_grant']);
+      }
+    },
+  );
 
-  it.skipIf(skip)('refuses with invalid_grant the refresh tokens DOT rotated or revoked, and carol\'s', async () => {
+  it.skipIf(skip)("refuses with invalid_grant the refresh tokens DOT rotated or revoked, and carol's", async () => {
     for (const label of ['seed_rotated_rt', 'seed_revoked_rt', 'carol_inactive_rt']) {
       const { status, json } = await refresh(server, token(label));
       expect([status, json.error], label).toEqual([400, 'invalid_grant']);
@@ -355,12 +405,17 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
   let delta: Record<string, any>;
   /** The pair oauthd issued when seed_live_rt was refreshed here before the delta. */
   let seedOnOauthd: { access_token: string; refresh_token: string };
-  const NEW_PASSWORD = { text: 'pässwörd with ünïcode & $ymbols', hash: 'pbkdf2_sha256$260000$I5BbHnZ5bCxTCUkDzCVtzl$9sQY366YsBKa7VKWO0sCDetEMDl454jao6eCUYSlHag=' };
+  const NEW_PASSWORD = {
+    text: 'pässwörd with ünïcode & $ymbols',
+    hash: 'pbkdf2_sha256$260000$I5BbHnZ5bCxTCUkDzCVtzl$9sQY366YsBKa7VKWO0sCDetEMDl454jao6eCUYSlHag=',
+  };
   const ERIN = { access: 'ErinAccessToken000000000000001', refresh: 'ErinRefreshToken00000000000001' };
 
   beforeAll(async () => {
     const snapshot = Math.floor(Date.parse(manifest.snapshot) / 1000);
-    server = await startTestServer(SERVER_ENV, { clock: testClock(Math.max(Math.floor(Date.now() / 1000), snapshot + 3600)) });
+    server = await startTestServer(SERVER_ENV, {
+      clock: testClock(Math.max(Math.floor(Date.now() / 1000), snapshot + 3600)),
+    });
     dir = mkdtempSync(join(tmpdir(), 'oauthd-import-django-delta-'));
     from = join(dir, 'dot-1.7.sqlite3');
     copyFileSync(join(FIXTURES, 'dot-1.7.sqlite3'), from);
@@ -471,7 +526,9 @@ describe('oauthd import django from a DOT 2.x/3.x layout (hashed client secrets,
 
   beforeAll(async () => {
     const snapshot = Math.floor(Date.parse(manifest.snapshot) / 1000);
-    server = await startTestServer(SERVER_ENV, { clock: testClock(Math.max(Math.floor(Date.now() / 1000), snapshot + 3600)) });
+    server = await startTestServer(SERVER_ENV, {
+      clock: testClock(Math.max(Math.floor(Date.now() / 1000), snapshot + 3600)),
+    });
     dir = mkdtempSync(join(tmpdir(), 'oauthd-import-django-dot3-'));
     const from = join(dir, 'dot-3.sqlite3');
     copyFileSync(join(FIXTURES, 'dot-1.7.sqlite3'), from);
@@ -483,7 +540,9 @@ describe('oauthd import django from a DOT 2.x/3.x layout (hashed client secrets,
       ALTER TABLE oauth2_provider_accesstoken ADD COLUMN token_checksum varchar(64) NULL;
       UPDATE oauth2_provider_application SET hash_client_secret = 0 WHERE client_id <> '${SEED_CLIENT.client_id}';
     `);
-    dot.prepare('UPDATE oauth2_provider_application SET client_secret = ? WHERE client_id = ?').run(djangoHash, SEED_CLIENT.client_id);
+    dot
+      .prepare('UPDATE oauth2_provider_application SET client_secret = ? WHERE client_id = ?')
+      .run(djangoHash, SEED_CLIENT.client_id);
     dot.close();
     summary = await importJson(server, from);
   });
@@ -496,7 +555,9 @@ describe('oauthd import django from a DOT 2.x/3.x layout (hashed client secrets,
   it('keeps a Django-hashed client secret as it is, and the client authenticates with its plaintext', async () => {
     expect(summary.source.dotLayout).toMatch(/3\.x/);
     expect(summary.clients).toMatchObject({ created: 4, skipped: 1 });
-    expect((await server.services.store.findClient(SEED_CLIENT.client_id))?.secretHash).toMatch(/^pbkdf2_sha256\$260000\$/);
+    expect((await server.services.store.findClient(SEED_CLIENT.client_id))?.secretHash).toMatch(
+      /^pbkdf2_sha256\$260000\$/,
+    );
     expect((await refresh(server, token('seed_live_rt'))).status).toBe(200);
     // hash_client_secret = false: a plaintext secret, hashed on import as in DOT 1.x.
     expect((await refresh(server, token('alice_live_rt'))).status).toBe(200);

@@ -5,23 +5,63 @@
  * (metadata and its well-known URL with a path-bearing issuer).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED, basic, passwordGrant, postToken, refreshGrant, seedSpecSample, startTestServer, testClock, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  basic,
+  passwordGrant,
+  postToken,
+  refreshGrant,
+  seedSpecSample,
+  startTestServer,
+  testClock,
+  type TestServer,
+} from '../helpers/server.js';
 
 let server: TestServer;
 const clock = testClock();
 
 beforeAll(async () => {
-  server = await startTestServer({ OAUTHD_SCOPES: 'read write introspection', OAUTHD_BASE_PATH: '/api/secure' }, { clock });
+  server = await startTestServer(
+    { OAUTHD_SCOPES: 'read write introspection', OAUTHD_BASE_PATH: '/api/secure' },
+    { clock },
+  );
   await seedSpecSample(server);
   await server.services.admin.createClient({ name: 'other', clientId: 'other-client', clientSecret: 'other-secret' });
-  await server.services.admin.createClient({ name: 'payouts API', clientId: 'resource-server', clientSecret: 'rs-secret', scopes: 'introspection' });
-  await server.services.admin.createClient({ name: 'ops', clientId: 'ops', clientSecret: 'ops-secret', scopes: 'read introspection' });
+  await server.services.admin.createClient({
+    name: 'payouts API',
+    clientId: 'resource-server',
+    clientSecret: 'rs-secret',
+    scopes: 'introspection',
+  });
+  await server.services.admin.createClient({
+    name: 'ops',
+    clientId: 'ops',
+    clientSecret: 'ops-secret',
+    scopes: 'read introspection',
+  });
   // A resource server marked --introspect, without the introspection scope among its allowed scopes.
-  await server.services.admin.createClient({ name: 'ledger API', clientId: 'ledger-api', clientSecret: 'ledger-secret', scopes: 'read', canIntrospect: true });
+  await server.services.admin.createClient({
+    name: 'ledger API',
+    clientId: 'ledger-api',
+    clientSecret: 'ledger-secret',
+    scopes: 'read',
+    canIntrospect: true,
+  });
   // A resource server marked --introspect that may also be granted the introspection scope (bearer use).
-  await server.services.admin.createClient({ name: 'audit API', clientId: 'audit-api', clientSecret: 'audit-secret', scopes: 'read introspection', canIntrospect: true });
+  await server.services.admin.createClient({
+    name: 'audit API',
+    clientId: 'audit-api',
+    clientSecret: 'audit-secret',
+    scopes: 'read introspection',
+    canIntrospect: true,
+  });
   // A public client whose allowed scopes include introspection: it has no secret, so it sees only its own tokens.
-  await server.services.admin.createClient({ name: 'mobile', clientId: 'mobile', isPublic: true, scopes: 'read introspection' });
+  await server.services.admin.createClient({
+    name: 'mobile',
+    clientId: 'mobile',
+    isPublic: true,
+    scopes: 'read introspection',
+  });
 });
 
 afterAll(async () => {
@@ -34,7 +74,11 @@ async function introspect(fields: Record<string, string>, authorization?: string
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
     body: new URLSearchParams(fields).toString(),
   });
-  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, unknown>,
+  };
 }
 const asSeed = basic(SEED.clientId, SEED.clientSecret);
 const asResourceServer = basic('resource-server', 'rs-secret');
@@ -66,30 +110,42 @@ describe('active tokens (RFC 7662 §2.2)', () => {
   it('describes a live refresh token as token_use refresh_token, without a token type or expiry', async () => {
     const pair = await login();
     const { json } = await introspect({ token: pair.refresh, token_type_hint: 'refresh_token' }, asSeed);
-    expect(json).toMatchObject({ active: true, client_id: SEED.clientId, username: SEED.username, scope: 'read write', token_use: 'refresh_token' });
+    expect(json).toMatchObject({
+      active: true,
+      client_id: SEED.clientId,
+      username: SEED.username,
+      scope: 'read write',
+      token_use: 'refresh_token',
+    });
     expect(json).not.toHaveProperty('token_type');
     expect(json).not.toHaveProperty('exp');
   });
 
-  it('lets a resource server registered with the introspection scope see every client\'s tokens', async () => {
+  it("lets a resource server registered with the introspection scope see every client's tokens", async () => {
     const pair = await login();
     expect((await introspect({ token: pair.access }, asResourceServer)).json.active).toBe(true);
   });
 
-  it('lets a resource server created with --introspect see every client\'s tokens, without the introspection scope', async () => {
+  it("lets a resource server created with --introspect see every client's tokens, without the introspection scope", async () => {
     const pair = await login();
     const { status, json } = await introspect({ token: pair.access }, basic('ledger-api', 'ledger-secret'));
     expect(status).toBe(200);
     expect(json).toMatchObject({ active: true, client_id: SEED.clientId });
   });
 
-  it('lets a client registered with the introspection scope see every client\'s tokens with its credentials in the body', async () => {
+  it("lets a client registered with the introspection scope see every client's tokens with its credentials in the body", async () => {
     const pair = await login();
-    expect((await introspect({ token: pair.access, client_id: 'ops', client_secret: 'ops-secret' })).json).toMatchObject({ active: true, client_id: SEED.clientId });
+    expect(
+      (await introspect({ token: pair.access, client_id: 'ops', client_secret: 'ops-secret' })).json,
+    ).toMatchObject({ active: true, client_id: SEED.clientId });
   });
 
-  it('lets a bearer token carrying the introspection scope, issued to a client created with --introspect, see every client\'s tokens', async () => {
-    const caller = await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection' }, { authorization: basic('audit-api', 'audit-secret') });
+  it("lets a bearer token carrying the introspection scope, issued to a client created with --introspect, see every client's tokens", async () => {
+    const caller = await postToken(
+      server,
+      { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection' },
+      { authorization: basic('audit-api', 'audit-secret') },
+    );
     expect(caller.status).toBe(200);
     const pair = await login();
     const { status, json } = await introspect({ token: pair.access }, `Bearer ${caller.json.access_token as string}`);
@@ -99,39 +155,65 @@ describe('active tokens (RFC 7662 §2.2)', () => {
 
   it('accepts client credentials in the body', async () => {
     const pair = await login();
-    expect((await introspect({ token: pair.access, client_id: SEED.clientId, client_secret: SEED.clientSecret })).json.active).toBe(true);
+    expect(
+      (await introspect({ token: pair.access, client_id: SEED.clientId, client_secret: SEED.clientSecret })).json
+        .active,
+    ).toBe(true);
   });
 });
 
 describe('inactive tokens are {"active": false} and nothing more (RFC 7662 §2.2)', () => {
   it.each([
     ['an unknown token', async () => 'nope'],
-    ['a revoked access token', async () => {
-      const pair = await login();
-      await fetch(`${server.oauthUrl}/revoke_token/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: asSeed }, body: `token=${pair.access}` });
-      return pair.access;
-    }],
-    ['a rotated access token', async () => {
-      const pair = await login();
-      await refreshGrant(server, pair.refresh);
-      return pair.access;
-    }],
-    ['a used refresh token', async () => {
-      const pair = await login();
-      await refreshGrant(server, pair.refresh);
-      return pair.refresh;
-    }],
-    ['another client\'s token, asked by a client without the introspection scope', async () => {
-      const pair = await login();
-      return pair.access;
-    }],
-    ['another client\'s token, asked by a public client whose allowed scopes include introspection', async () => {
-      const pair = await login();
-      return pair.access;
-    }],
+    [
+      'a revoked access token',
+      async () => {
+        const pair = await login();
+        await fetch(`${server.oauthUrl}/revoke_token/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: asSeed },
+          body: `token=${pair.access}`,
+        });
+        return pair.access;
+      },
+    ],
+    [
+      'a rotated access token',
+      async () => {
+        const pair = await login();
+        await refreshGrant(server, pair.refresh);
+        return pair.access;
+      },
+    ],
+    [
+      'a used refresh token',
+      async () => {
+        const pair = await login();
+        await refreshGrant(server, pair.refresh);
+        return pair.refresh;
+      },
+    ],
+    [
+      "another client's token, asked by a client without the introspection scope",
+      async () => {
+        const pair = await login();
+        return pair.access;
+      },
+    ],
+    [
+      "another client's token, asked by a public client whose allowed scopes include introspection",
+      async () => {
+        const pair = await login();
+        return pair.access;
+      },
+    ],
   ])('for %s', async (name, tokenFor) => {
     const token = await tokenFor();
-    const who = name.includes('public client') ? undefined : name.startsWith('another') ? basic('other-client', 'other-secret') : asSeed;
+    const who = name.includes('public client')
+      ? undefined
+      : name.startsWith('another')
+        ? basic('other-client', 'other-secret')
+        : asSeed;
     if (who === undefined) {
       // A public client authenticates with its client_id alone (RFC 6749 §2.1): no proof it is a resource server.
       const { status, json } = await introspect({ token, client_id: 'mobile' });
@@ -169,27 +251,43 @@ describe('who may introspect (RFC 7662 §2.1, §4)', () => {
     const { status, json, headers } = await introspect({ token: pair.access }, `Bearer ${callerToken}`);
     expect(status).toBe(401);
     expect(json).toEqual({ error: 'invalid_token', error_description: 'The access token may not introspect tokens.' });
-    expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd", error="invalid_token", error_description="The access token may not introspect tokens."');
+    expect(headers.get('www-authenticate')).toBe(
+      'Bearer realm="oauthd", error="invalid_token", error_description="The access token may not introspect tokens."',
+    );
   }
 
-  it('answers a user\'s bearer token from an ordinary client, without the introspection scope, with 401 invalid_token', async () => {
+  it("answers a user's bearer token from an ordinary client, without the introspection scope, with 401 invalid_token", async () => {
     await expectRefusedBearer((await login()).access);
   });
 
-  it('answers a user\'s bearer token carrying the introspection scope but issued to a client not created with --introspect with 401 invalid_token', async () => {
-    const ops = await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection' }, { authorization: basic('ops', 'ops-secret') });
+  it("answers a user's bearer token carrying the introspection scope but issued to a client not created with --introspect with 401 invalid_token", async () => {
+    const ops = await postToken(
+      server,
+      { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection' },
+      { authorization: basic('ops', 'ops-secret') },
+    );
     expect(ops.json.scope).toBe('introspection');
     await expectRefusedBearer(ops.json.access_token as string);
   });
 
   it('answers a bearer token issued to a client created with --introspect but without the introspection scope with 401 invalid_token', async () => {
-    const audit = await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'read' }, { authorization: basic('audit-api', 'audit-secret') });
+    const audit = await postToken(
+      server,
+      { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'read' },
+      { authorization: basic('audit-api', 'audit-secret') },
+    );
     expect(audit.json.scope).toBe('read');
     await expectRefusedBearer(audit.json.access_token as string);
   });
 
   it('answers a bearer token issued to a public client, whatever its scope, with 401 invalid_token', async () => {
-    const mobile = await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection', client_id: 'mobile' });
+    const mobile = await postToken(server, {
+      grant_type: 'password',
+      username: SEED.username,
+      password: SEED.password,
+      scope: 'introspection',
+      client_id: 'mobile',
+    });
     expect(mobile.json.scope).toBe('introspection');
     await expectRefusedBearer(mobile.json.access_token as string);
   });
@@ -209,7 +307,10 @@ describe('who may introspect (RFC 7662 §2.1, §4)', () => {
 
 describe('server metadata (RFC 8414)', () => {
   it('is served at the RFC 8414 §3 URL for an issuer with a path, and under the base path', async () => {
-    for (const path of ['/.well-known/oauth-authorization-server/api/secure', '/api/secure/.well-known/oauth-authorization-server']) {
+    for (const path of [
+      '/.well-known/oauth-authorization-server/api/secure',
+      '/api/secure/.well-known/oauth-authorization-server',
+    ]) {
       const response = await fetch(`${server.url}${path}`);
       expect(response.status).toBe(200);
       const metadata = (await response.json()) as Record<string, unknown>;
@@ -230,7 +331,10 @@ describe('server metadata (RFC 8414)', () => {
   it('uses OAUTHD_ISSUER when set', async () => {
     const other = await startTestServer({ OAUTHD_ISSUER: 'https://auth.example.com' });
     try {
-      const metadata = (await (await fetch(`${other.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+      const metadata = (await (await fetch(`${other.url}/.well-known/oauth-authorization-server`)).json()) as Record<
+        string,
+        unknown
+      >;
       expect(metadata.issuer).toBe('https://auth.example.com');
       expect(metadata.token_endpoint).toBe('https://auth.example.com/o/token/');
     } finally {
@@ -239,7 +343,9 @@ describe('server metadata (RFC 8414)', () => {
   });
 
   it('lists endpoints that really answer', async () => {
-    const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server/api/secure`)).json()) as Record<string, string>;
+    const metadata = (await (
+      await fetch(`${server.url}/.well-known/oauth-authorization-server/api/secure`)
+    ).json()) as Record<string, string>;
     const pair = await login();
     const response = await fetch(metadata.introspection_endpoint!, {
       method: 'POST',

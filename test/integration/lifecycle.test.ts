@@ -8,7 +8,15 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT } from '../helpers/process.js';
-import { passwordGrant, refreshGrant, seedSpecSample, startTestServer, testClock, userinfo, type TestServer } from '../helpers/server.js';
+import {
+  passwordGrant,
+  refreshGrant,
+  seedSpecSample,
+  startTestServer,
+  testClock,
+  userinfo,
+  type TestServer,
+} from '../helpers/server.js';
 import { tokenRowCounts } from '../helpers/store-dump.js';
 
 const run = promisify(execFile);
@@ -17,7 +25,10 @@ let server: TestServer;
 const clock = testClock();
 
 beforeAll(async () => {
-  server = await startTestServer({ OAUTHD_CLEANUP_INTERVAL_SECONDS: '1', OAUTHD_TOKEN_RETENTION_SECONDS: String(7 * DAY) }, { clock });
+  server = await startTestServer(
+    { OAUTHD_CLEANUP_INTERVAL_SECONDS: '1', OAUTHD_TOKEN_RETENTION_SECONDS: String(7 * DAY) },
+    { clock },
+  );
   await seedSpecSample(server);
 });
 
@@ -74,7 +85,10 @@ describe('online cleanup', () => {
 
 describe('oauthd cleanup', () => {
   it('removes dead rows on demand and reports how many', async () => {
-    const stale = await startTestServer({ OAUTHD_CLEANUP_INTERVAL_SECONDS: '0' }, { clock: testClock(Math.floor(Date.now() / 1000) - 30 * DAY) });
+    const stale = await startTestServer(
+      { OAUTHD_CLEANUP_INTERVAL_SECONDS: '0' },
+      { clock: testClock(Math.floor(Date.now() / 1000) - 30 * DAY) },
+    );
     try {
       await seedSpecSample(stale);
       let { json } = await passwordGrant(stale);
@@ -83,11 +97,19 @@ describe('oauthd cleanup', () => {
       expect(before.refresh).toBe(6);
       await stale.services.audit.flush(); // 8 events: client.created, user.created, 1 token.issued, 5 refresh_token.rotated
       const env = { ...process.env, OAUTHD_AUDIT_RETENTION_SECONDS: String(DAY) };
-      const { stdout } = await run(process.execPath, [CLI, 'cleanup', '--json', '--database-url', stale.config.store.databaseUrl], { cwd: ROOT, env });
+      const { stdout } = await run(
+        process.execPath,
+        [CLI, 'cleanup', '--json', '--database-url', stale.config.store.databaseUrl],
+        { cwd: ROOT, env },
+      );
       // 30 days ago: every access token expired, the 5 used refresh tokens are past the 7-day retention,
       // and the 8 audit events past the 1-day audit retention.
       expect(JSON.parse(stdout)).toEqual({ deleted: 6 + 5 + 8 });
-      const audit = await run(process.execPath, [CLI, 'audit', '--json', '--database-url', stale.config.store.databaseUrl], { cwd: ROOT });
+      const audit = await run(
+        process.execPath,
+        [CLI, 'audit', '--json', '--database-url', stale.config.store.databaseUrl],
+        { cwd: ROOT },
+      );
       expect(JSON.parse(audit.stdout)).toEqual([]);
       expect(await tokenRowCounts(stale)).toEqual({ grants: 1, access: 0, refresh: 1 });
       expect((await refreshGrant(stale, json.refresh_token as string)).status).toBe(200);

@@ -8,12 +8,25 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED, basic, passwordGrant, postToken, refreshGrant, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  basic,
+  passwordGrant,
+  postToken,
+  refreshGrant,
+  seedSpecSample,
+  startTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ OAUTHD_HEADERS_TIMEOUT_MS: '500', OAUTHD_REQUEST_TIMEOUT_MS: '1000', OAUTHD_MAX_HEADER_BYTES: '4096' });
+  server = await startTestServer({
+    OAUTHD_HEADERS_TIMEOUT_MS: '500',
+    OAUTHD_REQUEST_TIMEOUT_MS: '1000',
+    OAUTHD_MAX_HEADER_BYTES: '4096',
+  });
   await seedSpecSample(server);
   await server.services.admin.createUser('disabled-user', 'disabled-pass');
   await server.services.admin.setUserActive('disabled-user', false);
@@ -49,7 +62,11 @@ function raw(chunks: string[], gapMs: number): Promise<{ response: string; close
 
 describe('slow clients', () => {
   it('closes a connection whose headers trickle in past the headers timeout', async () => {
-    const pieces = ['POST /o/token/ HTTP/1.1\r\n', 'Host: x\r\n', ...Array.from({ length: 40 }, (_, n) => `X-Pad-${n}: y\r\n`)];
+    const pieces = [
+      'POST /o/token/ HTTP/1.1\r\n',
+      'Host: x\r\n',
+      ...Array.from({ length: 40 }, (_, n) => `X-Pad-${n}: y\r\n`),
+    ];
     const { response, closedAfterMs } = await raw(pieces, 100);
     expect(closedAfterMs).toBeLessThan(3000);
     if (response !== '') expect(response).toMatch(/^HTTP\/1\.1 408/);
@@ -66,13 +83,18 @@ describe('slow clients', () => {
 
 describe('size caps', () => {
   it('answers oversized headers with 431', async () => {
-    const response = await fetch(`${server.oauthUrl}/token/`, { method: 'POST', headers: { 'x-big': 'a'.repeat(6000) } });
+    const response = await fetch(`${server.oauthUrl}/token/`, {
+      method: 'POST',
+      headers: { 'x-big': 'a'.repeat(6000) },
+    });
     expect(response.status).toBe(431);
   });
 
   it('answers too many parameters with invalid_request', async () => {
     const body = Array.from({ length: 70 }, (_, n) => `p${n}=x`).join('&');
-    const { status, json } = await postToken(server, `grant_type=password&${body}`, { authorization: basic(SEED.clientId, SEED.clientSecret) });
+    const { status, json } = await postToken(server, `grant_type=password&${body}`, {
+      authorization: basic(SEED.clientId, SEED.clientSecret),
+    });
     expect(status).toBe(400);
     expect(json).toEqual({ error: 'invalid_request', error_description: 'Too many parameters.' });
   });
@@ -101,7 +123,11 @@ describe('timing of failed logins (RFC 6749 §4.3.2: no user enumeration)', () =
       // Interleaved, in a shuffled order each round, so machine noise falls on every kind alike.
       for (const kind of [...order].sort(() => Math.random() - 0.5)) {
         const start = performance.now();
-        const { json } = await postToken(server, { grant_type: 'password', ...cases[kind] }, { authorization: basic(SEED.clientId, SEED.clientSecret) });
+        const { json } = await postToken(
+          server,
+          { grant_type: 'password', ...cases[kind] },
+          { authorization: basic(SEED.clientId, SEED.clientSecret) },
+        );
         times[kind].push(performance.now() - start);
         expect(json).toEqual({ error: 'invalid_grant', error_description: 'Invalid credentials given.' });
       }

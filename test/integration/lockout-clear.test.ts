@@ -17,7 +17,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, within } from '../helpers/cli.js';
 import { CLI, spawnServer } from '../helpers/process.js';
 import { deleteRedisKeys, redisAvailable, REDIS_URL } from '../helpers/redis.js';
-import { SEED, basic, postToken, seedSpecSample, startTestServer, type TestServer, seedSpecSampleInto } from '../helpers/server.js';
+import {
+  SEED,
+  basic,
+  postToken,
+  seedSpecSample,
+  startTestServer,
+  type TestServer,
+  seedSpecSampleInto,
+} from '../helpers/server.js';
 
 const ATTACKER = '198.51.100.66';
 const ELSEWHERE = '203.0.113.7';
@@ -45,9 +53,14 @@ async function cliOk(server: TestServer, args: string[]) {
   return result.stdout;
 }
 
-const listed = async (server: TestServer) => JSON.parse(await cliOk(server, ['lockout', 'list', '--json'])) as Record<string, unknown>[];
+const listed = async (server: TestServer) =>
+  JSON.parse(await cliOk(server, ['lockout', 'list', '--json'])) as Record<string, unknown>[];
 
-async function withServer(run: (server: TestServer) => Promise<void>, env: Record<string, string> = {}, options: { throttleKeyPrefix?: string } = {}) {
+async function withServer(
+  run: (server: TestServer) => Promise<void>,
+  env: Record<string, string> = {},
+  options: { throttleKeyPrefix?: string } = {},
+) {
   const server = await startTestServer({ ...lockoutEnv, ...env }, options);
   try {
     await seedSpecSample(server);
@@ -67,13 +80,23 @@ async function userLockoutIsClearedByTheCli(server: TestServer) {
 
   const lockouts = await listed(server);
   expect(lockouts).toEqual([
-    { subject: 'user_ip', username: SEED.username, client_id: null, ip: ATTACKER, started_at: expect.any(String), until: expect.any(String) },
+    {
+      subject: 'user_ip',
+      username: SEED.username,
+      client_id: null,
+      ip: ATTACKER,
+      started_at: expect.any(String),
+      until: expect.any(String),
+    },
   ]);
   expect(Date.parse(lockouts[0]!.until as string) - Date.parse(lockouts[0]!.started_at as string)).toBe(600_000);
 
   const cleared = await cliOk(server, ['lockout', 'clear', '--user', SEED.username]);
   expect(cleared).toMatch(/^cleared 1 lockout\(s\) of user paymob_send_api_checker/);
-  const took = await within(BOUND_MS, async () => (await login(server, SEED.username, SEED.password, ATTACKER)).status === 200);
+  const took = await within(
+    BOUND_MS,
+    async () => (await login(server, SEED.username, SEED.password, ATTACKER)).status === 200,
+  );
   expect(took).toBeLessThan(BOUND_MS);
   expect(await listed(server)).toEqual([]);
 
@@ -101,12 +124,16 @@ describe('oauthd lockout (counters in memory)', () => {
       expect((await listed(server)).map((l) => [l.subject, l.ip])).toEqual([['ip', ATTACKER]]);
 
       // A clear of another IP or of the user changes nothing.
-      expect(await cliOk(server, ['lockout', 'clear', '--ip', ELSEWHERE])).toMatch(/^no lockout in force for ip 203\.0\.113\.7/);
+      expect(await cliOk(server, ['lockout', 'clear', '--ip', ELSEWHERE])).toMatch(
+        /^no lockout in force for ip 203\.0\.113\.7/,
+      );
       expect(await cliOk(server, ['lockout', 'clear', '--user', SEED.username])).toMatch(/^no lockout in force/);
       await new Promise((r) => setTimeout(r, 1500));
       expect((await login(server, SEED.username, SEED.password, ATTACKER)).status).toBe(429);
 
-      const cleared = JSON.parse(await cliOk(server, ['lockout', 'clear', '--ip', ATTACKER, '--json'])) as { cleared: number };
+      const cleared = JSON.parse(await cliOk(server, ['lockout', 'clear', '--ip', ATTACKER, '--json'])) as {
+        cleared: number;
+      };
       expect(cleared.cleared).toBe(1);
       await within(BOUND_MS, async () => (await login(server, SEED.username, SEED.password, ATTACKER)).status === 200);
     });
@@ -117,8 +144,13 @@ describe('oauthd lockout (counters in memory)', () => {
       for (let i = 0; i < 3; i++) await login(server, SEED.username, 'wrong', '2001:db8:1:2::5');
       expect((await login(server, SEED.username, SEED.password, '2001:db8:1:2:aaaa::1')).status).toBe(429);
       expect((await listed(server)).map((l) => [l.subject, l.ip])).toEqual([['user_ip', '2001:db8:1:2::/64']]);
-      expect(await cliOk(server, ['lockout', 'clear', '--ip', '2001:db8:1:2:ffff::99'])).toMatch(/^cleared 1 lockout\(s\) of ip 2001:db8:1:2::\/64/);
-      await within(BOUND_MS, async () => (await login(server, SEED.username, SEED.password, '2001:db8:1:2::5')).status === 200);
+      expect(await cliOk(server, ['lockout', 'clear', '--ip', '2001:db8:1:2:ffff::99'])).toMatch(
+        /^cleared 1 lockout\(s\) of ip 2001:db8:1:2::\/64/,
+      );
+      await within(
+        BOUND_MS,
+        async () => (await login(server, SEED.username, SEED.password, '2001:db8:1:2::5')).status === 200,
+      );
     });
   });
 
@@ -138,11 +170,19 @@ describe('oauthd lockout (counters in memory)', () => {
     await withServer(
       async (server) => {
         const wrongAuth = { authorization: basic(SEED.clientId, 'wrong-secret'), 'x-forwarded-for': ATTACKER };
-        for (let i = 0; i < 3; i++) expect((await postToken(server, { grant_type: 'password', username: 'x', password: 'y' }, wrongAuth)).status).toBe(401);
+        for (let i = 0; i < 3; i++)
+          expect(
+            (await postToken(server, { grant_type: 'password', username: 'x', password: 'y' }, wrongAuth)).status,
+          ).toBe(401);
         expect((await login(server, SEED.username, SEED.password, ATTACKER)).status).toBe(429);
-        expect((await listed(server)).map((l) => [l.subject, l.client_id, l.ip])).toEqual([['client_ip', SEED.clientId, ATTACKER]]);
+        expect((await listed(server)).map((l) => [l.subject, l.client_id, l.ip])).toEqual([
+          ['client_ip', SEED.clientId, ATTACKER],
+        ]);
         await cliOk(server, ['lockout', 'clear', '--ip', ATTACKER]);
-        await within(BOUND_MS, async () => (await login(server, SEED.username, SEED.password, ATTACKER)).status === 200);
+        await within(
+          BOUND_MS,
+          async () => (await login(server, SEED.username, SEED.password, ATTACKER)).status === 200,
+        );
       },
       { OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '3' },
     );
@@ -156,9 +196,12 @@ describe('oauthd lockout (counters in Redis)', async () => {
     if (available) await deleteRedisKeys(prefix);
   });
 
-  it.skipIf(!available)('lists a user locked out in the shared counters, and lockout clear --user lets the right password in within the bound', async () => {
-    await withServer(userLockoutIsClearedByTheCli, { OAUTHD_REDIS_URL: REDIS_URL }, { throttleKeyPrefix: prefix });
-  });
+  it.skipIf(!available)(
+    'lists a user locked out in the shared counters, and lockout clear --user lets the right password in within the bound',
+    async () => {
+      await withServer(userLockoutIsClearedByTheCli, { OAUTHD_REDIS_URL: REDIS_URL }, { throttleKeyPrefix: prefix });
+    },
+  );
 });
 
 describe('oauthd lockout (oauthd serve --workers 2: counters in the cluster primary)', () => {
@@ -170,7 +213,12 @@ describe('oauthd lockout (oauthd serve --workers 2: counters in the cluster prim
     const attempt = async (password: string) => {
       const response = await fetch(`${server.url}/o/token/`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...seedAuth, 'x-forwarded-for': ATTACKER, connection: 'close' },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...seedAuth,
+          'x-forwarded-for': ATTACKER,
+          connection: 'close',
+        },
         body: new URLSearchParams({ grant_type: 'password', username: SEED.username, password }),
       });
       await response.arrayBuffer();

@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../../src/bench/load.js';
 import { freshPairs, seed, type Seed } from '../../src/bench/target.js';
-import { Chains, introspectWorkload, passwordWorkload, refreshWorkload, validateWorkload } from '../../src/bench/workloads.js';
+import {
+  Chains,
+  introspectWorkload,
+  passwordWorkload,
+  refreshWorkload,
+  validateWorkload,
+} from '../../src/bench/workloads.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
 import { UNLIMITED_THROTTLE } from '../helpers/server.js';
 
@@ -27,12 +33,16 @@ let seeded: Seed;
 function cleanEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && key !== 'NODE_OPTIONS' && !key.startsWith('MALLOC_') && key !== 'UV_THREADPOOL_SIZE') env[key] = value;
+    if (value !== undefined && key !== 'NODE_OPTIONS' && !key.startsWith('MALLOC_') && key !== 'UV_THREADPOOL_SIZE')
+      env[key] = value;
   }
   return { ...env, ...extra };
 }
 
-const statusKiB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))![1]);
+const statusKiB = (field: string) =>
+  Number(
+    new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))![1],
+  );
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'oauthd-memory-'));
@@ -63,7 +73,11 @@ describe('one oauthd serve process under load on 32 connections', () => {
     const figures: Record<string, { requests: number; failed: number; peakMiB: number }> = {};
     const burst = async (name: string, seconds: number, workload: Parameters<typeof runLoad>[1]) => {
       const result = await runLoad({ ...base, seconds }, workload);
-      figures[name] = { requests: result.requests, failed: result.errors + result.non2xx + result.wrongAnswers, peakMiB: statusKiB('VmHWM') / 1024 };
+      figures[name] = {
+        requests: result.requests,
+        failed: result.errors + result.non2xx + result.wrongAnswers,
+        peakMiB: statusKiB('VmHWM') / 1024,
+      };
     };
     const fresh = (count: number) => freshPairs(url, seeded, count);
 
@@ -79,7 +93,11 @@ describe('one oauthd serve process under load on 32 connections', () => {
       expect(f.requests, name).toBeGreaterThanOrEqual(name === 'password' ? 12 : CONNECTIONS);
     }
     const peakMiB = statusKiB('VmHWM') / 1024;
-    console.log(`one process, peak RSS per burst (MiB): ${Object.entries(figures).map(([n, f]) => `${n} ${f.peakMiB.toFixed(1)}`).join(', ')}`);
+    console.log(
+      `one process, peak RSS per burst (MiB): ${Object.entries(figures)
+        .map(([n, f]) => `${n} ${f.peakMiB.toFixed(1)}`)
+        .join(', ')}`,
+    );
     expect(peakMiB, JSON.stringify(figures)).toBeLessThan(LIMIT_MIB);
   }, 60_000);
 });

@@ -4,7 +4,16 @@
  * event-loop lag. Each counter is shown to move when its event happens.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED, basic, passwordGrant, postToken, refreshGrant, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  basic,
+  passwordGrant,
+  postToken,
+  refreshGrant,
+  seedSpecSample,
+  startTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 
 let server: TestServer;
 
@@ -39,7 +48,10 @@ describe('GET /metrics', () => {
     const other = await passwordGrant(server);
     await fetch(`${server.oauthUrl}/revoke_token/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(SEED.clientId, SEED.clientSecret),
+      },
       body: `token=${other.json.refresh_token as string}`,
     });
     expect(second.status).toBe(200);
@@ -55,9 +67,21 @@ describe('GET /metrics', () => {
 
   it('counts failed logins, failed client authentications and lockouts', async () => {
     const before = await scrape();
-    await postToken(server, { grant_type: 'password', username: SEED.username, password: 'wrong' }, { authorization: basic(SEED.clientId, SEED.clientSecret) });
-    await postToken(server, { grant_type: 'password', username: SEED.username, password: 'wrong' }, { authorization: basic(SEED.clientId, SEED.clientSecret) });
-    await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password }, { authorization: basic(SEED.clientId, 'bad') });
+    await postToken(
+      server,
+      { grant_type: 'password', username: SEED.username, password: 'wrong' },
+      { authorization: basic(SEED.clientId, SEED.clientSecret) },
+    );
+    await postToken(
+      server,
+      { grant_type: 'password', username: SEED.username, password: 'wrong' },
+      { authorization: basic(SEED.clientId, SEED.clientSecret) },
+    );
+    await postToken(
+      server,
+      { grant_type: 'password', username: SEED.username, password: SEED.password },
+      { authorization: basic(SEED.clientId, 'bad') },
+    );
     const after = await scrape();
     const delta = (name: string, labels = '') => sample(after, name, labels) - sample(before, name, labels);
     expect(delta('oauthd_login_failures_total', 'reason="wrong password"')).toBe(2);
@@ -69,21 +93,37 @@ describe('GET /metrics', () => {
     await postToken(server, { grant_type: 'bogus' }, { authorization: basic(SEED.clientId, SEED.clientSecret) });
     const text = await scrape();
     expect(
-      sample(text, 'oauthd_http_request_duration_seconds_count', 'route="/o/token/",method="POST",status="200",grant_type="password",error=""'),
+      sample(
+        text,
+        'oauthd_http_request_duration_seconds_count',
+        'route="/o/token/",method="POST",status="200",grant_type="password",error=""',
+      ),
     ).toBeGreaterThanOrEqual(2);
     expect(
-      sample(text, 'oauthd_http_request_duration_seconds_count', 'route="/o/token/",method="POST",status="400",grant_type="refresh_token",error="invalid_grant"'),
+      sample(
+        text,
+        'oauthd_http_request_duration_seconds_count',
+        'route="/o/token/",method="POST",status="400",grant_type="refresh_token",error="invalid_grant"',
+      ),
     ).toBe(1);
     expect(
-      sample(text, 'oauthd_http_request_duration_seconds_count', 'route="/o/token/",method="POST",status="400",grant_type="other",error="unsupported_grant_type"'),
+      sample(
+        text,
+        'oauthd_http_request_duration_seconds_count',
+        'route="/o/token/",method="POST",status="400",grant_type="other",error="unsupported_grant_type"',
+      ),
     ).toBe(1);
     expect(text).toContain('oauthd_http_request_duration_seconds_bucket{le="0.005",route="/o/token/"');
   });
 
   it('records store latency per operation and the event-loop lag', async () => {
     const text = await scrape();
-    expect(sample(text, 'oauthd_store_operation_duration_seconds_count', 'operation="issueTokens",outcome="ok"')).toBeGreaterThan(0);
-    expect(sample(text, 'oauthd_store_operation_duration_seconds_count', 'operation="rotateRefreshToken",outcome="ok"')).toBeGreaterThan(0);
+    expect(
+      sample(text, 'oauthd_store_operation_duration_seconds_count', 'operation="issueTokens",outcome="ok"'),
+    ).toBeGreaterThan(0);
+    expect(
+      sample(text, 'oauthd_store_operation_duration_seconds_count', 'operation="rotateRefreshToken",outcome="ok"'),
+    ).toBeGreaterThan(0);
     expect(text).toMatch(/^oauthd_nodejs_eventloop_lag_seconds \d/m);
     expect(text).toMatch(/^oauthd_nodejs_eventloop_lag_p99_seconds \d/m);
   });

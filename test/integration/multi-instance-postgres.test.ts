@@ -76,7 +76,10 @@ if (await postgresAvailable('the multi-instance tests (test/integration/multi-in
   const C = () => instances[2]!.url;
   const all = () => instances.map((i) => i.url);
 
-  const tokens = (r: HttpResult) => ({ access: r.json!.access_token as string, refresh: r.json!.refresh_token as string });
+  const tokens = (r: HttpResult) => ({
+    access: r.json!.access_token as string,
+    refresh: r.json!.refresh_token as string,
+  });
   const login = async (base: string) => {
     const r = await passwordGrantAt(base);
     expect(r.status, r.text).toBe(200);
@@ -93,7 +96,12 @@ if (await postgresAvailable('the multi-instance tests (test/integration/multi-in
     const gate = await holdMigrationLock(database);
     const starting = Promise.allSettled([spawnServer(env), spawnServer(env), spawnServer(env)]);
     try {
-      await waitUntil('three instances waiting for the migration lock', async () => (await gate.waiters()) === 3, 15_000, 20);
+      await waitUntil(
+        'three instances waiting for the migration lock',
+        async () => (await gate.waiters()) === 3,
+        15_000,
+        20,
+      );
     } finally {
       await gate.release();
     }
@@ -101,7 +109,9 @@ if (await postgresAvailable('the multi-instance tests (test/integration/multi-in
     const results = await starting;
     startedInMs = performance.now() - released;
     instances = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`instance ${i}: ${(r.reason as Error).message}`] : []));
+    const failures = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [`instance ${i}: ${(r.reason as Error).message}`] : [],
+    );
     if (failures.length > 0) {
       await Promise.all(instances.map((i) => i.stop()));
       instances = [];
@@ -110,7 +120,10 @@ if (await postgresAvailable('the multi-instance tests (test/integration/multi-in
     // Seed through the admin services (the CLI's path) after the instances started: they read clients and
     // users from the database on every request, so they see them at once.
     await seedSpecSampleInto(database.url);
-    kit = await startExample('examples/payouts-api.mjs', { OAUTHD_DATABASE_URL: database.url, PAYOUTS_MAX_STALENESS_MS: String(STALENESS_MS) });
+    kit = await startExample('examples/payouts-api.mjs', {
+      OAUTHD_DATABASE_URL: database.url,
+      PAYOUTS_MAX_STALENESS_MS: String(STALENESS_MS),
+    });
   });
 
   afterAll(async () => {
@@ -126,14 +139,18 @@ if (await postgresAvailable('the multi-instance tests (test/integration/multi-in
       expect(instances).toHaveLength(3);
       expect(new Set(instances.map((i) => i.process.pid)).size).toBe(3);
       expect(new Set(all()).size).toBe(3);
-      const { rows } = await withClient(database.url, (c) => c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'));
+      const { rows } = await withClient(database.url, (c) =>
+        c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'),
+      );
       expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
       for (const base of all()) {
         const ready = await request(`${base}/readyz`);
         expect(ready.status).toBe(200);
         expect(ready.json).toEqual({ status: 'ready' });
       }
-      console.info(`three instances migrated and listened within ${Math.round(startedInMs)} ms of the migration lock's release`);
+      console.info(
+        `three instances migrated and listened within ${Math.round(startedInMs)} ms of the migration lock's release`,
+      );
     });
 
     it('accepts on B a token issued by A, refreshes it on C, and after a revocation on B refuses it on A and C', async () => {
@@ -171,9 +188,14 @@ if (await postgresAvailable('the multi-instance tests (test/integration/multi-in
       await Promise.all(all().map(login));
       for (let round = 0; round < 3; round++) {
         const issued = await login(all()[round]!);
-        const results = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => refreshAt(all()[i % 3]!, issued.refresh)));
+        const results = await Promise.all(
+          Array.from({ length: PARALLEL }, (_, i) => refreshAt(all()[i % 3]!, issued.refresh)),
+        );
         const statuses = results.map((r) => r.status);
-        expect(statuses.filter((s) => s >= 500), statuses.join(' ')).toEqual([]);
+        expect(
+          statuses.filter((s) => s >= 500),
+          statuses.join(' '),
+        ).toEqual([]);
         const winners = results.filter((r) => r.status === 200);
         expect(winners).toHaveLength(1);
         expect(isTokenResponse(winners[0]!)).toBe(true);
@@ -193,9 +215,10 @@ if (await postgresAvailable('the multi-instance tests (test/integration/multi-in
       }
     });
 
-    it('honours a revocation on one instance at once on every instance, and in the kit\'s cache within its staleness bound', async () => {
+    it("honours a revocation on one instance at once on every instance, and in the kit's cache within its staleness bound", async () => {
       const issued = await login(B());
-      const balance = (token: string) => request(`${kit!.url}/balance`, { headers: { authorization: `Bearer ${token}` } });
+      const balance = (token: string) =>
+        request(`${kit!.url}/balance`, { headers: { authorization: `Bearer ${token}` } });
       // The kit now holds the token as valid in its cache; every instance accepts it.
       expect((await balance(issued.access)).status).toBe(200);
       for (const base of all()) expect((await userinfoAt(base, issued.access)).status).toBe(200);
@@ -205,7 +228,13 @@ if (await postgresAvailable('the multi-instance tests (test/integration/multi-in
       const revokedAt = performance.now();
 
       // No server-side cache: the very next request, on any instance, sees the revocation.
-      const after = await Promise.all(all().flatMap((base) => [userinfoAt(base, issued.access), introspectAt(base, issued.access), refreshAt(base, issued.refresh)]));
+      const after = await Promise.all(
+        all().flatMap((base) => [
+          userinfoAt(base, issued.access),
+          introspectAt(base, issued.access),
+          refreshAt(base, issued.refresh),
+        ]),
+      );
       for (let i = 0; i < after.length; i += 3) {
         expect(after[i]!.status).toBe(401);
         expect(after[i]!.json).toMatchObject({ error: 'invalid_token' });

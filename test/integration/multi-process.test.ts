@@ -21,7 +21,10 @@ beforeAll(async () => {
   if (TEST_STORE === 'postgres') database = await createTestDatabase();
   const databaseUrl = database ? database.url : `sqlite:${join(dir, 'shared.sqlite3')}`;
   await seedSpecSampleInto(databaseUrl);
-  servers = await Promise.all([spawnServer({ OAUTHD_DATABASE_URL: databaseUrl }), spawnServer({ OAUTHD_DATABASE_URL: databaseUrl })]);
+  servers = await Promise.all([
+    spawnServer({ OAUTHD_DATABASE_URL: databaseUrl }),
+    spawnServer({ OAUTHD_DATABASE_URL: databaseUrl }),
+  ]);
 });
 
 afterAll(async () => {
@@ -34,7 +37,10 @@ afterAll(async () => {
 const token = async (url: string, fields: Record<string, string>) => {
   const response = await fetch(`${url}/o/token/`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(SEED.clientId, SEED.clientSecret),
+    },
     body: new URLSearchParams(fields),
   });
   return { status: response.status, json: (await response.json()) as Record<string, string> };
@@ -46,11 +52,15 @@ describe(`two server processes on one ${TEST_STORE === 'postgres' ? 'PostgreSQL 
     const [a, b] = servers as [ServerProcess, ServerProcess];
     const issued = await login(a.url);
     expect(issued.status).toBe(200);
-    const info = await fetch(`${b.url}/o/userinfo/`, { headers: { authorization: `Bearer ${issued.json.access_token}` } });
+    const info = await fetch(`${b.url}/o/userinfo/`, {
+      headers: { authorization: `Bearer ${issued.json.access_token}` },
+    });
     expect(info.status).toBe(200);
     const refreshed = await token(b.url, { grant_type: 'refresh_token', refresh_token: issued.json.refresh_token! });
     expect(refreshed.status).toBe(200);
-    const old = await fetch(`${a.url}/o/userinfo/`, { headers: { authorization: `Bearer ${issued.json.access_token}` } });
+    const old = await fetch(`${a.url}/o/userinfo/`, {
+      headers: { authorization: `Bearer ${issued.json.access_token}` },
+    });
     expect(old.status).toBe(401);
   });
 
@@ -58,14 +68,18 @@ describe(`two server processes on one ${TEST_STORE === 'postgres' ? 'PostgreSQL 
   // committed by the other process must be seen on the very next request.
   it('refuses on one process, at the next request, a token it had just accepted once the other revoked it or rotated it away', async () => {
     const [a, b] = servers as [ServerProcess, ServerProcess];
-    const userinfo = (url: string, accessToken: string) => fetch(`${url}/o/userinfo/`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const userinfo = (url: string, accessToken: string) =>
+      fetch(`${url}/o/userinfo/`, { headers: { authorization: `Bearer ${accessToken}` } });
 
     const revoked = await login(a.url);
     expect((await userinfo(b.url, revoked.json.access_token!)).status).toBe(200);
     expect((await userinfo(b.url, revoked.json.access_token!)).status).toBe(200);
     const revocation = await fetch(`${a.url}/o/revoke_token/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(SEED.clientId, SEED.clientSecret),
+      },
       body: new URLSearchParams({ token: revoked.json.refresh_token! }),
     });
     expect(revocation.status).toBe(200);
@@ -83,7 +97,9 @@ describe(`two server processes on one ${TEST_STORE === 'postgres' ? 'PostgreSQL 
     for (let round = 0; round < 3; round++) {
       const issued = await login(servers[0]!.url);
       const results = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => token(servers[i % 2]!.url, { grant_type: 'refresh_token', refresh_token: issued.json.refresh_token! })),
+        Array.from({ length: 30 }, (_, i) =>
+          token(servers[i % 2]!.url, { grant_type: 'refresh_token', refresh_token: issued.json.refresh_token! }),
+        ),
       );
       const statuses = results.map((r) => r.status);
       expect(statuses.filter((s) => s === 200)).toHaveLength(1);

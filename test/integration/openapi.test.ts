@@ -14,7 +14,10 @@ let plain: TestServer;
 let prefixed: TestServer;
 
 beforeAll(async () => {
-  [plain, prefixed] = await Promise.all([startTestServer(), startTestServer({ OAUTHD_BASE_PATH: '/api/secure', OAUTHD_SCOPES: 'read write introspection' })]);
+  [plain, prefixed] = await Promise.all([
+    startTestServer(),
+    startTestServer({ OAUTHD_BASE_PATH: '/api/secure', OAUTHD_SCOPES: 'read write introspection' }),
+  ]);
   await Promise.all([seedSpecSample(plain), seedSpecSample(prefixed)]);
 });
 
@@ -37,7 +40,10 @@ function resolve(document: Json, schema: Json): Json {
   return target!;
 }
 
-const methodsOf = (pathItem: Json) => Object.keys(pathItem).filter((k) => ['get', 'head', 'post', 'put', 'patch', 'delete', 'options', 'trace'].includes(k)).sort();
+const methodsOf = (pathItem: Json) =>
+  Object.keys(pathItem)
+    .filter((k) => ['get', 'head', 'post', 'put', 'patch', 'delete', 'options', 'trace'].includes(k))
+    .sort();
 
 describe('the document', () => {
   it('is served as JSON at /o/openapi.json and is OpenAPI 3.0 titled oauthd with the package version', async () => {
@@ -58,7 +64,9 @@ describe('the document', () => {
 
   it('lists every endpoint with exactly the methods it serves, and hides the 405 routes and itself', async () => {
     const { document } = await fetchDocument(plain);
-    const paths = Object.fromEntries(Object.entries(document.paths as Json).map(([path, item]) => [path, methodsOf(item as Json)]));
+    const paths = Object.fromEntries(
+      Object.entries(document.paths as Json).map(([path, item]) => [path, methodsOf(item as Json)]),
+    );
     expect(paths).toEqual({
       '/healthz': ['get'],
       '/readyz': ['get'],
@@ -72,7 +80,10 @@ describe('the document', () => {
   });
 
   it('names the public origin of OAUTHD_ISSUER as its server, so an imported document points at the real server', async () => {
-    const issued = await startTestServer({ OAUTHD_BASE_PATH: '/api/secure', OAUTHD_ISSUER: 'https://auth.example.com/api/secure' });
+    const issued = await startTestServer({
+      OAUTHD_BASE_PATH: '/api/secure',
+      OAUTHD_ISSUER: 'https://auth.example.com/api/secure',
+    });
     try {
       const { document } = await fetchDocument(issued);
       expect(document.servers).toEqual([expect.objectContaining({ url: 'https://auth.example.com' })]);
@@ -106,7 +117,9 @@ describe('the document', () => {
       const { document } = await fetchDocument(server);
       for (const [path, item] of Object.entries(document.paths as Json)) {
         for (const method of methodsOf(item as Json)) {
-          const response = await fetch(`${server.url}${path.replace('{path}', 'upstream/resource')}`, { method: method.toUpperCase() });
+          const response = await fetch(`${server.url}${path.replace('{path}', 'upstream/resource')}`, {
+            method: method.toUpperCase(),
+          });
           expect(response.status, `${method.toUpperCase()} ${path}`).not.toBe(404);
         }
       }
@@ -114,7 +127,9 @@ describe('the document', () => {
   });
 
   it('is the service_documentation of the RFC 8414 metadata', async () => {
-    const metadata = (await (await fetch(`${prefixed.url}/.well-known/oauth-authorization-server/api/secure`)).json()) as Json;
+    const metadata = (await (
+      await fetch(`${prefixed.url}/.well-known/oauth-authorization-server/api/secure`)
+    ).json()) as Json;
     const response = await fetch(metadata.service_documentation as string);
     expect(response.status).toBe(200);
     expect(((await response.json()) as Json).openapi).toMatch(/^3\./);
@@ -126,7 +141,13 @@ describe('the schemas', () => {
     const { document } = await fetchDocument(plain);
     const operation = document.paths['/o/token/'].post as Json;
     const schema = resolve(document, operation.responses['200'].content['application/json'].schema as Json);
-    expect(Object.keys(schema.properties)).toEqual(['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
+    expect(Object.keys(schema.properties)).toEqual([
+      'access_token',
+      'expires_in',
+      'refresh_token',
+      'scope',
+      'token_type',
+    ]);
     expect(schema.properties.expires_in.type).toBe('integer');
     expect(schema.properties.token_type.enum).toEqual(['Bearer']);
     expect(schema.required).toEqual(['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
@@ -164,14 +185,17 @@ describe('the schemas', () => {
     const security = (path: string, method: string) => document.paths[path][method].security as Json[];
     expect(security('/o/token/', 'post')).toContainEqual({ client_secret_basic: [] });
     expect(security('/o/revoke_token/', 'post')).toContainEqual({ client_secret_basic: [] });
-    expect(security('/o/introspect/', 'post')).toEqual(expect.arrayContaining([{ client_secret_basic: [] }, { bearer: [] }]));
+    expect(security('/o/introspect/', 'post')).toEqual(
+      expect.arrayContaining([{ client_secret_basic: [] }, { bearer: [] }]),
+    );
     expect(security('/o/userinfo/', 'get')).toEqual([{ bearer: [] }]);
     expect(security('/o/auth/{path}', 'get')).toEqual([{ bearer: [] }]);
   });
 
-  it('describes both introspection shapes (RFC 7662 §2.2) and the gateway\'s X-Auth-* headers', async () => {
+  it("describes both introspection shapes (RFC 7662 §2.2) and the gateway's X-Auth-* headers", async () => {
     const { document } = await fetchDocument(plain);
-    const oneOf = document.paths['/o/introspect/'].post.responses['200'].content['application/json'].schema.oneOf as Json[];
+    const oneOf = document.paths['/o/introspect/'].post.responses['200'].content['application/json'].schema
+      .oneOf as Json[];
     const shapes = oneOf.map((s) => resolve(document, s));
     expect(shapes.map((s) => s.properties.active.enum)).toEqual([[true], [false]]);
     expect(Object.keys(document.paths['/o/auth/{path}'].get.responses['200'].headers)).toEqual(
@@ -184,8 +208,15 @@ describe('the schemas document and never change a request or a response', () => 
   it('sends the token response byte for byte as before: access_token, expires_in, refresh_token, scope, token_type', async () => {
     const response = await fetch(`${plain.oauthUrl}/token/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
-      body: new URLSearchParams({ grant_type: 'password', username: SEED.username, password: SEED.password }).toString(),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(SEED.clientId, SEED.clientSecret),
+      },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        username: SEED.username,
+        password: SEED.password,
+      }).toString(),
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toMatch(
@@ -193,11 +224,20 @@ describe('the schemas document and never change a request or a response', () => 
     );
   });
 
-  it('sends an introspection answer in the core\'s key order, not the schema\'s', async () => {
-    const login = await postToken(prefixed, { grant_type: 'password', username: SEED.username, password: SEED.password, client_id: SEED.clientId, client_secret: SEED.clientSecret });
+  it("sends an introspection answer in the core's key order, not the schema's", async () => {
+    const login = await postToken(prefixed, {
+      grant_type: 'password',
+      username: SEED.username,
+      password: SEED.password,
+      client_id: SEED.clientId,
+      client_secret: SEED.clientSecret,
+    });
     const response = await fetch(`${prefixed.oauthUrl}/introspect/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(SEED.clientId, SEED.clientSecret),
+      },
       body: `token=${login.json.access_token as string}`,
     });
     expect(await response.text()).toMatch(
@@ -205,20 +245,26 @@ describe('the schemas document and never change a request or a response', () => 
     );
   });
 
-  it('leaves validation to the core: a repeated parameter, a missing grant_type and a non-string JSON value get the core\'s own errors', async () => {
+  it("leaves validation to the core: a repeated parameter, a missing grant_type and a non-string JSON value get the core's own errors", async () => {
     const auth = { authorization: basic(SEED.clientId, SEED.clientSecret) };
     expect((await postToken(plain, 'grant_type=password&grant_type=password', auth)).json).toEqual({
       error: 'invalid_request',
       error_description: 'Duplicate grant_type parameter.',
     });
-    expect((await postToken(plain, '', auth)).json).toEqual({ error: 'invalid_request', error_description: 'Request is missing grant_type parameter.' });
+    expect((await postToken(plain, '', auth)).json).toEqual({
+      error: 'invalid_request',
+      error_description: 'Request is missing grant_type parameter.',
+    });
     const json = await fetch(`${plain.oauthUrl}/token/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...auth },
       body: '{"grant_type":"password","username":1}',
     });
     expect(json.status).toBe(400);
-    expect(await json.json()).toEqual({ error: 'invalid_request', error_description: 'Every parameter in the JSON request body must be a string.' });
+    expect(await json.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Every parameter in the JSON request body must be a string.',
+    });
   });
 
   it('answers the healthz and metadata routes exactly as before', async () => {

@@ -5,7 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArgon2Hasher, OWASP_ARGON2ID_19MIB } from '../../src/crypto/argon2-hasher.js';
-import { passwordGrant, postToken, basic, SEED, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  passwordGrant,
+  postToken,
+  basic,
+  SEED,
+  seedSpecSample,
+  startTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 
 let server: TestServer;
 
@@ -21,7 +29,9 @@ afterAll(async () => {
 const storedHash = async () => (await server.services.store.findUserByUsername(SEED.username))!.passwordHash!;
 /** m, t and p of a PHC argon2id string, in this order whatever order the library wrote them in. */
 const parameters = (hash: string) => {
-  const fields = Object.fromEntries((/^\$argon2id\$v=19\$([^$]+)\$/.exec(hash)?.[1] ?? '').split(',').map((kv) => kv.split('=')));
+  const fields = Object.fromEntries(
+    (/^\$argon2id\$v=19\$([^$]+)\$/.exec(hash)?.[1] ?? '').split(',').map((kv) => kv.split('=')),
+  );
   return `m=${fields.m},t=${fields.t},p=${fields.p}`;
 };
 

@@ -12,8 +12,16 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, chai, describe, expect, it } from 'vitest';
 import { SEED, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
 
-interface KeyValue { key: string; value: string; type?: string }
-interface PostmanUrl { raw: string; host: string[]; path: string[] }
+interface KeyValue {
+  key: string;
+  value: string;
+  type?: string;
+}
+interface PostmanUrl {
+  raw: string;
+  host: string[];
+  path: string[];
+}
 interface PostmanRequest {
   method: string;
   header: KeyValue[];
@@ -27,7 +35,11 @@ interface PostmanItem {
   request?: PostmanRequest;
   event?: { listen: string; script: { type: string; exec: string[] } }[];
 }
-interface Collection { info: { name: string; schema: string }; variable: KeyValue[]; item: PostmanItem[] }
+interface Collection {
+  info: { name: string; schema: string };
+  variable: KeyValue[];
+  item: PostmanItem[];
+}
 
 const COLLECTION_PATH = fileURLToPath(new URL('../../docs/postman/oauthd.postman_collection.json', import.meta.url));
 const collection = JSON.parse(readFileSync(COLLECTION_PATH, 'utf8')) as Collection;
@@ -83,7 +95,10 @@ async function send(request: PostmanRequest): Promise<Response> {
   if (request.auth?.type === 'basic') {
     const { username, password } = pairs(request.auth.basic);
     // Postman's Basic Auth encodes `username:password` as typed, without form-encoding them first.
-    headers.set('authorization', `Basic ${Buffer.from(`${substitute(username!)}:${substitute(password!)}`).toString('base64')}`);
+    headers.set(
+      'authorization',
+      `Basic ${Buffer.from(`${substitute(username!)}:${substitute(password!)}`).toString('base64')}`,
+    );
   } else if (request.auth?.type === 'bearer') {
     headers.set('authorization', `Bearer ${substitute(pairs(request.auth.bearer).token!)}`);
   } else if (request.auth !== undefined) {
@@ -92,7 +107,9 @@ async function send(request: PostmanRequest): Promise<Response> {
   let body: string | undefined;
   if (request.body !== undefined) {
     expect(request.body.mode).toBe('urlencoded');
-    body = new URLSearchParams((request.body.urlencoded ?? []).map(({ key, value }): [string, string] => [key, substitute(value)])).toString();
+    body = new URLSearchParams(
+      (request.body.urlencoded ?? []).map(({ key, value }): [string, string] => [key, substitute(value)]),
+    ).toString();
   }
   return fetch(urlOf(request), { method: request.method, headers, body });
 }
@@ -129,7 +146,15 @@ describe('the Postman collection (docs/postman/oauthd.postman_collection.json)',
   it('is a v2.1 collection with the variables the docs name', () => {
     expect(collection.info.schema).toBe('https://schema.getpostman.com/json/collection/v2.1.0/collection.json');
     expect(collection.variable.map((v) => v.key)).toEqual(
-      expect.arrayContaining(['baseUrl', 'clientId', 'clientSecret', 'username', 'password', 'access_token', 'refresh_token']),
+      expect.arrayContaining([
+        'baseUrl',
+        'clientId',
+        'clientSecret',
+        'username',
+        'password',
+        'access_token',
+        'refresh_token',
+      ]),
     );
   });
 
@@ -151,7 +176,9 @@ describe('the Postman collection (docs/postman/oauthd.postman_collection.json)',
     expect(seen.Refresh!.access).not.toBe(seen['Password grant']!.access);
     expect(seen.Refresh!.refresh).not.toBe(seen['Password grant']!.refresh);
     // The revocation ran on the refreshed pair: its access token no longer works (RFC 7009 §2.1).
-    const after = await fetch(`${server.oauthUrl}/userinfo/`, { headers: { authorization: `Bearer ${variables.get('access_token')!}` } });
+    const after = await fetch(`${server.oauthUrl}/userinfo/`, {
+      headers: { authorization: `Bearer ${variables.get('access_token')!}` },
+    });
     expect(after.status).toBe(401);
   });
 
@@ -160,7 +187,11 @@ describe('the Postman collection (docs/postman/oauthd.postman_collection.json)',
     const request = item!.request!;
     expect(request.auth?.type).toBe('oauth2');
     const settings = pairs(request.auth!.oauth2);
-    expect(settings).toMatchObject({ grant_type: 'password_credentials', client_authentication: 'header', addTokenTo: 'header' });
+    expect(settings).toMatchObject({
+      grant_type: 'password_credentials',
+      client_authentication: 'header',
+      addTokenTo: 'header',
+    });
 
     // What Postman's "Get New Access Token" sends for these settings.
     const tokenResponse = await fetch(substitute(settings.accessTokenUrl!), {
@@ -180,7 +211,10 @@ describe('the Postman collection (docs/postman/oauthd.postman_collection.json)',
     expect(tokenResponse.status).toBe(200);
 
     // "Use Token", then Send: the access token in the Authorization header.
-    const response = await fetch(urlOf(request), { method: request.method, headers: { authorization: `Bearer ${token.access_token}` } });
+    const response = await fetch(urlOf(request), {
+      method: request.method,
+      headers: { authorization: `Bearer ${token.access_token}` },
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ username: SEED.username, client_id: SEED.clientId });
   });

@@ -13,7 +13,15 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIntrospectionVerifier, oauthdKit, type TokenVerifier } from '../../src/kit/index.js';
 import { createDatabaseVerifier } from '../../src/kit/database.js';
-import { basic, passwordGrant, refreshGrant, seedSpecSample, startTestServer, userinfo, type TestServer } from '../helpers/server.js';
+import {
+  basic,
+  passwordGrant,
+  refreshGrant,
+  seedSpecSample,
+  startTestServer,
+  userinfo,
+  type TestServer,
+} from '../helpers/server.js';
 
 const RESOURCE_SERVER = { clientId: 'payouts-api', secret: 'payouts-api-secret' };
 
@@ -38,7 +46,12 @@ describe.each([
   beforeAll(async () => {
     server = await startTestServer({ OAUTHD_SCOPES: 'read write introspection', ...env });
     await seedSpecSample(server);
-    await server.services.admin.createClient({ name: 'payouts API', clientId: RESOURCE_SERVER.clientId, clientSecret: RESOURCE_SERVER.secret, canIntrospect: true });
+    await server.services.admin.createClient({
+      name: 'payouts API',
+      clientId: RESOURCE_SERVER.clientId,
+      clientSecret: RESOURCE_SERVER.secret,
+      canIntrospect: true,
+    });
     // No cache: every request reaches oauthd (or its database), so each answer is the verifier's own.
     const introspection = createIntrospectionVerifier({
       introspectionUrl: `${server.oauthUrl}/introspect/`,
@@ -67,7 +80,10 @@ describe.each([
     const introspect = async (token: string) => {
       const response = await fetch(`${server.oauthUrl}/introspect/`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(RESOURCE_SERVER.clientId, RESOURCE_SERVER.secret) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(RESOURCE_SERVER.clientId, RESOURCE_SERVER.secret),
+        },
         body: new URLSearchParams({ token }).toString(),
       });
       return (await response.json()) as Record<string, unknown>;
@@ -77,17 +93,24 @@ describe.each([
     expect(refresh).not.toHaveProperty('token_type');
     if (env.OAUTHD_REFRESH_TOKEN_TTL) expect(refresh.exp).toEqual(expect.any(Number));
     else expect(refresh).not.toHaveProperty('exp');
-    expect(await introspect(pair.access)).toMatchObject({ active: true, token_use: 'access_token', token_type: 'Bearer' });
+    expect(await introspect(pair.access)).toMatchObject({
+      active: true,
+      token_use: 'access_token',
+      token_type: 'Bearer',
+    });
   });
 
-  it.each(['introspection', 'database'] as const)('is refused by the kit\'s %s verifier with 401 invalid_token, while the access token is admitted', async (which) => {
-    const refused = await balance(which, pair.refresh);
-    expect(refused.status).toBe(401);
-    expect(refused.headers.get('www-authenticate')).toContain('error="invalid_token"');
-    expect(await refused.json()).toMatchObject({ error: 'invalid_token' });
-    const admitted = await balance(which, pair.access);
-    expect(admitted.status).toBe(200);
-  });
+  it.each(['introspection', 'database'] as const)(
+    "is refused by the kit's %s verifier with 401 invalid_token, while the access token is admitted",
+    async (which) => {
+      const refused = await balance(which, pair.refresh);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toContain('error="invalid_token"');
+      expect(await refused.json()).toMatchObject({ error: 'invalid_token' });
+      const admitted = await balance(which, pair.access);
+      expect(admitted.status).toBe(200);
+    },
+  );
 
   it('is refused by /o/userinfo/ with 401 invalid_token', async () => {
     const { status, headers, json } = await userinfo(server, pair.refresh);
@@ -97,11 +120,15 @@ describe.each([
   });
 
   it('is refused by the auth gateway /o/auth/… with 401 invalid_token', async () => {
-    const response = await fetch(`${server.oauthUrl}/auth/api/payouts`, { headers: { authorization: `Bearer ${pair.refresh}` } });
+    const response = await fetch(`${server.oauthUrl}/auth/api/payouts`, {
+      headers: { authorization: `Bearer ${pair.refresh}` },
+    });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
     expect(response.headers.get('x-auth-user')).toBeNull();
-    const accepted = await fetch(`${server.oauthUrl}/auth/api/payouts`, { headers: { authorization: `Bearer ${pair.access}` } });
+    const accepted = await fetch(`${server.oauthUrl}/auth/api/payouts`, {
+      headers: { authorization: `Bearer ${pair.access}` },
+    });
     expect(accepted.status).toBe(200);
   });
 

@@ -21,11 +21,24 @@ let server: TestServer;
 const clock = testClock();
 
 beforeAll(async () => {
-  server = await startTestServer({ OAUTHD_SCOPES: 'read write payouts', OAUTHD_DEFAULT_SCOPES: 'read write' }, { clock });
+  server = await startTestServer(
+    { OAUTHD_SCOPES: 'read write payouts', OAUTHD_DEFAULT_SCOPES: 'read write' },
+    { clock },
+  );
   await seedSpecSample(server);
   await server.services.admin.createClient({ name: 'other', clientId: 'other-client', clientSecret: 'other-secret' });
-  await server.services.admin.createClient({ name: 'narrow', clientId: 'narrow', clientSecret: 'narrow-secret', scopes: 'read write payouts' });
-  await server.services.admin.createClient({ name: 'password only', clientId: 'password-only', clientSecret: 'po-secret', grantTypes: ['password'] });
+  await server.services.admin.createClient({
+    name: 'narrow',
+    clientId: 'narrow',
+    clientSecret: 'narrow-secret',
+    scopes: 'read write payouts',
+  });
+  await server.services.admin.createClient({
+    name: 'password only',
+    clientId: 'password-only',
+    clientSecret: 'po-secret',
+    grantTypes: ['password'],
+  });
 });
 
 afterAll(async () => {
@@ -38,7 +51,10 @@ async function login(): Promise<{ access: string; refresh: string }> {
   return { access: json.access_token as string, refresh: json.refresh_token as string };
 }
 
-const INVALID_GRANT = { error: 'invalid_grant', error_description: 'The refresh token is invalid, expired, revoked or was already used.' };
+const INVALID_GRANT = {
+  error: 'invalid_grant',
+  error_description: 'The refresh token is invalid, expired, revoked or was already used.',
+};
 
 describe('rotation (RFC 6749 §6)', () => {
   it('returns a new pair in the spec shape and kills the old refresh token and the old access token', async () => {
@@ -126,7 +142,11 @@ describe('scope on refresh (RFC 6749 §6)', () => {
 describe('binding and rejection (RFC 6749 §6, §10.4, §5.2)', () => {
   it('rejects a refresh token issued to another client with invalid_grant and leaves it usable by its owner', async () => {
     const { refresh } = await login();
-    const stolen = await postToken(server, { grant_type: 'refresh_token', refresh_token: refresh }, { authorization: basic('other-client', 'other-secret') });
+    const stolen = await postToken(
+      server,
+      { grant_type: 'refresh_token', refresh_token: refresh },
+      { authorization: basic('other-client', 'other-secret') },
+    );
     expect(stolen.status).toBe(400);
     expect(stolen.json).toEqual(INVALID_GRANT);
     expect((await refreshGrant(server, refresh)).status).toBe(200);
@@ -144,7 +164,11 @@ describe('binding and rejection (RFC 6749 §6, §10.4, §5.2)', () => {
   });
 
   it('answers unauthorized_client for a client not allowed the refresh_token grant', async () => {
-    const { status, json } = await postToken(server, { grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: basic('password-only', 'po-secret') });
+    const { status, json } = await postToken(
+      server,
+      { grant_type: 'refresh_token', refresh_token: 'x' },
+      { authorization: basic('password-only', 'po-secret') },
+    );
     expect(status).toBe(400);
     expect(json.error).toBe('unauthorized_client');
   });
@@ -184,7 +208,7 @@ describe('reuse detection (RFC 9700 §4.14.2)', () => {
     expect((await refreshGrant(server, newest.refresh)).json).toEqual(INVALID_GRANT);
   });
 
-  it('leaves the user\'s other grants alone when one family is revoked', async () => {
+  it("leaves the user's other grants alone when one family is revoked", async () => {
     const bystander = await login();
     const victim = await login();
     await refreshGrant(server, victim.refresh);

@@ -7,7 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExample, type ExampleProcess } from '../helpers/kit-example.js';
-import { SEED, basic, passwordGrant, postToken, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  basic,
+  passwordGrant,
+  postToken,
+  seedSpecSample,
+  startTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 
 const STALENESS_MS = 1000;
 let server: TestServer;
@@ -16,8 +24,18 @@ const apis: (ExampleProcess & { name: string })[] = [];
 beforeAll(async () => {
   server = await startTestServer({ OAUTHD_SCOPES: 'read write introspection' });
   await seedSpecSample(server);
-  await server.services.admin.createClient({ name: 'payouts API', clientId: 'payouts-api', clientSecret: 'payouts-api-secret', canIntrospect: true });
-  await server.services.admin.createClient({ name: 'reader', clientId: 'reader', clientSecret: 'reader-secret', scopes: 'read' });
+  await server.services.admin.createClient({
+    name: 'payouts API',
+    clientId: 'payouts-api',
+    clientSecret: 'payouts-api-secret',
+    canIntrospect: true,
+  });
+  await server.services.admin.createClient({
+    name: 'reader',
+    clientId: 'reader',
+    clientSecret: 'reader-secret',
+    scopes: 'read',
+  });
   const staleness = { PAYOUTS_MAX_STALENESS_MS: String(STALENESS_MS) };
   const introspection = {
     ...staleness,
@@ -26,7 +44,10 @@ beforeAll(async () => {
     OAUTHD_CLIENT_SECRET: 'payouts-api-secret',
   };
   const started = await Promise.all([
-    startExample('examples/payouts-api.mjs', { ...staleness, OAUTHD_DATABASE_URL: server.config.store.databaseUrl }).then((a) => ({ name: 'Fastify, database', ...a })),
+    startExample('examples/payouts-api.mjs', {
+      ...staleness,
+      OAUTHD_DATABASE_URL: server.config.store.databaseUrl,
+    }).then((a) => ({ name: 'Fastify, database', ...a })),
     startExample('examples/payouts-api.mjs', introspection).then((a) => ({ name: 'Fastify, introspection', ...a })),
     startExample('examples/express-api.mjs', introspection).then((a) => ({ name: 'Express, introspection', ...a })),
   ]);
@@ -38,7 +59,8 @@ afterAll(async () => {
   await server.stop();
 });
 
-const balance = (url: string, headers: Record<string, string> = {}, query = '') => fetch(`${url}/balance${query}`, { headers });
+const balance = (url: string, headers: Record<string, string> = {}, query = '') =>
+  fetch(`${url}/balance${query}`, { headers });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function accessToken(clientId: string = SEED.clientId, secret: string = SEED.clientSecret): Promise<string> {
@@ -68,7 +90,9 @@ describe.each(['Fastify, database', 'Fastify, introspection', 'Express, introspe
   it('answers an unknown token with 401 invalid_token', async () => {
     const response = await balance(api().url, bearer('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'));
     expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="payouts", error="invalid_token", error_description="[^"]+"$/);
+    expect(response.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="payouts", error="invalid_token", error_description="[^"]+"$/,
+    );
     expect(((await response.json()) as { error: string }).error).toBe('invalid_token');
   });
 
@@ -83,7 +107,10 @@ describe.each(['Fastify, database', 'Fastify, introspection', 'Express, introspe
     expect((await balance(api().url, bearer(token))).status).toBe(200); // now cached as valid
     const revoked = await fetch(`${server.oauthUrl}/revoke_token/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(SEED.clientId, SEED.clientSecret),
+      },
       body: `token=${token}`,
     });
     expect(revoked.status).toBe(200);
@@ -108,7 +135,7 @@ describe.each(['Fastify, database', 'Fastify, introspection', 'Express, introspe
 });
 
 describe('scopes (RFC 6750 §3.1 insufficient_scope)', () => {
-  it('answers a token without the route\'s scopes with 403 and names the required scope', async () => {
+  it("answers a token without the route's scopes with 403 and names the required scope", async () => {
     const fastifyApi = apis.find((a) => a.name === 'Fastify, database')!;
     const readOnly = await accessToken('reader', 'reader-secret');
     const response = await fetch(`${fastifyApi.url}/payouts`, { method: 'POST', headers: bearer(readOnly) });

@@ -4,7 +4,16 @@
  * unknown and already revoked tokens), §2.2.1 (errors).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED, basic, passwordGrant, refreshGrant, seedSpecSample, startTestServer, userinfo, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  basic,
+  passwordGrant,
+  refreshGrant,
+  seedSpecSample,
+  startTestServer,
+  userinfo,
+  type TestServer,
+} from '../helpers/server.js';
 
 let server: TestServer;
 
@@ -19,14 +28,22 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function revoke(fields: Record<string, string>, authorization: string | null = basic(SEED.clientId, SEED.clientSecret)) {
+async function revoke(
+  fields: Record<string, string>,
+  authorization: string | null = basic(SEED.clientId, SEED.clientSecret),
+) {
   const response = await fetch(`${server.oauthUrl}/revoke_token/`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
     body: new URLSearchParams(fields).toString(),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: text ? (JSON.parse(text) as Record<string, unknown>) : null,
+  };
 }
 
 async function login() {
@@ -60,7 +77,7 @@ describe('revoking (RFC 7009 §2.1)', () => {
     expect((await refreshGrant(server, b.refresh)).status).toBe(400);
   });
 
-  it('revokes only the grant named, not the user\'s other grants', async () => {
+  it("revokes only the grant named, not the user's other grants", async () => {
     const kept = await login();
     const gone = await login();
     await revoke({ token: gone.refresh });
@@ -69,11 +86,18 @@ describe('revoking (RFC 7009 §2.1)', () => {
 
   it('accepts client credentials in the body and lets a public client revoke its own token', async () => {
     const pair = await login();
-    expect((await revoke({ token: pair.refresh, client_id: SEED.clientId, client_secret: SEED.clientSecret }, null)).status).toBe(200);
+    expect(
+      (await revoke({ token: pair.refresh, client_id: SEED.clientId, client_secret: SEED.clientSecret }, null)).status,
+    ).toBe(200);
     const response = await fetch(`${server.oauthUrl}/token/`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', username: SEED.username, password: SEED.password, client_id: 'public-app' }),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        username: SEED.username,
+        password: SEED.password,
+        client_id: 'public-app',
+      }),
     });
     const publicPair = (await response.json()) as { access_token: string };
     expect((await revoke({ token: publicPair.access_token, client_id: 'public-app' }, null)).status).toBe(200);
@@ -108,7 +132,10 @@ describe('refusals (RFC 7009 §2.1, §2.2.1)', () => {
     const pair = await login();
     const result = await revoke({ token: pair.access }, basic('other-client', 'other-secret'));
     expect(result.status).toBe(400);
-    expect(result.json).toEqual({ error: 'unauthorized_client', error_description: 'The token was not issued to this client.' });
+    expect(result.json).toEqual({
+      error: 'unauthorized_client',
+      error_description: 'The token was not issued to this client.',
+    });
     expect((await revoke({ token: pair.refresh }, basic('other-client', 'other-secret'))).status).toBe(400);
     expect((await userinfo(server, pair.access)).status).toBe(200);
     expect((await refreshGrant(server, pair.refresh)).status).toBe(200);

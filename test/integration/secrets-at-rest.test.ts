@@ -6,7 +6,18 @@
  * RFC 6749 §10.3 / §10.4 (token confidentiality), RFC 6819 §5.1.4.1.3 (store hashes of secrets).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED, TEST_STORE, basic, passwordGrant, postToken, refreshGrant, seedSpecSample, startTestServer, userinfo, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  TEST_STORE,
+  basic,
+  passwordGrant,
+  postToken,
+  refreshGrant,
+  seedSpecSample,
+  startTestServer,
+  userinfo,
+  type TestServer,
+} from '../helpers/server.js';
 
 let server: TestServer;
 const secrets: string[] = [SEED.clientSecret, SEED.password];
@@ -41,9 +52,23 @@ beforeAll(async () => {
   const wrongPassword = 'wrong-Password-7781';
   const wrongSecret = 'wrong-Secret-9923';
   secrets.push(wrongPassword, wrongSecret);
-  await postToken(server, { grant_type: 'password', username: SEED.username, password: wrongPassword }, { authorization: basic(SEED.clientId, SEED.clientSecret) });
-  await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password }, { authorization: basic(SEED.clientId, wrongSecret) });
-  await postToken(server, { grant_type: 'password', username: SEED.username, password: SEED.password, client_id: SEED.clientId, client_secret: wrongSecret });
+  await postToken(
+    server,
+    { grant_type: 'password', username: SEED.username, password: wrongPassword },
+    { authorization: basic(SEED.clientId, SEED.clientSecret) },
+  );
+  await postToken(
+    server,
+    { grant_type: 'password', username: SEED.username, password: SEED.password },
+    { authorization: basic(SEED.clientId, wrongSecret) },
+  );
+  await postToken(server, {
+    grant_type: 'password',
+    username: SEED.username,
+    password: SEED.password,
+    client_id: SEED.clientId,
+    client_secret: wrongSecret,
+  });
   // A token in the URL (refused) must not be logged either.
   const leaked = secrets[4]!;
   await fetch(`${server.oauthUrl}/userinfo/?access_token=${leaked}`);
@@ -71,7 +96,8 @@ describe('secrets at rest and in logs', () => {
     // Sanity: the search would find a value that is stored in plaintext.
     expect(bytes.includes(Buffer.from(SEED.username))).toBe(true);
     for (const secret of secrets) {
-      for (const form of forms(secret)) expect(bytes.includes(Buffer.from(form)), `found ${form.slice(0, 6)}… in the database`).toBe(false);
+      for (const form of forms(secret))
+        expect(bytes.includes(Buffer.from(form)), `found ${form.slice(0, 6)}… in the database`).toBe(false);
     }
   });
 
@@ -80,7 +106,8 @@ describe('secrets at rest and in logs', () => {
     expect(logs).toContain('"msg":"request completed"');
     expect(logs).toContain('refresh_token.reused');
     for (const secret of secrets) {
-      for (const form of forms(secret)) expect(logs.includes(form), `found ${form.slice(0, 6)}… in the logs`).toBe(false);
+      for (const form of forms(secret))
+        expect(logs.includes(form), `found ${form.slice(0, 6)}… in the logs`).toBe(false);
     }
   });
 });

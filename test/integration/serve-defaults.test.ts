@@ -52,7 +52,10 @@ describe('OAUTHD_MEMORY_PROFILE', () => {
     const database = join(dir, `memory-${profile}.sqlite3`);
     const server = await spawnServer({ OAUTHD_DATABASE_URL: `sqlite:${database}`, OAUTHD_MEMORY_PROFILE: profile });
     try {
-      for (let i = 0; i < 50; i++) await Promise.all(Array.from({ length: 10 }, () => fetch(`${server.url}/healthz`).then((r) => r.arrayBuffer())));
+      for (let i = 0; i < 50; i++)
+        await Promise.all(
+          Array.from({ length: 10 }, () => fetch(`${server.url}/healthz`).then((r) => r.arrayBuffer())),
+        );
       const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
       const line = text.split('\n').find((l) => l.startsWith('oauthd_nodejs_heap_space_size_total_bytes{space="new"}'));
       return Number(line?.split(' ').pop());

@@ -17,7 +17,10 @@ import { CURL, HTTPIE, systemProgram } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const curl = systemProgram(CURL, "the token endpoint spec's curl samples (test/integration/spec-samples.test.ts)");
-const httpie = systemProgram(HTTPIE, "the token endpoint spec's HTTPie samples (test/integration/spec-samples.test.ts)");
+const httpie = systemProgram(
+  HTTPIE,
+  "the token endpoint spec's HTTPie samples (test/integration/spec-samples.test.ts)",
+);
 let server: TestServer;
 let env: string;
 
@@ -45,10 +48,14 @@ describe.skipIf(curl === null)('curl, as written in the spec', () => {
     // Verbatim from "Generate new access token using CURL", only the host changed.
     const { stdout } = await run(curl!, [
       '-i',
-      '-X', 'POST',
-      '-H', 'Content-Type: application/x-www-form-urlencoded',
-      '-u', '4l9iHGND54sLJILML1xGGkWUDqO77iCda:qZIuRHN0oKxwGFaJtKhnAcTIcVvvz1AmRCv0RTVOozyoc6eqtOWhEFyUPRbyfRs8uqzDLyLxWVxbDB6TxmhyG78jCTpE',
-      '-d', 'grant_type=password&username=paymob_send_api_checker&password=H%25bRUg%5EeaOZ%40HGabcLs7SOr9D1EL3%26',
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/x-www-form-urlencoded',
+      '-u',
+      '4l9iHGND54sLJILML1xGGkWUDqO77iCda:qZIuRHN0oKxwGFaJtKhnAcTIcVvvz1AmRCv0RTVOozyoc6eqtOWhEFyUPRbyfRs8uqzDLyLxWVxbDB6TxmhyG78jCTpE',
+      '-d',
+      'grant_type=password&username=paymob_send_api_checker&password=H%25bRUg%5EeaOZ%40HGabcLs7SOr9D1EL3%26',
       `${env}/o/token/`,
     ]);
     const { status, json, head } = parseHttpOutput(stdout);
@@ -62,10 +69,14 @@ describe.skipIf(curl === null)('curl, as written in the spec', () => {
       (
         await run(curl!, [
           '-i',
-          '-X', 'POST',
-          '-H', 'Content-Type: application/x-www-form-urlencoded',
-          '-u', `${SEED.clientId}:${SEED.clientSecret}`,
-          '-d', `grant_type=refresh_token&refresh_token=${json.refresh_token as string}`,
+          '-X',
+          'POST',
+          '-H',
+          'Content-Type: application/x-www-form-urlencoded',
+          '-u',
+          `${SEED.clientId}:${SEED.clientSecret}`,
+          '-d',
+          `grant_type=refresh_token&refresh_token=${json.refresh_token as string}`,
           `${env}/o/token/`,
         ])
       ).stdout,
@@ -80,9 +91,15 @@ describe.skipIf(curl === null)('curl, as written in the spec', () => {
 
   it('answers a wrong password with the spec failure body', async () => {
     const { stdout } = await run(curl!, [
-      '-i', '-X', 'POST', '-H', 'Content-Type: application/x-www-form-urlencoded',
-      '-u', `${SEED.clientId}:${SEED.clientSecret}`,
-      '-d', 'grant_type=password&username=paymob_send_api_checker&password=H%bRUg^eaOZ@HGabcLs7SOr9D1EL3&',
+      '-i',
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/x-www-form-urlencoded',
+      '-u',
+      `${SEED.clientId}:${SEED.clientSecret}`,
+      '-d',
+      'grant_type=password&username=paymob_send_api_checker&password=H%bRUg^eaOZ@HGabcLs7SOr9D1EL3&',
       `${env}/o/token/`,
     ]);
     // The unescaped password above is what a careless integrator sends: `%bR` is not an escape, so the
@@ -92,9 +109,15 @@ describe.skipIf(curl === null)('curl, as written in the spec', () => {
     const wrong = parseHttpOutput(
       (
         await run(curl!, [
-          '-i', '-X', 'POST', '-H', 'Content-Type: application/x-www-form-urlencoded',
-          '-u', `${SEED.clientId}:${SEED.clientSecret}`,
-          '-d', 'grant_type=password&username=paymob_send_api_checker&password=wrong',
+          '-i',
+          '-X',
+          'POST',
+          '-H',
+          'Content-Type: application/x-www-form-urlencoded',
+          '-u',
+          `${SEED.clientId}:${SEED.clientSecret}`,
+          '-d',
+          'grant_type=password&username=paymob_send_api_checker&password=wrong',
           `${env}/o/token/`,
         ])
       ).stdout,
@@ -108,16 +131,25 @@ describe.skipIf(httpie === null)('HTTPie, as written in the spec', () => {
   it('generates (1.2) and refreshes (2.2) a token with credentials in the URL', async () => {
     const url = `http://${SEED.clientId}:${SEED.clientSecret}@${env.replace(/^http:\/\//, '')}/o/token/`;
     const generate = await run(httpie!, [
-      '--ignore-stdin', '-v', '-f', url,
-      'grant_type=password', `username=${SEED.username}`, `password=${SEED.password}`,
+      '--ignore-stdin',
+      '-v',
+      '-f',
+      url,
+      'grant_type=password',
+      `username=${SEED.username}`,
+      `password=${SEED.password}`,
     ]);
     const first = parseHttpOutput(generate.stdout);
     expect(first.status).toBe(200);
     expect(first.json).toMatchObject({ expires_in: 3600, scope: 'read write', token_type: 'Bearer' });
 
     const refresh = await run(httpie!, [
-      '--ignore-stdin', '-v', '-f', url,
-      'grant_type=refresh_token', `refresh_token=${first.json.refresh_token as string}`,
+      '--ignore-stdin',
+      '-v',
+      '-f',
+      url,
+      'grant_type=refresh_token',
+      `refresh_token=${first.json.refresh_token as string}`,
     ]);
     const second = parseHttpOutput(refresh.stdout);
     expect(second.status).toBe(200);
@@ -129,7 +161,13 @@ describe("Postman's OAuth 2.0 helper (Password Credentials)", () => {
   // What Postman sends for grant type "Password Credentials": a form body with grant_type, username,
   // password and scope, and the client credentials either as a Basic header or in the body.
   const postmanBody = (extra: Record<string, string>) =>
-    new URLSearchParams({ grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'read write', ...extra }).toString();
+    new URLSearchParams({
+      grant_type: 'password',
+      username: SEED.username,
+      password: SEED.password,
+      scope: 'read write',
+      ...extra,
+    }).toString();
 
   it('works with "Send as Basic Auth header"', async () => {
     const response = await fetch(`${env}/o/token/`, {

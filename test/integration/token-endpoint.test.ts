@@ -4,7 +4,15 @@
  * §5.1 (success response), §5.2 (error response).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED, basic, passwordGrant, postToken, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  basic,
+  passwordGrant,
+  postToken,
+  seedSpecSample,
+  startTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 
 const INVALID_CREDENTIALS = { error: 'invalid_grant', error_description: 'Invalid credentials given.' };
 
@@ -14,10 +22,18 @@ let generated: { clientId: string; clientSecret: string };
 beforeAll(async () => {
   server = await startTestServer({ OAUTHD_SCOPES: 'read write payouts admin', OAUTHD_DEFAULT_SCOPES: 'read write' });
   await seedSpecSample(server);
-  const { client, clientSecret } = await server.services.admin.createClient({ name: 'generated', scopes: 'read write payouts' });
+  const { client, clientSecret } = await server.services.admin.createClient({
+    name: 'generated',
+    scopes: 'read write payouts',
+  });
   generated = { clientId: client.clientId, clientSecret: clientSecret! };
   await server.services.admin.createClient({ name: 'public', clientId: 'public-app', isPublic: true });
-  await server.services.admin.createClient({ name: 'refresh only', clientId: 'refresh-only', clientSecret: 'refresh-only-secret', grantTypes: ['refresh_token'] });
+  await server.services.admin.createClient({
+    name: 'refresh only',
+    clientId: 'refresh-only',
+    clientSecret: 'refresh-only-secret',
+    grantTypes: ['refresh_token'],
+  });
   await server.services.admin.createUser('disabled-user', 'disabled-pass');
   await server.services.admin.setUserActive('disabled-user', false);
 });
@@ -45,13 +61,21 @@ describe('password grant success (RFC 6749 §4.3.3, §5.1)', () => {
   });
 
   it('accepts client credentials in the body instead of Basic', async () => {
-    const { status, json } = await postToken(server, { ...userFields, client_id: SEED.clientId, client_secret: SEED.clientSecret });
+    const { status, json } = await postToken(server, {
+      ...userFields,
+      client_id: SEED.clientId,
+      client_secret: SEED.clientSecret,
+    });
     expect(status).toBe(200);
     expect(json.token_type).toBe('Bearer');
   });
 
   it('accepts Basic and body credentials together when they name the same client and secret', async () => {
-    const { status } = await postToken(server, { ...userFields, client_id: SEED.clientId, client_secret: SEED.clientSecret }, seedBasic());
+    const { status } = await postToken(
+      server,
+      { ...userFields, client_id: SEED.clientId, client_secret: SEED.clientSecret },
+      seedBasic(),
+    );
     expect(status).toBe(200);
   });
 
@@ -88,7 +112,9 @@ describe('password grant success (RFC 6749 §4.3.3, §5.1)', () => {
   });
 
   it('works with a generated client secret', async () => {
-    const { status } = await postToken(server, userFields, { authorization: basic(generated.clientId, generated.clientSecret) });
+    const { status } = await postToken(server, userFields, {
+      authorization: basic(generated.clientId, generated.clientSecret),
+    });
     expect(status).toBe(200);
   });
 });
@@ -98,7 +124,9 @@ describe('scope (RFC 6749 §3.3)', () => {
     postToken(server, { ...userFields, scope }, { authorization: basic(generated.clientId, generated.clientSecret) });
 
   it('grants the default scopes when none is requested', async () => {
-    const { json } = await postToken(server, userFields, { authorization: basic(generated.clientId, generated.clientSecret) });
+    const { json } = await postToken(server, userFields, {
+      authorization: basic(generated.clientId, generated.clientSecret),
+    });
     expect(json.scope).toBe('read write');
   });
 
@@ -165,10 +193,18 @@ describe('password grant failures are indistinguishable (RFC 6749 §4.3.2, §5.2
 
 describe('malformed requests (RFC 6749 §3.2, §5.2 invalid_request)', () => {
   it.each([
-    ['missing grant_type', { username: SEED.username, password: SEED.password }, 'Request is missing grant_type parameter.'],
+    [
+      'missing grant_type',
+      { username: SEED.username, password: SEED.password },
+      'Request is missing grant_type parameter.',
+    ],
     ['missing username', { grant_type: 'password', password: SEED.password }, 'Request is missing username parameter.'],
     ['missing password', { grant_type: 'password', username: SEED.username }, 'Request is missing password parameter.'],
-    ['an empty password (treated as omitted)', { ...userFields, password: '' }, 'Request is missing password parameter.'],
+    [
+      'an empty password (treated as omitted)',
+      { ...userFields, password: '' },
+      'Request is missing password parameter.',
+    ],
     ['missing refresh_token', { grant_type: 'refresh_token' }, 'Missing refresh token parameter.'],
   ])('rejects %s with invalid_request', async (_name, fields, description) => {
     const { status, json, headers } = await postToken(server, fields as Record<string, string>, seedBasic());
@@ -190,7 +226,10 @@ describe('malformed requests (RFC 6749 §3.2, §5.2 invalid_request)', () => {
       body: `{"grant_type":"password","username":"${SEED.username}","username":"other","password":"x"}`,
     });
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'Duplicate username parameter.' });
+    expect(await response.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Duplicate username parameter.',
+    });
   });
 
   it('rejects broken percent-encoding with invalid_request instead of guessing', async () => {
@@ -261,7 +300,10 @@ describe('malformed requests (RFC 6749 §3.2, §5.2 invalid_request)', () => {
   it('answers an empty POST with invalid_request', async () => {
     const response = await fetch(`${server.oauthUrl}/token/`, { method: 'POST', headers: seedBasic() });
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'Request is missing grant_type parameter.' });
+    expect(await response.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Request is missing grant_type parameter.',
+    });
   });
 });
 
@@ -273,7 +315,9 @@ describe('grant type checks (RFC 6749 §5.2)', () => {
   });
 
   it('answers a grant the client may not use with unauthorized_client', async () => {
-    const { status, json } = await postToken(server, userFields, { authorization: basic('refresh-only', 'refresh-only-secret') });
+    const { status, json } = await postToken(server, userFields, {
+      authorization: basic('refresh-only', 'refresh-only-secret'),
+    });
     expect(status).toBe(400);
     expect(json.error).toBe('unauthorized_client');
   });
@@ -291,7 +335,9 @@ describe('client authentication failures (RFC 6749 §2.3, §5.2 invalid_client)'
   });
 
   it('rejects an unknown client with the same body as a wrong secret', async () => {
-    expectInvalidClient(await postToken(server, userFields, { authorization: basic('no-such-client', SEED.clientSecret) }));
+    expectInvalidClient(
+      await postToken(server, userFields, { authorization: basic('no-such-client', SEED.clientSecret) }),
+    );
   });
 
   it('rejects a wrong secret in the body with invalid_client', async () => {
@@ -308,7 +354,9 @@ describe('client authentication failures (RFC 6749 §2.3, §5.2 invalid_client)'
 
   it('rejects a Basic header that is not Base64 of id:secret', async () => {
     expectInvalidClient(await postToken(server, userFields, { authorization: 'Basic !!!notbase64' }));
-    expectInvalidClient(await postToken(server, userFields, { authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` }));
+    expectInvalidClient(
+      await postToken(server, userFields, { authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` }),
+    );
   });
 
   it('rejects Basic and body credentials that name different clients with invalid_request', async () => {
@@ -318,7 +366,11 @@ describe('client authentication failures (RFC 6749 §2.3, §5.2 invalid_client)'
   });
 
   it('rejects Basic and body credentials with different secrets with invalid_request', async () => {
-    const { status, json } = await postToken(server, { ...userFields, client_id: SEED.clientId, client_secret: 'other' }, seedBasic());
+    const { status, json } = await postToken(
+      server,
+      { ...userFields, client_id: SEED.clientId, client_secret: 'other' },
+      seedBasic(),
+    );
     expect(status).toBe(400);
     expect(json.error).toBe('invalid_request');
   });
@@ -326,7 +378,10 @@ describe('client authentication failures (RFC 6749 §2.3, §5.2 invalid_client)'
   it('never echoes the presented secret in an error body', async () => {
     const response = await fetch(`${server.oauthUrl}/token/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, 'my-wrong-secret-123') },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(SEED.clientId, 'my-wrong-secret-123'),
+      },
       body: form({ ...userFields, password: 'my-wrong-password-456' }),
     });
     const text = await response.text();

@@ -7,7 +7,14 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { introspectAt, refreshAt, tokenDigest, userinfoAt } from '../helpers/oauth-http.js';
 import { withClient } from '../helpers/postgres.js';
-import { SEED, TEST_STORE, passwordGrant, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  SEED,
+  TEST_STORE,
+  passwordGrant,
+  seedSpecSample,
+  startTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 
 const sha256 = (token: string) => createHash('sha256').update(token).digest();
 
@@ -16,13 +23,17 @@ async function refreshKeysInKeyOrder(server: TestServer): Promise<Buffer[]> {
   if (TEST_STORE === 'sqlite') {
     const db = new Database(server.databasePath, { readonly: true });
     try {
-      return (db.prepare('SELECT token_hash FROM refresh_tokens ORDER BY token_hash').all() as { token_hash: Buffer }[]).map((r) => r.token_hash);
+      return (
+        db.prepare('SELECT token_hash FROM refresh_tokens ORDER BY token_hash').all() as { token_hash: Buffer }[]
+      ).map((r) => r.token_hash);
     } finally {
       db.close();
     }
   }
   return withClient(server.config.store.databaseUrl, async (c) =>
-    (await c.query<{ token_hash: Buffer }>('SELECT token_hash FROM refresh_tokens ORDER BY token_hash')).rows.map((r) => r.token_hash),
+    (await c.query<{ token_hash: Buffer }>('SELECT token_hash FROM refresh_tokens ORDER BY token_hash')).rows.map(
+      (r) => r.token_hash,
+    ),
   );
 }
 
@@ -63,7 +74,13 @@ describe(`token keys at rest (${TEST_STORE})`, () => {
     const now = Math.floor(Date.now() / 1000);
     // What the release before this change wrote for a password grant.
     await server.services.store.issueTokens({
-      grant: { id: '0b7f1c2e-5d1a-4c3b-9f3e-2a1b0c9d8e7f', clientId: SEED.clientId, userId: user!.id, scope: ['read', 'write'], createdAt: now },
+      grant: {
+        id: '0b7f1c2e-5d1a-4c3b-9f3e-2a1b0c9d8e7f',
+        clientId: SEED.clientId,
+        userId: user!.id,
+        scope: ['read', 'write'],
+        createdAt: now,
+      },
       access: { hash: sha256(access), scope: ['read', 'write'], issuedAt: now, expiresAt: now + 3600 },
       refresh: { hash: sha256(refresh), scope: ['read', 'write'], issuedAt: now, expiresAt: null },
     });

@@ -4,7 +4,15 @@
  * WWW-Authenticate challenge and its error codes).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { passwordGrant, seedSpecSample, startTestServer, testClock, userinfo, SEED, type TestServer } from '../helpers/server.js';
+import {
+  passwordGrant,
+  seedSpecSample,
+  startTestServer,
+  testClock,
+  userinfo,
+  SEED,
+  type TestServer,
+} from '../helpers/server.js';
 
 let server: TestServer;
 const clock = testClock();
@@ -88,7 +96,13 @@ describe('rejected tokens (RFC 6750 §3.1)', () => {
     const response = await fetch(`${server.oauthUrl}/token/`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', username: 'soon-disabled', password: 'pw-soon-disabled', client_id: SEED.clientId, client_secret: SEED.clientSecret }),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        username: 'soon-disabled',
+        password: 'pw-soon-disabled',
+        client_id: SEED.clientId,
+        client_secret: SEED.clientSecret,
+      }),
     });
     const token = ((await response.json()) as { access_token: string }).access_token;
     expect((await userinfo(server, token)).status).toBe(200);

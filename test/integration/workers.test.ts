@@ -15,7 +15,11 @@ let dir: string;
 let server: ServerProcess;
 
 const workerPids = (): number[] =>
-  execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.process.pid)]).toString().split('\n').map((s) => Number(s.trim())).filter((n) => n > 0);
+  execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.process.pid)])
+    .toString()
+    .split('\n')
+    .map((s) => Number(s.trim()))
+    .filter((n) => n > 0);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'oauthd-workers-'));
@@ -31,13 +35,24 @@ afterAll(async () => {
 const login = async () => {
   const response = await fetch(`${server.url}/o/token/`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret), connection: 'close' },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(SEED.clientId, SEED.clientSecret),
+      connection: 'close',
+    },
     body: new URLSearchParams({ grant_type: 'password', username: SEED.username, password: SEED.password }),
   });
   return { status: response.status, json: (await response.json()) as Record<string, string> };
 };
 
-const metricValue = (text: string, line: string) => Number(text.split('\n').find((l) => l.startsWith(line))?.split(' ').pop() ?? 0);
+const metricValue = (text: string, line: string) =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(line))
+      ?.split(' ')
+      .pop() ?? 0,
+  );
 
 describe('serve --workers 2', () => {
   it('runs two worker processes that serve logins, refreshes and validation on one store', async () => {
@@ -46,7 +61,10 @@ describe('serve --workers 2', () => {
     expect(results.every((r) => r.status === 200)).toBe(true);
     const refreshed = await fetch(`${server.url}/o/token/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SEED.clientId, SEED.clientSecret) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(SEED.clientId, SEED.clientSecret),
+      },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: results[0]!.json.refresh_token! }),
     });
     expect(refreshed.status).toBe(200);
@@ -56,7 +74,8 @@ describe('serve --workers 2', () => {
     const before = await (await fetch(`${server.adminUrl}/metrics`, { headers: { connection: 'close' } })).text();
     const issuedBefore = metricValue(before, 'oauthd_tokens_issued_total{grant_type="password"}');
     // The request histogram (src/metrics/fast-histogram.ts) is summed across workers like the counters.
-    const grants = 'oauthd_http_request_duration_seconds_count{route="/o/token/",method="POST",status="200",grant_type="password",error=""}';
+    const grants =
+      'oauthd_http_request_duration_seconds_count{route="/o/token/",method="POST",status="200",grant_type="password",error=""}';
     const grantsBefore = before.includes(grants) ? metricValue(before, grants) : 0;
     await Promise.all(Array.from({ length: 6 }, login));
     for (let i = 0; i < 4; i++) {
@@ -82,8 +101,14 @@ describe('serve --workers 2', () => {
     for (const pid of workerPids()) expect(owner).not.toContain(`pid=${pid},`);
     const ready = await fetch(`${server.adminUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', database: { status: 'up' }, workers: { listening: 2, configured: 2 } });
-    expect(await (await fetch(`${server.url}/readyz`, { headers: { connection: 'close' } })).json()).toEqual({ status: 'ready' });
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      database: { status: 'up' },
+      workers: { listening: 2, configured: 2 },
+    });
+    expect(await (await fetch(`${server.url}/readyz`, { headers: { connection: 'close' } })).json()).toEqual({
+      status: 'ready',
+    });
   });
 
   it('replaces a worker that dies, and keeps serving', async () => {

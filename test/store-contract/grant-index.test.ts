@@ -56,7 +56,9 @@ function sqliteBackend(): Backend {
     },
     async migrateTo(version) {
       run((db) => {
-        db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
+        db.exec(
+          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+        );
         for (const m of migrations.filter((m) => m.version <= version)) {
           db.exec(m.sqlite);
           db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, T);
@@ -66,7 +68,9 @@ function sqliteBackend(): Backend {
     async tokenForeignKeys() {
       return run((db) =>
         ['access_tokens', 'refresh_tokens'].flatMap((t) =>
-          (db.prepare(`SELECT "from" FROM pragma_foreign_key_list('${t}')`).all() as { from: string }[]).map((r) => `${t}.${r.from}`),
+          (db.prepare(`SELECT "from" FROM pragma_foreign_key_list('${t}')`).all() as { from: string }[]).map(
+            (r) => `${t}.${r.from}`,
+          ),
         ),
       ) as string[];
     },
@@ -83,7 +87,9 @@ async function postgresBackend(): Promise<Backend> {
     sql: (statement, params = []) => withClient(db.url, async (c) => (await c.query(statement, params)).rows),
     async migrateTo(version) {
       await withClient(db.url, async (c) => {
-        await c.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)');
+        await c.query(
+          'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)',
+        );
         for (const m of migrations.filter((m) => m.version <= version)) {
           await c.query(m.postgres);
           await c.query('INSERT INTO schema_migrations VALUES ($1, $2, $3)', [m.version, m.name, T]);
@@ -133,7 +139,9 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     const grantId = newGrantId(Date.now());
     const access = { hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: T, expiresAt: T + TTL };
     const refresh = { hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: T, expiresAt: null };
-    expect(await s.issueTokens({ grant: { id: grantId, clientId, userId, scope: ['read'], createdAt: T }, access, refresh })).toBe('issued');
+    expect(
+      await s.issueTokens({ grant: { id: grantId, clientId, userId, scope: ['read'], createdAt: T }, access, refresh }),
+    ).toBe('issued');
     let live = refresh.hash;
     return {
       grantId,
@@ -143,8 +151,20 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
       },
       async rotate(at: number) {
         const next = { hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: at, expiresAt: null };
-        const nextAccess = { hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: at, expiresAt: at + TTL };
-        const r = await s.rotateRefreshToken({ presentedHash: live, grantId, access: nextAccess, refresh: next, now: at, successorResponse: null });
+        const nextAccess = {
+          hash: tokenKey(mintToken(Date.now())),
+          scope: ['read'],
+          issuedAt: at,
+          expiresAt: at + TTL,
+        };
+        const r = await s.rotateRefreshToken({
+          presentedHash: live,
+          grantId,
+          access: nextAccess,
+          refresh: next,
+          now: at,
+          successorResponse: null,
+        });
         expect(r).toBe('rotated');
         live = next.hash;
       },
@@ -155,7 +175,15 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     const s = openStore(b.url);
     await s.migrate();
     for (const c of ['x', 'y']) {
-      await s.createClient({ clientId: c, name: c, secretHash: null, isPublic: true, grantTypes: ['password', 'refresh_token'], scopes: ['read'], createdAt: T });
+      await s.createClient({
+        clientId: c,
+        name: c,
+        secretHash: null,
+        isPublic: true,
+        grantTypes: ['password', 'refresh_token'],
+        scopes: ['read'],
+        createdAt: T,
+      });
     }
     await s.createUser({ username: 'u', passwordHash: null, isActive: true, createdAt: T });
     const user = (await s.findUserByUsername('u'))!;
@@ -166,13 +194,26 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     backend = await make();
     await backend.migrateTo(3);
     const b = backend;
-    await b.sql(`INSERT INTO clients VALUES (${[1, 2, 3, 4, 5, 6, 7, 8].map(p).join(', ')})`, ['x', 'x', null, name === 'sqlite' ? 1 : true, 'password refresh_token', 'read', T, T]);
-    await b.sql(`INSERT INTO users (id, username, password_hash, is_active, created_at, updated_at) VALUES (${[1, 2, 3, 4, 5, 6].map(p).join(', ')})`, [
-      7, 'u', null, name === 'sqlite' ? 1 : true, T, T,
+    await b.sql(`INSERT INTO clients VALUES (${[1, 2, 3, 4, 5, 6, 7, 8].map(p).join(', ')})`, [
+      'x',
+      'x',
+      null,
+      name === 'sqlite' ? 1 : true,
+      'password refresh_token',
+      'read',
+      T,
+      T,
     ]);
+    await b.sql(
+      `INSERT INTO users (id, username, password_hash, is_active, created_at, updated_at) VALUES (${[1, 2, 3, 4, 5, 6].map(p).join(', ')})`,
+      [7, 'u', null, name === 'sqlite' ? 1 : true, T, T],
+    );
     const keys = Array.from({ length: 5 }, () => tokenKey(randomOld()));
     for (const g of ['rotated-grant', 'fresh-grant']) {
-      await b.sql(`INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (${[1, 2, 3, 4, 5].map(p).join(', ')})`, [g, 'x', 7, 'read', T]);
+      await b.sql(
+        `INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (${[1, 2, 3, 4, 5].map(p).join(', ')})`,
+        [g, 'x', 7, 'read', T],
+      );
     }
     const access = `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at, revoked_at) VALUES (${[1, 2, 3, 4, 5, 6].map(p).join(', ')})`;
     const refresh = `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at, used_at) VALUES (${[1, 2, 3, 4, 5, 6, 7].map(p).join(', ')})`;
@@ -185,7 +226,9 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     store = openStore(b.url);
     await store.migrate();
     expect(await b.tokenForeignKeys()).toEqual([]);
-    const marked = await b.sql(`SELECT grant_id, used_at, from_rotation FROM refresh_tokens ORDER BY grant_id, issued_at`);
+    const marked = await b.sql(
+      `SELECT grant_id, used_at, from_rotation FROM refresh_tokens ORDER BY grant_id, issued_at`,
+    );
     expect(marked.map((r) => [r.grant_id, r.used_at === null ? 'live' : 'used', Number(r.from_rotation)])).toEqual([
       ['fresh-grant', 'live', 0],
       ['rotated-grant', 'used', 0],
@@ -193,12 +236,20 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     ]);
     expect(await store.findAccessToken(keys[0]!)).toMatchObject({ grantId: 'rotated-grant', revokedAt: T + 5 });
     expect(await store.findRefreshToken(keys[1]!)).toMatchObject({ grantId: 'rotated-grant', usedAt: T + 5 });
-    expect(await store.findRefreshToken(keys[2]!)).toMatchObject({ grantId: 'rotated-grant', usedAt: null, revokedAt: null });
+    expect(await store.findRefreshToken(keys[2]!)).toMatchObject({
+      grantId: 'rotated-grant',
+      usedAt: null,
+      revokedAt: null,
+    });
     expect(await store.findAccessToken(keys[3]!)).toMatchObject({ grantId: 'fresh-grant', userId: 7, revokedAt: null });
     expect(await store.findRefreshToken(keys[4]!)).toMatchObject({ grantId: 'fresh-grant', usedAt: null });
     // And the upgraded store works on: revoking the fresh grant reaches its live tokens.
     await store.revokeGrant('fresh-grant', T + 9);
-    expect(Number((await b.sql(`SELECT revoked_at FROM refresh_tokens WHERE token_hash = ${p(1)}`, [keys[4]]))[0]!.revoked_at)).toBe(T + 9);
+    expect(
+      Number(
+        (await b.sql(`SELECT revoked_at FROM refresh_tokens WHERE token_hash = ${p(1)}`, [keys[4]]))[0]!.revoked_at,
+      ),
+    ).toBe(T + 9);
   });
 
   it('a refresh token a rotation wrote is marked from_rotation; one a grant was issued with is not', async () => {
@@ -250,9 +301,10 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     await s.revokeGrant(f.grantId, T + 1);
     // What a rotation committed after the revocation's UPDATE had looked would leave: a live row in a revoked grant.
     const late = tokenKey(mintToken(Date.now()));
-    await backend.sql(`INSERT INTO refresh_tokens (token_hash, grant_id, scope, issued_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`, [
-      late, f.grantId, 'read', T + 1,
-    ]);
+    await backend.sql(
+      `INSERT INTO refresh_tokens (token_hash, grant_id, scope, issued_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`,
+      [late, f.grantId, 'read', T + 1],
+    );
     expect(await s.findRefreshToken(late)).toMatchObject({ revokedAt: T + 1 }); // dead through its grant already
     await s.deleteExpired({ now: T + TTL + 100, retentionSeconds: 10, limit: 1000 });
     expect(await backend.sql(`SELECT 1 FROM grants WHERE id = ${p(1)}`, [f.grantId])).toEqual([]);
@@ -280,7 +332,6 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     expect((await store.findClient('confidential'))?.canIntrospect).toBe(true);
     expect((await store.findClient('public'))?.canIntrospect).toBe(false);
   });
-
 });
 
 /** A token as oauthd minted them before the time prefix: 43 characters. */

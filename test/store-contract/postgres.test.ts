@@ -42,13 +42,25 @@ async function warm(store: Store, n = 10): Promise<Store> {
 async function issue(store: Store) {
   const clientId = `client-${randomUUID()}`;
   const username = `user-${randomUUID()}`;
-  await store.createClient({ clientId, name: 'c', secretHash: 'h', isPublic: false, grantTypes: ['password', 'refresh_token'], scopes: ['read'], createdAt: T });
+  await store.createClient({
+    clientId,
+    name: 'c',
+    secretHash: 'h',
+    isPublic: false,
+    grantTypes: ['password', 'refresh_token'],
+    scopes: ['read'],
+    createdAt: T,
+  });
   await store.createUser({ username, passwordHash: 'p', isActive: true, createdAt: T });
   const user = (await store.findUserByUsername(username))!;
   const token = () => ({ hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt: T, expiresAt: T + 60 });
   const grantId = randomUUID();
   const refresh = token();
-  await store.issueTokens({ grant: { id: grantId, clientId, userId: user.id, scope: ['read'], createdAt: T }, access: token(), refresh });
+  await store.issueTokens({
+    grant: { id: grantId, clientId, userId: user.id, scope: ['read'], createdAt: T },
+    access: token(),
+    refresh,
+  });
   const rotation = () => ({ presentedHash: refresh.hash, grantId, access: token(), refresh: token(), now: T + 10 });
   return { grantId, username, refresh, rotation };
 }
@@ -94,7 +106,9 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
       const stores = Array.from({ length: 4 }, () => openStore(fresh.url));
       try {
         await Promise.all(stores.map((s) => s.migrate()));
-        const { rows } = await withClient(fresh.url, (c) => c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'));
+        const { rows } = await withClient(fresh.url, (c) =>
+          c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'),
+        );
         expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
         expect(await stores[3]!.counts()).toEqual({ clients: 0, users: 0 });
       } finally {
@@ -105,14 +119,20 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
 
     it('a rotation race stays single-use when the database or the URL asks for SERIALIZABLE (the store runs READ COMMITTED)', async () => {
       const fresh = await createTestDatabase();
-      await withClient(fresh.url, (c) => c.query(`ALTER DATABASE ${fresh.name} SET default_transaction_isolation = 'serializable'`));
+      await withClient(fresh.url, (c) =>
+        c.query(`ALTER DATABASE ${fresh.name} SET default_transaction_isolation = 'serializable'`),
+      );
       const a = openStore(fresh.url);
-      const b = openStore(`${fresh.url}?options=${encodeURIComponent('-c default_transaction_isolation=serializable')}`);
+      const b = openStore(
+        `${fresh.url}?options=${encodeURIComponent('-c default_transaction_isolation=serializable')}`,
+      );
       try {
         await a.migrate();
         await Promise.all([warm(a, 5), warm(b, 5)]);
         const g = await issue(a);
-        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).rotateRefreshToken(g.rotation())));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).rotateRefreshToken(g.rotation())),
+        );
         expect(results.filter((r) => r === 'rotated')).toHaveLength(1);
         expect(results.filter((r) => r === 'already_used')).toHaveLength(9);
       } finally {
@@ -181,13 +201,21 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
 
   describe('PostgreSQL store: URL options', () => {
     it('takes max and statement_timeout off the URL, keeps the rest, and puts READ COMMITTED after any server options', () => {
-      expect(parsePostgresUrl('postgres://u:p@h:5432/db?max=3&sslmode=require&statement_timeout=1500&options=-c%20search_path%3Dx')).toEqual({
+      expect(
+        parsePostgresUrl(
+          'postgres://u:p@h:5432/db?max=3&sslmode=require&statement_timeout=1500&options=-c%20search_path%3Dx',
+        ),
+      ).toEqual({
         connectionString: 'postgres://u:p@h:5432/db?sslmode=require',
         poolMax: 3,
         statementTimeoutMs: 1500,
         sessionOptions: '-c search_path=x -c default_transaction_isolation=read\\ committed',
       });
-      expect(parsePostgresUrl('postgresql://h/db')).toMatchObject({ connectionString: 'postgresql://h/db', poolMax: 10, statementTimeoutMs: 5000 });
+      expect(parsePostgresUrl('postgresql://h/db')).toMatchObject({
+        connectionString: 'postgresql://h/db',
+        poolMax: 10,
+        statementTimeoutMs: 5000,
+      });
     });
 
     it('refuses a bad pool size with a one-line error that does not show the password', () => {
@@ -205,7 +233,10 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
       try {
         await Promise.all(Array.from({ length: 12 }, () => store.counts()));
         const { rows } = await withClient(db.url, (c) =>
-          c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'oauthd_pool_test'`, [db.name]),
+          c.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'oauthd_pool_test'`,
+            [db.name],
+          ),
         );
         expect(rows[0]!.n).toBeLessThanOrEqual(2);
         expect(rows[0]!.n).toBeGreaterThanOrEqual(1);
@@ -275,7 +306,10 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
       const store = openStore(`${db.url}?application_name=oauthd_kill_test`);
       const kill = () =>
         withClient(db.url, (c) =>
-          c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'oauthd_kill_test'`, [db.name]),
+          c.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'oauthd_kill_test'`,
+            [db.name],
+          ),
         );
       try {
         const g = await issue(store);

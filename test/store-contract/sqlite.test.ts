@@ -12,7 +12,9 @@ import { runStoreContract } from './contract.js';
 import { runOperatorContract } from './operator-contract.js';
 
 /** Each test gets its own directory and SQLite file. */
-async function openFresh(options: SqliteStoreOptions = {}): Promise<{ store: Store; path: string; cleanup(): Promise<void> }> {
+async function openFresh(
+  options: SqliteStoreOptions = {},
+): Promise<{ store: Store; path: string; cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'oauthd-store-'));
   const path = join(dir, 'oauthd.sqlite3');
   const store = openStore(`sqlite:${path}`, { sqlite: options });
@@ -70,57 +72,60 @@ describe('SQLite store: infrastructure failures', () => {
     await opened.cleanup();
   });
 
-  it(
-    'a write while another connection holds the write lock past busy_timeout fails with StoreUnavailableError and writes nothing',
-    async () => {
-      const { store, path } = opened;
-      const other = new Database(path);
-      try {
-        other.exec('BEGIN IMMEDIATE');
-        const started = Date.now();
-        const error = await store
-          .createUser({ username: 'alice', passwordHash: 'hash', isActive: true, createdAt: 1_700_000_000 })
-          .then(
-            () => undefined,
-            (e: unknown) => e,
-          );
-        expect(error).toBeInstanceOf(StoreUnavailableError);
-        expect((error as Error).name).toBe('StoreUnavailableError');
-        expect((error as Error).message).toMatch(/SQLITE_BUSY/);
-        // It waited for busy_timeout before giving up.
-        expect(Date.now() - started).toBeGreaterThanOrEqual(4_000);
-        other.exec('ROLLBACK');
-      } finally {
-        other.close();
-      }
-      expect(await store.findUserByUsername('alice')).toBeNull();
-      // Once the lock is released the same store serves writes again.
-      expect(await store.createUser({ username: 'alice', passwordHash: 'hash', isActive: true, createdAt: 1_700_000_000 })).toBe(
-        'created',
-      );
-    },
-    15_000,
-  );
+  it('a write while another connection holds the write lock past busy_timeout fails with StoreUnavailableError and writes nothing', async () => {
+    const { store, path } = opened;
+    const other = new Database(path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const started = Date.now();
+      const error = await store
+        .createUser({ username: 'alice', passwordHash: 'hash', isActive: true, createdAt: 1_700_000_000 })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect((error as Error).name).toBe('StoreUnavailableError');
+      expect((error as Error).message).toMatch(/SQLITE_BUSY/);
+      // It waited for busy_timeout before giving up.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4_000);
+      other.exec('ROLLBACK');
+    } finally {
+      other.close();
+    }
+    expect(await store.findUserByUsername('alice')).toBeNull();
+    // Once the lock is released the same store serves writes again.
+    expect(
+      await store.createUser({ username: 'alice', passwordHash: 'hash', isActive: true, createdAt: 1_700_000_000 }),
+    ).toBe('created');
+  }, 15_000);
 
-  it(
-    'a rotation (a write transaction) while another connection holds the write lock fails with StoreUnavailableError',
-    async () => {
-      const { store, path } = opened;
-      const other = new Database(path);
-      try {
-        other.exec('BEGIN IMMEDIATE');
-        const now = 1_700_000_000;
-        const token = (issuedAt: number) => ({ hash: tokenKey(mintToken(Date.now())), scope: ['read'], issuedAt, expiresAt: issuedAt + 60 });
-        await expect(
-          store.rotateRefreshToken({ presentedHash: tokenKey(mintToken(Date.now())), grantId: 'any-grant', access: token(now), refresh: token(now), now }),
-        ).rejects.toBeInstanceOf(StoreUnavailableError);
-        other.exec('ROLLBACK');
-      } finally {
-        other.close();
-      }
-    },
-    15_000,
-  );
+  it('a rotation (a write transaction) while another connection holds the write lock fails with StoreUnavailableError', async () => {
+    const { store, path } = opened;
+    const other = new Database(path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const now = 1_700_000_000;
+      const token = (issuedAt: number) => ({
+        hash: tokenKey(mintToken(Date.now())),
+        scope: ['read'],
+        issuedAt,
+        expiresAt: issuedAt + 60,
+      });
+      await expect(
+        store.rotateRefreshToken({
+          presentedHash: tokenKey(mintToken(Date.now())),
+          grantId: 'any-grant',
+          access: token(now),
+          refresh: token(now),
+          now,
+        }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
+      other.exec('ROLLBACK');
+    } finally {
+      other.close();
+    }
+  }, 15_000);
 });
 
 describe('SQLite store: group commit', () => {
@@ -131,7 +136,15 @@ describe('SQLite store: group commit', () => {
   beforeEach(async () => {
     opened = await openFresh();
     const { store } = opened;
-    await store.createClient({ clientId: 'c', name: 'c', secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read'], createdAt: now });
+    await store.createClient({
+      clientId: 'c',
+      name: 'c',
+      secretHash: null,
+      isPublic: true,
+      grantTypes: ['password'],
+      scopes: ['read'],
+      createdAt: now,
+    });
     await store.createUser({ username: 'u', passwordHash: null, isActive: true, createdAt: now });
   });
 
@@ -141,7 +154,11 @@ describe('SQLite store: group commit', () => {
 
   const grant = async (id: string) => {
     const user = (await opened.store.findUserByUsername('u'))!;
-    return { grant: { id, clientId: 'c', userId: user.id, scope: ['read'], createdAt: now }, access: token(), refresh: { ...token(), expiresAt: null } };
+    return {
+      grant: { id, clientId: 'c', userId: user.id, scope: ['read'], createdAt: now },
+      access: token(),
+      refresh: { ...token(), expiresAt: null },
+    };
   };
 
   it('writes issued in one turn of the event loop share a commit, and one failing write fails alone', async () => {
@@ -164,11 +181,23 @@ describe('SQLite store: group commit', () => {
     for (const g of grants) await opened.store.issueTokens(g);
     const results = await Promise.all(
       grants.map((g) =>
-        opened.store.rotateRefreshToken({ presentedHash: g.refresh.hash, grantId: g.grant.id, access: token(), refresh: { ...token(), expiresAt: null }, now }),
+        opened.store.rotateRefreshToken({
+          presentedHash: g.refresh.hash,
+          grantId: g.grant.id,
+          access: token(),
+          refresh: { ...token(), expiresAt: null },
+          now,
+        }),
       ),
     );
     expect(results).toEqual(['rotated', 'rotated', 'rotated', 'rotated']);
-    const again = await opened.store.rotateRefreshToken({ presentedHash: grants[0]!.refresh.hash, grantId: 'g-a', access: token(), refresh: token(), now });
+    const again = await opened.store.rotateRefreshToken({
+      presentedHash: grants[0]!.refresh.hash,
+      grantId: 'g-a',
+      access: token(),
+      refresh: token(),
+      now,
+    });
     expect(again).toBe('already_used');
   });
 });
@@ -177,7 +206,15 @@ describe('SQLite store: one read transaction per event-loop turn', () => {
   let opened: Awaited<ReturnType<typeof openFresh>>;
   let other: Database.Database;
   const now = 1_700_000_000;
-  const client = (clientId: string): NewClient => ({ clientId, name: clientId, secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read'], createdAt: now });
+  const client = (clientId: string): NewClient => ({
+    clientId,
+    name: clientId,
+    secretHash: null,
+    isPublic: true,
+    grantTypes: ['password'],
+    scopes: ['read'],
+    createdAt: now,
+  });
   const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
   beforeEach(async () => {
@@ -194,8 +231,10 @@ describe('SQLite store: one read transaction per event-loop turn', () => {
   it('reads of one turn see the database as at the first of them; the next turn sees what another connection committed', async () => {
     await nextTurn();
     const first = opened.store.findClient('a'); // begins this turn's read transaction
-    other.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
-      VALUES ('b', 'b', NULL, 1, 'password', 'read', ${now}, ${now})`).run();
+    other
+      .prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
+      VALUES ('b', 'b', NULL, 1, 'password', 'read', ${now}, ${now})`)
+      .run();
     const sameTurn = opened.store.findClient('b');
     expect(await first).toMatchObject({ clientId: 'a' });
     expect(await sameTurn).toBeNull(); // committed after this turn's first read
@@ -226,7 +265,15 @@ describe('SQLite store: durability off the event loop', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const seed = async (store: Store, grants: number) => {
-    await store.createClient({ clientId: 'c', name: 'c', secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read'], createdAt: now });
+    await store.createClient({
+      clientId: 'c',
+      name: 'c',
+      secretHash: null,
+      isPublic: true,
+      grantTypes: ['password'],
+      scopes: ['read'],
+      createdAt: now,
+    });
     await store.createUser({ username: 'u', passwordHash: null, isActive: true, createdAt: now });
     const user = (await store.findUserByUsername('u'))!;
     const issued = Array.from({ length: grants }, (_, i) => ({
@@ -259,7 +306,13 @@ describe('SQLite store: durability off the event loop', () => {
       await new Promise((r) => setTimeout(r, 50));
       // Committed (another connection sees it) but not answered: the sync has not completed.
       const other = new Database(path, { readonly: true });
-      expect((other.prepare('SELECT used_at FROM refresh_tokens WHERE token_hash = ?').get(g!.refresh.hash) as { used_at: number }).used_at).toBe(now);
+      expect(
+        (
+          other.prepare('SELECT used_at FROM refresh_tokens WHERE token_hash = ?').get(g!.refresh.hash) as {
+            used_at: number;
+          }
+        ).used_at,
+      ).toBe(now);
       expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
       other.close();
       expect(answered).toBe(false);
@@ -297,9 +350,17 @@ describe('SQLite store: durability off the event loop', () => {
       const [g] = await seed(store, 1);
       failing = true;
       await expect(
-        store.rotateRefreshToken({ presentedHash: g!.refresh.hash, grantId: 'g0', access: token(), refresh: { ...token(), expiresAt: null }, now }),
+        store.rotateRefreshToken({
+          presentedHash: g!.refresh.hash,
+          grantId: 'g0',
+          access: token(),
+          refresh: { ...token(), expiresAt: null },
+          now,
+        }),
       ).rejects.toBeInstanceOf(StoreUnavailableError);
-      await expect(store.createUser({ username: 'v', passwordHash: null, isActive: true, createdAt: now })).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(
+        store.createUser({ username: 'v', passwordHash: null, isActive: true, createdAt: now }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
     } finally {
       await store.close();
@@ -313,9 +374,22 @@ describe('SQLite store: durability off the event loop', () => {
       await store.migrate();
       const [g] = await seed(store, 1);
       const user = (await store.findUserByUsername('u'))!;
-      const fresh = { grant: { id: 'g-new', clientId: 'c', userId: user.id, scope: ['read'], createdAt: now }, access: token(), refresh: { ...token(), expiresAt: null } };
-      const duplicate = { ...fresh, grant: { ...fresh.grant, id: 'g0' }, access: token(), refresh: { ...token(), expiresAt: null } };
-      const results = await Promise.allSettled([store.issueTokens(fresh), store.issueTokens(duplicate), store.revokeGrant('g0', now)]);
+      const fresh = {
+        grant: { id: 'g-new', clientId: 'c', userId: user.id, scope: ['read'], createdAt: now },
+        access: token(),
+        refresh: { ...token(), expiresAt: null },
+      };
+      const duplicate = {
+        ...fresh,
+        grant: { ...fresh.grant, id: 'g0' },
+        access: token(),
+        refresh: { ...token(), expiresAt: null },
+      };
+      const results = await Promise.allSettled([
+        store.issueTokens(fresh),
+        store.issueTokens(duplicate),
+        store.revokeGrant('g0', now),
+      ]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
       expect(((results[1] as PromiseRejectedResult).reason as { code: string }).code).toMatch(/^SQLITE_CONSTRAINT/);
       expect((await store.findAccessToken(fresh.access.hash))?.revokedAt).toBeNull();
@@ -336,7 +410,10 @@ describe('SQLite store: durability off the event loop', () => {
       const store = openSqliteStore(${JSON.stringify(join(dir, 'oauthd.sqlite3'))}, { checkpoint: 'background' });
       await store.migrate();
       console.log('opened');`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(run.stdout.trim()).toBe('opened');
     expect({ status: run.status, signal: run.signal }).toEqual({ status: 0, signal: null });
   });

@@ -26,7 +26,12 @@ export function mintPair(
   const accessToken = mintToken(nowMs);
   const refreshToken = mintToken(nowMs);
   return {
-    access: { hash: tokenKey(accessToken), scope: accessScope, issuedAt: now, expiresAt: now + policy.accessTokenTtlSeconds },
+    access: {
+      hash: tokenKey(accessToken),
+      scope: accessScope,
+      issuedAt: now,
+      expiresAt: now + policy.accessTokenTtlSeconds,
+    },
     refresh: {
       hash: tokenKey(refreshToken),
       scope: refreshScope,

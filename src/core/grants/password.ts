@@ -41,7 +41,12 @@ export function createPasswordGrant(deps: PasswordGrantDeps): GrantHandler {
       const password = required(params, 'password');
       // RFC 6749 §3.3: no scope requested → the client's own default scopes when it has some (`oauthd client
       // update --default-scopes`), else the server's (OAUTHD_DEFAULT_SCOPES); either way ∩ the client's scopes.
-      const scope = grantableScope(params.get('scope'), client.scopes, policy.knownScopes, client.defaultScopes ?? policy.defaultScopes);
+      const scope = grantableScope(
+        params.get('scope'),
+        client.scopes,
+        policy.knownScopes,
+        client.defaultScopes ?? policy.defaultScopes,
+      );
 
       // RFC 6749 §4.3.2: MUST protect against brute force. The attempt is counted before the password is
       // checked (a burst cannot pass the check before its first failure is counted), and a locked subject
@@ -63,7 +68,8 @@ export function createPasswordGrant(deps: PasswordGrantDeps): GrantHandler {
         const why = !user ? 'unknown user' : !ok ? 'wrong password' : 'user disabled';
         events.emit('login.failed', { client_id: client.clientId, username, ip: clientIp, reason: why });
         const { lockedOut, locked } = await decision.reservation.failed();
-        if (lockedOut) events.emit('lockout.started', { client_id: client.clientId, username, ip: clientIp, subject: 'user' });
+        if (lockedOut)
+          events.emit('lockout.started', { client_id: client.clientId, username, ip: clientIp, subject: 'user' });
         await recordLockouts(store, clock, locked);
         throw invalidCredentials(why);
       }

@@ -58,7 +58,8 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
       if (record.clientId !== client.clientId) throw invalidGrant(INVALID_REFRESH, 'refresh token of another client');
       if (record.revokedAt !== null) throw invalidGrant(INVALID_REFRESH, 'revoked refresh token');
       if (record.usedAt !== null) return replayOrReuse(record);
-      if (record.expiresAt !== null && record.expiresAt <= now) throw invalidGrant(INVALID_REFRESH, 'expired refresh token');
+      if (record.expiresAt !== null && record.expiresAt <= now)
+        throw invalidGrant(INVALID_REFRESH, 'expired refresh token');
       if (!record.userIsActive) throw invalidGrant(INVALID_REFRESH, 'user disabled');
 
       const accessScope = refreshedScope(params.get('scope'), record.scope, client.scopes, policy.knownScopes);
@@ -70,7 +71,8 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
         access: pair.access,
         refresh: pair.refresh,
         now,
-        successorResponse: policy.refreshGraceSeconds > 0 ? sealSuccessor(presented, record.grantId, pair.response) : null,
+        successorResponse:
+          policy.refreshGraceSeconds > 0 ? sealSuccessor(presented, record.grantId, pair.response) : null,
       });
       switch (result) {
         case 'rotated':

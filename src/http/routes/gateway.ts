@@ -8,34 +8,51 @@ import { sendJson, sendRefusal } from '../replies.js';
 import { sendOAuthError } from '../error-handler.js';
 import { BEARER_SECURITY, NO_STORE_HEADERS, RETRY_AFTER, WWW_AUTHENTICATE_BEARER, error } from './schemas.js';
 
-const scopeDescription = 'Scopes the token must all carry, space-separated (RFC 6749 §3.3); none: any valid token is admitted.';
+const scopeDescription =
+  'Scopes the token must all carry, space-separated (RFC 6749 §3.3); none: any valid token is admitted.';
 
 /** The gateway as the OpenAPI document shows it (documentation only: see routes/schemas.ts). */
 const gatewaySchema = {
   tags: ['gateway'],
   summary: 'Auth subrequest of a reverse proxy (RFC 6750)',
   description:
-    'For nginx `auth_request`, Traefik `forwardAuth` and Envoy `ext_authz`: the proxy forwards the client\'s `Authorization: Bearer` ' +
+    "For nginx `auth_request`, Traefik `forwardAuth` and Envoy `ext_authz`: the proxy forwards the client's `Authorization: Bearer` " +
     'header (RFC 6750 §2.1); 200 admits the request and names the principal in `X-Auth-*` headers for the proxy to pass upstream; ' +
     '401/403 refuse it with the RFC 6750 §3 challenge for the proxy to return. Every method and every sub-path is accepted (ext_authz ' +
     'forwards the original ones); the sub-path is not interpreted. See docs/gateway.md.',
   security: BEARER_SECURITY,
   querystring: {
     type: 'object',
-    properties: { scope: { type: 'string', description: `${scopeDescription} Sent at most once; when X-Auth-Required-Scope is sent too, both must name the same scopes.` } },
+    properties: {
+      scope: {
+        type: 'string',
+        description: `${scopeDescription} Sent at most once; when X-Auth-Required-Scope is sent too, both must name the same scopes.`,
+      },
+    },
   },
   headers: {
     type: 'object',
-    properties: { 'X-Auth-Required-Scope': { type: 'string', description: `${scopeDescription} Set by the proxy per location; sent at most once, never empty.` } },
+    properties: {
+      'X-Auth-Required-Scope': {
+        type: 'string',
+        description: `${scopeDescription} Set by the proxy per location; sent at most once, never empty.`,
+      },
+    },
   },
   response: {
     200: {
       description: 'The token is valid and carries every required scope.',
       headers: {
-        'X-Auth-User': { type: 'string', description: 'The username; characters outside printable ASCII, and `%`, percent-encoded as UTF-8.' },
+        'X-Auth-User': {
+          type: 'string',
+          description: 'The username; characters outside printable ASCII, and `%`, percent-encoded as UTF-8.',
+        },
         'X-Auth-User-Id': { type: 'string', description: 'The user id.' },
-        'X-Auth-Client-Id': { type: 'string', description: 'The client the token was issued to (percent-encoded like X-Auth-User).' },
-        'X-Auth-Scope': { type: 'string', description: 'The token\'s scopes, space-separated.' },
+        'X-Auth-Client-Id': {
+          type: 'string',
+          description: 'The client the token was issued to (percent-encoded like X-Auth-User).',
+        },
+        'X-Auth-Scope': { type: 'string', description: "The token's scopes, space-separated." },
         'X-Auth-Expires': { type: 'string', description: 'When the token expires, in seconds since the epoch.' },
         ...NO_STORE_HEADERS,
       },
@@ -48,8 +65,14 @@ const gatewaySchema = {
       'invalid_request (RFC 6750 §3.1): the required scope is ambiguous — `scope` repeated, X-Auth-Required-Scope repeated, empty or malformed, or the two naming different scopes — or the token was sent more than one way.',
       WWW_AUTHENTICATE_BEARER,
     ),
-    401: error('invalid_token (RFC 6750 §3.1): no bearer credentials (bare challenge), or a malformed, unknown, expired or revoked token.', WWW_AUTHENTICATE_BEARER),
-    403: error('insufficient_scope (RFC 6750 §3.1): the token lacks a required scope; the challenge names them in `scope`.', WWW_AUTHENTICATE_BEARER),
+    401: error(
+      'invalid_token (RFC 6750 §3.1): no bearer credentials (bare challenge), or a malformed, unknown, expired or revoked token.',
+      WWW_AUTHENTICATE_BEARER,
+    ),
+    403: error(
+      'insufficient_scope (RFC 6750 §3.1): the token lacks a required scope; the challenge names them in `scope`.',
+      WWW_AUTHENTICATE_BEARER,
+    ),
     503: error('temporarily_unavailable: the store cannot serve now.', RETRY_AFTER),
   },
 } as const;
@@ -117,29 +140,39 @@ function requiredScope(request: FastifyRequest): string[] | string {
  */
 export function gatewayRoutes(app: FastifyInstance, bearer: BearerValidator, realm: string): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      const scopes = requiredScope(request);
-      if (typeof scopes === 'string') {
-        // The scope may come from the URL, which a client can reach (ext_authz appends the client's own
-        // path and query), or from a header the client sent when the proxy did not clear it: bad input, so
-        // 400 invalid_request, never a 5xx, and never a guess at what was meant.
-        return sendOAuthError(reply, invalidRequest(scopes), { realm, challenge: 'bearer' });
-      }
-      // The token travels only in the Authorization header the proxy forwards.
-      const decision = await guardResource({ authorization: request.headers.authorization, queryToken: undefined }, bearer, { scopes });
-      if (decision.kind !== 'ok') return sendRefusal(reply, refusalFor(decision, realm));
-      const { principal } = decision;
-      reply.headers({
-        'X-Auth-User': headerSafe(principal.username),
-        'X-Auth-User-Id': String(principal.userId),
-        'X-Auth-Client-Id': headerSafe(principal.clientId),
-        'X-Auth-Scope': principal.scope.join(' '),
-        'X-Auth-Expires': String(principal.expiresAt),
-      });
-      return sendJson(reply, 200, { active: true });
+    const scopes = requiredScope(request);
+    if (typeof scopes === 'string') {
+      // The scope may come from the URL, which a client can reach (ext_authz appends the client's own
+      // path and query), or from a header the client sent when the proxy did not clear it: bad input, so
+      // 400 invalid_request, never a 5xx, and never a guess at what was meant.
+      return sendOAuthError(reply, invalidRequest(scopes), { realm, challenge: 'bearer' });
+    }
+    // The token travels only in the Authorization header the proxy forwards.
+    const decision = await guardResource(
+      { authorization: request.headers.authorization, queryToken: undefined },
+      bearer,
+      { scopes },
+    );
+    if (decision.kind !== 'ok') return sendRefusal(reply, refusalFor(decision, realm));
+    const { principal } = decision;
+    reply.headers({
+      'X-Auth-User': headerSafe(principal.username),
+      'X-Auth-User-Id': String(principal.userId),
+      'X-Auth-Client-Id': headerSafe(principal.clientId),
+      'X-Auth-Scope': principal.scope.join(' '),
+      'X-Auth-Expires': String(principal.expiresAt),
+    });
+    return sendJson(reply, 200, { active: true });
   };
   const methods: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
   // `/o/auth/` itself (the URL proxies are configured with) and every path below it (ext_authz appends
   // the original path). With ignoreTrailingSlash, `/o/auth/` is routed as `/o/auth`, so both are needed.
-  app.route({ method: methods, url: '/auth/*', config: { challenge: 'bearer', swaggerTransform: gatewayDocumentation }, schema: gatewaySchema, handler });
+  app.route({
+    method: methods,
+    url: '/auth/*',
+    config: { challenge: 'bearer', swaggerTransform: gatewayDocumentation },
+    schema: gatewaySchema,
+    handler,
+  });
   app.route({ method: methods, url: '/auth', config: { challenge: 'bearer' }, schema: { hide: true }, handler });
 }

@@ -17,13 +17,21 @@ export interface StoreProbe {
 export async function probeStore(store: Pick<StoreMaintenance, 'ping'>): Promise<StoreProbe> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS)),
+  );
   const latencyMs = () => Math.round((performance.now() - started) * 10) / 10;
   try {
     await Promise.race([store.ping(), timeout]);
     return { up: true, latencyMs: latencyMs() };
   } catch (error) {
-    return { up: false, latencyMs: latencyMs(), error: String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 200) };
+    return {
+      up: false,
+      latencyMs: latencyMs(),
+      error: String((error as Error)?.message ?? error)
+        .split('\n')[0]!
+        .slice(0, 200),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -44,7 +52,13 @@ export function healthRoutes(app: FastifyInstance, store: Pick<StoreMaintenance,
         summary: 'Readiness',
         description: `Answers 200 when the store answers a trivial query within ${READY_TIMEOUT_MS} ms, else 503. Take an instance out of the load balancer while it answers 503; it comes back by itself when the database does. The body holds the status only; the admin listener's /readyz says why.`,
         response: {
-          200: { description: 'Ready.', type: 'object', properties: { status: { type: 'string', enum: ['ready'] } }, required: ['status'], additionalProperties: false },
+          200: {
+            description: 'Ready.',
+            type: 'object',
+            properties: { status: { type: 'string', enum: ['ready'] } },
+            required: ['status'],
+            additionalProperties: false,
+          },
           503: {
             description: 'The database does not answer.',
             type: 'object',
@@ -69,7 +83,8 @@ export function healthRoutes(app: FastifyInstance, store: Pick<StoreMaintenance,
         tags: ['operations'],
         operationId: 'healthz',
         summary: 'Liveness',
-        description: 'Answers 200 while the process serves HTTP. It does not query the store. Always at `/healthz`, whatever OAUTHD_BASE_PATH.',
+        description:
+          'Answers 200 while the process serves HTTP. It does not query the store. Always at `/healthz`, whatever OAUTHD_BASE_PATH.',
         response: {
           200: {
             description: 'The process is up.',

@@ -35,21 +35,29 @@ const introspectSchema = {
       token: { type: 'string', description: 'RFC 7662 §2.1: the access token or refresh token to inspect.' },
       token_type_hint: {
         type: 'string',
-        description: 'RFC 7662 §2.1: `access_token` or `refresh_token`; only orders the search, and any other value is ignored.',
+        description:
+          'RFC 7662 §2.1: `access_token` or `refresh_token`; only orders the search, and any other value is ignored.',
       },
       ...CLIENT_CREDENTIAL_PARAMS,
     },
     required: ['token'],
   },
   response: {
-    200: oneOfResponse(['IntrospectionActive', 'IntrospectionInactive'], 'RFC 7662 §2.2: the token\'s state.'),
-    400: error('invalid_request: missing or repeated token, parameters in the URL, malformed body, or Basic and body credentials that disagree.'),
+    200: oneOfResponse(['IntrospectionActive', 'IntrospectionInactive'], "RFC 7662 §2.2: the token's state."),
+    400: error(
+      'invalid_request: missing or repeated token, parameters in the URL, malformed body, or Basic and body credentials that disagree.',
+    ),
     ...clientAuthenticatedErrors('POST'),
     401: error(
       'invalid_client with `WWW-Authenticate: Basic realm="…"` when client authentication failed (the same body whatever the cause, RFC 6749 §5.2); ' +
         'invalid_token with the RFC 6750 §3 Bearer challenge when the bearer access token is unknown, expired, revoked or malformed, ' +
         'or may not introspect (RFC 7662 §2.3: its client is not a resource server created with `--introspect`, or it lacks the `introspection` scope).',
-      { 'WWW-Authenticate': { type: 'string', description: '`Basic realm="…"` or `Bearer realm="…", error="invalid_token", error_description="…"`.' } },
+      {
+        'WWW-Authenticate': {
+          type: 'string',
+          description: '`Basic realm="…"` or `Bearer realm="…", error="invalid_token", error_description="…"`.',
+        },
+      },
     ),
   },
 } as const;

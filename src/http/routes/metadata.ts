@@ -38,9 +38,13 @@ const metadataSchema = {
         grant_types_supported: { ...strings, description: '`password` and `refresh_token`.' },
         token_endpoint_auth_methods_supported: strings,
         revocation_endpoint_auth_methods_supported: strings,
-        introspection_endpoint_auth_methods_supported: { ...strings, description: 'The client methods, and `bearer` (an access token with the `introspection` scope, issued to a client created with `--introspect`).' },
+        introspection_endpoint_auth_methods_supported: {
+          ...strings,
+          description:
+            'The client methods, and `bearer` (an access token with the `introspection` scope, issued to a client created with `--introspect`).',
+        },
         scopes_supported: { ...strings, description: 'OAUTHD_SCOPES.' },
-        service_documentation: url('This server\'s OpenAPI document, `{issuer}/o/openapi.json`.'),
+        service_documentation: url("This server's OpenAPI document, `{issuer}/o/openapi.json`."),
       },
       required: [
         'issuer',
@@ -67,7 +71,8 @@ const metadataSchema = {
  * `{BASE_PATH}/.well-known/oauth-authorization-server`, where many clients look.
  */
 export function metadataRoutes(app: FastifyInstance, options: MetadataOptions): void {
-  const issuerOf = (request: FastifyRequest) => options.issuer ?? `${request.protocol}://${request.host}${options.basePath}`;
+  const issuerOf = (request: FastifyRequest) =>
+    options.issuer ?? `${request.protocol}://${request.host}${options.basePath}`;
   const handler = async (request: FastifyRequest, reply: Parameters<typeof sendJson>[0]) => {
     const issuer = issuerOf(request);
     reply.header('Cache-Control', 'public, max-age=300');
@@ -87,6 +92,9 @@ export function metadataRoutes(app: FastifyInstance, options: MetadataOptions): 
       service_documentation: `${issuer}/o/openapi.json`,
     });
   };
-  const paths = new Set([`/.well-known/oauth-authorization-server${options.basePath}`, `${options.basePath}/.well-known/oauth-authorization-server`]);
+  const paths = new Set([
+    `/.well-known/oauth-authorization-server${options.basePath}`,
+    `${options.basePath}/.well-known/oauth-authorization-server`,
+  ]);
   for (const path of paths) app.get(path, { schema: metadataSchema }, handler);
 }

@@ -6,7 +6,9 @@ import { SHARED_SCHEMAS } from './schemas.js';
 /** package.json's version (src/http/routes and dist/http/routes are both three levels below it). */
 function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
     return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
   } catch {
     return '0.0.0';
@@ -19,11 +21,19 @@ function packageVersion(): string {
  * route. The paths are absolute (they carry OAUTHD_BASE_PATH as the routes do, and `/healthz` and the
  * RFC 8414 §3 well-known path sit outside it), so the one server is the origin the document came from.
  */
-export async function registerOpenApi(app: FastifyInstance, options: { issuer: string | null } = { issuer: null }): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  options: { issuer: string | null } = { issuer: null },
+): Promise<void> {
   // The paths carry OAUTHD_BASE_PATH and the RFC 8414 locations sit at the root, so the server entry is the
   // issuer's origin: an imported document (Postman, Swagger UI) then points at the real server.
   const servers = options.issuer
-    ? [{ url: new URL(options.issuer).origin, description: 'This server (from OAUTHD_ISSUER); the paths include OAUTHD_BASE_PATH.' }]
+    ? [
+        {
+          url: new URL(options.issuer).origin,
+          description: 'This server (from OAUTHD_ISSUER); the paths include OAUTHD_BASE_PATH.',
+        },
+      ]
     : [{ url: '/', description: 'The origin this document was fetched from; the paths include OAUTHD_BASE_PATH.' }];
   await app.register(fastifySwagger, {
     mode: 'dynamic',
@@ -45,7 +55,11 @@ export async function registerOpenApi(app: FastifyInstance, options: { issuer: s
         { name: 'revocation', description: 'RFC 7009: revoke a token and its grant.' },
         { name: 'introspection', description: 'RFC 7662: is a token active, and for whom.' },
         { name: 'resource', description: 'RFC 6750: resources protected by a bearer token.' },
-        { name: 'gateway', description: 'Auth subrequests of reverse proxies (nginx auth_request, Traefik forwardAuth, Envoy ext_authz).' },
+        {
+          name: 'gateway',
+          description:
+            'Auth subrequests of reverse proxies (nginx auth_request, Traefik forwardAuth, Envoy ext_authz).',
+        },
         { name: 'metadata', description: 'RFC 8414: authorization server metadata.' },
         { name: 'operations', description: 'Health.' },
       ],
@@ -62,7 +76,8 @@ export async function registerOpenApi(app: FastifyInstance, options: { issuer: s
           bearer: {
             type: 'http',
             scheme: 'bearer',
-            description: 'RFC 6750 §2.1: `Authorization: Bearer <access token>` from the token endpoint. Never in the URL.',
+            description:
+              'RFC 6750 §2.1: `Authorization: Bearer <access token>` from the token endpoint. Never in the URL.',
           },
         },
       },

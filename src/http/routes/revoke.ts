@@ -2,7 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import type { RevocationEndpoint } from '../../core/revocation.js';
 import { parseBasicAuthorization } from '../credentials.js';
 import { methodNotAllowed } from '../replies.js';
-import { BODY_RULES, CLIENT_AUTH_SECURITY, CLIENT_CREDENTIAL_PARAMS, CONSUMES, NO_STORE_HEADERS, clientAuthenticatedErrors, error } from './schemas.js';
+import {
+  BODY_RULES,
+  CLIENT_AUTH_SECURITY,
+  CLIENT_CREDENTIAL_PARAMS,
+  CONSUMES,
+  NO_STORE_HEADERS,
+  clientAuthenticatedErrors,
+  error,
+} from './schemas.js';
 import { bodyParams, rejectParamsInQuery } from './token.js';
 
 /** The revocation endpoint as the OpenAPI document shows it (documentation only: see routes/schemas.ts). */
@@ -24,7 +32,8 @@ const revokeSchema = {
       token: { type: 'string', description: 'RFC 7009 §2.1: the access token or refresh token to revoke.' },
       token_type_hint: {
         type: 'string',
-        description: 'RFC 7009 §2.1: `access_token` or `refresh_token`; only orders the search, and any other value is ignored.',
+        description:
+          'RFC 7009 §2.1: `access_token` or `refresh_token`; only orders the search, and any other value is ignored.',
       },
       ...CLIENT_CREDENTIAL_PARAMS,
     },

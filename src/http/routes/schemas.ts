@@ -49,8 +49,14 @@ export const SHARED_SCHEMAS = [
     description: 'RFC 6749 §5.1: a successful token response. The keys are sent in this order.',
     properties: {
       access_token: { type: 'string', description: 'Opaque bearer token (44 URL-safe characters).' },
-      expires_in: { type: 'integer', description: 'Lifetime of the access token in seconds (OAUTHD_ACCESS_TOKEN_TTL, default 3600). A JSON number.' },
-      refresh_token: { type: 'string', description: 'Single-use refresh token: every refresh returns a new one (RFC 9700 §4.14.2).' },
+      expires_in: {
+        type: 'integer',
+        description: 'Lifetime of the access token in seconds (OAUTHD_ACCESS_TOKEN_TTL, default 3600). A JSON number.',
+      },
+      refresh_token: {
+        type: 'string',
+        description: 'Single-use refresh token: every refresh returns a new one (RFC 9700 §4.14.2).',
+      },
       scope: { type: 'string', description: 'The granted scopes, space-separated (RFC 6749 §3.3).' },
       token_type: { type: 'string', enum: ['Bearer'], description: 'RFC 6750.' },
     },
@@ -73,13 +79,21 @@ export const SHARED_SCHEMAS = [
       scope: { type: 'string' },
       client_id: { type: 'string' },
       username: { type: 'string' },
-      token_type: { type: 'string', enum: ['Bearer'], description: 'Access tokens only (a refresh token has no RFC 6749 §7.1 type).' },
+      token_type: {
+        type: 'string',
+        enum: ['Bearer'],
+        description: 'Access tokens only (a refresh token has no RFC 6749 §7.1 type).',
+      },
       token_use: {
         type: 'string',
         enum: ['access_token', 'refresh_token'],
-        description: 'Which kind of token this is (as Ory Hydra answers). A resource server must accept only `access_token`: a refresh token is no bearer credential.',
+        description:
+          'Which kind of token this is (as Ory Hydra answers). A resource server must accept only `access_token`: a refresh token is no bearer credential.',
       },
-      exp: { type: 'integer', description: 'Seconds since the epoch. Absent for a refresh token that does not expire.' },
+      exp: {
+        type: 'integer',
+        description: 'Seconds since the epoch. Absent for a refresh token that does not expire.',
+      },
       iat: { type: 'integer', description: 'Seconds since the epoch.' },
       sub: { type: 'string', description: 'The user id, as a string.' },
     },
@@ -139,7 +153,9 @@ export const error = (description: string, headers: Record<string, { type: 'stri
 
 const header = (description: string) => ({ type: 'string', description }) as const;
 
-export const WWW_AUTHENTICATE_BASIC = { 'WWW-Authenticate': header('`Basic realm="{OAUTHD_REALM}"` (RFC 6749 §5.2, RFC 7235 §3.1).') };
+export const WWW_AUTHENTICATE_BASIC = {
+  'WWW-Authenticate': header('`Basic realm="{OAUTHD_REALM}"` (RFC 6749 §5.2, RFC 7235 §3.1).'),
+};
 export const WWW_AUTHENTICATE_BEARER = {
   'WWW-Authenticate': header(
     'RFC 6750 §3: `Bearer realm="…"`, with `error`, `error_description` (and `scope` for insufficient_scope) unless no credentials were sent at all (§3.1).',
@@ -153,7 +169,9 @@ export const clientAuthenticatedErrors = (methodAllowed: string) => ({
     'invalid_client: client authentication failed (unknown client, wrong or missing secret, malformed Authorization header), the same body whatever the cause (RFC 6749 §5.2).',
     WWW_AUTHENTICATE_BASIC,
   ),
-  405: error(`Any method but ${methodAllowed}: invalid_request, with \`Allow: ${methodAllowed}\`.`, { Allow: header(methodAllowed) }),
+  405: error(`Any method but ${methodAllowed}: invalid_request, with \`Allow: ${methodAllowed}\`.`, {
+    Allow: header(methodAllowed),
+  }),
   413: error('invalid_request: the body is larger than OAUTHD_MAX_BODY_BYTES (16 KiB by default).'),
   429: error(
     'slow_down (RFC 8628 §3.5): too many failed logins or client authentications from this IP (brute-force defence, RFC 6749 §4.3.2); the same answer whatever the credentials. Retry after `Retry-After` seconds.',
@@ -175,7 +193,8 @@ export const CLIENT_CREDENTIAL_PARAMS = {
   },
   client_secret: {
     type: 'string',
-    description: 'RFC 6749 §2.3.1: the client secret, with client_id in the body. With Basic too, it must be the same secret.',
+    description:
+      'RFC 6749 §2.3.1: the client secret, with client_id in the body. With Basic too, it must be the same secret.',
   },
 } as const;
 

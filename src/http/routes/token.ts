@@ -5,10 +5,27 @@ import type { ParamPairs } from '../../core/params.js';
 import type { TokenEndpoint } from '../../core/token-endpoint.js';
 import { parseBasicAuthorization } from '../credentials.js';
 import { methodNotAllowed, sendJson } from '../replies.js';
-import { BODY_RULES, CLIENT_AUTH_SECURITY, CLIENT_CREDENTIAL_PARAMS, CONSUMES, clientAuthenticatedErrors, error, jsonResponse } from './schemas.js';
+import {
+  BODY_RULES,
+  CLIENT_AUTH_SECURITY,
+  CLIENT_CREDENTIAL_PARAMS,
+  CONSUMES,
+  clientAuthenticatedErrors,
+  error,
+  jsonResponse,
+} from './schemas.js';
 
 /** Parameters that carry credentials or tokens: never accepted in the URL (RFC 6749 §2.3.1, §3.2). */
-const SECRET_PARAMS = ['grant_type', 'client_id', 'client_secret', 'username', 'password', 'refresh_token', 'scope', 'token'];
+const SECRET_PARAMS = [
+  'grant_type',
+  'client_id',
+  'client_secret',
+  'username',
+  'password',
+  'refresh_token',
+  'scope',
+  'token',
+];
 
 /** Refuses requests that put OAuth parameters in the query string, where they end up in logs. */
 export function rejectParamsInQuery(query: unknown): void {
@@ -25,12 +42,12 @@ const tokenSchema = {
   operationId: 'token',
   summary: 'Issue or refresh tokens (RFC 6749 §3.2)',
   description:
-    'RFC 6749 §3.2, the token endpoint, at django-oauth-toolkit\'s path (also without the trailing slash). ' +
+    "RFC 6749 §3.2, the token endpoint, at django-oauth-toolkit's path (also without the trailing slash). " +
     '`grant_type=password` (§4.3): username and password, optional scope. ' +
     '`grant_type=refresh_token` (§6): refresh_token, optional scope (it may only narrow the access token); every success rotates the ' +
     'refresh token, and presenting a used one revokes its whole token family (RFC 9700 §4.14.2). ' +
     'Client authentication (§2.3.1): HTTP Basic, or client_id and client_secret in the body, or both naming the same client and secret. ' +
-    'Order of checks: body and repeats, grant_type, client authentication, grant allowed for the client, the grant\'s parameters and scope, ' +
+    "Order of checks: body and repeats, grant_type, client authentication, grant allowed for the client, the grant's parameters and scope, " +
     'then credentials or refresh token. ' +
     BODY_RULES,
   consumes: CONSUMES,
@@ -39,14 +56,25 @@ const tokenSchema = {
     type: 'object',
     description: 'Form-encoded (RFC 6749 Appendix B) or a flat JSON object of strings.',
     properties: {
-      grant_type: { type: 'string', enum: ['password', 'refresh_token'], description: 'RFC 6749 §4.3.2, §6. Missing: invalid_request; any other value: unsupported_grant_type.' },
-      username: { type: 'string', description: 'grant_type=password: the resource owner\'s username (case-sensitive).' },
-      password: { type: 'string', description: 'grant_type=password: the resource owner\'s password. In a form body, percent-encode `%`, `&`, `+`…' },
-      refresh_token: { type: 'string', description: 'grant_type=refresh_token: the refresh token of the last response (single use).' },
+      grant_type: {
+        type: 'string',
+        enum: ['password', 'refresh_token'],
+        description: 'RFC 6749 §4.3.2, §6. Missing: invalid_request; any other value: unsupported_grant_type.',
+      },
+      username: { type: 'string', description: "grant_type=password: the resource owner's username (case-sensitive)." },
+      password: {
+        type: 'string',
+        description:
+          "grant_type=password: the resource owner's password. In a form body, percent-encode `%`, `&`, `+`…",
+      },
+      refresh_token: {
+        type: 'string',
+        description: 'grant_type=refresh_token: the refresh token of the last response (single use).',
+      },
       scope: {
         type: 'string',
         description:
-          'RFC 6749 §3.3: space-separated scopes. Optional: without it, the client\'s default scopes. Unknown or not allowed for the client: invalid_scope.',
+          "RFC 6749 §3.3: space-separated scopes. Optional: without it, the client's default scopes. Unknown or not allowed for the client: invalid_scope.",
       },
       ...CLIENT_CREDENTIAL_PARAMS,
     },

@@ -17,12 +17,17 @@ const userinfoSchema = {
   security: BEARER_SECURITY,
   response: {
     200: jsonResponse('Principal', 'The principal of a valid access token.'),
-    400: error('invalid_request (RFC 6750 §3.1): `access_token` in the query string, or the token sent two ways.', WWW_AUTHENTICATE_BEARER),
+    400: error(
+      'invalid_request (RFC 6750 §3.1): `access_token` in the query string, or the token sent two ways.',
+      WWW_AUTHENTICATE_BEARER,
+    ),
     401: error(
       'invalid_token (RFC 6750 §3.1): no bearer credentials (bare challenge), or a malformed, unknown, expired or revoked token, or the token of a disabled user.',
       WWW_AUTHENTICATE_BEARER,
     ),
-    405: error('Any method but GET and HEAD: invalid_request, with `Allow: GET`.', { Allow: { type: 'string', description: 'GET' } }),
+    405: error('Any method but GET and HEAD: invalid_request, with `Allow: GET`.', {
+      Allow: { type: 'string', description: 'GET' },
+    }),
     503: error('temporarily_unavailable: the store cannot serve now.', RETRY_AFTER),
   },
 } as const;

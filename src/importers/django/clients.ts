@@ -45,12 +45,17 @@ export async function importClients(run: ImportRun): Promise<ClientsImported> {
     const { secret } = shape;
     // A dry run hashes nothing (argon2 is slow, and the hash is never written).
     const secretHash =
-      secret.kind === 'none' ? null
-      : secret.kind === 'keep' ? secret.value
-      : secret.kind === 'unusable' ? unusableSecret(secret.reason)
-      : options.dryRun ? 'dry-run'
-      : secret.kind === 'generated' ? hashGeneratedSecret(secret.value)
-      : await (argon2 ??= createArgon2Hasher()).hash(secret.value);
+      secret.kind === 'none'
+        ? null
+        : secret.kind === 'keep'
+          ? secret.value
+          : secret.kind === 'unusable'
+            ? unusableSecret(secret.reason)
+            : options.dryRun
+              ? 'dry-run'
+              : secret.kind === 'generated'
+                ? hashGeneratedSecret(secret.value)
+                : await (argon2 ??= createArgon2Hasher()).hash(secret.value);
     const client: NewClient = {
       clientId: app.clientId,
       name: app.name || app.clientId,

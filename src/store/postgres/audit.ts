@@ -11,9 +11,14 @@ export function postgresAudit({ query }: PostgresConnection): AuditStore {
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
            $7::text[], $8::text[])`,
         [
-          events.map((e) => e.at), events.map((e) => e.event), events.map((e) => e.clientId),
-          events.map((e) => e.userId), events.map((e) => e.username), events.map((e) => e.grantId),
-          events.map((e) => e.ip), events.map((e) => e.detail),
+          events.map((e) => e.at),
+          events.map((e) => e.event),
+          events.map((e) => e.clientId),
+          events.map((e) => e.userId),
+          events.map((e) => e.username),
+          events.map((e) => e.grantId),
+          events.map((e) => e.ip),
+          events.map((e) => e.detail),
         ],
       );
     },

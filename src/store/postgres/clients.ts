@@ -10,8 +10,14 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
            default_scopes, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) ON CONFLICT (client_id) DO NOTHING`,
         [
-          client.clientId, client.name, client.secretHash, client.isPublic,
-          joinList(client.grantTypes), joinList(client.scopes), client.canIntrospect === true, client.createdAt,
+          client.clientId,
+          client.name,
+          client.secretHash,
+          client.isPublic,
+          joinList(client.grantTypes),
+          joinList(client.scopes),
+          client.canIntrospect === true,
+          client.createdAt,
           client.defaultScopes ? joinList(client.defaultScopes) : null,
         ],
       );

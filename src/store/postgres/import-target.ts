@@ -153,8 +153,14 @@ async function applyClient(ctx: ImportContext, c: NewClient) {
     `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect, created_at,
        updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (client_id) DO NOTHING`,
     [
-      c.clientId, c.name, c.secretHash, c.isPublic, joinList(c.grantTypes), joinList(c.scopes),
-      c.canIntrospect === true, c.createdAt,
+      c.clientId,
+      c.name,
+      c.secretHash,
+      c.isPublic,
+      joinList(c.grantTypes),
+      joinList(c.scopes),
+      c.canIntrospect === true,
+      c.createdAt,
     ],
   );
   return rowCount === 1 ? plan.result : 'present'; // another import won the race

@@ -10,8 +10,12 @@ export function postgresLockouts({ query }: PostgresConnection): LockoutStore {
         `INSERT INTO lockouts (kind, username, client_id, ip_key, started_at, locked_until)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])`,
         [
-          lockouts.map((l) => l.kind), lockouts.map((l) => l.username), lockouts.map((l) => l.clientId),
-          lockouts.map((l) => l.ipKey), lockouts.map((l) => l.startedAt), lockouts.map((l) => l.until),
+          lockouts.map((l) => l.kind),
+          lockouts.map((l) => l.username),
+          lockouts.map((l) => l.clientId),
+          lockouts.map((l) => l.ipKey),
+          lockouts.map((l) => l.startedAt),
+          lockouts.map((l) => l.until),
         ],
       );
     },

@@ -103,8 +103,7 @@ export function postgresMaintenance(connection: PostgresConnection): StoreMainte
         'SELECT used_at FROM refresh_tokens WHERE used_at >= $1 AND used_at < $2 ORDER BY used_at LIMIT 1 OFFSET $3',
         [usedFrom, before, limit],
       );
-      const upTo =
-        boundary.rows[0] === undefined ? before : Math.max(Number(boundary.rows[0].used_at), usedFrom + 1);
+      const upTo = boundary.rows[0] === undefined ? before : Math.max(Number(boundary.rows[0].used_at), usedFrom + 1);
       const erased = await query(
         `UPDATE refresh_tokens SET successor_response = NULL
          WHERE used_at >= $1 AND used_at < $2 AND successor_response IS NOT NULL`,

@@ -136,10 +136,19 @@ export function postgresTokens({ query, inTransaction }: PostgresConnection): To
       let rowCount: number | null;
       try {
         ({ rowCount } = await query(ISSUE, [
-          tokens.grant.id, tokens.grant.clientId, tokens.grant.userId, joinList(tokens.grant.scope),
+          tokens.grant.id,
+          tokens.grant.clientId,
+          tokens.grant.userId,
+          joinList(tokens.grant.scope),
           tokens.grant.createdAt,
-          tokens.access.hash, joinList(tokens.access.scope), tokens.access.issuedAt, tokens.access.expiresAt,
-          tokens.refresh.hash, joinList(tokens.refresh.scope), tokens.refresh.issuedAt, tokens.refresh.expiresAt,
+          tokens.access.hash,
+          joinList(tokens.access.scope),
+          tokens.access.issuedAt,
+          tokens.access.expiresAt,
+          tokens.refresh.hash,
+          joinList(tokens.refresh.scope),
+          tokens.refresh.issuedAt,
+          tokens.refresh.expiresAt,
         ]));
       } catch (error) {
         if ((error as { code?: unknown }).code === '23503') return 'client_gone';
@@ -160,9 +169,17 @@ export function postgresTokens({ query, inTransaction }: PostgresConnection): To
 
     async rotateRefreshToken(rotation: RotateRefreshToken): Promise<RotateResult> {
       const { rows } = await query<RefreshTokenStateRow & { won: boolean }>(ROTATE, [
-        rotation.now, rotation.presentedHash, rotation.grantId,
-        rotation.access.hash, joinList(rotation.access.scope), rotation.access.issuedAt, rotation.access.expiresAt,
-        rotation.refresh.hash, joinList(rotation.refresh.scope), rotation.refresh.issuedAt, rotation.refresh.expiresAt,
+        rotation.now,
+        rotation.presentedHash,
+        rotation.grantId,
+        rotation.access.hash,
+        joinList(rotation.access.scope),
+        rotation.access.issuedAt,
+        rotation.access.expiresAt,
+        rotation.refresh.hash,
+        joinList(rotation.refresh.scope),
+        rotation.refresh.issuedAt,
+        rotation.refresh.expiresAt,
         rotation.successorResponse ?? null,
       ]);
       const result = rows[0]!;

@@ -31,7 +31,9 @@ function makePrivateDirectories(dir: string): void {
   // mkdir's mode goes through the umask: set it exactly on every directory made here.
   let made = first;
   chmodSync(made, 0o700);
-  for (const part of relative(first, dir).split(sep).filter((p) => p !== '')) {
+  for (const part of relative(first, dir)
+    .split(sep)
+    .filter((p) => p !== '')) {
     made = join(made, part);
     chmodSync(made, 0o700);
   }

@@ -167,8 +167,15 @@ function applyClient(ctx: Context, c: NewClient) {
   if (!plan.create) return plan.result;
   if (ctx.writes) {
     ctx.writes.insertClient.run(
-      c.clientId, c.name, c.secretHash, c.isPublic ? 1 : 0, joinList(c.grantTypes), joinList(c.scopes),
-      c.canIntrospect === true ? 1 : 0, c.createdAt, c.createdAt,
+      c.clientId,
+      c.name,
+      c.secretHash,
+      c.isPublic ? 1 : 0,
+      joinList(c.grantTypes),
+      joinList(c.scopes),
+      c.canIntrospect === true ? 1 : 0,
+      c.createdAt,
+      c.createdAt,
     );
   } else {
     ctx.pending.clients.add(c.clientId);

@@ -1,7 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { IssueTokens, RotateRefreshToken, RotateResult, TokenStore } from '../../core/ports.js';
 import type { EpochSeconds } from '../../core/types.js';
-import { joinList, toAccessTokenRecord, toRefreshTokenRecord, type AccessTokenRow, type RefreshTokenRow } from '../rows.js';
+import {
+  joinList,
+  toAccessTokenRecord,
+  toRefreshTokenRecord,
+  type AccessTokenRow,
+  type RefreshTokenRow,
+} from '../rows.js';
 import type { SqliteConnection } from './connection.js';
 
 /**

@@ -66,8 +66,9 @@ export function walDurability(walPath: string, sync: SyncFile = fdatasyncOffLoop
         inFlight = null;
         syncedCount = covers;
         const still = [];
-        for (const w of waiters) if (w.target <= syncedCount) w.resolve();
-        else still.push(w);
+        for (const w of waiters)
+          if (w.target <= syncedCount) w.resolve();
+          else still.push(w);
         waiters = still;
         if (waiters.length > 0) start();
       },
