@@ -169,7 +169,7 @@ describe('checkHashBounds', () => {
       'pbkdf2_sha256$12345678901$salt$AAAA',
       '$argon2id$v=19$m=19456,t=2,m=1$c2FsdA$aGFzaA', // m twice, no p
       '$argon2id$v=19$m=19456,t=2,p=1,data=x$c2FsdA$aGFzaA',
-      '$2b$12$' + BCRYPT_TAIL, // bare bcrypt: oauthd verifies bcrypt only behind Django's prefixes
+      `$2b$12$${BCRYPT_TAIL}`, // bare bcrypt: oauthd verifies bcrypt only behind Django's prefixes
       'sha256$short',
     ]) {
       expect(checkHashBounds(other), other).toEqual({ within: false, reason: 'not a hash format oauthd verifies' });

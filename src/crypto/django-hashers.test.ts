@@ -123,7 +123,13 @@ describe('createDjangoCompatibleHasher', () => {
     const calls: (string | null)[] = [];
     return {
       calls,
-      hasher: { hash: inner.hash, verify: (h: string | null, p: string) => (calls.push(h), inner.verify(h, p)) },
+      hasher: {
+        hash: inner.hash,
+        verify: (h: string | null, p: string) => {
+          calls.push(h);
+          return inner.verify(h, p);
+        },
+      },
     };
   }
 

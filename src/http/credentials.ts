@@ -22,7 +22,7 @@ function schemeAndCredentials(header: string | undefined): { scheme: string; cre
  */
 export function parseBasicAuthorization(header: string | undefined): BasicCredentials | 'malformed' | null {
   const parsed = schemeAndCredentials(header);
-  if (!parsed || parsed.scheme !== 'basic') return null;
+  if (parsed?.scheme !== 'basic') return null;
   if (!BASE64.test(parsed.credentials)) return 'malformed';
   let decoded: string;
   try {

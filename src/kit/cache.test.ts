@@ -16,7 +16,12 @@ const principal = (expiresAt: number): Principal => ({
 
 function fakeVerifier(answer: () => Promise<Principal>) {
   let calls = 0;
-  const verifier: BearerValidator = { validate: () => ((calls += 1), answer()) };
+  const verifier: BearerValidator = {
+    validate: () => {
+      calls += 1;
+      return answer();
+    },
+  };
   return { verifier, calls: () => calls };
 }
 

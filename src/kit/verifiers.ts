@@ -75,7 +75,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
         outage = null;
         logger.info(`oauthd kit: introspection at ${options.introspectionUrl} answers again`);
       }
-      if (!body || body.active !== true) throw invalidToken('The access token is invalid, expired or revoked.');
+      if (body?.active !== true) throw invalidToken('The access token is invalid, expired or revoked.');
       // Only an access token is a bearer credential (RFC 6750 §1.2): a refresh token is for the token endpoint
       // alone, with the client's credentials (RFC 6749 §1.5, §10.4). oauthd says which kind it is in
       // `token_use` (absent from older oauthd versions) and gives only access tokens a `token_type` (RFC 7662 §2.2):

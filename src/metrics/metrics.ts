@@ -123,7 +123,10 @@ function timeStoreCalls(storeLatency: FastHistogram): StoreAdvice {
   return async (method, call) => {
     if (method === 'migrate' || method === 'close') return call();
     let of = seriesOf.get(method);
-    if (!of) seriesOf.set(method, (of = { ok: series(method, 'ok'), failed: series(method, 'error') }));
+    if (!of) {
+      of = { ok: series(method, 'ok'), failed: series(method, 'error') };
+      seriesOf.set(method, of);
+    }
     const start = performance.now();
     try {
       const result = await call();
@@ -138,5 +141,9 @@ function timeStoreCalls(storeLatency: FastHistogram): StoreAdvice {
 
 /** Sends each event to every sink. */
 export function fanOut(...sinks: EventSink[]): EventSink {
-  return { emit: (event, fields) => sinks.forEach((s) => s.emit(event, fields)) };
+  return {
+    emit: (event, fields) => {
+      for (const s of sinks) s.emit(event, fields);
+    },
+  };
 }

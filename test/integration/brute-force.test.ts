@@ -5,7 +5,7 @@
  * Counters in memory (one instance) and in Redis (shared by instances).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deleteRedisKeys, redisAvailable, REDIS_URL } from '../helpers/redis.js';
 import { SEED, basic, postToken, seedSpecSample, startTestServer, type TestServer } from '../helpers/server.js';
 

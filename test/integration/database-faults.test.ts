@@ -35,7 +35,7 @@ import {
 } from '../helpers/oauth-http.js';
 import { createTestDatabase, postgresAvailable, withClient, type TestDatabase } from '../helpers/postgres.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
-import { SEED, UNLIMITED_THROTTLE, seedSpecSampleInto } from '../helpers/server.js';
+import { UNLIMITED_THROTTLE, seedSpecSampleInto } from '../helpers/server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 /** The server's statement_timeout (URL option); a query with no answer is given up 5 s after it. */

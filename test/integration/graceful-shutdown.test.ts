@@ -252,13 +252,17 @@ describe.each(stores)('SIGTERM in the middle of a burst (%s)', (store) => {
     // have left none, or two).
     const held = [...chains.map((c) => c.refresh), ...issued];
     const states = await refreshTokenStates(env.OAUTHD_DATABASE_URL!, held);
-    states.forEach((state, i) => expect(state, `token ${i}`).toEqual({ used: false, revoked: false, liveInFamily: 1 }));
+    for (const [i, state] of states.entries()) {
+      expect(state, `token ${i}`).toEqual({ used: false, revoked: false, liveInFamily: 1 });
+    }
 
     // And after a restart on the same database, each of them refreshes.
     const restarted = await spawnServer(env);
     servers.push(restarted);
     const refreshed = await Promise.all(held.map((token) => refreshAt(restarted.url, token, client)));
-    refreshed.forEach((r, i) => expect(isTokenResponse(r), `token ${i}: ${r.status} ${r.text}`).toBe(true));
+    for (const [i, r] of refreshed.entries()) {
+      expect(isTokenResponse(r), `token ${i}: ${r.status} ${r.text}`).toBe(true);
+    }
     expect(await restarted.stop()).toBe(0);
   });
 

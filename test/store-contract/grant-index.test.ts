@@ -51,7 +51,9 @@ function sqliteBackend(): Backend {
     async sql(statement, params = []) {
       return run((db) => {
         const st = db.prepare(statement);
-        return st.reader ? st.all(...params) : (st.run(...params), []);
+        if (st.reader) return st.all(...params);
+        st.run(...params);
+        return [];
       }) as Record<string, unknown>[];
     },
     async migrateTo(version) {

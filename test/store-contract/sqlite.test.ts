@@ -302,7 +302,10 @@ describe('SQLite store: durability off the event loop', () => {
       const next = { ...token(), expiresAt: null };
       const rotation = store
         .rotateRefreshToken({ presentedHash: g!.refresh.hash, grantId: 'g0', access: token(), refresh: next, now })
-        .then((r) => ((answered = true), r));
+        .then((r) => {
+          answered = true;
+          return r;
+        });
       await new Promise((r) => setTimeout(r, 50));
       // Committed (another connection sees it) but not answered: the sync has not completed.
       const other = new Database(path, { readonly: true });
@@ -319,7 +322,10 @@ describe('SQLite store: durability off the event loop', () => {
       expect(syncs).toHaveLength(1);
       // Reading the used token back (what a grace-window retry or reuse detection does) waits for the sync too.
       let readBack = false;
-      const reading = store.findRefreshToken(g!.refresh.hash).then((r) => ((readBack = true), r));
+      const reading = store.findRefreshToken(g!.refresh.hash).then((r) => {
+        readBack = true;
+        return r;
+      });
       await new Promise((r) => setTimeout(r, 20));
       expect(readBack).toBe(false);
       syncs[0]!.release();

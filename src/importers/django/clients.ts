@@ -27,6 +27,10 @@ export async function importClients(run: ImportRun): Promise<ClientsImported> {
   const summary = emptyKind(source.totals.applications);
   const clients: ClientsImported = { summary, byId: new Map(), withoutSecret: [] };
   let argon2: ReturnType<typeof createArgon2Hasher> | undefined;
+  const argon2Hasher = () => {
+    argon2 ??= createArgon2Hasher();
+    return argon2;
+  };
   let done = 0;
   run.progress('clients', 0, source.applications.length);
   for (const app of source.applications) {
@@ -55,7 +59,7 @@ export async function importClients(run: ImportRun): Promise<ClientsImported> {
               ? 'dry-run'
               : secret.kind === 'generated'
                 ? hashGeneratedSecret(secret.value)
-                : await (argon2 ??= createArgon2Hasher()).hash(secret.value);
+                : await argon2Hasher().hash(secret.value);
     const client: NewClient = {
       clientId: app.clientId,
       name: app.name || app.clientId,

@@ -220,7 +220,9 @@ function groupCommit(
     try {
       answers = await commit(
         () => runBatch(batch),
-        () => batch.forEach((write) => write.forgetCachedTokens()),
+        () => {
+          for (const write of batch) write.forgetCachedTokens();
+        },
       );
     } catch (error) {
       for (const write of batch) write.fail(error);

@@ -88,7 +88,8 @@ function rotate(sql: TokenStatements, r: RotateRefreshToken): RotateResult {
 export function grantRevoker(db: Database.Database): (grantId: string, now: EpochSeconds) => void {
   let statements: ReturnType<typeof prepareRevocation> | undefined;
   return (grantId, now) => {
-    const sql = (statements ??= prepareRevocation(db));
+    statements ??= prepareRevocation(db);
+    const sql = statements;
     sql.revokeGrant.run(now, grantId);
     sql.revokeGrantAccess.run(now, grantId);
     sql.revokeGrantRefresh.run(now, grantId);

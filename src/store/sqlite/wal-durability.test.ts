@@ -66,7 +66,10 @@ describe('walDurability', () => {
     const d = walDurability(wal, sync);
     d.committed();
     const head = d.durable();
-    const waiting = Array.from({ length: 10 }, () => (d.committed(), d.durable()));
+    const waiting = Array.from({ length: 10 }, () => {
+      d.committed();
+      return d.durable();
+    });
     calls[0]!.release();
     await settled(head);
     expect(calls).toHaveLength(2);
