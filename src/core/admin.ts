@@ -13,7 +13,7 @@ import type { AuditEventName } from './audit-events.js';
 import { plural } from './plural.js';
 import { parseScope } from './scope.js';
 import { generateClientSecret, hashChosenSecret, hashGeneratedSecret } from './secrets.js';
-import { GRANT_TYPES, isGrantType } from './types.js';
+import { GRANT_TYPES, isGrantType, SERVER_POLICY } from './types.js';
 import type { Client, EpochSeconds, GrantType, Lockout, User, UserGrant } from './types.js';
 
 /** A refused administrative action; its message is one line, safe to print, never containing a secret. */
@@ -234,7 +234,17 @@ async function createClient(
     }
   }
   const now = context.now();
-  const client: Client = { clientId, name, secretHash, isPublic, grantTypes, scopes, canIntrospect, createdAt: now };
+  const client: Client = {
+    clientId,
+    name,
+    secretHash,
+    isPublic,
+    grantTypes,
+    scopes,
+    canIntrospect,
+    policy: SERVER_POLICY,
+    createdAt: now,
+  };
   if ((await store.createClient(client)) === 'exists') {
     throw new AdminError(`a client with id ${JSON.stringify(clientId)} already exists`);
   }

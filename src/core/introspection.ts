@@ -37,13 +37,14 @@ export type IntrospectionResponse =
       active: true;
       scope: string;
       client_id: string;
-      username: string;
+      /** Absent, with `sub`, for a token issued to the client itself (client_credentials): no user. */
+      username?: string;
       token_type?: 'Bearer';
       /** Which kind of token this is (as Ory Hydra says it): a resource server accepts only access tokens. */
       token_use: 'access_token' | 'refresh_token';
       exp?: number;
       iat: number;
-      sub: string;
+      sub?: string;
     };
 
 export interface IntrospectionEndpoint {
@@ -109,12 +110,13 @@ export function createIntrospectionEndpoint(deps: IntrospectionDeps): Introspect
           active: true,
           scope: record.scope.join(' '),
           client_id: record.clientId,
-          username: record.username,
+          // A token issued to the client itself (client_credentials) has no user: no username, no sub.
+          ...(record.userId !== null ? { username: record.username ?? '' } : {}),
           token_type: 'Bearer',
           token_use: 'access_token',
           exp: record.expiresAt,
           iat: record.issuedAt,
-          sub: String(record.userId),
+          ...(record.userId !== null ? { sub: String(record.userId) } : {}),
         };
       };
       const tryRefresh = async (): Promise<IntrospectionResponse | null> => {
@@ -135,7 +137,7 @@ export function createIntrospectionEndpoint(deps: IntrospectionDeps): Introspect
           active: true,
           scope: record.scope.join(' '),
           client_id: record.clientId,
-          username: record.username,
+          ...(record.userId !== null ? { username: record.username ?? '' } : {}),
           token_use: 'refresh_token',
           ...(record.expiresAt !== null ? { exp: record.expiresAt } : {}),
           iat: record.issuedAt,

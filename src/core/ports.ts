@@ -2,8 +2,10 @@ import type { AuditEventName } from './audit-events.js';
 import type {
   AccessTokenRecord,
   Client,
+  ClientPolicy,
   EpochSeconds,
   Grant,
+  GrantOrigin,
   GrantType,
   Lockout,
   LockoutSubject,
@@ -145,6 +147,8 @@ export interface NewClient {
   canIntrospect?: boolean;
   /** See Client.defaultScopes; null when left out. */
   defaultScopes?: string[] | null;
+  /** See Client.policy; the server's policy in everything when left out. Null fields are not stored. */
+  policy?: Partial<ClientPolicy>;
   createdAt: EpochSeconds;
 }
 
@@ -155,6 +159,17 @@ export interface ClientChanges {
   /** null: back to the server's default scopes. */
   defaultScopes?: string[] | null;
   grantTypes?: GrantType[];
+  /** The policy fields to set; a field given as null goes back to the server's setting, one left out stays. */
+  policy?: Partial<ClientPolicy>;
+}
+
+/** Token requests of one client with one grant type on one UTC day (`day`: days since the epoch). */
+export interface ClientUsage {
+  clientId: string;
+  grantType: GrantType;
+  day: number;
+  requests: number;
+  lastUsedAt: EpochSeconds;
 }
 
 /** A lockout that starts now (see LoginThrottle: `failed` reports the subjects it locked). */
@@ -176,7 +191,8 @@ export interface NewUser {
 export interface IssueTokens {
   grant: Grant;
   access: NewAccessToken;
-  refresh: NewToken;
+  /** Null for client_credentials: no refresh token (RFC 6749 §4.4.3). */
+  refresh: NewToken | null;
 }
 
 export interface RotateRefreshToken {
@@ -246,6 +262,16 @@ export interface ClientStore {
    * unknown client. Tokens already issued are left as they are (the refresh grant narrows them, RFC 6749 §6).
    */
   updateClient(clientId: string, changes: ClientChanges, now: EpochSeconds): Promise<Client | null>;
+  /** Revokes the client's live grants that began with `grantType`, atomically; returns their ids. */
+  revokeClientGrants(clientId: string, options: { grantType: GrantOrigin; now: EpochSeconds }): Promise<string[]>;
+}
+
+/** How much each client uses each grant, counted in memory by the server and added here in batches. */
+export interface ClientUsageStore {
+  /** Adds each row's requests to what is stored for its (client, grant type, day); keeps the latest use. */
+  recordClientUsage(usage: readonly ClientUsage[]): Promise<void>;
+  /** The stored rows from `sinceDay` on (of one client when given), by client, grant type, then day. */
+  listClientUsage(query: { clientId?: string; sinceDay: number }): Promise<ClientUsage[]>;
 }
 
 /** Resource owners, and the grants they hold. */
@@ -343,7 +369,14 @@ export interface StoreMaintenance {
 }
 
 /** Everything a backend provides. */
-export interface Store extends TokenStore, ClientStore, UserStore, LockoutStore, AuditStore, StoreMaintenance {}
+export interface Store
+  extends TokenStore,
+    ClientStore,
+    ClientUsageStore,
+    UserStore,
+    LockoutStore,
+    AuditStore,
+    StoreMaintenance {}
 
 export type StoreMethod = keyof Store;
 

@@ -1,8 +1,8 @@
 /** Seconds since the Unix epoch. Every timestamp in the core and the store uses this unit. */
 export type EpochSeconds = number;
 
-/** The grant types this server implements (RFC 6749 §4.3 and §6). */
-export const GRANT_TYPES = ['password', 'refresh_token'] as const;
+/** The grant types this server implements (RFC 6749 §4.3, §4.4 and §6). */
+export const GRANT_TYPES = ['password', 'client_credentials', 'refresh_token'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 export function isGrantType(value: string): value is GrantType {
@@ -30,8 +30,54 @@ export interface Client {
    * (`oauthd client create --introspect`). Never true for a public client.
    */
   canIntrospect: boolean;
+  /** What this client's tokens may do and for how long; each field null: the server's setting. */
+  policy: ClientPolicy;
   createdAt: EpochSeconds;
 }
+
+/**
+ * A client's own policy, stored with it and changed without a restart (the client cache bounds how soon every
+ * instance sees a change). A null field follows the server's configuration.
+ */
+export interface ClientPolicy {
+  /** `expires_in` of its access tokens (RFC 6749 §5.1). */
+  accessTokenTtlSeconds: number | null;
+  /** Each refresh token's own lifetime: how long a grant may go unused (OAUTHD_REFRESH_TOKEN_TTL). */
+  refreshIdleTtlSeconds: number | null;
+  /** How long a grant may be refreshed at all, counted from its first issue (OAUTHD_REFRESH_ABSOLUTE_TTL). */
+  refreshAbsoluteTtlSeconds: number | null;
+  /** The refresh grace window (OAUTHD_REFRESH_GRACE_SECONDS). */
+  refreshGraceSeconds: number | null;
+  /** The networks (CIDR, IPv4 and IPv6) its requests may come from; null: anywhere. */
+  allowedNetworks: string[] | null;
+  /** Token-endpoint requests per minute it may make; null: no limit of its own. */
+  rateLimitPerMinute: number | null;
+  /** When its password grant ends (RFC 8594 Sunset), and when that was announced (RFC 9745 Deprecation). */
+  passwordGrantSunset: PasswordGrantSunset | null;
+}
+
+export interface PasswordGrantSunset {
+  /** 00:00 UTC of the sunset day: from then on the password grant is refused. */
+  at: EpochSeconds;
+  /** When the operator set it: the `Deprecation` header's date. */
+  announcedAt: EpochSeconds;
+  /** From `at` on, refresh tokens of grants that began with a password stop working too. */
+  revokeGrants: boolean;
+}
+
+/** A policy that follows the server's configuration in everything. */
+export const SERVER_POLICY: ClientPolicy = Object.freeze({
+  accessTokenTtlSeconds: null,
+  refreshIdleTtlSeconds: null,
+  refreshAbsoluteTtlSeconds: null,
+  refreshGraceSeconds: null,
+  allowedNetworks: null,
+  rateLimitPerMinute: null,
+  passwordGrantSunset: null,
+});
+
+/** How a grant began: the grant type of its first token request. Null for grants imported without one. */
+export type GrantOrigin = 'password' | 'client_credentials';
 
 /** A resource owner who can use the password grant. */
 export interface User {
@@ -51,7 +97,10 @@ export interface User {
 export interface Grant {
   id: string;
   clientId: string;
-  userId: number;
+  /** Null for a grant to the client itself (client_credentials, RFC 6749 §4.4): no resource owner. */
+  userId: number | null;
+  /** How the grant began; the store takes `password` when left out. */
+  grantType?: GrantOrigin;
   scope: string[];
   createdAt: EpochSeconds;
 }
@@ -73,8 +122,10 @@ export interface NewAccessToken extends NewToken {
 export interface AccessTokenRecord {
   grantId: string;
   clientId: string;
-  userId: number;
-  username: string;
+  /** Null (and username null) for a token issued to the client itself (client_credentials). */
+  userId: number | null;
+  username: string | null;
+  /** True when there is no user. */
   userIsActive: boolean;
   scope: string[];
   issuedAt: EpochSeconds;
@@ -87,9 +138,12 @@ export interface AccessTokenRecord {
 export interface RefreshTokenRecord {
   grantId: string;
   clientId: string;
-  userId: number;
-  username: string;
+  userId: number | null;
+  username: string | null;
   userIsActive: boolean;
+  /** How the grant began (null: imported, unknown) and when: the absolute refresh lifetime counts from it. */
+  grantType: GrantOrigin | null;
+  grantCreatedAt: EpochSeconds;
   scope: string[];
   issuedAt: EpochSeconds;
   expiresAt: EpochSeconds | null;
@@ -113,11 +167,15 @@ export interface TokenResponse {
   token_type: 'Bearer';
 }
 
+/** The answer to client_credentials: no refresh token (RFC 6749 §4.4.3: it SHOULD NOT be included). */
+export type AccessTokenResponse = Omit<TokenResponse, 'refresh_token'>;
+
 /** What bearer validation yields for a valid access token (RFC 6750). */
 export interface Principal {
   clientId: string;
-  userId: number;
-  username: string;
+  /** Null for a token issued to the client itself (client_credentials): no user. */
+  userId: number | null;
+  username: string | null;
   scope: string[];
   grantId: string;
   issuedAt: EpochSeconds;

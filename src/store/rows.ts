@@ -2,12 +2,20 @@ import {
   isGrantType,
   type AccessTokenRecord,
   type Client,
+  type ClientPolicy,
+  SERVER_POLICY,
   type GrantType,
   type Lockout,
   type RefreshTokenRecord,
   type User,
   type UserGrant,
 } from '../core/types.js';
+
+/** Days of client usage kept (`oauthd client usage` shows 30; the cleanup removes older days). */
+export const USAGE_RETENTION_DAYS = 90;
+
+/** The UTC day (days since the epoch) of an instant. */
+export const dayOf = (at: number): number => Math.floor(at / 86_400);
 
 /** Lists (scopes, grant types) are stored space-separated, as they travel on the wire (RFC 6749 §3.3). */
 export const joinList = (list: readonly string[]): string => list.join(' ');
@@ -27,6 +35,8 @@ export interface ClientRow {
   scopes: string;
   can_introspect: number | boolean;
   default_scopes: string | null;
+  /** JSON text on SQLite, already parsed on PostgreSQL (jsonb); null: the server's policy. */
+  policy: string | Record<string, unknown> | null;
   created_at: number;
 }
 
@@ -50,8 +60,75 @@ export const toClient = (r: ClientRow): Client => ({
   scopes: splitList(r.scopes),
   canIntrospect: bool(r.can_introspect),
   ...(r.default_scopes !== null ? { defaultScopes: splitList(r.default_scopes) } : {}),
+  policy: toClientPolicy(r.policy),
   createdAt: r.created_at,
 });
+
+/**
+ * The stored form of a client's policy: a flat JSON object with snake_case keys, a key missing or null meaning
+ * the server's setting. Flat, so a JSON merge (SQLite json_patch, PostgreSQL ||) changes one field at a time.
+ */
+const POLICY_KEYS = {
+  accessTokenTtlSeconds: 'access_token_ttl',
+  refreshIdleTtlSeconds: 'refresh_idle_ttl',
+  refreshAbsoluteTtlSeconds: 'refresh_absolute_ttl',
+  refreshGraceSeconds: 'refresh_grace',
+  rateLimitPerMinute: 'rate_limit_per_minute',
+} as const satisfies Partial<Record<keyof ClientPolicy, string>>;
+
+const numberOrNull = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+
+export function toClientPolicy(stored: string | Record<string, unknown> | null): ClientPolicy {
+  if (stored === null) return SERVER_POLICY;
+  const j = typeof stored === 'string' ? (JSON.parse(stored) as Record<string, unknown>) : stored;
+  const sunsetAt = numberOrNull(j.password_grant_sunset);
+  return {
+    accessTokenTtlSeconds: numberOrNull(j[POLICY_KEYS.accessTokenTtlSeconds]),
+    refreshIdleTtlSeconds: numberOrNull(j[POLICY_KEYS.refreshIdleTtlSeconds]),
+    refreshAbsoluteTtlSeconds: numberOrNull(j[POLICY_KEYS.refreshAbsoluteTtlSeconds]),
+    refreshGraceSeconds: numberOrNull(j[POLICY_KEYS.refreshGraceSeconds]),
+    rateLimitPerMinute: numberOrNull(j[POLICY_KEYS.rateLimitPerMinute]),
+    allowedNetworks: typeof j.allowed_networks === 'string' ? splitList(j.allowed_networks) : null,
+    passwordGrantSunset:
+      sunsetAt === null
+        ? null
+        : {
+            at: sunsetAt,
+            announcedAt: numberOrNull(j.password_grant_sunset_announced) ?? sunsetAt,
+            revokeGrants: j.password_grant_sunset_revokes === true,
+          },
+  };
+}
+
+/**
+ * A policy change as the JSON merge patch both backends apply (RFC 7396: a null member removes the key, so the
+ * field goes back to the server's setting); null when nothing is to change.
+ */
+export function policyPatch(policy: Partial<ClientPolicy> | undefined): string | null {
+  if (!policy) return null;
+  const patch: Record<string, unknown> = {};
+  for (const [field, key] of Object.entries(POLICY_KEYS) as [keyof typeof POLICY_KEYS, string][]) {
+    if (policy[field] !== undefined) patch[key] = policy[field];
+  }
+  if (policy.allowedNetworks !== undefined) {
+    patch.allowed_networks = policy.allowedNetworks === null ? null : joinList(policy.allowedNetworks);
+  }
+  if (policy.passwordGrantSunset !== undefined) {
+    const sunset = policy.passwordGrantSunset;
+    patch.password_grant_sunset = sunset?.at ?? null;
+    patch.password_grant_sunset_announced = sunset?.announcedAt ?? null;
+    patch.password_grant_sunset_revokes = sunset ? sunset.revokeGrants : null;
+  }
+  return Object.keys(patch).length === 0 ? null : JSON.stringify(patch);
+}
+
+/** A new client's policy as stored: its non-null fields only; null when it follows the server in everything. */
+export function storedPolicy(policy: Partial<ClientPolicy> | undefined): string | null {
+  const patch = policyPatch(policy);
+  if (patch === null) return null;
+  const fields = Object.entries(JSON.parse(patch) as Record<string, unknown>).filter(([, v]) => v !== null);
+  return fields.length === 0 ? null : JSON.stringify(Object.fromEntries(fields));
+}
 
 /** A lockout row as both backends return it. */
 export interface LockoutRow {

@@ -1,6 +1,6 @@
 /**
  * The Store contract (src/core/ports.ts), as a suite every backend runs unchanged: one file per port
- * (tokens.ts, clients.ts, users.ts, maintenance.ts), plus what holds across them (consistency.ts).
+ * (tokens.ts, clients.ts, users.ts, maintenance.ts, policy-usage.ts), plus what holds across them (consistency.ts).
  *
  * Only the Store interface is used: no SQL, no driver. A backend's test file calls `runStoreContract` with a
  * factory that opens a fresh, migrated, empty store per test; backend-specific behaviour (locks, connection
@@ -11,6 +11,7 @@ import { clientContract } from './clients.js';
 import { consistencyContract } from './consistency.js';
 import { describeWithFreshStore, type OpenedStore } from './fixtures.js';
 import { maintenanceContract } from './maintenance.js';
+import { policyAndUsageContract } from './policy-usage.js';
 import { tokenContract } from './tokens.js';
 import { userContract } from './users.js';
 
@@ -34,5 +35,6 @@ export function runStoreContract(
     userContract(subject);
     tokenContract(subject);
     consistencyContract(subject);
+    policyAndUsageContract(subject);
   });
 }

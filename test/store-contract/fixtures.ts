@@ -1,7 +1,7 @@
 /** What the Store contract's files share: fixed times, record builders, and the store under test. */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
-import type { NewAccessToken, NewToken } from '../../src/core/types.js';
+import { SERVER_POLICY, type NewAccessToken, type NewToken } from '../../src/core/types.js';
 import type { NewClient, NewLockout, NewUser, RotateRefreshToken, Store } from '../../src/core/ports.js';
 import { tokenKey, mintToken } from '../../src/core/tokens.js';
 
@@ -23,6 +23,7 @@ export function newClient(overrides: Partial<NewClient> = {}): NewClient {
     grantTypes: ['password', 'refresh_token'],
     scopes: ['read', 'write'],
     canIntrospect: false,
+    policy: SERVER_POLICY,
     createdAt: T,
     ...overrides,
   };

@@ -19,7 +19,7 @@ import { runStoreContract } from './contract.js';
 import { runOperatorContract } from './operator-contract.js';
 
 const T = 1_700_000_000;
-const TABLES = 'clients, users, grants, access_tokens, refresh_tokens, lockouts';
+const TABLES = 'clients, users, grants, access_tokens, refresh_tokens, lockouts, client_usage';
 
 /** Resolves to the error `promise` rejects with, or fails. */
 async function rejection(promise: Promise<unknown>): Promise<Error> {

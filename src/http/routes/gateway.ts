@@ -156,8 +156,10 @@ export function gatewayRoutes(app: FastifyInstance, bearer: BearerValidator, rea
     if (decision.kind !== 'ok') return sendRefusal(reply, refusalFor(decision, realm));
     const { principal } = decision;
     reply.headers({
-      'X-Auth-User': headerSafe(principal.username),
-      'X-Auth-User-Id': String(principal.userId),
+      // A client_credentials token has no user: the user headers are left out (docs/resource-server-kit.md).
+      ...(principal.userId !== null
+        ? { 'X-Auth-User': headerSafe(principal.username ?? ''), 'X-Auth-User-Id': String(principal.userId) }
+        : {}),
       'X-Auth-Client-Id': headerSafe(principal.clientId),
       'X-Auth-Scope': principal.scope.join(' '),
       'X-Auth-Expires': String(principal.expiresAt),

@@ -317,4 +317,62 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX lockouts_cleared_at ON lockouts (cleared_at) WHERE cleared_at IS NOT NULL;
     `,
   },
+  {
+    version: 7,
+    name: 'client policy, grants without a user, how a grant began, client usage',
+    // clients.policy: the client's own policy as a flat JSON object (snake_case keys, rows.ts reads it), NULL
+    // or a missing key: the server's setting. Changed by a JSON merge in one statement, so concurrent updates of
+    // different fields do not undo each other. grants.user_id NULL: a client_credentials grant (RFC 6749 §4.4,
+    // no resource owner); grants.grant_type: how the grant began (NULL for imported grants of clients that
+    // never had the password grant: unknown). client_usage: token requests per client, grant type and UTC day,
+    // flushed from memory by the server (no write per request). SQLite cannot drop a NOT NULL: grants is
+    // rebuilt (no table references it since migration 4).
+    sqlite: `
+      ALTER TABLE clients ADD COLUMN policy TEXT;
+      CREATE TABLE grants_v7 (
+        id         TEXT PRIMARY KEY,
+        client_id  TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+        user_id    INTEGER REFERENCES users (id) ON DELETE CASCADE,
+        grant_type TEXT,
+        scope      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      ) STRICT;
+      INSERT INTO grants_v7 (id, client_id, user_id, grant_type, scope, created_at, revoked_at)
+        SELECT g.id, g.client_id, g.user_id,
+          CASE WHEN ' ' || c.grant_types || ' ' LIKE '% password %' THEN 'password' END,
+          g.scope, g.created_at, g.revoked_at
+        FROM grants g JOIN clients c ON c.client_id = g.client_id;
+      DROP TABLE grants;
+      ALTER TABLE grants_v7 RENAME TO grants;
+      CREATE INDEX grants_client_id ON grants (client_id);
+      CREATE INDEX grants_user_id ON grants (user_id);
+      CREATE INDEX grants_revoked_at ON grants (revoked_at) WHERE revoked_at IS NOT NULL;
+      CREATE TABLE client_usage (
+        client_id    TEXT NOT NULL,
+        grant_type   TEXT NOT NULL,
+        day          INTEGER NOT NULL,
+        requests     INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        PRIMARY KEY (client_id, grant_type, day)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX client_usage_day ON client_usage (day);
+    `,
+    postgres: `
+      ALTER TABLE clients ADD COLUMN policy jsonb;
+      ALTER TABLE grants ALTER COLUMN user_id DROP NOT NULL;
+      ALTER TABLE grants ADD COLUMN grant_type text;
+      UPDATE grants g SET grant_type = 'password' FROM clients c
+        WHERE c.client_id = g.client_id AND ' ' || c.grant_types || ' ' LIKE '% password %';
+      CREATE TABLE client_usage (
+        client_id    text COLLATE "C" NOT NULL,
+        grant_type   text NOT NULL,
+        day          integer NOT NULL,
+        requests     bigint NOT NULL,
+        last_used_at bigint NOT NULL,
+        PRIMARY KEY (client_id, grant_type, day)
+      );
+      CREATE INDEX client_usage_day ON client_usage (day);
+    `,
+  },
 ];

@@ -1,14 +1,15 @@
 import type { ClientStore, NewClient } from '../../core/ports.js';
-import { joinList, toClient, type ClientRow } from '../rows.js';
+import { joinList, policyPatch, storedPolicy, toClient, type ClientRow } from '../rows.js';
 import type { PostgresConnection } from './connection.js';
+import { revokeGrantsWhere } from './tokens.js';
 
 export function postgresClients({ query, inTransaction }: PostgresConnection): ClientStore {
   return {
     async createClient(client: NewClient) {
       const { rowCount } = await query(
         `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect,
-           default_scopes, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) ON CONFLICT (client_id) DO NOTHING`,
+           default_scopes, policy, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $10, $8, $8) ON CONFLICT (client_id) DO NOTHING`,
         [
           client.clientId,
           client.name,
@@ -19,17 +20,21 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
           client.canIntrospect === true,
           client.createdAt,
           client.defaultScopes ? joinList(client.defaultScopes) : null,
+          storedPolicy(client.policy),
         ],
       );
       return rowCount === 1 ? 'created' : 'exists';
     },
 
     async updateClient(clientId, changes, now) {
-      // One statement: a field given as NULL keeps its value (default_scopes: $4 says whether to set it).
+      // One statement: a field given as NULL keeps its value (default_scopes: $4 says whether to set it). The
+      // policy is a JSON merge (RFC 7396): a null member takes the field back to the server's setting.
       const { rows } = await query<ClientRow>(
         `UPDATE clients SET name = coalesce($1, name), scopes = coalesce($2, scopes),
            grant_types = coalesce($3, grant_types),
-           default_scopes = CASE WHEN $4 THEN $5 ELSE default_scopes END, updated_at = $6
+           default_scopes = CASE WHEN $4 THEN $5 ELSE default_scopes END, updated_at = $6,
+           policy = CASE WHEN $8::jsonb IS NULL THEN policy
+             ELSE nullif(jsonb_strip_nulls(coalesce(policy, '{}'::jsonb) || $8::jsonb), '{}'::jsonb) END
          WHERE client_id = $7 RETURNING *`,
         [
           changes.name ?? null,
@@ -39,9 +44,16 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
           changes.defaultScopes ? joinList(changes.defaultScopes) : null,
           now,
           clientId,
+          policyPatch(changes.policy),
         ],
       );
       return rows[0] ? toClient(rows[0]) : null;
+    },
+
+    async revokeClientGrants(clientId, { grantType, now }) {
+      return inTransaction((tx) =>
+        revokeGrantsWhere(tx, 'client_id = $2 AND grant_type = $3', clientId, now, grantType),
+      );
     },
 
     async findClient(clientId) {
@@ -71,6 +83,7 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
              AND grant_id IN (SELECT id FROM grants WHERE client_id = $1)`,
           [clientId],
         );
+        await tx('DELETE FROM client_usage WHERE client_id = $1', [clientId]);
         const { rowCount } = await tx('DELETE FROM clients WHERE client_id = $1', [clientId]);
         return rowCount === 1;
       });

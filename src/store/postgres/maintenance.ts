@@ -1,3 +1,4 @@
+import { dayOf, USAGE_RETENTION_DAYS } from '../rows.js';
 import type { StoreMaintenance } from '../../core/ports.js';
 import { migrations } from '../migrations/index.js';
 import { QUERY_TIMEOUT_GRACE_MS, type PostgresConnection, type Query } from './connection.js';
@@ -66,6 +67,11 @@ async function deleteExpired(
     'DELETE FROM lockouts WHERE id IN (SELECT id FROM lockouts WHERE locked_until < $1 LIMIT $2)',
     [before, limit],
   );
+  const usage = await query(
+    `DELETE FROM client_usage WHERE (client_id, grant_type, day) IN
+       (SELECT client_id, grant_type, day FROM client_usage WHERE day < $1 LIMIT $2)`,
+    [dayOf(now) - USAGE_RETENTION_DAYS, limit],
+  );
   const audit =
     auditRetentionSeconds === undefined
       ? { rowCount: 0 }
@@ -73,7 +79,7 @@ async function deleteExpired(
           now - auditRetentionSeconds,
           limit,
         ]);
-  return [grants, access, refresh, audit, lockouts].reduce((sum, { rowCount }) => sum + (rowCount ?? 0), 0);
+  return [grants, access, refresh, audit, lockouts, usage].reduce((sum, { rowCount }) => sum + (rowCount ?? 0), 0);
 }
 
 export function postgresMaintenance(connection: PostgresConnection): StoreMaintenance {

@@ -7,6 +7,7 @@ import { postgresLockouts } from './lockouts.js';
 import { postgresMaintenance } from './maintenance.js';
 import { postgresTokens } from './tokens.js';
 import { parsePostgresUrl } from './url.js';
+import { postgresUsage } from './usage.js';
 import { postgresUsers } from './users.js';
 
 /**
@@ -19,6 +20,7 @@ export function openPostgresStore(url: string): Store {
   const store: Store = {
     ...postgresTokens(connection),
     ...postgresClients(connection),
+    ...postgresUsage(connection),
     ...postgresUsers(connection),
     ...postgresLockouts(connection),
     ...postgresAudit(connection),

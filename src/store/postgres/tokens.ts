@@ -13,35 +13,38 @@ import type { PostgresConnection, Query } from './connection.js';
  * A grant and its first pair in one statement, so atomic on its own; the foreign keys are checked at its
  * end, when the grant exists. Nothing is written for a client deleted since it was authenticated: the
  * EXISTS sees a delete committed before the statement began; one committed while it ran fails the foreign
- * key (23503).
+ * key (23503). A client_credentials grant has no refresh token ($10 null): the grant row says it was issued.
  */
 const ISSUE = `
   WITH grant_row AS (
-    INSERT INTO grants (id, client_id, user_id, scope, created_at)
-    SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = $2)
+    INSERT INTO grants (id, client_id, user_id, scope, created_at, grant_type)
+    SELECT $1, $2, $3, $4, $5, $14 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = $2)
     RETURNING id
   ), access AS (
     INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
     SELECT $6, id, $7, $8, $9 FROM grant_row
+  ), refresh AS (
+    INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
+    SELECT $10, id, $6, $11, $12, $13 FROM grant_row WHERE $10::bytea IS NOT NULL
   )
-  INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
-  SELECT $10, id, $6, $11, $12, $13 FROM grant_row`;
+  SELECT id FROM grant_row`;
 
 const FIND_ACCESS_TOKEN = `
   SELECT a.grant_id AS "grantId", g.client_id AS "clientId", g.user_id AS "userId",
-    u.username AS username, u.is_active AS "userIsActive", a.scope AS scope,
+    u.username AS username, coalesce(u.is_active, true) AS "userIsActive", a.scope AS scope,
     a.issued_at AS "issuedAt", a.expires_at AS "expiresAt", coalesce(a.revoked_at, g.revoked_at) AS "revokedAt"
-  FROM access_tokens a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id
+  FROM access_tokens a JOIN grants g ON g.id = a.grant_id LEFT JOIN users u ON u.id = g.user_id
   WHERE a.token_hash = $1`;
 
 const FIND_REFRESH_TOKEN = `
   SELECT r.grant_id AS "grantId", g.client_id AS "clientId", g.user_id AS "userId",
-    u.username AS username, u.is_active AS "userIsActive", r.scope AS scope,
+    u.username AS username, coalesce(u.is_active, true) AS "userIsActive", r.scope AS scope,
+    g.grant_type AS "grantType", g.created_at AS "grantCreatedAt",
     r.issued_at AS "issuedAt", r.expires_at AS "expiresAt",
     r.used_at AS "usedAt", coalesce(r.revoked_at, g.revoked_at) AS "revokedAt",
     r.successor_response AS "successorResponse",
     (s.used_at IS NULL AND s.revoked_at IS NULL AND g.revoked_at IS NULL) AS "successorLive"
-  FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
+  FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id LEFT JOIN users u ON u.id = g.user_id
     LEFT JOIN refresh_tokens s ON s.token_hash = r.successor_hash
   WHERE r.token_hash = $1`;
 
@@ -110,10 +113,11 @@ export async function revokeGrantsWhere(
   where: string,
   key: unknown,
   now: EpochSeconds,
+  ...moreKeys: unknown[]
 ): Promise<string[]> {
   const { rows } = await query<{ id: string }>(
     `UPDATE grants SET revoked_at = $1 WHERE ${where} AND revoked_at IS NULL RETURNING id`,
-    [now, key],
+    [now, key, ...moreKeys],
   );
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
@@ -133,9 +137,10 @@ export async function revokeGrantsWhere(
 export function postgresTokens({ query, inTransaction }: PostgresConnection): TokenStore {
   return {
     async issueTokens(tokens: IssueTokens) {
-      let rowCount: number | null;
+      const { refresh } = tokens;
+      let issued: number | null;
       try {
-        ({ rowCount } = await query(ISSUE, [
+        ({ rowCount: issued } = await query(ISSUE, [
           tokens.grant.id,
           tokens.grant.clientId,
           tokens.grant.userId,
@@ -145,16 +150,17 @@ export function postgresTokens({ query, inTransaction }: PostgresConnection): To
           joinList(tokens.access.scope),
           tokens.access.issuedAt,
           tokens.access.expiresAt,
-          tokens.refresh.hash,
-          joinList(tokens.refresh.scope),
-          tokens.refresh.issuedAt,
-          tokens.refresh.expiresAt,
+          refresh?.hash ?? null,
+          refresh ? joinList(refresh.scope) : null,
+          refresh?.issuedAt ?? null,
+          refresh?.expiresAt ?? null,
+          tokens.grant.grantType ?? 'password',
         ]));
       } catch (error) {
         if ((error as { code?: unknown }).code === '23503') return 'client_gone';
         throw error;
       }
-      return rowCount === 1 ? 'issued' : 'client_gone';
+      return issued === 1 ? 'issued' : 'client_gone';
     },
 
     async findAccessToken(hash) {

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { ClientStore } from '../../core/ports.js';
-import { joinList, toClient, type ClientRow } from '../rows.js';
+import { joinList, policyPatch, storedPolicy, toClient, type ClientRow } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
+import { grantRevoker } from './tokens.js';
 
 /** Registered clients. Every write empties the access-token cache (commitDurably's default). */
 export function sqliteClients(conn: SqliteConnection): ClientStore {
@@ -14,7 +15,15 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
   const deleteClient = db.transaction((clientId: string): boolean => {
     sql().deleteClientLiveAccess.run(clientId);
     sql().deleteClientLiveRefresh.run(clientId);
+    sql().deleteClientUsage.run(clientId);
     return sql().deleteClient.run(clientId).changes === 1;
+  });
+
+  const revokeGrant = grantRevoker(db);
+  const revokeClientGrants = db.transaction((clientId: string, grantType: string, now: number): string[] => {
+    const ids = (sql().liveGrantsOfClient.all(clientId, grantType) as { id: string }[]).map((g) => g.id);
+    for (const id of ids) revokeGrant(id, now);
+    return ids;
   });
 
   return {
@@ -29,6 +38,7 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
           joinList(c.scopes),
           c.canIntrospect === true ? 1 : 0,
           c.defaultScopes ? joinList(c.defaultScopes) : null,
+          storedPolicy(c.policy),
           c.createdAt,
           c.createdAt,
         ),
@@ -48,7 +58,12 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
     async setClientSecret(clientId, secretHash, now) {
       return (await conn.commitDurably(() => sql().setClientSecret.run(secretHash, now, clientId))).changes === 1;
     },
+    async revokeClientGrants(clientId, { grantType, now }) {
+      return conn.commitDurably(() => revokeClientGrants.immediate(clientId, grantType, now));
+    },
     async updateClient(clientId, changes, now) {
+      // A JSON merge patch (RFC 7396): a null member takes the field back to the server's setting.
+      const patch = policyPatch(changes.policy);
       const row = (await conn.commitDurably(() =>
         sql().updateClient.get(
           changes.name ?? null,
@@ -56,6 +71,8 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
           changes.grantTypes ? joinList(changes.grantTypes) : null,
           changes.defaultScopes !== undefined ? 1 : 0,
           changes.defaultScopes ? joinList(changes.defaultScopes) : null,
+          patch,
+          patch,
           now,
           clientId,
         ),
@@ -68,11 +85,12 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
 function prepareClientStatements(db: Database.Database) {
   return {
     insertClient: db.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes,
-        can_introspect, default_scopes, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`),
+        can_introspect, default_scopes, policy, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`),
     // One statement: a field given as NULL keeps its value (default_scopes: the flag says whether to set it).
     updateClient: db.prepare(`UPDATE clients SET name = coalesce(?, name), scopes = coalesce(?, scopes),
         grant_types = coalesce(?, grant_types), default_scopes = CASE WHEN ? THEN ? ELSE default_scopes END,
+        policy = CASE WHEN ? IS NULL THEN policy ELSE nullif(json_patch(coalesce(policy, '{}'), ?), '{}') END,
         updated_at = ?
       WHERE client_id = ? RETURNING *`),
     clientById: db.prepare('SELECT * FROM clients WHERE client_id = ?'),
@@ -82,6 +100,10 @@ function prepareClientStatements(db: Database.Database) {
       WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = ?)`),
     deleteClientLiveRefresh: db.prepare(`DELETE FROM refresh_tokens
       WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = ?)`),
+    deleteClientUsage: db.prepare('DELETE FROM client_usage WHERE client_id = ?'),
+    liveGrantsOfClient: db.prepare(
+      'SELECT id FROM grants WHERE client_id = ? AND grant_type = ? AND revoked_at IS NULL',
+    ),
     setClientSecret: db.prepare(
       'UPDATE clients SET secret_hash = ?, updated_at = ? WHERE client_id = ? AND is_public = 0',
     ),

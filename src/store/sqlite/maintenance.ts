@@ -1,3 +1,4 @@
+import { dayOf, USAGE_RETENTION_DAYS } from '../rows.js';
 import type Database from 'better-sqlite3';
 import type { SealedErasure, StoreMaintenance } from '../../core/ports.js';
 import type { EpochSeconds } from '../../core/types.js';
@@ -69,7 +70,8 @@ function deleteExpired(
     sql.deleteExpiredAccess.run(now, limit).changes +
     sql.deleteDeadRefresh.run(before, before, before, limit).changes +
     (auditBefore === null ? 0 : sql.deleteOldAudit.run(auditBefore, limit).changes) +
-    sql.deleteOldLockouts.run(before, limit).changes
+    sql.deleteOldLockouts.run(before, limit).changes +
+    sql.deleteOldUsage.run(dayOf(now) - USAGE_RETENTION_DAYS, limit).changes
   );
 }
 
@@ -115,6 +117,8 @@ function prepareCleanupStatements(db: Database.Database) {
       'DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT ?)',
     ),
     // Lockouts ended (or cleared) more than the retention ago: the audit trail keeps their story.
+    deleteOldUsage: db.prepare(`DELETE FROM client_usage WHERE (client_id, grant_type, day) IN
+      (SELECT client_id, grant_type, day FROM client_usage WHERE day < ? LIMIT ?)`),
     deleteOldLockouts: db.prepare(
       'DELETE FROM lockouts WHERE id IN (SELECT id FROM lockouts WHERE locked_until < ? LIMIT ?)',
     ),

@@ -6,6 +6,7 @@ import { describeUnavailable, openConnection, type SqliteStoreOptions } from './
 import { sqliteLockouts } from './lockouts.js';
 import { sqliteMaintenance } from './maintenance.js';
 import { sqliteTokens } from './tokens.js';
+import { sqliteUsage } from './usage.js';
 import { sqliteUsers } from './users.js';
 
 /**
@@ -17,6 +18,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const store: Store = {
     ...sqliteTokens(conn),
     ...sqliteClients(conn),
+    ...sqliteUsage(conn),
     ...sqliteUsers(conn),
     ...sqliteLockouts(conn),
     ...sqliteAudit(conn),

@@ -53,9 +53,20 @@ function insertGrantWithTokens(sql: TokenStatements, t: IssueTokens): 'issued' |
   const { grant, access, refresh } = t;
   // Only for a client that still exists: the write lock makes the check exact.
   const scope = joinList(grant.scope);
-  const inserted = sql.insertGrant.run(grant.id, grant.clientId, grant.userId, scope, grant.createdAt, grant.clientId);
+  const origin = grant.grantType ?? 'password';
+  const inserted = sql.insertGrant.run(
+    grant.id,
+    grant.clientId,
+    grant.userId,
+    scope,
+    grant.createdAt,
+    origin,
+    grant.clientId,
+  );
   if (inserted.changes === 0) return 'client_gone';
   sql.insertAccess.run(access.hash, grant.id, joinList(access.scope), access.issuedAt, access.expiresAt);
+  // client_credentials: no refresh token (RFC 6749 §4.4.3).
+  if (refresh === null) return 'issued';
   const { hash, issuedAt, expiresAt } = refresh;
   sql.insertRefresh.run(hash, grant.id, access.hash, joinList(refresh.scope), issuedAt, expiresAt, 0);
   return 'issued';
@@ -109,8 +120,8 @@ function prepareRevocation(db: Database.Database) {
 
 function prepareTokenStatements(db: Database.Database) {
   return {
-    insertGrant: db.prepare(`INSERT INTO grants (id, client_id, user_id, scope, created_at)
-      SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?)`),
+    insertGrant: db.prepare(`INSERT INTO grants (id, client_id, user_id, scope, created_at, grant_type)
+      SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?)`),
     insertAccess: db.prepare(`INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
       VALUES (?, ?, ?, ?, ?)`),
     insertRefresh: db.prepare(`INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at,
@@ -124,16 +135,17 @@ function prepareTokenStatements(db: Database.Database) {
       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = ? AND r.grant_id = ?`),
     revokeAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL'),
     accessByHash: db.prepare(`SELECT a.grant_id AS grantId, g.client_id AS clientId, g.user_id AS userId,
-        u.username AS username, u.is_active AS userIsActive, a.scope AS scope,
+        u.username AS username, coalesce(u.is_active, 1) AS userIsActive, a.scope AS scope,
         a.issued_at AS issuedAt, a.expires_at AS expiresAt, coalesce(a.revoked_at, g.revoked_at) AS revokedAt
-      FROM access_tokens a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id
+      FROM access_tokens a JOIN grants g ON g.id = a.grant_id LEFT JOIN users u ON u.id = g.user_id
       WHERE a.token_hash = ?`),
     refreshByHash: db.prepare(`SELECT r.grant_id AS grantId, g.client_id AS clientId, g.user_id AS userId,
-        u.username AS username, u.is_active AS userIsActive, r.scope AS scope, r.issued_at AS issuedAt,
+        u.username AS username, coalesce(u.is_active, 1) AS userIsActive, r.scope AS scope, r.issued_at AS issuedAt,
+        g.grant_type AS grantType, g.created_at AS grantCreatedAt,
         r.expires_at AS expiresAt, r.used_at AS usedAt, coalesce(r.revoked_at, g.revoked_at) AS revokedAt,
         r.successor_response AS successorResponse,
         (s.used_at IS NULL AND s.revoked_at IS NULL AND g.revoked_at IS NULL) AS successorLive
-      FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
+      FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id LEFT JOIN users u ON u.id = g.user_id
         LEFT JOIN refresh_tokens s ON s.token_hash = r.successor_hash
       WHERE r.token_hash = ?`),
   };
