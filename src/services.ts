@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
-import { createAdmin, type Admin } from './core/admin.js';
+import { createAdmin, type Admin } from './core/admin/index.js';
 import { createBearerValidator, type BearerValidator } from './core/bearer.js';
 import { systemClock } from './clock.js';
 import type { Clock, EventSink, LoginThrottle, PasswordHasher, Store } from './core/ports.js';

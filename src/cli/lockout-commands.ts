@@ -1,6 +1,6 @@
 import { isIP, isIPv6 } from 'node:net';
 import type { Command } from 'commander';
-import { AdminError } from '../core/admin.js';
+import { AdminError } from '../core/admin/validation.js';
 import { throttleKeyOfIp } from '../services.js';
 import { output, printable, withServices, type StoreOptions } from './context.js';
 import { lockoutView } from './operator-commands.js';

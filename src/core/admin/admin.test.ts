@@ -3,10 +3,11 @@
  * admin surface inherits the same bounds (OAUTHD_PASSWORD_MIN_LENGTH / OAUTHD_PASSWORD_MAX_LENGTH).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createArgon2Hasher } from '../crypto/argon2-hasher.js';
-import { openStore } from '../store/store.js';
-import { AdminError, checkPasswordPolicy, createAdmin, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './admin.js';
-import { clockOf, type Store } from './ports.js';
+import { createArgon2Hasher } from '../../crypto/argon2-hasher.js';
+import { openStore } from '../../store/store.js';
+import { createAdmin } from './index.js';
+import { AdminError, checkPasswordPolicy, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './validation.js';
+import { clockOf, type Store } from '../ports.js';
 
 const fast = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
 let store: Store;
