@@ -12,7 +12,7 @@ interface LockoutOptions extends StoreOptions {
 }
 
 /**
- * The throttle's key for `--ip`: an IPv4 address as it is; an IPv6 address by its /64 (login-throttle.ts
+ * The throttle's key for `--ip`: an IPv4 address as it is; an IPv6 address by its /64 (throttle/keys.ts
  * throttleKeyOfIp), also when given as the `…::/64` that `lockout list` prints.
  */
 export function ipKeyOf(value: string): string {

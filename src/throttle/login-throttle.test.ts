@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createLoginThrottle, DEFAULT_THROTTLE, throttleKeyOfIp } from './login-throttle.js';
+import { throttleKeyOfIp } from './keys.js';
+import { createLoginThrottle } from './login-throttle.js';
+import { DEFAULT_THROTTLE } from './settings.js';
 
 describe('throttleKeyOfIp', () => {
   it('keeps an IPv4 address as it is', () => {
