@@ -52,32 +52,36 @@ describe('layer boundaries', () => {
     }
   });
 
-  it('lets http/, cli/, store/, crypto/ and config/ reach other layers only through core/ (or the composition root for cli/)', () => {
-    const allowed: Record<string, string[]> = {
-      http: ['http', 'core', 'services'],
-      // The admin listener reuses the HTTP layer's log serializers and store probe; never the reverse.
-      admin: ['admin', 'core', 'http'],
-      // store/ only for oauthd/kit/database; the system clock is src/clock.ts.
-      kit: ['kit', 'core', 'store', 'clock'],
-      throttle: ['throttle', 'core'],
-      metrics: ['metrics', 'core'],
-      audit: ['audit', 'core'],
-      lifecycle: ['lifecycle', 'core'],
-      store: ['store', 'core'],
-      crypto: ['crypto', 'core'],
-      config: ['config', 'core', 'store'],
-      cli: ['cli', 'core', 'config', 'services', 'server', 'lifecycle', 'importers'],
-      importers: ['importers', 'core', 'store', 'crypto'],
-    };
-    for (const file of files) {
-      const layer = layerOf(file.name);
-      const permitted = allowed[layer];
-      if (!permitted) continue;
-      for (const { spec } of file.imports.filter((i) => i.local)) {
-        expect(permitted.includes(layerOf(spec)), `${file.name} imports ${spec}`).toBe(true);
+  it(
+    'lets http/, cli/, store/, crypto/ and config/ reach other layers only through core/ (or the composition ' +
+      'root for cli/)',
+    () => {
+      const allowed: Record<string, string[]> = {
+        http: ['http', 'core', 'services'],
+        // The admin listener reuses the HTTP layer's log serializers and store probe; never the reverse.
+        admin: ['admin', 'core', 'http'],
+        // store/ only for oauthd/kit/database; the system clock is src/clock.ts.
+        kit: ['kit', 'core', 'store', 'clock'],
+        throttle: ['throttle', 'core'],
+        metrics: ['metrics', 'core'],
+        audit: ['audit', 'core'],
+        lifecycle: ['lifecycle', 'core'],
+        store: ['store', 'core'],
+        crypto: ['crypto', 'core'],
+        config: ['config', 'core', 'store'],
+        cli: ['cli', 'core', 'config', 'services', 'server', 'lifecycle', 'importers'],
+        importers: ['importers', 'core', 'store', 'crypto'],
+      };
+      for (const file of files) {
+        const layer = layerOf(file.name);
+        const permitted = allowed[layer];
+        if (!permitted) continue;
+        for (const { spec } of file.imports.filter((i) => i.local)) {
+          expect(permitted.includes(layerOf(spec)), `${file.name} imports ${spec}`).toBe(true);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 /** The code of a source text without its comments (a comment may name what the code must not do). */

@@ -20,7 +20,8 @@ const run = promisify(execFile);
 const ENABLED = process.env.OAUTHD_TEST_PACK === '1';
 if (!ENABLED) {
   console.warn(
-    '!!!!! SKIPPED: the npm package test (test/package.test.ts: npm pack, install into an empty folder, run) takes minutes; set OAUTHD_TEST_PACK=1 to run it (.ci/run does) !!!!!',
+    '!!!!! SKIPPED: the npm package test (test/package.test.ts: npm pack, install into an empty folder, run) ' +
+      'takes minutes; set OAUTHD_TEST_PACK=1 to run it (.ci/run does) !!!!!',
   );
 }
 
@@ -85,29 +86,33 @@ describe.skipIf(!ENABLED)('the npm package', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('packs the built CLI, library and kit with package.json and README, and no tests, benchmarks, sources or source maps', () => {
-    expect(packedFiles).toContain('package.json');
-    expect(packedFiles).toContain('README.md');
-    for (const entry of [
-      'dist/cli/main.js',
-      'dist/index.js',
-      'dist/index.d.ts',
-      'dist/kit/index.js',
-      'dist/kit/index.d.ts',
-    ]) {
-      expect(packedFiles).toContain(entry);
-    }
-    const unexpected = packedFiles.filter(
-      (file) => !['package.json', 'README.md'].includes(file) && !/^dist\/.+\.(js|d\.ts)$/.test(file),
-    );
-    expect(unexpected).toEqual([]);
-    expect(packedFiles.filter((file) => /(^|\/)(test|bench|src)\/|\.test\.|\.map$/.test(file))).toEqual([]);
-    // Only what the sources compile to: a file left in dist/ by an older build would be shipped too.
-    const stale = packedFiles
-      .filter((file) => file.endsWith('.js'))
-      .filter((file) => !existsSync(join(ROOT, file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts'))));
-    expect(stale).toEqual([]);
-  });
+  it(
+    'packs the built CLI, library and kit with package.json and README, and no tests, benchmarks, sources or ' +
+      'source maps',
+    () => {
+      expect(packedFiles).toContain('package.json');
+      expect(packedFiles).toContain('README.md');
+      for (const entry of [
+        'dist/cli/main.js',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/kit/index.js',
+        'dist/kit/index.d.ts',
+      ]) {
+        expect(packedFiles).toContain(entry);
+      }
+      const unexpected = packedFiles.filter(
+        (file) => !['package.json', 'README.md'].includes(file) && !/^dist\/.+\.(js|d\.ts)$/.test(file),
+      );
+      expect(unexpected).toEqual([]);
+      expect(packedFiles.filter((file) => /(^|\/)(test|bench|src)\/|\.test\.|\.map$/.test(file))).toEqual([]);
+      // Only what the sources compile to: a file left in dist/ by an older build would be shipped too.
+      const stale = packedFiles
+        .filter((file) => file.endsWith('.js'))
+        .filter((file) => !existsSync(join(ROOT, file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts'))));
+      expect(stale).toEqual([]);
+    },
+  );
 
   it('installs into an empty folder, and imports no package that is not one of its dependencies', () => {
     expect(existsSync(join(app, 'node_modules', 'oauthd', 'dist', 'cli', 'main.js'))).toBe(true);
@@ -142,7 +147,8 @@ describe.skipIf(!ENABLED)('the npm package', () => {
     expect(stdout).toBe(`${pkg.version}\n`);
   }, 60_000);
 
-  it('migrates a new SQLite database, creates a client and a user, serves, and issues a token for a password grant', async () => {
+  it('migrates a new SQLite database, creates a client and a user, ' +
+    'serves, and issues a token for a password grant', async () => {
     const migrated = await npx(['migrate', '--json']);
     expect(migrated.stderr).toBe('');
     expect(JSON.parse(migrated.stdout)).toMatchObject({ migrated: true, from_version: 0 });

@@ -45,7 +45,8 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
   const unavailable = (reason: string): OAuthError => {
     if (outage === null) {
       logger.warn(
-        `oauthd kit: introspection at ${options.introspectionUrl} failed (${reason}); answering 503 until it answers again`,
+        `oauthd kit: introspection at ${options.introspectionUrl} failed (${reason}); answering 503 until it ` +
+          `answers again`,
       );
     }
     outage = reason;

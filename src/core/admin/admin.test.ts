@@ -56,19 +56,22 @@ describe('the password policy', () => {
     );
   });
 
-  it('createUser refuses a too-short or too-long password with an AdminError, creates nothing and records nothing', async () => {
-    const a = admin({ minLength: 10, maxLength: 12 });
-    await expect(a.createUser('alice', 'short-pw')).rejects.toThrow(
-      new AdminError('the password must be at least 10 characters (OAUTHD_PASSWORD_MIN_LENGTH)'),
-    );
-    await expect(a.createUser('alice', 'much-too-long-password')).rejects.toThrow(
-      new AdminError('the password must be at most 12 characters (OAUTHD_PASSWORD_MAX_LENGTH)'),
-    );
-    expect(await store.listUsers()).toEqual([]);
-    expect(events).toEqual([]);
-    await a.createUser('alice', 'just-right!');
-    expect((await store.listUsers()).map((u) => u.username)).toEqual(['alice']);
-  });
+  it(
+    'createUser refuses a too-short or too-long password with an ' + 'AdminError, creates nothing and records nothing',
+    async () => {
+      const a = admin({ minLength: 10, maxLength: 12 });
+      await expect(a.createUser('alice', 'short-pw')).rejects.toThrow(
+        new AdminError('the password must be at least 10 characters (OAUTHD_PASSWORD_MIN_LENGTH)'),
+      );
+      await expect(a.createUser('alice', 'much-too-long-password')).rejects.toThrow(
+        new AdminError('the password must be at most 12 characters (OAUTHD_PASSWORD_MAX_LENGTH)'),
+      );
+      expect(await store.listUsers()).toEqual([]);
+      expect(events).toEqual([]);
+      await a.createUser('alice', 'just-right!');
+      expect((await store.listUsers()).map((u) => u.username)).toEqual(['alice']);
+    },
+  );
 
   it('setPassword refuses a password outside the bounds and leaves the hash as it was', async () => {
     const a = admin({ minLength: 10, maxLength: 12 });

@@ -147,7 +147,8 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
   } else if (current.defaultScopes?.some((s) => !allowed.includes(s))) {
     // The client's own defaults must stay a subset of what it may be granted: say so rather than drop some.
     throw new AdminError(
-      `the client's default scopes (${current.defaultScopes.join(' ')}) are not all among the new scopes: give --default-scopes too`,
+      `the client's default scopes (${current.defaultScopes.join(' ')}) are not all among the new scopes: give ` +
+        `--default-scopes too`,
     );
   }
   const updated = await store.updateClient(clientId, changes, context.now());

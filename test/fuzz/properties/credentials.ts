@@ -160,7 +160,8 @@ export function credentialProperties(target: FuzzTarget): void {
   );
 
   it(
-    'answers junk, mutated and misplaced bearer tokens on userinfo, the gateway and introspection with 401/400/403, never a success',
+    'answers junk, mutated and misplaced bearer tokens on userinfo, the gateway and introspection with ' +
+      '401/400/403, never a success',
     async () => {
       const arb = fc
         .record({

@@ -149,7 +149,8 @@ export function framingProperties(target: FuzzTarget): void {
   );
 
   it(
-    'survives header abuse: huge and many headers, duplicate and odd Authorization, conflicting Content-Length and Transfer-Encoding',
+    'survives header abuse: huge and many headers, duplicate and odd Authorization, conflicting Content-Length ' +
+      'and Transfer-Encoding',
     async () => {
       const arbAuthValue = fc.oneof(
         fc.constant(null).map(() => basic(fuzzClient.clientId, fuzzClient.clientSecret)),
