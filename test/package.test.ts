@@ -1,7 +1,8 @@
 /**
  * The npm package, as an operator gets it: `npm pack` in this repository, `npm install` of the tarball
- * into an empty folder (its dependencies from the registry), then the installed CLI: `oauthd --version`, `oauthd migrate`, a client and a user created
- * with it, `oauthd serve` on 127.0.0.1 and one password grant over HTTP (RFC 6749 §4.3).
+ * into an empty folder (its dependencies from the registry), then the installed CLI: `oauthd --version`,
+ * `oauthd migrate`, a client and a user created with it, `oauthd serve` on 127.0.0.1 and one password grant over
+ * HTTP (RFC 6749 §4.3).
  *
  * It takes minutes (the install downloads every dependency and may compile better-sqlite3), so it runs
  * only with OAUTHD_TEST_PACK=1, which .ci/run sets; without it, it is skipped with a warning.
@@ -127,7 +128,11 @@ describe.skipIf(!ENABLED)('the npm package', () => {
         else if (entry.name.endsWith('.js')) {
           const text = readFileSync(path, 'utf8');
           for (const match of text.matchAll(
-            /(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"./][^'"]*)['"]|import\(\s*['"]([^'"./][^'"]*)['"]\s*\)/gm,
+            new RegExp(
+              String.raw`(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"./][^'"]*)['"]|` +
+                String.raw`import\(\s*['"]([^'"./][^'"]*)['"]\s*\)`,
+              'gm',
+            ),
           )) {
             const spec = (match[1] ?? match[2])!;
             if (!spec.startsWith('node:'))

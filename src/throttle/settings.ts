@@ -4,7 +4,10 @@ import type { Redis } from 'ioredis';
 export interface ThrottleSettings {
   /** Failed attempts (logins or client authentications) from one IP within `windowSeconds` before that IP is locked. */
   maxFailuresPerIp: number;
-  /** Failed logins for one username, from any IP, within `windowSeconds` before the username is locked (distributed guessing). */
+  /**
+   * Failed logins for one username, from any IP, within `windowSeconds` before the username is locked
+   * (distributed guessing).
+   */
   maxFailuresPerUser: number;
   /** Consecutive failed logins for one username from one IP before that pair is locked out. */
   maxFailuresPerUserIp: number;

@@ -47,7 +47,10 @@ describe('systemProgram', () => {
   it('throws for a missing program when its OAUTHD_REQUIRE_ variable is 1, naming the package and the variable', () => {
     const program = missing('required');
     expect(() => systemProgram(program, 'the gateway tests', { PATH: dir, OAUTHD_REQUIRE_TEST_PROGRAM: '1' })).toThrow(
-      /the gateway tests needs oauthd-test-required-\d+, which is not installed \(apt-get install pkg-required\), and OAUTHD_REQUIRE_TEST_PROGRAM=1 requires it/,
+      new RegExp(
+        String.raw`the gateway tests needs oauthd-test-required-\d+, which is not installed ` +
+          String.raw`\(apt-get install pkg-required\), and OAUTHD_REQUIRE_TEST_PROGRAM=1 requires it`,
+      ),
     );
   });
 });

@@ -443,7 +443,10 @@ describe('counts, progress and dry runs', () => {
     const result = await cli(['cleanup']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /^removed \d+ dead rows? \(expired and retired tokens, their grants, audit events past retention\); erased \d+ sealed refresh responses?\n$/,
+      new RegExp(
+        String.raw`^removed \d+ dead rows? \(expired and retired tokens, their grants, ` +
+          String.raw`audit events past retention\); erased \d+ sealed refresh responses?\n$`,
+      ),
     );
     expect(result.stdout).not.toMatch(/\b1 dead rows\b|\b1 sealed refresh responses\b/);
   });

@@ -107,7 +107,10 @@ async function serve(args: string[], env: Record<string, string>): Promise<Serve
   return server;
 }
 
-/** Starts `oauthd serve <args>` and resolves as soon as it announces its token endpoint and admin listener on stderr. */
+/**
+ * Starts `oauthd serve <args>` and resolves as soon as it announces its token endpoint and admin listener on
+ * stderr.
+ */
 function startServe(args: string[], env: Record<string, string>): Promise<ServerProcess> {
   return spawnServer(env, args, { baseEnv: childEnv({}), timeoutMs: 10_000 });
 }

@@ -116,15 +116,13 @@ function buildDotDatabase(path: string): void {
   `);
   const when = '2026-11-01 10:00:00.000000';
   const insertUser =
-    db.prepare(`INSERT INTO auth_user (password, last_login, is_superuser, username, last_name, email, is_staff, is_active,
-  date_joined, first_name)
+    db.prepare(`INSERT INTO auth_user (password, last_login, is_superuser, username, last_name, email, is_staff,
+      is_active, date_joined, first_name)
     VALUES (?, NULL, 0, ?, '', '', 0, 1, ?, '')`);
   for (const [username, u] of Object.entries(USERS)) insertUser.run(u.hash, username, when);
-  const insertApp =
-    db.prepare(`INSERT INTO oauth2_provider_application (client_id, redirect_uris, client_type, authorization_grant_type,
-
-       client_secret, name, user_id, skip_authorization, created, updated, algorithm, post_logout_redirect_uris,
-        hash_client_secret)
+  const insertApp = db.prepare(`INSERT INTO oauth2_provider_application (client_id, redirect_uris, client_type,
+      authorization_grant_type, client_secret, name, user_id, skip_authorization, created, updated, algorithm,
+      post_logout_redirect_uris, hash_client_secret)
     VALUES (?, '', 'confidential', 'password', ?, ?, NULL, 0, ?, ?, '', '', 1)`);
   for (const c of Object.values(CLIENTS))
     insertApp.run(c.clientId, pbkdf2(c.secret, c.iterations, c.bytes, 'ClientSalt'), c.clientId, when, when);
@@ -139,8 +137,8 @@ function buildDotDatabase(path: string): void {
     .prepare(`INSERT INTO oauth2_provider_accesstoken (token, expires, scope, application_id, user_id, created, updated)
       VALUES (?, '2036-11-01 10:00:00.000000', 'read', ?, ?, ?, ?)`)
     .run(TOKENS.access, appId, userId, when, when);
-  db.prepare(`INSERT INTO oauth2_provider_refreshtoken (token, access_token_id, application_id, user_id, created, updated,
-  revoked)
+  db.prepare(`INSERT INTO oauth2_provider_refreshtoken (token, access_token_id, application_id, user_id, created,
+      updated, revoked)
     VALUES (?, ?, ?, ?, ?, ?, NULL)`).run(TOKENS.refresh, at.lastInsertRowid, appId, userId, when, when);
   db.close();
 }

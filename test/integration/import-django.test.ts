@@ -386,7 +386,12 @@ describe.each([
     expect(again.code).toBe(0);
     const summary = again.stdout.trim().split('\n').at(-1)!;
     expect(summary).toMatch(
-      /^users 0 created, 6 already present, 0 updated, 0 skipped; clients 0 created, 4 already present, 0 updated, 1 skipped .*; access tokens 0 created, 7 already present, 0 updated, 2 skipped .*; refresh tokens 0 created, 8 already present, 0 updated, 3 skipped /,
+      new RegExp(
+        `^users 0 created, 6 already present, 0 updated, 0 skipped; ` +
+          `clients 0 created, 4 already present, 0 updated, 1 skipped .*; ` +
+          `access tokens 0 created, 7 already present, 0 updated, 2 skipped .*; ` +
+          `refresh tokens 0 created, 8 already present, 0 updated, 3 skipped `,
+      ),
     );
     expect(await storeRows(server)).toBe(before);
     expect(await sourceFingerprint()).toBe(sourceBefore);

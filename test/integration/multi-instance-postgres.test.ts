@@ -37,7 +37,10 @@ import { SEED, UNLIMITED_THROTTLE, seedSpecSampleInto } from '../helpers/server.
 const STALENESS_MS = 1000;
 const PARALLEL = 30;
 
-/** The key of the advisory lock oauthd migrates under (MIGRATION_LOCK_KEY in postgres/maintenance.ts: "oauthd" in ASCII). */
+/**
+ * The key of the advisory lock oauthd migrates under (MIGRATION_LOCK_KEY in postgres/maintenance.ts: "oauthd" in
+ * ASCII).
+ */
 const MIGRATION_LOCK_KEY = '122464373074020';
 
 /**

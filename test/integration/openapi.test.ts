@@ -225,7 +225,10 @@ describe('the schemas document and never change a request or a response', () => 
       });
       expect(response.status).toBe(200);
       expect(await response.text()).toMatch(
-        /^\{"access_token":"[A-Za-z0-9_-]{44}","expires_in":3600,"refresh_token":"[A-Za-z0-9_-]{44}","scope":"read write","token_type":"Bearer"\}$/,
+        new RegExp(
+          String.raw`^\{"access_token":"[A-Za-z0-9_-]{44}","expires_in":3600,` +
+            String.raw`"refresh_token":"[A-Za-z0-9_-]{44}","scope":"read write","token_type":"Bearer"\}$`,
+        ),
       );
     },
   );
@@ -247,7 +250,10 @@ describe('the schemas document and never change a request or a response', () => 
       body: `token=${login.json.access_token as string}`,
     });
     expect(await response.text()).toMatch(
-      /^\{"active":true,"scope":"read write","client_id":"[^"]+","username":"[^"]+","token_type":"Bearer","token_use":"access_token","exp":\d+,"iat":\d+,"sub":"\d+"\}$/,
+      new RegExp(
+        String.raw`^\{"active":true,"scope":"read write","client_id":"[^"]+","username":"[^"]+",` +
+          String.raw`"token_type":"Bearer","token_use":"access_token","exp":\d+,"iat":\d+,"sub":"\d+"\}$`,
+      ),
     );
   });
 

@@ -205,7 +205,9 @@ describe('the Postman collection (docs/postman/oauthd.postman_collection.json)',
         method: 'POST',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${substitute(settings.clientId!)}:` + `${substitute(settings.clientSecret!)}`).toString('base64')}`,
+          authorization: `Basic ${Buffer.from(
+            `${substitute(settings.clientId!)}:${substitute(settings.clientSecret!)}`,
+          ).toString('base64')}`,
         },
         body: new URLSearchParams({
           grant_type: 'password',

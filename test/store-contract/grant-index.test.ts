@@ -134,10 +134,10 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
   const orphans = async (b: Backend) =>
     Number(
       (
-        await b.sql(`SELECT (SELECT count(*) FROM access_tokens a WHERE NOT EXISTS (SELECT 1 FROM grants g WHERE g.id = a.grant_id))
-
-           + (SELECT count(*) FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM grants g WHERE g.id =
-            r.grant_id)) AS n`)
+        await b.sql(`SELECT
+            (SELECT count(*) FROM access_tokens a WHERE NOT EXISTS (SELECT 1 FROM grants g WHERE g.id = a.grant_id))
+            + (SELECT count(*) FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM grants g WHERE g.id = r.grant_id))
+            AS n`)
       )[0]!.n,
     );
 
@@ -352,9 +352,9 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     async () => {
       backend = await make();
       await backend.migrateTo(4);
-      const insert = `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
-
-       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, 'password refresh_token', 'read introspection', ${p(5)}, ${p(6)})`;
+      const insert = `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at,
+        updated_at)
+        VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, 'password refresh_token', 'read introspection', ${p(5)}, ${p(6)})`;
       await backend.sql(insert, ['confidential', 'c', 'sha256$x', name === 'sqlite' ? 0 : false, T, T]);
       await backend.sql(insert, ['public', 'p', null, name === 'sqlite' ? 1 : true, T, T]);
       store = openStore(backend.url);

@@ -237,9 +237,9 @@ describe('SQLite store: one read transaction per event-loop turn', () => {
       await nextTurn();
       const first = opened.store.findClient('a'); // begins this turn's read transaction
       other
-        .prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
-
-       VALUES ('b', 'b', NULL, 1, 'password', 'read', ${now}, ${now})`)
+        .prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at,
+          updated_at)
+        VALUES ('b', 'b', NULL, 1, 'password', 'read', ${now}, ${now})`)
         .run();
       const sameTurn = opened.store.findClient('b');
       expect(await first).toMatchObject({ clientId: 'a' });

@@ -218,7 +218,8 @@ export const migrations: readonly Migration[] = [
         expires_at INTEGER NOT NULL,
         revoked_at INTEGER
       ) STRICT, WITHOUT ROWID;
-      INSERT INTO access_tokens_v4 SELECT token_hash, grant_id, scope, issued_at, expires_at, revoked_at FROM access_tokens;
+      INSERT INTO access_tokens_v4
+        SELECT token_hash, grant_id, scope, issued_at, expires_at, revoked_at FROM access_tokens;
       DROP TABLE access_tokens;
       ALTER TABLE access_tokens_v4 RENAME TO access_tokens;
       CREATE INDEX access_tokens_expires_at ON access_tokens (expires_at);
@@ -238,20 +239,26 @@ export const migrations: readonly Migration[] = [
         from_rotation      INTEGER NOT NULL DEFAULT 0 CHECK (from_rotation IN (0, 1))
       ) STRICT, WITHOUT ROWID;
       INSERT INTO refresh_tokens_v4
-        SELECT token_hash, grant_id, access_token_hash, scope, issued_at, expires_at, used_at, revoked_at, successor_hash, successor_response,
-          used_at IS NULL AND EXISTS (SELECT 1 FROM refresh_tokens u WHERE u.grant_id = refresh_tokens.grant_id AND u.used_at IS NOT NULL)
+        SELECT token_hash, grant_id, access_token_hash, scope, issued_at, expires_at, used_at, revoked_at,
+          successor_hash, successor_response,
+          used_at IS NULL AND EXISTS (
+            SELECT 1 FROM refresh_tokens u WHERE u.grant_id = refresh_tokens.grant_id AND u.used_at IS NOT NULL
+          )
         FROM refresh_tokens;
       DROP TABLE refresh_tokens;
       ALTER TABLE refresh_tokens_v4 RENAME TO refresh_tokens;
       CREATE INDEX refresh_tokens_used_at ON refresh_tokens (used_at) WHERE used_at IS NOT NULL;
       CREATE INDEX refresh_tokens_revoked_at ON refresh_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
       CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at) WHERE expires_at IS NOT NULL;
-      CREATE INDEX refresh_tokens_live_grant_id ON refresh_tokens (grant_id) WHERE used_at IS NULL AND revoked_at IS NULL;
+      CREATE INDEX refresh_tokens_live_grant_id ON refresh_tokens (grant_id)
+        WHERE used_at IS NULL AND revoked_at IS NULL;
     `,
     postgres: `
       ALTER TABLE refresh_tokens ADD COLUMN from_rotation boolean NOT NULL DEFAULT false;
       UPDATE refresh_tokens SET from_rotation = true
-        WHERE used_at IS NULL AND EXISTS (SELECT 1 FROM refresh_tokens u WHERE u.grant_id = refresh_tokens.grant_id AND u.used_at IS NOT NULL);
+        WHERE used_at IS NULL AND EXISTS (
+          SELECT 1 FROM refresh_tokens u WHERE u.grant_id = refresh_tokens.grant_id AND u.used_at IS NOT NULL
+        );
 
       ALTER TABLE access_tokens DROP CONSTRAINT access_tokens_grant_id_fkey;
       DROP INDEX access_tokens_grant_id;
@@ -259,7 +266,8 @@ export const migrations: readonly Migration[] = [
 
       ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_grant_id_fkey;
       DROP INDEX refresh_tokens_grant_id;
-      CREATE INDEX refresh_tokens_live_grant_id ON refresh_tokens (grant_id) WHERE used_at IS NULL AND revoked_at IS NULL;
+      CREATE INDEX refresh_tokens_live_grant_id ON refresh_tokens (grant_id)
+        WHERE used_at IS NULL AND revoked_at IS NULL;
     `,
   },
   {

@@ -294,7 +294,8 @@ export function bodyProperties(target: FuzzTarget): void {
         })
         .map(({ target, json, repeated, times, values, others, order, creds, inQuery, queryToken }) => {
           if (queryToken) {
-            // RFC 9700 §2.5 (docs/token-endpoint.md): an access_token in the userinfo URL is invalid_request, once or repeated.
+            // RFC 9700 §2.5 (docs/token-endpoint.md): an access_token in the userinfo URL is invalid_request, once or
+            // repeated.
             const query = Array.from({ length: times - 1 }, (_, i) => `access_token=${pct(values[i]! || 'x')}`).join(
               '&',
             );

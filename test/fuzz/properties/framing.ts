@@ -164,7 +164,11 @@ export function framingProperties(target: FuzzTarget): void {
           )
           .map(
             ([scheme, gap]) =>
-              `${scheme}${gap}${scheme.toLowerCase() === 'basic' ? b64(`${fuzzClient.clientId}:${fuzzClient.clientSecret}`) : live.access}`,
+              `${scheme}${gap}${
+                scheme.toLowerCase() === 'basic'
+                  ? b64(`${fuzzClient.clientId}:${fuzzClient.clientSecret}`)
+                  : live.access
+              }`,
           ),
         arbOdd.map((s) => s.replace(/[\r\n]/g, ' ')),
       );
