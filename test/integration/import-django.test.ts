@@ -323,7 +323,8 @@ describe.each([
   });
 
   it.skipIf(skip)(
-    "refuses with 401 invalid_token: expired and DOT-deleted access tokens, carol's (disabled user) and the client_credentials one",
+    "refuses with 401 invalid_token: expired and DOT-deleted access tokens, carol's (disabled user) and the " +
+      'client_credentials one',
     async () => {
       const refused = [
         token('seed_expired').token,
@@ -385,7 +386,12 @@ describe.each([
     expect(again.code).toBe(0);
     const summary = again.stdout.trim().split('\n').at(-1)!;
     expect(summary).toMatch(
-      /^users 0 created, 6 already present, 0 updated, 0 skipped; clients 0 created, 4 already present, 0 updated, 1 skipped .*; access tokens 0 created, 7 already present, 0 updated, 2 skipped .*; refresh tokens 0 created, 8 already present, 0 updated, 3 skipped /,
+      new RegExp(
+        `^users 0 created, 6 already present, 0 updated, 0 skipped; ` +
+          `clients 0 created, 4 already present, 0 updated, 1 skipped .*; ` +
+          `access tokens 0 created, 7 already present, 0 updated, 2 skipped .*; ` +
+          `refresh tokens 0 created, 8 already present, 0 updated, 3 skipped `,
+      ),
     );
     expect(await storeRows(server)).toBe(before);
     expect(await sourceFingerprint()).toBe(sourceBefore);
@@ -447,11 +453,14 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
       UPDATE auth_user SET is_active = 0 WHERE username = 'bob';
       UPDATE auth_user SET password = '${NEW_PASSWORD.hash}' WHERE username IN ('dave', 'admin');
       -- A new user with a new pair on the seed client.
-      INSERT INTO auth_user (id, password, last_login, is_superuser, username, last_name, email, is_staff, is_active, date_joined, first_name)
+      INSERT INTO auth_user (id, password, last_login, is_superuser, username, last_name, email, is_staff,
+        is_active, date_joined, first_name)
         VALUES (7, '${NEW_PASSWORD.hash}', NULL, 0, 'erin', '', 'erin@example.com', 0, 1, '${now}', '');
-      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated, source_refresh_token_id, id_token_id)
+      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated,
+        source_refresh_token_id, id_token_id)
         VALUES (13, '${ERIN.access}', '2036-11-26 10:00:00.123456', 'read', 1, 7, '${now}', '${now}', NULL, NULL);
-      INSERT INTO oauth2_provider_refreshtoken (id, token, access_token_id, application_id, user_id, created, updated, revoked)
+      INSERT INTO oauth2_provider_refreshtoken (id, token, access_token_id, application_id, user_id, created,
+        updated, revoked)
         VALUES (12, '${ERIN.refresh}', 13, 1, 7, '${now}', '${now}', NULL);
     `);
     dot.close();
@@ -490,12 +499,15 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
     expect([status, json.scope]).toEqual([200, 'read']);
   });
 
-  it('disables users DOT disabled, and takes new passwords only for users who have not logged in on oauthd', async () => {
-    expect((await login(server, 'bob', user('bob').password!)).json).toEqual(INVALID_CREDENTIALS);
-    expect((await login(server, 'dave', NEW_PASSWORD.text)).status).toBe(200);
-    expect((await login(server, 'admin', user('admin').password!)).status).toBe(200);
-    expect((await login(server, 'admin', NEW_PASSWORD.text)).json).toEqual(INVALID_CREDENTIALS);
-  });
+  it(
+    'disables users DOT disabled, and takes new passwords only ' + 'for users who have not logged in on oauthd',
+    async () => {
+      expect((await login(server, 'bob', user('bob').password!)).json).toEqual(INVALID_CREDENTIALS);
+      expect((await login(server, 'dave', NEW_PASSWORD.text)).status).toBe(200);
+      expect((await login(server, 'admin', user('admin').password!)).status).toBe(200);
+      expect((await login(server, 'admin', NEW_PASSWORD.text)).json).toEqual(INVALID_CREDENTIALS);
+    },
+  );
 
   it('brings in the new user and their tokens', async () => {
     expect((await login(server, 'erin', NEW_PASSWORD.text)).status).toBe(200);
@@ -533,7 +545,9 @@ describe('oauthd import django from a DOT 2.x/3.x layout (hashed client secrets,
     const from = join(dir, 'dot-3.sqlite3');
     copyFileSync(join(FIXTURES, 'dot-1.7.sqlite3'), from);
     const salt = 'Dot2SaltForTheSeedApp1';
-    const djangoHash = `pbkdf2_sha256$260000$${salt}$${pbkdf2Sync(SEED_CLIENT.client_secret, salt, 260_000, 32, 'sha256').toString('base64')}`;
+    const djangoHash =
+      `pbkdf2_sha256$260000$${salt}$` +
+      `${pbkdf2Sync(SEED_CLIENT.client_secret, salt, 260_000, 32, 'sha256').toString('base64')}`;
     const dot = new Database(from);
     dot.exec(`
       ALTER TABLE oauth2_provider_application ADD COLUMN hash_client_secret bool NOT NULL DEFAULT 1;
