@@ -473,6 +473,8 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
     hash: 'pbkdf2_sha256$260000$I5BbHnZ5bCxTCUkDzCVtzl$9sQY366YsBKa7VKWO0sCDetEMDl454jao6eCUYSlHag=',
   };
   const ERIN = { access: 'ErinAccessToken000000000000001', refresh: 'ErinRefreshToken00000000000001' };
+  /** A new client_credentials token of reporting-service (application 4): no user, no refresh token. */
+  const MACHINE = 'MachineAccessToken000000000001';
 
   beforeAll(async () => {
     const snapshot = Math.floor(Date.parse(manifest.snapshot) / 1000);
@@ -516,6 +518,10 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
         VALUES (13, '${ERIN.access}', '2036-11-26 10:00:00.123456', 'read', 1, 7, '${now}', '${now}', NULL, NULL);
       INSERT INTO oauth2_provider_refreshtoken (id, token, access_token_id, application_id, user_id, created, updated, revoked)
         VALUES (12, '${ERIN.refresh}', 13, 1, 7, '${now}', '${now}', NULL);
+      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated, source_refresh_token_id, id_token_id)
+        VALUES (14, '${MACHINE}', '2036-11-26 10:00:00.123456', 'read', 4, NULL, '${now}', '${now}', NULL, NULL);
+      -- service_cc revoked on DOT (/o/revoke_token/ deletes an access token).
+      DELETE FROM oauth2_provider_accesstoken WHERE token = '${token('service_cc').token}';
     `);
     dot.close();
     delta = await importJson(server, from);
@@ -530,10 +536,10 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
     expect(delta).toMatchObject({
       users: { inSource: 7, created: 1, present: 4, updated: 2, skipped: 0 },
       clients: { inSource: 5, created: 0, present: 5, updated: 0, skipped: 0 },
-      accessTokens: { inSource: 6, created: 1, present: 4, updated: 1, skipped: 1 },
+      accessTokens: { inSource: 6, created: 2, present: 3, updated: 1, skipped: 1 },
       refreshTokens: { inSource: 11, created: 1, present: 6, updated: 1, skipped: 3 },
     });
-    expect(delta.notes.join('\n')).toMatch(/1 token family imported earlier is gone from DOT .*: 1 revoked here/);
+    expect(delta.notes.join('\n')).toMatch(/2 token families imported earlier are gone from DOT .*: 2 revoked here/);
   });
 
   it('revokes what DOT revoked or deleted since, unless oauthd used it first', async () => {
@@ -564,6 +570,16 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
     expect((await login(server, 'erin', NEW_PASSWORD.text)).status).toBe(200);
     expect((await userinfo(server, ERIN.access)).json).toMatchObject({ username: 'erin', scope: 'read' });
     expect((await refresh(server, { ...token('seed_live_rt'), token: ERIN.refresh })).status).toBe(200);
+  });
+
+  it("brings in the client-credentials application's new token, and revokes the one DOT revoked", async () => {
+    expect(delta.clientCredentials).toEqual({ clients: 1, accessTokens: 1 });
+    const machine = app(token('service_cc').application);
+    const asMachine = basic(machine.client_id, machine.client_secret);
+    const fresh = await introspect(server, MACHINE, asMachine);
+    expect(fresh.json).toMatchObject({ active: true, client_id: machine.client_id, scope: 'read' });
+    expect(fresh.json).not.toHaveProperty('username');
+    expect((await introspect(server, token('service_cc').token, asMachine)).json).toEqual({ active: false });
   });
 
   it('changes nothing when run a third time', async () => {
@@ -630,5 +646,63 @@ describe('oauthd import django from a DOT 2.x/3.x layout (hashed client secrets,
       { authorization: basic(SEED_CLIENT.client_id, 'not-the-secret') },
     );
     expect([wrong.status, wrong.json.error]).toEqual([401, 'invalid_client']);
+  });
+});
+
+/**
+ * What the importer leaves out of the client_credentials grant, on a copy of the 1.7 fixture: a public
+ * client-credentials application (RFC 6749 §4.4 allows the grant to confidential clients only) and a token
+ * without a user of an application that is not a client-credentials one.
+ */
+describe('oauthd import django: what is not a client_credentials client or grant', () => {
+  let server: TestServer;
+  let dir: string;
+  let summary: Record<string, any>;
+  const STRAY = 'StrayUserlessToken000000000001';
+
+  beforeAll(async () => {
+    const snapshot = Math.floor(Date.parse(manifest.snapshot) / 1000);
+    server = await startTestServer(SERVER_ENV, {
+      clock: testClock(Math.max(Math.floor(Date.now() / 1000), snapshot + 3600)),
+    });
+    dir = mkdtempSync(join(tmpdir(), 'oauthd-import-django-cc-'));
+    const from = join(dir, 'dot-1.7.sqlite3');
+    copyFileSync(join(FIXTURES, 'dot-1.7.sqlite3'), from);
+    const now = '2026-11-26 10:00:00.123456';
+    const dot = new Database(from);
+    dot.exec(`
+      UPDATE oauth2_provider_application SET client_type = 'public' WHERE id = 4;
+      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated, source_refresh_token_id, id_token_id)
+        VALUES (14, '${STRAY}', '2036-11-26 10:00:00.123456', 'read', 1, NULL, '${now}', '${now}', NULL, NULL);
+    `);
+    dot.close();
+    summary = await importJson(server, from);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('skips them, and says why', async () => {
+    expect(summary.clients).toMatchObject({
+      created: 4,
+      skipped: 1,
+      skippedWhy: { 'public client-credentials application (client_credentials needs a confidential client)': 1 },
+    });
+    expect(summary.accessTokens).toMatchObject({
+      created: 7,
+      skipped: 3,
+      skippedWhy: {
+        'user is inactive': 1,
+        'client not imported': 1,
+        'no user (and not a client-credentials application)': 1,
+      },
+    });
+    expect(summary.clientCredentials).toEqual({ clients: 0, accessTokens: 0 });
+    expect(summary.notes.join('\n')).not.toMatch(/client-credentials/);
+    expect(await server.services.store.findClient(token('service_cc').application)).toBeNull();
+    const seed = basic(SEED_CLIENT.client_id, SEED_CLIENT.client_secret);
+    expect((await introspect(server, STRAY, seed)).json).toEqual({ active: false });
   });
 });
