@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
-import { createAdmin, type Admin } from './core/admin.js';
+import { createAdmin, type Admin } from './core/admin/index.js';
 import { createBearerValidator, type BearerValidator } from './core/bearer.js';
 import { systemClock } from './clock.js';
 import type { Clock, EventSink, LoginThrottle, PasswordHasher, Store } from './core/ports.js';
@@ -16,7 +16,8 @@ import { clientCacheOverrides } from './store/client-cache.js';
 import { decorateStore } from './store/decorate.js';
 import { createMetrics, fanOut, type Metrics } from './metrics/metrics.js';
 import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
-import { connectRedis, createLoginThrottle } from './throttle/login-throttle.js';
+import { createLoginThrottle } from './throttle/login-throttle.js';
+import { connectRedis } from './throttle/redis.js';
 import { startLockoutSync } from './throttle/lockout-sync.js';
 
 /** Everything the server and the CLI use, wired once. */
@@ -194,4 +195,4 @@ function createThrottling(config: Config, logger: Logger, overrides: ServiceOver
 export { LATEST_SCHEMA_VERSION, probeSchema, type SchemaState } from './store/schema-probe.js';
 export { redactUrl } from './store/store.js';
 // The key the login throttle counts an IP under (an IPv6 address by its /64), for `oauthd lockout clear --ip`.
-export { throttleKeyOfIp } from './throttle/login-throttle.js';
+export { throttleKeyOfIp } from './throttle/keys.js';

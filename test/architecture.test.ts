@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const SRC = fileURLToPath(new URL('../src', import.meta.url));
@@ -52,32 +53,36 @@ describe('layer boundaries', () => {
     }
   });
 
-  it('lets http/, cli/, store/, crypto/ and config/ reach other layers only through core/ (or the composition root for cli/)', () => {
-    const allowed: Record<string, string[]> = {
-      http: ['http', 'core', 'services'],
-      // The admin listener reuses the HTTP layer's log serializers and store probe; never the reverse.
-      admin: ['admin', 'core', 'http'],
-      // store/ only for oauthd/kit/database; the system clock is src/clock.ts.
-      kit: ['kit', 'core', 'store', 'clock'],
-      throttle: ['throttle', 'core'],
-      metrics: ['metrics', 'core'],
-      audit: ['audit', 'core'],
-      lifecycle: ['lifecycle', 'core'],
-      store: ['store', 'core'],
-      crypto: ['crypto', 'core'],
-      config: ['config', 'core', 'store'],
-      cli: ['cli', 'core', 'config', 'services', 'server', 'lifecycle', 'importers'],
-      importers: ['importers', 'core', 'store', 'crypto'],
-    };
-    for (const file of files) {
-      const layer = layerOf(file.name);
-      const permitted = allowed[layer];
-      if (!permitted) continue;
-      for (const { spec } of file.imports.filter((i) => i.local)) {
-        expect(permitted.includes(layerOf(spec)), `${file.name} imports ${spec}`).toBe(true);
+  it(
+    'lets http/, cli/, store/, crypto/ and config/ reach other layers only through core/ (or the composition ' +
+      'root for cli/)',
+    () => {
+      const allowed: Record<string, string[]> = {
+        http: ['http', 'core', 'services'],
+        // The admin listener reuses the HTTP layer's log serializers and store probe; never the reverse.
+        admin: ['admin', 'core', 'http'],
+        // store/ only for oauthd/kit/database; the system clock is src/clock.ts.
+        kit: ['kit', 'core', 'store', 'clock'],
+        throttle: ['throttle', 'core'],
+        metrics: ['metrics', 'core'],
+        audit: ['audit', 'core'],
+        lifecycle: ['lifecycle', 'core'],
+        store: ['store', 'core'],
+        crypto: ['crypto', 'core'],
+        config: ['config', 'core', 'store'],
+        cli: ['cli', 'core', 'config', 'services', 'server', 'lifecycle', 'importers'],
+        importers: ['importers', 'core', 'store', 'crypto'],
+      };
+      for (const file of files) {
+        const layer = layerOf(file.name);
+        const permitted = allowed[layer];
+        if (!permitted) continue;
+        for (const { spec } of file.imports.filter((i) => i.local)) {
+          expect(permitted.includes(layerOf(spec)), `${file.name} imports ${spec}`).toBe(true);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 /** The code of a source text without its comments (a comment may name what the code must not do). */
@@ -254,5 +259,120 @@ describe('the documentation speaks to users', () => {
         ),
     );
     expect(offenders).toEqual([]);
+  });
+});
+
+/** Every file under `dir` (recursively) whose name passes `keep`, as a path relative to the repository. */
+function filesUnder(dir: string, keep: (name: string) => boolean): string[] {
+  if (!existsSync(join(ROOT, dir))) return [];
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : filesUnder(path, keep);
+    return keep(entry.name) ? [path] : [];
+  });
+}
+
+const lineCount = (text: string): number => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+
+/** Files longer than `max` lines, as `path: N lines`. */
+function longFiles(files: { path: string; text: string }[], max: number): string[] {
+  return files.flatMap(({ path, text }) => (lineCount(text) > max ? [`${path}: ${lineCount(text)} lines`] : []));
+}
+
+/** A function's name as a reader finds it: its own, or that of the variable, property or method it is. */
+function functionName(node: ts.FunctionLikeDeclaration, source: ts.SourceFile): string {
+  if (node.name) return node.name.getText(source);
+  const parent = node.parent;
+  if ((ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent)) && parent.name) {
+    return parent.name.getText(source);
+  }
+  return `<anonymous at line ${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}>`;
+}
+
+/** Functions longer than `max` lines (end line − start line + 1), as `path:name` → line count. */
+function longFunctions(path: string, text: string, max: number): Map<string, number> {
+  const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
+  const found = new Map<string, number>();
+  const visit = (node: ts.Node): void => {
+    if (
+      ts.isFunctionDeclaration(node) ||
+      ts.isArrowFunction(node) ||
+      ts.isFunctionExpression(node) ||
+      ts.isMethodDeclaration(node)
+    ) {
+      const start = source.getLineAndCharacterOfPosition(node.getStart(source)).line;
+      const end = source.getLineAndCharacterOfPosition(node.getEnd()).line;
+      if (end - start + 1 > max) found.set(`${path}:${functionName(node, source)}`, end - start + 1);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+/** Lines longer than `max` characters (code points, as an editor counts them), as `path:line: N characters`. */
+function longLines(path: string, text: string, max: number): string[] {
+  return text.split('\n').flatMap((line, i) => {
+    const length = [...line].length;
+    return length > max ? [`${path}:${i + 1}: ${length} characters`] : [];
+  });
+}
+
+describe('sizes a reader can take in', () => {
+  const read = (path: string) => ({ path, text: readFileSync(join(ROOT, path), 'utf8') });
+  const isSource = (name: string) => name.endsWith('.ts') && !name.endsWith('.test.ts');
+  const sources = filesUnder('src', isSource).map(read);
+  /** Functions allowed over 80 lines, with the reason; each entry must still be over the limit. */
+  const EXCEPTIONS: Record<string, string> = {};
+
+  it('finds the source files', () => {
+    expect(sources.map((f) => f.path)).toContain('src/core/token-endpoint.ts');
+  });
+
+  it('measures files, functions and lines, and fails on a sample over each limit', () => {
+    expect(longFiles([{ path: 'a.ts', text: 'x\n'.repeat(401) }], 400)).toEqual(['a.ts: 401 lines']);
+    expect(longFiles([{ path: 'a.ts', text: 'x\n'.repeat(400) }], 400)).toEqual([]);
+
+    const body = (n: number) => '  step();\n'.repeat(n);
+    const sample = [
+      `function declared() {\n${body(79)}}`, // 81 lines
+      `const arrow = () => {\n${body(78)}};`, // 80 lines: at the limit
+      `const expression = function () {\n${body(79)}};`,
+      `class C {\n  method() {\n${body(79)}  }\n}`,
+      `call(() => {\n${body(79)}});`,
+    ].join('\n');
+    expect(Object.fromEntries(longFunctions('s.ts', sample, 80))).toEqual({
+      's.ts:declared': 81,
+      's.ts:expression': 81,
+      's.ts:method': 81,
+      's.ts:<anonymous at line 326>': 81,
+    });
+
+    expect(longLines('a.ts', `${'x'.repeat(120)}\n${'y'.repeat(121)}\n${'…'.repeat(120)}`, 120)).toEqual([
+      'a.ts:2: 121 characters',
+    ]);
+  });
+
+  it('has no file under src/ over 400 lines', () => {
+    expect(longFiles(sources, 400)).toEqual([]);
+  });
+
+  it('has no function in src/ over 80 lines but the listed exceptions', () => {
+    const found = new Map(sources.flatMap(({ path, text }) => [...longFunctions(path, text, 80)]));
+    const unexplained = [...found].filter(([name]) => !(name in EXCEPTIONS)).map(([name, n]) => `${name}: ${n} lines`);
+    expect(unexplained).toEqual([]);
+    // An exception whose function was shortened (or renamed) goes from the list.
+    expect(Object.keys(EXCEPTIONS).filter((name) => !found.has(name))).toEqual([]);
+  });
+
+  // Released migrations are never edited, not even their whitespace: SQLite keeps the text of each CREATE INDEX,
+  // and a store migrated long ago must hold the same schema text as a new one. Four lines of migration 4 are long.
+  it('has no line over 120 characters in src/, test/ and examples/ (test/fixtures/ and migrations aside)', () => {
+    const isCode = (name: string) => /\.(ts|mjs|js)$/.test(name);
+    const files = ['src', 'test', 'examples']
+      .flatMap((dir) => filesUnder(dir, isCode))
+      .filter((path) => !path.startsWith('test/fixtures/') && path !== 'src/store/migrations/index.ts');
+    expect(files.length).toBeGreaterThan(100);
+    expect(files.flatMap((path) => longLines(path, readFileSync(join(ROOT, path), 'utf8'), 120))).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The npm package, as an operator gets it: `npm pack` in this repository, `npm install` of the tarball
- * into an empty folder (its dependencies from the registry), then the installed CLI: `oauthd --version`, `oauthd migrate`, a client and a user created
- * with it, `oauthd serve` on 127.0.0.1 and one password grant over HTTP (RFC 6749 §4.3).
+ * into an empty folder (its dependencies from the registry), then the installed CLI: `oauthd --version`,
+ * `oauthd migrate`, a client and a user created with it, `oauthd serve` on 127.0.0.1 and one password grant over
+ * HTTP (RFC 6749 §4.3).
  *
  * It takes minutes (the install downloads every dependency and may compile better-sqlite3), so it runs
  * only with OAUTHD_TEST_PACK=1, which .ci/run sets; without it, it is skipped with a warning.
@@ -20,7 +21,8 @@ const run = promisify(execFile);
 const ENABLED = process.env.OAUTHD_TEST_PACK === '1';
 if (!ENABLED) {
   console.warn(
-    '!!!!! SKIPPED: the npm package test (test/package.test.ts: npm pack, install into an empty folder, run) takes minutes; set OAUTHD_TEST_PACK=1 to run it (.ci/run does) !!!!!',
+    '!!!!! SKIPPED: the npm package test (test/package.test.ts: npm pack, install into an empty folder, run) ' +
+      'takes minutes; set OAUTHD_TEST_PACK=1 to run it (.ci/run does) !!!!!',
   );
 }
 
@@ -85,29 +87,33 @@ describe.skipIf(!ENABLED)('the npm package', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('packs the built CLI, library and kit with package.json and README, and no tests, benchmarks, sources or source maps', () => {
-    expect(packedFiles).toContain('package.json');
-    expect(packedFiles).toContain('README.md');
-    for (const entry of [
-      'dist/cli/main.js',
-      'dist/index.js',
-      'dist/index.d.ts',
-      'dist/kit/index.js',
-      'dist/kit/index.d.ts',
-    ]) {
-      expect(packedFiles).toContain(entry);
-    }
-    const unexpected = packedFiles.filter(
-      (file) => !['package.json', 'README.md'].includes(file) && !/^dist\/.+\.(js|d\.ts)$/.test(file),
-    );
-    expect(unexpected).toEqual([]);
-    expect(packedFiles.filter((file) => /(^|\/)(test|bench|src)\/|\.test\.|\.map$/.test(file))).toEqual([]);
-    // Only what the sources compile to: a file left in dist/ by an older build would be shipped too.
-    const stale = packedFiles
-      .filter((file) => file.endsWith('.js'))
-      .filter((file) => !existsSync(join(ROOT, file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts'))));
-    expect(stale).toEqual([]);
-  });
+  it(
+    'packs the built CLI, library and kit with package.json and README, and no tests, benchmarks, sources or ' +
+      'source maps',
+    () => {
+      expect(packedFiles).toContain('package.json');
+      expect(packedFiles).toContain('README.md');
+      for (const entry of [
+        'dist/cli/main.js',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/kit/index.js',
+        'dist/kit/index.d.ts',
+      ]) {
+        expect(packedFiles).toContain(entry);
+      }
+      const unexpected = packedFiles.filter(
+        (file) => !['package.json', 'README.md'].includes(file) && !/^dist\/.+\.(js|d\.ts)$/.test(file),
+      );
+      expect(unexpected).toEqual([]);
+      expect(packedFiles.filter((file) => /(^|\/)(test|bench|src)\/|\.test\.|\.map$/.test(file))).toEqual([]);
+      // Only what the sources compile to: a file left in dist/ by an older build would be shipped too.
+      const stale = packedFiles
+        .filter((file) => file.endsWith('.js'))
+        .filter((file) => !existsSync(join(ROOT, file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts'))));
+      expect(stale).toEqual([]);
+    },
+  );
 
   it('installs into an empty folder, and imports no package that is not one of its dependencies', () => {
     expect(existsSync(join(app, 'node_modules', 'oauthd', 'dist', 'cli', 'main.js'))).toBe(true);
@@ -122,7 +128,11 @@ describe.skipIf(!ENABLED)('the npm package', () => {
         else if (entry.name.endsWith('.js')) {
           const text = readFileSync(path, 'utf8');
           for (const match of text.matchAll(
-            /(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"./][^'"]*)['"]|import\(\s*['"]([^'"./][^'"]*)['"]\s*\)/gm,
+            new RegExp(
+              String.raw`(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"./][^'"]*)['"]|` +
+                String.raw`import\(\s*['"]([^'"./][^'"]*)['"]\s*\)`,
+              'gm',
+            ),
           )) {
             const spec = (match[1] ?? match[2])!;
             if (!spec.startsWith('node:'))
@@ -142,7 +152,8 @@ describe.skipIf(!ENABLED)('the npm package', () => {
     expect(stdout).toBe(`${pkg.version}\n`);
   }, 60_000);
 
-  it('migrates a new SQLite database, creates a client and a user, serves, and issues a token for a password grant', async () => {
+  it('migrates a new SQLite database, creates a client and a user, ' +
+    'serves, and issues a token for a password grant', async () => {
     const migrated = await npx(['migrate', '--json']);
     expect(migrated.stderr).toBe('');
     expect(JSON.parse(migrated.stdout)).toMatchObject({ migrated: true, from_version: 0 });

@@ -38,8 +38,12 @@ const cases: { label: string; stored: string; verify: (stored: string) => Promis
     verify: (s) => verifyDjangoHash(s, 'wrong password'),
   },
   {
-    label: `argon2id, m=${b.argon2MaxMemoryKiB} KiB, t=${b.argon2MaxTimeCost}, p=${b.argon2MaxParallelism}, ${b.argon2MaxOutputBytes}-byte output`,
-    stored: `argon2$argon2id$v=19$m=${b.argon2MaxMemoryKiB},t=${b.argon2MaxTimeCost},p=${b.argon2MaxParallelism}$${phc64(16)}$${phc64(b.argon2MaxOutputBytes)}`,
+    label:
+      `argon2id, m=${b.argon2MaxMemoryKiB} KiB, t=${b.argon2MaxTimeCost}, p=${b.argon2MaxParallelism}, ` +
+      `${b.argon2MaxOutputBytes}-byte output`,
+    stored:
+      `argon2$argon2id$v=19$m=${b.argon2MaxMemoryKiB},t=${b.argon2MaxTimeCost},p=${b.argon2MaxParallelism}$` +
+      `${phc64(16)}$${phc64(b.argon2MaxOutputBytes)}`,
     verify: (s) => verifyDjangoHash(s, 'wrong password'),
   },
   {
@@ -68,12 +72,15 @@ async function main(): Promise<void> {
   const own = createArgon2Hasher();
   const ownHash = await own.hash('bench');
   cases.push({
-    label: `oauthd's argon2id (m=${OWASP_ARGON2ID.memoryCostKiB} KiB, t=${OWASP_ARGON2ID.timeCost}, p=${OWASP_ARGON2ID.parallelism}; the dummy of a failed login)`,
+    label:
+      `oauthd's argon2id (m=${OWASP_ARGON2ID.memoryCostKiB} KiB, t=${OWASP_ARGON2ID.timeCost}, ` +
+      `p=${OWASP_ARGON2ID.parallelism}; the dummy of a failed login)`,
     stored: ownHash,
     verify: (s) => own.verify(s, 'wrong password'),
   });
   console.log(
-    `runs per case: ${RUNS}; ms (min / median / max) of wall-clock and CPU time; event loop: the longest stall seen meanwhile`,
+    `runs per case: ${RUNS}; ms (min / median / max) of wall-clock and CPU time; event loop: the longest stall ` +
+      `seen meanwhile`,
   );
   for (const c of cases) {
     const bounds = checkHashBounds(c.stored);

@@ -27,9 +27,13 @@ const GRANT_AGE_MS = 30 * 24 * HOUR_MS;
  * the text takes several pieces of it), with the version (7) and variant (a) digits put in place. The same SQL
  * in SQLite and PostgreSQL; only `h` is made differently.
  */
-const UUID7_TEXT_SQL = `substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12)`;
+const UUID7_TEXT_SQL =
+  `substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(h, 14, 3) || '-a' || substr(h, 18, 3) || '-' || ` +
+  `substr(h, 21, 12)`;
 const UUID7_HEX_SQLITE = `printf('%012x', @nowMs - abs(random() % ${GRANT_AGE_MS})) || lower(hex(randomblob(10)))`;
-const UUID7_HEX_POSTGRES = `lpad(to_hex($6::bigint - floor(random() * ${GRANT_AGE_MS})::bigint), 12, '0') || replace(gen_random_uuid()::text, '-', '')`;
+const UUID7_HEX_POSTGRES =
+  `lpad(to_hex($6::bigint - floor(random() * ${GRANT_AGE_MS})::bigint), 12, '0') || ` +
+  `replace(gen_random_uuid()::text, '-', '')`;
 /** A random moment of the last `spanMs` milliseconds before `nowMs`. */
 const before = (nowMs: number, spanMs: number): number => nowMs - Math.floor(Math.random() * spanMs);
 
@@ -143,10 +147,12 @@ export function preloadSqlite(
     const tables = ['grants', 'access_tokens', 'refresh_tokens'];
     const indexes = db
       .prepare(
-        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${tables.map(() => '?').join(', ')})`,
+        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ` +
+          `(${tables.map(() => '?').join(', ')})`,
       )
       .all(...tables) as { name: string; sql: string }[];
-    const userCase = `CASE i % ${owner.userIds.length} ${owner.userIds.map((id, k) => `WHEN ${k} THEN ${id}`).join(' ')} END`;
+    const userCase =
+      `CASE i % ${owner.userIds.length} ` + `${owner.userIds.map((id, k) => `WHEN ${k} THEN ${id}`).join(' ')} END`;
 
     db.transaction(() => {
       for (const index of indexes) db.exec(`DROP INDEX "${index.name.replace(/"/g, '""')}"`);
@@ -163,20 +169,23 @@ export function preloadSqlite(
       // One access token per grant, minted in the last hour, in key order.
       db.prepare(
         `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at)
-         SELECT unhex(printf('%012x', @nowMs - abs(random() % ${HOUR_MS})) || hex(randomblob(32))) AS h, id, scope, @now, @expires
+         SELECT unhex(printf('%012x', @nowMs - abs(random() % ${HOUR_MS})) || hex(randomblob(32))) AS h, id, scope,
+           @now, @expires
          FROM grants ORDER BY h`,
       ).run({ now, nowMs, expires: now + owner.accessTtlSeconds });
       step(`${bulk} of ${families} access tokens written`);
       // One refresh token per grant, minted with that access token (same time) and bound to it, in key order.
       db.prepare(
         `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
-         SELECT unhex(hex(substr(token_hash, 1, 6)) || hex(randomblob(32))) AS h, grant_id, token_hash, scope, @now, NULL
+         SELECT unhex(hex(substr(token_hash, 1, 6)) || hex(randomblob(32))) AS h, grant_id, token_hash, scope, @now,
+           NULL
          FROM access_tokens ORDER BY h`,
       ).run({ now });
       step(`${bulk} of ${families} refresh tokens written`);
       insertSampleSqlite(db, sample, owner, now);
       step(
-        `${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`,
+        `${families} of ${families} families written (${sample.length} with known tokens); rebuilding ` +
+          `${indexes.length} indexes`,
       );
       for (const index of indexes) db.exec(index.sql);
       step('indexes rebuilt');
@@ -268,7 +277,8 @@ export async function preloadPostgres(
     step(`${bulk} of ${families} access tokens written`);
     await client.query(
       `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at)
-       SELECT substring(token_hash FROM 1 FOR 6) || sha256(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) AS h,
+       SELECT substring(token_hash FROM 1 FOR 6) || sha256(uuid_send(gen_random_uuid()) ||
+         uuid_send(gen_random_uuid())) AS h,
               grant_id, token_hash, scope, $1, NULL
        FROM access_tokens ORDER BY h`,
       [now],
@@ -276,7 +286,8 @@ export async function preloadPostgres(
     step(`${bulk} of ${families} refresh tokens written`);
     await insertSamplePostgres(client, sample, owner, now);
     step(
-      `${families} of ${families} families written (${sample.length} with known tokens); rebuilding ${indexes.length} indexes`,
+      `${families} of ${families} families written (${sample.length} with known tokens); rebuilding ` +
+        `${indexes.length} indexes`,
     );
     for (const index of indexes) await client.query(index.def);
     await client.query('COMMIT');

@@ -188,29 +188,37 @@ export function renderText(report: Report): string {
   const s = report.settings;
   const out: string[] = [];
   out.push(
-    `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}; load average ${m.loadAverage.start} at start, ${m.loadAverage.end ?? '?'} at end`,
+    `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}; load average ` +
+      `${m.loadAverage.start} at start, ${m.loadAverage.end ?? '?'} at end`,
   );
   out.push(`command: ${report.command}`);
   out.push(
-    `settings: ${s.connections} connections, ${s.durationSeconds} s per scenario after ${s.warmupSeconds} s warm-up, closed loop, keep-alive; ` +
-      `preload ${s.preload}; flood: others at ${s.floodRatePerSecond} req/s each; OAUTHD_HASH_CONCURRENCY=${s.hashConcurrency}; log level ${s.logLevel}; ` +
-      `workers ${s.workers.used}${s.workers.requested !== s.workers.used ? ` (${s.workers.requested} requested)` : ''}` +
+    `settings: ${s.connections} connections, ${s.durationSeconds} s per scenario after ${s.warmupSeconds} s ` +
+      `warm-up, closed loop, keep-alive; ` +
+      `preload ${s.preload}; flood: others at ${s.floodRatePerSecond} req/s each; ` +
+      `OAUTHD_HASH_CONCURRENCY=${s.hashConcurrency}; log level ${s.logLevel}; ` +
+      `workers ${s.workers.used}` +
+      `${s.workers.requested !== s.workers.used ? ` (${s.workers.requested} requested)` : ''}` +
       (s.nodeFlags.length > 0 ? `; server Node flags ${s.nodeFlags.join(' ')}` : ''),
   );
   const k = report.kdf;
   out.push(
-    `KDF (raw, in the bench process): ${k.algorithm} m=${k.parameters.memoryCostKiB} KiB t=${k.parameters.timeCost} p=${k.parameters.parallelism}, ${k.concurrency} at once: ` +
-      `${k.hashesPerSecond.toFixed(1)} hashes/s (measured before and after: ${report.kdfRuns.join(', ')}; the higher counts)`,
+    `KDF (raw, in the bench process): ${k.algorithm} m=${k.parameters.memoryCostKiB} KiB ` +
+      `t=${k.parameters.timeCost} p=${k.parameters.parallelism}, ${k.concurrency} at once: ` +
+      `${k.hashesPerSecond.toFixed(1)} hashes/s (measured before and after: ${report.kdfRuns.join(', ')}; the ` +
+      `higher counts)`,
   );
   const c = report.ceiling;
   out.push(
-    `ceiling (bare node:http, fixed JSON): ${num(c.requestsPerSecond)} req/s, p50 ${c.latencyMs.p50} ms, p99 ${c.latencyMs.p99} ms ` +
-      `(measured before and after: ${report.ceilingRuns.map(num).join(', ')}; the higher counts)`,
+    `ceiling (bare node:http, fixed JSON): ${num(c.requestsPerSecond)} req/s, p50 ${c.latencyMs.p50} ms, p99 ` +
+      `${c.latencyMs.p99} ms (measured before and after: ${report.ceilingRuns.map(num).join(', ')}; the higher ` +
+      `counts)`,
   );
   const d = report.disk;
   out.push(
-    `disk (${d.directory}): fdatasync after a ${d.writeBytes / 1024} KiB append: p50 ${d.latencyMs.p50} ms, p90 ${d.latencyMs.p90} ms, ` +
-      `p99 ${d.latencyMs.p99} ms (${d.flushes} in ${d.seconds.toFixed(1)} s); every durable refresh waits for at least one`,
+    `disk (${d.directory}): fdatasync after a ${d.writeBytes / 1024} KiB append: p50 ${d.latencyMs.p50} ms, ` +
+      `p90 ${d.latencyMs.p90} ms, p99 ${d.latencyMs.p99} ms (${d.flushes} in ${d.seconds.toFixed(1)} s); every ` +
+      `durable refresh waits for at least one`,
   );
   for (const store of report.stores) {
     out.push('');
@@ -222,7 +230,8 @@ export function renderText(report: Report): string {
     out.push(
       `${store.store}` +
         (p && p.families > 0
-          ? ` (preloaded ${p.families} token families in ${p.seconds.toFixed(1)} s: ${Math.round(p.familiesPerSecond)}/s)`
+          ? ` (preloaded ${p.families} token families in ${p.seconds.toFixed(1)} s: ` +
+            `${Math.round(p.familiesPerSecond)}/s)`
           : '') +
         (store.serverPeakRssMb != null ? `, server peak RSS ${store.serverPeakRssMb} MiB` : '') +
         ((store.serverProcesses ?? 1) > 1

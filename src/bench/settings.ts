@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCENARIOS, type ScenarioName } from './report.js';
 
+const NODE_FLAGS_EXAMPLE = '--node-flags="--max-semi-space-size=2"';
+
 export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench/bench.js [options] after npm run build)
 
   --duration S       measured seconds per scenario (default 10)
@@ -12,7 +14,7 @@ export const USAGE = `usage: npm run bench -- [options]     (or: node dist/bench
   --flood-rate R     flood: requests/s of refresh, and of validate, while the password flood runs (default 100)
   --workers N        oauthd serve --workers N, and the ceiling with as many processes (default 1)
   --profile DIR      run the server under --cpu-prof; its CPU profile is written to DIR when it stops
-  --node-flags=F     Node.js flags for the oauthd process (and its cluster workers), e.g. --node-flags="--max-semi-space-size=2"
+  --node-flags=F     Node.js flags for the oauthd process (and its cluster workers), e.g. ${NODE_FLAGS_EXAMPLE}
   --stores LIST      sqlite, postgres or both (default: sqlite, and postgres when OAUTHD_BENCH_PG_URL is set)
   --keep             keep the SQLite file (or PostgreSQL database) afterwards
   --smoke            a seconds-long run for CI: 1 s per scenario, 4 connections, preload 1000

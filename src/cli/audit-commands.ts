@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AdminError } from '../core/admin.js';
+import { AdminError } from '../core/admin/validation.js';
 import { AUDIT_EVENTS, isAuditEventName } from '../core/audit-events.js';
 import type { AuditEvent } from '../core/ports.js';
 import { output, printable, withServices, type StoreOptions } from './context.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AdminError } from '../core/admin.js';
+import { AdminError } from '../core/admin/validation.js';
 import type { Client } from '../core/types.js';
 import { output, readStdinPassword, warnSecretOnArgv, withServices, type StoreOptions } from './context.js';
 

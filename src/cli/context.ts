@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { loadConfig, type Config } from '../config/config.js';
 import type { Services } from '../services.js';
-import { AdminError } from '../core/admin.js';
+import { AdminError } from '../core/admin/validation.js';
 
 /** Options every command that touches the store accepts. */
 export interface StoreOptions {

@@ -1,6 +1,6 @@
 import { isIP, isIPv6 } from 'node:net';
 import type { Command } from 'commander';
-import { AdminError } from '../core/admin.js';
+import { AdminError } from '../core/admin/validation.js';
 import { throttleKeyOfIp } from '../services.js';
 import { output, printable, withServices, type StoreOptions } from './context.js';
 import { lockoutView } from './operator-commands.js';
@@ -12,7 +12,7 @@ interface LockoutOptions extends StoreOptions {
 }
 
 /**
- * The throttle's key for `--ip`: an IPv4 address as it is; an IPv6 address by its /64 (login-throttle.ts
+ * The throttle's key for `--ip`: an IPv4 address as it is; an IPv6 address by its /64 (throttle/keys.ts
  * throttleKeyOfIp), also when given as the `…::/64` that `lockout list` prints.
  */
 export function ipKeyOf(value: string): string {

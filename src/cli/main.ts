@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { AdminError } from '../core/admin.js';
+import { AdminError } from '../core/admin/validation.js';
 import { cleanupDeadTokens } from '../lifecycle/cleanup.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerClientCommands } from './client-commands.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AdminError, checkPasswordPolicy } from '../core/admin.js';
+import { AdminError, checkPasswordPolicy } from '../core/admin/validation.js';
 import type { User } from '../core/types.js';
 import { configFrom, output, readStdinPassword, warnSecretOnArgv, withServices, type StoreOptions } from './context.js';
 

@@ -110,29 +110,37 @@ describe('loadConfig', () => {
     expect(message).not.toContain('hunter2');
   });
 
-  it('accepts postgres:// and postgresql:// database URLs as given, and refuses a malformed one without showing its password', () => {
-    for (const url of ['postgres://oauthd:hunter2@db.internal:5432/oauthd?max=20', 'postgresql://db/oauthd']) {
-      expect(loadConfig({ OAUTHD_DATABASE_URL: url }).store.databaseUrl).toBe(url);
-    }
-    expect(() => loadConfig({ OAUTHD_DATABASE_URL: 'postgres://oauthd:hunter2@[bad/oauthd' })).toThrow(
-      /^OAUTHD_DATABASE_URL: not a valid postgres:\/\/ URL: "postgres:\/\/oauthd:\*\*\*@\[bad\/oauthd"$/,
-    );
-  });
+  it(
+    'accepts postgres:// and postgresql:// database URLs as given, and refuses a malformed one without showing ' +
+      'its password',
+    () => {
+      for (const url of ['postgres://oauthd:hunter2@db.internal:5432/oauthd?max=20', 'postgresql://db/oauthd']) {
+        expect(loadConfig({ OAUTHD_DATABASE_URL: url }).store.databaseUrl).toBe(url);
+      }
+      expect(() => loadConfig({ OAUTHD_DATABASE_URL: 'postgres://oauthd:hunter2@[bad/oauthd' })).toThrow(
+        /^OAUTHD_DATABASE_URL: not a valid postgres:\/\/ URL: "postgres:\/\/oauthd:\*\*\*@\[bad\/oauthd"$/,
+      );
+    },
+  );
 
-  it("refuses an admin listener on the public listener's host and port, and allows both on port 0 (a free port each)", () => {
-    expect(() => loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000' })).toThrow(
-      /^OAUTHD_ADMIN_PORT: must differ from OAUTHD_PORT/,
-    );
-    expect(loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000', OAUTHD_ADMIN_HOST: '10.0.0.1' })).toMatchObject(
-      {
+  it(
+    "refuses an admin listener on the public listener's host and port, and allows both on port 0 (a free port " +
+      'each)',
+    () => {
+      expect(() => loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000' })).toThrow(
+        /^OAUTHD_ADMIN_PORT: must differ from OAUTHD_PORT/,
+      );
+      expect(
+        loadConfig({ OAUTHD_PORT: '9000', OAUTHD_ADMIN_PORT: '9000', OAUTHD_ADMIN_HOST: '10.0.0.1' }),
+      ).toMatchObject({
         admin: { host: '10.0.0.1', port: 9000 },
-      },
-    );
-    expect(loadConfig({ OAUTHD_PORT: '0', OAUTHD_ADMIN_PORT: '0' })).toMatchObject({
-      http: { port: 0 },
-      admin: { port: 0 },
-    });
-  });
+      });
+      expect(loadConfig({ OAUTHD_PORT: '0', OAUTHD_ADMIN_PORT: '0' })).toMatchObject({
+        http: { port: 0 },
+        admin: { port: 0 },
+      });
+    },
+  );
 
   it('refuses default scopes that are not known scopes', () => {
     expect(() => loadConfig({ OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read admin' })).toThrow(
@@ -162,12 +170,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ OAUTHD_HASH_CONCURRENCY: '8', UV_THREADPOOL_SIZE: '8' }).hashing.maxConcurrent).toBe(8);
   });
 
-  it('refuses a per-username limit at or below the per-(username, IP) one: one IP could lock the user out everywhere', () => {
-    expect(() => loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '10' })).toThrow(
-      /^OAUTHD_MAX_FAILURES_PER_USER: must be above OAUTHD_MAX_FAILURES_PER_USER_IP/,
-    );
-    expect(loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '11' }).throttle.maxFailuresPerUser).toBe(11);
-  });
+  it(
+    'refuses a per-username limit at or below the per-(username, IP) one: one IP could lock the user out ' +
+      'everywhere',
+    () => {
+      expect(() => loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '10' })).toThrow(
+        /^OAUTHD_MAX_FAILURES_PER_USER: must be above OAUTHD_MAX_FAILURES_PER_USER_IP/,
+      );
+      expect(loadConfig({ OAUTHD_MAX_FAILURES_PER_USER: '11' }).throttle.maxFailuresPerUser).toBe(11);
+    },
+  );
 
   it('reads a JSON config file, which the environment and then the flags override', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oauthd-config-'));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isSubset } from '../core/scope.js';
-import type { PasswordPolicy } from '../core/admin.js';
+import type { PasswordPolicy } from '../core/admin/validation.js';
 import type { TokenPolicy } from '../core/policy.js';
 import type { ConfigDraft } from './option.js';
 import { OPTIONS } from './options.js';

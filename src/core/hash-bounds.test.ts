@@ -13,17 +13,21 @@ const BCRYPT_TAIL = 'QG6SCf.6y71ZuiCADSm2yubgKt.aVVA96YqDIsYRoIvR6z5hwh25S';
 const bcrypt = (algorithm: string, cost: number) => `${algorithm}$$2b$${String(cost).padStart(2, '0')}$${BCRYPT_TAIL}`;
 
 describe('checkHashBounds', () => {
-  it('states the bounds: PBKDF2 ≤ 3,000,000 iterations and ≤ 64 bytes, argon2 m ≤ 128 MiB, t ≤ 16, p ≤ 16, bcrypt ≤ 14', () => {
-    expect(HASH_BOUNDS).toMatchObject({
-      pbkdf2MaxIterations: 3_000_000,
-      pbkdf2MaxOutputBytes: 64,
-      argon2MaxMemoryKiB: 128 * 1024,
-      argon2MaxTimeCost: 16,
-      argon2MaxParallelism: 16,
-      argon2MaxOutputBytes: 64,
-      bcryptMaxCost: 14,
-    });
-  });
+  it(
+    'states the bounds: PBKDF2 ≤ 3,000,000 iterations and ≤ 64 bytes, argon2 m ≤ 128 MiB, t ≤ 16, p ≤ 16, bcrypt ' +
+      '≤ 14',
+    () => {
+      expect(HASH_BOUNDS).toMatchObject({
+        pbkdf2MaxIterations: 3_000_000,
+        pbkdf2MaxOutputBytes: 64,
+        argon2MaxMemoryKiB: 128 * 1024,
+        argon2MaxTimeCost: 16,
+        argon2MaxParallelism: 16,
+        argon2MaxOutputBytes: 64,
+        bcryptMaxCost: 14,
+      });
+    },
+  );
 
   it('accepts the defaults of oauthd, Django and django-oauth-toolkit', () => {
     const defaults = [

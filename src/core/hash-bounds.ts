@@ -8,9 +8,9 @@
  * and every verifier refuses to run one (it does not match, without being computed); both ask
  * `checkHashBounds`.
  *
- * The bounds keep every default of oauthd (argon2id m = 7 MiB, t = 5, p = 1, and the earlier m = 19 MiB, t = 2), of Django (PBKDF2 with up to
- * 1,200,000 iterations and a 32-byte output in Django 6.0, argon2 m = 100 MiB, t = 2, p = 8, bcrypt cost 12)
- * and of django-oauth-toolkit inside them, with room to spare.
+ * The bounds keep every default of oauthd (argon2id m = 7 MiB, t = 5, p = 1, and the earlier m = 19 MiB, t = 2),
+ * of Django (PBKDF2 with up to 1,200,000 iterations and a 32-byte output in Django 6.0, argon2 m = 100 MiB,
+ * t = 2, p = 8, bcrypt cost 12) and of django-oauth-toolkit inside them, with room to spare.
  */
 export const HASH_BOUNDS = {
   pbkdf2MaxIterations: 3_000_000,
@@ -44,8 +44,10 @@ export type HashBoundsVerdict =
 
 const PBKDF2 = /^(pbkdf2_sha256|pbkdf2_sha1)\$([1-9]\d{0,9})\$[^$]+\$([A-Za-z0-9+/]+={0,2})$/;
 /** PHC parameters come in any order (argon2-cffi writes m,t,p; node-argon2 m,p,t): each of m, t, p once. */
-const ARGON2 =
-  /^\$argon2(?:id|i|d)\$(?:v=\d{1,3}\$)?([mtp]=\d{1,10},[mtp]=\d{1,10},[mtp]=\d{1,10})\$[A-Za-z0-9+/]+\$([A-Za-z0-9+/]+)$/;
+const ARGON2 = new RegExp(
+  String.raw`^\$argon2(?:id|i|d)\$(?:v=\d{1,3}\$)?([mtp]=\d{1,10},[mtp]=\d{1,10},[mtp]=\d{1,10})` +
+    String.raw`\$[A-Za-z0-9+/]+\$([A-Za-z0-9+/]+)$`,
+);
 const BCRYPT = /^(bcrypt_sha256|bcrypt)\$\$2[abxy]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 const SHA256 = /^sha256\$[A-Za-z0-9_-]{43}$/;
 

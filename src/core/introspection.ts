@@ -4,7 +4,7 @@ import { invalidToken } from './errors.js';
 import type { TokenStore } from './ports.js';
 import { required, singleValued, type ParamPairs } from './params.js';
 import { tokenKey } from './tokens.js';
-import type { Client } from './types.js';
+import type { AccessTokenRecord, Client, EpochSeconds, RefreshTokenRecord } from './types.js';
 
 /**
  * The scope a bearer token needs to introspect (on top of its client's privilege), and that marks a client
@@ -67,35 +67,11 @@ const INACTIVE = { active: false } as const;
  * is `{"active": false}` and nothing more (§2.2).
  */
 export function createIntrospectionEndpoint(deps: IntrospectionDeps): IntrospectionEndpoint {
-  const { store, clock, bearer } = deps;
+  const { store, clock } = deps;
   return {
-    async introspect({ params: pairs, basic, bearer: bearerToken, clientIp }) {
-      const params = singleValued(pairs);
-      let callerClientId: string | null;
-      if (bearerToken !== null && basic === null && !params.has('client_id')) {
-        const caller = await bearer.validate(bearerToken);
-        const client = await store.findClient(caller.clientId);
-        // RFC 7662 §2.3: a bearer token without sufficient privileges is answered 401 (RFC 6750 §3), the
-        // same answer whichever condition failed.
-        if (!client || client.isPublic || !client.canIntrospect || !caller.scope.includes(INTROSPECTION_SCOPE)) {
-          throw invalidToken(
-            'The access token may not introspect tokens.',
-            !client
-              ? 'introspection by a token of a deleted client'
-              : !client.isPublic && client.canIntrospect
-                ? 'introspection by a token without the introspection scope'
-                : 'introspection by a token of a client that is not a resource server',
-          );
-        }
-        callerClientId = null; // may see every token
-      } else {
-        const client = await authenticateClient(
-          { basic, bodyClientId: params.get('client_id'), bodyClientSecret: params.get('client_secret') },
-          deps,
-          clientIp,
-        );
-        callerClientId = introspectsEveryToken(client) ? null : client.clientId;
-      }
+    async introspect(request) {
+      const params = singleValued(request.params);
+      const callerClientId = await callerScopeOf(deps, request, params);
       const token = required(params, 'token', 'Missing token parameter.'); // as revocation (oauthlib)
       const hash = tokenKey(token);
       const now = clock.now();
@@ -103,46 +79,11 @@ export function createIntrospectionEndpoint(deps: IntrospectionDeps): Introspect
 
       const tryAccess = async (): Promise<IntrospectionResponse | null> => {
         const record = await store.findAccessToken(hash);
-        if (!record) return null;
-        if (!visible(record.clientId) || record.revokedAt !== null || record.expiresAt <= now || !record.userIsActive)
-          return INACTIVE;
-        return {
-          active: true,
-          scope: record.scope.join(' '),
-          client_id: record.clientId,
-          // A token issued to the client itself (client_credentials) has no user: no username, no sub.
-          ...(record.userId !== null ? { username: record.username ?? '' } : {}),
-          token_type: 'Bearer',
-          token_use: 'access_token',
-          exp: record.expiresAt,
-          iat: record.issuedAt,
-          ...(record.userId !== null ? { sub: String(record.userId) } : {}),
-        };
+        return record && describeAccessToken(record, visible(record.clientId), now);
       };
       const tryRefresh = async (): Promise<IntrospectionResponse | null> => {
         const record = await store.findRefreshToken(hash);
-        if (!record) return null;
-        const expired = record.expiresAt !== null && record.expiresAt <= now;
-        if (
-          !visible(record.clientId) ||
-          record.revokedAt !== null ||
-          record.usedAt !== null ||
-          expired ||
-          !record.userIsActive
-        ) {
-          return INACTIVE;
-        }
-        // A refresh token has no RFC 6749 §7.1 token type and, by default, no expiry.
-        return {
-          active: true,
-          scope: record.scope.join(' '),
-          client_id: record.clientId,
-          ...(record.userId !== null ? { username: record.username ?? '' } : {}),
-          token_use: 'refresh_token',
-          ...(record.expiresAt !== null ? { exp: record.expiresAt } : {}),
-          iat: record.issuedAt,
-          sub: String(record.userId),
-        };
+        return record && describeRefreshToken(record, visible(record.clientId), now);
       };
       // §2.1: token_type_hint only orders the search.
       const refreshFirst = params.get('token_type_hint') === 'refresh_token';
@@ -151,5 +92,71 @@ export function createIntrospectionEndpoint(deps: IntrospectionDeps): Introspect
         : ((await tryAccess()) ?? (await tryRefresh()));
       return result ?? INACTIVE;
     },
+  };
+}
+
+/** Authenticates the caller; answers the client id whose tokens it may see, or null: every token. */
+async function callerScopeOf(
+  deps: IntrospectionDeps,
+  { basic, bearer: bearerToken, clientIp }: IntrospectionRequest,
+  params: ReadonlyMap<string, string>,
+): Promise<string | null> {
+  if (bearerToken !== null && basic === null && !params.has('client_id')) {
+    const caller = await deps.bearer.validate(bearerToken);
+    const client = await deps.store.findClient(caller.clientId);
+    // RFC 7662 §2.3: a bearer token without sufficient privileges is answered 401 (RFC 6750 §3), the
+    // same answer whichever condition failed.
+    if (!client || client.isPublic || !client.canIntrospect || !caller.scope.includes(INTROSPECTION_SCOPE)) {
+      throw invalidToken(
+        'The access token may not introspect tokens.',
+        !client
+          ? 'introspection by a token of a deleted client'
+          : !client.isPublic && client.canIntrospect
+            ? 'introspection by a token without the introspection scope'
+            : 'introspection by a token of a client that is not a resource server',
+      );
+    }
+    return null; // may see every token
+  }
+  const client = await authenticateClient(
+    { basic, bodyClientId: params.get('client_id'), bodyClientSecret: params.get('client_secret') },
+    deps,
+    clientIp,
+  );
+  return introspectsEveryToken(client) ? null : client.clientId;
+}
+
+function describeAccessToken(record: AccessTokenRecord, visible: boolean, now: EpochSeconds): IntrospectionResponse {
+  if (!visible || record.revokedAt !== null || record.expiresAt <= now || !record.userIsActive) return INACTIVE;
+  return {
+    active: true,
+    scope: record.scope.join(' '),
+    client_id: record.clientId,
+    // A token issued to the client itself (client_credentials) has no user: no username, no sub.
+    ...(record.userId !== null ? { username: record.username ?? '' } : {}),
+    token_type: 'Bearer',
+    token_use: 'access_token',
+    exp: record.expiresAt,
+    iat: record.issuedAt,
+    ...(record.userId !== null ? { sub: String(record.userId) } : {}),
+  };
+}
+
+function describeRefreshToken(record: RefreshTokenRecord, visible: boolean, now: EpochSeconds): IntrospectionResponse {
+  const expired = record.expiresAt !== null && record.expiresAt <= now;
+  if (!visible || record.revokedAt !== null || record.usedAt !== null || expired || !record.userIsActive) {
+    return INACTIVE;
+  }
+  // A refresh token has no RFC 6749 §7.1 token type and, by default, no expiry.
+  return {
+    active: true,
+    scope: record.scope.join(' '),
+    client_id: record.clientId,
+    // A token issued to the client itself (client_credentials) has no user: no username, no sub.
+    ...(record.userId !== null ? { username: record.username ?? '' } : {}),
+    token_use: 'refresh_token',
+    ...(record.expiresAt !== null ? { exp: record.expiresAt } : {}),
+    iat: record.issuedAt,
+    ...(record.userId !== null ? { sub: String(record.userId) } : {}),
   };
 }

@@ -98,7 +98,8 @@ describe('verifyClientSecret with a chosen secret (argon2id)', () => {
 describe('verifyClientSecret with a Django-hashed secret (django-oauth-toolkit 2.x+)', () => {
   const django = createDjangoCompatibleHasher(fastArgon2);
   const pbkdf2 = (secret: string, iterations: number, bytes: number) =>
-    `pbkdf2_sha256$${iterations}$SaltOfTheClient$${pbkdf2Sync(secret, 'SaltOfTheClient', iterations, bytes, 'sha256').toString('base64')}`;
+    `pbkdf2_sha256$${iterations}$SaltOfTheClient$` +
+    `${pbkdf2Sync(secret, 'SaltOfTheClient', iterations, bytes, 'sha256').toString('base64')}`;
 
   it('accepts the right secret against a hash within bounds', async () => {
     await expect(verifyClientSecret(pbkdf2('dot-secret', 1000, 32), 'dot-secret', django)).resolves.toBe(true);
@@ -114,11 +115,14 @@ describe('verifyClientSecret with a Django-hashed secret (django-oauth-toolkit 2
     );
   });
 
-  it('refuses every secret against an unusable one (imported past the bounds), without reaching the hasher', async () => {
-    const stored = unusableSecret('pbkdf2_sha256 with more than 3000000 iterations');
-    expect(stored.startsWith('!')).toBe(true);
-    for (const presented of [stored, stored.slice(1), '', 'dot-secret']) {
-      await expect(verifyClientSecret(stored, presented, forbiddenHasher)).resolves.toBe(false);
-    }
-  });
+  it(
+    'refuses every secret against an unusable one (imported ' + 'past the bounds), without reaching the hasher',
+    async () => {
+      const stored = unusableSecret('pbkdf2_sha256 with more than 3000000 iterations');
+      expect(stored.startsWith('!')).toBe(true);
+      for (const presented of [stored, stored.slice(1), '', 'dot-secret']) {
+        await expect(verifyClientSecret(stored, presented, forbiddenHasher)).resolves.toBe(false);
+      }
+    },
+  );
 });

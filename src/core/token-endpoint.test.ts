@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createArgon2Hasher } from '../crypto/argon2-hasher.js';
 import { openStore } from '../store/store.js';
-import { createAdmin } from './admin.js';
+import { createAdmin } from './admin/index.js';
 import { createBearerValidator } from './bearer.js';
 import { OAuthError } from './errors.js';
 import { clockOf, noThrottle, type EventSink, type Store } from './ports.js';

@@ -49,13 +49,16 @@ describe('tokenKey', () => {
     }
   });
 
-  it('keys any other length (earlier oauthd tokens, django-oauth-toolkit tokens) by its SHA-256 digest, as before', () => {
-    const earlier = 'x'.repeat(43);
-    expect(tokenKey(earlier)).toEqual(createHash('sha256').update(earlier).digest());
-    expect(tokenKey('Df0Z0r74hxZmO47mo9QnRrncVJIGU6')).toEqual(
-      createHash('sha256').update('Df0Z0r74hxZmO47mo9QnRrncVJIGU6').digest(),
-    );
-  });
+  it(
+    'keys any other length (earlier oauthd tokens, ' + 'django-oauth-toolkit tokens) by its SHA-256 digest, as before',
+    () => {
+      const earlier = 'x'.repeat(43);
+      expect(tokenKey(earlier)).toEqual(createHash('sha256').update(earlier).digest());
+      expect(tokenKey('Df0Z0r74hxZmO47mo9QnRrncVJIGU6')).toEqual(
+        createHash('sha256').update('Df0Z0r74hxZmO47mo9QnRrncVJIGU6').digest(),
+      );
+    },
+  );
 
   it('returns the 32-byte SHA-256 digest of the UTF-8 token', () => {
     const digest = tokenKey('abc');

@@ -92,23 +92,26 @@ describe('createArgon2Hasher', () => {
     });
   });
 
-  it('never computes its own kind of hash when a cost parameter is past HASH_BOUNDS, even for the right password', async () => {
-    // Real hashes of 'pw', cheap to make here, one step past each bound (t = 17, p = 17, m = 128 MiB + 1 KiB).
-    for (const parameters of [
-      { ...small, timeCost: 17 },
-      { ...small, parallelism: 17 },
-      { memoryCostKiB: 131_073, timeCost: 1, parallelism: 1 },
-    ]) {
-      const hash = await createArgon2Hasher(parameters).hash('pw');
-      await expect(createArgon2Hasher(small).verify(hash, 'pw'), hash).resolves.toEqual({
-        ok: false,
-        needsRehash: false,
-      });
-    }
-    // At the bounds it verifies (and asks for a rehash to the current parameters).
-    const atBound = await createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 16, parallelism: 16 }).hash('pw');
-    await expect(createArgon2Hasher(small).verify(atBound, 'pw')).resolves.toEqual({ ok: true, needsRehash: true });
-  });
+  it(
+    'never computes its own kind of hash when a cost parameter is ' + 'past HASH_BOUNDS, even for the right password',
+    async () => {
+      // Real hashes of 'pw', cheap to make here, one step past each bound (t = 17, p = 17, m = 128 MiB + 1 KiB).
+      for (const parameters of [
+        { ...small, timeCost: 17 },
+        { ...small, parallelism: 17 },
+        { memoryCostKiB: 131_073, timeCost: 1, parallelism: 1 },
+      ]) {
+        const hash = await createArgon2Hasher(parameters).hash('pw');
+        await expect(createArgon2Hasher(small).verify(hash, 'pw'), hash).resolves.toEqual({
+          ok: false,
+          needsRehash: false,
+        });
+      }
+      // At the bounds it verifies (and asks for a rehash to the current parameters).
+      const atBound = await createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 16, parallelism: 16 }).hash('pw');
+      await expect(createArgon2Hasher(small).verify(atBound, 'pw')).resolves.toEqual({ ok: true, needsRehash: true });
+    },
+  );
 
   it('does not report needsRehash for a wrong password, even with other parameters', async () => {
     const hash = await createArgon2Hasher(small).hash('pw');

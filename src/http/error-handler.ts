@@ -61,7 +61,8 @@ export function sendOAuthError(reply: FastifyReply, error: OAuthError, options: 
     // RFC 6750 §3: every error response of a protected resource carries the Bearer challenge.
     reply.header(
       'WWW-Authenticate',
-      `Bearer realm=${quoted(options.realm)}, error=${quoted(error.code)}, error_description=${quoted(error.description)}`,
+      `Bearer realm=${quoted(options.realm)}, error=${quoted(error.code)}, ` +
+        `error_description=${quoted(error.description)}`,
     );
   }
   if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));

@@ -39,24 +39,28 @@ describe('cachedVerifier', () => {
     expect(inner.calls()).toBe(2);
   });
 
-  it('counts the bound from when the lookup started, so a slow lookup cannot outlive a revocation by more than the bound', async () => {
-    let nowMs = 1_000_000;
-    let release: (() => void) | undefined;
-    // The first lookup hangs until released; later ones answer at once.
-    const inner = fakeVerifier(() =>
-      release === undefined
-        ? new Promise<Principal>((resolve) => (release = () => resolve(principal(10_000))))
-        : Promise.resolve(principal(10_000)),
-    );
-    const cached = cachedVerifier(inner.verifier, { maxStalenessMs: 5000, now: () => nowMs });
-    const pending = cached.validate('t');
-    nowMs += 3000; // the store was read at the start; the answer arrives 3 s later
-    release!();
-    await pending;
-    nowMs += 2000; // 5 s after the lookup started: the entry is stale
-    await cached.validate('t');
-    expect(inner.calls()).toBe(2);
-  });
+  it(
+    'counts the bound from when the lookup started, so a slow lookup cannot outlive a revocation by more than ' +
+      'the bound',
+    async () => {
+      let nowMs = 1_000_000;
+      let release: (() => void) | undefined;
+      // The first lookup hangs until released; later ones answer at once.
+      const inner = fakeVerifier(() =>
+        release === undefined
+          ? new Promise<Principal>((resolve) => (release = () => resolve(principal(10_000))))
+          : Promise.resolve(principal(10_000)),
+      );
+      const cached = cachedVerifier(inner.verifier, { maxStalenessMs: 5000, now: () => nowMs });
+      const pending = cached.validate('t');
+      nowMs += 3000; // the store was read at the start; the answer arrives 3 s later
+      release!();
+      await pending;
+      nowMs += 2000; // 5 s after the lookup started: the entry is stale
+      await cached.validate('t');
+      expect(inner.calls()).toBe(2);
+    },
+  );
 
   it('never serves a cached token past its own expiry', async () => {
     let nowMs = 1_000_000;

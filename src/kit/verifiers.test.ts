@@ -41,9 +41,13 @@ describe('createIntrospectionVerifier accepts access tokens only', () => {
     );
   });
 
-  it('admits an access token of an oauthd without token_use (token_type compared case-insensitively, RFC 6749 §5.1)', async () => {
-    await expect(verify({ ...base, token_type: 'bearer', exp: EXP })).resolves.toMatchObject({ username: 'alice' });
-  });
+  it(
+    'admits an access token of an oauthd without token_use (token_type compared case-insensitively, RFC 6749 ' +
+      '§5.1)',
+    async () => {
+      await expect(verify({ ...base, token_type: 'bearer', exp: EXP })).resolves.toMatchObject({ username: 'alice' });
+    },
+  );
 
   it.each([
     ['a refresh token with an expiry', { token_use: 'refresh_token', exp: EXP }],
@@ -60,41 +64,45 @@ describe('createIntrospectionVerifier accepts access tokens only', () => {
 });
 
 describe('createIntrospectionVerifier during an outage of the introspection endpoint', () => {
-  it('logs one warning with the reason when it starts and one line when it ends, however many requests meet it', async () => {
-    const logged: string[] = [];
-    const logger = { warn: (m: string) => logged.push(`warn ${m}`), info: (m: string) => logged.push(`info ${m}`) };
-    let status = 200;
-    const flaky = createServer((_request, response) => {
-      response.statusCode = status;
-      response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ ...base, token_type: 'Bearer', token_use: 'access_token', exp: EXP }));
-    });
-    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
-    const flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/o/introspect/`;
-    const verifier = createIntrospectionVerifier({
-      introspectionUrl: flakyUrl,
-      clientId: 'rs',
-      clientSecret: 's',
-      maxStalenessMs: 0,
-      logger,
-    });
-    try {
-      await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
-      status = 500;
-      for (let i = 0; i < 3; i++)
-        await expect(verifier.validate('t')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
-      expect(logged).toEqual([
-        `warn oauthd kit: introspection at ${flakyUrl} failed (introspection answered 500); answering 503 until it answers again`,
-      ]);
-      status = 200;
-      await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
-      await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
-      expect(logged).toHaveLength(2);
-      expect(logged[1]).toBe(`info oauthd kit: introspection at ${flakyUrl} answers again`);
-    } finally {
-      await new Promise((resolve) => flaky.close(resolve));
-    }
-  });
+  it(
+    'logs one warning with the reason when it starts and one line ' + 'when it ends, however many requests meet it',
+    async () => {
+      const logged: string[] = [];
+      const logger = { warn: (m: string) => logged.push(`warn ${m}`), info: (m: string) => logged.push(`info ${m}`) };
+      let status = 200;
+      const flaky = createServer((_request, response) => {
+        response.statusCode = status;
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ ...base, token_type: 'Bearer', token_use: 'access_token', exp: EXP }));
+      });
+      await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+      const flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/o/introspect/`;
+      const verifier = createIntrospectionVerifier({
+        introspectionUrl: flakyUrl,
+        clientId: 'rs',
+        clientSecret: 's',
+        maxStalenessMs: 0,
+        logger,
+      });
+      try {
+        await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
+        status = 500;
+        for (let i = 0; i < 3; i++)
+          await expect(verifier.validate('t')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+        expect(logged).toEqual([
+          `warn oauthd kit: introspection at ${flakyUrl} failed (introspection answered 500); answering 503 ` +
+            `until it answers again`,
+        ]);
+        status = 200;
+        await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
+        await expect(verifier.validate('t')).resolves.toMatchObject({ username: 'alice' });
+        expect(logged).toHaveLength(2);
+        expect(logged[1]).toBe(`info oauthd kit: introspection at ${flakyUrl} answers again`);
+      } finally {
+        await new Promise((resolve) => flaky.close(resolve));
+      }
+    },
+  );
 
   it('names an unreachable endpoint in the warning, never the token', async () => {
     const logged: string[] = [];

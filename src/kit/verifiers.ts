@@ -45,7 +45,8 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
   const unavailable = (reason: string): OAuthError => {
     if (outage === null) {
       logger.warn(
-        `oauthd kit: introspection at ${options.introspectionUrl} failed (${reason}); answering 503 until it answers again`,
+        `oauthd kit: introspection at ${options.introspectionUrl} failed (${reason}); answering 503 until it ` +
+          `answers again`,
       );
     }
     outage = reason;
@@ -81,7 +82,8 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       // `token_use` (absent from older oauthd versions) and gives only access tokens a `token_type` (RFC 7662 §2.2):
       // token_type must be Bearer, and token_use, when present, access_token.
       const tokenUse = body.token_use;
-      const tokenType = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined; // RFC 6749 §5.1: case-insensitive
+      // RFC 6749 §5.1: case-insensitive.
+      const tokenType = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined;
       if ((tokenUse !== undefined && tokenUse !== 'access_token') || tokenType !== 'bearer') {
         throw new OAuthError(
           'invalid_token',

@@ -18,7 +18,10 @@ export interface CleanupOptions {
 }
 
 export interface CleanupProgress {
-  /** Dead rows deleted: expired access tokens, used/revoked/expired refresh tokens past retention, their grants, old audit events. */
+  /**
+   * Dead rows deleted: expired access tokens, used/revoked/expired refresh tokens past retention, their grants,
+   * old audit events.
+   */
   deleted: number;
   /** Sealed refresh responses erased (past the grace window). */
   erased: number;

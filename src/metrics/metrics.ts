@@ -41,6 +41,30 @@ export function createMetrics(): Metrics {
     [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registry,
   );
+
+  return {
+    registry,
+    render: () => registry.metrics(),
+    events: countEvents(registry),
+    observeRequest(labels, seconds) {
+      requests.observe(
+        `${labels.route} ${labels.method} ${labels.status} ${labels.grantType} ${labels.error}`,
+        () => ({
+          route: labels.route,
+          method: labels.method,
+          status: String(labels.status),
+          grant_type: labels.grantType,
+          error: labels.error,
+        }),
+        seconds,
+      );
+    },
+    storeAdvice: timeStoreCalls(storeLatency),
+  };
+}
+
+/** The counters of core events (token.issued, refresh_token.reused, …), registered in `registry`. */
+function countEvents(registry: Registry): EventSink {
   const counter = (name: string, help: string, labelNames: string[] = []) =>
     new Counter({ name, help, labelNames, registers: [registry] });
   const issued = counter('oauthd_tokens_issued_total', 'Token pairs issued, by grant type', ['grant_type']);
@@ -58,7 +82,7 @@ export function createMetrics(): Metrics {
   const clientAuthFailed = counter('oauthd_client_auth_failures_total', 'Failed client authentications');
   const lockouts = counter('oauthd_lockouts_total', 'Brute-force lockouts started, by subject', ['subject']);
 
-  const events: EventSink = {
+  return {
     emit(event, fields) {
       switch (event) {
         case 'token.issued':
@@ -89,26 +113,6 @@ export function createMetrics(): Metrics {
           break;
       }
     },
-  };
-
-  return {
-    registry,
-    render: () => registry.metrics(),
-    events,
-    observeRequest(labels, seconds) {
-      requests.observe(
-        `${labels.route} ${labels.method} ${labels.status} ${labels.grantType} ${labels.error}`,
-        () => ({
-          route: labels.route,
-          method: labels.method,
-          status: String(labels.status),
-          grant_type: labels.grantType,
-          error: labels.error,
-        }),
-        seconds,
-      );
-    },
-    storeAdvice: timeStoreCalls(storeLatency),
   };
 }
 

@@ -22,7 +22,8 @@ export function openStore(databaseUrl: string, options: { sqlite?: SqliteStoreOp
     }
   }
   throw new Error(
-    `unsupported database URL scheme in ${JSON.stringify(redactUrl(databaseUrl))} (expected sqlite:<path> or postgres://…)`,
+    `unsupported database URL scheme in ${JSON.stringify(redactUrl(databaseUrl))} (expected sqlite:<path> or ` +
+      `postgres://…)`,
   );
 }
 

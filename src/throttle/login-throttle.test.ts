@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createLoginThrottle, DEFAULT_THROTTLE, throttleKeyOfIp } from './login-throttle.js';
+import { throttleKeyOfIp } from './keys.js';
+import { createLoginThrottle } from './login-throttle.js';
+import { DEFAULT_THROTTLE } from './settings.js';
 
 describe('throttleKeyOfIp', () => {
   it('keeps an IPv4 address as it is', () => {
@@ -84,34 +86,41 @@ describe('reservations that end out of order, or do not fit', () => {
     lockoutSeconds: 600,
   };
 
-  it('keeps a lockout when an earlier attempt of the burst fails after it (its backoff cannot shorten it)', async () => {
-    const throttle = createLoginThrottle(settings, { keyPrefix: 'unit-order' });
-    const subjects = { ip: '198.51.100.9', username: 'carol' };
-    const attempts = [];
-    for (let i = 0; i < 3; i++) attempts.push(await throttle.reserve(subjects));
-    const [first, second, third] = attempts.map((d) => (d.allowed ? d.reservation : null));
-    expect((await third!.failed()).lockedOut).toBe(true); // rank 3 reaches the limit first
-    await second!.failed(); // rank 2 ends later: a 2 s backoff
-    await first!.failed(); // rank 1: below the backoff threshold's second step
-    const next = await throttle.reserve(subjects);
-    expect(next.allowed).toBe(false);
-    expect(!next.allowed && next.retryAfterSeconds).toBeGreaterThan(500);
-  });
+  it(
+    'keeps a lockout when an earlier attempt of the burst ' + 'fails after it (its backoff cannot shorten it)',
+    async () => {
+      const throttle = createLoginThrottle(settings, { keyPrefix: 'unit-order' });
+      const subjects = { ip: '198.51.100.9', username: 'carol' };
+      const attempts = [];
+      for (let i = 0; i < 3; i++) attempts.push(await throttle.reserve(subjects));
+      const [first, second, third] = attempts.map((d) => (d.allowed ? d.reservation : null));
+      expect((await third!.failed()).lockedOut).toBe(true); // rank 3 reaches the limit first
+      await second!.failed(); // rank 2 ends later: a 2 s backoff
+      await first!.failed(); // rank 1: below the backoff threshold's second step
+      const next = await throttle.reserve(subjects);
+      expect(next.allowed).toBe(false);
+      expect(!next.allowed && next.retryAfterSeconds).toBeGreaterThan(500);
+    },
+  );
 
-  it('lets a two-form request try one form where the counter has room for one, instead of refusing it until the window ends', async () => {
-    const throttle = createLoginThrottle(
-      { ...DEFAULT_THROTTLE, maxFailuresPerClientIp: 3 },
-      { keyPrefix: 'unit-weight', maxWaitMs: 50 },
-    );
-    const subjects = { ip: '198.51.100.10', clientId: 'legacy' };
-    const two = await throttle.reserve(subjects, 2);
-    expect(two.allowed && two.weight).toBe(2);
-    if (two.allowed) expect((await two.reservation.failed()).lockedOut).toBe(false); // 2 of 3
-    const again = await throttle.reserve(subjects, 2);
-    expect(again.allowed && again.weight).toBe(1); // room for one form only
-    if (again.allowed) expect((await again.reservation.failed()).lockedOut).toBe(true); // 3 of 3: locked
-    expect((await throttle.reserve(subjects, 2)).allowed).toBe(false);
-  });
+  it(
+    'lets a two-form request try one form where the counter has room for one, instead of refusing it until the ' +
+      'window ends',
+    async () => {
+      const throttle = createLoginThrottle(
+        { ...DEFAULT_THROTTLE, maxFailuresPerClientIp: 3 },
+        { keyPrefix: 'unit-weight', maxWaitMs: 50 },
+      );
+      const subjects = { ip: '198.51.100.10', clientId: 'legacy' };
+      const two = await throttle.reserve(subjects, 2);
+      expect(two.allowed && two.weight).toBe(2);
+      if (two.allowed) expect((await two.reservation.failed()).lockedOut).toBe(false); // 2 of 3
+      const again = await throttle.reserve(subjects, 2);
+      expect(again.allowed && again.weight).toBe(1); // room for one form only
+      if (again.allowed) expect((await again.reservation.failed()).lockedOut).toBe(true); // 3 of 3: locked
+      expect((await throttle.reserve(subjects, 2)).allowed).toBe(false);
+    },
+  );
 
   it('caps one IPv6 /48 share of a username cross-IP count, however many /64s it rotates through', async () => {
     const throttle = createLoginThrottle(

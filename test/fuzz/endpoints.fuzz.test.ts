@@ -88,7 +88,9 @@ async function runCase(c: FuzzCase): Promise<void> {
   if (exchange.endedAfterIdle) idleEnds++;
   if (STATS) {
     const r = exchange.responses.find((x) => x.status >= 200);
-    const key = `${c.label.replace(/ \(.*/, '')} → ${r ? `${r.status} ${String(jsonOf(r)?.error ?? (r.body.length ? 'other body' : 'empty'))}` : 'none'}`;
+    const key =
+      `${c.label.replace(/ \(.*/, '')} → ` +
+      `${r ? `${r.status} ${String(jsonOf(r)?.error ?? (r.body.length ? 'other body' : 'empty'))}` : 'none'}`;
     stats.set(key, (stats.get(key) ?? 0) + 1);
   }
   const violations = violationsOf(c, exchange, live.access);
@@ -127,22 +129,25 @@ describe('after the fuzzing', () => {
     expect(storeBefore).toMatchObject({ users: 1, clients: 2 });
   });
 
-  it('still serves the pre-fuzz pair: its access token on /o/userinfo/, its refresh token unused per introspection', async () => {
-    const info = await userinfo(server, live.access);
-    expect(info.status).toBe(200);
-    expect(info.json.username).toBe(SEED.username);
-    const introspected = await fetch(`${server.oauthUrl}/introspect/`, {
-      method: 'POST',
-      headers: { 'content-type': FORM, authorization: basic(SEED.clientId, SEED.clientSecret) },
-      body: new URLSearchParams({ token: live.refresh, token_type_hint: 'refresh_token' }),
-    });
-    expect(introspected.status).toBe(200);
-    expect(await introspected.json()).toMatchObject({
-      active: true,
-      client_id: SEED.clientId,
-      username: SEED.username,
-    });
-  });
+  it(
+    'still serves the pre-fuzz pair: its access token on ' + '/o/userinfo/, its refresh token unused per introspection',
+    async () => {
+      const info = await userinfo(server, live.access);
+      expect(info.status).toBe(200);
+      expect(info.json.username).toBe(SEED.username);
+      const introspected = await fetch(`${server.oauthUrl}/introspect/`, {
+        method: 'POST',
+        headers: { 'content-type': FORM, authorization: basic(SEED.clientId, SEED.clientSecret) },
+        body: new URLSearchParams({ token: live.refresh, token_type_hint: 'refresh_token' }),
+      });
+      expect(introspected.status).toBe(200);
+      expect(await introspected.json()).toMatchObject({
+        active: true,
+        client_id: SEED.clientId,
+        username: SEED.username,
+      });
+    },
+  );
 
   it('is still up: a normal password grant succeeds, and the log holds no failed request (no 5xx)', async () => {
     const grant = await passwordGrant(server);

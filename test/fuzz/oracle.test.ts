@@ -41,29 +41,33 @@ describe('the oracle itself (synthetic answers, no server involved)', () => {
     expect(rules(response(400, ''))).toEqual([]);
   });
 
-  it('flags 5xx, Fastify error bodies, stack traces, extra keys, unknown codes, a 401 without challenge, and tokens', () => {
-    expect(rules(response(500, '{"error":"server_error","error_description":"x"}'))).toContain('5xx');
-    expect(rules(response(502, ''))).toContain('5xx');
-    expect(rules(response(503, '{"error":"temporarily_unavailable","error_description":"x"}'))).toEqual([]);
-    expect(rules(response(400, '{"error":"Bad Request","message":"Client Error","statusCode":400}'))).toEqual(
-      expect.arrayContaining(['leak', 'bad-error-shape']),
-    );
-    expect(rules(response(400, '{"error":"invalid_request","error_description":"x","stack":"at y"}'))).toEqual(
-      expect.arrayContaining(['leak', 'bad-error-shape']),
-    );
-    expect(rules(response(400, '{"error":"invalid_request","error_description":"TypeError: x"}'))).toContain('leak');
-    expect(rules(response(400, '{"error":"bad_thing","error_description":"x"}'))).toContain('bad-error-code');
-    expect(
-      rules(response(401, '{"error":"invalid_request","error_description":"x"}', { 'WWW-Authenticate': 'Basic' })),
-    ).toContain('status-code-mismatch');
-    expect(rules(response(401, '{"error":"invalid_client","error_description":"x"}'))).toContain(
-      '401-without-challenge',
-    );
-    expect(rules(response(400, 'oops'))).toContain('not-json');
-    const tokens = '{"access_token":"a","expires_in":3600,"refresh_token":"r","scope":"read","token_type":"Bearer"}';
-    expect(rules(response(200, tokens))).toContain('unexpected-success');
-    expect(rules()).toContain('no-response');
-  });
+  it(
+    'flags 5xx, Fastify error bodies, stack traces, extra keys, unknown codes, a 401 without challenge, and ' +
+      'tokens',
+    () => {
+      expect(rules(response(500, '{"error":"server_error","error_description":"x"}'))).toContain('5xx');
+      expect(rules(response(502, ''))).toContain('5xx');
+      expect(rules(response(503, '{"error":"temporarily_unavailable","error_description":"x"}'))).toEqual([]);
+      expect(rules(response(400, '{"error":"Bad Request","message":"Client Error","statusCode":400}'))).toEqual(
+        expect.arrayContaining(['leak', 'bad-error-shape']),
+      );
+      expect(rules(response(400, '{"error":"invalid_request","error_description":"x","stack":"at y"}'))).toEqual(
+        expect.arrayContaining(['leak', 'bad-error-shape']),
+      );
+      expect(rules(response(400, '{"error":"invalid_request","error_description":"TypeError: x"}'))).toContain('leak');
+      expect(rules(response(400, '{"error":"bad_thing","error_description":"x"}'))).toContain('bad-error-code');
+      expect(
+        rules(response(401, '{"error":"invalid_request","error_description":"x"}', { 'WWW-Authenticate': 'Basic' })),
+      ).toContain('status-code-mismatch');
+      expect(rules(response(401, '{"error":"invalid_client","error_description":"x"}'))).toContain(
+        '401-without-challenge',
+      );
+      expect(rules(response(400, 'oops'))).toContain('not-json');
+      const tokens = '{"access_token":"a","expires_in":3600,"refresh_token":"r","scope":"read","token_type":"Bearer"}';
+      expect(rules(response(200, tokens))).toContain('unexpected-success');
+      expect(rules()).toContain('no-response');
+    },
+  );
 
   it('lets the one echo of a parameter name through (core/params.ts), even when the name is "stack"', () => {
     expect(

@@ -46,7 +46,8 @@ describe('bugs found by fuzzing, fixed: their minimal inputs', () => {
   // clientErrorHandler now writes the RFC body (or none).
   it('answers Content-Length with Transfer-Encoding: chunked with 400 and an RFC-shaped (or empty) body', async () => {
     const r = await send(
-      'POST /o/token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n',
+      'POST /o/token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: ' +
+        'application/x-www-form-urlencoded\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n',
       '0\r\n\r\n',
     );
     expect(r.status).toBe(400);
@@ -65,7 +66,8 @@ describe('bugs found by fuzzing, fixed: their minimal inputs', () => {
   // send, since Envoy's ext_authz appends the client's own path and query to the gateway URL.
   it('answers a malformed required scope on the gateway with a 4xx, not 500', async () => {
     const r = await send(
-      `GET /o/auth/x?scope=%22 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer ${live.access}\r\n\r\n`,
+      `GET /o/auth/x?scope=%22 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer ` +
+        `${live.access}\r\n\r\n`,
     );
     expect(r.status).toBeGreaterThanOrEqual(400);
     expect(r.status).toBeLessThan(500);
@@ -73,21 +75,25 @@ describe('bugs found by fuzzing, fixed: their minimal inputs', () => {
 
   // `access_token` in the query string is invalid_request (RFC 9700 §2.5); sent twice, the query parser
   // made it an array and the route saw no token at all (401).
-  it('refuses access_token repeated in the userinfo query with 400 invalid_request, as it refuses it once', async () => {
-    const once = await send('GET /o/userinfo/?access_token=x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    expect(once.status).toBe(400);
-    const twice = await send(
-      'GET /o/userinfo/?access_token=x&access_token=x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
-    );
-    expect(twice.status).toBe(400);
-    expect(jsonOf(twice)?.error).toBe('invalid_request');
-  });
+  it(
+    'refuses access_token repeated in the userinfo query with ' + '400 invalid_request, as it refuses it once',
+    async () => {
+      const once = await send('GET /o/userinfo/?access_token=x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(once.status).toBe(400);
+      const twice = await send(
+        'GET /o/userinfo/?access_token=x&access_token=x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      expect(twice.status).toBe(400);
+      expect(jsonOf(twice)?.error).toBe('invalid_request');
+    },
+  );
 
   // docs/token-endpoint.md: "bytes that are not UTF-8 are invalid_request, never silently altered". The
   // body used to reach the parsers already decoded, every invalid byte turned into U+FFFD.
   it('refuses a body with a byte that is not UTF-8 with 400 invalid_request', async () => {
     const r = await send(
-      'POST /o/revoke_token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\n',
+      'POST /o/revoke_token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: ' +
+        'application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\n',
       Buffer.from('token=\xff', 'latin1'),
     );
     expect(r.status).toBe(400);
@@ -99,7 +105,8 @@ describe('bugs found by fuzzing, fixed: their minimal inputs', () => {
   it('answers a NUL in a parameter with 400 invalid_request on every store, never 500', async () => {
     const body = 'grant_type=password&client_id=%00';
     const r = await send(
-      `POST /o/token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`,
+      `POST /o/token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: ` +
+        `application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`,
       body,
     );
     expect(r.status).toBe(400);
@@ -114,7 +121,9 @@ describe('bugs found by fuzzing, fixed: their minimal inputs', () => {
       Buffer.from('-au-lait'),
     ]);
     const r = await send(
-      `POST /o/token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: ${basic(fuzzClient.clientId, fuzzClient.clientSecret)}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`,
+      `POST /o/token/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: ` +
+        `${basic(fuzzClient.clientId, fuzzClient.clientSecret)}\r\nContent-Type: ` +
+        `application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`,
       body,
     );
     expect(r.status).toBe(400);

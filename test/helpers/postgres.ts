@@ -34,7 +34,10 @@ export function postgresUnavailableReason(): Promise<string | null> {
     return null;
   }).catch((error: unknown) => {
     const e = error as { code?: string; message?: string };
-    return `PostgreSQL at ${redact(POSTGRES_ADMIN_URL)} is unreachable (${[e.code, e.message].filter(Boolean).join(' ')})`;
+    return (
+      `PostgreSQL at ${redact(POSTGRES_ADMIN_URL)} is unreachable ` +
+      `(${[e.code, e.message].filter(Boolean).join(' ')})`
+    );
   });
   return probe;
 }
@@ -53,7 +56,8 @@ export async function postgresAvailable(what: string): Promise<boolean> {
       '!'.repeat(100),
       `!! SKIPPED: ${what}`,
       `!! ${reason}.`,
-      '!! Start PostgreSQL or point OAUTHD_TEST_POSTGRES_URL at one; CI sets OAUTHD_REQUIRE_POSTGRES=1 and fails instead.',
+      '!! Start PostgreSQL or point OAUTHD_TEST_POSTGRES_URL at one; CI sets OAUTHD_REQUIRE_POSTGRES=1 and ' +
+        'fails instead.',
       '!'.repeat(100),
       '',
     ].join('\n'),

@@ -24,7 +24,8 @@ export async function redisAvailable(): Promise<boolean> {
         `Redis is required (OAUTHD_REQUIRE_REDIS=1) but unreachable at ${REDIS_URL}: ${(error as Error).message}`,
       );
     console.warn(
-      `\n*** SKIPPING Redis tests: Redis unreachable at ${REDIS_URL} (${(error as Error).message}). Set OAUTHD_REQUIRE_REDIS=1 to make this fail. ***\n`,
+      `\n*** SKIPPING Redis tests: Redis unreachable at ${REDIS_URL} (${(error as Error).message}). Set ` +
+        `OAUTHD_REQUIRE_REDIS=1 to make this fail. ***\n`,
     );
     return false;
   } finally {

@@ -27,22 +27,30 @@ describe('systemProgram', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 
-  it('returns null for a missing program and warns once, in one line naming the Debian package and the variable', () => {
-    const program = missing('absent');
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    expect(systemProgram(program, 'the gateway tests', { PATH: dir })).toBeNull();
-    expect(systemProgram(program, 'the gateway tests', { PATH: dir })).toBeNull();
-    expect(warn).toHaveBeenCalledTimes(1);
-    const line = String(warn.mock.calls[0]![0]);
-    expect(line).not.toContain('\n');
-    expect(line).toContain(`SKIPPED: the gateway tests: ${program.command} not installed (apt-get install pkg-absent)`);
-    expect(line).toContain('OAUTHD_REQUIRE_TEST_PROGRAM=1');
-  });
+  it(
+    'returns null for a missing program and warns once, in one ' + 'line naming the Debian package and the variable',
+    () => {
+      const program = missing('absent');
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      expect(systemProgram(program, 'the gateway tests', { PATH: dir })).toBeNull();
+      expect(systemProgram(program, 'the gateway tests', { PATH: dir })).toBeNull();
+      expect(warn).toHaveBeenCalledTimes(1);
+      const line = String(warn.mock.calls[0]![0]);
+      expect(line).not.toContain('\n');
+      expect(line).toContain(
+        `SKIPPED: the gateway tests: ${program.command} not installed (apt-get install pkg-absent)`,
+      );
+      expect(line).toContain('OAUTHD_REQUIRE_TEST_PROGRAM=1');
+    },
+  );
 
   it('throws for a missing program when its OAUTHD_REQUIRE_ variable is 1, naming the package and the variable', () => {
     const program = missing('required');
     expect(() => systemProgram(program, 'the gateway tests', { PATH: dir, OAUTHD_REQUIRE_TEST_PROGRAM: '1' })).toThrow(
-      /the gateway tests needs oauthd-test-required-\d+, which is not installed \(apt-get install pkg-required\), and OAUTHD_REQUIRE_TEST_PROGRAM=1 requires it/,
+      new RegExp(
+        String.raw`the gateway tests needs oauthd-test-required-\d+, which is not installed ` +
+          String.raw`\(apt-get install pkg-required\), and OAUTHD_REQUIRE_TEST_PROGRAM=1 requires it`,
+      ),
     );
   });
 });

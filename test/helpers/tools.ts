@@ -60,13 +60,15 @@ export function systemProgram(
   const install = `apt-get install ${program.debianPackage}`;
   if (env[program.requireVariable] === '1') {
     throw new Error(
-      `${what} needs ${program.command}, which is not installed (${install}), and ${program.requireVariable}=1 requires it`,
+      `${what} needs ${program.command}, which is not installed (${install}), and ${program.requireVariable}=1 ` +
+        `requires it`,
     );
   }
   if (!warned.has(program.command)) {
     warned.add(program.command);
     console.warn(
-      `!!!!! SKIPPED: ${what}: ${program.command} not installed (${install}); set ${program.requireVariable}=1 to make its absence fail the tests !!!!!`,
+      `!!!!! SKIPPED: ${what}: ${program.command} not installed (${install}); set ${program.requireVariable}=1 ` +
+        `to make its absence fail the tests !!!!!`,
     );
   }
   return null;

@@ -198,7 +198,8 @@ describe('oauthd serve and the admin port', () => {
       expect(result.code).not.toBe(0);
       // Nothing but the one line (the empty-store hint is printed only once the server runs).
       expect(lines(result.stderr)).toEqual([
-        `oauthd: admin listener (OAUTHD_ADMIN_HOST/OAUTHD_ADMIN_PORT): listen EADDRINUSE: address already in use 127.0.0.1:${takenPort}`,
+        `oauthd: admin listener (OAUTHD_ADMIN_HOST/OAUTHD_ADMIN_PORT): listen EADDRINUSE: address already in ` +
+          `use 127.0.0.1:${takenPort}`,
       ]);
       expect(await isListening(publicPort)).toBe(false);
     },

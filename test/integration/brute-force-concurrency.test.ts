@@ -149,13 +149,15 @@ describe.each(['memory', 'redis'] as const)('brute-force limits under concurrenc
   const skip = backend === 'redis' && !redisUp;
 
   it.skipIf(skip)(
-    'lets at most 10 of 60 concurrent wrong passwords from one IP be verified, refuses the rest with 429 and Retry-After, and lets the right password in from another IP',
+    'lets at most 10 of 60 concurrent wrong passwords from one IP be verified, refuses the rest with 429 and ' +
+      'Retry-After, and lets the right password in from another IP',
     async () => {
       await withInstances(backend, {}, async (urls) => {
         const answers = await burst(60, urls, (url, i) => login(url, ATTACKER, `wrong-${i}`));
         const t = tally(answers);
         console.log(
-          `${backend}: 60 concurrent wrong passwords → ${t.verified400} verified (400), ${t.refused} refused (429), ${t.other} other`,
+          `${backend}: 60 concurrent wrong passwords → ${t.verified400} verified (400), ${t.refused} refused ` +
+            `(429), ${t.other} other`,
         );
         expect(t.other).toBe(0);
         expect(t.verified400).toBeGreaterThan(0);
@@ -170,7 +172,8 @@ describe.each(['memory', 'redis'] as const)('brute-force limits under concurrenc
   );
 
   it.skipIf(skip)(
-    'serves 30 concurrent right passwords for one user from one IP: attempts beyond the limit wait for those being verified instead of being refused',
+    'serves 30 concurrent right passwords for one user from one IP: attempts beyond the limit wait for those ' +
+      'being verified instead of being refused',
     async () => {
       await withInstances(backend, {}, async (urls) => {
         const answers = await burst(30, urls, (url) => login(url, ATTACKER, SEED.password));
@@ -213,13 +216,15 @@ describe.each(['memory', 'redis'] as const)('brute-force limits under concurrenc
   );
 
   it.skipIf(skip)(
-    'lets at most 20 of 25 concurrent wrong client secrets (argon2id) from one IP be verified, and the right secret in from another IP',
+    'lets at most 20 of 25 concurrent wrong client secrets (argon2id) from one IP be verified, and the right ' +
+      'secret in from another IP',
     async () => {
       await withInstances(backend, {}, async (urls) => {
         const answers = await burst(25, urls, (url, i) => login(url, ATTACKER, SEED.password, `wrong-secret-${i}`));
         const t = tally(answers);
         console.log(
-          `${backend}: 25 concurrent wrong client secrets → ${t.verified401} verified (401), ${t.refused} refused (429), ${t.other} other`,
+          `${backend}: 25 concurrent wrong client secrets → ${t.verified401} verified (401), ${t.refused} ` +
+            `refused (429), ${t.other} other`,
         );
         expect(t.other + t.verified400).toBe(0);
         expect(t.verified401).toBeGreaterThan(0);
@@ -233,7 +238,8 @@ describe.each(['memory', 'redis'] as const)('brute-force limits under concurrenc
   );
 
   it.skipIf(skip)(
-    'lets at most 20 of 40 concurrent wrong generated client secrets through, while 40 concurrent right ones are all served',
+    'lets at most 20 of 40 concurrent wrong generated client secrets through, while 40 concurrent right ones ' +
+      'are all served',
     async () => {
       await withInstances(backend, {}, async (urls, first) => {
         const created = await first.services.admin.createClient({ name: 'generated' });
@@ -257,30 +263,35 @@ describe.each(['memory', 'redis'] as const)('brute-force limits under concurrenc
 });
 
 describe('brute-force limits across --workers 2 without Redis', () => {
-  it('shares the counters between the workers: at most 10 of 60 concurrent wrong passwords are verified, and the user still logs in from another IP', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oauthd-workers-throttle-'));
-    const databaseUrl = `sqlite:${join(dir, 'db.sqlite3')}`;
-    await seedSpecSampleInto(databaseUrl);
-    const server = await spawnServer({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_WORKERS: '2', ...DEFAULT_LIMITS });
-    try {
-      const tokenUrl = `${server.url}/o/token/`;
-      // Each worker verifies the chosen client secret once.
-      await burst(4, [tokenUrl], () => login(tokenUrl, USER, SEED.password));
-      const answers = await burst(60, [tokenUrl], (url, i) => login(url, ATTACKER, `wrong-${i}`));
-      const t = tally(answers);
-      console.log(
-        `--workers 2: 60 concurrent wrong passwords → ${t.verified400} verified (400), ${t.refused} refused (429), ${t.other} other`,
-      );
-      expect(t.other).toBe(0);
-      expect(t.verified400).toBeGreaterThan(0);
-      expect(t.verified400).toBeLessThanOrEqual(10);
-      expectRefusalsCarryRetryAfter(answers);
-      expect((await login(tokenUrl, USER, SEED.password)).status).toBe(200);
-    } finally {
-      expect(await server.stop()).toBe(0);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'shares the counters between the workers: at most 10 of 60 concurrent wrong passwords are verified, and the ' +
+      'user still logs in from another IP',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'oauthd-workers-throttle-'));
+      const databaseUrl = `sqlite:${join(dir, 'db.sqlite3')}`;
+      await seedSpecSampleInto(databaseUrl);
+      const server = await spawnServer({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_WORKERS: '2', ...DEFAULT_LIMITS });
+      try {
+        const tokenUrl = `${server.url}/o/token/`;
+        // Each worker verifies the chosen client secret once.
+        await burst(4, [tokenUrl], () => login(tokenUrl, USER, SEED.password));
+        const answers = await burst(60, [tokenUrl], (url, i) => login(url, ATTACKER, `wrong-${i}`));
+        const t = tally(answers);
+        console.log(
+          `--workers 2: 60 concurrent wrong passwords → ${t.verified400} verified (400), ${t.refused} refused ` +
+            `(429), ${t.other} other`,
+        );
+        expect(t.other).toBe(0);
+        expect(t.verified400).toBeGreaterThan(0);
+        expect(t.verified400).toBeLessThanOrEqual(10);
+        expectRefusalsCarryRetryAfter(answers);
+        expect((await login(tokenUrl, USER, SEED.password)).status).toBe(200);
+      } finally {
+        expect(await server.stop()).toBe(0);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('what counts as one attempt', () => {

@@ -120,21 +120,24 @@ describe('per-IP limit', () => {
 });
 
 describe('client authentication', () => {
-  it('locks a client id from an IP after repeated wrong secrets, even for the right secret, and only from that IP', async () => {
-    await withServer({ OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '3' }, async (server) => {
-      for (let i = 0; i < 3; i++) {
-        const r = await login(server, SEED.username, SEED.password, ATTACKER, {
-          authorization: basic(SEED.clientId, `guess-${i}`),
-        });
-        expect(r.status).toBe(401);
-      }
-      const locked = await login(server, SEED.username, SEED.password, ATTACKER);
-      expect(locked.status).toBe(429);
-      expect(locked.json.error).toBe('slow_down');
-      expect((await login(server, SEED.username, SEED.password, USER_IP)).status).toBe(200);
-      expect(server.logs()).toContain('client_auth.failed');
-    });
-  });
+  it(
+    'locks a client id from an IP after repeated wrong secrets, ' + 'even for the right secret, and only from that IP',
+    async () => {
+      await withServer({ OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '3' }, async (server) => {
+        for (let i = 0; i < 3; i++) {
+          const r = await login(server, SEED.username, SEED.password, ATTACKER, {
+            authorization: basic(SEED.clientId, `guess-${i}`),
+          });
+          expect(r.status).toBe(401);
+        }
+        const locked = await login(server, SEED.username, SEED.password, ATTACKER);
+        expect(locked.status).toBe(429);
+        expect(locked.json.error).toBe('slow_down');
+        expect((await login(server, SEED.username, SEED.password, USER_IP)).status).toBe(200);
+        expect(server.logs()).toContain('client_auth.failed');
+      });
+    },
+  );
 });
 
 describe('counters shared through Redis', async () => {

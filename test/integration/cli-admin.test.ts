@@ -71,38 +71,46 @@ afterAll(async () => {
 });
 
 describe('no secret needs to go on a command line', () => {
-  it('client create --client-secret-stdin keeps the secret read from stdin, prints nothing of it, and the client authenticates with it', async () => {
-    const secret = 'stdin-Chosen-client-secret_42';
-    secrets.push(secret);
-    const result = await ok(
-      ['client', 'create', '--name', 'From stdin', '--client-id', 'stdin-app', '--client-secret-stdin', '--json'],
-      `${secret}\n`,
-    );
-    expect(result.stdout).not.toContain(secret);
-    expect(JSON.parse(result.stdout)).toMatchObject({ client_id: 'stdin-app', client_type: 'confidential' });
-    expect(JSON.parse(result.stdout)).not.toHaveProperty('client_secret');
-    await login({ id: 'stdin-app', secret }, { username: SEED.username, password: SEED.password });
-  });
+  it(
+    'client create --client-secret-stdin keeps the secret read from stdin, prints nothing of it, and the client ' +
+      'authenticates with it',
+    async () => {
+      const secret = 'stdin-Chosen-client-secret_42';
+      secrets.push(secret);
+      const result = await ok(
+        ['client', 'create', '--name', 'From stdin', '--client-id', 'stdin-app', '--client-secret-stdin', '--json'],
+        `${secret}\n`,
+      );
+      expect(result.stdout).not.toContain(secret);
+      expect(JSON.parse(result.stdout)).toMatchObject({ client_id: 'stdin-app', client_type: 'confidential' });
+      expect(JSON.parse(result.stdout)).not.toHaveProperty('client_secret');
+      await login({ id: 'stdin-app', secret }, { username: SEED.username, password: SEED.password });
+    },
+  );
 
-  it('client create --client-secret still works but prints one warning line on stderr that names the stdin option and not the secret', async () => {
-    const secret = 'argv-Chosen-client-secret_43';
-    secrets.push(secret);
-    const result = await cli([
-      'client',
-      'create',
-      '--name',
-      'From argv',
-      '--client-id',
-      'argv-app',
-      '--client-secret',
-      secret,
-    ]);
-    expect(result.code).toBe(0);
-    expect(lines(result.stderr)).toHaveLength(1);
-    expect(result.stderr).toMatch(/^oauthd: warning: --client-secret .*ps.*history.*--client-secret-stdin\n$/);
-    expect(result.stderr).not.toContain(secret);
-    await login({ id: 'argv-app', secret }, { username: SEED.username, password: SEED.password });
-  });
+  it(
+    'client create --client-secret still works but prints one warning line on stderr that names the stdin option ' +
+      'and not the secret',
+    async () => {
+      const secret = 'argv-Chosen-client-secret_43';
+      secrets.push(secret);
+      const result = await cli([
+        'client',
+        'create',
+        '--name',
+        'From argv',
+        '--client-id',
+        'argv-app',
+        '--client-secret',
+        secret,
+      ]);
+      expect(result.code).toBe(0);
+      expect(lines(result.stderr)).toHaveLength(1);
+      expect(result.stderr).toMatch(/^oauthd: warning: --client-secret .*ps.*history.*--client-secret-stdin\n$/);
+      expect(result.stderr).not.toContain(secret);
+      await login({ id: 'argv-app', secret }, { username: SEED.username, password: SEED.password });
+    },
+  );
 
   it('refuses --client-secret together with --client-secret-stdin with one line, creating nothing', async () => {
     const result = await cli(
@@ -124,19 +132,22 @@ describe('no secret needs to go on a command line', () => {
     expect(await server.services.store.findClient('both-app')).toBeNull();
   });
 
-  it('user create --password prints one warning line naming --password-stdin; --password-stdin prints none', async () => {
-    secrets.push('argv-Passw0rd-carol', 'stdin-Passw0rd-dave');
-    const argv = await cli(['user', 'create', '--username', 'carol', '--password', 'argv-Passw0rd-carol']);
-    expect(argv.code).toBe(0);
-    expect(lines(argv.stderr)).toHaveLength(1);
-    expect(argv.stderr).toMatch(/^oauthd: warning: --password .*--password-stdin\n$/);
-    expect(argv.stderr).not.toContain('argv-Passw0rd-carol');
-    await ok(['user', 'create', '--username', 'dave', '--password-stdin'], 'stdin-Passw0rd-dave\n');
-    await login(
-      { id: SEED.clientId, secret: SEED.clientSecret },
-      { username: 'dave', password: 'stdin-Passw0rd-dave' },
-    );
-  });
+  it(
+    'user create --password prints one warning line naming ' + '--password-stdin; --password-stdin prints none',
+    async () => {
+      secrets.push('argv-Passw0rd-carol', 'stdin-Passw0rd-dave');
+      const argv = await cli(['user', 'create', '--username', 'carol', '--password', 'argv-Passw0rd-carol']);
+      expect(argv.code).toBe(0);
+      expect(lines(argv.stderr)).toHaveLength(1);
+      expect(argv.stderr).toMatch(/^oauthd: warning: --password .*--password-stdin\n$/);
+      expect(argv.stderr).not.toContain('argv-Passw0rd-carol');
+      await ok(['user', 'create', '--username', 'dave', '--password-stdin'], 'stdin-Passw0rd-dave\n');
+      await login(
+        { id: SEED.clientId, secret: SEED.clientSecret },
+        { username: 'dave', password: 'stdin-Passw0rd-dave' },
+      );
+    },
+  );
 });
 
 describe('user set-password', () => {
@@ -154,24 +165,28 @@ describe('user set-password', () => {
     return JSON.parse(result.stdout) as Record<string, unknown>;
   }
 
-  it('revokes every token the user holds by default: an access token issued before gets 401 on /o/userinfo/, its refresh token invalid_grant', async () => {
-    const before = await login({ id: SEED.clientId, secret: SEED.clientSecret }, erin);
-    expect((await userinfo(server, before.access_token)).status).toBe(200);
-    expect(await setPassword('erin-Passw0rd-2')).toEqual({
-      username: 'erin',
-      password_changed: true,
-      tokens_revoked: true,
-    });
-    expect((await userinfo(server, before.access_token)).status).toBe(401);
-    const refreshed = await postToken(
-      server,
-      { grant_type: 'refresh_token', refresh_token: before.refresh_token },
-      { authorization: basic(SEED.clientId, SEED.clientSecret) },
-    );
-    expect(refreshed.status).toBe(400);
-    expect(refreshed.json.error).toBe('invalid_grant');
-    await login({ id: SEED.clientId, secret: SEED.clientSecret }, erin);
-  });
+  it(
+    'revokes every token the user holds by default: an access token issued before gets 401 on /o/userinfo/, its ' +
+      'refresh token invalid_grant',
+    async () => {
+      const before = await login({ id: SEED.clientId, secret: SEED.clientSecret }, erin);
+      expect((await userinfo(server, before.access_token)).status).toBe(200);
+      expect(await setPassword('erin-Passw0rd-2')).toEqual({
+        username: 'erin',
+        password_changed: true,
+        tokens_revoked: true,
+      });
+      expect((await userinfo(server, before.access_token)).status).toBe(401);
+      const refreshed = await postToken(
+        server,
+        { grant_type: 'refresh_token', refresh_token: before.refresh_token },
+        { authorization: basic(SEED.clientId, SEED.clientSecret) },
+      );
+      expect(refreshed.status).toBe(400);
+      expect(refreshed.json.error).toBe('invalid_grant');
+      await login({ id: SEED.clientId, secret: SEED.clientSecret }, erin);
+    },
+  );
 
   it('--keep-tokens keeps the tokens issued before the change valid', async () => {
     const before = await login({ id: SEED.clientId, secret: SEED.clientSecret }, erin);
@@ -183,18 +198,22 @@ describe('user set-password', () => {
     expect((await userinfo(server, before.access_token)).status).toBe(200);
   });
 
-  it('still accepts --revoke-tokens (the default, for existing scripts), and refuses it together with --keep-tokens', async () => {
-    const before = await login({ id: SEED.clientId, secret: SEED.clientSecret }, erin);
-    expect(await setPassword('erin-Passw0rd-4', '--revoke-tokens')).toMatchObject({ tokens_revoked: true });
-    expect((await userinfo(server, before.access_token)).status).toBe(401);
-    const both = await cli(
-      ['user', 'set-password', erin.username, '--password-stdin', '--keep-tokens', '--revoke-tokens'],
-      'erin-Passw0rd-5',
-    );
-    expect(both.code).toBe(1);
-    expect(lines(both.stderr)).toEqual(['oauthd: give either --keep-tokens or --revoke-tokens, not both']);
-    await login({ id: SEED.clientId, secret: SEED.clientSecret }, erin); // the password did not change
-  });
+  it(
+    'still accepts --revoke-tokens (the default, for existing scripts), and refuses it together with ' +
+      '--keep-tokens',
+    async () => {
+      const before = await login({ id: SEED.clientId, secret: SEED.clientSecret }, erin);
+      expect(await setPassword('erin-Passw0rd-4', '--revoke-tokens')).toMatchObject({ tokens_revoked: true });
+      expect((await userinfo(server, before.access_token)).status).toBe(401);
+      const both = await cli(
+        ['user', 'set-password', erin.username, '--password-stdin', '--keep-tokens', '--revoke-tokens'],
+        'erin-Passw0rd-5',
+      );
+      expect(both.code).toBe(1);
+      expect(lines(both.stderr)).toEqual(['oauthd: give either --keep-tokens or --revoke-tokens, not both']);
+      await login({ id: SEED.clientId, secret: SEED.clientSecret }, erin); // the password did not change
+    },
+  );
 
   it('prints in words whether the tokens were revoked', async () => {
     secrets.push('erin-Passw0rd-6', 'erin-Passw0rd-7');
@@ -238,19 +257,23 @@ describe('admin actions in the audit trail', () => {
     await ok(['client', 'delete', 'audited-app']);
   });
 
-  it('records user.created, user.password_changed, user.disabled and user.enabled with the user and the actor cli:<OS user>', async () => {
-    const events = (await audit('--user', 'frank')).reverse();
-    expect(events.map((e) => e.event)).toEqual([
-      'user.created',
-      'user.password_changed',
-      'user.disabled',
-      'user.enabled',
-    ]);
-    for (const e of events)
-      expect(e).toMatchObject({ username: 'frank', user_id: frank, actor: ACTOR, client_id: null, ip: null });
-    expect(events[1]).toMatchObject({ tokens_revoked: true });
-    expect(events[2]).toMatchObject({ tokens_revoked: true });
-  });
+  it(
+    'records user.created, user.password_changed, user.disabled and user.enabled with the user and the actor ' +
+      'cli:<OS user>',
+    async () => {
+      const events = (await audit('--user', 'frank')).reverse();
+      expect(events.map((e) => e.event)).toEqual([
+        'user.created',
+        'user.password_changed',
+        'user.disabled',
+        'user.enabled',
+      ]);
+      for (const e of events)
+        expect(e).toMatchObject({ username: 'frank', user_id: frank, actor: ACTOR, client_id: null, ip: null });
+      expect(events[1]).toMatchObject({ tokens_revoked: true });
+      expect(events[2]).toMatchObject({ tokens_revoked: true });
+    },
+  );
 
   it('records client.created, client.secret_rotated and client.deleted with the client and the actor', async () => {
     const events = (await audit('--client', 'audited-app')).reverse();

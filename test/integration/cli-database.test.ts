@@ -49,7 +49,8 @@ describe('the CLI against a SQLite file that does not exist', () => {
       const result = await oauthd(args, url);
       expect(result.code).not.toBe(0);
       expect(result.stderr.trim().split('\n')).toEqual([
-        `oauthd: no database at ${url}: run \`oauthd migrate\` to create it, or point --database-url / OAUTHD_DATABASE_URL at the server's database`,
+        `oauthd: no database at ${url}: run \`oauthd migrate\` to create it, or point --database-url / ` +
+          `OAUTHD_DATABASE_URL at the server's database`,
       ]);
       expect(result.stdout).toBe('');
       expect(existsSync(sub)).toBe(false);
@@ -72,26 +73,30 @@ describe('oauthd import django', () => {
     const result = await oauthd(['import', 'django', '--from', './no-such-dot.sqlite3'], `sqlite:${target}`);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toBe(
-      `oauthd: cannot open the django-oauth-toolkit database ./no-such-dot.sqlite3 (${join(ROOT, 'no-such-dot.sqlite3')}): no such file\n`,
+      `oauthd: cannot open the django-oauth-toolkit database ./no-such-dot.sqlite3 ` +
+        `(${join(ROOT, 'no-such-dot.sqlite3')}): no such file\n`,
     );
     expect(existsSync(join(dir, 'import-target'))).toBe(false);
   });
 });
 
 describe('oauthd migrate', () => {
-  it('says it created the schema on a new file, then that it is up to date, and the other commands then work', async () => {
-    const url = `sqlite:${join(dir, 'new', 'oauthd.sqlite3')}`;
-    const created = await oauthd(['migrate'], url);
-    expect(created.code).toBe(0);
-    expect(created.stdout).toMatch(/^created the database schema \(version (\d+)\) in sqlite:.*\n$/);
-    const again = await oauthd(['migrate', '--json'], url);
-    const json = JSON.parse(again.stdout) as { version: number; from_version: number };
-    expect(json.from_version).toBe(json.version);
-    expect((await oauthd(['migrate'], url)).stdout).toMatch(
-      /^database schema is up to date \(version \d+\) in sqlite:/,
-    );
-    expect((await oauthd(['client', 'list'], url)).code).toBe(0);
-  });
+  it(
+    'says it created the schema on a new file, then that it is ' + 'up to date, and the other commands then work',
+    async () => {
+      const url = `sqlite:${join(dir, 'new', 'oauthd.sqlite3')}`;
+      const created = await oauthd(['migrate'], url);
+      expect(created.code).toBe(0);
+      expect(created.stdout).toMatch(/^created the database schema \(version (\d+)\) in sqlite:.*\n$/);
+      const again = await oauthd(['migrate', '--json'], url);
+      const json = JSON.parse(again.stdout) as { version: number; from_version: number };
+      expect(json.from_version).toBe(json.version);
+      expect((await oauthd(['migrate'], url)).stdout).toMatch(
+        /^database schema is up to date \(version \d+\) in sqlite:/,
+      );
+      expect((await oauthd(['client', 'list'], url)).code).toBe(0);
+    },
+  );
 });
 
 describe('the CLI against PostgreSQL', async () => {

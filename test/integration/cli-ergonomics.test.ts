@@ -342,20 +342,24 @@ describe('the password policy', () => {
     ]);
   });
 
-  it('does not apply to password hashes imported from django-oauth-toolkit: such users log in with their old password', async () => {
-    const from = join(dir, 'dot-policy.sqlite3');
-    copyFileSync(join(ROOT, 'test', 'fixtures', 'django-oauth-toolkit', 'dot-1.7.sqlite3'), from);
-    // Longer than every password of the fixture: none could be set now, each is imported.
-    const env = {
-      OAUTHD_PASSWORD_MIN_LENGTH: '64',
-      OAUTHD_SCOPES: 'read write payouts introspection admin',
-      OAUTHD_DEFAULT_SCOPES: 'read write',
-    };
-    const result = await cli(['import', 'django', '--from', from, '--scopes', 'read write', '--json'], '', env);
-    expect(result.code).toBe(0);
-    expect((JSON.parse(result.stdout) as { users: { created: number } }).users.created).toBeGreaterThan(0);
-    expect((await login('alice', 'correct horse battery staple')).status).toBe(200);
-  });
+  it(
+    'does not apply to password hashes imported from django-oauth-toolkit: such users log in with their old ' +
+      'password',
+    async () => {
+      const from = join(dir, 'dot-policy.sqlite3');
+      copyFileSync(join(ROOT, 'test', 'fixtures', 'django-oauth-toolkit', 'dot-1.7.sqlite3'), from);
+      // Longer than every password of the fixture: none could be set now, each is imported.
+      const env = {
+        OAUTHD_PASSWORD_MIN_LENGTH: '64',
+        OAUTHD_SCOPES: 'read write payouts introspection admin',
+        OAUTHD_DEFAULT_SCOPES: 'read write',
+      };
+      const result = await cli(['import', 'django', '--from', from, '--scopes', 'read write', '--json'], '', env);
+      expect(result.code).toBe(0);
+      expect((JSON.parse(result.stdout) as { users: { created: number } }).users.created).toBeGreaterThan(0);
+      expect((await login('alice', 'correct horse battery staple')).status).toBe(200);
+    },
+  );
 });
 
 describe('oauthd audit', () => {
@@ -407,7 +411,8 @@ describe('oauthd audit', () => {
       const result = await cli(['audit', '--since', since]);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
-        `oauthd: --since takes an ISO date (2026-11-25T10:00:00Z) or an age (15m, 2h, 7d), got ${JSON.stringify(since)}\n`,
+        `oauthd: --since takes an ISO date (2026-11-25T10:00:00Z) or an age (15m, 2h, 7d), got ` +
+          `${JSON.stringify(since)}\n`,
       );
     },
   );
@@ -438,7 +443,10 @@ describe('counts, progress and dry runs', () => {
     const result = await cli(['cleanup']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /^removed \d+ dead rows? \(expired and retired tokens, their grants, audit events past retention\); erased \d+ sealed refresh responses?\n$/,
+      new RegExp(
+        String.raw`^removed \d+ dead rows? \(expired and retired tokens, their grants, ` +
+          String.raw`audit events past retention\); erased \d+ sealed refresh responses?\n$`,
+      ),
     );
     expect(result.stdout).not.toMatch(/\b1 dead rows\b|\b1 sealed refresh responses\b/);
   });
@@ -450,29 +458,33 @@ describe('counts, progress and dry runs', () => {
     expect(run.screen).toMatch(/removed \d+ dead rows?/);
   });
 
-  it('a dry run of import django says "would create", shows a progress line per kind on stderr, and keeps --json stdout clean', async () => {
-    const from = join(dir, 'dot-dry.sqlite3');
-    copyFileSync(join(ROOT, 'test', 'fixtures', 'django-oauth-toolkit', 'dot-1.7.sqlite3'), from);
-    const env = { OAUTHD_SCOPES: 'read write payouts introspection admin', OAUTHD_DEFAULT_SCOPES: 'read write' };
-    const text = await cli(['import', 'django', '--from', from, '--scopes', 'read write', '--dry-run'], '', env);
-    expect(text.code).toBe(0);
-    const summary = text.stdout.trim().split('\n').at(-1)!;
-    expect(summary).toMatch(
-      /^dry run, nothing written: users would create \d+, \d+ already present, would update \d+, \d+ skipped/,
-    );
-    expect(summary).not.toMatch(/\d+ created|\d+ updated/);
-    for (const kind of ['users', 'clients', 'refresh tokens', 'access tokens']) {
-      expect(text.stderr).toMatch(new RegExp(`^oauthd: import \\(dry run\\): ${kind} (\\d+)/\\1$`, 'm'));
-    }
-    const json = await cli(
-      ['import', 'django', '--from', from, '--scopes', 'read write', '--dry-run', '--json'],
-      '',
-      env,
-    );
-    expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true });
-    expect(lines(json.stderr).every((l) => l.startsWith('oauthd: import (dry run): '))).toBe(true);
-  });
+  it(
+    'a dry run of import django says "would create", shows a progress line per kind on stderr, and keeps --json ' +
+      'stdout clean',
+    async () => {
+      const from = join(dir, 'dot-dry.sqlite3');
+      copyFileSync(join(ROOT, 'test', 'fixtures', 'django-oauth-toolkit', 'dot-1.7.sqlite3'), from);
+      const env = { OAUTHD_SCOPES: 'read write payouts introspection admin', OAUTHD_DEFAULT_SCOPES: 'read write' };
+      const text = await cli(['import', 'django', '--from', from, '--scopes', 'read write', '--dry-run'], '', env);
+      expect(text.code).toBe(0);
+      const summary = text.stdout.trim().split('\n').at(-1)!;
+      expect(summary).toMatch(
+        /^dry run, nothing written: users would create \d+, \d+ already present, would update \d+, \d+ skipped/,
+      );
+      expect(summary).not.toMatch(/\d+ created|\d+ updated/);
+      for (const kind of ['users', 'clients', 'refresh tokens', 'access tokens']) {
+        expect(text.stderr).toMatch(new RegExp(`^oauthd: import \\(dry run\\): ${kind} (\\d+)/\\1$`, 'm'));
+      }
+      const json = await cli(
+        ['import', 'django', '--from', from, '--scopes', 'read write', '--dry-run', '--json'],
+        '',
+        env,
+      );
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true });
+      expect(lines(json.stderr).every((l) => l.startsWith('oauthd: import (dry run): '))).toBe(true);
+    },
+  );
 
   it.skipIf(!HAS_SCRIPT)('import django rewrites its progress in place on a terminal', async () => {
     const from = join(dir, 'dot-tty.sqlite3');

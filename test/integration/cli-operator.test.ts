@@ -87,33 +87,41 @@ afterAll(async () => {
 });
 
 describe('oauthd client update', () => {
-  it('changes only the options given, client show prints the default scopes, and each change is a client.updated event with the actor', async () => {
-    const c = await newClient('update-one');
-    const before = await json(['client', 'show', c.id]);
-    expect(before.default_scopes).toBeNull();
-    expect(await ok(['client', 'show', c.id])).toContain(
-      "default scopes: (the server's OAUTHD_DEFAULT_SCOPES among its scopes)",
-    );
+  it(
+    'changes only the options given, client show prints the default scopes, and each change is a client.updated ' +
+      'event with the actor',
+    async () => {
+      const c = await newClient('update-one');
+      const before = await json(['client', 'show', c.id]);
+      expect(before.default_scopes).toBeNull();
+      expect(await ok(['client', 'show', c.id])).toContain(
+        "default scopes: (the server's OAUTHD_DEFAULT_SCOPES among its scopes)",
+      );
 
-    const renamed = await json(['client', 'update', c.id, '--name', 'Renamed app']);
-    expect(renamed).toEqual({ ...before, name: 'Renamed app' });
-    await ok(['client', 'update', c.id, '--default-scopes', 'read']);
-    expect(await json(['client', 'show', c.id])).toEqual({ ...before, name: 'Renamed app', default_scopes: ['read'] });
-    expect(await ok(['client', 'show', c.id])).toContain('default scopes: read\n');
-    await ok(['client', 'update', c.id, '--grant-types', 'password', '--scopes', 'read']);
-    expect(await json(['client', 'show', c.id])).toEqual({
-      ...before,
-      name: 'Renamed app',
-      default_scopes: ['read'],
-      scopes: ['read'],
-      grant_types: ['password'],
-    });
+      const renamed = await json(['client', 'update', c.id, '--name', 'Renamed app']);
+      expect(renamed).toEqual({ ...before, name: 'Renamed app' });
+      await ok(['client', 'update', c.id, '--default-scopes', 'read']);
+      expect(await json(['client', 'show', c.id])).toEqual({
+        ...before,
+        name: 'Renamed app',
+        default_scopes: ['read'],
+      });
+      expect(await ok(['client', 'show', c.id])).toContain('default scopes: read\n');
+      await ok(['client', 'update', c.id, '--grant-types', 'password', '--scopes', 'read']);
+      expect(await json(['client', 'show', c.id])).toEqual({
+        ...before,
+        name: 'Renamed app',
+        default_scopes: ['read'],
+        scopes: ['read'],
+        grant_types: ['password'],
+      });
 
-    const events = (await audit('client.updated')).filter((e) => e.client_id === c.id);
-    expect(events.map((e) => e.changed).reverse()).toEqual(['name', 'defaultScopes', 'scopes grantTypes']);
-    for (const e of events) expect(e.actor).toBe(ACTOR);
-    expect(events[0]).toMatchObject({ scope: 'read', scope_removed: 'write', grant_types: 'password' });
-  });
+      const events = (await audit('client.updated')).filter((e) => e.client_id === c.id);
+      expect(events.map((e) => e.changed).reverse()).toEqual(['name', 'defaultScopes', 'scopes grantTypes']);
+      for (const e of events) expect(e.actor).toBe(ACTOR);
+      expect(events[0]).toMatchObject({ scope: 'read', scope_removed: 'write', grant_types: 'password' });
+    },
+  );
 
   it('refuses a bad value with one line on stderr and a non-zero exit, and changes nothing', async () => {
     const c = await newClient('update-bad');
@@ -142,165 +150,189 @@ describe('oauthd client update', () => {
     expect(unknown).toEqual({ code: 1, stdout: '', stderr: 'oauthd: no client with id "no-such-client"\n' });
   });
 
-  it('a password grant without scope gets the client’s default scopes once set, and the server’s defaults among its scopes again once cleared, within the client cache’s bound', async () => {
-    const c = await newClient('update-defaults');
-    const scopeOfLogin = async () => (await login(c, SEED.username, SEED.password)).json.scope;
-    expect(await scopeOfLogin()).toBe('read write');
-    await ok(['client', 'update', c.id, '--default-scopes', 'read']);
-    const took = await within(CACHE_BOUND_MS, async () => (await scopeOfLogin()) === 'read');
-    expect(took).toBeLessThan(CACHE_BOUND_MS);
-    // A request naming its scope still gets what it asks for (RFC 6749 §3.3: the default is for no scope).
-    expect((await login(c, SEED.username, SEED.password, { scope: 'write' })).json.scope).toBe('write');
-    await ok(['client', 'update', c.id, '--default-scopes', '']);
-    await within(CACHE_BOUND_MS, async () => (await scopeOfLogin()) === 'read write');
-    expect((await json(['client', 'show', c.id])).default_scopes).toBeNull();
-  });
+  it(
+    'a password grant without scope gets the client’s default scopes once set, and the server’s defaults among ' +
+      'its scopes again once cleared, within the client cache’s bound',
+    async () => {
+      const c = await newClient('update-defaults');
+      const scopeOfLogin = async () => (await login(c, SEED.username, SEED.password)).json.scope;
+      expect(await scopeOfLogin()).toBe('read write');
+      await ok(['client', 'update', c.id, '--default-scopes', 'read']);
+      const took = await within(CACHE_BOUND_MS, async () => (await scopeOfLogin()) === 'read');
+      expect(took).toBeLessThan(CACHE_BOUND_MS);
+      // A request naming its scope still gets what it asks for (RFC 6749 §3.3: the default is for no scope).
+      expect((await login(c, SEED.username, SEED.password, { scope: 'write' })).json.scope).toBe('write');
+      await ok(['client', 'update', c.id, '--default-scopes', '']);
+      await within(CACHE_BOUND_MS, async () => (await scopeOfLogin()) === 'read write');
+      expect((await json(['client', 'show', c.id])).default_scopes).toBeNull();
+    },
+  );
 
-  it('narrowed scopes: a live access token keeps its scope until it expires, and a refresh narrows the new one to the client’s scopes (RFC 6749 §6)', async () => {
-    const c = await newClient('update-narrow');
-    const first = await login(c, SEED.username, SEED.password);
-    expect(first.json.scope).toBe('read write');
-    await ok(['client', 'update', c.id, '--scopes', 'read']);
-    await within(
-      CACHE_BOUND_MS,
-      async () => (await login(c, SEED.username, SEED.password, { scope: 'write' })).status === 400,
-    );
+  it(
+    'narrowed scopes: a live access token keeps its scope until it expires, and a refresh narrows the new one to ' +
+      'the client’s scopes (RFC 6749 §6)',
+    async () => {
+      const c = await newClient('update-narrow');
+      const first = await login(c, SEED.username, SEED.password);
+      expect(first.json.scope).toBe('read write');
+      await ok(['client', 'update', c.id, '--scopes', 'read']);
+      await within(
+        CACHE_BOUND_MS,
+        async () => (await login(c, SEED.username, SEED.password, { scope: 'write' })).status === 400,
+      );
 
-    // The access token issued before the change still works, with the scope it was issued with.
-    const info = await userinfo(server, first.json.access_token as string);
-    expect(info.status).toBe(200);
-    // Its refresh gives an access token of the scopes the client may still have.
-    const refreshed = await refresh(c, first.json.refresh_token as string);
-    expect(refreshed.status).toBe(200);
-    expect(refreshed.json.scope).toBe('read');
-    expect(
-      (await server.services.store.findAccessToken(tokenKey(refreshed.json.access_token as string)))?.scope,
-    ).toEqual(['read']);
-    // Asking for the lost scope again (it was originally granted, so not invalid_scope) still gets only read.
-    const again = await refresh(c, refreshed.json.refresh_token as string, { scope: 'read write' });
-    expect(again.json.scope).toBe('read');
+      // The access token issued before the change still works, with the scope it was issued with.
+      const info = await userinfo(server, first.json.access_token as string);
+      expect(info.status).toBe(200);
+      // Its refresh gives an access token of the scopes the client may still have.
+      const refreshed = await refresh(c, first.json.refresh_token as string);
+      expect(refreshed.status).toBe(200);
+      expect(refreshed.json.scope).toBe('read');
+      expect(
+        (await server.services.store.findAccessToken(tokenKey(refreshed.json.access_token as string)))?.scope,
+      ).toEqual(['read']);
+      // Asking for the lost scope again (it was originally granted, so not invalid_scope) still gets only read.
+      const again = await refresh(c, refreshed.json.refresh_token as string, { scope: 'read write' });
+      expect(again.json.scope).toBe('read');
 
-    // Taking the grant type away is seen by the running server within the bound too.
-    await ok(['client', 'update', c.id, '--grant-types', 'password']);
-    await within(
-      CACHE_BOUND_MS,
-      async () => (await refresh(c, again.json.refresh_token as string)).json.error === 'unauthorized_client',
-    );
-  });
+      // Taking the grant type away is seen by the running server within the bound too.
+      await ok(['client', 'update', c.id, '--grant-types', 'password']);
+      await within(
+        CACHE_BOUND_MS,
+        async () => (await refresh(c, again.json.refresh_token as string)).json.error === 'unauthorized_client',
+      );
+    },
+  );
 });
 
 describe('oauthd user show, sessions, revoke, rename, delete', () => {
-  it('user show prints id, username, active, created, whether a password is set and the count of live sessions', async () => {
-    const u = await server.services.admin.createUser('shown', 'shown-password');
-    const seed = { id: SEED.clientId, secret: SEED.clientSecret };
-    expect(await json(['user', 'show', 'shown'])).toEqual({
-      id: u.id,
-      username: 'shown',
-      is_active: true,
-      has_usable_password: true,
-      created_at: new Date(u.createdAt * 1000).toISOString(),
-      live_sessions: 0,
-    });
-    for (let i = 0; i < 2; i++) expect((await login(seed, 'shown', 'shown-password')).status).toBe(200);
-    expect((await json(['user', 'show', 'shown'])).live_sessions).toBe(2);
-    const text = await ok(['user', 'show', 'shown']);
-    expect(text).toContain(`id:            ${u.id}\n`);
-    expect(text).toContain('password:      set\n');
-    expect(text).toContain('live sessions: 2\n');
-    const unknown = await cli(['user', 'show', 'nobody']);
-    expect(unknown).toEqual({ code: 1, stdout: '', stderr: 'oauthd: no user named "nobody"\n' });
-  });
-
-  it('user sessions lists one live grant per login with its client, scope, start and latest refresh; user revoke --client revokes only that client’s, then the rest', async () => {
-    await server.services.admin.createUser('sessions', 'sessions-password');
-    const a = await newClient('sessions-a');
-    const b = await newClient('sessions-b');
-    const la = await login(a, 'sessions', 'sessions-password', { scope: 'read' });
-    const lb1 = await login(b, 'sessions', 'sessions-password');
-    const lb2 = await login(b, 'sessions', 'sessions-password');
-    await new Promise((r) => setTimeout(r, 1100));
-    const refreshed = await refresh(a, la.json.refresh_token as string);
-    expect(refreshed.status).toBe(200);
-
-    const sessions = await json<Record<string, string>[]>(['user', 'sessions', 'sessions']);
-    expect(sessions.map((s) => [s.client_id, s.scope])).toEqual([
-      ['sessions-a', 'read'],
-      ['sessions-b', 'read write'],
-      ['sessions-b', 'read write'],
-    ]);
-    expect(Date.parse(sessions[0]!.last_used_at!)).toBeGreaterThan(Date.parse(sessions[0]!.created_at!));
-    expect(sessions[1]!.last_used_at).toBe(sessions[1]!.created_at);
-    expect(await ok(['user', 'sessions', 'sessions'])).toMatch(/^grant_id\tclient_id\tscope\tcreated\tlast used\n/);
-
-    expect(await ok(['user', 'revoke', 'sessions', '--client', 'sessions-b'])).toBe(
-      'revoked 2 session(s) of sessions with client sessions-b\n',
-    );
-    for (const l of [lb1, lb2]) expect((await userinfo(server, l.json.access_token as string)).status).toBe(401);
-    expect((await refresh(b, lb1.json.refresh_token as string)).json.error).toBe('invalid_grant');
-    expect((await userinfo(server, refreshed.json.access_token as string)).status).toBe(200);
-    expect((await json<Record<string, string>[]>(['user', 'sessions', 'sessions'])).map((s) => s.client_id)).toEqual([
-      'sessions-a',
-    ]);
-
-    const all = await json<{ revoked: number; grant_ids: string[] }>(['user', 'revoke', 'sessions']);
-    expect(all.revoked).toBe(1);
-    expect((await userinfo(server, refreshed.json.access_token as string)).status).toBe(401);
-    expect(await ok(['user', 'sessions', 'sessions'])).toBe('no live sessions of sessions\n');
-
-    const events = (await audit('grant.revoked')).filter((e) => e.username === 'sessions');
-    expect(events).toHaveLength(3);
-    for (const e of events)
-      expect(e).toMatchObject({
-        actor: ACTOR,
-        via: 'admin',
-        user_id: expect.any(Number),
-        grant_id: expect.any(String),
+  it(
+    'user show prints id, username, active, created, whether a ' + 'password is set and the count of live sessions',
+    async () => {
+      const u = await server.services.admin.createUser('shown', 'shown-password');
+      const seed = { id: SEED.clientId, secret: SEED.clientSecret };
+      expect(await json(['user', 'show', 'shown'])).toEqual({
+        id: u.id,
+        username: 'shown',
+        is_active: true,
+        has_usable_password: true,
+        created_at: new Date(u.createdAt * 1000).toISOString(),
+        live_sessions: 0,
       });
-    expect(events.map((e) => e.client_id).sort()).toEqual(['sessions-a', 'sessions-b', 'sessions-b']);
-    expect((await cli(['user', 'revoke', 'sessions', '--client', 'no-such-client'])).stderr).toBe(
-      'oauthd: no client with id "no-such-client"\n',
-    );
-  });
+      for (let i = 0; i < 2; i++) expect((await login(seed, 'shown', 'shown-password')).status).toBe(200);
+      expect((await json(['user', 'show', 'shown'])).live_sessions).toBe(2);
+      const text = await ok(['user', 'show', 'shown']);
+      expect(text).toContain(`id:            ${u.id}\n`);
+      expect(text).toContain('password:      set\n');
+      expect(text).toContain('live sessions: 2\n');
+      const unknown = await cli(['user', 'show', 'nobody']);
+      expect(unknown).toEqual({ code: 1, stdout: '', stderr: 'oauthd: no user named "nobody"\n' });
+    },
+  );
 
-  it('user rename keeps the user’s tokens working, lets the new name log in and not the old one, and refuses a taken name', async () => {
-    const u = await server.services.admin.createUser('before-rename', 'rename-password');
-    await server.services.admin.createUser('taken-name', 'x-password');
-    const seed = { id: SEED.clientId, secret: SEED.clientSecret };
-    const tokens = await login(seed, 'before-rename', 'rename-password');
-    expect(await ok(['user', 'rename', 'before-rename', 'after-rename'])).toBe(
-      'renamed before-rename to after-rename; their tokens keep working\n',
-    );
-    const info = await userinfo(server, tokens.json.access_token as string);
-    expect(info.status).toBe(200);
-    const renewed = await refresh(seed, tokens.json.refresh_token as string);
-    expect(renewed.status).toBe(200);
-    expect((await login(seed, 'before-rename', 'rename-password')).status).toBe(400);
-    expect((await login(seed, 'after-rename', 'rename-password')).status).toBe(200);
+  it(
+    'user sessions lists one live grant per login with its client, scope, start and latest refresh; user revoke ' +
+      '--client revokes only that client’s, then the rest',
+    async () => {
+      await server.services.admin.createUser('sessions', 'sessions-password');
+      const a = await newClient('sessions-a');
+      const b = await newClient('sessions-b');
+      const la = await login(a, 'sessions', 'sessions-password', { scope: 'read' });
+      const lb1 = await login(b, 'sessions', 'sessions-password');
+      const lb2 = await login(b, 'sessions', 'sessions-password');
+      await new Promise((r) => setTimeout(r, 1100));
+      const refreshed = await refresh(a, la.json.refresh_token as string);
+      expect(refreshed.status).toBe(200);
 
-    const taken = await cli(['user', 'rename', 'after-rename', 'taken-name']);
-    expect(taken).toEqual({ code: 1, stdout: '', stderr: 'oauthd: a user named "taken-name" already exists\n' });
-    expect((await json(['user', 'show', 'after-rename'])).id).toBe(u.id);
-    const [event] = await audit('user.renamed');
-    expect(event).toMatchObject({
-      user_id: u.id,
-      username: 'after-rename',
-      previous_username: 'before-rename',
-      actor: ACTOR,
-    });
-  });
+      const sessions = await json<Record<string, string>[]>(['user', 'sessions', 'sessions']);
+      expect(sessions.map((s) => [s.client_id, s.scope])).toEqual([
+        ['sessions-a', 'read'],
+        ['sessions-b', 'read write'],
+        ['sessions-b', 'read write'],
+      ]);
+      expect(Date.parse(sessions[0]!.last_used_at!)).toBeGreaterThan(Date.parse(sessions[0]!.created_at!));
+      expect(sessions[1]!.last_used_at).toBe(sessions[1]!.created_at);
+      expect(await ok(['user', 'sessions', 'sessions'])).toMatch(/^grant_id\tclient_id\tscope\tcreated\tlast used\n/);
 
-  it('user delete needs the exact username, deletes the user, and every token it holds stops working at once', async () => {
-    const u = await server.services.admin.createUser('doomed', 'doomed-password');
-    const seed = { id: SEED.clientId, secret: SEED.clientSecret };
-    const tokens = await login(seed, 'doomed', 'doomed-password');
-    expect((await cli(['user', 'delete', 'Doomed'])).stderr).toBe('oauthd: no user named "Doomed"\n');
-    expect((await cli(['user', 'delete', 'doom'])).code).toBe(1);
-    expect(await ok(['user', 'delete', 'doomed'])).toBe(`deleted user doomed (id ${u.id}) and its 1 live session(s)\n`);
-    expect((await userinfo(server, tokens.json.access_token as string)).status).toBe(401);
-    expect((await refresh(seed, tokens.json.refresh_token as string)).json.error).toBe('invalid_grant');
-    expect((await login(seed, 'doomed', 'doomed-password')).status).toBe(400);
-    expect((await cli(['user', 'show', 'doomed'])).code).toBe(1);
-    const [event] = await audit('user.deleted');
-    expect(event).toMatchObject({ user_id: u.id, username: 'doomed', grants_deleted: 1, actor: ACTOR });
-  });
+      expect(await ok(['user', 'revoke', 'sessions', '--client', 'sessions-b'])).toBe(
+        'revoked 2 session(s) of sessions with client sessions-b\n',
+      );
+      for (const l of [lb1, lb2]) expect((await userinfo(server, l.json.access_token as string)).status).toBe(401);
+      expect((await refresh(b, lb1.json.refresh_token as string)).json.error).toBe('invalid_grant');
+      expect((await userinfo(server, refreshed.json.access_token as string)).status).toBe(200);
+      expect((await json<Record<string, string>[]>(['user', 'sessions', 'sessions'])).map((s) => s.client_id)).toEqual([
+        'sessions-a',
+      ]);
+
+      const all = await json<{ revoked: number; grant_ids: string[] }>(['user', 'revoke', 'sessions']);
+      expect(all.revoked).toBe(1);
+      expect((await userinfo(server, refreshed.json.access_token as string)).status).toBe(401);
+      expect(await ok(['user', 'sessions', 'sessions'])).toBe('no live sessions of sessions\n');
+
+      const events = (await audit('grant.revoked')).filter((e) => e.username === 'sessions');
+      expect(events).toHaveLength(3);
+      for (const e of events)
+        expect(e).toMatchObject({
+          actor: ACTOR,
+          via: 'admin',
+          user_id: expect.any(Number),
+          grant_id: expect.any(String),
+        });
+      expect(events.map((e) => e.client_id).sort()).toEqual(['sessions-a', 'sessions-b', 'sessions-b']);
+      expect((await cli(['user', 'revoke', 'sessions', '--client', 'no-such-client'])).stderr).toBe(
+        'oauthd: no client with id "no-such-client"\n',
+      );
+    },
+  );
+
+  it(
+    'user rename keeps the user’s tokens working, lets the new name log in and not the old one, and refuses a ' +
+      'taken name',
+    async () => {
+      const u = await server.services.admin.createUser('before-rename', 'rename-password');
+      await server.services.admin.createUser('taken-name', 'x-password');
+      const seed = { id: SEED.clientId, secret: SEED.clientSecret };
+      const tokens = await login(seed, 'before-rename', 'rename-password');
+      expect(await ok(['user', 'rename', 'before-rename', 'after-rename'])).toBe(
+        'renamed before-rename to after-rename; their tokens keep working\n',
+      );
+      const info = await userinfo(server, tokens.json.access_token as string);
+      expect(info.status).toBe(200);
+      const renewed = await refresh(seed, tokens.json.refresh_token as string);
+      expect(renewed.status).toBe(200);
+      expect((await login(seed, 'before-rename', 'rename-password')).status).toBe(400);
+      expect((await login(seed, 'after-rename', 'rename-password')).status).toBe(200);
+
+      const taken = await cli(['user', 'rename', 'after-rename', 'taken-name']);
+      expect(taken).toEqual({ code: 1, stdout: '', stderr: 'oauthd: a user named "taken-name" already exists\n' });
+      expect((await json(['user', 'show', 'after-rename'])).id).toBe(u.id);
+      const [event] = await audit('user.renamed');
+      expect(event).toMatchObject({
+        user_id: u.id,
+        username: 'after-rename',
+        previous_username: 'before-rename',
+        actor: ACTOR,
+      });
+    },
+  );
+
+  it(
+    'user delete needs the exact username, deletes the user, and ' + 'every token it holds stops working at once',
+    async () => {
+      const u = await server.services.admin.createUser('doomed', 'doomed-password');
+      const seed = { id: SEED.clientId, secret: SEED.clientSecret };
+      const tokens = await login(seed, 'doomed', 'doomed-password');
+      expect((await cli(['user', 'delete', 'Doomed'])).stderr).toBe('oauthd: no user named "Doomed"\n');
+      expect((await cli(['user', 'delete', 'doom'])).code).toBe(1);
+      expect(await ok(['user', 'delete', 'doomed'])).toBe(
+        `deleted user doomed (id ${u.id}) and its 1 live session(s)\n`,
+      );
+      expect((await userinfo(server, tokens.json.access_token as string)).status).toBe(401);
+      expect((await refresh(seed, tokens.json.refresh_token as string)).json.error).toBe('invalid_grant');
+      expect((await login(seed, 'doomed', 'doomed-password')).status).toBe(400);
+      expect((await cli(['user', 'show', 'doomed'])).code).toBe(1);
+      const [event] = await audit('user.deleted');
+      expect(event).toMatchObject({ user_id: u.id, username: 'doomed', grants_deleted: 1, actor: ACTOR });
+    },
+  );
 });

@@ -107,7 +107,10 @@ async function serve(args: string[], env: Record<string, string>): Promise<Serve
   return server;
 }
 
-/** Starts `oauthd serve <args>` and resolves as soon as it announces its token endpoint and admin listener on stderr. */
+/**
+ * Starts `oauthd serve <args>` and resolves as soon as it announces its token endpoint and admin listener on
+ * stderr.
+ */
 function startServe(args: string[], env: Record<string, string>): Promise<ServerProcess> {
   return spawnServer(env, args, { baseEnv: childEnv({}), timeoutMs: 10_000 });
 }
@@ -339,30 +342,33 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       expect(result.stderr).not.toContain('whatever-secret');
     });
 
-    it('client create --introspect marks a resource server, and client show and client list --json say so', async () => {
-      const created = await ok(
-        ['client', 'create', '--name', 'Payouts API', '--client-id', 'payouts-api', '--introspect', '--json'],
-        { env },
-      );
-      expect(JSON.parse(created.stdout)).toMatchObject({
-        client_id: 'payouts-api',
-        client_type: 'confidential',
-        introspect: true,
-      });
-      plaintexts.push((JSON.parse(created.stdout) as { client_secret: string }).client_secret);
-      const shown = await ok(['client', 'show', 'payouts-api'], { env });
-      expect(shown.stdout).toMatch(/^introspect: {2}yes\b/m);
-      expect(JSON.parse((await ok(['client', 'show', 'payouts-api', '--json'], { env })).stdout)).toMatchObject({
-        introspect: true,
-      });
-      const listed = JSON.parse((await ok(['client', 'list', '--json'], { env })).stdout) as {
-        client_id: string;
-        introspect: boolean;
-      }[];
-      expect(listed.find((c) => c.client_id === 'payouts-api')?.introspect).toBe(true);
-      expect(listed.find((c) => c.client_id === chosen.id)?.introspect).toBe(false);
-      expect((await ok(['client', 'show', chosen.id], { env })).stdout).toMatch(/^introspect: {2}no$/m);
-    });
+    it(
+      'client create --introspect marks a resource server, and ' + 'client show and client list --json say so',
+      async () => {
+        const created = await ok(
+          ['client', 'create', '--name', 'Payouts API', '--client-id', 'payouts-api', '--introspect', '--json'],
+          { env },
+        );
+        expect(JSON.parse(created.stdout)).toMatchObject({
+          client_id: 'payouts-api',
+          client_type: 'confidential',
+          introspect: true,
+        });
+        plaintexts.push((JSON.parse(created.stdout) as { client_secret: string }).client_secret);
+        const shown = await ok(['client', 'show', 'payouts-api'], { env });
+        expect(shown.stdout).toMatch(/^introspect: {2}yes\b/m);
+        expect(JSON.parse((await ok(['client', 'show', 'payouts-api', '--json'], { env })).stdout)).toMatchObject({
+          introspect: true,
+        });
+        const listed = JSON.parse((await ok(['client', 'list', '--json'], { env })).stdout) as {
+          client_id: string;
+          introspect: boolean;
+        }[];
+        expect(listed.find((c) => c.client_id === 'payouts-api')?.introspect).toBe(true);
+        expect(listed.find((c) => c.client_id === chosen.id)?.introspect).toBe(false);
+        expect((await ok(['client', 'show', chosen.id], { env })).stdout).toMatch(/^introspect: {2}no$/m);
+      },
+    );
 
     it('refuses --public together with --introspect with one line on stderr, creating nothing', async () => {
       const result = await run(
@@ -537,43 +543,50 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       await login(server!.tokenUrl, generated, alice);
     });
 
-    it('user set-password --keep-tokens makes the old password fail with invalid_grant and the new one work, keeping tokens', async () => {
-      const before = await login(server!.tokenUrl, generated, alice);
-      const newPassword = 'alice-second-Passw0rd';
-      plaintexts.push(newPassword);
-      const result = await ok(['user', 'set-password', alice.username, '--password-stdin', '--keep-tokens'], {
-        env,
-        input: `${newPassword}\n`,
-      });
-      expect(result.stdout).toBe('password changed for alice; their tokens stay valid\n');
+    it(
+      'user set-password --keep-tokens makes the old password fail with invalid_grant and the new one work, ' +
+        'keeping tokens',
+      async () => {
+        const before = await login(server!.tokenUrl, generated, alice);
+        const newPassword = 'alice-second-Passw0rd';
+        plaintexts.push(newPassword);
+        const result = await ok(['user', 'set-password', alice.username, '--password-stdin', '--keep-tokens'], {
+          env,
+          input: `${newPassword}\n`,
+        });
+        expect(result.stdout).toBe('password changed for alice; their tokens stay valid\n');
 
-      const old = await passwordGrant(server!.tokenUrl, generated, alice);
-      expect(old.status).toBe(400);
-      expect(old.json).toEqual(INVALID_CREDENTIALS);
+        const old = await passwordGrant(server!.tokenUrl, generated, alice);
+        expect(old.status).toBe(400);
+        expect(old.json).toEqual(INVALID_CREDENTIALS);
 
-      alice.password = newPassword;
-      await login(server!.tokenUrl, generated, alice);
-      // With --keep-tokens, tokens issued before the change stay valid.
-      expect((await userinfo(server!.url, before.accessToken)).status).toBe(200);
-    });
+        alice.password = newPassword;
+        await login(server!.tokenUrl, generated, alice);
+        // With --keep-tokens, tokens issued before the change stay valid.
+        expect((await userinfo(server!.url, before.accessToken)).status).toBe(200);
+      },
+    );
 
-    it('user set-password (revoking by default) makes a previously issued access token get 401 on /o/userinfo/', async () => {
-      const before = await login(server!.tokenUrl, generated, alice);
-      expect((await userinfo(server!.url, before.accessToken)).status).toBe(200);
-      const newPassword = 'alice-third-Passw0rd';
-      plaintexts.push(newPassword);
-      const result = await ok(['user', 'set-password', alice.username, '--password-stdin'], {
-        env,
-        input: newPassword,
-      });
-      expect(result.stdout).toBe('password changed for alice; their tokens are revoked\n');
+    it(
+      'user set-password (revoking by default) makes a previously ' + 'issued access token get 401 on /o/userinfo/',
+      async () => {
+        const before = await login(server!.tokenUrl, generated, alice);
+        expect((await userinfo(server!.url, before.accessToken)).status).toBe(200);
+        const newPassword = 'alice-third-Passw0rd';
+        plaintexts.push(newPassword);
+        const result = await ok(['user', 'set-password', alice.username, '--password-stdin'], {
+          env,
+          input: newPassword,
+        });
+        expect(result.stdout).toBe('password changed for alice; their tokens are revoked\n');
 
-      const info = await userinfo(server!.url, before.accessToken);
-      expect(info.status).toBe(401);
-      expect(info.json.error).toBe('invalid_token');
-      alice.password = newPassword;
-      await login(server!.tokenUrl, generated, alice);
-    });
+        const info = await userinfo(server!.url, before.accessToken);
+        expect(info.status).toBe(401);
+        expect(info.json.error).toBe('invalid_token');
+        alice.password = newPassword;
+        await login(server!.tokenUrl, generated, alice);
+      },
+    );
 
     it('user disable refuses logins with the same invalid_grant body and revokes tokens issued before', async () => {
       const before = await login(server!.tokenUrl, chosen, bob);
@@ -603,37 +616,43 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       expect((await userinfo(server!.url, tokens.accessToken)).status).toBe(200);
     });
 
-    it('client delete revokes its tokens (401 on /o/userinfo/) and the client then gets 401 invalid_client', async () => {
-      const tokens = await login(server!.tokenUrl, chosen, bob);
-      const other = await login(server!.tokenUrl, generated, alice);
-      const result = await ok(['client', 'delete', chosen.id], { env });
-      expect(result.stdout).toBe(`deleted client ${chosen.id} and its tokens\n`);
+    it(
+      'client delete revokes its tokens (401 on /o/userinfo/) ' + 'and the client then gets 401 invalid_client',
+      async () => {
+        const tokens = await login(server!.tokenUrl, chosen, bob);
+        const other = await login(server!.tokenUrl, generated, alice);
+        const result = await ok(['client', 'delete', chosen.id], { env });
+        expect(result.stdout).toBe(`deleted client ${chosen.id} and its tokens\n`);
 
-      const info = await userinfo(server!.url, tokens.accessToken);
-      expect(info.status).toBe(401);
-      expect(info.json.error).toBe('invalid_token');
-      const refused = await passwordGrant(server!.tokenUrl, chosen, bob);
-      expect(refused.status).toBe(401);
-      expect(refused.json.error).toBe('invalid_client');
-      // Another client's tokens are untouched.
-      expect((await userinfo(server!.url, other.accessToken)).status).toBe(200);
+        const info = await userinfo(server!.url, tokens.accessToken);
+        expect(info.status).toBe(401);
+        expect(info.json.error).toBe('invalid_token');
+        const refused = await passwordGrant(server!.tokenUrl, chosen, bob);
+        expect(refused.status).toBe(401);
+        expect(refused.json.error).toBe('invalid_client');
+        // Another client's tokens are untouched.
+        expect((await userinfo(server!.url, other.accessToken)).status).toBe(200);
 
-      const again = await run(['client', 'show', chosen.id], { env });
-      expect(again.code).not.toBe(0);
-      expect(lines(again.stderr)).toEqual([`oauthd: no client with id "${chosen.id}"`]);
-    });
+        const again = await run(['client', 'show', chosen.id], { env });
+        expect(again.code).not.toBe(0);
+        expect(lines(again.stderr)).toEqual([`oauthd: no client with id "${chosen.id}"`]);
+      },
+    );
 
-    it('never writes a client secret, password or token given or issued in plaintext to the SQLite file or its WAL', () => {
-      expect(plaintexts.length).toBeGreaterThanOrEqual(20);
-      const files = [databasePath, `${databasePath}-wal`].filter((path) => existsSync(path));
-      expect(files).toContain(databasePath);
-      const bytes = Buffer.concat(files.map((path) => readFileSync(path)));
-      expect(bytes.length).toBeGreaterThan(0);
-      // Sanity: the store does hold the data (names and ids), just not the secrets.
-      expect(bytes.includes('legacy-2')).toBe(true);
-      const leaked = plaintexts.filter((secret) => bytes.includes(secret));
-      expect(leaked).toEqual([]);
-    });
+    it(
+      'never writes a client secret, password or token given or ' + 'issued in plaintext to the SQLite file or its WAL',
+      () => {
+        expect(plaintexts.length).toBeGreaterThanOrEqual(20);
+        const files = [databasePath, `${databasePath}-wal`].filter((path) => existsSync(path));
+        expect(files).toContain(databasePath);
+        const bytes = Buffer.concat(files.map((path) => readFileSync(path)));
+        expect(bytes.length).toBeGreaterThan(0);
+        // Sanity: the store does hold the data (names and ids), just not the secrets.
+        expect(bytes.includes('legacy-2')).toBe(true);
+        const leaked = plaintexts.filter((secret) => bytes.includes(secret));
+        expect(leaked).toEqual([]);
+      },
+    );
   });
 });
 
@@ -755,22 +774,25 @@ describe('oauthd serve', () => {
     }
   });
 
-  it('exits 0 on a SIGTERM sent the moment it announces its token endpoint (the announcement means ready)', async () => {
-    // A supervisor may stop the server as soon as it reports ready; that stop must be graceful too. The
-    // window is short, so several servers are started, a few at a time, and each is stopped at once.
-    const attempt = async (i: number) => {
-      const dir = freshDir(`sigterm-${i}`);
-      const server = await startServe([], {
-        OAUTHD_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite3')}`,
-        OAUTHD_PORT: '0',
-      });
-      return stopServe(server);
-    };
-    const exits = [];
-    for (let round = 0; round < 3; round++)
-      exits.push(...(await Promise.all([0, 1, 2, 3].map((i) => attempt(round * 4 + i)))));
-    expect(exits).toEqual(Array.from({ length: 12 }, () => ({ code: 0, signal: null })));
-  });
+  it(
+    'exits 0 on a SIGTERM sent the moment it announces its ' + 'token endpoint (the announcement means ready)',
+    async () => {
+      // A supervisor may stop the server as soon as it reports ready; that stop must be graceful too. The
+      // window is short, so several servers are started, a few at a time, and each is stopped at once.
+      const attempt = async (i: number) => {
+        const dir = freshDir(`sigterm-${i}`);
+        const server = await startServe([], {
+          OAUTHD_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite3')}`,
+          OAUTHD_PORT: '0',
+        });
+        return stopServe(server);
+      };
+      const exits = [];
+      for (let round = 0; round < 3; round++)
+        exits.push(...(await Promise.all([0, 1, 2, 3].map((i) => attempt(round * 4 + i)))));
+      expect(exits).toEqual(Array.from({ length: 12 }, () => ({ code: 0, signal: null })));
+    },
+  );
 });
 
 describe('oauthd --version', () => {

@@ -33,46 +33,54 @@ describe('the client cache over HTTP, with changes made by another process', () 
     }
   };
 
-  it('answers 401 invalid_client, not a 5xx, to a password grant by a client deleted elsewhere while it is still cached', async () => {
-    server = await startTestServer({ OAUTHD_CLIENT_CACHE_MS: '60000' });
-    await seedSpecSample(server);
-    expect((await passwordGrant(server)).status).toBe(200); // the client is now cached for a minute
-    expect(await elsewhere((store) => store.deleteClient(SEED.clientId))).toBe(true);
+  it(
+    'answers 401 invalid_client, not a 5xx, to a password grant by a client deleted elsewhere while it is still ' +
+      'cached',
+    async () => {
+      server = await startTestServer({ OAUTHD_CLIENT_CACHE_MS: '60000' });
+      await seedSpecSample(server);
+      expect((await passwordGrant(server)).status).toBe(200); // the client is now cached for a minute
+      expect(await elsewhere((store) => store.deleteClient(SEED.clientId))).toBe(true);
 
-    const refused = await passwordGrant(server);
-    expect(refused.status).toBe(401);
-    expect(refused.json.error).toBe('invalid_client');
-    expect(refused.headers.get('www-authenticate')).toMatch(/^Basic /);
-    expect(await elsewhere((store) => store.counts())).toMatchObject({ clients: 0 });
-  });
+      const refused = await passwordGrant(server);
+      expect(refused.status).toBe(401);
+      expect(refused.json.error).toBe('invalid_client');
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Basic /);
+      expect(await elsewhere((store) => store.counts())).toMatchObject({ clients: 0 });
+    },
+  );
 
-  it('stops accepting a secret rotated elsewhere within the bound (1 s by default) and accepts the new one from then on', async () => {
-    server = await startTestServer();
-    await seedSpecSample(server);
-    expect((await passwordGrant(server)).status).toBe(200);
-    const fresh = generateClientSecret();
-    await elsewhere((store) =>
-      store.setClientSecret(SEED.clientId, hashGeneratedSecret(fresh), Math.floor(Date.now() / 1000)),
-    );
-    const rotatedAt = performance.now();
+  it(
+    'stops accepting a secret rotated elsewhere within the bound (1 s by default) and accepts the new one from ' +
+      'then on',
+    async () => {
+      server = await startTestServer();
+      await seedSpecSample(server);
+      expect((await passwordGrant(server)).status).toBe(200);
+      const fresh = generateClientSecret();
+      await elsewhere((store) =>
+        store.setClientSecret(SEED.clientId, hashGeneratedSecret(fresh), Math.floor(Date.now() / 1000)),
+      );
+      const rotatedAt = performance.now();
 
-    let refusedAfterMs: number | undefined;
-    while (refusedAfterMs === undefined && performance.now() - rotatedAt < 3_000) {
-      const old = await passwordGrant(server);
-      expect([200, 401]).toContain(old.status);
-      if (old.status === 401) refusedAfterMs = performance.now() - rotatedAt;
-      else await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(refusedAfterMs).toBeDefined();
-    // 1000 ms of cache, plus one request's time.
-    expect(refusedAfterMs!).toBeLessThan(1_500);
-    const withNew = await postToken(
-      server,
-      { grant_type: 'password', username: SEED.username, password: SEED.password },
-      { authorization: basic(SEED.clientId, fresh) },
-    );
-    expect(withNew.status).toBe(200);
-  });
+      let refusedAfterMs: number | undefined;
+      while (refusedAfterMs === undefined && performance.now() - rotatedAt < 3_000) {
+        const old = await passwordGrant(server);
+        expect([200, 401]).toContain(old.status);
+        if (old.status === 401) refusedAfterMs = performance.now() - rotatedAt;
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(refusedAfterMs).toBeDefined();
+      // 1000 ms of cache, plus one request's time.
+      expect(refusedAfterMs!).toBeLessThan(1_500);
+      const withNew = await postToken(
+        server,
+        { grant_type: 'password', username: SEED.username, password: SEED.password },
+        { authorization: basic(SEED.clientId, fresh) },
+      );
+      expect(withNew.status).toBe(200);
+    },
+  );
 
   it('with OAUTHD_CLIENT_CACHE_MS=0, refuses a secret rotated elsewhere on the very next request', async () => {
     server = await startTestServer({ OAUTHD_CLIENT_CACHE_MS: '0' });

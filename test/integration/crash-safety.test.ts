@@ -198,7 +198,8 @@ describe.skipIf(TEST_STORE === 'postgres')('kill -9 under load, three times', ()
         const families = db
           .prepare(
             `SELECT g.id, g.revoked_at,
-                    (SELECT count(*) FROM refresh_tokens r WHERE r.grant_id = g.id AND r.used_at IS NULL AND r.revoked_at IS NULL) AS usable
+                    (SELECT count(*) FROM refresh_tokens r WHERE r.grant_id = g.id AND r.used_at IS NULL AND
+                      r.revoked_at IS NULL) AS usable
                FROM grants g`,
           )
           .all() as { id: string; revoked_at: number | null; usable: number }[];
@@ -244,7 +245,8 @@ describe.skipIf(TEST_STORE === 'postgres')('kill -9 under load, three times', ()
       }
 
       console.log(
-        `crash cycle ${cycle}: ${receivedThisCycle} pairs received, ${clients.filter((vc) => vc.lostRefresh).length} refreshes in flight at the kill, ` +
+        `crash cycle ${cycle}: ${receivedThisCycle} pairs received, ` +
+          `${clients.filter((vc) => vc.lostRefresh).length} refreshes in flight at the kill, ` +
           `${lostRotations.size} of them committed with the answer lost`,
       );
 

@@ -121,178 +121,194 @@ if (await postgresAvailable('the database fault tests (test/integration/database
       expect(detail.json).toMatchObject({ status: 'ready', database: { status: 'up' } });
     });
 
-    it('with the database cut off, answers every endpoint that needs it with 503 temporarily_unavailable and Retry-After at once; /readyz says unavailable, /healthz ok; resumes by itself when it returns', async () => {
-      const before = await login();
-      await proxy.cut();
+    it(
+      'with the database cut off, answers every endpoint that needs it with 503 temporarily_unavailable and ' +
+        'Retry-After at once; /readyz says unavailable, /healthz ok; resumes by itself when it returns',
+      async () => {
+        const before = await login();
+        await proxy.cut();
 
-      const [password, refresh, info, introspection] = await Promise.all([
-        passwordGrantAt(base()).then(seen),
-        refreshAt(base(), before.refresh).then(seen),
-        userinfoAt(base(), before.access).then(seen),
-        introspectAt(base(), before.access).then(seen),
-      ]);
-      expectUnavailable(password, 'password grant');
-      expectUnavailable(refresh, 'refresh');
-      expectUnavailable(info, 'userinfo');
-      expectUnavailable(introspection, 'introspection');
-      // A refused connection is known at once: no reason to wait for a timeout.
-      for (const r of [password, refresh, info, introspection]) expect(r.ms).toBeLessThan(2000);
+        const [password, refresh, info, introspection] = await Promise.all([
+          passwordGrantAt(base()).then(seen),
+          refreshAt(base(), before.refresh).then(seen),
+          userinfoAt(base(), before.access).then(seen),
+          introspectAt(base(), before.access).then(seen),
+        ]);
+        expectUnavailable(password, 'password grant');
+        expectUnavailable(refresh, 'refresh');
+        expectUnavailable(info, 'userinfo');
+        expectUnavailable(introspection, 'introspection');
+        // A refused connection is known at once: no reason to wait for a timeout.
+        for (const r of [password, refresh, info, introspection]) expect(r.ms).toBeLessThan(2000);
 
-      const ready = await readyz(base());
-      expect(ready.status).toBe(503);
-      expect(ready.json).toEqual({ status: 'unavailable' });
-      expect(ready.headers.get('retry-after')).toMatch(/^\d+$/);
-      const detail = await readyz(server.adminUrl);
-      expect(detail.status).toBe(503);
-      expect(detail.json).toMatchObject({
-        status: 'unavailable',
-        database: { status: 'down', error: expect.any(String) },
-      });
-      const health = await healthz(base());
-      expect(health.status).toBe(200);
-      expect(health.json).toEqual({ status: 'ok' });
+        const ready = await readyz(base());
+        expect(ready.status).toBe(503);
+        expect(ready.json).toEqual({ status: 'unavailable' });
+        expect(ready.headers.get('retry-after')).toMatch(/^\d+$/);
+        const detail = await readyz(server.adminUrl);
+        expect(detail.status).toBe(503);
+        expect(detail.json).toMatchObject({
+          status: 'unavailable',
+          database: { status: 'down', error: expect.any(String) },
+        });
+        const health = await healthz(base());
+        expect(health.status).toBe(200);
+        expect(health.json).toEqual({ status: 'ok' });
 
-      const resumedInMs = await restoreAndResume();
-      console.info(
-        `cut: answers in ${[password, refresh, info, introspection].map((r) => Math.round(r.ms)).join('/')} ms; resumed ${Math.round(resumedInMs)} ms after restore`,
-      );
-      // Nothing was written during the outage: the refresh token held before it still works, once.
-      const after = seen(await refreshAt(base(), before.refresh));
-      expect(isTokenResponse(after), after.text).toBe(true);
-      expect(seen(await userinfoAt(base(), after.json!.access_token as string)).status).toBe(200);
-    });
+        const resumedInMs = await restoreAndResume();
+        console.info(
+          `cut: answers in ${[password, refresh, info, introspection].map((r) => Math.round(r.ms)).join('/')} ` +
+            `ms; resumed ${Math.round(resumedInMs)} ms after restore`,
+        );
+        // Nothing was written during the outage: the refresh token held before it still works, once.
+        const after = seen(await refreshAt(base(), before.refresh));
+        expect(isTokenResponse(after), after.text).toBe(true);
+        expect(seen(await userinfoAt(base(), after.json!.access_token as string)).status).toBe(200);
+      },
+    );
 
-    it('with the database stalled (connections accepted, nothing answered), answers 503 within the timeouts, never hangs; /healthz answers at once; resumes by itself', async () => {
-      const before = await login();
-      proxy.stall();
+    it(
+      'with the database stalled (connections accepted, nothing answered), answers 503 within the timeouts, ' +
+        'never hangs; /healthz answers at once; resumes by itself',
+      async () => {
+        const before = await login();
+        proxy.stall();
 
-      const healthDuringStall = healthz(base());
-      const readyDuringStall = readyz(base());
-      const detailDuringStall = readyz(server.adminUrl);
-      const answers = await Promise.all([
-        passwordGrantAt(base()).then(seen),
-        refreshAt(base(), before.refresh).then(seen),
-        userinfoAt(base(), before.access).then(seen),
-        introspectAt(base(), before.access).then(seen),
-      ]);
-      const [password, refresh, info, introspection] = answers;
-      expectUnavailable(password!, 'password grant');
-      expectUnavailable(refresh!, 'refresh');
-      expectUnavailable(info!, 'userinfo');
-      expectUnavailable(introspection!, 'introspection');
+        const healthDuringStall = healthz(base());
+        const readyDuringStall = readyz(base());
+        const detailDuringStall = readyz(server.adminUrl);
+        const answers = await Promise.all([
+          passwordGrantAt(base()).then(seen),
+          refreshAt(base(), before.refresh).then(seen),
+          userinfoAt(base(), before.access).then(seen),
+          introspectAt(base(), before.access).then(seen),
+        ]);
+        const [password, refresh, info, introspection] = answers;
+        expectUnavailable(password!, 'password grant');
+        expectUnavailable(refresh!, 'refresh');
+        expectUnavailable(info!, 'userinfo');
+        expectUnavailable(introspection!, 'introspection');
 
-      const health = await healthDuringStall;
-      expect(health.status).toBe(200);
-      expect(health.ms).toBeLessThan(1000);
-      const ready = await readyDuringStall;
-      expect(ready.status).toBe(503);
-      expect(ready.json).toEqual({ status: 'unavailable' });
-      expect(ready.ms).toBeLessThan(3000); // its own 2 s bound
-      const detail = await detailDuringStall;
-      expect(detail.status).toBe(503);
-      expect(detail.json).toMatchObject({ status: 'unavailable', database: { status: 'down', error: 'timeout' } });
-      expect(detail.ms).toBeLessThan(3000);
+        const health = await healthDuringStall;
+        expect(health.status).toBe(200);
+        expect(health.ms).toBeLessThan(1000);
+        const ready = await readyDuringStall;
+        expect(ready.status).toBe(503);
+        expect(ready.json).toEqual({ status: 'unavailable' });
+        expect(ready.ms).toBeLessThan(3000); // its own 2 s bound
+        const detail = await detailDuringStall;
+        expect(detail.status).toBe(503);
+        expect(detail.json).toMatchObject({ status: 'unavailable', database: { status: 'down', error: 'timeout' } });
+        expect(detail.ms).toBeLessThan(3000);
 
-      const resumedInMs = await restoreAndResume();
-      console.info(
-        `stall: answers in ${answers.map((r) => Math.round(r.ms)).join('/')} ms, /readyz in ${Math.round(ready.ms)} ms; resumed ${Math.round(resumedInMs)} ms after restore`,
-      );
-      // Whatever the stalled requests left behind, the client's token works: unused, or (had the held
-      // rotation reached the database on restore) replayed within the grace window.
-      const after = seen(await refreshAt(base(), before.refresh));
-      expect(isTokenResponse(after), after.text).toBe(true);
-    });
+        const resumedInMs = await restoreAndResume();
+        console.info(
+          `stall: answers in ${answers.map((r) => Math.round(r.ms)).join('/')} ms, /readyz in ` +
+            `${Math.round(ready.ms)} ms; resumed ${Math.round(resumedInMs)} ms after restore`,
+        );
+        // Whatever the stalled requests left behind, the client's token works: unused, or (had the held
+        // rotation reached the database on restore) replayed within the grace window.
+        const after = seen(await refreshAt(base(), before.refresh));
+        expect(isTokenResponse(after), after.text).toBe(true);
+      },
+    );
 
-    it("a cut or a stall in the middle of refreshes leaves every family with exactly one live refresh token, and every client's last token still works (no half-written rotation, no 500)", async () => {
-      const chains: { access: string; refresh: string; lostResponses: number; outageAnswers: number }[] = [];
-      for (let i = 0; i < CHAINS; i++) chains.push({ ...(await login()), lostResponses: 0, outageAnswers: 0 });
-      const live = async () =>
-        withClient(database.url, async (c) => {
-          const { rows } = await c.query<{ presented: Buffer; live: Buffer[]; grant_revoked: boolean }>(
-            `SELECT p.token_hash AS presented,
-               array(SELECT r.token_hash FROM refresh_tokens r WHERE r.grant_id = p.grant_id AND r.used_at IS NULL AND r.revoked_at IS NULL) AS live,
+    it(
+      'a cut or a stall in the middle of refreshes leaves every family with exactly one live refresh token, and ' +
+        "every client's last token still works (no half-written rotation, no 500)",
+      async () => {
+        const chains: { access: string; refresh: string; lostResponses: number; outageAnswers: number }[] = [];
+        for (let i = 0; i < CHAINS; i++) chains.push({ ...(await login()), lostResponses: 0, outageAnswers: 0 });
+        const live = async () =>
+          withClient(database.url, async (c) => {
+            const { rows } = await c.query<{ presented: Buffer; live: Buffer[]; grant_revoked: boolean }>(
+              `SELECT p.token_hash AS presented,
+               array(SELECT r.token_hash FROM refresh_tokens r WHERE r.grant_id = p.grant_id AND r.used_at IS NULL
+                 AND r.revoked_at IS NULL) AS live,
                g.revoked_at IS NOT NULL AS grant_revoked
              FROM unnest($1::bytea[]) WITH ORDINALITY AS t (hash, n)
              JOIN refresh_tokens p ON p.token_hash = t.hash JOIN grants g ON g.id = p.grant_id ORDER BY t.n`,
-            [chains.map((c) => tokenDigest(c.refresh))],
-          );
-          return rows;
-        });
+              [chains.map((c) => tokenDigest(c.refresh))],
+            );
+            return rows;
+          });
 
-      const unexpected: string[] = [];
-      let requests = 0;
-      for (const fault of ['cut', 'cut', 'stall'] as const) {
-        let running = true;
-        const loops = chains.map(async (chain) => {
-          while (running) {
-            requests++;
-            const r = seen(await refreshAt(base(), chain.refresh));
-            if (r.status === 200 && isTokenResponse(r)) {
-              chain.access = r.json!.access_token as string;
-              chain.refresh = r.json!.refresh_token as string;
-            } else if (r.status === 503 && isRfcError(r) && r.json!.error === 'temporarily_unavailable') {
-              chain.outageAnswers++;
-              await sleep(20);
-            } else {
-              unexpected.push(`${r.status} ${r.text}`);
-              return;
+        const unexpected: string[] = [];
+        let requests = 0;
+        for (const fault of ['cut', 'cut', 'stall'] as const) {
+          let running = true;
+          const loops = chains.map(async (chain) => {
+            while (running) {
+              requests++;
+              const r = seen(await refreshAt(base(), chain.refresh));
+              if (r.status === 200 && isTokenResponse(r)) {
+                chain.access = r.json!.access_token as string;
+                chain.refresh = r.json!.refresh_token as string;
+              } else if (r.status === 503 && isRfcError(r) && r.json!.error === 'temporarily_unavailable') {
+                chain.outageAnswers++;
+                await sleep(20);
+              } else {
+                unexpected.push(`${r.status} ${r.text}`);
+                return;
+              }
+            }
+          });
+          await sleep(250);
+          if (fault === 'cut') await proxy.cut();
+          else proxy.stall();
+          await sleep(300);
+          running = false;
+          // A stalled request ends with its query timeout (statement_timeout + 5 s).
+          await Promise.all(loops);
+
+          if (fault === 'cut') {
+            // While the database is cut off from oauthd, what oauthd committed is final: check it now.
+            const rows = await live();
+            for (const [i, row] of rows.entries()) {
+              expect(row.grant_revoked, `chain ${i}`).toBe(false);
+              expect(row.live, `chain ${i}: live refresh tokens of its family`).toHaveLength(1);
             }
           }
-        });
-        await sleep(250);
-        if (fault === 'cut') await proxy.cut();
-        else proxy.stall();
-        await sleep(300);
-        running = false;
-        // A stalled request ends with its query timeout (statement_timeout + 5 s).
-        await Promise.all(loops);
-
-        if (fault === 'cut') {
-          // While the database is cut off from oauthd, what oauthd committed is final: check it now.
+          await restoreAndResume();
+          // After a stall, what the proxy held reached the database on restore (a rotation the client was
+          // already told failed may have committed just now): check after that.
           const rows = await live();
+          expect(rows).toHaveLength(CHAINS);
           for (const [i, row] of rows.entries()) {
             expect(row.grant_revoked, `chain ${i}`).toBe(false);
             expect(row.live, `chain ${i}: live refresh tokens of its family`).toHaveLength(1);
+            const chain = chains[i]!;
+            const holdsTheLiveOne = row.live[0]!.equals(tokenDigest(chain.refresh));
+            // The client's last request was answered 503 after its rotation committed: the response was lost.
+            if (!holdsTheLiveOne) chain.lostResponses++;
+            // Either way, the token the client holds gets it a pair: a rotation, or the one it missed (replayed).
+            const retry = seen(await refreshAt(base(), chain.refresh));
+            expect(isTokenResponse(retry), `chain ${i}: ${retry.text}`).toBe(true);
+            if (!holdsTheLiveOne)
+              expect(
+                tokenDigest(retry.json!.refresh_token as string).equals(row.live[0]!),
+                `chain ${i}: the missed pair`,
+              ).toBe(true);
+            chain.access = retry.json!.access_token as string;
+            chain.refresh = retry.json!.refresh_token as string;
           }
         }
-        await restoreAndResume();
-        // After a stall, what the proxy held reached the database on restore (a rotation the client was
-        // already told failed may have committed just now): check after that.
-        const rows = await live();
-        expect(rows).toHaveLength(CHAINS);
-        for (const [i, row] of rows.entries()) {
-          expect(row.grant_revoked, `chain ${i}`).toBe(false);
-          expect(row.live, `chain ${i}: live refresh tokens of its family`).toHaveLength(1);
-          const chain = chains[i]!;
-          const holdsTheLiveOne = row.live[0]!.equals(tokenDigest(chain.refresh));
-          // The client's last request was answered 503 after its rotation committed: the response was lost.
-          if (!holdsTheLiveOne) chain.lostResponses++;
-          // Either way, the token the client holds gets it a pair: a rotation, or the one it missed (replayed).
-          const retry = seen(await refreshAt(base(), chain.refresh));
-          expect(isTokenResponse(retry), `chain ${i}: ${retry.text}`).toBe(true);
-          if (!holdsTheLiveOne)
-            expect(
-              tokenDigest(retry.json!.refresh_token as string).equals(row.live[0]!),
-              `chain ${i}: the missed pair`,
-            ).toBe(true);
-          chain.access = retry.json!.access_token as string;
-          chain.refresh = retry.json!.refresh_token as string;
+        expect(unexpected).toEqual([]);
+        expect(statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
+        // Every chain lives on: its access token is accepted, its refresh token rotates.
+        for (const chain of chains) {
+          expect(seen(await userinfoAt(base(), chain.access)).status).toBe(200);
+          expect(isTokenResponse(seen(await refreshAt(base(), chain.refresh)))).toBe(true);
         }
-      }
-      expect(unexpected).toEqual([]);
-      expect(statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
-      // Every chain lives on: its access token is accepted, its refresh token rotates.
-      for (const chain of chains) {
-        expect(seen(await userinfoAt(base(), chain.access)).status).toBe(200);
-        expect(isTokenResponse(seen(await refreshAt(base(), chain.refresh)))).toBe(true);
-      }
-      const outage = chains.reduce((n, c) => n + c.outageAnswers, 0);
-      const lost = chains.reduce((n, c) => n + c.lostResponses, 0);
-      console.info(
-        `mid-refresh faults: ${requests} refreshes, ${outage} answered 503, ${lost} lost response(s) recovered by a retry`,
-      );
-      expect(outage).toBeGreaterThan(0);
-    });
+        const outage = chains.reduce((n, c) => n + c.outageAnswers, 0);
+        const lost = chains.reduce((n, c) => n + c.lostResponses, 0);
+        console.info(
+          `mid-refresh faults: ${requests} refreshes, ${outage} answered 503, ${lost} lost response(s) recovered ` +
+            `by a retry`,
+        );
+        expect(outage).toBeGreaterThan(0);
+      },
+    );
   });
 } else {
   describe.skip('oauthd behind a TCP proxy to PostgreSQL (PostgreSQL unreachable)', () => {

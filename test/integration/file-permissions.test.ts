@@ -99,23 +99,27 @@ describe.skipIf(TEST_STORE === 'postgres')('SQLite file permissions under umask 
     expect(stdout).not.toMatch(WARNING);
   });
 
-  it("a pre-existing 0644 database gets exactly one warning line on the CLI's stderr, naming the file and its mode; the command still succeeds", async () => {
-    const databasePath = join(root, 'loose', 'oauthd.sqlite3');
-    expect((await run(databasePath, ['migrate'])).code).toBe(0);
-    chmodSync(databasePath, 0o644);
-    const result = await run(databasePath, ['migrate']);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toBe(
-      `database schema is up to date (version ${LATEST_SCHEMA_VERSION}) in sqlite:${databasePath}\n`,
-    );
-    const lines = result.stderr.split('\n').filter((l) => l !== '');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(WARNING);
-    expect(lines[0]).toMatch(/^oauthd: warning: /);
-    expect(lines[0]).toContain(`${databasePath} (0644)`);
-    expect(lines[0]).toContain('chmod 600');
-    expect(mode(databasePath)).toBe('0644'); // reported, not changed behind the operator's back
-  });
+  it(
+    "a pre-existing 0644 database gets exactly one warning line on the CLI's stderr, naming the file and its " +
+      'mode; the command still succeeds',
+    async () => {
+      const databasePath = join(root, 'loose', 'oauthd.sqlite3');
+      expect((await run(databasePath, ['migrate'])).code).toBe(0);
+      chmodSync(databasePath, 0o644);
+      const result = await run(databasePath, ['migrate']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(
+        `database schema is up to date (version ${LATEST_SCHEMA_VERSION}) in sqlite:${databasePath}\n`,
+      );
+      const lines = result.stderr.split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(WARNING);
+      expect(lines[0]).toMatch(/^oauthd: warning: /);
+      expect(lines[0]).toContain(`${databasePath} (0644)`);
+      expect(lines[0]).toContain('chmod 600');
+      expect(mode(databasePath)).toBe('0644'); // reported, not changed behind the operator's back
+    },
+  );
 
   it('the server logs one warning through its logger for a 0644 database, also with several workers', async () => {
     const databasePath = join(root, 'loose-served', 'oauthd.sqlite3');

@@ -281,30 +281,37 @@ async function revoke(token: string): Promise<void> {
 describe.skipIf(nginxBinary === null)(
   'nginx auth_request in front of an application without OAuth (RFC 6750 §3)',
   () => {
-    it('answers a request without a token with 401 and a bare Bearer challenge, and the application never sees it', async () => {
-      const { status, headers, hits } = await viaNginx('/api/orders/7');
-      expect(status).toBe(401);
-      expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
-      expect(hits).toBe(0);
-    });
+    it(
+      'answers a request without a token with 401 and a bare Bearer ' + 'challenge, and the application never sees it',
+      async () => {
+        const { status, headers, hits } = await viaNginx('/api/orders/7');
+        expect(status).toBe(401);
+        expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
+        expect(hits).toBe(0);
+      },
+    );
 
-    it('passes a request with a valid token to the application with the user, user id, client and scope, and without the token', async () => {
-      const token = await readWriteToken();
-      const user = await server.services.admin.listUsers();
-      const { status, seen, hits } = await viaNginx('/api/orders/7?page=2', { token });
-      expect(status).toBe(200);
-      expect(hits).toBe(1);
-      expect(seen).toMatchObject({
-        method: 'GET',
-        path: '/api/orders/7?page=2',
-        user: SEED.username,
-        clientId: SEED.clientId,
-        scope: 'read write',
-        authorization: false,
-      });
-      expect(seen?.userId).toBe(String(user.find((u) => u.username === SEED.username)!.id));
-      expect(Number(seen?.expires)).toBe(clock.now() + 3600);
-    });
+    it(
+      'passes a request with a valid token to the application with the user, user id, client and scope, and ' +
+        'without the token',
+      async () => {
+        const token = await readWriteToken();
+        const user = await server.services.admin.listUsers();
+        const { status, seen, hits } = await viaNginx('/api/orders/7?page=2', { token });
+        expect(status).toBe(200);
+        expect(hits).toBe(1);
+        expect(seen).toMatchObject({
+          method: 'GET',
+          path: '/api/orders/7?page=2',
+          user: SEED.username,
+          clientId: SEED.clientId,
+          scope: 'read write',
+          authorization: false,
+        });
+        expect(seen?.userId).toBe(String(user.find((u) => u.username === SEED.username)!.id));
+        expect(Number(seen?.expires)).toBe(clock.now() + 3600);
+      },
+    );
 
     it('passes a POST and its body to the application (only the check goes without a body)', async () => {
       const token = await readWriteToken();
@@ -356,15 +363,18 @@ describe.skipIf(nginxBinary === null)(
       expect(hits).toBe(0);
     });
 
-    it('refuses a token revoked at /o/revoke_token/ with 401 invalid_token from the very next request (no cache)', async () => {
-      const token = await readWriteToken();
-      expect((await viaNginx('/api/orders/7', { token })).status).toBe(200);
-      await revoke(token);
-      const { status, headers, hits } = await viaNginx('/api/orders/7', { token });
-      expect(status).toBe(401);
-      expect(headers.get('www-authenticate')).toContain('error="invalid_token"');
-      expect(hits).toBe(0);
-    });
+    it(
+      'refuses a token revoked at /o/revoke_token/ with 401 ' + 'invalid_token from the very next request (no cache)',
+      async () => {
+        const token = await readWriteToken();
+        expect((await viaNginx('/api/orders/7', { token })).status).toBe(200);
+        await revoke(token);
+        const { status, headers, hits } = await viaNginx('/api/orders/7', { token });
+        expect(status).toBe(401);
+        expect(headers.get('www-authenticate')).toContain('error="invalid_token"');
+        expect(hits).toBe(0);
+      },
+    );
 
     it('refuses a token with 401 invalid_token once its hour is over', async () => {
       const token = await readWriteToken();
@@ -383,24 +393,30 @@ describe.skipIf(nginxBinary === null)(
       }
     });
 
-    it('ignores a token in the URL (RFC 9700 §2.5): 401 with the bare challenge, and the application never sees it', async () => {
-      const token = await readWriteToken();
-      const { status, headers, hits } = await viaNginx(`/api/orders/7?access_token=${token}`);
-      expect(status).toBe(401);
-      expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
-      expect(hits).toBe(0);
-    });
+    it(
+      'ignores a token in the URL (RFC 9700 §2.5): 401 with the bare ' + 'challenge, and the application never sees it',
+      async () => {
+        const token = await readWriteToken();
+        const { status, headers, hits } = await viaNginx(`/api/orders/7?access_token=${token}`);
+        expect(status).toBe(401);
+        expect(headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
+        expect(hits).toBe(0);
+      },
+    );
 
-    it('answers a token without payouts on /api/payouts/ with 403 insufficient_scope naming scope="payouts"', async () => {
-      const token = await readWriteToken();
-      const { status, headers, hits } = await viaNginx('/api/payouts/42', { token });
-      expect(status).toBe(403);
-      expect(headers.get('www-authenticate')).toBe(
-        'Bearer realm="oauthd", error="insufficient_scope", ' +
-          'error_description="The access token does not carry the scope this resource requires.", scope="payouts"',
-      );
-      expect(hits).toBe(0);
-    });
+    it(
+      'answers a token without payouts on /api/payouts/ with 403 ' + 'insufficient_scope naming scope="payouts"',
+      async () => {
+        const token = await readWriteToken();
+        const { status, headers, hits } = await viaNginx('/api/payouts/42', { token });
+        expect(status).toBe(403);
+        expect(headers.get('www-authenticate')).toBe(
+          'Bearer realm="oauthd", error="insufficient_scope", ' +
+            'error_description="The access token does not carry the scope this resource requires.", scope="payouts"',
+        );
+        expect(hits).toBe(0);
+      },
+    );
 
     it('admits a token with read write payouts on /api/payouts/ and tells the application its scope', async () => {
       const token = await payoutsToken();
@@ -441,30 +457,34 @@ describe.skipIf(nginxBinary === null)(
 );
 
 describe('the gateway endpoint itself, as a proxy calls it', () => {
-  it('answers X-Auth-Required-Scope: payouts with 403 insufficient_scope for a read write token and 200 for a payouts token', async () => {
-    const refused = await gateway('check', {
-      token: await readWriteToken(),
-      headers: { 'X-Auth-Required-Scope': 'payouts' },
-    });
-    expect(refused.status).toBe(403);
-    expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
-    expect(refused.headers.get('www-authenticate')).toContain('scope="payouts"');
-    expect(await refused.json()).toEqual({
-      error: 'insufficient_scope',
-      error_description: 'The access token does not carry the scope this resource requires.',
-    });
+  it(
+    'answers X-Auth-Required-Scope: payouts with 403 insufficient_scope for a read write token and 200 for a ' +
+      'payouts token',
+    async () => {
+      const refused = await gateway('check', {
+        token: await readWriteToken(),
+        headers: { 'X-Auth-Required-Scope': 'payouts' },
+      });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+      expect(refused.headers.get('www-authenticate')).toContain('scope="payouts"');
+      expect(await refused.json()).toEqual({
+        error: 'insufficient_scope',
+        error_description: 'The access token does not carry the scope this resource requires.',
+      });
 
-    const admitted = await gateway('check', {
-      token: await payoutsToken(),
-      headers: { 'X-Auth-Required-Scope': 'payouts' },
-    });
-    expect(admitted.status).toBe(200);
-    expect(admitted.headers.get('x-auth-user')).toBe(SEED.username);
-    expect(admitted.headers.get('x-auth-client-id')).toBe(payoutsClient.clientId);
-    expect(admitted.headers.get('x-auth-scope')).toBe('read write payouts');
-    expect(admitted.headers.get('cache-control')).toBe('no-store');
-    expect(await admitted.json()).toEqual({ active: true });
-  });
+      const admitted = await gateway('check', {
+        token: await payoutsToken(),
+        headers: { 'X-Auth-Required-Scope': 'payouts' },
+      });
+      expect(admitted.status).toBe(200);
+      expect(admitted.headers.get('x-auth-user')).toBe(SEED.username);
+      expect(admitted.headers.get('x-auth-client-id')).toBe(payoutsClient.clientId);
+      expect(admitted.headers.get('x-auth-scope')).toBe('read write payouts');
+      expect(admitted.headers.get('cache-control')).toBe('no-store');
+      expect(await admitted.json()).toEqual({ active: true });
+    },
+  );
 
   it('takes the required scope from ?scope= too, and refuses a header and ?scope= that disagree with 400', async () => {
     const token = await readWriteToken();
@@ -492,14 +512,18 @@ describe('the gateway endpoint itself, as a proxy calls it', () => {
     expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="oauthd"');
   });
 
-  it('answers a malformed required scope with 400 invalid_request, never a 5xx (a client can reach the gateway URL)', async () => {
-    const response = await gateway('check', {
-      token: await readWriteToken(),
-      headers: { 'X-Auth-Required-Scope': 'pay"outs' },
-    });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
-  });
+  it(
+    'answers a malformed required scope with 400 invalid_request, never a 5xx (a client can reach the gateway ' +
+      'URL)',
+    async () => {
+      const response = await gateway('check', {
+        token: await readWriteToken(),
+        headers: { 'X-Auth-Required-Scope': 'pay"outs' },
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
+    },
+  );
 
   it('answers at the bare gateway URL {BASE_PATH}/o/auth/ itself, as at any path below it', async () => {
     const readWrite = await readWriteToken();

@@ -68,10 +68,13 @@ describe('the gateway with one clear scope requirement', () => {
     expect((await gateway('?scope=write', readWrite)).status).toBe(200);
   });
 
-  it('refuses a read-only token for X-Auth-Required-Scope: write with 403 and admits it with no requirement at all', async () => {
-    expect((await gateway('', readOnly, { 'X-Auth-Required-Scope': 'write' })).status).toBe(403);
-    expect((await gateway('', readOnly)).status).toBe(200);
-  });
+  it(
+    'refuses a read-only token for X-Auth-Required-Scope: write ' + 'with 403 and admits it with no requirement at all',
+    async () => {
+      expect((await gateway('', readOnly, { 'X-Auth-Required-Scope': 'write' })).status).toBe(403);
+      expect((await gateway('', readOnly)).status).toBe(200);
+    },
+  );
 
   it('admits a header and a query that name the same scopes, in any order', async () => {
     expect((await gateway('?scope=write+read', readWrite, { 'X-Auth-Required-Scope': 'read write' })).status).toBe(200);
@@ -86,16 +89,19 @@ describe('the gateway with an ambiguous scope requirement answers 400 invalid_re
     expectAmbiguous(await gateway('?scope=&scope=', readWrite), 'The scope parameter must not be repeated.');
   });
 
-  it('refuses an empty X-Auth-Required-Scope instead of letting it override the query and require nothing', async () => {
-    expectAmbiguous(
-      await gateway('?scope=write', readOnly, { 'X-Auth-Required-Scope': '' }),
-      'The X-Auth-Required-Scope header is empty; omit it to require no scope.',
-    );
-    expectAmbiguous(
-      await gateway('', readOnly, { 'X-Auth-Required-Scope': '   ' }),
-      'The X-Auth-Required-Scope header is empty; omit it to require no scope.',
-    );
-  });
+  it(
+    'refuses an empty X-Auth-Required-Scope instead of letting ' + 'it override the query and require nothing',
+    async () => {
+      expectAmbiguous(
+        await gateway('?scope=write', readOnly, { 'X-Auth-Required-Scope': '' }),
+        'The X-Auth-Required-Scope header is empty; omit it to require no scope.',
+      );
+      expectAmbiguous(
+        await gateway('', readOnly, { 'X-Auth-Required-Scope': '   ' }),
+        'The X-Auth-Required-Scope header is empty; omit it to require no scope.',
+      );
+    },
+  );
 
   it('refuses an empty scope parameter', async () => {
     expectAmbiguous(await gateway('?scope=', readOnly), 'The scope parameter is empty; omit it to require no scope.');

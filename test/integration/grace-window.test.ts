@@ -132,15 +132,19 @@ describe('concurrency (docs/security.md, "Refresh rotation under concurrency")',
     expect((await userinfo(server, third.json.access_token!)).status).toBe(401);
   });
 
-  it('window on, N parallel presentations of the successor and the old token: every answer is one of the two valid pairs or invalid_grant, never a 500', async () => {
-    const rt1 = await login();
-    const second = await refreshRaw(rt1);
-    const mixed = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => refreshRaw(i % 2 === 0 ? rt1 : second.json.refresh_token!)),
-    );
-    for (const r of mixed) expect([200, 400]).toContain(r.status);
-    expect(mixed.some((r) => r.status === 200)).toBe(true);
-  });
+  it(
+    'window on, N parallel presentations of the successor and the old token: every answer is one of the two ' +
+      'valid pairs or invalid_grant, never a 500',
+    async () => {
+      const rt1 = await login();
+      const second = await refreshRaw(rt1);
+      const mixed = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => refreshRaw(i % 2 === 0 ? rt1 : second.json.refresh_token!)),
+      );
+      for (const r of mixed) expect([200, 400]).toContain(r.status);
+      expect(mixed.some((r) => r.status === 200)).toBe(true);
+    },
+  );
 
   it('window off, N parallel presentations of a live token: one 200, N−1 × 400, family revoked', async () => {
     const off = await startTestServer();
@@ -170,63 +174,67 @@ describe('concurrency (docs/security.md, "Refresh rotation under concurrency")',
 });
 
 describe('after the window, the cleanup erases the sealed pair', () => {
-  it('the next cleanup run nulls the sealed successor once the window has passed (not before), so the old token opens nothing', async () => {
-    const ownClock = testClock();
-    // The server's own periodic cleanup, every second (± 20 % jitter).
-    const own = await startTestServer(
-      { OAUTHD_REFRESH_GRACE_SECONDS: String(GRACE), OAUTHD_CLEANUP_INTERVAL_SECONDS: '1' },
-      { clock: ownClock },
-    );
-    let stopped = false;
-    try {
-      await seedSpecSample(own);
-      const rt1 = (await passwordGrant(own)).json.refresh_token as string;
-      const refresh = async () => {
-        const response = await fetch(`${own.oauthUrl}/token/`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: basic(SEED.clientId, SEED.clientSecret),
-          },
-          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt1 }),
-        });
-        return { status: response.status, text: await response.text() };
-      };
-      const first = await refresh();
-      expect(first.status).toBe(200);
-      const sealed = await sealedSuccessors(own);
-      expect(sealed).toHaveLength(1);
-      expect(sealed[0]!.length).toBeGreaterThan(28);
+  it(
+    'the next cleanup run nulls the sealed successor once the window has passed (not before), so the old token ' +
+      'opens nothing',
+    async () => {
+      const ownClock = testClock();
+      // The server's own periodic cleanup, every second (± 20 % jitter).
+      const own = await startTestServer(
+        { OAUTHD_REFRESH_GRACE_SECONDS: String(GRACE), OAUTHD_CLEANUP_INTERVAL_SECONDS: '1' },
+        { clock: ownClock },
+      );
+      let stopped = false;
+      try {
+        await seedSpecSample(own);
+        const rt1 = (await passwordGrant(own)).json.refresh_token as string;
+        const refresh = async () => {
+          const response = await fetch(`${own.oauthUrl}/token/`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              authorization: basic(SEED.clientId, SEED.clientSecret),
+            },
+            body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt1 }),
+          });
+          return { status: response.status, text: await response.text() };
+        };
+        const first = await refresh();
+        expect(first.status).toBe(200);
+        const sealed = await sealedSuccessors(own);
+        expect(sealed).toHaveLength(1);
+        expect(sealed[0]!.length).toBeGreaterThan(28);
 
-      // Cleanup runs at the window's last second leave it: the retry still gets the same pair.
-      ownClock.advance(GRACE);
-      await new Promise((r) => setTimeout(r, 2_500));
-      expect(await sealedSuccessors(own)).toHaveLength(1);
-      expect((await refresh()).text).toBe(first.text);
+        // Cleanup runs at the window's last second leave it: the retry still gets the same pair.
+        ownClock.advance(GRACE);
+        await new Promise((r) => setTimeout(r, 2_500));
+        expect(await sealedSuccessors(own)).toHaveLength(1);
+        expect((await refresh()).text).toBe(first.text);
 
-      ownClock.advance(1);
-      const deadline = Date.now() + 5_000;
-      while ((await sealedSuccessors(own)).length > 0 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 100));
-      expect(await sealedSuccessors(own)).toEqual([]);
+        ownClock.advance(1);
+        const deadline = Date.now() + 5_000;
+        while ((await sealedSuccessors(own)).length > 0 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 100));
+        expect(await sealedSuccessors(own)).toEqual([]);
 
-      if (TEST_STORE === 'postgres') {
-        // Every value of every table, bytea raw and as hex.
-        const bytes = await own.databaseBytes();
-        expect(bytes.includes(sealed[0]!)).toBe(false);
-        expect(bytes.includes(sealed[0]!.toString('hex'))).toBe(false);
-      } else {
-        // Closing the last connection checkpoints the WAL into the file and removes it; secure_delete (FAST)
-        // zeroed the bytes the update freed.
-        await own.close();
-        stopped = true;
-        const file = readFileSync(own.databasePath);
-        expect(file.includes(Buffer.from(SEED.username))).toBe(true); // the search finds what is there
-        expect(file.includes(sealed[0]!)).toBe(false);
+        if (TEST_STORE === 'postgres') {
+          // Every value of every table, bytea raw and as hex.
+          const bytes = await own.databaseBytes();
+          expect(bytes.includes(sealed[0]!)).toBe(false);
+          expect(bytes.includes(sealed[0]!.toString('hex'))).toBe(false);
+        } else {
+          // Closing the last connection checkpoints the WAL into the file and removes it; secure_delete (FAST)
+          // zeroed the bytes the update freed.
+          await own.close();
+          stopped = true;
+          const file = readFileSync(own.databasePath);
+          expect(file.includes(Buffer.from(SEED.username))).toBe(true); // the search finds what is there
+          expect(file.includes(sealed[0]!)).toBe(false);
+        }
+      } finally {
+        if (!stopped) await own.stop();
+        else rmSync(dirname(own.databasePath), { recursive: true, force: true });
       }
-    } finally {
-      if (!stopped) await own.stop();
-      else rmSync(dirname(own.databasePath), { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -58,7 +58,8 @@ interface LiveState {
 
 const STATE_SQL = (param: string) => `
   SELECT r.used_at IS NOT NULL AS used, coalesce(r.revoked_at, g.revoked_at) IS NOT NULL AS revoked,
-    (SELECT count(*) FROM refresh_tokens x WHERE x.grant_id = r.grant_id AND x.used_at IS NULL AND x.revoked_at IS NULL) AS live
+    (SELECT count(*) FROM refresh_tokens x WHERE x.grant_id = r.grant_id AND x.used_at IS NULL AND x.revoked_at IS
+      NULL) AS live
   FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = ${param}`;
 
 /** The state of each refresh token, read straight from the database (the server is not running). */
@@ -166,148 +167,158 @@ describe.each(stores)('SIGTERM in the middle of a burst (%s)', (store) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('finishes the requests in flight, answers each completely, exits 0, and leaves every family with exactly one live refresh token: the one its client holds', async () => {
-    const server = await spawnServer(env);
-    servers.push(server);
-    const base = server.url;
+  it(
+    'finishes the requests in flight, answers each completely, exits 0, and leaves every family with exactly one ' +
+      'live refresh token: the one its client holds',
+    async () => {
+      const server = await spawnServer(env);
+      servers.push(server);
+      const base = server.url;
 
-    // Families whose client refreshes in a loop, each keeping the last pair it received with a 200.
-    const chains = await Promise.all(
-      Array.from({ length: REFRESH_CHAINS }, async (_, i) => {
-        const r = await passwordGrantAt(base, USERS[i % USERS.length], client);
-        expect(isTokenResponse(r), r.text).toBe(true);
-        return { refresh: r.json!.refresh_token as string, rotations: 0 };
-      }),
-    );
-    /** Families issued during the burst: their clients never refreshed them. */
-    const issued: string[] = [];
-    const answers: HttpResult[] = [];
-    const transportErrors: string[] = [];
-    const started = performance.now();
-    let sigtermAt = Number.POSITIVE_INFINITY;
+      // Families whose client refreshes in a loop, each keeping the last pair it received with a 200.
+      const chains = await Promise.all(
+        Array.from({ length: REFRESH_CHAINS }, async (_, i) => {
+          const r = await passwordGrantAt(base, USERS[i % USERS.length], client);
+          expect(isTokenResponse(r), r.text).toBe(true);
+          return { refresh: r.json!.refresh_token as string, rotations: 0 };
+        }),
+      );
+      /** Families issued during the burst: their clients never refreshed them. */
+      const issued: string[] = [];
+      const answers: HttpResult[] = [];
+      const transportErrors: string[] = [];
+      const started = performance.now();
+      let sigtermAt = Number.POSITIVE_INFINITY;
 
-    /** Sends requests until the server stops answering (connection refused or closed), or the deadline. */
-    const loop = async (send: () => Promise<HttpResult>, onAnswer: (r: HttpResult) => void) => {
-      while (performance.now() - started < LOOP_DEADLINE_MS) {
-        let r: HttpResult;
-        try {
-          r = await send();
-        } catch (error) {
-          const cause = (error as { cause?: { code?: string } }).cause;
-          transportErrors.push(cause?.code ?? (error as Error).message);
-          return;
+      /** Sends requests until the server stops answering (connection refused or closed), or the deadline. */
+      const loop = async (send: () => Promise<HttpResult>, onAnswer: (r: HttpResult) => void) => {
+        while (performance.now() - started < LOOP_DEADLINE_MS) {
+          let r: HttpResult;
+          try {
+            r = await send();
+          } catch (error) {
+            const cause = (error as { cause?: { code?: string } }).cause;
+            transportErrors.push(cause?.code ?? (error as Error).message);
+            return;
+          }
+          answers.push(r);
+          onAnswer(r);
         }
-        answers.push(r);
-        onAnswer(r);
+      };
+      const loops = [
+        ...chains.map((chain) =>
+          loop(
+            () => refreshAt(base, chain.refresh, client),
+            (r) => {
+              if (!isTokenResponse(r)) return;
+              chain.refresh = r.json!.refresh_token as string;
+              chain.rotations++;
+            },
+          ),
+        ),
+        ...Array.from({ length: PASSWORD_LOOPS }, (_, i) =>
+          loop(
+            () => passwordGrantAt(base, USERS[i]!, client),
+            (r) => void (isTokenResponse(r) && issued.push(r.json!.refresh_token as string)),
+          ),
+        ),
+      ];
+
+      await sleep(BURST_MS);
+      sigtermAt = performance.now();
+      const exitCode = await server.stop();
+      const drainedInMs = performance.now() - sigtermAt;
+      await Promise.all(loops);
+
+      // Every answer is complete and valid: a full token response or an RFC-shaped error. Every request
+      // here is valid, so an error can only be the server declining work while it drains.
+      // (Soft, so that the properties below are still checked and reported when this one fails.)
+      const bad = answers.filter((r) => !isTokenResponse(r) && !isRfcError(r));
+      expect.soft(bad.map((r) => `${r.status} ${r.headers.get('content-type')} ${r.text}`)).toEqual([]);
+      expect(answers.filter((r) => r.status >= 500 && r.status !== 503).map((r) => r.text)).toEqual([]);
+      // Requests in flight at the signal were finished, not dropped: some were answered after it with 200.
+      const inFlightFinished = answers.filter(
+        (r) => r.sentAt < sigtermAt && r.answeredAt > sigtermAt && r.status === 200,
+      );
+      expect(inFlightFinished.length).toBeGreaterThan(0);
+      // Once the server is gone, requests fail to connect; nothing else ends a loop.
+      expect(transportErrors.length).toBe(loops.length);
+      expect(exitCode).toBe(0);
+      const answered = (status: number) => answers.filter((r) => r.status === status).length;
+      console.info(
+        `${store}: ${answers.length} answers before the server went (${answered(200)} × 200, ` +
+          `${answers.length - answered(200)} other), ${inFlightFinished.length} in flight at SIGTERM finished with ` +
+          `200; exit ${exitCode} after ${Math.round(drainedInMs)} ms; client-side errors afterwards: ` +
+          `${[...new Set(transportErrors)].join(', ')}`,
+      );
+
+      // The database, with no server running: each family has exactly one live refresh token, the one its
+      // client holds (a rotation the client never heard of would have used it; a half-written one would
+      // have left none, or two).
+      const held = [...chains.map((c) => c.refresh), ...issued];
+      const states = await refreshTokenStates(env.OAUTHD_DATABASE_URL!, held);
+      for (const [i, state] of states.entries()) {
+        expect(state, `token ${i}`).toEqual({ used: false, revoked: false, liveInFamily: 1 });
       }
-    };
-    const loops = [
-      ...chains.map((chain) =>
-        loop(
-          () => refreshAt(base, chain.refresh, client),
-          (r) => {
-            if (!isTokenResponse(r)) return;
-            chain.refresh = r.json!.refresh_token as string;
-            chain.rotations++;
-          },
-        ),
-      ),
-      ...Array.from({ length: PASSWORD_LOOPS }, (_, i) =>
-        loop(
-          () => passwordGrantAt(base, USERS[i]!, client),
-          (r) => void (isTokenResponse(r) && issued.push(r.json!.refresh_token as string)),
-        ),
-      ),
-    ];
 
-    await sleep(BURST_MS);
-    sigtermAt = performance.now();
-    const exitCode = await server.stop();
-    const drainedInMs = performance.now() - sigtermAt;
-    await Promise.all(loops);
+      // And after a restart on the same database, each of them refreshes.
+      const restarted = await spawnServer(env);
+      servers.push(restarted);
+      const refreshed = await Promise.all(held.map((token) => refreshAt(restarted.url, token, client)));
+      for (const [i, r] of refreshed.entries()) {
+        expect(isTokenResponse(r), `token ${i}: ${r.status} ${r.text}`).toBe(true);
+      }
+      expect(await restarted.stop()).toBe(0);
+    },
+  );
 
-    // Every answer is complete and valid: a full token response or an RFC-shaped error. Every request
-    // here is valid, so an error can only be the server declining work while it drains.
-    // (Soft, so that the properties below are still checked and reported when this one fails.)
-    const bad = answers.filter((r) => !isTokenResponse(r) && !isRfcError(r));
-    expect.soft(bad.map((r) => `${r.status} ${r.headers.get('content-type')} ${r.text}`)).toEqual([]);
-    expect(answers.filter((r) => r.status >= 500 && r.status !== 503).map((r) => r.text)).toEqual([]);
-    // Requests in flight at the signal were finished, not dropped: some were answered after it with 200.
-    const inFlightFinished = answers.filter(
-      (r) => r.sentAt < sigtermAt && r.answeredAt > sigtermAt && r.status === 200,
-    );
-    expect(inFlightFinished.length).toBeGreaterThan(0);
-    // Once the server is gone, requests fail to connect; nothing else ends a loop.
-    expect(transportErrors.length).toBe(loops.length);
-    expect(exitCode).toBe(0);
-    const answered = (status: number) => answers.filter((r) => r.status === status).length;
-    console.info(
-      `${store}: ${answers.length} answers before the server went (${answered(200)} × 200, ${answers.length - answered(200)} other), ` +
-        `${inFlightFinished.length} in flight at SIGTERM finished with 200; exit ${exitCode} after ${Math.round(drainedInMs)} ms; ` +
-        `client-side errors afterwards: ${[...new Set(transportErrors)].join(', ')}`,
-    );
-
-    // The database, with no server running: each family has exactly one live refresh token, the one its
-    // client holds (a rotation the client never heard of would have used it; a half-written one would
-    // have left none, or two).
-    const held = [...chains.map((c) => c.refresh), ...issued];
-    const states = await refreshTokenStates(env.OAUTHD_DATABASE_URL!, held);
-    for (const [i, state] of states.entries()) {
-      expect(state, `token ${i}`).toEqual({ used: false, revoked: false, liveInFamily: 1 });
-    }
-
-    // And after a restart on the same database, each of them refreshes.
-    const restarted = await spawnServer(env);
-    servers.push(restarted);
-    const refreshed = await Promise.all(held.map((token) => refreshAt(restarted.url, token, client)));
-    for (const [i, r] of refreshed.entries()) {
-      expect(isTokenResponse(r), `token ${i}: ${r.status} ${r.text}`).toBe(true);
-    }
-    expect(await restarted.stop()).toBe(0);
-  });
-
-  it('finishes a request that began before SIGTERM, and answers the next one on that keep-alive connection with an RFC-shaped 503 temporarily_unavailable (or serves it), never a bare framework body', async () => {
-    const server = await spawnServer(env);
-    servers.push(server);
-    const body = new URLSearchParams({
-      grant_type: 'password',
-      username: USERS[0]!.username,
-      password: USERS[0]!.password,
-    }).toString();
-    const head = (length: number) =>
-      `POST /o/token/ HTTP/1.1\r\nHost: oauthd\r\nConnection: keep-alive\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
-      `Authorization: ${basic(client.clientId, client.clientSecret)}\r\nContent-Length: ${length}\r\n\r\n`;
-    const connection = rawConnection(server.url);
-    try {
-      // A request in progress when the signal comes: its headers are in, half its body is not.
-      await connection.write(head(body.length) + body.slice(0, 10));
-      await sleep(200);
-      const exited = server.stop();
-      await sleep(200);
-      await connection.write(body.slice(10));
-      const first = await connection.next();
-      expect(first?.status, first?.body).toBe(200);
-      expect(JSON.parse(first!.body)).toMatchObject({
-        token_type: 'Bearer',
-        expires_in: expect.any(Number),
-        refresh_token: expect.any(String),
-      });
-
-      // The next request on the same connection, while the server drains.
-      await connection.write(head(body.length) + body);
-      const second = await connection.next();
-      if (second !== null && second.status !== 200) {
-        expect(second.status, second.body).toBe(503);
-        expect(JSON.parse(second.body), 'RFC 6749 §5.2 error body').toEqual({
-          error: 'temporarily_unavailable',
-          error_description: expect.any(String),
+  it(
+    'finishes a request that began before SIGTERM, and answers the next one on that keep-alive connection with ' +
+      'an RFC-shaped 503 temporarily_unavailable (or serves it), never a bare framework body',
+    async () => {
+      const server = await spawnServer(env);
+      servers.push(server);
+      const body = new URLSearchParams({
+        grant_type: 'password',
+        username: USERS[0]!.username,
+        password: USERS[0]!.password,
+      }).toString();
+      const head = (length: number) =>
+        `POST /o/token/ HTTP/1.1\r\nHost: oauthd\r\nConnection: keep-alive\r\nContent-Type: ` +
+        `application/x-www-form-urlencoded\r\nAuthorization: ` +
+        `${basic(client.clientId, client.clientSecret)}\r\nContent-Length: ${length}\r\n\r\n`;
+      const connection = rawConnection(server.url);
+      try {
+        // A request in progress when the signal comes: its headers are in, half its body is not.
+        await connection.write(head(body.length) + body.slice(0, 10));
+        await sleep(200);
+        const exited = server.stop();
+        await sleep(200);
+        await connection.write(body.slice(10));
+        const first = await connection.next();
+        expect(first?.status, first?.body).toBe(200);
+        expect(JSON.parse(first!.body)).toMatchObject({
+          token_type: 'Bearer',
+          expires_in: expect.any(Number),
+          refresh_token: expect.any(String),
         });
-        expect(second.headers.get('retry-after'), 'Retry-After').toMatch(/^\d+$/);
-        expect(second.headers.get('cache-control'), 'Cache-Control').toBe('no-store');
+
+        // The next request on the same connection, while the server drains.
+        await connection.write(head(body.length) + body);
+        const second = await connection.next();
+        if (second !== null && second.status !== 200) {
+          expect(second.status, second.body).toBe(503);
+          expect(JSON.parse(second.body), 'RFC 6749 §5.2 error body').toEqual({
+            error: 'temporarily_unavailable',
+            error_description: expect.any(String),
+          });
+          expect(second.headers.get('retry-after'), 'Retry-After').toMatch(/^\d+$/);
+          expect(second.headers.get('cache-control'), 'Cache-Control').toBe('no-store');
+        }
+        expect(await exited).toBe(0);
+      } finally {
+        connection.close();
       }
-      expect(await exited).toBe(0);
-    } finally {
-      connection.close();
-    }
-  });
+    },
+  );
 });

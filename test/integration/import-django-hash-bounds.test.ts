@@ -89,32 +89,40 @@ function buildDotDatabase(path: string): void {
   db.exec(`
     CREATE TABLE "auth_user" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "password" varchar(128) NOT NULL,
       "last_login" datetime NULL, "is_superuser" bool NOT NULL, "username" varchar(150) NOT NULL UNIQUE,
-      "last_name" varchar(150) NOT NULL, "email" varchar(254) NOT NULL, "is_staff" bool NOT NULL, "is_active" bool NOT NULL,
+      "last_name" varchar(150) NOT NULL, "email" varchar(254) NOT NULL, "is_staff" bool NOT NULL, "is_active" bool
+        NOT NULL,
       "date_joined" datetime NOT NULL, "first_name" varchar(150) NOT NULL);
     CREATE TABLE "oauth2_provider_application" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
       "client_id" varchar(100) NOT NULL UNIQUE, "redirect_uris" text NOT NULL, "client_type" varchar(32) NOT NULL,
-      "authorization_grant_type" varchar(32) NOT NULL, "client_secret" varchar(255) NOT NULL, "name" varchar(255) NOT NULL,
-      "user_id" integer NULL REFERENCES "auth_user" ("id"), "skip_authorization" bool NOT NULL, "created" datetime NOT NULL,
+      "authorization_grant_type" varchar(32) NOT NULL, "client_secret" varchar(255) NOT NULL, "name" varchar(255)
+        NOT NULL,
+      "user_id" integer NULL REFERENCES "auth_user" ("id"), "skip_authorization" bool NOT NULL, "created" datetime
+        NOT NULL,
       "updated" datetime NOT NULL, "algorithm" varchar(5) NOT NULL, "post_logout_redirect_uris" text NOT NULL,
       "hash_client_secret" bool NOT NULL);
-    CREATE TABLE "oauth2_provider_accesstoken" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "token" varchar(255) NOT NULL UNIQUE,
-      "expires" datetime NOT NULL, "scope" text NOT NULL, "application_id" bigint NULL REFERENCES "oauth2_provider_application" ("id"),
+    CREATE TABLE "oauth2_provider_accesstoken" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "token"
+      varchar(255) NOT NULL UNIQUE,
+      "expires" datetime NOT NULL, "scope" text NOT NULL, "application_id" bigint NULL REFERENCES
+        "oauth2_provider_application" ("id"),
       "user_id" integer NULL REFERENCES "auth_user" ("id"), "created" datetime NOT NULL, "updated" datetime NOT NULL,
       "source_refresh_token_id" bigint NULL UNIQUE, "id_token_id" bigint NULL UNIQUE);
-    CREATE TABLE "oauth2_provider_refreshtoken" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "token" varchar(255) NOT NULL,
+    CREATE TABLE "oauth2_provider_refreshtoken" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "token"
+      varchar(255) NOT NULL,
       "access_token_id" bigint NULL UNIQUE REFERENCES "oauth2_provider_accesstoken" ("id"),
       "application_id" bigint NOT NULL REFERENCES "oauth2_provider_application" ("id"),
-      "user_id" integer NOT NULL REFERENCES "auth_user" ("id"), "created" datetime NOT NULL, "updated" datetime NOT NULL,
+      "user_id" integer NOT NULL REFERENCES "auth_user" ("id"), "created" datetime NOT NULL, "updated" datetime NOT
+        NULL,
       "revoked" datetime NULL);
   `);
   const when = '2026-11-01 10:00:00.000000';
   const insertUser =
-    db.prepare(`INSERT INTO auth_user (password, last_login, is_superuser, username, last_name, email, is_staff, is_active, date_joined, first_name)
+    db.prepare(`INSERT INTO auth_user (password, last_login, is_superuser, username, last_name, email, is_staff,
+      is_active, date_joined, first_name)
     VALUES (?, NULL, 0, ?, '', '', 0, 1, ?, '')`);
   for (const [username, u] of Object.entries(USERS)) insertUser.run(u.hash, username, when);
-  const insertApp =
-    db.prepare(`INSERT INTO oauth2_provider_application (client_id, redirect_uris, client_type, authorization_grant_type,
-      client_secret, name, user_id, skip_authorization, created, updated, algorithm, post_logout_redirect_uris, hash_client_secret)
+  const insertApp = db.prepare(`INSERT INTO oauth2_provider_application (client_id, redirect_uris, client_type,
+      authorization_grant_type, client_secret, name, user_id, skip_authorization, created, updated, algorithm,
+      post_logout_redirect_uris, hash_client_secret)
     VALUES (?, '', 'confidential', 'password', ?, ?, NULL, 0, ?, ?, '', '', 1)`);
   for (const c of Object.values(CLIENTS))
     insertApp.run(c.clientId, pbkdf2(c.secret, c.iterations, c.bytes, 'ClientSalt'), c.clientId, when, when);
@@ -129,7 +137,8 @@ function buildDotDatabase(path: string): void {
     .prepare(`INSERT INTO oauth2_provider_accesstoken (token, expires, scope, application_id, user_id, created, updated)
       VALUES (?, '2036-11-01 10:00:00.000000', 'read', ?, ?, ?, ?)`)
     .run(TOKENS.access, appId, userId, when, when);
-  db.prepare(`INSERT INTO oauth2_provider_refreshtoken (token, access_token_id, application_id, user_id, created, updated, revoked)
+  db.prepare(`INSERT INTO oauth2_provider_refreshtoken (token, access_token_id, application_id, user_id, created,
+      updated, revoked)
     VALUES (?, ?, ?, ?, ?, ?, NULL)`).run(TOKENS.refresh, at.lastInsertRowid, appId, userId, when, when);
   db.close();
 }
@@ -236,16 +245,19 @@ describe('oauthd import django with password and client-secret hashes past the c
     expect(dryRun.target.users).toBe(1); // native-user only
   });
 
-  it('stores those users with no password and that client with an unusable "!" secret, never the DOT hash', async () => {
-    for (const [username] of PAST_BOUNDS) {
-      expect((await server.services.store.findUserByUsername(username))?.passwordHash, username).toBeNull();
-    }
-    expect((await server.services.store.findUserByUsername('within'))?.passwordHash).toBe(USERS.within.hash);
-    const costly = await server.services.store.findClient(CLIENTS.costly.clientId);
-    expect(costly).toMatchObject({ isPublic: false });
-    expect(costly!.secretHash).toMatch(/^!/);
-    expect(costly!.secretHash).not.toContain('pbkdf2_sha256$');
-  });
+  it(
+    'stores those users with no password and that client with ' + 'an unusable "!" secret, never the DOT hash',
+    async () => {
+      for (const [username] of PAST_BOUNDS) {
+        expect((await server.services.store.findUserByUsername(username))?.passwordHash, username).toBeNull();
+      }
+      expect((await server.services.store.findUserByUsername('within'))?.passwordHash).toBe(USERS.within.hash);
+      const costly = await server.services.store.findClient(CLIENTS.costly.clientId);
+      expect(costly).toMatchObject({ isPublic: false });
+      expect(costly!.secretHash).toMatch(/^!/);
+      expect(costly!.secretHash).not.toContain('pbkdf2_sha256$');
+    },
+  );
 
   it('answers every such user 400 invalid_grant, even with the password DOT knew', async () => {
     expect((await login('within', PASSWORD)).status).toBe(200);
@@ -314,7 +326,8 @@ describe('oauthd import django with password and client-secret hashes past the c
     expect(refresh.status).toBe(200);
   });
 
-  it("never computes a hash past the bounds written straight into the store: invalid_grant in about a wrong password's time", async () => {
+  it('never computes a hash past the bounds written straight into the store: invalid_grant in about a wrong ' +
+    "password's time", async () => {
     const direct = [
       USERS.output65.hash, // PASSWORD's own hash, 65 bytes
       USERS.argon2Huge.hash,

@@ -262,12 +262,16 @@ describe.each([
     expect(first.target).toEqual({ users: 6, clients: 5, grants: 9, accessTokens: 8, refreshTokens: 8 });
     expect(first.notes.join('\n')).toMatch(/1 refresh token had no access token left in DOT/);
     expect(first.notes.join('\n')).toMatch(
-      /1 client-credentials application is a confidential client allowed the client_credentials grant only, and its 1 live access token is a grant to the client itself/,
+      new RegExp(
+        '1 client-credentials application is a confidential client allowed the client_credentials grant only, ' +
+          'and its 1 live access token is a grant to the client itself',
+      ),
     );
   });
 
   it.skipIf(skip)(
-    'brings the client-credentials application over as a confidential client_credentials client, its token without a user',
+    'brings the client-credentials application over as a confidential client_credentials client, ' +
+      'its token without a user',
     async () => {
       const machine = app(token('service_cc').application);
       const client = await server.services.store.findClient(machine.client_id);
@@ -448,7 +452,12 @@ describe.each([
     expect(again.code).toBe(0);
     const summary = again.stdout.trim().split('\n').at(-1)!;
     expect(summary).toMatch(
-      /^users 0 created, 6 already present, 0 updated, 0 skipped; clients 0 created, 5 already present, 0 updated, 0 skipped; access tokens 0 created, 8 already present, 0 updated, 1 skipped .*; refresh tokens 0 created, 8 already present, 0 updated, 3 skipped /,
+      new RegExp(
+        `^users 0 created, 6 already present, 0 updated, 0 skipped; ` +
+          `clients 0 created, 5 already present, 0 updated, 0 skipped; ` +
+          `access tokens 0 created, 8 already present, 0 updated, 1 skipped .*; ` +
+          `refresh tokens 0 created, 8 already present, 0 updated, 3 skipped `,
+      ),
     );
     expect(await storeRows(server)).toBe(before);
     expect(await sourceFingerprint()).toBe(sourceBefore);
@@ -512,13 +521,17 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
       UPDATE auth_user SET is_active = 0 WHERE username = 'bob';
       UPDATE auth_user SET password = '${NEW_PASSWORD.hash}' WHERE username IN ('dave', 'admin');
       -- A new user with a new pair on the seed client.
-      INSERT INTO auth_user (id, password, last_login, is_superuser, username, last_name, email, is_staff, is_active, date_joined, first_name)
+      INSERT INTO auth_user (id, password, last_login, is_superuser, username, last_name, email, is_staff,
+        is_active, date_joined, first_name)
         VALUES (7, '${NEW_PASSWORD.hash}', NULL, 0, 'erin', '', 'erin@example.com', 0, 1, '${now}', '');
-      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated, source_refresh_token_id, id_token_id)
+      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated,
+        source_refresh_token_id, id_token_id)
         VALUES (13, '${ERIN.access}', '2036-11-26 10:00:00.123456', 'read', 1, 7, '${now}', '${now}', NULL, NULL);
-      INSERT INTO oauth2_provider_refreshtoken (id, token, access_token_id, application_id, user_id, created, updated, revoked)
+      INSERT INTO oauth2_provider_refreshtoken (id, token, access_token_id, application_id, user_id, created,
+        updated, revoked)
         VALUES (12, '${ERIN.refresh}', 13, 1, 7, '${now}', '${now}', NULL);
-      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated, source_refresh_token_id, id_token_id)
+      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated,
+        source_refresh_token_id, id_token_id)
         VALUES (14, '${MACHINE}', '2036-11-26 10:00:00.123456', 'read', 4, NULL, '${now}', '${now}', NULL, NULL);
       -- service_cc revoked on DOT (/o/revoke_token/ deletes an access token).
       DELETE FROM oauth2_provider_accesstoken WHERE token = '${token('service_cc').token}';
@@ -559,12 +572,15 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
     expect([status, json.scope]).toEqual([200, 'read']);
   });
 
-  it('disables users DOT disabled, and takes new passwords only for users who have not logged in on oauthd', async () => {
-    expect((await login(server, 'bob', user('bob').password!)).json).toEqual(INVALID_CREDENTIALS);
-    expect((await login(server, 'dave', NEW_PASSWORD.text)).status).toBe(200);
-    expect((await login(server, 'admin', user('admin').password!)).status).toBe(200);
-    expect((await login(server, 'admin', NEW_PASSWORD.text)).json).toEqual(INVALID_CREDENTIALS);
-  });
+  it(
+    'disables users DOT disabled, and takes new passwords only ' + 'for users who have not logged in on oauthd',
+    async () => {
+      expect((await login(server, 'bob', user('bob').password!)).json).toEqual(INVALID_CREDENTIALS);
+      expect((await login(server, 'dave', NEW_PASSWORD.text)).status).toBe(200);
+      expect((await login(server, 'admin', user('admin').password!)).status).toBe(200);
+      expect((await login(server, 'admin', NEW_PASSWORD.text)).json).toEqual(INVALID_CREDENTIALS);
+    },
+  );
 
   it('brings in the new user and their tokens', async () => {
     expect((await login(server, 'erin', NEW_PASSWORD.text)).status).toBe(200);
@@ -612,7 +628,9 @@ describe('oauthd import django from a DOT 2.x/3.x layout (hashed client secrets,
     const from = join(dir, 'dot-3.sqlite3');
     copyFileSync(join(FIXTURES, 'dot-1.7.sqlite3'), from);
     const salt = 'Dot2SaltForTheSeedApp1';
-    const djangoHash = `pbkdf2_sha256$260000$${salt}$${pbkdf2Sync(SEED_CLIENT.client_secret, salt, 260_000, 32, 'sha256').toString('base64')}`;
+    const djangoHash =
+      `pbkdf2_sha256$260000$${salt}$` +
+      `${pbkdf2Sync(SEED_CLIENT.client_secret, salt, 260_000, 32, 'sha256').toString('base64')}`;
     const dot = new Database(from);
     dot.exec(`
       ALTER TABLE oauth2_provider_application ADD COLUMN hash_client_secret bool NOT NULL DEFAULT 1;
@@ -672,7 +690,8 @@ describe('oauthd import django: what is not a client_credentials client or grant
     const dot = new Database(from);
     dot.exec(`
       UPDATE oauth2_provider_application SET client_type = 'public' WHERE id = 4;
-      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated, source_refresh_token_id, id_token_id)
+      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated,
+        source_refresh_token_id, id_token_id)
         VALUES (14, '${STRAY}', '2036-11-26 10:00:00.123456', 'read', 1, NULL, '${now}', '${now}', NULL, NULL);
     `);
     dot.close();

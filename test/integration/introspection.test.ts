@@ -126,32 +126,43 @@ describe('active tokens (RFC 7662 §2.2)', () => {
     expect((await introspect({ token: pair.access }, asResourceServer)).json.active).toBe(true);
   });
 
-  it("lets a resource server created with --introspect see every client's tokens, without the introspection scope", async () => {
-    const pair = await login();
-    const { status, json } = await introspect({ token: pair.access }, basic('ledger-api', 'ledger-secret'));
-    expect(status).toBe(200);
-    expect(json).toMatchObject({ active: true, client_id: SEED.clientId });
-  });
+  it(
+    'lets a resource server created with --introspect see every ' + "client's tokens, without the introspection scope",
+    async () => {
+      const pair = await login();
+      const { status, json } = await introspect({ token: pair.access }, basic('ledger-api', 'ledger-secret'));
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ active: true, client_id: SEED.clientId });
+    },
+  );
 
-  it("lets a client registered with the introspection scope see every client's tokens with its credentials in the body", async () => {
-    const pair = await login();
-    expect(
-      (await introspect({ token: pair.access, client_id: 'ops', client_secret: 'ops-secret' })).json,
-    ).toMatchObject({ active: true, client_id: SEED.clientId });
-  });
+  it(
+    "lets a client registered with the introspection scope see every client's tokens with its credentials in the " +
+      'body',
+    async () => {
+      const pair = await login();
+      expect(
+        (await introspect({ token: pair.access, client_id: 'ops', client_secret: 'ops-secret' })).json,
+      ).toMatchObject({ active: true, client_id: SEED.clientId });
+    },
+  );
 
-  it("lets a bearer token carrying the introspection scope, issued to a client created with --introspect, see every client's tokens", async () => {
-    const caller = await postToken(
-      server,
-      { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection' },
-      { authorization: basic('audit-api', 'audit-secret') },
-    );
-    expect(caller.status).toBe(200);
-    const pair = await login();
-    const { status, json } = await introspect({ token: pair.access }, `Bearer ${caller.json.access_token as string}`);
-    expect(status).toBe(200);
-    expect(json).toMatchObject({ active: true, client_id: SEED.clientId });
-  });
+  it(
+    'lets a bearer token carrying the introspection scope, issued to a client created with --introspect, see ' +
+      "every client's tokens",
+    async () => {
+      const caller = await postToken(
+        server,
+        { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection' },
+        { authorization: basic('audit-api', 'audit-secret') },
+      );
+      expect(caller.status).toBe(200);
+      const pair = await login();
+      const { status, json } = await introspect({ token: pair.access }, `Bearer ${caller.json.access_token as string}`);
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ active: true, client_id: SEED.clientId });
+    },
+  );
 
   it('accepts client credentials in the body', async () => {
     const pair = await login();
@@ -256,29 +267,41 @@ describe('who may introspect (RFC 7662 §2.1, §4)', () => {
     );
   }
 
-  it("answers a user's bearer token from an ordinary client, without the introspection scope, with 401 invalid_token", async () => {
-    await expectRefusedBearer((await login()).access);
-  });
+  it(
+    "answers a user's bearer token from an ordinary client, without the introspection scope, with 401 " +
+      'invalid_token',
+    async () => {
+      await expectRefusedBearer((await login()).access);
+    },
+  );
 
-  it("answers a user's bearer token carrying the introspection scope but issued to a client not created with --introspect with 401 invalid_token", async () => {
-    const ops = await postToken(
-      server,
-      { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection' },
-      { authorization: basic('ops', 'ops-secret') },
-    );
-    expect(ops.json.scope).toBe('introspection');
-    await expectRefusedBearer(ops.json.access_token as string);
-  });
+  it(
+    "answers a user's bearer token carrying the introspection scope but issued to a client not created with " +
+      '--introspect with 401 invalid_token',
+    async () => {
+      const ops = await postToken(
+        server,
+        { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'introspection' },
+        { authorization: basic('ops', 'ops-secret') },
+      );
+      expect(ops.json.scope).toBe('introspection');
+      await expectRefusedBearer(ops.json.access_token as string);
+    },
+  );
 
-  it('answers a bearer token issued to a client created with --introspect but without the introspection scope with 401 invalid_token', async () => {
-    const audit = await postToken(
-      server,
-      { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'read' },
-      { authorization: basic('audit-api', 'audit-secret') },
-    );
-    expect(audit.json.scope).toBe('read');
-    await expectRefusedBearer(audit.json.access_token as string);
-  });
+  it(
+    'answers a bearer token issued to a client created with --introspect but without the introspection scope ' +
+      'with 401 invalid_token',
+    async () => {
+      const audit = await postToken(
+        server,
+        { grant_type: 'password', username: SEED.username, password: SEED.password, scope: 'read' },
+        { authorization: basic('audit-api', 'audit-secret') },
+      );
+      expect(audit.json.scope).toBe('read');
+      await expectRefusedBearer(audit.json.access_token as string);
+    },
+  );
 
   it('answers a bearer token issued to a public client, whatever its scope, with 401 invalid_token', async () => {
     const mobile = await postToken(server, {

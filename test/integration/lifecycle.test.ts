@@ -95,7 +95,8 @@ describe('oauthd cleanup', () => {
       for (let i = 0; i < 5; i++) json = (await refreshGrant(stale, json.refresh_token as string)).json;
       const before = await tokenRowCounts(stale);
       expect(before.refresh).toBe(6);
-      await stale.services.audit.flush(); // 8 events: client.created, user.created, 1 token.issued, 5 refresh_token.rotated
+      // 8 events: client.created, user.created, 1 token.issued, 5 refresh_token.rotated
+      await stale.services.audit.flush();
       const env = { ...process.env, OAUTHD_AUDIT_RETENTION_SECONDS: String(DAY) };
       const { stdout } = await run(
         process.execPath,

@@ -74,7 +74,9 @@ describe('slow clients', () => {
 
   it('closes a connection whose body trickles in past the request timeout', async () => {
     const body = 'grant_type=password&username=a&password=b';
-    const head = `POST /o/token/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const head =
+      `POST /o/token/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ` +
+      `${body.length}\r\n\r\n`;
     const { closedAfterMs, response } = await raw([head, ...body.split('')], 100);
     expect(closedAfterMs).toBeLessThan(3500);
     expect(response === '' || /^HTTP\/1\.1 408/.test(response)).toBe(true);

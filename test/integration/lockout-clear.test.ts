@@ -112,32 +112,42 @@ async function userLockoutIsClearedByTheCli(server: TestServer) {
 }
 
 describe('oauthd lockout (counters in memory)', () => {
-  it('lists a user locked out from one IP over HTTP, and after lockout clear --user the right password gets 200 within the bound', async () => {
-    await withServer(userLockoutIsClearedByTheCli);
-  });
+  it(
+    'lists a user locked out from one IP over HTTP, and after lockout clear --user the right password gets 200 ' +
+      'within the bound',
+    async () => {
+      await withServer(userLockoutIsClearedByTheCli);
+    },
+  );
 
-  it('after lockout clear --ip, an IP locked out by guesses at many usernames is let in again within the bound', async () => {
-    await withServer(async (server) => {
-      for (let i = 0; i < 6; i++) expect((await login(server, `nobody-${i}`, 'wrong', ATTACKER)).status).toBe(400);
-      expect((await login(server, SEED.username, SEED.password, ATTACKER)).status).toBe(429);
-      expect((await login(server, SEED.username, SEED.password, ELSEWHERE)).status).toBe(200);
-      expect((await listed(server)).map((l) => [l.subject, l.ip])).toEqual([['ip', ATTACKER]]);
+  it(
+    'after lockout clear --ip, an IP locked out by guesses at ' + 'many usernames is let in again within the bound',
+    async () => {
+      await withServer(async (server) => {
+        for (let i = 0; i < 6; i++) expect((await login(server, `nobody-${i}`, 'wrong', ATTACKER)).status).toBe(400);
+        expect((await login(server, SEED.username, SEED.password, ATTACKER)).status).toBe(429);
+        expect((await login(server, SEED.username, SEED.password, ELSEWHERE)).status).toBe(200);
+        expect((await listed(server)).map((l) => [l.subject, l.ip])).toEqual([['ip', ATTACKER]]);
 
-      // A clear of another IP or of the user changes nothing.
-      expect(await cliOk(server, ['lockout', 'clear', '--ip', ELSEWHERE])).toMatch(
-        /^no lockout in force for ip 203\.0\.113\.7/,
-      );
-      expect(await cliOk(server, ['lockout', 'clear', '--user', SEED.username])).toMatch(/^no lockout in force/);
-      await new Promise((r) => setTimeout(r, 1500));
-      expect((await login(server, SEED.username, SEED.password, ATTACKER)).status).toBe(429);
+        // A clear of another IP or of the user changes nothing.
+        expect(await cliOk(server, ['lockout', 'clear', '--ip', ELSEWHERE])).toMatch(
+          /^no lockout in force for ip 203\.0\.113\.7/,
+        );
+        expect(await cliOk(server, ['lockout', 'clear', '--user', SEED.username])).toMatch(/^no lockout in force/);
+        await new Promise((r) => setTimeout(r, 1500));
+        expect((await login(server, SEED.username, SEED.password, ATTACKER)).status).toBe(429);
 
-      const cleared = JSON.parse(await cliOk(server, ['lockout', 'clear', '--ip', ATTACKER, '--json'])) as {
-        cleared: number;
-      };
-      expect(cleared.cleared).toBe(1);
-      await within(BOUND_MS, async () => (await login(server, SEED.username, SEED.password, ATTACKER)).status === 200);
-    });
-  });
+        const cleared = JSON.parse(await cliOk(server, ['lockout', 'clear', '--ip', ATTACKER, '--json'])) as {
+          cleared: number;
+        };
+        expect(cleared.cleared).toBe(1);
+        await within(
+          BOUND_MS,
+          async () => (await login(server, SEED.username, SEED.password, ATTACKER)).status === 200,
+        );
+      });
+    },
+  );
 
   it('lockout clear --ip with any address of an IPv6 /64 ends the lockout of that /64', async () => {
     await withServer(async (server) => {
@@ -154,17 +164,25 @@ describe('oauthd lockout (counters in memory)', () => {
     });
   });
 
-  it('refuses lockout clear without exactly one of --user and --ip, or with a malformed IP, in one stderr line', async () => {
-    await withServer(async (server) => {
-      for (const args of [[], ['--user', 'a', '--ip', '192.0.2.1'], ['--ip', 'not-an-ip'], ['--ip', '2001:db8::/48']]) {
-        const result = await runCli(server.config.store.databaseUrl, ['lockout', 'clear', ...args]);
-        expect(result.code).toBe(1);
-        expect(result.stdout).toBe('');
-        expect(result.stderr.trim().split('\n')).toHaveLength(1);
-        expect(result.stderr).toMatch(/^oauthd: (give either --user or --ip|--ip takes an IP address)/);
-      }
-    });
-  });
+  it(
+    'refuses lockout clear without exactly one of --user and ' + '--ip, or with a malformed IP, in one stderr line',
+    async () => {
+      await withServer(async (server) => {
+        for (const args of [
+          [],
+          ['--user', 'a', '--ip', '192.0.2.1'],
+          ['--ip', 'not-an-ip'],
+          ['--ip', '2001:db8::/48'],
+        ]) {
+          const result = await runCli(server.config.store.databaseUrl, ['lockout', 'clear', ...args]);
+          expect(result.code).toBe(1);
+          expect(result.stdout).toBe('');
+          expect(result.stderr.trim().split('\n')).toHaveLength(1);
+          expect(result.stderr).toMatch(/^oauthd: (give either --user or --ip|--ip takes an IP address)/);
+        }
+      });
+    },
+  );
 
   it('a client locked out from one IP for wrong secrets is listed and cleared by --ip', async () => {
     await withServer(
@@ -197,7 +215,8 @@ describe('oauthd lockout (counters in Redis)', async () => {
   });
 
   it.skipIf(!available)(
-    'lists a user locked out in the shared counters, and lockout clear --user lets the right password in within the bound',
+    'lists a user locked out in the shared counters, and lockout clear --user lets the right password in ' +
+      'within the bound',
     async () => {
       await withServer(userLockoutIsClearedByTheCli, { OAUTHD_REDIS_URL: REDIS_URL }, { throttleKeyPrefix: prefix });
     },

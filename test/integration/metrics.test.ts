@@ -1,7 +1,7 @@
 /**
- * GET /metrics on the admin listener, in the Prometheus text format: request histograms per endpoint, grant type and error code;
- * counters of issuance, rotation, reuse detection, revocation, failures and lockouts; store latency; and
- * event-loop lag. Each counter is shown to move when its event happens.
+ * GET /metrics on the admin listener, in the Prometheus text format: request histograms per endpoint, grant type
+ * and error code; counters of issuance, rotation, reuse detection, revocation, failures and lockouts; store
+ * latency; and event-loop lag. Each counter is shown to move when its event happens.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -37,7 +37,10 @@ import { SEED, UNLIMITED_THROTTLE, seedSpecSampleInto } from '../helpers/server.
 const STALENESS_MS = 1000;
 const PARALLEL = 30;
 
-/** The key of the advisory lock oauthd migrates under (MIGRATION_LOCK_KEY in postgres/maintenance.ts: "oauthd" in ASCII). */
+/**
+ * The key of the advisory lock oauthd migrates under (MIGRATION_LOCK_KEY in postgres/maintenance.ts: "oauthd" in
+ * ASCII).
+ */
 const MIGRATION_LOCK_KEY = '122464373074020';
 
 /**
@@ -135,131 +138,146 @@ if (await postgresAvailable('the multi-instance tests (test/integration/multi-in
   });
 
   describe('three oauthd processes on one PostgreSQL database', () => {
-    it('all start when launched together on a fresh empty database (all three raced for the migration lock), and each migration is recorded once', async () => {
-      expect(instances).toHaveLength(3);
-      expect(new Set(instances.map((i) => i.process.pid)).size).toBe(3);
-      expect(new Set(all()).size).toBe(3);
-      const { rows } = await withClient(database.url, (c) =>
-        c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'),
-      );
-      expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
-      for (const base of all()) {
-        const ready = await request(`${base}/readyz`);
-        expect(ready.status).toBe(200);
-        expect(ready.json).toEqual({ status: 'ready' });
-      }
-      console.info(
-        `three instances migrated and listened within ${Math.round(startedInMs)} ms of the migration lock's release`,
-      );
-    });
-
-    it('accepts on B a token issued by A, refreshes it on C, and after a revocation on B refuses it on A and C', async () => {
-      const issued = await login(A());
-
-      const info = await userinfoAt(B(), issued.access);
-      expect(info.status).toBe(200);
-      expect(info.json).toMatchObject({ username: SEED.username, client_id: SEED.clientId });
-      expect((await introspectAt(C(), issued.access)).json).toMatchObject({ active: true, username: SEED.username });
-
-      const refreshed = await refreshAt(C(), issued.refresh);
-      expect(isTokenResponse(refreshed), refreshed.text).toBe(true);
-      const next = tokens(refreshed);
-      expect((await userinfoAt(A(), next.access)).status).toBe(200);
-      // The rotation on C revoked the previous access token and used the previous refresh token, for everyone.
-      expect((await userinfoAt(A(), issued.access)).status).toBe(401);
-      expect((await introspectAt(B(), issued.refresh)).json).toEqual({ active: false });
-
-      const revoked = await revokeAt(B(), next.refresh);
-      expect(revoked.status).toBe(200);
-      for (const base of [A(), C(), B()]) {
-        const refused = await userinfoAt(base, next.access);
-        expect(refused.status).toBe(401);
-        expect(refused.json).toMatchObject({ error: 'invalid_token' });
-        const refresh = await refreshAt(base, next.refresh);
-        expect(refresh.status).toBe(400);
-        expect(refresh.json).toMatchObject({ error: 'invalid_grant' });
-        expect((await introspectAt(base, next.access)).json).toEqual({ active: false });
-      }
-    });
-
-    it('lets exactly one of 30 parallel refreshes of one token, spread over the three instances, succeed: 29 × 400 invalid_grant, never a 5xx (3 rounds)', async () => {
-      // Every instance verifies the client's chosen secret (argon2id) once and remembers it: warm them all,
-      // so the race is between rotations, not between hashes.
-      await Promise.all(all().map(login));
-      for (let round = 0; round < 3; round++) {
-        const issued = await login(all()[round]!);
-        const results = await Promise.all(
-          Array.from({ length: PARALLEL }, (_, i) => refreshAt(all()[i % 3]!, issued.refresh)),
+    it(
+      'all start when launched together on a fresh empty database (all three raced for the migration lock), and ' +
+        'each migration is recorded once',
+      async () => {
+        expect(instances).toHaveLength(3);
+        expect(new Set(instances.map((i) => i.process.pid)).size).toBe(3);
+        expect(new Set(all()).size).toBe(3);
+        const { rows } = await withClient(database.url, (c) =>
+          c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'),
         );
-        const statuses = results.map((r) => r.status);
-        expect(
-          statuses.filter((s) => s >= 500),
-          statuses.join(' '),
-        ).toEqual([]);
-        const winners = results.filter((r) => r.status === 200);
-        expect(winners).toHaveLength(1);
-        expect(isTokenResponse(winners[0]!)).toBe(true);
-        const losers = results.filter((r) => r.status === 400);
-        expect(losers).toHaveLength(PARALLEL - 1);
-        for (const loser of losers) {
-          expect(isRfcError(loser)).toBe(true);
-          expect(loser.json!.error).toBe('invalid_grant');
-        }
-        // The losers were reuse (RFC 9700 §4.14.2, grace window off): the family is revoked on every
-        // instance, the winner's new pair included.
-        const won = tokens(winners[0]!);
+        expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
         for (const base of all()) {
-          expect((await userinfoAt(base, won.access)).status).toBe(401);
-          expect((await refreshAt(base, won.refresh)).status).toBe(400);
+          const ready = await request(`${base}/readyz`);
+          expect(ready.status).toBe(200);
+          expect(ready.json).toEqual({ status: 'ready' });
         }
-      }
-    });
+        console.info(
+          `three instances migrated and listened within ${Math.round(startedInMs)} ms of the migration lock's release`,
+        );
+      },
+    );
 
-    it("honours a revocation on one instance at once on every instance, and in the kit's cache within its staleness bound", async () => {
-      const issued = await login(B());
-      const balance = (token: string) =>
-        request(`${kit!.url}/balance`, { headers: { authorization: `Bearer ${token}` } });
-      // The kit now holds the token as valid in its cache; every instance accepts it.
-      expect((await balance(issued.access)).status).toBe(200);
-      for (const base of all()) expect((await userinfoAt(base, issued.access)).status).toBe(200);
+    it(
+      'accepts on B a token issued by A, refreshes it on C, and ' + 'after a revocation on B refuses it on A and C',
+      async () => {
+        const issued = await login(A());
 
-      const revoked = await revokeAt(A(), issued.access);
-      expect(revoked.status).toBe(200);
-      const revokedAt = performance.now();
+        const info = await userinfoAt(B(), issued.access);
+        expect(info.status).toBe(200);
+        expect(info.json).toMatchObject({ username: SEED.username, client_id: SEED.clientId });
+        expect((await introspectAt(C(), issued.access)).json).toMatchObject({ active: true, username: SEED.username });
 
-      // No server-side cache: the very next request, on any instance, sees the revocation.
-      const after = await Promise.all(
-        all().flatMap((base) => [
-          userinfoAt(base, issued.access),
-          introspectAt(base, issued.access),
-          refreshAt(base, issued.refresh),
-        ]),
-      );
-      for (let i = 0; i < after.length; i += 3) {
-        expect(after[i]!.status).toBe(401);
-        expect(after[i]!.json).toMatchObject({ error: 'invalid_token' });
-        expect(after[i + 1]!.json).toEqual({ active: false });
-        // RFC 7009 §2.1: revoking the access token revoked its grant, so the refresh token died with it.
-        expect(after[i + 2]!.status).toBe(400);
-        expect(after[i + 2]!.json).toMatchObject({ error: 'invalid_grant' });
-      }
+        const refreshed = await refreshAt(C(), issued.refresh);
+        expect(isTokenResponse(refreshed), refreshed.text).toBe(true);
+        const next = tokens(refreshed);
+        expect((await userinfoAt(A(), next.access)).status).toBe(200);
+        // The rotation on C revoked the previous access token and used the previous refresh token, for everyone.
+        expect((await userinfoAt(A(), issued.access)).status).toBe(401);
+        expect((await introspectAt(B(), issued.refresh)).json).toEqual({ active: false });
 
-      // The kit: admitted for at most the staleness bound, counted from when its cached lookup started
-      // (which was before the revocation); remember when the last admitted request was *sent*.
-      let status = 200;
-      let lastAdmittedSentAt = revokedAt;
-      while (status === 200 && performance.now() - revokedAt < STALENESS_MS * 3) {
-        const response = await balance(issued.access);
-        status = response.status;
-        if (status === 200) {
-          lastAdmittedSentAt = response.sentAt;
-          await new Promise((resolve) => setTimeout(resolve, 25));
+        const revoked = await revokeAt(B(), next.refresh);
+        expect(revoked.status).toBe(200);
+        for (const base of [A(), C(), B()]) {
+          const refused = await userinfoAt(base, next.access);
+          expect(refused.status).toBe(401);
+          expect(refused.json).toMatchObject({ error: 'invalid_token' });
+          const refresh = await refreshAt(base, next.refresh);
+          expect(refresh.status).toBe(400);
+          expect(refresh.json).toMatchObject({ error: 'invalid_grant' });
+          expect((await introspectAt(base, next.access)).json).toEqual({ active: false });
         }
-      }
-      expect(status).toBe(401);
-      expect(lastAdmittedSentAt - revokedAt).toBeLessThanOrEqual(STALENESS_MS);
-      for (let i = 0; i < 3; i++) expect((await balance(issued.access)).status).toBe(401);
-    });
+      },
+    );
+
+    it(
+      'lets exactly one of 30 parallel refreshes of one token, spread over the three instances, succeed: 29 × ' +
+        '400 invalid_grant, never a 5xx (3 rounds)',
+      async () => {
+        // Every instance verifies the client's chosen secret (argon2id) once and remembers it: warm them all,
+        // so the race is between rotations, not between hashes.
+        await Promise.all(all().map(login));
+        for (let round = 0; round < 3; round++) {
+          const issued = await login(all()[round]!);
+          const results = await Promise.all(
+            Array.from({ length: PARALLEL }, (_, i) => refreshAt(all()[i % 3]!, issued.refresh)),
+          );
+          const statuses = results.map((r) => r.status);
+          expect(
+            statuses.filter((s) => s >= 500),
+            statuses.join(' '),
+          ).toEqual([]);
+          const winners = results.filter((r) => r.status === 200);
+          expect(winners).toHaveLength(1);
+          expect(isTokenResponse(winners[0]!)).toBe(true);
+          const losers = results.filter((r) => r.status === 400);
+          expect(losers).toHaveLength(PARALLEL - 1);
+          for (const loser of losers) {
+            expect(isRfcError(loser)).toBe(true);
+            expect(loser.json!.error).toBe('invalid_grant');
+          }
+          // The losers were reuse (RFC 9700 §4.14.2, grace window off): the family is revoked on every
+          // instance, the winner's new pair included.
+          const won = tokens(winners[0]!);
+          for (const base of all()) {
+            expect((await userinfoAt(base, won.access)).status).toBe(401);
+            expect((await refreshAt(base, won.refresh)).status).toBe(400);
+          }
+        }
+      },
+    );
+
+    it(
+      "honours a revocation on one instance at once on every instance, and in the kit's cache within its " +
+        'staleness bound',
+      async () => {
+        const issued = await login(B());
+        const balance = (token: string) =>
+          request(`${kit!.url}/balance`, { headers: { authorization: `Bearer ${token}` } });
+        // The kit now holds the token as valid in its cache; every instance accepts it.
+        expect((await balance(issued.access)).status).toBe(200);
+        for (const base of all()) expect((await userinfoAt(base, issued.access)).status).toBe(200);
+
+        const revoked = await revokeAt(A(), issued.access);
+        expect(revoked.status).toBe(200);
+        const revokedAt = performance.now();
+
+        // No server-side cache: the very next request, on any instance, sees the revocation.
+        const after = await Promise.all(
+          all().flatMap((base) => [
+            userinfoAt(base, issued.access),
+            introspectAt(base, issued.access),
+            refreshAt(base, issued.refresh),
+          ]),
+        );
+        for (let i = 0; i < after.length; i += 3) {
+          expect(after[i]!.status).toBe(401);
+          expect(after[i]!.json).toMatchObject({ error: 'invalid_token' });
+          expect(after[i + 1]!.json).toEqual({ active: false });
+          // RFC 7009 §2.1: revoking the access token revoked its grant, so the refresh token died with it.
+          expect(after[i + 2]!.status).toBe(400);
+          expect(after[i + 2]!.json).toMatchObject({ error: 'invalid_grant' });
+        }
+
+        // The kit: admitted for at most the staleness bound, counted from when its cached lookup started
+        // (which was before the revocation); remember when the last admitted request was *sent*.
+        let status = 200;
+        let lastAdmittedSentAt = revokedAt;
+        while (status === 200 && performance.now() - revokedAt < STALENESS_MS * 3) {
+          const response = await balance(issued.access);
+          status = response.status;
+          if (status === 200) {
+            lastAdmittedSentAt = response.sentAt;
+            await new Promise((resolve) => setTimeout(resolve, 25));
+          }
+        }
+        expect(status).toBe(401);
+        expect(lastAdmittedSentAt - revokedAt).toBeLessThanOrEqual(STALENESS_MS);
+        for (let i = 0; i < 3; i++) expect((await balance(issued.access)).status).toBe(401);
+      },
+    );
   });
 } else {
   describe.skip('three oauthd processes on one PostgreSQL database (PostgreSQL unreachable)', () => {

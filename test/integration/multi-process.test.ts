@@ -66,32 +66,36 @@ describe(`two server processes on one ${TEST_STORE === 'postgres' ? 'PostgreSQL 
 
   // Each SQLite process keeps the access tokens it validated (src/store/sqlite/access-token-cache.ts): a change
   // committed by the other process must be seen on the very next request.
-  it('refuses on one process, at the next request, a token it had just accepted once the other revoked it or rotated it away', async () => {
-    const [a, b] = servers as [ServerProcess, ServerProcess];
-    const userinfo = (url: string, accessToken: string) =>
-      fetch(`${url}/o/userinfo/`, { headers: { authorization: `Bearer ${accessToken}` } });
+  it(
+    'refuses on one process, at the next request, a token it had just accepted once the other revoked it or ' +
+      'rotated it away',
+    async () => {
+      const [a, b] = servers as [ServerProcess, ServerProcess];
+      const userinfo = (url: string, accessToken: string) =>
+        fetch(`${url}/o/userinfo/`, { headers: { authorization: `Bearer ${accessToken}` } });
 
-    const revoked = await login(a.url);
-    expect((await userinfo(b.url, revoked.json.access_token!)).status).toBe(200);
-    expect((await userinfo(b.url, revoked.json.access_token!)).status).toBe(200);
-    const revocation = await fetch(`${a.url}/o/revoke_token/`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: basic(SEED.clientId, SEED.clientSecret),
-      },
-      body: new URLSearchParams({ token: revoked.json.refresh_token! }),
-    });
-    expect(revocation.status).toBe(200);
-    expect((await userinfo(b.url, revoked.json.access_token!)).status).toBe(401);
+      const revoked = await login(a.url);
+      expect((await userinfo(b.url, revoked.json.access_token!)).status).toBe(200);
+      expect((await userinfo(b.url, revoked.json.access_token!)).status).toBe(200);
+      const revocation = await fetch(`${a.url}/o/revoke_token/`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(SEED.clientId, SEED.clientSecret),
+        },
+        body: new URLSearchParams({ token: revoked.json.refresh_token! }),
+      });
+      expect(revocation.status).toBe(200);
+      expect((await userinfo(b.url, revoked.json.access_token!)).status).toBe(401);
 
-    const rotated = await login(a.url);
-    expect((await userinfo(b.url, rotated.json.access_token!)).status).toBe(200);
-    const refreshed = await token(a.url, { grant_type: 'refresh_token', refresh_token: rotated.json.refresh_token! });
-    expect(refreshed.status).toBe(200);
-    expect((await userinfo(b.url, rotated.json.access_token!)).status).toBe(401);
-    expect((await userinfo(b.url, refreshed.json.access_token!)).status).toBe(200);
-  });
+      const rotated = await login(a.url);
+      expect((await userinfo(b.url, rotated.json.access_token!)).status).toBe(200);
+      const refreshed = await token(a.url, { grant_type: 'refresh_token', refresh_token: rotated.json.refresh_token! });
+      expect(refreshed.status).toBe(200);
+      expect((await userinfo(b.url, rotated.json.access_token!)).status).toBe(401);
+      expect((await userinfo(b.url, refreshed.json.access_token!)).status).toBe(200);
+    },
+  );
 
   it('lets exactly one of 30 parallel refreshes spread over both processes succeed, with no 500', async () => {
     for (let round = 0; round < 3; round++) {

@@ -79,19 +79,22 @@ describe('the document', () => {
     });
   });
 
-  it('names the public origin of OAUTHD_ISSUER as its server, so an imported document points at the real server', async () => {
-    const issued = await startTestServer({
-      OAUTHD_BASE_PATH: '/api/secure',
-      OAUTHD_ISSUER: 'https://auth.example.com/api/secure',
-    });
-    try {
-      const { document } = await fetchDocument(issued);
-      expect(document.servers).toEqual([expect.objectContaining({ url: 'https://auth.example.com' })]);
-      expect(Object.keys(document.paths)).toContain('/api/secure/o/token/');
-    } finally {
-      await issued.stop();
-    }
-  });
+  it(
+    'names the public origin of OAUTHD_ISSUER as its server, so ' + 'an imported document points at the real server',
+    async () => {
+      const issued = await startTestServer({
+        OAUTHD_BASE_PATH: '/api/secure',
+        OAUTHD_ISSUER: 'https://auth.example.com/api/secure',
+      });
+      try {
+        const { document } = await fetchDocument(issued);
+        expect(document.servers).toEqual([expect.objectContaining({ url: 'https://auth.example.com' })]);
+        expect(Object.keys(document.paths)).toContain('/api/secure/o/token/');
+      } finally {
+        await issued.stop();
+      }
+    },
+  );
 
   it('puts OAUTHD_BASE_PATH in the paths, keeps /healthz at the root and serves both RFC 8414 locations', async () => {
     const { document } = await fetchDocument(prefixed);
@@ -205,24 +208,30 @@ describe('the schemas', () => {
 });
 
 describe('the schemas document and never change a request or a response', () => {
-  it('sends the token response byte for byte as before: access_token, expires_in, refresh_token, scope, token_type', async () => {
-    const response = await fetch(`${plain.oauthUrl}/token/`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: basic(SEED.clientId, SEED.clientSecret),
-      },
-      body: new URLSearchParams({
-        grant_type: 'password',
-        username: SEED.username,
-        password: SEED.password,
-      }).toString(),
-    });
-    expect(response.status).toBe(200);
-    expect(await response.text()).toMatch(
-      /^\{"access_token":"[A-Za-z0-9_-]{44}","expires_in":3600,"refresh_token":"[A-Za-z0-9_-]{44}","scope":"read write","token_type":"Bearer"\}$/,
-    );
-  });
+  it(
+    'sends the token response byte for byte as before: ' + 'access_token, expires_in, refresh_token, scope, token_type',
+    async () => {
+      const response = await fetch(`${plain.oauthUrl}/token/`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(SEED.clientId, SEED.clientSecret),
+        },
+        body: new URLSearchParams({
+          grant_type: 'password',
+          username: SEED.username,
+          password: SEED.password,
+        }).toString(),
+      });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toMatch(
+        new RegExp(
+          String.raw`^\{"access_token":"[A-Za-z0-9_-]{44}","expires_in":3600,` +
+            String.raw`"refresh_token":"[A-Za-z0-9_-]{44}","scope":"read write","token_type":"Bearer"\}$`,
+        ),
+      );
+    },
+  );
 
   it("sends an introspection answer in the core's key order, not the schema's", async () => {
     const login = await postToken(prefixed, {
@@ -241,31 +250,38 @@ describe('the schemas document and never change a request or a response', () => 
       body: `token=${login.json.access_token as string}`,
     });
     expect(await response.text()).toMatch(
-      /^\{"active":true,"scope":"read write","client_id":"[^"]+","username":"[^"]+","token_type":"Bearer","token_use":"access_token","exp":\d+,"iat":\d+,"sub":"\d+"\}$/,
+      new RegExp(
+        String.raw`^\{"active":true,"scope":"read write","client_id":"[^"]+","username":"[^"]+",` +
+          String.raw`"token_type":"Bearer","token_use":"access_token","exp":\d+,"iat":\d+,"sub":"\d+"\}$`,
+      ),
     );
   });
 
-  it("leaves validation to the core: a repeated parameter, a missing grant_type and a non-string JSON value get the core's own errors", async () => {
-    const auth = { authorization: basic(SEED.clientId, SEED.clientSecret) };
-    expect((await postToken(plain, 'grant_type=password&grant_type=password', auth)).json).toEqual({
-      error: 'invalid_request',
-      error_description: 'Duplicate grant_type parameter.',
-    });
-    expect((await postToken(plain, '', auth)).json).toEqual({
-      error: 'invalid_request',
-      error_description: 'Request is missing grant_type parameter.',
-    });
-    const json = await fetch(`${plain.oauthUrl}/token/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...auth },
-      body: '{"grant_type":"password","username":1}',
-    });
-    expect(json.status).toBe(400);
-    expect(await json.json()).toEqual({
-      error: 'invalid_request',
-      error_description: 'Every parameter in the JSON request body must be a string.',
-    });
-  });
+  it(
+    'leaves validation to the core: a repeated parameter, a missing grant_type and a non-string JSON value get ' +
+      "the core's own errors",
+    async () => {
+      const auth = { authorization: basic(SEED.clientId, SEED.clientSecret) };
+      expect((await postToken(plain, 'grant_type=password&grant_type=password', auth)).json).toEqual({
+        error: 'invalid_request',
+        error_description: 'Duplicate grant_type parameter.',
+      });
+      expect((await postToken(plain, '', auth)).json).toEqual({
+        error: 'invalid_request',
+        error_description: 'Request is missing grant_type parameter.',
+      });
+      const json = await fetch(`${plain.oauthUrl}/token/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: '{"grant_type":"password","username":1}',
+      });
+      expect(json.status).toBe(400);
+      expect(await json.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'Every parameter in the JSON request body must be a string.',
+      });
+    },
+  );
 
   it('answers the healthz and metadata routes exactly as before', async () => {
     const health = await fetch(`${plain.url}/healthz`);

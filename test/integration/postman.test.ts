@@ -158,64 +158,74 @@ describe('the Postman collection (docs/postman/oauthd.postman_collection.json)',
     );
   });
 
-  it('runs its plain requests in order against a real server: every one answers 200 and the scripts carry the tokens along', async () => {
-    const items = folder('Plain requests');
-    expect(items.map((i) => i.name)).toEqual(['Password grant', 'Refresh', 'Userinfo', 'Introspect', 'Revoke']);
-    const seen: Record<string, { access: string | undefined; refresh: string | undefined }> = {};
-    for (const item of items) {
-      const response = await send(item.request!);
-      const text = await response.text();
-      expect(response.status, `${item.name}: ${text}`).toBe(200);
-      const passed = runTestScript(item, response.status, text);
-      expect(passed.length, `${item.name} has a test script`).toBeGreaterThan(0);
-      seen[item.name] = { access: variables.get('access_token'), refresh: variables.get('refresh_token') };
-    }
-    // The password grant stored a 44-character pair, the refresh replaced both (rotation, RFC 6749 §6).
-    expect(seen['Password grant']!.access).toMatch(/^[A-Za-z0-9_-]{44}$/);
-    expect(seen['Password grant']!.refresh).toMatch(/^[A-Za-z0-9_-]{44}$/);
-    expect(seen.Refresh!.access).not.toBe(seen['Password grant']!.access);
-    expect(seen.Refresh!.refresh).not.toBe(seen['Password grant']!.refresh);
-    // The revocation ran on the refreshed pair: its access token no longer works (RFC 7009 §2.1).
-    const after = await fetch(`${server.oauthUrl}/userinfo/`, {
-      headers: { authorization: `Bearer ${variables.get('access_token')!}` },
-    });
-    expect(after.status).toBe(401);
-  });
+  it(
+    'runs its plain requests in order against a real server: every one answers 200 and the scripts carry the ' +
+      'tokens along',
+    async () => {
+      const items = folder('Plain requests');
+      expect(items.map((i) => i.name)).toEqual(['Password grant', 'Refresh', 'Userinfo', 'Introspect', 'Revoke']);
+      const seen: Record<string, { access: string | undefined; refresh: string | undefined }> = {};
+      for (const item of items) {
+        const response = await send(item.request!);
+        const text = await response.text();
+        expect(response.status, `${item.name}: ${text}`).toBe(200);
+        const passed = runTestScript(item, response.status, text);
+        expect(passed.length, `${item.name} has a test script`).toBeGreaterThan(0);
+        seen[item.name] = { access: variables.get('access_token'), refresh: variables.get('refresh_token') };
+      }
+      // The password grant stored a 44-character pair, the refresh replaced both (rotation, RFC 6749 §6).
+      expect(seen['Password grant']!.access).toMatch(/^[A-Za-z0-9_-]{44}$/);
+      expect(seen['Password grant']!.refresh).toMatch(/^[A-Za-z0-9_-]{44}$/);
+      expect(seen.Refresh!.access).not.toBe(seen['Password grant']!.access);
+      expect(seen.Refresh!.refresh).not.toBe(seen['Password grant']!.refresh);
+      // The revocation ran on the refreshed pair: its access token no longer works (RFC 7009 §2.1).
+      const after = await fetch(`${server.oauthUrl}/userinfo/`, {
+        headers: { authorization: `Bearer ${variables.get('access_token')!}` },
+      });
+      expect(after.status).toBe(401);
+    },
+  );
 
-  it("gets a token through the OAuth 2.0 helper's settings (password credentials, Basic header) that the request then uses", async () => {
-    const [item] = folder('OAuth 2.0 helper');
-    const request = item!.request!;
-    expect(request.auth?.type).toBe('oauth2');
-    const settings = pairs(request.auth!.oauth2);
-    expect(settings).toMatchObject({
-      grant_type: 'password_credentials',
-      client_authentication: 'header',
-      addTokenTo: 'header',
-    });
+  it(
+    "gets a token through the OAuth 2.0 helper's settings (password credentials, Basic header) that the request " +
+      'then uses',
+    async () => {
+      const [item] = folder('OAuth 2.0 helper');
+      const request = item!.request!;
+      expect(request.auth?.type).toBe('oauth2');
+      const settings = pairs(request.auth!.oauth2);
+      expect(settings).toMatchObject({
+        grant_type: 'password_credentials',
+        client_authentication: 'header',
+        addTokenTo: 'header',
+      });
 
-    // What Postman's "Get New Access Token" sends for these settings.
-    const tokenResponse = await fetch(substitute(settings.accessTokenUrl!), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${substitute(settings.clientId!)}:${substitute(settings.clientSecret!)}`).toString('base64')}`,
-      },
-      body: new URLSearchParams({
-        grant_type: 'password',
-        username: substitute(settings.username!),
-        password: substitute(settings.password!),
-        scope: substitute(settings.scope!),
-      }).toString(),
-    });
-    const token = (await tokenResponse.json()) as { access_token: string };
-    expect(tokenResponse.status).toBe(200);
+      // What Postman's "Get New Access Token" sends for these settings.
+      const tokenResponse = await fetch(substitute(settings.accessTokenUrl!), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(
+            `${substitute(settings.clientId!)}:${substitute(settings.clientSecret!)}`,
+          ).toString('base64')}`,
+        },
+        body: new URLSearchParams({
+          grant_type: 'password',
+          username: substitute(settings.username!),
+          password: substitute(settings.password!),
+          scope: substitute(settings.scope!),
+        }).toString(),
+      });
+      const token = (await tokenResponse.json()) as { access_token: string };
+      expect(tokenResponse.status).toBe(200);
 
-    // "Use Token", then Send: the access token in the Authorization header.
-    const response = await fetch(urlOf(request), {
-      method: request.method,
-      headers: { authorization: `Bearer ${token.access_token}` },
-    });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ username: SEED.username, client_id: SEED.clientId });
-  });
+      // "Use Token", then Send: the access token in the Authorization header.
+      const response = await fetch(urlOf(request), {
+        method: request.method,
+        headers: { authorization: `Bearer ${token.access_token}` },
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ username: SEED.username, client_id: SEED.clientId });
+    },
+  );
 });

@@ -20,7 +20,8 @@ const UP = 'redis reachable again';
 
 describe('Redis going away and coming back', () => {
   it.skipIf(!available)(
-    'logs one warning when Redis goes and one when it returns, keeps serving logins, and /readyz says degraded meanwhile',
+    'logs one warning when Redis goes and one when it returns, keeps serving logins, and /readyz says degraded ' +
+      'meanwhile',
     async () => {
       const url = new URL(REDIS_URL);
       const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) });

@@ -76,29 +76,33 @@ describe.each([
   const balance = (which: 'introspection' | 'database', token: string) =>
     fetch(`${apis[which].url}/balance`, { headers: { authorization: `Bearer ${token}` } });
 
-  it('is described by introspection as token_use refresh_token, without a token_type, and the access token as an access_token of type Bearer', async () => {
-    const introspect = async (token: string) => {
-      const response = await fetch(`${server.oauthUrl}/introspect/`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: basic(RESOURCE_SERVER.clientId, RESOURCE_SERVER.secret),
-        },
-        body: new URLSearchParams({ token }).toString(),
+  it(
+    'is described by introspection as token_use refresh_token, without a token_type, and the access token as an ' +
+      'access_token of type Bearer',
+    async () => {
+      const introspect = async (token: string) => {
+        const response = await fetch(`${server.oauthUrl}/introspect/`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: basic(RESOURCE_SERVER.clientId, RESOURCE_SERVER.secret),
+          },
+          body: new URLSearchParams({ token }).toString(),
+        });
+        return (await response.json()) as Record<string, unknown>;
+      };
+      const refresh = await introspect(pair.refresh);
+      expect(refresh).toMatchObject({ active: true, token_use: 'refresh_token' });
+      expect(refresh).not.toHaveProperty('token_type');
+      if (env.OAUTHD_REFRESH_TOKEN_TTL) expect(refresh.exp).toEqual(expect.any(Number));
+      else expect(refresh).not.toHaveProperty('exp');
+      expect(await introspect(pair.access)).toMatchObject({
+        active: true,
+        token_use: 'access_token',
+        token_type: 'Bearer',
       });
-      return (await response.json()) as Record<string, unknown>;
-    };
-    const refresh = await introspect(pair.refresh);
-    expect(refresh).toMatchObject({ active: true, token_use: 'refresh_token' });
-    expect(refresh).not.toHaveProperty('token_type');
-    if (env.OAUTHD_REFRESH_TOKEN_TTL) expect(refresh.exp).toEqual(expect.any(Number));
-    else expect(refresh).not.toHaveProperty('exp');
-    expect(await introspect(pair.access)).toMatchObject({
-      active: true,
-      token_use: 'access_token',
-      token_type: 'Bearer',
-    });
-  });
+    },
+  );
 
   it.each(['introspection', 'database'] as const)(
     "is refused by the kit's %s verifier with 401 invalid_token, while the access token is admitted",

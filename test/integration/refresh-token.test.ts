@@ -140,17 +140,20 @@ describe('scope on refresh (RFC 6749 §6)', () => {
 });
 
 describe('binding and rejection (RFC 6749 §6, §10.4, §5.2)', () => {
-  it('rejects a refresh token issued to another client with invalid_grant and leaves it usable by its owner', async () => {
-    const { refresh } = await login();
-    const stolen = await postToken(
-      server,
-      { grant_type: 'refresh_token', refresh_token: refresh },
-      { authorization: basic('other-client', 'other-secret') },
-    );
-    expect(stolen.status).toBe(400);
-    expect(stolen.json).toEqual(INVALID_GRANT);
-    expect((await refreshGrant(server, refresh)).status).toBe(200);
-  });
+  it(
+    'rejects a refresh token issued to another client with ' + 'invalid_grant and leaves it usable by its owner',
+    async () => {
+      const { refresh } = await login();
+      const stolen = await postToken(
+        server,
+        { grant_type: 'refresh_token', refresh_token: refresh },
+        { authorization: basic('other-client', 'other-secret') },
+      );
+      expect(stolen.status).toBe(400);
+      expect(stolen.json).toEqual(INVALID_GRANT);
+      expect((await refreshGrant(server, refresh)).status).toBe(200);
+    },
+  );
 
   it('rejects an unknown refresh token with invalid_grant', async () => {
     const { status, json } = await refreshGrant(server, 'not-a-refresh-token');

@@ -141,7 +141,8 @@ describe('scopes (RFC 6750 §3.1 insufficient_scope)', () => {
     const response = await fetch(`${fastifyApi.url}/payouts`, { method: 'POST', headers: bearer(readOnly) });
     expect(response.status).toBe(403);
     expect(response.headers.get('www-authenticate')).toBe(
-      'Bearer realm="payouts", error="insufficient_scope", error_description="The access token does not carry the scope this resource requires.", scope="read write"',
+      'Bearer realm="payouts", error="insufficient_scope", error_description="The access token does not carry ' +
+        'the scope this resource requires.", scope="read write"',
     );
     const full = await fetch(`${fastifyApi.url}/payouts`, { method: 'POST', headers: bearer(await accessToken()) });
     expect(full.status).toBe(201);

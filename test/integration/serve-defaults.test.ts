@@ -12,7 +12,10 @@ import { envWithoutOauthd, spawnServer } from '../helpers/process.js';
 const dir = mkdtempSync(join(tmpdir(), 'oauthd-serve-defaults-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Starts `oauthd serve` with no OAUTHD_* variable but `env`, waits for its announcement, counts its child processes, stops it. */
+/**
+ * Starts `oauthd serve` with no OAUTHD_* variable but `env`, waits for its announcement, counts its child processes,
+ * stops it.
+ */
 async function childProcessesOf(env: Record<string, string>, args: string[] = []): Promise<number> {
   const database = join(dir, `${Math.random().toString(36).slice(2)}.sqlite3`);
   // No OAUTHD_WORKERS unless `env` sets it: the default is what is tested.

@@ -53,7 +53,8 @@ describe.skipIf(curl === null)('curl, as written in the spec', () => {
       '-H',
       'Content-Type: application/x-www-form-urlencoded',
       '-u',
-      '4l9iHGND54sLJILML1xGGkWUDqO77iCda:qZIuRHN0oKxwGFaJtKhnAcTIcVvvz1AmRCv0RTVOozyoc6eqtOWhEFyUPRbyfRs8uqzDLyLxWVxbDB6TxmhyG78jCTpE',
+      '4l9iHGND54sLJILML1xGGkWUDqO77iCda:qZIuRHN0oKxwGFaJtKhnAcTIcVvvz1AmRCv0RTVOozyoc6eqtOWhEFyUPRbyfRs8uqzDLy' +
+        'LxWVxbDB6TxmhyG78jCTpE',
       '-d',
       'grant_type=password&username=paymob_send_api_checker&password=H%25bRUg%5EeaOZ%40HGabcLs7SOr9D1EL3%26',
       `${env}/o/token/`,

@@ -100,7 +100,8 @@ describe('password grant success (RFC 6749 §4.3.3, §5.1)', () => {
 
   it('decodes Basic credentials that were form-urlencoded as RFC 6749 §2.3.1 says', async () => {
     await server.services.admin.createClient({ name: 'odd', clientId: 'odd-id', clientSecret: 'p+s %w:d' });
-    const encoded = `Basic ${Buffer.from(`${encodeURIComponent('odd-id')}:${encodeURIComponent('p+s %w:d')}`).toString('base64')}`;
+    const credentials = `${encodeURIComponent('odd-id')}:${encodeURIComponent('p+s %w:d')}`;
+    const encoded = `Basic ${Buffer.from(credentials).toString('base64')}`;
     expect((await postToken(server, userFields, { authorization: encoded })).status).toBe(200);
     // ...and the same secret sent raw, as curl -u does.
     expect((await postToken(server, userFields, { authorization: basic('odd-id', 'p+s %w:d') })).status).toBe(200);

@@ -75,7 +75,8 @@ describe('serve --workers 2', () => {
     const issuedBefore = metricValue(before, 'oauthd_tokens_issued_total{grant_type="password"}');
     // The request histogram (src/metrics/fast-histogram.ts) is summed across workers like the counters.
     const grants =
-      'oauthd_http_request_duration_seconds_count{route="/o/token/",method="POST",status="200",grant_type="password",error=""}';
+      'oauthd_http_request_duration_seconds_count{route="/o/token/",method="POST",status="200",grant_type="pass' +
+      'word",error=""}';
     const grantsBefore = before.includes(grants) ? metricValue(before, grants) : 0;
     await Promise.all(Array.from({ length: 6 }, login));
     for (let i = 0; i < 4; i++) {

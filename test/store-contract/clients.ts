@@ -21,12 +21,15 @@ export function clientContract(subject: ContractSubject): void {
   });
 
   describe('clients', () => {
-    it('createClient returns created for a new id and exists for the same id, leaving the first client unchanged', async () => {
-      const client = newClient();
-      expect(await store.createClient(client)).toBe('created');
-      expect(await store.createClient({ ...client, name: 'Another name', scopes: ['admin'] })).toBe('exists');
-      expect(await store.findClient(client.clientId)).toEqual(client);
-    });
+    it(
+      'createClient returns created for a new id and exists for the ' + 'same id, leaving the first client unchanged',
+      async () => {
+        const client = newClient();
+        expect(await store.createClient(client)).toBe('created');
+        expect(await store.createClient({ ...client, name: 'Another name', scopes: ['admin'] })).toBe('exists');
+        expect(await store.findClient(client.clientId)).toEqual(client);
+      },
+    );
 
     it('findClient returns every field of a confidential client as it was created', async () => {
       const client = newClient({
@@ -41,14 +44,17 @@ export function clientContract(subject: ContractSubject): void {
       expect(await store.findClient(client.clientId)).toEqual(client);
     });
 
-    it('findClient returns a public client with a null secretHash, isPublic true and its single grant type', async () => {
-      const client = newClient({ secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read'] });
-      await store.createClient(client);
-      const found = await store.findClient(client.clientId);
-      expect(found).toEqual(client);
-      expect(found?.secretHash).toBeNull();
-      expect(found?.isPublic).toBe(true);
-    });
+    it(
+      'findClient returns a public client with a null ' + 'secretHash, isPublic true and its single grant type',
+      async () => {
+        const client = newClient({ secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read'] });
+        await store.createClient(client);
+        const found = await store.findClient(client.clientId);
+        expect(found).toEqual(client);
+        expect(found?.secretHash).toBeNull();
+        expect(found?.isPublic).toBe(true);
+      },
+    );
 
     it('findClient returns an empty scopes array for a client created with no scopes', async () => {
       const client = newClient({ scopes: [] });
@@ -56,19 +62,23 @@ export function clientContract(subject: ContractSubject): void {
       expect(await store.findClient(client.clientId)).toEqual(client);
     });
 
-    it('findClient and listClients return canIntrospect true for a client created as a resource server, false for one created without it', async () => {
-      const resourceServer = newClient({ clientId: 'client-rs', canIntrospect: true, createdAt: T });
-      const { canIntrospect: _left, ...plain } = newClient({ clientId: 'client-plain', createdAt: T + 1 });
-      await store.createClient(resourceServer);
-      await store.createClient(plain);
-      expect(await store.findClient('client-rs')).toEqual(resourceServer);
-      expect((await store.findClient('client-rs'))?.canIntrospect).toBe(true);
-      expect(await store.findClient('client-plain')).toEqual({ ...plain, canIntrospect: false });
-      expect((await store.listClients()).map((c) => [c.clientId, c.canIntrospect])).toEqual([
-        ['client-rs', true],
-        ['client-plain', false],
-      ]);
-    });
+    it(
+      'findClient and listClients return canIntrospect true for a client created as a resource server, false for ' +
+        'one created without it',
+      async () => {
+        const resourceServer = newClient({ clientId: 'client-rs', canIntrospect: true, createdAt: T });
+        const { canIntrospect: _left, ...plain } = newClient({ clientId: 'client-plain', createdAt: T + 1 });
+        await store.createClient(resourceServer);
+        await store.createClient(plain);
+        expect(await store.findClient('client-rs')).toEqual(resourceServer);
+        expect((await store.findClient('client-rs'))?.canIntrospect).toBe(true);
+        expect(await store.findClient('client-plain')).toEqual({ ...plain, canIntrospect: false });
+        expect((await store.listClients()).map((c) => [c.clientId, c.canIntrospect])).toEqual([
+          ['client-rs', true],
+          ['client-plain', false],
+        ]);
+      },
+    );
 
     it('createClient rejects a public client marked canIntrospect and stores nothing', async () => {
       const client = newClient({ secretHash: null, isPublic: true, canIntrospect: true });
@@ -95,57 +105,71 @@ export function clientContract(subject: ContractSubject): void {
       expect([...listed].sort((x, y) => x.clientId.localeCompare(y.clientId))).toEqual([a, b]);
     });
 
-    it('deleteClient returns true for an existing client, after which the client is not found, and false the second time', async () => {
-      const client = newClient();
-      await store.createClient(client);
-      expect(await store.deleteClient(client.clientId)).toBe(true);
-      expect(await store.findClient(client.clientId)).toBeNull();
-      expect(await store.deleteClient(client.clientId)).toBe(false);
-      expect(await store.listClients()).toEqual([]);
-    });
+    it(
+      'deleteClient returns true for an existing client, after which the client is not found, and false the ' +
+        'second time',
+      async () => {
+        const client = newClient();
+        await store.createClient(client);
+        expect(await store.deleteClient(client.clientId)).toBe(true);
+        expect(await store.findClient(client.clientId)).toBeNull();
+        expect(await store.deleteClient(client.clientId)).toBe(false);
+        expect(await store.listClients()).toEqual([]);
+      },
+    );
 
     it('deleteClient returns false for an unknown client id', async () => {
       expect(await store.deleteClient('no-such-client')).toBe(false);
     });
 
-    it('deleting a client makes its access and refresh tokens unfindable and leaves the user and other clients’ tokens alone', async () => {
-      const g = await issueGrant(store);
-      const other = await issueGrant(store, { username: g.username });
-      expect(await store.deleteClient(g.clientId)).toBe(true);
-      expect(await store.findAccessToken(g.access.hash)).toBeNull();
-      expect(await store.findRefreshToken(g.refresh.hash)).toBeNull();
-      expect(await store.findUserByUsername(g.username)).not.toBeNull();
-      expect(await store.findAccessToken(other.access.hash)).toMatchObject({ grantId: other.grantId, revokedAt: null });
-      expect(await store.findRefreshToken(other.refresh.hash)).toMatchObject({
-        grantId: other.grantId,
-        revokedAt: null,
-      });
-    });
+    it(
+      'deleting a client makes its access and refresh tokens unfindable and leaves the user and other clients’ ' +
+        'tokens alone',
+      async () => {
+        const g = await issueGrant(store);
+        const other = await issueGrant(store, { username: g.username });
+        expect(await store.deleteClient(g.clientId)).toBe(true);
+        expect(await store.findAccessToken(g.access.hash)).toBeNull();
+        expect(await store.findRefreshToken(g.refresh.hash)).toBeNull();
+        expect(await store.findUserByUsername(g.username)).not.toBeNull();
+        expect(await store.findAccessToken(other.access.hash)).toMatchObject({
+          grantId: other.grantId,
+          revokedAt: null,
+        });
+        expect(await store.findRefreshToken(other.refresh.hash)).toMatchObject({
+          grantId: other.grantId,
+          revokedAt: null,
+        });
+      },
+    );
 
-    it('issueTokens for a client deleted since it was authenticated answers client_gone and writes nothing', async () => {
-      const g = await issueGrant(store);
-      const user = (await store.findUserByUsername(g.username))!;
-      expect(await store.deleteClient(g.clientId)).toBe(true);
-      const access = newAccess(T);
-      const refresh = newRefresh(T);
-      const late = {
-        grant: { id: randomUUID(), clientId: g.clientId, userId: user.id, scope: ['read'], createdAt: T },
-        access,
-        refresh,
-      };
-      expect(await store.issueTokens(late)).toBe('client_gone');
-      expect(await store.findAccessToken(access.hash)).toBeNull();
-      expect(await store.findRefreshToken(refresh.hash)).toBeNull();
-      // The same call for a live client issues.
-      const live = await issueGrant(store, { username: g.username });
-      const again = {
-        ...late,
-        grant: { ...late.grant, id: randomUUID(), clientId: live.clientId },
-        access: newAccess(T),
-        refresh: newRefresh(T),
-      };
-      expect(await store.issueTokens(again)).toBe('issued');
-    });
+    it(
+      'issueTokens for a client deleted since it was ' + 'authenticated answers client_gone and writes nothing',
+      async () => {
+        const g = await issueGrant(store);
+        const user = (await store.findUserByUsername(g.username))!;
+        expect(await store.deleteClient(g.clientId)).toBe(true);
+        const access = newAccess(T);
+        const refresh = newRefresh(T);
+        const late = {
+          grant: { id: randomUUID(), clientId: g.clientId, userId: user.id, scope: ['read'], createdAt: T },
+          access,
+          refresh,
+        };
+        expect(await store.issueTokens(late)).toBe('client_gone');
+        expect(await store.findAccessToken(access.hash)).toBeNull();
+        expect(await store.findRefreshToken(refresh.hash)).toBeNull();
+        // The same call for a live client issues.
+        const live = await issueGrant(store, { username: g.username });
+        const again = {
+          ...late,
+          grant: { ...late.grant, id: randomUUID(), clientId: live.clientId },
+          access: newAccess(T),
+          refresh: newRefresh(T),
+        };
+        expect(await store.issueTokens(again)).toBe('issued');
+      },
+    );
 
     it('deleting a client also deletes tokens written by rotation', async () => {
       const g = await issueGrant(store);

@@ -104,12 +104,17 @@ export function consistencyContract(subject: ContractSubject): void {
       expect(await store.findRefreshToken(g.refresh.hash)).toMatchObject({ usedAt: T + 10 });
     }
 
-    it('of 10 concurrent rotations of one refresh token exactly one is rotated, nine are already_used, and only the winner’s pair exists', async () => {
-      await race([store]);
-    });
+    it(
+      'of 10 concurrent rotations of one refresh token exactly one is rotated, nine are already_used, and only ' +
+        'the winner’s pair exists',
+      async () => {
+        await race([store]);
+      },
+    );
 
     it.skipIf(!subject.openSecond)(
-      'of 10 concurrent rotations of one refresh token through two store instances on one database exactly one is rotated',
+      'of 10 concurrent rotations of one refresh token through two store instances on one database exactly one ' +
+        'is rotated',
       async () => {
         const second = await subject.openSecond!();
         try {

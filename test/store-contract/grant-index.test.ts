@@ -59,7 +59,8 @@ function sqliteBackend(): Backend {
     async migrateTo(version) {
       run((db) => {
         db.exec(
-          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER ' +
+            'NOT NULL) STRICT',
         );
         for (const m of migrations.filter((m) => m.version <= version)) {
           db.exec(m.sqlite);
@@ -90,7 +91,8 @@ async function postgresBackend(): Promise<Backend> {
     async migrateTo(version) {
       await withClient(db.url, async (c) => {
         await c.query(
-          'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)',
+          'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint ' +
+            'NOT NULL)',
         );
         for (const m of migrations.filter((m) => m.version <= version)) {
           await c.query(m.postgres);
@@ -132,8 +134,10 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
   const orphans = async (b: Backend) =>
     Number(
       (
-        await b.sql(`SELECT (SELECT count(*) FROM access_tokens a WHERE NOT EXISTS (SELECT 1 FROM grants g WHERE g.id = a.grant_id))
-          + (SELECT count(*) FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM grants g WHERE g.id = r.grant_id)) AS n`)
+        await b.sql(`SELECT
+            (SELECT count(*) FROM access_tokens a WHERE NOT EXISTS (SELECT 1 FROM grants g WHERE g.id = a.grant_id))
+            + (SELECT count(*) FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM grants g WHERE g.id = r.grant_id))
+            AS n`)
       )[0]!.n,
     );
 
@@ -192,67 +196,81 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     return { s, userId: user.id };
   }
 
-  it('upgrading a version-3 store keeps every token, drops the token tables’ foreign keys, and marks the live token of a rotated grant', async () => {
-    backend = await make();
-    await backend.migrateTo(3);
-    const b = backend;
-    await b.sql(`INSERT INTO clients VALUES (${[1, 2, 3, 4, 5, 6, 7, 8].map(p).join(', ')})`, [
-      'x',
-      'x',
-      null,
-      name === 'sqlite' ? 1 : true,
-      'password refresh_token',
-      'read',
-      T,
-      T,
-    ]);
-    await b.sql(
-      `INSERT INTO users (id, username, password_hash, is_active, created_at, updated_at) VALUES (${[1, 2, 3, 4, 5, 6].map(p).join(', ')})`,
-      [7, 'u', null, name === 'sqlite' ? 1 : true, T, T],
-    );
-    const keys = Array.from({ length: 5 }, () => tokenKey(randomOld()));
-    for (const g of ['rotated-grant', 'fresh-grant']) {
+  it(
+    'upgrading a version-3 store keeps every token, drops the token tables’ foreign keys, and marks the live ' +
+      'token of a rotated grant',
+    async () => {
+      backend = await make();
+      await backend.migrateTo(3);
+      const b = backend;
+      await b.sql(`INSERT INTO clients VALUES (${[1, 2, 3, 4, 5, 6, 7, 8].map(p).join(', ')})`, [
+        'x',
+        'x',
+        null,
+        name === 'sqlite' ? 1 : true,
+        'password refresh_token',
+        'read',
+        T,
+        T,
+      ]);
       await b.sql(
-        `INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (${[1, 2, 3, 4, 5].map(p).join(', ')})`,
-        [g, 'x', 7, 'read', T],
+        `INSERT INTO users (id, username, password_hash, is_active, created_at, updated_at) VALUES ` +
+          `(${[1, 2, 3, 4, 5, 6].map(p).join(', ')})`,
+        [7, 'u', null, name === 'sqlite' ? 1 : true, T, T],
       );
-    }
-    const access = `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at, revoked_at) VALUES (${[1, 2, 3, 4, 5, 6].map(p).join(', ')})`;
-    const refresh = `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at, used_at) VALUES (${[1, 2, 3, 4, 5, 6, 7].map(p).join(', ')})`;
-    await b.sql(access, [keys[0], 'rotated-grant', 'read', T, T + TTL, T + 5]);
-    await b.sql(refresh, [keys[1], 'rotated-grant', keys[0], 'read', T, null, T + 5]); // used
-    await b.sql(refresh, [keys[2], 'rotated-grant', null, 'read', T + 5, null, null]); // its successor, live
-    await b.sql(access, [keys[3], 'fresh-grant', 'read', T, T + TTL, null]);
-    await b.sql(refresh, [keys[4], 'fresh-grant', keys[3], 'read', T, null, null]);
+      const keys = Array.from({ length: 5 }, () => tokenKey(randomOld()));
+      for (const g of ['rotated-grant', 'fresh-grant']) {
+        await b.sql(
+          `INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES ` +
+            `(${[1, 2, 3, 4, 5].map(p).join(', ')})`,
+          [g, 'x', 7, 'read', T],
+        );
+      }
+      const access =
+        `INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at, revoked_at) VALUES ` +
+        `(${[1, 2, 3, 4, 5, 6].map(p).join(', ')})`;
+      const refresh =
+        `INSERT INTO refresh_tokens (token_hash, grant_id, access_token_hash, scope, issued_at, expires_at, ` +
+        `used_at) VALUES (${[1, 2, 3, 4, 5, 6, 7].map(p).join(', ')})`;
+      await b.sql(access, [keys[0], 'rotated-grant', 'read', T, T + TTL, T + 5]);
+      await b.sql(refresh, [keys[1], 'rotated-grant', keys[0], 'read', T, null, T + 5]); // used
+      await b.sql(refresh, [keys[2], 'rotated-grant', null, 'read', T + 5, null, null]); // its successor, live
+      await b.sql(access, [keys[3], 'fresh-grant', 'read', T, T + TTL, null]);
+      await b.sql(refresh, [keys[4], 'fresh-grant', keys[3], 'read', T, null, null]);
 
-    store = openStore(b.url);
-    await store.migrate();
-    expect(await b.tokenForeignKeys()).toEqual([]);
-    const marked = await b.sql(
-      `SELECT grant_id, used_at, from_rotation FROM refresh_tokens ORDER BY grant_id, issued_at`,
-    );
-    expect(marked.map((r) => [r.grant_id, r.used_at === null ? 'live' : 'used', Number(r.from_rotation)])).toEqual([
-      ['fresh-grant', 'live', 0],
-      ['rotated-grant', 'used', 0],
-      ['rotated-grant', 'live', 1],
-    ]);
-    expect(await store.findAccessToken(keys[0]!)).toMatchObject({ grantId: 'rotated-grant', revokedAt: T + 5 });
-    expect(await store.findRefreshToken(keys[1]!)).toMatchObject({ grantId: 'rotated-grant', usedAt: T + 5 });
-    expect(await store.findRefreshToken(keys[2]!)).toMatchObject({
-      grantId: 'rotated-grant',
-      usedAt: null,
-      revokedAt: null,
-    });
-    expect(await store.findAccessToken(keys[3]!)).toMatchObject({ grantId: 'fresh-grant', userId: 7, revokedAt: null });
-    expect(await store.findRefreshToken(keys[4]!)).toMatchObject({ grantId: 'fresh-grant', usedAt: null });
-    // And the upgraded store works on: revoking the fresh grant reaches its live tokens.
-    await store.revokeGrant('fresh-grant', T + 9);
-    expect(
-      Number(
-        (await b.sql(`SELECT revoked_at FROM refresh_tokens WHERE token_hash = ${p(1)}`, [keys[4]]))[0]!.revoked_at,
-      ),
-    ).toBe(T + 9);
-  });
+      store = openStore(b.url);
+      await store.migrate();
+      expect(await b.tokenForeignKeys()).toEqual([]);
+      const marked = await b.sql(
+        `SELECT grant_id, used_at, from_rotation FROM refresh_tokens ORDER BY grant_id, issued_at`,
+      );
+      expect(marked.map((r) => [r.grant_id, r.used_at === null ? 'live' : 'used', Number(r.from_rotation)])).toEqual([
+        ['fresh-grant', 'live', 0],
+        ['rotated-grant', 'used', 0],
+        ['rotated-grant', 'live', 1],
+      ]);
+      expect(await store.findAccessToken(keys[0]!)).toMatchObject({ grantId: 'rotated-grant', revokedAt: T + 5 });
+      expect(await store.findRefreshToken(keys[1]!)).toMatchObject({ grantId: 'rotated-grant', usedAt: T + 5 });
+      expect(await store.findRefreshToken(keys[2]!)).toMatchObject({
+        grantId: 'rotated-grant',
+        usedAt: null,
+        revokedAt: null,
+      });
+      expect(await store.findAccessToken(keys[3]!)).toMatchObject({
+        grantId: 'fresh-grant',
+        userId: 7,
+        revokedAt: null,
+      });
+      expect(await store.findRefreshToken(keys[4]!)).toMatchObject({ grantId: 'fresh-grant', usedAt: null });
+      // And the upgraded store works on: revoking the fresh grant reaches its live tokens.
+      await store.revokeGrant('fresh-grant', T + 9);
+      expect(
+        Number(
+          (await b.sql(`SELECT revoked_at FROM refresh_tokens WHERE token_hash = ${p(1)}`, [keys[4]]))[0]!.revoked_at,
+        ),
+      ).toBe(T + 9);
+    },
+  );
 
   it('a refresh token a rotation wrote is marked from_rotation; one a grant was issued with is not', async () => {
     backend = await make();
@@ -263,7 +281,8 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     await a.rotate(T + 1);
     await a.rotate(T + 2);
     const rows = await backend.sql(
-      `SELECT grant_id, issued_at, from_rotation FROM refresh_tokens WHERE grant_id IN (${p(1)}, ${p(2)}) ORDER BY issued_at`,
+      `SELECT grant_id, issued_at, from_rotation FROM refresh_tokens WHERE grant_id IN (${p(1)}, ${p(2)}) ` +
+        `ORDER BY issued_at`,
       [a.grantId, b.grantId],
     );
     const mark = (grantId: string) => rows.filter((r) => r.grant_id === grantId).map((r) => Number(r.from_rotation));
@@ -271,69 +290,88 @@ describe.each(backends)('token tables by grant (%s)', (name, make) => {
     expect(mark(b.grantId)).toEqual([0]);
   });
 
-  it('deleting a client deletes its grants’ live tokens; the cleanup removes the rest: no token row outlives its grant', async () => {
-    backend = await make();
-    const { s, userId } = await seeded(backend);
-    store = s;
-    const gone = [await family(s, 'x', userId), await family(s, 'x', userId)];
-    await gone[0]!.rotate(T + 1);
-    await gone[0]!.rotate(T + 2);
-    const kept = await family(s, 'y', userId);
-    await kept.rotate(T + 3);
-    expect(await s.deleteClient('x')).toBe(true);
+  it(
+    'deleting a client deletes its grants’ live tokens; the cleanup removes the rest: no token row outlives its ' +
+      'grant',
+    async () => {
+      backend = await make();
+      const { s, userId } = await seeded(backend);
+      store = s;
+      const gone = [await family(s, 'x', userId), await family(s, 'x', userId)];
+      await gone[0]!.rotate(T + 1);
+      await gone[0]!.rotate(T + 2);
+      const kept = await family(s, 'y', userId);
+      await kept.rotate(T + 3);
+      expect(await s.deleteClient('x')).toBe(true);
 
-    // At once: no live token of the deleted client is left (what no criterion of the cleanup would reach).
-    const liveOfGone = await backend.sql(
-      `SELECT count(*) AS n FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (${p(1)}, ${p(2)})`,
-      [gone[0]!.grantId, gone[1]!.grantId],
-    );
-    expect(Number(liveOfGone[0]!.n)).toBe(0);
-    // After the cleanup, once every access token has expired: no orphan at all, and the other client's
-    // live refresh token is still there.
-    await s.deleteExpired({ now: T + TTL + 100, retentionSeconds: 0, limit: 1000 });
-    expect(await orphans(backend)).toBe(0);
-    expect(await s.findRefreshToken(kept.live)).toMatchObject({ grantId: kept.grantId, usedAt: null, revokedAt: null });
-  });
+      // At once: no live token of the deleted client is left (what no criterion of the cleanup would reach).
+      const liveOfGone = await backend.sql(
+        `SELECT count(*) AS n FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN ` +
+          `(${p(1)}, ${p(2)})`,
+        [gone[0]!.grantId, gone[1]!.grantId],
+      );
+      expect(Number(liveOfGone[0]!.n)).toBe(0);
+      // After the cleanup, once every access token has expired: no orphan at all, and the other client's
+      // live refresh token is still there.
+      await s.deleteExpired({ now: T + TTL + 100, retentionSeconds: 0, limit: 1000 });
+      expect(await orphans(backend)).toBe(0);
+      expect(await s.findRefreshToken(kept.live)).toMatchObject({
+        grantId: kept.grantId,
+        usedAt: null,
+        revokedAt: null,
+      });
+    },
+  );
 
-  it('the cleanup removes a revoked grant together with a live token it still has (one a rotation racing its revocation wrote)', async () => {
-    backend = await make();
-    const { s, userId } = await seeded(backend);
-    store = s;
-    const f = await family(s, 'x', userId);
-    await s.revokeGrant(f.grantId, T + 1);
-    // What a rotation committed after the revocation's UPDATE had looked would leave: a live row in a revoked grant.
-    const late = tokenKey(mintToken(Date.now()));
-    await backend.sql(
-      `INSERT INTO refresh_tokens (token_hash, grant_id, scope, issued_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`,
-      [late, f.grantId, 'read', T + 1],
-    );
-    expect(await s.findRefreshToken(late)).toMatchObject({ revokedAt: T + 1 }); // dead through its grant already
-    await s.deleteExpired({ now: T + TTL + 100, retentionSeconds: 10, limit: 1000 });
-    expect(await backend.sql(`SELECT 1 FROM grants WHERE id = ${p(1)}`, [f.grantId])).toEqual([]);
-    expect(await orphans(backend)).toBe(0);
-  });
+  it(
+    'the cleanup removes a revoked grant together with a live token it still has (one a rotation racing its ' +
+      'revocation wrote)',
+    async () => {
+      backend = await make();
+      const { s, userId } = await seeded(backend);
+      store = s;
+      const f = await family(s, 'x', userId);
+      await s.revokeGrant(f.grantId, T + 1);
+      // What a rotation committed after the revocation's UPDATE had looked would leave: a live row in a revoked grant.
+      const late = tokenKey(mintToken(Date.now()));
+      await backend.sql(
+        `INSERT INTO refresh_tokens (token_hash, grant_id, scope, issued_at) VALUES (${p(1)}, ${p(2)}, ` +
+          `${p(3)}, ${p(4)})`,
+        [late, f.grantId, 'read', T + 1],
+      );
+      expect(await s.findRefreshToken(late)).toMatchObject({ revokedAt: T + 1 }); // dead through its grant already
+      await s.deleteExpired({ now: T + TTL + 100, retentionSeconds: 10, limit: 1000 });
+      expect(await backend.sql(`SELECT 1 FROM grants WHERE id = ${p(1)}`, [f.grantId])).toEqual([]);
+      expect(await orphans(backend)).toBe(0);
+    },
+  );
 
-  it('upgrading a version-4 store keeps every client, none of them a resource server, and refuses to mark a public client as one', async () => {
-    backend = await make();
-    await backend.migrateTo(4);
-    const insert = `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
-      VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, 'password refresh_token', 'read introspection', ${p(5)}, ${p(6)})`;
-    await backend.sql(insert, ['confidential', 'c', 'sha256$x', name === 'sqlite' ? 0 : false, T, T]);
-    await backend.sql(insert, ['public', 'p', null, name === 'sqlite' ? 1 : true, T, T]);
-    store = openStore(backend.url);
-    await store.migrate();
-    expect((await store.listClients()).map((c) => [c.clientId, c.isPublic, c.canIntrospect, c.scopes])).toEqual([
-      ['confidential', false, false, ['read', 'introspection']],
-      ['public', true, false, ['read', 'introspection']],
-    ]);
-    const mark = `UPDATE clients SET can_introspect = ${name === 'sqlite' ? 1 : 'true'} WHERE client_id = ${p(1)}`;
-    await backend.sql(mark, ['confidential']);
-    await expect(backend.sql(mark, ['public'])).rejects.toThrow();
-    await store.close();
-    store = openStore(backend.url);
-    expect((await store.findClient('confidential'))?.canIntrospect).toBe(true);
-    expect((await store.findClient('public'))?.canIntrospect).toBe(false);
-  });
+  it(
+    'upgrading a version-4 store keeps every client, none of them a resource server, and refuses to mark a ' +
+      'public client as one',
+    async () => {
+      backend = await make();
+      await backend.migrateTo(4);
+      const insert = `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at,
+        updated_at)
+        VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, 'password refresh_token', 'read introspection', ${p(5)}, ${p(6)})`;
+      await backend.sql(insert, ['confidential', 'c', 'sha256$x', name === 'sqlite' ? 0 : false, T, T]);
+      await backend.sql(insert, ['public', 'p', null, name === 'sqlite' ? 1 : true, T, T]);
+      store = openStore(backend.url);
+      await store.migrate();
+      expect((await store.listClients()).map((c) => [c.clientId, c.isPublic, c.canIntrospect, c.scopes])).toEqual([
+        ['confidential', false, false, ['read', 'introspection']],
+        ['public', true, false, ['read', 'introspection']],
+      ]);
+      const mark = `UPDATE clients SET can_introspect = ${name === 'sqlite' ? 1 : 'true'} WHERE client_id = ${p(1)}`;
+      await backend.sql(mark, ['confidential']);
+      await expect(backend.sql(mark, ['public'])).rejects.toThrow();
+      await store.close();
+      store = openStore(backend.url);
+      expect((await store.findClient('confidential'))?.canIntrospect).toBe(true);
+      expect((await store.findClient('public'))?.canIntrospect).toBe(false);
+    },
+  );
 });
 
 /** A token as oauthd minted them before the time prefix: 43 characters. */

@@ -76,38 +76,45 @@ export function lockoutContract(subject: ContractSubject): void {
       expect(await store.clearLockouts({ username: 'alice' }, T + 7)).toEqual([]);
     });
 
-    it('clearLockouts by IP key ends the IP’s lockouts, every username’s and every client’s from it, and no other', async () => {
-      await store.recordLockouts([
-        newLockout({ kind: 'ip', ipKey: '2001:db8:1:2::/64' }),
-        newLockout({ kind: 'user_ip', username: 'alice', ipKey: '2001:db8:1:2::/64' }),
-        newLockout({ kind: 'client_ip', clientId: 'c1', ipKey: '2001:db8:1:2::/64' }),
-        newLockout({ kind: 'ip', ipKey: '2001:db8:1:3::/64' }),
-        newLockout({ kind: 'user', username: 'alice' }),
-      ]);
-      const cleared = await store.clearLockouts({ ipKey: '2001:db8:1:2::/64' }, T + 5);
-      expect(cleared.map((l) => l.kind).sort()).toEqual(['client_ip', 'ip', 'user_ip']);
-      expect((await store.listActiveLockouts(T + 6)).map((l) => [l.kind, l.ipKey])).toEqual([
-        ['ip', '2001:db8:1:3::/64'],
-        ['user', null],
-      ]);
-    });
+    it(
+      'clearLockouts by IP key ends the IP’s lockouts, every ' + 'username’s and every client’s from it, and no other',
+      async () => {
+        await store.recordLockouts([
+          newLockout({ kind: 'ip', ipKey: '2001:db8:1:2::/64' }),
+          newLockout({ kind: 'user_ip', username: 'alice', ipKey: '2001:db8:1:2::/64' }),
+          newLockout({ kind: 'client_ip', clientId: 'c1', ipKey: '2001:db8:1:2::/64' }),
+          newLockout({ kind: 'ip', ipKey: '2001:db8:1:3::/64' }),
+          newLockout({ kind: 'user', username: 'alice' }),
+        ]);
+        const cleared = await store.clearLockouts({ ipKey: '2001:db8:1:2::/64' }, T + 5);
+        expect(cleared.map((l) => l.kind).sort()).toEqual(['client_ip', 'ip', 'user_ip']);
+        expect((await store.listActiveLockouts(T + 6)).map((l) => [l.kind, l.ipKey])).toEqual([
+          ['ip', '2001:db8:1:3::/64'],
+          ['user', null],
+        ]);
+      },
+    );
 
-    it('lockoutsClearedSince returns the lockouts cleared at or after the time given, and an ended lockout cannot be cleared', async () => {
-      await store.recordLockouts([
-        newLockout({ kind: 'ip', ipKey: '192.0.2.1' }),
-        newLockout({ kind: 'ip', ipKey: '192.0.2.2' }),
-        newLockout({ kind: 'ip', ipKey: '192.0.2.3', until: T + 5 }),
-      ]);
-      await store.clearLockouts({ ipKey: '192.0.2.1' }, T + 10);
-      await store.clearLockouts({ ipKey: '192.0.2.2' }, T + 20);
-      expect(await store.clearLockouts({ ipKey: '192.0.2.3' }, T + 20)).toEqual([]);
-      expect((await store.lockoutsClearedSince(T + 10)).map((l) => [l.ipKey, l.clearedAt])).toEqual([
-        ['192.0.2.1', T + 10],
-        ['192.0.2.2', T + 20],
-      ]);
-      expect((await store.lockoutsClearedSince(T + 11)).map((l) => l.ipKey)).toEqual(['192.0.2.2']);
-      expect(await store.lockoutsClearedSince(T + 21)).toEqual([]);
-    });
+    it(
+      'lockoutsClearedSince returns the lockouts cleared at or after the time given, and an ended lockout cannot ' +
+        'be cleared',
+      async () => {
+        await store.recordLockouts([
+          newLockout({ kind: 'ip', ipKey: '192.0.2.1' }),
+          newLockout({ kind: 'ip', ipKey: '192.0.2.2' }),
+          newLockout({ kind: 'ip', ipKey: '192.0.2.3', until: T + 5 }),
+        ]);
+        await store.clearLockouts({ ipKey: '192.0.2.1' }, T + 10);
+        await store.clearLockouts({ ipKey: '192.0.2.2' }, T + 20);
+        expect(await store.clearLockouts({ ipKey: '192.0.2.3' }, T + 20)).toEqual([]);
+        expect((await store.lockoutsClearedSince(T + 10)).map((l) => [l.ipKey, l.clearedAt])).toEqual([
+          ['192.0.2.1', T + 10],
+          ['192.0.2.2', T + 20],
+        ]);
+        expect((await store.lockoutsClearedSince(T + 11)).map((l) => l.ipKey)).toEqual(['192.0.2.2']);
+        expect(await store.lockoutsClearedSince(T + 21)).toEqual([]);
+      },
+    );
 
     it('of two concurrent clears of one user each lockout is reported cleared by exactly one', async () => {
       await store.recordLockouts(

@@ -65,38 +65,47 @@ export function maintenanceContract(subject: ContractSubject): void {
       return { erased, calls };
     }
 
-    it('erases the sealed successor of a token used more than the grace window before now, and keeps those within it', async () => {
-      const old = await usedWithSuccessor(T + 10);
-      const recent = await usedWithSuccessor(T + 50);
-      expect((await store.findRefreshToken(old.g.refresh.hash))?.successor?.response).toEqual(sealed((T + 10) % 256));
+    it(
+      'erases the sealed successor of a token used more than the grace window before now, and keeps those within ' +
+        'it',
+      async () => {
+        const old = await usedWithSuccessor(T + 10);
+        const recent = await usedWithSuccessor(T + 50);
+        expect((await store.findRefreshToken(old.g.refresh.hash))?.successor?.response).toEqual(sealed((T + 10) % 256));
 
-      // now − grace = T + 41: the first was used before it, the second after.
-      expect(await store.eraseSealedSuccessors({ now: T + 71, graceSeconds: GRACE, usedFrom: 0, limit: 100 })).toEqual({
-        erased: 1,
-        next: null,
-      });
-      expect(await store.findRefreshToken(old.g.refresh.hash)).toMatchObject({ usedAt: T + 10, successor: null });
-      expect((await store.findRefreshToken(recent.g.refresh.hash))?.successor).toEqual({
-        response: sealed((T + 50) % 256),
-        live: true,
-      });
-      // The pair itself is untouched: its refresh token still rotates.
-      expect(await store.rotateRefreshToken(rotation(old.g, old.r.refresh.hash, T + 72))).toBe('rotated');
-      // At the window's last second (now − used_at = grace) it is kept.
-      expect(
-        await store.eraseSealedSuccessors({ now: T + 50 + GRACE, graceSeconds: GRACE, usedFrom: 0, limit: 100 }),
-      ).toEqual({ erased: 0, next: null });
-      expect((await store.findRefreshToken(recent.g.refresh.hash))?.successor).not.toBeNull();
-    });
+        // now − grace = T + 41: the first was used before it, the second after.
+        expect(
+          await store.eraseSealedSuccessors({ now: T + 71, graceSeconds: GRACE, usedFrom: 0, limit: 100 }),
+        ).toEqual({
+          erased: 1,
+          next: null,
+        });
+        expect(await store.findRefreshToken(old.g.refresh.hash)).toMatchObject({ usedAt: T + 10, successor: null });
+        expect((await store.findRefreshToken(recent.g.refresh.hash))?.successor).toEqual({
+          response: sealed((T + 50) % 256),
+          live: true,
+        });
+        // The pair itself is untouched: its refresh token still rotates.
+        expect(await store.rotateRefreshToken(rotation(old.g, old.r.refresh.hash, T + 72))).toBe('rotated');
+        // At the window's last second (now − used_at = grace) it is kept.
+        expect(
+          await store.eraseSealedSuccessors({ now: T + 50 + GRACE, graceSeconds: GRACE, usedFrom: 0, limit: 100 }),
+        ).toEqual({ erased: 0, next: null });
+        expect((await store.findRefreshToken(recent.g.refresh.hash))?.successor).not.toBeNull();
+      },
+    );
 
-    it('walks about limit used tokens per call, in used_at order, and says where to go on until the range is done', async () => {
-      for (const at of [T + 1, T + 2, T + 3, T + 4, T + 5]) await usedWithSuccessor(at);
-      const first = await store.eraseSealedSuccessors({ now: T + 100, graceSeconds: GRACE, usedFrom: 0, limit: 2 });
-      expect(first).toEqual({ erased: 2, next: T + 3 });
-      const rest = await eraseAll(T + 100, first.next!, 2);
-      expect(rest).toEqual({ erased: 3, calls: 2 });
-      expect(await eraseAll(T + 100, 0, 2)).toMatchObject({ erased: 0 });
-    });
+    it(
+      'walks about limit used tokens per call, in used_at order, ' + 'and says where to go on until the range is done',
+      async () => {
+        for (const at of [T + 1, T + 2, T + 3, T + 4, T + 5]) await usedWithSuccessor(at);
+        const first = await store.eraseSealedSuccessors({ now: T + 100, graceSeconds: GRACE, usedFrom: 0, limit: 2 });
+        expect(first).toEqual({ erased: 2, next: T + 3 });
+        const rest = await eraseAll(T + 100, first.next!, 2);
+        expect(rest).toEqual({ erased: 3, calls: 2 });
+        expect(await eraseAll(T + 100, 0, 2)).toMatchObject({ erased: 0 });
+      },
+    );
 
     it('takes a whole second in one call when more than limit tokens were used in it, so it never stalls', async () => {
       for (let i = 0; i < 4; i++) await usedWithSuccessor(T + 7);

@@ -72,7 +72,8 @@ describe('SQLite store: infrastructure failures', () => {
     await opened.cleanup();
   });
 
-  it('a write while another connection holds the write lock past busy_timeout fails with StoreUnavailableError and writes nothing', async () => {
+  it('a write while another connection holds the write lock past busy_timeout fails with StoreUnavailableError ' +
+    'and writes nothing', async () => {
     const { store, path } = opened;
     const other = new Database(path);
     try {
@@ -100,7 +101,8 @@ describe('SQLite store: infrastructure failures', () => {
     ).toBe('created');
   }, 15_000);
 
-  it('a rotation (a write transaction) while another connection holds the write lock fails with StoreUnavailableError', async () => {
+  it('a rotation (a write transaction) while another connection holds the write lock fails with ' +
+    'StoreUnavailableError', async () => {
     const { store, path } = opened;
     const other = new Database(path);
     try {
@@ -228,19 +230,24 @@ describe('SQLite store: one read transaction per event-loop turn', () => {
     await opened.cleanup();
   });
 
-  it('reads of one turn see the database as at the first of them; the next turn sees what another connection committed', async () => {
-    await nextTurn();
-    const first = opened.store.findClient('a'); // begins this turn's read transaction
-    other
-      .prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at, updated_at)
-      VALUES ('b', 'b', NULL, 1, 'password', 'read', ${now}, ${now})`)
-      .run();
-    const sameTurn = opened.store.findClient('b');
-    expect(await first).toMatchObject({ clientId: 'a' });
-    expect(await sameTurn).toBeNull(); // committed after this turn's first read
-    await nextTurn();
-    expect(await opened.store.findClient('b')).toMatchObject({ clientId: 'b' });
-  });
+  it(
+    'reads of one turn see the database as at the first of them; the next turn sees what another connection ' +
+      'committed',
+    async () => {
+      await nextTurn();
+      const first = opened.store.findClient('a'); // begins this turn's read transaction
+      other
+        .prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, created_at,
+          updated_at)
+        VALUES ('b', 'b', NULL, 1, 'password', 'read', ${now}, ${now})`)
+        .run();
+      const sameTurn = opened.store.findClient('b');
+      expect(await first).toMatchObject({ clientId: 'a' });
+      expect(await sameTurn).toBeNull(); // committed after this turn's first read
+      await nextTurn();
+      expect(await opened.store.findClient('b')).toMatchObject({ clientId: 'b' });
+    },
+  );
 
   it('a write of this connection ends the turn’s read transaction and commits on its own, at once', async () => {
     await nextTurn();
@@ -285,130 +292,141 @@ describe('SQLite store: durability off the event loop', () => {
     return issued;
   };
 
-  it('answers a rotation only after an fdatasync of the WAL that started after its commit, and runs at synchronous = NORMAL', async () => {
-    const path = join(dir, 'oauthd.sqlite3');
-    const syncs: { release(): void }[] = [];
-    let holding = false;
-    const syncWal = (fd: number) =>
-      holding
-        ? new Promise<void>((release) => syncs.push({ release }))
-        : new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
-    const store = openStore(`sqlite:${path}`, { sqlite: { syncWal } });
-    try {
-      await store.migrate();
-      const [g] = await seed(store, 1);
-      holding = true;
-      let answered = false;
-      const next = { ...token(), expiresAt: null };
-      const rotation = store
-        .rotateRefreshToken({ presentedHash: g!.refresh.hash, grantId: 'g0', access: token(), refresh: next, now })
-        .then((r) => {
-          answered = true;
+  it(
+    'answers a rotation only after an fdatasync of the WAL that started after its commit, and runs at ' +
+      'synchronous = NORMAL',
+    async () => {
+      const path = join(dir, 'oauthd.sqlite3');
+      const syncs: { release(): void }[] = [];
+      let holding = false;
+      const syncWal = (fd: number) =>
+        holding
+          ? new Promise<void>((release) => syncs.push({ release }))
+          : new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+      const store = openStore(`sqlite:${path}`, { sqlite: { syncWal } });
+      try {
+        await store.migrate();
+        const [g] = await seed(store, 1);
+        holding = true;
+        let answered = false;
+        const next = { ...token(), expiresAt: null };
+        const rotation = store
+          .rotateRefreshToken({ presentedHash: g!.refresh.hash, grantId: 'g0', access: token(), refresh: next, now })
+          .then((r) => {
+            answered = true;
+            return r;
+          });
+        await new Promise((r) => setTimeout(r, 50));
+        // Committed (another connection sees it) but not answered: the sync has not completed.
+        const other = new Database(path, { readonly: true });
+        expect(
+          (
+            other.prepare('SELECT used_at FROM refresh_tokens WHERE token_hash = ?').get(g!.refresh.hash) as {
+              used_at: number;
+            }
+          ).used_at,
+        ).toBe(now);
+        expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+        other.close();
+        expect(answered).toBe(false);
+        expect(syncs).toHaveLength(1);
+        // Reading the used token back (what a grace-window retry or reuse detection does) waits for the sync too.
+        let readBack = false;
+        const reading = store.findRefreshToken(g!.refresh.hash).then((r) => {
+          readBack = true;
           return r;
         });
-      await new Promise((r) => setTimeout(r, 50));
-      // Committed (another connection sees it) but not answered: the sync has not completed.
-      const other = new Database(path, { readonly: true });
-      expect(
-        (
-          other.prepare('SELECT used_at FROM refresh_tokens WHERE token_hash = ?').get(g!.refresh.hash) as {
-            used_at: number;
-          }
-        ).used_at,
-      ).toBe(now);
-      expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
-      other.close();
-      expect(answered).toBe(false);
-      expect(syncs).toHaveLength(1);
-      // Reading the used token back (what a grace-window retry or reuse detection does) waits for the sync too.
-      let readBack = false;
-      const reading = store.findRefreshToken(g!.refresh.hash).then((r) => {
-        readBack = true;
-        return r;
-      });
-      await new Promise((r) => setTimeout(r, 20));
-      expect(readBack).toBe(false);
-      syncs[0]!.release();
-      expect(await rotation).toBe('rotated');
-      expect((await reading)?.usedAt).toBe(now);
-      // The admin writes wait for it too.
-      const created = store.createUser({ username: 'v', passwordHash: null, isActive: true, createdAt: now });
-      await new Promise((r) => setTimeout(r, 20));
-      expect(syncs).toHaveLength(2);
-      syncs[1]!.release();
-      expect(await created).toBe('created');
-    } finally {
-      holding = false;
-      for (const s of syncs) s.release();
-      await store.close();
-    }
-  });
+        await new Promise((r) => setTimeout(r, 20));
+        expect(readBack).toBe(false);
+        syncs[0]!.release();
+        expect(await rotation).toBe('rotated');
+        expect((await reading)?.usedAt).toBe(now);
+        // The admin writes wait for it too.
+        const created = store.createUser({ username: 'v', passwordHash: null, isActive: true, createdAt: now });
+        await new Promise((r) => setTimeout(r, 20));
+        expect(syncs).toHaveLength(2);
+        syncs[1]!.release();
+        expect(await created).toBe('created');
+      } finally {
+        holding = false;
+        for (const s of syncs) s.release();
+        await store.close();
+      }
+    },
+  );
 
-  it('a failed WAL sync fails the writes waiting on it and every later one, and ping reports the store unavailable', async () => {
-    const path = join(dir, 'oauthd.sqlite3');
-    let failing = false;
-    const syncWal = async () => {
-      if (failing) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-    };
-    const store = openStore(`sqlite:${path}`, { sqlite: { syncWal } });
-    try {
-      await store.migrate();
-      const [g] = await seed(store, 1);
-      failing = true;
-      await expect(
-        store.rotateRefreshToken({
-          presentedHash: g!.refresh.hash,
-          grantId: 'g0',
+  it(
+    'a failed WAL sync fails the writes waiting on it and every ' + 'later one, and ping reports the store unavailable',
+    async () => {
+      const path = join(dir, 'oauthd.sqlite3');
+      let failing = false;
+      const syncWal = async () => {
+        if (failing) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      };
+      const store = openStore(`sqlite:${path}`, { sqlite: { syncWal } });
+      try {
+        await store.migrate();
+        const [g] = await seed(store, 1);
+        failing = true;
+        await expect(
+          store.rotateRefreshToken({
+            presentedHash: g!.refresh.hash,
+            grantId: 'g0',
+            access: token(),
+            refresh: { ...token(), expiresAt: null },
+            now,
+          }),
+        ).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(
+          store.createUser({ username: 'v', passwordHash: null, isActive: true, createdAt: now }),
+        ).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      } finally {
+        await store.close();
+      }
+    },
+  );
+
+  it(
+    'writes of one turn share a commit, and a failing one fails alone with its SQLite error (the batch is rolled ' +
+      'back and replayed one by one)',
+    async () => {
+      const path = join(dir, 'oauthd.sqlite3');
+      const store = openStore(`sqlite:${path}`);
+      try {
+        await store.migrate();
+        const [g] = await seed(store, 1);
+        const user = (await store.findUserByUsername('u'))!;
+        const fresh = {
+          grant: { id: 'g-new', clientId: 'c', userId: user.id, scope: ['read'], createdAt: now },
           access: token(),
           refresh: { ...token(), expiresAt: null },
-          now,
-        }),
-      ).rejects.toBeInstanceOf(StoreUnavailableError);
-      await expect(
-        store.createUser({ username: 'v', passwordHash: null, isActive: true, createdAt: now }),
-      ).rejects.toBeInstanceOf(StoreUnavailableError);
-      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
-    } finally {
-      await store.close();
-    }
-  });
-
-  it('writes of one turn share a commit, and a failing one fails alone with its SQLite error (the batch is rolled back and replayed one by one)', async () => {
-    const path = join(dir, 'oauthd.sqlite3');
-    const store = openStore(`sqlite:${path}`);
-    try {
-      await store.migrate();
-      const [g] = await seed(store, 1);
-      const user = (await store.findUserByUsername('u'))!;
-      const fresh = {
-        grant: { id: 'g-new', clientId: 'c', userId: user.id, scope: ['read'], createdAt: now },
-        access: token(),
-        refresh: { ...token(), expiresAt: null },
-      };
-      const duplicate = {
-        ...fresh,
-        grant: { ...fresh.grant, id: 'g0' },
-        access: token(),
-        refresh: { ...token(), expiresAt: null },
-      };
-      const results = await Promise.allSettled([
-        store.issueTokens(fresh),
-        store.issueTokens(duplicate),
-        store.revokeGrant('g0', now),
-      ]);
-      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-      expect(((results[1] as PromiseRejectedResult).reason as { code: string }).code).toMatch(/^SQLITE_CONSTRAINT/);
-      expect((await store.findAccessToken(fresh.access.hash))?.revokedAt).toBeNull();
-      expect(await store.findAccessToken(duplicate.access.hash)).toBeNull();
-      expect((await store.findAccessToken(g!.access.hash))?.revokedAt).toBe(now);
-    } finally {
-      await store.close();
-    }
-    // Closed cleanly: the file is consistent.
-    const check = new Database(path, { readonly: true });
-    expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
-    check.close();
-  });
+        };
+        const duplicate = {
+          ...fresh,
+          grant: { ...fresh.grant, id: 'g0' },
+          access: token(),
+          refresh: { ...token(), expiresAt: null },
+        };
+        const results = await Promise.allSettled([
+          store.issueTokens(fresh),
+          store.issueTokens(duplicate),
+          store.revokeGrant('g0', now),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect(((results[1] as PromiseRejectedResult).reason as { code: string }).code).toMatch(/^SQLITE_CONSTRAINT/);
+        expect((await store.findAccessToken(fresh.access.hash))?.revokedAt).toBeNull();
+        expect(await store.findAccessToken(duplicate.access.hash)).toBeNull();
+        expect((await store.findAccessToken(g!.access.hash))?.revokedAt).toBe(now);
+      } finally {
+        await store.close();
+      }
+      // Closed cleanly: the file is consistent.
+      const check = new Database(path, { readonly: true });
+      expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+      check.close();
+    },
+  );
 
   it('with background checkpoints, does not keep alive a process that never closes its store', () => {
     const built = new URL('../../dist/store/sqlite/sqlite-store.js', import.meta.url).href;
@@ -424,25 +442,29 @@ describe('SQLite store: durability off the event loop', () => {
     expect({ status: run.status, signal: run.signal }).toEqual({ status: 0, signal: null });
   });
 
-  it('with background checkpoints, a worker thread copies the WAL into the database file while the server connection never does', async () => {
-    const path = join(dir, 'oauthd.sqlite3');
-    const store = openStore(`sqlite:${path}`, { sqlite: { checkpoint: 'background' } });
-    try {
-      await store.migrate();
-      const sizeBefore = statSync(path).size;
-      await seed(store, 3_000);
-      // Well under the server connection's own threshold (20 000 pages): only the worker can have grown the file.
-      const walPages = statSync(`${path}-wal`).size / 4096;
-      expect(walPages).toBeLessThan(20_000);
-      await new Promise((r) => setTimeout(r, 500));
-      expect(statSync(path).size).toBeGreaterThan(sizeBefore + 100 * 4096);
-    } finally {
-      await store.close();
-    }
-    // Closed cleanly: the file is consistent and holds everything.
-    const check = new Database(path, { readonly: true });
-    expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect((check.prepare('SELECT count(*) AS n FROM grants').get() as { n: number }).n).toBe(3_000);
-    check.close();
-  });
+  it(
+    'with background checkpoints, a worker thread copies the WAL into the database file while the server ' +
+      'connection never does',
+    async () => {
+      const path = join(dir, 'oauthd.sqlite3');
+      const store = openStore(`sqlite:${path}`, { sqlite: { checkpoint: 'background' } });
+      try {
+        await store.migrate();
+        const sizeBefore = statSync(path).size;
+        await seed(store, 3_000);
+        // Well under the server connection's own threshold (20 000 pages): only the worker can have grown the file.
+        const walPages = statSync(`${path}-wal`).size / 4096;
+        expect(walPages).toBeLessThan(20_000);
+        await new Promise((r) => setTimeout(r, 500));
+        expect(statSync(path).size).toBeGreaterThan(sizeBefore + 100 * 4096);
+      } finally {
+        await store.close();
+      }
+      // Closed cleanly: the file is consistent and holds everything.
+      const check = new Database(path, { readonly: true });
+      expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect((check.prepare('SELECT count(*) AS n FROM grants').get() as { n: number }).n).toBe(3_000);
+      check.close();
+    },
+  );
 });

@@ -39,24 +39,28 @@ export function tokenContract(subject: ContractSubject): void {
       });
     });
 
-    it('findRefreshToken returns the refresh token joined with its grant and user, with null expiresAt, usedAt and revokedAt', async () => {
-      const g = await issueGrant(store, { at: T + 3 });
-      expect(await store.findRefreshToken(g.refresh.hash)).toEqual({
-        grantId: g.grantId,
-        clientId: g.clientId,
-        userId: g.userId,
-        username: g.username,
-        userIsActive: true,
-        grantType: 'password',
-        grantCreatedAt: T + 3,
-        scope: ['read', 'write'],
-        issuedAt: T + 3,
-        expiresAt: null,
-        usedAt: null,
-        revokedAt: null,
-        successor: null,
-      });
-    });
+    it(
+      'findRefreshToken returns the refresh token joined with its grant and user, with null expiresAt, usedAt ' +
+        'and revokedAt',
+      async () => {
+        const g = await issueGrant(store, { at: T + 3 });
+        expect(await store.findRefreshToken(g.refresh.hash)).toEqual({
+          grantId: g.grantId,
+          clientId: g.clientId,
+          userId: g.userId,
+          username: g.username,
+          userIsActive: true,
+          grantType: 'password',
+          grantCreatedAt: T + 3,
+          scope: ['read', 'write'],
+          issuedAt: T + 3,
+          expiresAt: null,
+          usedAt: null,
+          revokedAt: null,
+          successor: null,
+        });
+      },
+    );
 
     it('findRefreshToken returns the expiry of a refresh token issued with one', async () => {
       const client = newClient();
@@ -94,11 +98,15 @@ export function tokenContract(subject: ContractSubject): void {
       expect(await store.findRefreshToken(tokenKey(mintToken(Date.now())))).toBeNull();
     });
 
-    it('an access token hash is not found as a refresh token, and a refresh token hash is not found as an access token', async () => {
-      const g = await issueGrant(store);
-      expect(await store.findRefreshToken(g.access.hash)).toBeNull();
-      expect(await store.findAccessToken(g.refresh.hash)).toBeNull();
-    });
+    it(
+      'an access token hash is not found as a refresh token, and a refresh token hash is not found as an access ' +
+        'token',
+      async () => {
+        const g = await issueGrant(store);
+        expect(await store.findRefreshToken(g.access.hash)).toBeNull();
+        expect(await store.findAccessToken(g.refresh.hash)).toBeNull();
+      },
+    );
 
     it('two grants of the same user and client are kept apart', async () => {
       const g1 = await issueGrant(store, { username: 'alice' });
@@ -110,47 +118,51 @@ export function tokenContract(subject: ContractSubject): void {
   });
 
   describe('rotateRefreshToken', () => {
-    it('rotated: the new pair is written in the same grant, the old refresh token is used at now and its access token is revoked at now', async () => {
-      const g = await issueGrant(store);
-      const now = T + 100;
-      const r: RotateRefreshToken = {
-        presentedHash: g.refresh.hash,
-        grantId: g.grantId,
-        access: newAccess(now, ['read']),
-        refresh: newRefresh(now, ['read', 'write']),
-        now,
-      };
-      expect(await store.rotateRefreshToken(r)).toBe('rotated');
+    it(
+      'rotated: the new pair is written in the same grant, the old refresh token is used at now and its access ' +
+        'token is revoked at now',
+      async () => {
+        const g = await issueGrant(store);
+        const now = T + 100;
+        const r: RotateRefreshToken = {
+          presentedHash: g.refresh.hash,
+          grantId: g.grantId,
+          access: newAccess(now, ['read']),
+          refresh: newRefresh(now, ['read', 'write']),
+          now,
+        };
+        expect(await store.rotateRefreshToken(r)).toBe('rotated');
 
-      expect(await store.findAccessToken(r.access.hash)).toEqual({
-        grantId: g.grantId,
-        clientId: g.clientId,
-        userId: g.userId,
-        username: g.username,
-        userIsActive: true,
-        scope: ['read'],
-        issuedAt: now,
-        expiresAt: now + ACCESS_TTL,
-        revokedAt: null,
-      });
-      expect(await store.findRefreshToken(r.refresh.hash)).toEqual({
-        grantId: g.grantId,
-        clientId: g.clientId,
-        userId: g.userId,
-        username: g.username,
-        userIsActive: true,
-        grantType: 'password',
-        grantCreatedAt: T,
-        scope: ['read', 'write'],
-        issuedAt: now,
-        expiresAt: null,
-        usedAt: null,
-        revokedAt: null,
-        successor: null,
-      });
-      expect(await store.findRefreshToken(g.refresh.hash)).toMatchObject({ usedAt: now, revokedAt: null });
-      expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: now });
-    });
+        expect(await store.findAccessToken(r.access.hash)).toEqual({
+          grantId: g.grantId,
+          clientId: g.clientId,
+          userId: g.userId,
+          username: g.username,
+          userIsActive: true,
+          scope: ['read'],
+          issuedAt: now,
+          expiresAt: now + ACCESS_TTL,
+          revokedAt: null,
+        });
+        expect(await store.findRefreshToken(r.refresh.hash)).toEqual({
+          grantId: g.grantId,
+          clientId: g.clientId,
+          userId: g.userId,
+          username: g.username,
+          userIsActive: true,
+          grantType: 'password',
+          grantCreatedAt: T,
+          scope: ['read', 'write'],
+          issuedAt: now,
+          expiresAt: null,
+          usedAt: null,
+          revokedAt: null,
+          successor: null,
+        });
+        expect(await store.findRefreshToken(g.refresh.hash)).toMatchObject({ usedAt: now, revokedAt: null });
+        expect(await store.findAccessToken(g.access.hash)).toMatchObject({ revokedAt: now });
+      },
+    );
 
     it('a rotated refresh token can itself be rotated, revoking only the access token issued with it', async () => {
       const g = await issueGrant(store);
@@ -188,16 +200,19 @@ export function tokenContract(subject: ContractSubject): void {
       await expectRevokedAt(store, { access: [g.access.hash], refresh: [g.refresh.hash] }, null);
     });
 
-    it('rotating a refresh token under another grant id returns not_found and leaves both grants untouched', async () => {
-      const g1 = await issueGrant(store, { username: 'alice' });
-      const g2 = await issueGrant(store, { username: 'alice', clientId: g1.clientId });
-      const r = rotation(g2, g1.refresh.hash, T + 10);
-      expect(await store.rotateRefreshToken(r)).toBe('not_found');
-      expect(await store.findAccessToken(r.access.hash)).toBeNull();
-      expect(await store.findRefreshToken(r.refresh.hash)).toBeNull();
-      expect(await store.findRefreshToken(g1.refresh.hash)).toMatchObject({ usedAt: null, revokedAt: null });
-      await expectRevokedAt(store, { access: [g1.access.hash, g2.access.hash], refresh: [g2.refresh.hash] }, null);
-    });
+    it(
+      'rotating a refresh token under another grant id returns ' + 'not_found and leaves both grants untouched',
+      async () => {
+        const g1 = await issueGrant(store, { username: 'alice' });
+        const g2 = await issueGrant(store, { username: 'alice', clientId: g1.clientId });
+        const r = rotation(g2, g1.refresh.hash, T + 10);
+        expect(await store.rotateRefreshToken(r)).toBe('not_found');
+        expect(await store.findAccessToken(r.access.hash)).toBeNull();
+        expect(await store.findRefreshToken(r.refresh.hash)).toBeNull();
+        expect(await store.findRefreshToken(g1.refresh.hash)).toMatchObject({ usedAt: null, revokedAt: null });
+        await expectRevokedAt(store, { access: [g1.access.hash, g2.access.hash], refresh: [g2.refresh.hash] }, null);
+      },
+    );
 
     it('rotating an access token hash returns not_found', async () => {
       const g = await issueGrant(store);
@@ -216,25 +231,28 @@ export function tokenContract(subject: ContractSubject): void {
   });
 
   describe('revokeGrant', () => {
-    it('revokeGrant revokes every access and refresh token of the family, including those written by rotations', async () => {
-      const g = await issueGrant(store);
-      const r1 = rotation(g, g.refresh.hash, T + 10);
-      expect(await store.rotateRefreshToken(r1)).toBe('rotated');
-      const r2 = rotation(g, r1.refresh.hash, T + 20);
-      expect(await store.rotateRefreshToken(r2)).toBe('rotated');
+    it(
+      'revokeGrant revokes every access and refresh token of the ' + 'family, including those written by rotations',
+      async () => {
+        const g = await issueGrant(store);
+        const r1 = rotation(g, g.refresh.hash, T + 10);
+        expect(await store.rotateRefreshToken(r1)).toBe('rotated');
+        const r2 = rotation(g, r1.refresh.hash, T + 20);
+        expect(await store.rotateRefreshToken(r2)).toBe('rotated');
 
-      await store.revokeGrant(g.grantId, T + 30);
+        await store.revokeGrant(g.grantId, T + 30);
 
-      for (const hash of [g.access.hash, r1.access.hash, r2.access.hash]) {
-        expect((await store.findAccessToken(hash))?.revokedAt).not.toBeNull();
-      }
-      for (const hash of [g.refresh.hash, r1.refresh.hash, r2.refresh.hash]) {
-        expect((await store.findRefreshToken(hash))?.revokedAt).not.toBeNull();
-      }
-      // Tokens that were live until now are revoked at now.
-      await expectRevokedAt(store, { access: [r2.access.hash], refresh: [r2.refresh.hash] }, T + 30);
-      expect(await store.rotateRefreshToken(rotation(g, r2.refresh.hash, T + 40))).toBe('revoked');
-    });
+        for (const hash of [g.access.hash, r1.access.hash, r2.access.hash]) {
+          expect((await store.findAccessToken(hash))?.revokedAt).not.toBeNull();
+        }
+        for (const hash of [g.refresh.hash, r1.refresh.hash, r2.refresh.hash]) {
+          expect((await store.findRefreshToken(hash))?.revokedAt).not.toBeNull();
+        }
+        // Tokens that were live until now are revoked at now.
+        await expectRevokedAt(store, { access: [r2.access.hash], refresh: [r2.refresh.hash] }, T + 30);
+        expect(await store.rotateRefreshToken(rotation(g, r2.refresh.hash, T + 40))).toBe('revoked');
+      },
+    );
 
     it('revokeGrant is idempotent: a second call succeeds and keeps the first revocation time', async () => {
       const g = await issueGrant(store);

@@ -22,13 +22,17 @@ export function userContract(subject: ContractSubject): void {
   });
 
   describe('users', () => {
-    it('createUser returns created for a new username and exists for the same username, leaving the first user unchanged', async () => {
-      const user = newUser({ username: 'alice', passwordHash: 'hash-1' });
-      expect(await store.createUser(user)).toBe('created');
-      expect(await store.createUser({ ...user, passwordHash: 'hash-2', isActive: false })).toBe('exists');
-      const found = await store.findUserByUsername('alice');
-      expect(found).toMatchObject({ username: 'alice', passwordHash: 'hash-1', isActive: true });
-    });
+    it(
+      'createUser returns created for a new username and exists for the same username, leaving the first user ' +
+        'unchanged',
+      async () => {
+        const user = newUser({ username: 'alice', passwordHash: 'hash-1' });
+        expect(await store.createUser(user)).toBe('created');
+        expect(await store.createUser({ ...user, passwordHash: 'hash-2', isActive: false })).toBe('exists');
+        const found = await store.findUserByUsername('alice');
+        expect(found).toMatchObject({ username: 'alice', passwordHash: 'hash-1', isActive: true });
+      },
+    );
 
     it('findUserByUsername returns every field with a numeric id and updatedAt equal to createdAt', async () => {
       await store.createUser(newUser({ username: 'alice', passwordHash: 'hash-1', isActive: true, createdAt: T + 7 }));
@@ -91,25 +95,28 @@ export function userContract(subject: ContractSubject): void {
       });
     });
 
-    it('setUserPassword with revokeGrants true revokes every token of every grant of the user and no other user’s', async () => {
-      const g1 = await issueGrant(store, { username: 'alice' });
-      const g2 = await issueGrant(store, { username: 'alice' });
-      const rotated = rotation(g2, g2.refresh.hash, T + 10);
-      expect(await store.rotateRefreshToken(rotated)).toBe('rotated');
-      const bob = await issueGrant(store, { username: 'bob', clientId: g1.clientId });
+    it(
+      'setUserPassword with revokeGrants true revokes every token ' + 'of every grant of the user and no other user’s',
+      async () => {
+        const g1 = await issueGrant(store, { username: 'alice' });
+        const g2 = await issueGrant(store, { username: 'alice' });
+        const rotated = rotation(g2, g2.refresh.hash, T + 10);
+        expect(await store.rotateRefreshToken(rotated)).toBe('rotated');
+        const bob = await issueGrant(store, { username: 'bob', clientId: g1.clientId });
 
-      expect(await store.setUserPassword('alice', 'new', { revokeGrants: true, now: T + 60 })).toBe(true);
+        expect(await store.setUserPassword('alice', 'new', { revokeGrants: true, now: T + 60 })).toBe(true);
 
-      await expectRevokedAt(
-        store,
-        { access: [g1.access.hash, rotated.access.hash], refresh: [g1.refresh.hash, rotated.refresh.hash] },
-        T + 60,
-      );
-      // Tokens revoked earlier (the first access token of g2, revoked by the rotation) stay revoked.
-      expect((await store.findAccessToken(g2.access.hash))?.revokedAt).not.toBeNull();
-      expect((await store.findRefreshToken(g2.refresh.hash))?.revokedAt).not.toBeNull();
-      await expectRevokedAt(store, { access: [bob.access.hash], refresh: [bob.refresh.hash] }, null);
-    });
+        await expectRevokedAt(
+          store,
+          { access: [g1.access.hash, rotated.access.hash], refresh: [g1.refresh.hash, rotated.refresh.hash] },
+          T + 60,
+        );
+        // Tokens revoked earlier (the first access token of g2, revoked by the rotation) stay revoked.
+        expect((await store.findAccessToken(g2.access.hash))?.revokedAt).not.toBeNull();
+        expect((await store.findRefreshToken(g2.refresh.hash))?.revokedAt).not.toBeNull();
+        await expectRevokedAt(store, { access: [bob.access.hash], refresh: [bob.refresh.hash] }, null);
+      },
+    );
 
     it('setUserPassword with revokeGrants false leaves the user’s tokens live', async () => {
       const g = await issueGrant(store, { username: 'alice' });
@@ -125,16 +132,20 @@ export function userContract(subject: ContractSubject): void {
       expect(await store.findUserByUsername('alice')).toMatchObject({ passwordHash: 'new-params', updatedAt: T + 30 });
     });
 
-    it('replacePasswordHash changes nothing when the stored hash is no longer the expected one (a concurrent set-password wins)', async () => {
-      await store.createUser(newUser({ username: 'alice', passwordHash: 'old-params' }));
-      const user = await store.findUserByUsername('alice');
-      await store.setUserPassword('alice', 'set-by-admin', { revokeGrants: false, now: T + 20 });
-      await store.replacePasswordHash(user!.id, 'old-params', 'rehashed-old', T + 30);
-      expect(await store.findUserByUsername('alice')).toMatchObject({
-        passwordHash: 'set-by-admin',
-        updatedAt: T + 20,
-      });
-    });
+    it(
+      'replacePasswordHash changes nothing when the stored hash is no longer the expected one (a concurrent ' +
+        'set-password wins)',
+      async () => {
+        await store.createUser(newUser({ username: 'alice', passwordHash: 'old-params' }));
+        const user = await store.findUserByUsername('alice');
+        await store.setUserPassword('alice', 'set-by-admin', { revokeGrants: false, now: T + 20 });
+        await store.replacePasswordHash(user!.id, 'old-params', 'rehashed-old', T + 30);
+        expect(await store.findUserByUsername('alice')).toMatchObject({
+          passwordHash: 'set-by-admin',
+          updatedAt: T + 20,
+        });
+      },
+    );
 
     it('replacePasswordHash changes nothing for a user whose password hash is null', async () => {
       await store.createUser(newUser({ username: 'alice', passwordHash: null }));
@@ -157,27 +168,31 @@ export function userContract(subject: ContractSubject): void {
       expect(await store.findUserByUsername('nobody')).toBeNull();
     });
 
-    it('setUserActive(false) disables the user, revokes every token of every grant of that user and no other user’s', async () => {
-      const g1 = await issueGrant(store, { username: 'alice' });
-      const g2 = await issueGrant(store, { username: 'alice' });
-      const bob = await issueGrant(store, { username: 'bob', clientId: g1.clientId });
+    it(
+      'setUserActive(false) disables the user, revokes every token of every grant of that user and no other ' +
+        'user’s',
+      async () => {
+        const g1 = await issueGrant(store, { username: 'alice' });
+        const g2 = await issueGrant(store, { username: 'alice' });
+        const bob = await issueGrant(store, { username: 'bob', clientId: g1.clientId });
 
-      expect(await store.setUserActive('alice', false, T + 80)).toBe(true);
+        expect(await store.setUserActive('alice', false, T + 80)).toBe(true);
 
-      expect(await store.findUserByUsername('alice')).toMatchObject({ isActive: false, updatedAt: T + 80 });
-      await expectRevokedAt(
-        store,
-        { access: [g1.access.hash, g2.access.hash], refresh: [g1.refresh.hash, g2.refresh.hash] },
-        T + 80,
-      );
-      expect(await store.findAccessToken(g1.access.hash)).toMatchObject({ userIsActive: false });
-      expect(await store.findRefreshToken(g1.refresh.hash)).toMatchObject({ userIsActive: false });
-      expect(await store.rotateRefreshToken(rotation(g2, g2.refresh.hash, T + 90))).toBe('revoked');
+        expect(await store.findUserByUsername('alice')).toMatchObject({ isActive: false, updatedAt: T + 80 });
+        await expectRevokedAt(
+          store,
+          { access: [g1.access.hash, g2.access.hash], refresh: [g1.refresh.hash, g2.refresh.hash] },
+          T + 80,
+        );
+        expect(await store.findAccessToken(g1.access.hash)).toMatchObject({ userIsActive: false });
+        expect(await store.findRefreshToken(g1.refresh.hash)).toMatchObject({ userIsActive: false });
+        expect(await store.rotateRefreshToken(rotation(g2, g2.refresh.hash, T + 90))).toBe('revoked');
 
-      expect(await store.findUserByUsername('bob')).toMatchObject({ isActive: true });
-      await expectRevokedAt(store, { access: [bob.access.hash], refresh: [bob.refresh.hash] }, null);
-      expect(await store.findAccessToken(bob.access.hash)).toMatchObject({ userIsActive: true });
-    });
+        expect(await store.findUserByUsername('bob')).toMatchObject({ isActive: true });
+        await expectRevokedAt(store, { access: [bob.access.hash], refresh: [bob.refresh.hash] }, null);
+        expect(await store.findAccessToken(bob.access.hash)).toMatchObject({ userIsActive: true });
+      },
+    );
 
     it('setUserActive(true) re-enables the user without reviving the tokens revoked when it was disabled', async () => {
       const g = await issueGrant(store, { username: 'alice' });
@@ -218,28 +233,32 @@ export function userOperatorContract(subject: ContractSubject): void {
       expect(await store.renameUser('nobody', 'x', T)).toBe('not_found');
     });
 
-    it('deleteUser deletes the user and every token it holds, reports its live grants, and leaves other users alone', async () => {
-      const c = await addClient(store);
-      const u = await addUser(store);
-      const other = await addUser(store);
-      const g1 = await addGrant(store, c, u.id);
-      const g2 = await addGrant(store, c, u.id);
-      await store.revokeGrant(g2.id, T + 1);
-      const kept = await addGrant(store, c, other.id);
-      const deleted = await store.deleteUser(u.username, T + 2);
-      expect(deleted).toMatchObject({ user: { id: u.id, username: u.username }, liveGrants: 1 });
-      expect(await store.findUserByUsername(u.username)).toBeNull();
-      for (const g of [g1, g2]) {
-        expect(await store.findAccessToken(g.access.hash)).toBeNull();
-        expect(await store.findRefreshToken(g.refresh.hash)).toBeNull();
-      }
-      expect(await store.findAccessToken(kept.access.hash)).toMatchObject({ revokedAt: null });
-      expect(await store.deleteUser(u.username, T + 3)).toBeNull();
-      // The name is free again.
-      expect(await store.createUser({ username: u.username, passwordHash: null, isActive: true, createdAt: T })).toBe(
-        'created',
-      );
-    });
+    it(
+      'deleteUser deletes the user and every token it holds, reports its live grants, and leaves other users ' +
+        'alone',
+      async () => {
+        const c = await addClient(store);
+        const u = await addUser(store);
+        const other = await addUser(store);
+        const g1 = await addGrant(store, c, u.id);
+        const g2 = await addGrant(store, c, u.id);
+        await store.revokeGrant(g2.id, T + 1);
+        const kept = await addGrant(store, c, other.id);
+        const deleted = await store.deleteUser(u.username, T + 2);
+        expect(deleted).toMatchObject({ user: { id: u.id, username: u.username }, liveGrants: 1 });
+        expect(await store.findUserByUsername(u.username)).toBeNull();
+        for (const g of [g1, g2]) {
+          expect(await store.findAccessToken(g.access.hash)).toBeNull();
+          expect(await store.findRefreshToken(g.refresh.hash)).toBeNull();
+        }
+        expect(await store.findAccessToken(kept.access.hash)).toMatchObject({ revokedAt: null });
+        expect(await store.deleteUser(u.username, T + 3)).toBeNull();
+        // The name is free again.
+        expect(await store.createUser({ username: u.username, passwordHash: null, isActive: true, createdAt: T })).toBe(
+          'created',
+        );
+      },
+    );
 
     it('listUserGrants lists live grants only, oldest first, with the time of their latest token', async () => {
       const c = await addClient(store);
@@ -268,23 +287,27 @@ export function userOperatorContract(subject: ContractSubject): void {
       expect(await store.listUserGrants(u.id + 1000, now)).toEqual([]);
     });
 
-    it('revokeUserGrants revokes the live grants of one client or of all, every token in them, and returns their ids', async () => {
-      const a = await addClient(store);
-      const b = await addClient(store);
-      const u = await addUser(store);
-      const ga = await addGrant(store, a, u.id);
-      const gb1 = await addGrant(store, b, u.id);
-      const gb2 = await addGrant(store, b, u.id);
-      expect((await store.revokeUserGrants(u.id, { clientId: b, now: T + 10 })).sort()).toEqual(
-        [gb1.id, gb2.id].sort(),
-      );
-      expect((await store.findAccessToken(gb1.access.hash))?.revokedAt).toBe(T + 10);
-      expect((await store.findRefreshToken(gb2.refresh.hash))?.revokedAt).toBe(T + 10);
-      expect((await store.findAccessToken(ga.access.hash))?.revokedAt).toBeNull();
-      expect(await store.revokeUserGrants(u.id, { now: T + 11 })).toEqual([ga.id]);
-      expect((await store.findRefreshToken(ga.refresh.hash))?.revokedAt).toBe(T + 11);
-      expect(await store.revokeUserGrants(u.id, { now: T + 12 })).toEqual([]);
-    });
+    it(
+      'revokeUserGrants revokes the live grants of one client or of all, every token in them, and returns their ' +
+        'ids',
+      async () => {
+        const a = await addClient(store);
+        const b = await addClient(store);
+        const u = await addUser(store);
+        const ga = await addGrant(store, a, u.id);
+        const gb1 = await addGrant(store, b, u.id);
+        const gb2 = await addGrant(store, b, u.id);
+        expect((await store.revokeUserGrants(u.id, { clientId: b, now: T + 10 })).sort()).toEqual(
+          [gb1.id, gb2.id].sort(),
+        );
+        expect((await store.findAccessToken(gb1.access.hash))?.revokedAt).toBe(T + 10);
+        expect((await store.findRefreshToken(gb2.refresh.hash))?.revokedAt).toBe(T + 10);
+        expect((await store.findAccessToken(ga.access.hash))?.revokedAt).toBeNull();
+        expect(await store.revokeUserGrants(u.id, { now: T + 11 })).toEqual([ga.id]);
+        expect((await store.findRefreshToken(ga.refresh.hash))?.revokedAt).toBe(T + 11);
+        expect(await store.revokeUserGrants(u.id, { now: T + 12 })).toEqual([]);
+      },
+    );
 
     it('of two concurrent revokeUserGrants each grant is reported revoked by exactly one', async () => {
       const c = await addClient(store);

@@ -5,7 +5,7 @@ import { required } from '../params.js';
 import { refreshedScope } from '../scope.js';
 import { openSuccessor, sealSuccessor } from '../successor.js';
 import { tokenKey } from '../tokens.js';
-import type { RefreshTokenRecord } from '../types.js';
+import type { EpochSeconds, RefreshTokenRecord } from '../types.js';
 import type { GrantHandler } from './grant.js';
 import { mintPair } from './mint-pair.js';
 
@@ -54,10 +54,11 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
       const now = epochSeconds(nowMs);
 
       if (!record) throw invalidGrant(INVALID_REFRESH, 'unknown refresh token');
+      const exchange: Exchange = { deps, clientId: client.clientId, clientIp, presented, record, now };
       // RFC 6749 §6 and §10.4: a refresh token is bound to the client it was issued to.
       if (record.clientId !== client.clientId) throw invalidGrant(INVALID_REFRESH, 'refresh token of another client');
       if (record.revokedAt !== null) throw invalidGrant(INVALID_REFRESH, 'revoked refresh token');
-      if (record.usedAt !== null) return replayOrReuse(record);
+      if (record.usedAt !== null) return replayOrReuse(exchange, record);
       if (record.expiresAt !== null && record.expiresAt <= now)
         throw invalidGrant(INVALID_REFRESH, 'expired refresh token');
       if (!record.userIsActive) throw invalidGrant(INVALID_REFRESH, 'user disabled');
@@ -87,43 +88,58 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
         case 'already_used': {
           // Lost the race to a concurrent exchange of the same token (committed before we got here).
           const after = await store.findRefreshToken(presentedHash);
-          return after ? replayOrReuse(after) : reuse(record.grantId);
+          return after ? replayOrReuse(exchange, after) : reuse(exchange, record.grantId);
         }
         case 'revoked':
         case 'not_found':
           throw invalidGrant(INVALID_REFRESH, `refresh token ${result} during rotation`);
       }
-
-      /** A used token: the same pair again within the grace window, else reuse. */
-      async function replayOrReuse(used: RefreshTokenRecord) {
-        const withinWindow = used.usedAt !== null && now - used.usedAt <= policy.refreshGraceSeconds;
-        if (policy.refreshGraceSeconds > 0 && withinWindow && used.successor?.live && used.revokedAt === null) {
-          const response = openSuccessor(presented, used.grantId, used.successor.response);
-          if (response) {
-            events.emit('refresh_token.replayed', {
-              client_id: client.clientId,
-              user_id: used.userId,
-              username: used.username,
-              grant_id: used.grantId,
-              ip: clientIp,
-            });
-            return response;
-          }
-        }
-        return reuse(used.grantId);
-      }
-
-      async function reuse(grantId: string): Promise<never> {
-        await store.revokeGrant(grantId, now);
-        events.emit('refresh_token.reused', {
-          client_id: client.clientId,
-          user_id: record?.userId ?? null,
-          username: record?.username ?? null,
-          grant_id: grantId,
-          ip: clientIp,
-        });
-        throw invalidGrant(INVALID_REFRESH, 'refresh token reuse: grant revoked');
-      }
     },
   };
+}
+
+/** One exchange of a presented refresh token: what the replay and reuse answers need. */
+interface Exchange {
+  deps: RefreshGrantDeps;
+  clientId: string;
+  clientIp: string;
+  presented: string;
+  /** The presented token as first found. */
+  record: RefreshTokenRecord;
+  now: EpochSeconds;
+}
+
+/** A used token: the same pair again within the grace window, else reuse. */
+async function replayOrReuse(exchange: Exchange, used: RefreshTokenRecord) {
+  const { deps, now, presented } = exchange;
+  const { policy, events } = deps;
+  const withinWindow = used.usedAt !== null && now - used.usedAt <= policy.refreshGraceSeconds;
+  if (policy.refreshGraceSeconds > 0 && withinWindow && used.successor?.live && used.revokedAt === null) {
+    const response = openSuccessor(presented, used.grantId, used.successor.response);
+    if (response) {
+      events.emit('refresh_token.replayed', {
+        client_id: exchange.clientId,
+        user_id: used.userId,
+        username: used.username,
+        grant_id: used.grantId,
+        ip: exchange.clientIp,
+      });
+      return response;
+    }
+  }
+  return reuse(exchange, used.grantId);
+}
+
+/** Reuse of a rotated token: the whole grant family is revoked (RFC 9700 §4.14.2). */
+async function reuse(exchange: Exchange, grantId: string): Promise<never> {
+  const { deps, record } = exchange;
+  await deps.store.revokeGrant(grantId, exchange.now);
+  deps.events.emit('refresh_token.reused', {
+    client_id: exchange.clientId,
+    user_id: record.userId,
+    username: record.username,
+    grant_id: grantId,
+    ip: exchange.clientIp,
+  });
+  throw invalidGrant(INVALID_REFRESH, 'refresh token reuse: grant revoked');
 }

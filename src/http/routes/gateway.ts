@@ -16,9 +16,12 @@ const gatewaySchema = {
   tags: ['gateway'],
   summary: 'Auth subrequest of a reverse proxy (RFC 6750)',
   description:
-    "For nginx `auth_request`, Traefik `forwardAuth` and Envoy `ext_authz`: the proxy forwards the client's `Authorization: Bearer` " +
-    'header (RFC 6750 §2.1); 200 admits the request and names the principal in `X-Auth-*` headers for the proxy to pass upstream; ' +
-    '401/403 refuse it with the RFC 6750 §3 challenge for the proxy to return. Every method and every sub-path is accepted (ext_authz ' +
+    "For nginx `auth_request`, Traefik `forwardAuth` and Envoy `ext_authz`: the proxy forwards the client's " +
+    '`Authorization: Bearer` ' +
+    'header (RFC 6750 §2.1); 200 admits the request and names the principal in `X-Auth-*` headers for the ' +
+    'proxy to pass upstream; ' +
+    '401/403 refuse it with the RFC 6750 §3 challenge for the proxy to return. Every method and every sub-path ' +
+    'is accepted (ext_authz ' +
     'forwards the original ones); the sub-path is not interpreted. See docs/gateway.md.',
   security: BEARER_SECURITY,
   querystring: {
@@ -26,7 +29,9 @@ const gatewaySchema = {
     properties: {
       scope: {
         type: 'string',
-        description: `${scopeDescription} Sent at most once; when X-Auth-Required-Scope is sent too, both must name the same scopes.`,
+        description:
+          `${scopeDescription} Sent at most once; when X-Auth-Required-Scope is sent too, both must name the ` +
+          `same scopes.`,
       },
     },
   },
@@ -62,11 +67,14 @@ const gatewaySchema = {
       additionalProperties: false,
     },
     400: error(
-      'invalid_request (RFC 6750 §3.1): the required scope is ambiguous — `scope` repeated, X-Auth-Required-Scope repeated, empty or malformed, or the two naming different scopes — or the token was sent more than one way.',
+      'invalid_request (RFC 6750 §3.1): the required scope is ambiguous — `scope` repeated, ' +
+        'X-Auth-Required-Scope repeated, empty or malformed, or the two naming different scopes — or the token ' +
+        'was sent more than one way.',
       WWW_AUTHENTICATE_BEARER,
     ),
     401: error(
-      'invalid_token (RFC 6750 §3.1): no bearer credentials (bare challenge), or a malformed, unknown, expired or revoked token.',
+      'invalid_token (RFC 6750 §3.1): no bearer credentials (bare challenge), or a malformed, unknown, expired ' +
+        'or revoked token.',
       WWW_AUTHENTICATE_BEARER,
     ),
     403: error(

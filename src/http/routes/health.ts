@@ -50,7 +50,10 @@ export function healthRoutes(app: FastifyInstance, store: Pick<StoreMaintenance,
         tags: ['operations'],
         operationId: 'readyz',
         summary: 'Readiness',
-        description: `Answers 200 when the store answers a trivial query within ${READY_TIMEOUT_MS} ms, else 503. Take an instance out of the load balancer while it answers 503; it comes back by itself when the database does. The body holds the status only; the admin listener's /readyz says why.`,
+        description:
+          `Answers 200 when the store answers a trivial query within ${READY_TIMEOUT_MS} ms, else 503. Take an ` +
+          `instance out of the load balancer while it answers 503; it comes back by itself when the database ` +
+          `does. The body holds the status only; the admin listener's /readyz says why.`,
         response: {
           200: {
             description: 'Ready.',
@@ -84,7 +87,8 @@ export function healthRoutes(app: FastifyInstance, store: Pick<StoreMaintenance,
         operationId: 'healthz',
         summary: 'Liveness',
         description:
-          'Answers 200 while the process serves HTTP. It does not query the store. Always at `/healthz`, whatever OAUTHD_BASE_PATH.',
+          'Answers 200 while the process serves HTTP. It does not query the store. Always at `/healthz`, ' +
+          'whatever OAUTHD_BASE_PATH.',
         response: {
           200: {
             description: 'The process is up.',

@@ -19,10 +19,11 @@ const metadataSchema = {
   tags: ['metadata'],
   summary: 'Authorization server metadata (RFC 8414 §3)',
   description:
-    'RFC 8414 §3: the well-known document of the issuer. For an issuer with a path (`https://host/api/secure`), §3.1 puts it at ' +
-    '`/.well-known/oauth-authorization-server/api/secure`; it is also served at `{BASE_PATH}/.well-known/oauth-authorization-server`, ' +
-    'where many clients look. The issuer is OAUTHD_ISSUER, or, when that is unset (development), derived from the request. ' +
-    'Public: no authentication, `Cache-Control: public, max-age=300`.',
+    'RFC 8414 §3: the well-known document of the issuer. For an issuer with a path ' +
+    '(`https://host/api/secure`), §3.1 puts it at `/.well-known/oauth-authorization-server/api/secure`; it is ' +
+    'also served at `{BASE_PATH}/.well-known/oauth-authorization-server`, where many clients look. The issuer ' +
+    'is OAUTHD_ISSUER, or, when that is unset (development), derived from the request. Public: no ' +
+    'authentication, `Cache-Control: public, max-age=300`.',
   response: {
     200: {
       description: 'RFC 8414 §2: the metadata. The keys are sent in this order.',
@@ -41,7 +42,8 @@ const metadataSchema = {
         introspection_endpoint_auth_methods_supported: {
           ...strings,
           description:
-            'The client methods, and `bearer` (an access token with the `introspection` scope, issued to a client created with `--introspect`).',
+            'The client methods, and `bearer` (an access token with the `introspection` scope, issued to a ' +
+            'client created with `--introspect`).',
         },
         scopes_supported: { ...strings, description: 'OAUTHD_SCOPES.' },
         service_documentation: url("This server's OpenAPI document, `{issuer}/o/openapi.json`."),

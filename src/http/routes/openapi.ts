@@ -43,10 +43,11 @@ export async function registerOpenApi(
         title: 'oauthd',
         version: packageVersion(),
         description:
-          'OAuth 2.0 authorization server: the token endpoint (RFC 6749, password and refresh_token grants), revocation (RFC 7009), ' +
-          'introspection (RFC 7662), a bearer-protected userinfo resource (RFC 6750), an auth gateway for reverse proxies, and ' +
-          'authorization server metadata (RFC 8414). Generated from the route schemas, which document and never validate: the server ' +
-          'checks requests itself (RFC 6749 §3.2).',
+          'OAuth 2.0 authorization server: the token endpoint (RFC 6749, password and refresh_token grants), ' +
+          'revocation (RFC 7009), introspection (RFC 7662), a bearer-protected userinfo resource (RFC 6750), ' +
+          'an auth gateway for reverse proxies, and authorization server metadata (RFC 8414). Generated from ' +
+          'the route schemas, which document and never validate: the server checks requests itself (RFC 6749 ' +
+          '§3.2).',
         license: { name: 'MIT' },
       },
       servers,
@@ -69,9 +70,10 @@ export async function registerOpenApi(
             type: 'http',
             scheme: 'basic',
             description:
-              'RFC 6749 §2.3.1: `Authorization: Basic base64(client_id:client_secret)`. The id and secret are form-urlencoded before ' +
-              'Base64; the raw secret is accepted too (curl -u, HTTPie). Alternatively client_id and client_secret in the body ' +
-              '(client_secret_post), or client_id alone for a public client.',
+              'RFC 6749 §2.3.1: `Authorization: Basic base64(client_id:client_secret)`. The id and secret are ' +
+              'form-urlencoded before Base64; the raw secret is accepted too (curl -u, HTTPie). Alternatively ' +
+              'client_id and client_secret in the body (client_secret_post), or client_id alone for a public ' +
+              'client.',
           },
           bearer: {
             type: 'http',

@@ -19,9 +19,12 @@ const revokeSchema = {
   operationId: 'revokeToken',
   summary: 'Revoke a token (RFC 7009 §2)',
   description:
-    'RFC 7009 §2.1: the client authenticates as at the token endpoint and names a token it holds. Revoking a refresh token or an ' +
-    'access token revokes its whole grant: the access and refresh tokens issued together die together. `token_type_hint` only orders ' +
-    'the lookup (an unknown hint is ignored). §2.2: an unknown, expired, used or already revoked token also answers 200, so a client ' +
+    'RFC 7009 §2.1: the client authenticates as at the token endpoint and names a token it holds. Revoking a ' +
+    'refresh token or an ' +
+    'access token revokes its whole grant: the access and refresh tokens issued together die together. ' +
+    '`token_type_hint` only orders ' +
+    'the lookup (an unknown hint is ignored). §2.2: an unknown, expired, used or already revoked token also ' +
+    'answers 200, so a client ' +
     'cannot probe for tokens. A token issued to another client: 400 unauthorized_client, nothing changes. ' +
     BODY_RULES,
   consumes: CONSUMES,
@@ -46,7 +49,8 @@ const revokeSchema = {
       type: 'null',
     },
     400: error(
-      'invalid_request (missing or repeated token, parameters in the URL, malformed body) or unauthorized_client (RFC 7009 §2.1: the token was issued to another client).',
+      'invalid_request (missing or repeated token, parameters in the URL, malformed body) or ' +
+        'unauthorized_client (RFC 7009 §2.1: the token was issued to another client).',
     ),
     ...clientAuthenticatedErrors('POST'),
   },

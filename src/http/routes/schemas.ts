@@ -19,7 +19,8 @@ export const SHARED_SCHEMAS = [
     $id: 'OAuthError',
     type: 'object',
     description:
-      'RFC 6749 §5.2 (and RFC 6750 §3.1, RFC 7009 §2.2.1): every failure. The description never says which part of a credential was wrong.',
+      'RFC 6749 §5.2 (and RFC 6750 §3.1, RFC 7009 §2.2.1): every failure. The description never says which ' +
+      'part of a credential was wrong.',
     properties: {
       error: {
         type: 'string',
@@ -88,7 +89,8 @@ export const SHARED_SCHEMAS = [
         type: 'string',
         enum: ['access_token', 'refresh_token'],
         description:
-          'Which kind of token this is (as Ory Hydra answers). A resource server must accept only `access_token`: a refresh token is no bearer credential.',
+          'Which kind of token this is (as Ory Hydra answers). A resource server must accept only ' +
+          '`access_token`: a refresh token is no bearer credential.',
       },
       exp: {
         type: 'integer',
@@ -104,7 +106,8 @@ export const SHARED_SCHEMAS = [
     $id: 'IntrospectionInactive',
     type: 'object',
     description:
-      'RFC 7662 §2.2: unknown, expired, revoked or used tokens, tokens of a disabled user, and tokens the caller may not see: exactly `{"active":false}`.',
+      'RFC 7662 §2.2: unknown, expired, revoked or used tokens, tokens of a disabled user, and tokens the ' +
+      'caller may not see: exactly `{"active":false}`.',
     properties: { active: { type: 'boolean', enum: [false] } },
     required: ['active'],
     additionalProperties: false,
@@ -158,7 +161,8 @@ export const WWW_AUTHENTICATE_BASIC = {
 };
 export const WWW_AUTHENTICATE_BEARER = {
   'WWW-Authenticate': header(
-    'RFC 6750 §3: `Bearer realm="…"`, with `error`, `error_description` (and `scope` for insufficient_scope) unless no credentials were sent at all (§3.1).',
+    'RFC 6750 §3: `Bearer realm="…"`, with `error`, `error_description` (and `scope` for insufficient_scope) ' +
+      'unless no credentials were sent at all (§3.1).',
   ),
 };
 export const RETRY_AFTER = { 'Retry-After': header('Seconds: `1`.') };
@@ -166,7 +170,8 @@ export const RETRY_AFTER = { 'Retry-After': header('Seconds: `1`.') };
 /** The failures every client-authenticated endpoint under `/o/` shares. */
 export const clientAuthenticatedErrors = (methodAllowed: string) => ({
   401: error(
-    'invalid_client: client authentication failed (unknown client, wrong or missing secret, malformed Authorization header), the same body whatever the cause (RFC 6749 §5.2).',
+    'invalid_client: client authentication failed (unknown client, wrong or missing secret, malformed ' +
+      'Authorization header), the same body whatever the cause (RFC 6749 §5.2).',
     WWW_AUTHENTICATE_BASIC,
   ),
   405: error(`Any method but ${methodAllowed}: invalid_request, with \`Allow: ${methodAllowed}\`.`, {
@@ -174,12 +179,14 @@ export const clientAuthenticatedErrors = (methodAllowed: string) => ({
   }),
   413: error('invalid_request: the body is larger than OAUTHD_MAX_BODY_BYTES (16 KiB by default).'),
   429: error(
-    'slow_down (RFC 8628 §3.5): too many failed logins or client authentications from this IP (brute-force defence, RFC 6749 §4.3.2); the same answer whatever the credentials. Retry after `Retry-After` seconds.',
+    'slow_down (RFC 8628 §3.5): too many failed logins or client authentications from this IP (brute-force ' +
+      'defence, RFC 6749 §4.3.2); the same answer whatever the credentials. Retry after `Retry-After` seconds.',
     { 'Retry-After': header('Seconds until the lockout or backoff ends.') },
   ),
   500: error('server_error: an unexpected failure (never a stack trace).'),
   503: error(
-    'temporarily_unavailable: the store cannot serve now (database unreachable, locked, disk full), or too many password hashes are queued (OAUTHD_HASH_QUEUE_LIMIT); nothing was written.',
+    'temporarily_unavailable: the store cannot serve now (database unreachable, locked, disk full), or too ' +
+      'many password hashes are queued (OAUTHD_HASH_QUEUE_LIMIT); nothing was written.',
     RETRY_AFTER,
   ),
 });
@@ -189,7 +196,8 @@ export const CLIENT_CREDENTIAL_PARAMS = {
   client_id: {
     type: 'string',
     description:
-      'RFC 6749 §2.3.1: the client id, when the client does not use HTTP Basic (or, for a public client, always). With Basic too, it must name the same client.',
+      'RFC 6749 §2.3.1: the client id, when the client does not use HTTP Basic (or, for a public client, ' +
+      'always). With Basic too, it must name the same client.',
   },
   client_secret: {
     type: 'string',
@@ -203,8 +211,9 @@ export const CONSUMES = ['application/x-www-form-urlencoded', 'application/json'
 
 /** The note every body schema carries about the rules the core enforces (not the schema). */
 export const BODY_RULES =
-  'Each parameter at most once (a repeat is invalid_request, RFC 6749 §3.2); an empty value counts as omitted; unknown parameters are ignored; ' +
-  'a JSON body must be a flat object of strings. Parameters in the URL query are refused with invalid_request (RFC 6749 §2.3.1).';
+  'Each parameter at most once (a repeat is invalid_request, RFC 6749 §3.2); an empty value counts as omitted; ' +
+  'unknown parameters are ignored; a JSON body must be a flat object of strings. Parameters in the URL query ' +
+  'are refused with invalid_request (RFC 6749 §2.3.1).';
 
 /** Security requirements (components.securitySchemes in routes/openapi.ts). */
 export const CLIENT_AUTH_SECURITY = [{ client_secret_basic: [] }, {}] as const;

@@ -44,10 +44,13 @@ const tokenSchema = {
   description:
     "RFC 6749 §3.2, the token endpoint, at django-oauth-toolkit's path (also without the trailing slash). " +
     '`grant_type=password` (§4.3): username and password, optional scope. ' +
-    '`grant_type=refresh_token` (§6): refresh_token, optional scope (it may only narrow the access token); every success rotates the ' +
+    '`grant_type=refresh_token` (§6): refresh_token, optional scope (it may only narrow the access token); ' +
+    'every success rotates the ' +
     'refresh token, and presenting a used one revokes its whole token family (RFC 9700 §4.14.2). ' +
-    'Client authentication (§2.3.1): HTTP Basic, or client_id and client_secret in the body, or both naming the same client and secret. ' +
-    "Order of checks: body and repeats, grant_type, client authentication, grant allowed for the client, the grant's parameters and scope, " +
+    'Client authentication (§2.3.1): HTTP Basic, or client_id and client_secret in the body, or both naming ' +
+    'the same client and secret. ' +
+    'Order of checks: body and repeats, grant_type, client authentication, grant allowed for the client, the ' +
+    "grant's parameters and scope, " +
     'then credentials or refresh token. ' +
     BODY_RULES,
   consumes: CONSUMES,
@@ -74,7 +77,8 @@ const tokenSchema = {
       scope: {
         type: 'string',
         description:
-          "RFC 6749 §3.3: space-separated scopes. Optional: without it, the client's default scopes. Unknown or not allowed for the client: invalid_scope.",
+          "RFC 6749 §3.3: space-separated scopes. Optional: without it, the client's default scopes. Unknown " +
+          'or not allowed for the client: invalid_scope.',
       },
       ...CLIENT_CREDENTIAL_PARAMS,
     },
@@ -83,10 +87,11 @@ const tokenSchema = {
   response: {
     200: jsonResponse('TokenResponse', 'RFC 6749 §5.1: the new access token and refresh token.'),
     400: error(
-      'RFC 6749 §5.2: invalid_request (missing, repeated or malformed parameter, parameters in the URL, unsupported content type, ' +
-        'Basic and body credentials that disagree), unsupported_grant_type, unauthorized_client (grant not allowed for the client), ' +
-        'invalid_scope, or invalid_grant (`Invalid credentials given.` for the password grant; for the refresh_token grant an unknown, ' +
-        'used, revoked or expired refresh token, or one issued to another client).',
+      'RFC 6749 §5.2: invalid_request (missing, repeated or malformed parameter, parameters in the URL, ' +
+        'unsupported content type, Basic and body credentials that disagree), unsupported_grant_type, ' +
+        'unauthorized_client (grant not allowed for the client), invalid_scope, or invalid_grant (`Invalid ' +
+        'credentials given.` for the password grant; for the refresh_token grant an unknown, used, revoked or ' +
+        'expired refresh token, or one issued to another client).',
     ),
     ...clientAuthenticatedErrors('POST'),
   },

@@ -11,9 +11,10 @@ const userinfoSchema = {
   operationId: 'userinfo',
   summary: 'Who the bearer token speaks for (RFC 6750)',
   description:
-    'A protected resource (RFC 6750): the user, client, scope and lifetime of the access token in `Authorization: Bearer` (§2.1). ' +
-    'Every refusal carries the §3 `WWW-Authenticate: Bearer` challenge; a request without credentials gets it without an error code ' +
-    '(§3.1). The token is never accepted in the URL (§2.3, RFC 9700 §2.5). HEAD answers like GET without a body.',
+    'A protected resource (RFC 6750): the user, client, scope and lifetime of the access token in ' +
+    '`Authorization: Bearer` (§2.1). Every refusal carries the §3 `WWW-Authenticate: Bearer` challenge; a ' +
+    'request without credentials gets it without an error code (§3.1). The token is never accepted in the URL ' +
+    '(§2.3, RFC 9700 §2.5). HEAD answers like GET without a body.',
   security: BEARER_SECURITY,
   response: {
     200: jsonResponse('Principal', 'The principal of a valid access token.'),
@@ -22,7 +23,8 @@ const userinfoSchema = {
       WWW_AUTHENTICATE_BEARER,
     ),
     401: error(
-      'invalid_token (RFC 6750 §3.1): no bearer credentials (bare challenge), or a malformed, unknown, expired or revoked token, or the token of a disabled user.',
+      'invalid_token (RFC 6750 §3.1): no bearer credentials (bare challenge), or a malformed, unknown, expired ' +
+        'or revoked token, or the token of a disabled user.',
       WWW_AUTHENTICATE_BEARER,
     ),
     405: error('Any method but GET and HEAD: invalid_request, with `Allow: GET`.', {

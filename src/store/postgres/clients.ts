@@ -66,28 +66,7 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
       return rows.map(toClient);
     },
 
-    async deleteClient(clientId) {
-      // ON DELETE CASCADE removes the client's grants; their live tokens go first (tokens have no foreign key
-      // to grants since migration 4). Locking the grants first waits for rotations in flight (they hold KEY
-      // SHARE on their grant) and makes later ones find their grant gone, so no rotation adds a live token
-      // after the DELETE below has looked. docs/design-notes.md, *Insertion-ordered token keys*.
-      return inTransaction(async (tx) => {
-        await tx('SELECT 1 FROM grants WHERE client_id = $1 FOR UPDATE', [clientId]);
-        await tx(
-          `DELETE FROM access_tokens
-           WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = $1)`,
-          [clientId],
-        );
-        await tx(
-          `DELETE FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL
-             AND grant_id IN (SELECT id FROM grants WHERE client_id = $1)`,
-          [clientId],
-        );
-        await tx('DELETE FROM client_usage WHERE client_id = $1', [clientId]);
-        const { rowCount } = await tx('DELETE FROM clients WHERE client_id = $1', [clientId]);
-        return rowCount === 1;
-      });
-    },
+    deleteClient: (clientId) => deleteClient(inTransaction, clientId),
 
     async setClientSecret(clientId, secretHash, now) {
       const { rowCount } = await query(
@@ -97,4 +76,28 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
       return rowCount === 1;
     },
   };
+}
+
+/** Deletes a client, its grants and their live tokens, in one transaction. */
+function deleteClient(inTransaction: PostgresConnection['inTransaction'], clientId: string): Promise<boolean> {
+  // ON DELETE CASCADE removes the client's grants; their live tokens go first (tokens have no foreign key
+  // to grants since migration 4). Locking the grants first waits for rotations in flight (they hold KEY
+  // SHARE on their grant) and makes later ones find their grant gone, so no rotation adds a live token
+  // after the DELETE below has looked. docs/design-notes.md, *Insertion-ordered token keys*.
+  return inTransaction(async (tx) => {
+    await tx('SELECT 1 FROM grants WHERE client_id = $1 FOR UPDATE', [clientId]);
+    await tx(
+      `DELETE FROM access_tokens
+       WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = $1)`,
+      [clientId],
+    );
+    await tx(
+      `DELETE FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL
+         AND grant_id IN (SELECT id FROM grants WHERE client_id = $1)`,
+      [clientId],
+    );
+    await tx('DELETE FROM client_usage WHERE client_id = $1', [clientId]);
+    const { rowCount } = await tx('DELETE FROM clients WHERE client_id = $1', [clientId]);
+    return rowCount === 1;
+  });
 }

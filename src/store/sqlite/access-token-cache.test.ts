@@ -93,34 +93,38 @@ describe('accessTokenCache', () => {
     expect(loads).toBe(2);
   });
 
-  it('empties itself in the next turn of the event loop after another connection committed (another process), not before', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'oauthd-cache-'));
-    const file = new Database(join(dir, 'db.sqlite3'));
-    const other = new Database(join(dir, 'db.sqlite3'));
-    try {
-      file.pragma('journal_mode = WAL');
-      file.exec('CREATE TABLE t (x INTEGER)');
-      const cache = accessTokenCache(file, 10);
-      cache.get(hash(1), loader(record('g1')));
-      await nextTurn();
-      cache.get(hash(1), loader(record('g1')));
-      expect(loads).toBe(1);
-      other.prepare('INSERT INTO t VALUES (1)').run();
-      // Same turn as the last check: the commit is not looked for yet.
-      cache.get(hash(1), loader(record('g1')));
-      expect(loads).toBe(1);
-      await nextTurn();
-      expect(cache.get(hash(1), loader(record('revoked')))).toMatchObject({ grantId: 'revoked' });
-      expect(loads).toBe(2);
-      // This connection's own commits do not change data_version: the cache stays (its writers invalidate).
-      file.prepare('INSERT INTO t VALUES (2)').run();
-      await nextTurn();
-      cache.get(hash(1), loader(record('g1')));
-      expect(loads).toBe(2);
-    } finally {
-      other.close();
-      file.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'empties itself in the next turn of the event loop after another connection committed (another process), not ' +
+      'before',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'oauthd-cache-'));
+      const file = new Database(join(dir, 'db.sqlite3'));
+      const other = new Database(join(dir, 'db.sqlite3'));
+      try {
+        file.pragma('journal_mode = WAL');
+        file.exec('CREATE TABLE t (x INTEGER)');
+        const cache = accessTokenCache(file, 10);
+        cache.get(hash(1), loader(record('g1')));
+        await nextTurn();
+        cache.get(hash(1), loader(record('g1')));
+        expect(loads).toBe(1);
+        other.prepare('INSERT INTO t VALUES (1)').run();
+        // Same turn as the last check: the commit is not looked for yet.
+        cache.get(hash(1), loader(record('g1')));
+        expect(loads).toBe(1);
+        await nextTurn();
+        expect(cache.get(hash(1), loader(record('revoked')))).toMatchObject({ grantId: 'revoked' });
+        expect(loads).toBe(2);
+        // This connection's own commits do not change data_version: the cache stays (its writers invalidate).
+        file.prepare('INSERT INTO t VALUES (2)').run();
+        await nextTurn();
+        cache.get(hash(1), loader(record('g1')));
+        expect(loads).toBe(2);
+      } finally {
+        other.close();
+        file.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

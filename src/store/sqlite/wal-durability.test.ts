@@ -79,19 +79,22 @@ describe('walDurability', () => {
     await d.close();
   });
 
-  it('after a failed sync, rejects every waiter and every later durable() with an I/O error (never retried)', async () => {
-    const { sync, calls } = manualSync();
-    const d = walDurability(wal, sync);
-    d.committed();
-    const waiter = d.durable();
-    calls[0]!.fail(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
-    await expect(waiter).rejects.toMatchObject({ code: 'SQLITE_IOERR_FSYNC' });
-    expect(d.failure).not.toBeNull();
-    d.committed();
-    await expect(d.durable()).rejects.toMatchObject({ code: 'SQLITE_IOERR_FSYNC' });
-    expect(calls).toHaveLength(1);
-    await d.close();
-  });
+  it(
+    'after a failed sync, rejects every waiter and every later ' + 'durable() with an I/O error (never retried)',
+    async () => {
+      const { sync, calls } = manualSync();
+      const d = walDurability(wal, sync);
+      d.committed();
+      const waiter = d.durable();
+      calls[0]!.fail(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+      await expect(waiter).rejects.toMatchObject({ code: 'SQLITE_IOERR_FSYNC' });
+      expect(d.failure).not.toBeNull();
+      d.committed();
+      await expect(d.durable()).rejects.toMatchObject({ code: 'SQLITE_IOERR_FSYNC' });
+      expect(calls).toHaveLength(1);
+      await d.close();
+    },
+  );
 
   it('syncs the real file with fdatasync by default', async () => {
     const d = walDurability(wal);

@@ -34,7 +34,8 @@ export function bodyProperties(target: FuzzTarget): void {
   const { arbToken, arbCreds, arbParamsFor } = secretArbitraries(target);
 
   it(
-    'answers random byte bodies, under form, JSON and odd content types, with RFC-shaped errors; non-UTF-8 bytes are invalid_request',
+    'answers random byte bodies, under form, JSON and odd content types, with RFC-shaped errors; non-UTF-8 ' +
+      'bytes are invalid_request',
     async () => {
       const arb = fc
         .record({
@@ -84,7 +85,8 @@ export function bodyProperties(target: FuzzTarget): void {
   );
 
   it(
-    'refuses a form body with a broken percent-escape (lone surrogate, overlong UTF-8, bad hex) with 400 invalid_request on every endpoint',
+    'refuses a form body with a broken percent-escape (lone surrogate, overlong UTF-8, bad hex) with 400 ' +
+      'invalid_request on every endpoint',
     async () => {
       const BROKEN = [
         '%',
@@ -146,7 +148,8 @@ export function bodyProperties(target: FuzzTarget): void {
   );
 
   it(
-    'answers deeply nested and malformed JSON with 400 invalid_request, and any form or JSON body over 16 KiB (up to 1 MB) with 413',
+    'answers deeply nested and malformed JSON with 400 invalid_request, and any form or JSON body over 16 KiB ' +
+      '(up to 1 MB) with 413',
     async () => {
       const arbNested = fc
         .record({
@@ -291,7 +294,8 @@ export function bodyProperties(target: FuzzTarget): void {
         })
         .map(({ target, json, repeated, times, values, others, order, creds, inQuery, queryToken }) => {
           if (queryToken) {
-            // RFC 9700 §2.5 (docs/token-endpoint.md): an access_token in the userinfo URL is invalid_request, once or repeated.
+            // RFC 9700 §2.5 (docs/token-endpoint.md): an access_token in the userinfo URL is invalid_request, once or
+            // repeated.
             const query = Array.from({ length: times - 1 }, (_, i) => `access_token=${pct(values[i]! || 'x')}`).join(
               '&',
             );
@@ -334,7 +338,8 @@ export function bodyProperties(target: FuzzTarget): void {
   );
 
   it(
-    'answers odd Unicode (NUL, U+202E, combining marks, lone surrogates) in every parameter with RFC errors and no success',
+    'answers odd Unicode (NUL, U+202E, combining marks, lone surrogates) in every parameter with RFC errors ' +
+      'and no success',
     async () => {
       const arb = fc
         .record({

@@ -98,7 +98,8 @@ export function credentialProperties(target: FuzzTarget): void {
         })
         .chain(({ target, scheme, credentials, trailing }) =>
           arbParamsFor(target).map((params) => {
-            const value = `${scheme}${scheme.endsWith(' ') || scheme.endsWith('\t') ? '' : ' '}${credentials}${trailing}`;
+            const gap = scheme.endsWith(' ') || scheme.endsWith('\t') ? '' : ' ';
+            const value = `${scheme}${gap}${credentials}${trailing}`;
             // Header values with control characters are the HTTP parser's business (the header-abuse property).
             const clean =
               !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value) && ![...value].some((ch) => ch.charCodeAt(0) > 0xff);
@@ -160,7 +161,8 @@ export function credentialProperties(target: FuzzTarget): void {
   );
 
   it(
-    'answers junk, mutated and misplaced bearer tokens on userinfo, the gateway and introspection with 401/400/403, never a success',
+    'answers junk, mutated and misplaced bearer tokens on userinfo, the gateway and introspection with ' +
+      '401/400/403, never a success',
     async () => {
       const arb = fc
         .record({

@@ -149,7 +149,8 @@ export function framingProperties(target: FuzzTarget): void {
   );
 
   it(
-    'survives header abuse: huge and many headers, duplicate and odd Authorization, conflicting Content-Length and Transfer-Encoding',
+    'survives header abuse: huge and many headers, duplicate and odd Authorization, conflicting Content-Length ' +
+      'and Transfer-Encoding',
     async () => {
       const arbAuthValue = fc.oneof(
         fc.constant(null).map(() => basic(fuzzClient.clientId, fuzzClient.clientSecret)),
@@ -163,7 +164,11 @@ export function framingProperties(target: FuzzTarget): void {
           )
           .map(
             ([scheme, gap]) =>
-              `${scheme}${gap}${scheme.toLowerCase() === 'basic' ? b64(`${fuzzClient.clientId}:${fuzzClient.clientSecret}`) : live.access}`,
+              `${scheme}${gap}${
+                scheme.toLowerCase() === 'basic'
+                  ? b64(`${fuzzClient.clientId}:${fuzzClient.clientSecret}`)
+                  : live.access
+              }`,
           ),
         arbOdd.map((s) => s.replace(/[\r\n]/g, ' ')),
       );

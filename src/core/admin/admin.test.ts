@@ -3,10 +3,11 @@
  * admin surface inherits the same bounds (OAUTHD_PASSWORD_MIN_LENGTH / OAUTHD_PASSWORD_MAX_LENGTH).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createArgon2Hasher } from '../crypto/argon2-hasher.js';
-import { openStore } from '../store/store.js';
-import { AdminError, checkPasswordPolicy, createAdmin, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './admin.js';
-import { clockOf, type Store } from './ports.js';
+import { createArgon2Hasher } from '../../crypto/argon2-hasher.js';
+import { openStore } from '../../store/store.js';
+import { createAdmin } from './index.js';
+import { AdminError, checkPasswordPolicy, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './validation.js';
+import { clockOf, type Store } from '../ports.js';
 
 const fast = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
 let store: Store;
@@ -55,19 +56,22 @@ describe('the password policy', () => {
     );
   });
 
-  it('createUser refuses a too-short or too-long password with an AdminError, creates nothing and records nothing', async () => {
-    const a = admin({ minLength: 10, maxLength: 12 });
-    await expect(a.createUser('alice', 'short-pw')).rejects.toThrow(
-      new AdminError('the password must be at least 10 characters (OAUTHD_PASSWORD_MIN_LENGTH)'),
-    );
-    await expect(a.createUser('alice', 'much-too-long-password')).rejects.toThrow(
-      new AdminError('the password must be at most 12 characters (OAUTHD_PASSWORD_MAX_LENGTH)'),
-    );
-    expect(await store.listUsers()).toEqual([]);
-    expect(events).toEqual([]);
-    await a.createUser('alice', 'just-right!');
-    expect((await store.listUsers()).map((u) => u.username)).toEqual(['alice']);
-  });
+  it(
+    'createUser refuses a too-short or too-long password with an ' + 'AdminError, creates nothing and records nothing',
+    async () => {
+      const a = admin({ minLength: 10, maxLength: 12 });
+      await expect(a.createUser('alice', 'short-pw')).rejects.toThrow(
+        new AdminError('the password must be at least 10 characters (OAUTHD_PASSWORD_MIN_LENGTH)'),
+      );
+      await expect(a.createUser('alice', 'much-too-long-password')).rejects.toThrow(
+        new AdminError('the password must be at most 12 characters (OAUTHD_PASSWORD_MAX_LENGTH)'),
+      );
+      expect(await store.listUsers()).toEqual([]);
+      expect(events).toEqual([]);
+      await a.createUser('alice', 'just-right!');
+      expect((await store.listUsers()).map((u) => u.username)).toEqual(['alice']);
+    },
+  );
 
   it('setPassword refuses a password outside the bounds and leaves the hash as it was', async () => {
     const a = admin({ minLength: 10, maxLength: 12 });

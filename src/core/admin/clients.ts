@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import type { ClientChanges } from '../ports.js';
+import { generateClientSecret, hashChosenSecret, hashGeneratedSecret } from '../secrets.js';
+import { type Client, SERVER_POLICY } from '../types.js';
+import type { AdminContext } from './context.js';
+import { AdminError } from './validation.js';
+
+export interface CreateClientInput {
+  name: string;
+  clientId?: string | undefined;
+  /** A secret to keep (e.g. from an existing deployment); otherwise one is generated. */
+  clientSecret?: string | undefined;
+  grantTypes?: string[] | undefined;
+  /** Space-separated; defaults to the server's default scopes. */
+  scopes?: string | undefined;
+  isPublic?: boolean | undefined;
+  /** A resource server: may introspect every client's tokens (RFC 7662). Confidential clients only. */
+  canIntrospect?: boolean | undefined;
+}
+
+/** What `oauthd client update` may change; a field left out keeps its value. */
+export interface UpdateClientInput {
+  name?: string | undefined;
+  /** Space-separated. */
+  scopes?: string | undefined;
+  /** Space-separated, among the client's scopes; '' goes back to the server's default scopes. */
+  defaultScopes?: string | undefined;
+  grantTypes?: string[] | undefined;
+}
+
+/** Client ids are sent in Basic headers and form bodies: printable ASCII, no ':' (RFC 6749 §2.3.1), no spaces. */
+const CLIENT_ID = /^[\x21-\x39\x3B-\x7E]{1,100}$/;
+/** RFC 6749 Appendix A.2: client_secret = *VSCHAR (%x20-7E). */
+const CLIENT_SECRET = /^[\x20-\x7E]{1,255}$/;
+
+export function clientActions(context: AdminContext) {
+  const { store, audit, requireClient, now } = context;
+  return {
+    /** Returns the client and, for a confidential client, its secret in plaintext (shown once). */
+    createClient: (input: CreateClientInput) => createClient(context, input),
+
+    listClients: () => store.listClients(),
+
+    showClient: requireClient,
+
+    async deleteClient(clientId: string): Promise<void> {
+      if (!(await store.deleteClient(clientId))) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+      audit('client.deleted', { client_id: clientId });
+    },
+
+    /** Replaces a confidential client's secret with a generated one; the old one stops working at once. */
+    async rotateClientSecret(clientId: string): Promise<string> {
+      const client = await requireClient(clientId);
+      if (client.isPublic) throw new AdminError('a public client has no secret to rotate');
+      const secret = generateClientSecret();
+      if (!(await store.setClientSecret(clientId, hashGeneratedSecret(secret), now()))) {
+        throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+      }
+      audit('client.secret_rotated', { client_id: clientId });
+      return secret;
+    },
+
+    /**
+     * Changes only the fields given, after checking them all (a bad value changes nothing). Tokens already
+     * issued keep their scope until they expire; a refresh narrows the new access token to the client's
+     * scopes then (RFC 6749 §6: never a scope not originally granted, and here never one no longer allowed).
+     */
+    updateClient: (clientId: string, input: UpdateClientInput) => updateClient(context, clientId, input),
+  };
+}
+
+async function createClient(
+  context: AdminContext,
+  input: CreateClientInput,
+): Promise<{ client: Client; clientSecret: string | null }> {
+  const { store, audit, deps } = context;
+  const name = input.name.trim();
+  if (name === '') throw new AdminError('the client needs a --name');
+  const clientId = input.clientId ?? randomBytes(24).toString('base64url');
+  if (!CLIENT_ID.test(clientId)) {
+    throw new AdminError('the client id must be 1-100 printable ASCII characters, without spaces or ":"');
+  }
+  const isPublic = input.isPublic ?? false;
+  if (isPublic && input.clientSecret !== undefined) throw new AdminError('a public client has no secret');
+  const canIntrospect = input.canIntrospect ?? false;
+  // RFC 7662 §2.1 asks for authorization against token scanning: a public client's id is no secret.
+  if (isPublic && canIntrospect)
+    throw new AdminError('a public client cannot introspect: it has no secret to prove it is the resource server');
+  if (input.clientSecret !== undefined && !CLIENT_SECRET.test(input.clientSecret)) {
+    throw new AdminError('the client secret must be 1-255 printable ASCII characters');
+  }
+  const grantTypes = context.checkGrantTypes(input.grantTypes);
+  const scopes = context.checkScopes(input.scopes);
+
+  let clientSecret: string | null = null;
+  let secretHash: string | null = null;
+  if (!isPublic) {
+    if (input.clientSecret !== undefined) {
+      clientSecret = input.clientSecret;
+      secretHash = await hashChosenSecret(clientSecret, deps.passwordHasher);
+    } else {
+      clientSecret = generateClientSecret();
+      secretHash = hashGeneratedSecret(clientSecret);
+    }
+  }
+  const now = context.now();
+  const client: Client = {
+    clientId,
+    name,
+    secretHash,
+    isPublic,
+    grantTypes,
+    scopes,
+    canIntrospect,
+    policy: SERVER_POLICY,
+    createdAt: now,
+  };
+  if ((await store.createClient(client)) === 'exists') {
+    throw new AdminError(`a client with id ${JSON.stringify(clientId)} already exists`);
+  }
+  audit('client.created', {
+    client_id: clientId,
+    client_type: isPublic ? 'public' : 'confidential',
+    secret: isPublic ? 'none' : input.clientSecret !== undefined ? 'chosen' : 'generated',
+    grant_types: grantTypes.join(' '),
+    scope: scopes.join(' '),
+  });
+  return { client, clientSecret };
+}
+
+async function updateClient(context: AdminContext, clientId: string, input: UpdateClientInput): Promise<Client> {
+  const { store, audit, checkScopes } = context;
+  const { name, scopes, defaultScopes, grantTypes } = input;
+  if (name === undefined && scopes === undefined && defaultScopes === undefined && grantTypes === undefined) {
+    throw new AdminError('nothing to change: give --name, --scopes, --default-scopes or --grant-types');
+  }
+  const current = await context.requireClient(clientId);
+  const changes: ClientChanges = {};
+  if (name !== undefined) {
+    if (name.trim() === '') throw new AdminError('the client name must not be empty');
+    changes.name = name.trim();
+  }
+  if (scopes !== undefined) changes.scopes = checkScopes(scopes);
+  if (grantTypes !== undefined) changes.grantTypes = context.checkGrantTypes(grantTypes);
+  const allowed = changes.scopes ?? current.scopes;
+  if (defaultScopes !== undefined) {
+    if (defaultScopes.trim() === '') changes.defaultScopes = null;
+    else {
+      const wanted = checkScopes(defaultScopes);
+      const outside = wanted.filter((s) => !allowed.includes(s));
+      if (outside.length > 0)
+        throw new AdminError(
+          `default scope(s) not among the client's scopes: ${outside.join(', ')} (its scopes: ${allowed.join(' ')})`,
+        );
+      changes.defaultScopes = wanted;
+    }
+  } else if (current.defaultScopes?.some((s) => !allowed.includes(s))) {
+    // The client's own defaults must stay a subset of what it may be granted: say so rather than drop some.
+    throw new AdminError(
+      `the client's default scopes (${current.defaultScopes.join(' ')}) are not all among the new scopes: give ` +
+        `--default-scopes too`,
+    );
+  }
+  const updated = await store.updateClient(clientId, changes, context.now());
+  if (!updated) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+  const removed = changes.scopes ? current.scopes.filter((s) => !changes.scopes!.includes(s)) : [];
+  audit('client.updated', {
+    client_id: clientId,
+    changed: Object.keys(changes).join(' '),
+    ...(changes.name !== undefined ? { name: changes.name } : {}),
+    ...(changes.scopes ? { scope: changes.scopes.join(' '), scope_removed: removed.join(' ') } : {}),
+    ...(changes.defaultScopes !== undefined
+      ? { default_scope: changes.defaultScopes === null ? null : changes.defaultScopes.join(' ') }
+      : {}),
+    ...(changes.grantTypes ? { grant_types: changes.grantTypes.join(' ') } : {}),
+  });
+  return updated;
+}

@@ -1,0 +1,82 @@
+import type { AuditEventName } from '../audit-events.js';
+import type { ClientStore, Clock, EventSink, LockoutStore, PasswordHasher, UserStore } from '../ports.js';
+import { parseScope } from '../scope.js';
+import { GRANT_TYPES, isGrantType } from '../types.js';
+import type { Client, EpochSeconds, GrantType, User } from '../types.js';
+import { AdminError, checkPasswordPolicy, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './validation.js';
+
+/** The directory (clients and users, but the login-time hash upgrade) and the operator's lockout actions. */
+export type AdminStore = ClientStore &
+  Omit<UserStore, 'replacePasswordHash'> &
+  Pick<LockoutStore, 'listActiveLockouts' | 'clearLockouts'>;
+
+export interface AdminDeps {
+  store: AdminStore;
+  passwordHasher: PasswordHasher;
+  clock: Clock;
+  knownScopes: readonly string[];
+  defaultScopes: readonly string[];
+  /** The audit trail: every change made here is an event naming `actor`. Never given a secret. */
+  events: EventSink;
+  /** Who acts, e.g. `cli:root` (the CLI and the OS user running it). */
+  actor: string;
+  /** Applied whenever a password is set (not to imported hashes); DEFAULT_PASSWORD_POLICY when omitted. */
+  passwordPolicy?: PasswordPolicy | undefined;
+}
+
+const USERNAME_MAX = 150;
+
+/** What every admin action shares: its dependencies, the audit trail, and the checks of its inputs. */
+export type AdminContext = ReturnType<typeof adminContext>;
+
+export function adminContext(deps: AdminDeps) {
+  const { store } = deps;
+  return {
+    deps,
+    store,
+    now: (): EpochSeconds => deps.clock.now(),
+    /** Audit events `noun.verb` (past tense), written only once the change is committed. */
+    audit: (event: AuditEventName, fields: Record<string, string | number | boolean | null>): void =>
+      deps.events.emit(event, { ...fields, actor: deps.actor }),
+    /** The user's id for an audit event (usernames are unique and users are never deleted). */
+    userId: async (username: string): Promise<number | null> => (await store.findUserByUsername(username))?.id ?? null,
+    async requireClient(clientId: string): Promise<Client> {
+      const client = await store.findClient(clientId);
+      if (!client) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+      return client;
+    },
+    async requireUser(username: string): Promise<User> {
+      const user = await store.findUserByUsername(username);
+      if (!user) throw new AdminError(`no user named ${JSON.stringify(username)}`);
+      return user;
+    },
+    checkScopes(scopes: string | undefined): string[] {
+      if (scopes === undefined) return [...deps.defaultScopes];
+      const parsed = parseScope(scopes);
+      if (parsed === null) throw new AdminError('scopes must be a space-separated list of scope names');
+      const unknown = parsed.filter((s) => !deps.knownScopes.includes(s));
+      if (unknown.length > 0) {
+        const known = deps.knownScopes.join(' ');
+        throw new AdminError(`unknown scope(s): ${unknown.join(', ')} (known: ${known}; see OAUTHD_SCOPES)`);
+      }
+      return deps.knownScopes.filter((s) => parsed.includes(s));
+    },
+    checkGrantTypes(grantTypes: string[] | undefined): GrantType[] {
+      if (grantTypes === undefined) return [...GRANT_TYPES];
+      const list = grantTypes.map((g) => g.trim()).filter((g) => g !== '');
+      const bad = list.filter((g) => !isGrantType(g));
+      if (list.length === 0 || bad.length > 0) {
+        throw new AdminError(`grant types must be among: ${GRANT_TYPES.join(', ')}`);
+      }
+      return [...new Set(list as GrantType[])];
+    },
+    checkUsername(username: string): void {
+      if (username.length === 0 || username.length > USERNAME_MAX) {
+        throw new AdminError(`the username must be 1-${USERNAME_MAX} characters`);
+      }
+      if (/[\x00-\x1F\x7F]/.test(username)) throw new AdminError('the username must not contain control characters');
+    },
+    checkPassword: (password: string): void =>
+      checkPasswordPolicy(password, deps.passwordPolicy ?? DEFAULT_PASSWORD_POLICY),
+  };
+}
