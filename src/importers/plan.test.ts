@@ -1,5 +1,5 @@
 // The import policy, every outcome: created, present, updated, skipped (no_user, no_client, conflict), and
-// the order of an update's writes.
+// the order of an update's writes; grants without a user (client_credentials, RFC 6749 §4.4) too.
 import { describe, expect, it } from 'vitest';
 import type { GrantState, ImportGrant, ImportUser, StoredGrant } from '../store/import-types.js';
 import { planClient, planGrant, planRevocation, planUser } from './plan.js';
@@ -72,6 +72,7 @@ const grant = (over: Partial<ImportGrant> = {}): ImportGrant => ({
   id: 'dot-rt-1',
   clientId: 'app',
   username: 'alice',
+  grantType: 'password',
   scope: ['read'],
   createdAt: 1_700_000_000,
   access: { hash: AT, scope: ['read'], issuedAt: 1_700_000_000, expiresAt: 1_700_003_600 },
@@ -189,6 +190,44 @@ describe('planGrant for a grant id the target holds', () => {
       writes: [{ kind: 'relink_refresh', refreshHash: RT, accessHash: AT }],
       result: { outcome: 'updated', accessRevoked: false, accessAdded: false },
     });
+  });
+});
+
+describe('planGrant for a grant without a user (a client_credentials token)', () => {
+  const machine = grant({ id: 'dot-at-4', username: null, grantType: 'client_credentials', refresh: null });
+  const none = { id: null };
+  const again = (over: Partial<GrantState> = {}): GrantState => ({
+    user: none,
+    clientKnown: true,
+    existing: stored({ userId: null }),
+    access: { grantId: 'dot-at-4' },
+    refresh: null,
+    ...over,
+  });
+
+  it('creates it without a user, and skips it without its client', () => {
+    expect(planGrant(machine, { ...fresh, user: none })).toEqual({ action: 'create', result: { outcome: 'created' } });
+    expect(planGrant(machine, { ...fresh, user: none, clientKnown: false }).result).toEqual({
+      outcome: 'skipped',
+      reason: 'no_client',
+    });
+  });
+
+  it('never creates one with a refresh token (RFC 6749 §4.4.3: that grant issues none)', () => {
+    expect(
+      planGrant({ ...machine, id: 'dot-rt-4', refresh: grant().refresh }, { ...fresh, user: none }).result,
+    ).toEqual({ outcome: 'skipped', reason: 'no_user' });
+  });
+
+  it('leaves a re-import present, and calls a clash with a grant of a user a conflict, either way', () => {
+    expect(planGrant(machine, again())).toEqual(present);
+    expect(planGrant(machine, again({ existing: stored({ userId: 7 }) }))).toEqual(conflict);
+    expect(planGrant(machine, again({ access: { grantId: 'dot-at-5' } }))).toEqual(conflict);
+    const alone = grant({ id: 'dot-at-4', refresh: null });
+    expect(planGrant(alone, again({ user: { id: 7 } }))).toEqual(conflict);
+    // A user not there (yet) never matches a stored grant without one.
+    expect(planGrant(alone, again({ user: 'pending' }))).toEqual(conflict);
+    expect(planGrant(alone, again({ user: null }))).toEqual(conflict);
   });
 });
 

@@ -21,7 +21,9 @@ import type {
  *   disabled when the source disabled them, never re-enabled;
  * - a grant is updated or revoked only while none of its refresh tokens was rotated on oauthd and it was
  *   not revoked here; updates only revoke or swap the access token, they never bring a revoked token back;
- * - clients are never changed.
+ * - clients are never changed;
+ * - a grant without a user (a client_credentials token, RFC 6749 §4.4) follows the same rules; it is never
+ *   the same family as a grant with one.
  */
 export const importPlanner: ImportPlanner = { planUser, planClient, planGrant, planRevocation };
 
@@ -68,6 +70,8 @@ const present: GrantPlan = { action: 'none', result: { outcome: 'present' } };
 
 function planNewGrant(grant: ImportGrant, state: GrantState): GrantPlan {
   if (state.user === null) return skipped('no_user');
+  // A grant to the client itself has no refresh token (RFC 6749 §4.4.3); one with a refresh token needs a user.
+  if (grant.username === null && grant.refresh !== null) return skipped('no_user');
   if (!state.clientKnown) return skipped('no_client');
   // A token already in oauthd under another id: another database's family, never merged.
   if ((grant.access && state.access) || (grant.refresh && state.refresh)) return skipped('conflict');
@@ -76,7 +80,8 @@ function planNewGrant(grant: ImportGrant, state: GrantState): GrantPlan {
 
 function planStoredGrant(grant: ImportGrant, state: GrantState, stored: StoredGrant): GrantPlan {
   // The id exists: it must be the same family (a re-import), not another database's token with that id.
-  const userId = state.user === null || state.user === 'pending' ? null : state.user.id;
+  // Undefined (never equal to a stored id or to a user-less grant's null) while the user is not there.
+  const userId = state.user === null || state.user === 'pending' ? undefined : state.user.id;
   if (stored.userId !== userId || stored.clientId !== grant.clientId) return skipped('conflict');
   if (!grant.refresh) return grant.access && state.access?.grantId === grant.id ? present : skipped('conflict');
   if (state.refresh?.grantId !== grant.id) return skipped('conflict');

@@ -1,5 +1,5 @@
 import type { NewClient } from '../core/ports.js';
-import type { EpochSeconds, NewAccessToken, NewToken } from '../core/types.js';
+import type { EpochSeconds, GrantOrigin, NewAccessToken, NewToken } from '../core/types.js';
 import { migrations } from './migrations/index.js';
 
 /**
@@ -56,7 +56,10 @@ export type ImportClientResult = 'created' | 'present';
 export interface ImportGrant {
   id: string;
   clientId: string;
-  username: string;
+  /** Null: a grant to the client itself (client_credentials, RFC 6749 §4.4), which has no refresh token. */
+  username: string | null;
+  /** How the grant began (Grant.grantType); null: unknown (e.g. an authorization-code application's). */
+  grantType: GrantOrigin | null;
   scope: string[];
   createdAt: EpochSeconds;
   access: NewAccessToken | null;
@@ -119,15 +122,19 @@ export interface StoredGrantUse {
 /** The grant stored under the imported id. */
 export interface StoredGrant extends StoredGrantUse {
   clientId: string;
-  userId: number;
+  /** Null: a grant without a user (client_credentials). */
+  userId: number | null;
   /** Hashes of its access tokens that are not revoked. */
   liveAccessTokens: Buffer[];
 }
 
 /** What the target holds that bears on importing one grant. */
 export interface GrantState {
-  /** The grant's user: its id, 'pending' (a dry run would have created it), or null (none). */
-  user: { id: number } | 'pending' | null;
+  /**
+   * The grant's user: its id, 'pending' (a dry run would have created it), or null (none). `{ id: null }`
+   * for a grant imported without a user (ImportGrant.username null), which needs none.
+   */
+  user: { id: number | null } | 'pending' | null;
   /** The client exists (or a dry run would have created it). */
   clientKnown: boolean;
   existing: StoredGrant | null;

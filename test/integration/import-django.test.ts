@@ -6,7 +6,9 @@
  * RFC 6749 §4.3 (password grant: every active user logs in with the password DOT knew, and the Django hash
  * becomes argon2id), §6 (every live refresh token refreshes once with its client's credentials, §2.3.1 for
  * the confidential ones, client_id only for the public one), RFC 6750 (every live access token works on the
- * userinfo resource; expired, deleted and disabled users' tokens are invalid_token), and the import's own
+ * userinfo resource; expired, deleted and disabled users' tokens are invalid_token), §4.4 (the client-credentials
+ * application becomes a confidential client_credentials client, and its user-less token stays active on
+ * introspection, RFC 7662 §2.2, without a username), and the import's own
  * promises: the source is byte-identical afterwards, --dry-run writes nothing, a second import changes
  * nothing.
  *
@@ -73,7 +75,10 @@ const token = (label: string) => {
   return found;
 };
 const inactive = new Set(manifest.users.filter((u) => !u.is_active).map((u) => u.username));
-/** What the importer skips by design: client_credentials tokens (no user) and tokens of disabled users. */
+/**
+ * The user tokens that work after an import: not those of disabled users. (The client_credentials token,
+ * which has no user, is checked through introspection.)
+ */
 const importable = (t: ManifestToken) => t.user !== null && !inactive.has(t.user);
 const SEED_CLIENT = manifest.applications[0]!;
 
@@ -96,6 +101,16 @@ function login(server: TestServer, username: string, password: string) {
 function refresh(server: TestServer, t: ManifestToken) {
   const auth = clientAuth(t.application);
   return postToken(server, { grant_type: 'refresh_token', refresh_token: t.token, ...auth.body }, auth.headers);
+}
+
+/** RFC 7662 §2.1: `token` introspected by the client `authorization` names. */
+async function introspect(server: TestServer, accessToken: string, authorization: string) {
+  const response = await fetch(`${server.oauthUrl}/introspect/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
+    body: new URLSearchParams({ token: accessToken }).toString(),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
 /** stderr without the import's progress lines (`oauthd: import: users 6/6`), which a pipe gets one per kind. */
@@ -161,21 +176,14 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 /** The importer's verdicts on the fixture, the same for both sources. */
 const EXPECTED_FIRST_IMPORT = {
   users: { inSource: 6, created: 6, present: 0, updated: 0, skipped: 0, skippedWhy: {} },
-  clients: {
-    inSource: 5,
-    created: 4,
+  clients: { inSource: 5, created: 5, present: 0, updated: 0, skipped: 0, skippedWhy: {} },
+  accessTokens: {
+    inSource: 9,
+    created: 8,
     present: 0,
     updated: 0,
     skipped: 1,
-    skippedWhy: { 'client-credentials application (oauthd has no client_credentials grant)': 1 },
-  },
-  accessTokens: {
-    inSource: 9,
-    created: 7,
-    present: 0,
-    updated: 0,
-    skipped: 2,
-    skippedWhy: { 'user is inactive': 1, 'no user (client_credentials token)': 1 },
+    skippedWhy: { 'user is inactive': 1 },
   },
   refreshTokens: {
     inSource: 11,
@@ -185,6 +193,7 @@ const EXPECTED_FIRST_IMPORT = {
     skipped: 3,
     skippedWhy: { 'user is inactive': 1, 'revoked in DOT': 2 },
   },
+  clientCredentials: { clients: 1, accessTokens: 1 },
 };
 
 const pgSourceAvailable = await postgresAvailable('importing the django-oauth-toolkit PostgreSQL dump');
@@ -250,9 +259,68 @@ describe.each([
 
   it.skipIf(skip)('imports the users, clients and live tokens, and says what it skipped and why', () => {
     expect(first).toMatchObject({ dryRun: false, source: { kind: source }, ...EXPECTED_FIRST_IMPORT });
-    expect(first.target).toEqual({ users: 6, clients: 4, grants: 8, accessTokens: 7, refreshTokens: 8 });
+    expect(first.target).toEqual({ users: 6, clients: 5, grants: 9, accessTokens: 8, refreshTokens: 8 });
     expect(first.notes.join('\n')).toMatch(/1 refresh token had no access token left in DOT/);
+    expect(first.notes.join('\n')).toMatch(
+      new RegExp(
+        '1 client-credentials application is a confidential client allowed the client_credentials grant only, ' +
+          'and its 1 live access token is a grant to the client itself',
+      ),
+    );
   });
+
+  it.skipIf(skip)(
+    'brings the client-credentials application over as a confidential client_credentials client, ' +
+      'its token without a user',
+    async () => {
+      const machine = app(token('service_cc').application);
+      const client = await server.services.store.findClient(machine.client_id);
+      expect(client).toMatchObject({ isPublic: false, grantTypes: ['client_credentials'] });
+      // The token stays active, as on DOT: introspected by its own client, which authenticates with its DOT
+      // secret (RFC 7662 §2.1, §2.2); a token without a user has no username or sub.
+      const introspected = await introspect(
+        server,
+        token('service_cc').token,
+        basic(machine.client_id, machine.client_secret),
+      );
+      expect(introspected.status).toBe(200);
+      expect(introspected.json).toMatchObject({ active: true, client_id: machine.client_id, scope: 'read write' });
+      expect(introspected.json).not.toHaveProperty('username');
+      expect(introspected.json).not.toHaveProperty('sub');
+      const wrong = await introspect(server, token('service_cc').token, basic(machine.client_id, 'not-the-secret'));
+      expect(wrong.status).toBe(401);
+    },
+  );
+
+  it.skipIf(skip)(
+    'records how each grant began: password apps password, the client-credentials app client_credentials',
+    async () => {
+      const grants = JSON.parse(JSON.parse(await storeRows(server)).grants as string) as {
+        id: string;
+        client_id: string;
+        user_id: number | null;
+        grant_type: string | null;
+      }[];
+      const byClient = new Map<string, Set<string | null>>();
+      for (const g of grants) byClient.set(g.client_id, (byClient.get(g.client_id) ?? new Set()).add(g.grant_type));
+      const seed = SEED_CLIENT.client_id;
+      const machine = token('service_cc').application;
+      const dashboard = token('alice_authcode').application;
+      expect(byClient).toEqual(
+        new Map<string, Set<string | null>>([
+          [seed, new Set(['password'])],
+          ['dot-peer-other-client', new Set(['password'])],
+          ['dot-peer-public-client', new Set(['password'])],
+          [machine, new Set(['client_credentials'])],
+          // An authorization-code application's grants did not begin with a password: unknown (null).
+          [dashboard, new Set([null])],
+        ]),
+      );
+      expect(grants.filter((g) => g.user_id === null).map((g) => [g.client_id, g.grant_type])).toEqual([
+        [machine, 'client_credentials'],
+      ]);
+    },
+  );
 
   it.skipIf(skip)('stores no DOT token, client secret or password in plaintext, only their hashes', async () => {
     const stored = (await server.databaseBytes()).toString('latin1');
@@ -323,16 +391,14 @@ describe.each([
   });
 
   it.skipIf(skip)(
-    "refuses with 401 invalid_token: expired and DOT-deleted access tokens, carol's (disabled user) and the " +
-      'client_credentials one',
+    "refuses with 401 invalid_token: expired and DOT-deleted access tokens, and carol's (disabled user)",
     async () => {
       const refused = [
         token('seed_expired').token,
         token('carol_inactive').token,
-        token('service_cc').token,
         ...manifest.deleted_by_dot.filter((d) => d.kind === 'access').map((d) => d.token!),
       ];
-      expect(refused).toHaveLength(6);
+      expect(refused).toHaveLength(5);
       for (const t of refused) {
         const { status, headers } = await userinfo(server, t);
         expect(status, t).toBe(401);
@@ -388,8 +454,8 @@ describe.each([
     expect(summary).toMatch(
       new RegExp(
         `^users 0 created, 6 already present, 0 updated, 0 skipped; ` +
-          `clients 0 created, 4 already present, 0 updated, 1 skipped .*; ` +
-          `access tokens 0 created, 7 already present, 0 updated, 2 skipped .*; ` +
+          `clients 0 created, 5 already present, 0 updated, 0 skipped; ` +
+          `access tokens 0 created, 8 already present, 0 updated, 1 skipped .*; ` +
           `refresh tokens 0 created, 8 already present, 0 updated, 3 skipped `,
       ),
     );
@@ -416,6 +482,8 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
     hash: 'pbkdf2_sha256$260000$I5BbHnZ5bCxTCUkDzCVtzl$9sQY366YsBKa7VKWO0sCDetEMDl454jao6eCUYSlHag=',
   };
   const ERIN = { access: 'ErinAccessToken000000000000001', refresh: 'ErinRefreshToken00000000000001' };
+  /** A new client_credentials token of reporting-service (application 4): no user, no refresh token. */
+  const MACHINE = 'MachineAccessToken000000000001';
 
   beforeAll(async () => {
     const snapshot = Math.floor(Date.parse(manifest.snapshot) / 1000);
@@ -462,6 +530,11 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
       INSERT INTO oauth2_provider_refreshtoken (id, token, access_token_id, application_id, user_id, created,
         updated, revoked)
         VALUES (12, '${ERIN.refresh}', 13, 1, 7, '${now}', '${now}', NULL);
+      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated,
+        source_refresh_token_id, id_token_id)
+        VALUES (14, '${MACHINE}', '2036-11-26 10:00:00.123456', 'read', 4, NULL, '${now}', '${now}', NULL, NULL);
+      -- service_cc revoked on DOT (/o/revoke_token/ deletes an access token).
+      DELETE FROM oauth2_provider_accesstoken WHERE token = '${token('service_cc').token}';
     `);
     dot.close();
     delta = await importJson(server, from);
@@ -475,11 +548,11 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
   it('counts what it created, updated, left alone and skipped', () => {
     expect(delta).toMatchObject({
       users: { inSource: 7, created: 1, present: 4, updated: 2, skipped: 0 },
-      clients: { inSource: 5, created: 0, present: 4, updated: 0, skipped: 1 },
-      accessTokens: { inSource: 6, created: 1, present: 3, updated: 1, skipped: 2 },
+      clients: { inSource: 5, created: 0, present: 5, updated: 0, skipped: 0 },
+      accessTokens: { inSource: 6, created: 2, present: 3, updated: 1, skipped: 1 },
       refreshTokens: { inSource: 11, created: 1, present: 6, updated: 1, skipped: 3 },
     });
-    expect(delta.notes.join('\n')).toMatch(/1 token family imported earlier is gone from DOT .*: 1 revoked here/);
+    expect(delta.notes.join('\n')).toMatch(/2 token families imported earlier are gone from DOT .*: 2 revoked here/);
   });
 
   it('revokes what DOT revoked or deleted since, unless oauthd used it first', async () => {
@@ -513,6 +586,16 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
     expect((await login(server, 'erin', NEW_PASSWORD.text)).status).toBe(200);
     expect((await userinfo(server, ERIN.access)).json).toMatchObject({ username: 'erin', scope: 'read' });
     expect((await refresh(server, { ...token('seed_live_rt'), token: ERIN.refresh })).status).toBe(200);
+  });
+
+  it("brings in the client-credentials application's new token, and revokes the one DOT revoked", async () => {
+    expect(delta.clientCredentials).toEqual({ clients: 1, accessTokens: 1 });
+    const machine = app(token('service_cc').application);
+    const asMachine = basic(machine.client_id, machine.client_secret);
+    const fresh = await introspect(server, MACHINE, asMachine);
+    expect(fresh.json).toMatchObject({ active: true, client_id: machine.client_id, scope: 'read' });
+    expect(fresh.json).not.toHaveProperty('username');
+    expect((await introspect(server, token('service_cc').token, asMachine)).json).toEqual({ active: false });
   });
 
   it('changes nothing when run a third time', async () => {
@@ -568,7 +651,7 @@ describe('oauthd import django from a DOT 2.x/3.x layout (hashed client secrets,
 
   it('keeps a Django-hashed client secret as it is, and the client authenticates with its plaintext', async () => {
     expect(summary.source.dotLayout).toMatch(/3\.x/);
-    expect(summary.clients).toMatchObject({ created: 4, skipped: 1 });
+    expect(summary.clients).toMatchObject({ created: 5, skipped: 0 });
     expect((await server.services.store.findClient(SEED_CLIENT.client_id))?.secretHash).toMatch(
       /^pbkdf2_sha256\$260000\$/,
     );
@@ -581,5 +664,64 @@ describe('oauthd import django from a DOT 2.x/3.x layout (hashed client secrets,
       { authorization: basic(SEED_CLIENT.client_id, 'not-the-secret') },
     );
     expect([wrong.status, wrong.json.error]).toEqual([401, 'invalid_client']);
+  });
+});
+
+/**
+ * What the importer leaves out of the client_credentials grant, on a copy of the 1.7 fixture: a public
+ * client-credentials application (RFC 6749 §4.4 allows the grant to confidential clients only) and a token
+ * without a user of an application that is not a client-credentials one.
+ */
+describe('oauthd import django: what is not a client_credentials client or grant', () => {
+  let server: TestServer;
+  let dir: string;
+  let summary: Record<string, any>;
+  const STRAY = 'StrayUserlessToken000000000001';
+
+  beforeAll(async () => {
+    const snapshot = Math.floor(Date.parse(manifest.snapshot) / 1000);
+    server = await startTestServer(SERVER_ENV, {
+      clock: testClock(Math.max(Math.floor(Date.now() / 1000), snapshot + 3600)),
+    });
+    dir = mkdtempSync(join(tmpdir(), 'oauthd-import-django-cc-'));
+    const from = join(dir, 'dot-1.7.sqlite3');
+    copyFileSync(join(FIXTURES, 'dot-1.7.sqlite3'), from);
+    const now = '2026-11-26 10:00:00.123456';
+    const dot = new Database(from);
+    dot.exec(`
+      UPDATE oauth2_provider_application SET client_type = 'public' WHERE id = 4;
+      INSERT INTO oauth2_provider_accesstoken (id, token, expires, scope, application_id, user_id, created, updated,
+        source_refresh_token_id, id_token_id)
+        VALUES (14, '${STRAY}', '2036-11-26 10:00:00.123456', 'read', 1, NULL, '${now}', '${now}', NULL, NULL);
+    `);
+    dot.close();
+    summary = await importJson(server, from);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('skips them, and says why', async () => {
+    expect(summary.clients).toMatchObject({
+      created: 4,
+      skipped: 1,
+      skippedWhy: { 'public client-credentials application (client_credentials needs a confidential client)': 1 },
+    });
+    expect(summary.accessTokens).toMatchObject({
+      created: 7,
+      skipped: 3,
+      skippedWhy: {
+        'user is inactive': 1,
+        'client not imported': 1,
+        'no user (and not a client-credentials application)': 1,
+      },
+    });
+    expect(summary.clientCredentials).toEqual({ clients: 0, accessTokens: 0 });
+    expect(summary.notes.join('\n')).not.toMatch(/client-credentials/);
+    expect(await server.services.store.findClient(token('service_cc').application)).toBeNull();
+    const seed = basic(SEED_CLIENT.client_id, SEED_CLIENT.client_secret);
+    expect((await introspect(server, STRAY, seed)).json).toEqual({ active: false });
   });
 });

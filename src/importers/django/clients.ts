@@ -1,6 +1,6 @@
 import type { NewClient } from '../../core/ports.js';
 import { hashGeneratedSecret, unusableSecret } from '../../core/secrets.js';
-import type { GrantType } from '../../core/types.js';
+import type { GrantOrigin, GrantType } from '../../core/types.js';
 import { createArgon2Hasher } from '../../crypto/argon2-hasher.js';
 import { classifyDjangoHash } from '../../crypto/django-hashers.js';
 import type { Destination, ImportRun } from './context.js';
@@ -16,8 +16,13 @@ const DJANGO_HASH_PREFIX =
 
 export interface ClientsImported {
   summary: KindSummary;
-  /** DOT application id → the client id in oauthd, or why its tokens are skipped. */
-  byId: Destination<{ clientId: string }>;
+  /**
+   * DOT application id → the client id in oauthd and how its grants began (a DOT application has one grant
+   * type: `password`, `client_credentials`, or null for the others), or why its tokens are skipped.
+   */
+  byId: Destination<{ clientId: string; grantOrigin: GrantOrigin | null }>;
+  /** Client-credentials applications (created or present), whose user-less tokens are imported too. */
+  clientCredentials: number;
   /** Written with an unusable secret: its Django hash costs more to verify than oauthd allows. */
   withoutSecret: string[];
 }
@@ -25,7 +30,7 @@ export interface ClientsImported {
 export async function importClients(run: ImportRun): Promise<ClientsImported> {
   const { target, source, options } = run;
   const summary = emptyKind(source.totals.applications);
-  const clients: ClientsImported = { summary, byId: new Map(), withoutSecret: [] };
+  const clients: ClientsImported = { summary, byId: new Map(), withoutSecret: [], clientCredentials: 0 };
   let argon2: ReturnType<typeof createArgon2Hasher> | undefined;
   const argon2Hasher = () => {
     argon2 ??= createArgon2Hasher();
@@ -41,7 +46,9 @@ export async function importClients(run: ImportRun): Promise<ClientsImported> {
       clients.byId.set(app.id, { skip: 'client not imported' });
       continue;
     }
-    clients.byId.set(app.id, { clientId: app.clientId });
+    const grantOrigin = originOf(app.authorizationGrantType);
+    clients.byId.set(app.id, { clientId: app.clientId, grantOrigin });
+    if (grantOrigin === 'client_credentials') clients.clientCredentials += 1;
     if (await target.hasClient(app.clientId)) {
       summary.present += 1;
       continue;
@@ -102,6 +109,10 @@ function clientShape(
   }
   const grantTypes = grantTypesFor(app.authorizationGrantType);
   if (!Array.isArray(grantTypes)) return grantTypes;
+  if (app.clientType === 'public' && grantTypes.includes('client_credentials')) {
+    // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
+    return { skip: 'public client-credentials application (client_credentials needs a confidential client)' };
+  }
   if (app.clientType === 'public') return { isPublic: true, grantTypes, secret: { kind: 'none' } };
   if (app.clientType !== 'confidential') return { skip: `unknown client type ${JSON.stringify(app.clientType)}` };
 
@@ -126,12 +137,14 @@ function clientShape(
 }
 
 /**
- * What each DOT grant type becomes. oauthd implements the password and refresh_token grants only:
+ * What each DOT grant type becomes. oauthd implements the password, client_credentials and refresh_token
+ * grants:
  * - `password` → password + refresh_token;
  * - `authorization-code`, `openid-hybrid` → refresh_token only: their live tokens keep working (DOT allows
  *   the refresh grant to every application but implicit ones), new logins need another authorization server;
  * - `implicit` → no grant type: its live access tokens keep working until they expire;
- * - `client-credentials` → skipped: its tokens have no user, and oauthd has no client_credentials grant.
+ * - `client-credentials` → client_credentials alone (a confidential client): no refresh_token, since that
+ *   grant issues no refresh token (RFC 6749 §4.4.3); its live tokens, which have no user, come over too.
  */
 function grantTypesFor(dotGrantType: string): GrantType[] | { skip: string } {
   switch (dotGrantType) {
@@ -143,8 +156,19 @@ function grantTypesFor(dotGrantType: string): GrantType[] | { skip: string } {
     case 'implicit':
       return [];
     case 'client-credentials':
-      return { skip: 'client-credentials application (oauthd has no client_credentials grant)' };
+      return ['client_credentials'];
     default:
       return { skip: `unknown grant type ${JSON.stringify(dotGrantType)}` };
   }
+}
+
+/**
+ * How the grants of an application with this DOT grant type began (Grant.grantType): `password` grants fall
+ * under a password-grant sunset; the other types have no GrantOrigin in oauthd, so theirs are null (unknown),
+ * as migration 7 leaves the grants of clients without the password grant.
+ */
+function originOf(dotGrantType: string): GrantOrigin | null {
+  if (dotGrantType === 'password') return 'password';
+  if (dotGrantType === 'client-credentials') return 'client_credentials';
+  return null;
 }

@@ -22,7 +22,8 @@ import { importUsers } from './users.js';
  * Token families (oauthd grants) get deterministic ids, so a re-import finds what it wrote:
  * - `dot-rt-<refresh token id>`: a live DOT refresh token with the access token issued alongside it (if
  *   that one still exists; DOT deletes revoked access tokens);
- * - `dot-at-<access token id>`: a live access token without a refresh token.
+ * - `dot-at-<access token id>`: a live access token without a refresh token (among them a client-credentials
+ *   application's, which has no user: a grant to the client itself, RFC 6749 §4.4).
  * DOT cannot tell which refresh tokens were rotated into which (it deletes the access token that linked
  * them), so each refresh token is its own family; presenting a token DOT rotated or revoked is
  * invalid_grant, as it was on DOT.
@@ -64,6 +65,7 @@ async function run(target: ImportTarget, options: DjangoImportOptions): Promise<
     clients: clients.summary,
     accessTokens: tokens.accessTokens,
     refreshTokens: tokens.refreshTokens,
+    clientCredentials: { clients: clients.clientCredentials, accessTokens: tokens.clientCredentials },
     notes: operatorNotes({ users, clients, tokens, revocations, orphanScope: options.orphanScope, vanished }),
     target: await target.counts(),
   };

@@ -41,6 +41,17 @@ export function operatorNotes(facts: NoteFacts): string[] {
         `\`oauthd client rotate-secret\`: ${sample(noSecret)}`,
     );
   }
+  const machines = clients.clientCredentials;
+  if (machines > 0) {
+    const one = machines === 1;
+    const n = tokens.clientCredentials;
+    notes.push(
+      `${plural(machines, 'client-credentials application')} ` +
+        `${one ? 'is a confidential client' : 'are confidential clients'} ` +
+        `allowed the client_credentials grant only, and ${one ? 'its' : 'their'} ${plural(n, 'live access token')} ` +
+        `${n === 1 ? 'is a grant' : 'are grants'} to the client itself (no user, no refresh token)`,
+    );
+  }
   notes.push(...tokenNotes(tokens, revocations, facts.orphanScope));
   if (vanished.length > 0) {
     notes.push(

@@ -29,6 +29,11 @@ export interface DjangoImportSummary {
   clients: KindSummary;
   accessTokens: KindSummary;
   refreshTokens: KindSummary;
+  /**
+   * Client-credentials applications imported (created or present), and their live access tokens imported
+   * as grants without a user (created, present or updated); also counted in `clients` and `accessTokens`.
+   */
+  clientCredentials: { clients: number; accessTokens: number };
   /** Things an operator should know that are not skips. */
   notes: string[];
   /** Row counts of oauthd's database after the import (before it, for a dry run). */

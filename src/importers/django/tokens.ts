@@ -1,5 +1,5 @@
 import { tokenKey } from '../../core/tokens.js';
-import type { EpochSeconds, NewAccessToken, NewToken } from '../../core/types.js';
+import type { EpochSeconds, GrantOrigin, NewAccessToken, NewToken } from '../../core/types.js';
 import type { ImportGrant, ImportGrantResult } from '../../store/import-types.js';
 import type { ImportRun } from './context.js';
 import type { DjangoAccessToken, DjangoRefreshToken } from './source.js';
@@ -16,6 +16,8 @@ export interface TokensImported {
   outsideClientScopes: number;
   /** Grant ids that clash with rows already in oauthd. */
   conflicts: string[];
+  /** User-less access tokens of client-credentials applications imported (created, present or updated). */
+  clientCredentials: number;
 }
 
 /** One token family's fate, counted by kind. */
@@ -37,6 +39,7 @@ export async function importTokens(
     orphans: 0,
     outsideClientScopes: 0,
     conflicts: [],
+    clientCredentials: 0,
   };
   const owner = ownerOf(users, clients);
   const tally: Tally = (result, hasAccess, hasRefresh, grantId) => {
@@ -69,19 +72,27 @@ function count(summary: KindSummary, result: ImportGrantResult, kind: 'access' |
 type Owner = (
   applicationId: string | null,
   userId: string | null,
-) => { clientId: string; username: string } | { skip: string };
+) => { clientId: string; username: string | null; grantType: GrantOrigin | null } | { skip: string };
 
-/** The oauthd user and client for a token, or why it is skipped. */
+/**
+ * The oauthd user and client for a token, and how its grant began, or why it is skipped. A token without a
+ * user is a client-credentials application's (DOT stores none for that grant): it becomes a grant to the
+ * client itself (RFC 6749 §4.4), with no user.
+ */
 function ownerOf(users: UsersImported, clients: ClientsImported): Owner {
   return (applicationId, userId) => {
-    if (userId === null) return { skip: 'no user (client_credentials token)' };
     const app = applicationId === null ? undefined : clients.byId.get(applicationId);
     if (!app) return { skip: 'no application (e.g. cached by a resource server from remote introspection)' };
     if ('skip' in app) return app;
+    const { clientId, grantOrigin: grantType } = app;
+    if (userId === null) {
+      if (grantType === 'client_credentials') return { clientId, username: null, grantType };
+      return { skip: 'no user (and not a client-credentials application)' };
+    }
     const user = users.byId.get(userId);
     if (!user) return { skip: 'no such user' };
     if ('skip' in user) return user;
-    return { clientId: app.clientId, username: user.username };
+    return { clientId, username: user.username, grantType };
   };
 }
 
@@ -158,7 +169,9 @@ async function importAccessTokens(
     const access = accessToken(at, scope, now);
     const createdAt = at.created ?? now;
     const grant: ImportGrant = { id: `dot-at-${at.id}`, ...who, scope, createdAt, access, refresh: null };
-    tally(await target.importGrant(grant, now), true, false, grant.id);
+    const result = await target.importGrant(grant, now);
+    if (who.username === null && result.outcome !== 'skipped') tokens.clientCredentials += 1;
+    tally(result, true, false, grant.id);
   }
   run.progress('access tokens', source.accessTokens.length, source.accessTokens.length);
 }

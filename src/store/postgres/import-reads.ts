@@ -44,10 +44,10 @@ export const grantUse = async (
 });
 
 export async function readGrantState(ctx: ImportContext, g: ImportGrant): Promise<GrantState> {
-  const user = await userByName(ctx, g.username);
+  const user = g.username === null ? { id: null } : await userByName(ctx, g.username);
   // Serializes with a revocation of the same grant (which locks it the same way), not with rotations.
   const lock = ctx.dryRun ? '' : ' FOR NO KEY UPDATE';
-  const grant = await firstRow<{ client_id: string; user_id: number; revoked_at: number | null }>(
+  const grant = await firstRow<{ client_id: string; user_id: number | null; revoked_at: number | null }>(
     ctx,
     `SELECT client_id, user_id, revoked_at FROM grants WHERE id = $1${lock}`,
     [g.id],
@@ -69,7 +69,7 @@ export async function readGrantState(ctx: ImportContext, g: ImportGrant): Promis
     return (await ctx.q<{ token_hash: Buffer }>(sql, [g.id])).rows.map((r) => r.token_hash);
   };
   return {
-    user: user ? { id: user.id } : ctx.pending.users.has(g.username) ? 'pending' : null,
+    user: user ? { id: user.id } : g.username !== null && ctx.pending.users.has(g.username) ? 'pending' : null,
     clientKnown: await clientKnown(ctx, g.clientId),
     existing: grant
       ? {

@@ -176,9 +176,9 @@ async function applyGrant(ctx: ImportContext, g: ImportGrant, now: EpochSeconds)
     // Only a dry run has pending users; the planner creates a grant only for a user it knows.
     if (state.user === null || state.user === 'pending') throw new Error(`no user ${g.username} for grant ${g.id}`);
     const inserted = await ctx.q(
-      `INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO grants (id, client_id, user_id, grant_type, scope, created_at) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (id) DO NOTHING`,
-      [g.id, g.clientId, state.user.id, joinList(g.scope), g.createdAt],
+      [g.id, g.clientId, state.user.id, g.grantType, joinList(g.scope), g.createdAt],
     );
     if (inserted.rowCount !== 1) return { outcome: 'present' }; // another import won the race
     if (g.access) await insertAccess(g.access);

@@ -78,7 +78,7 @@ function prepareReads(db: Database.Database) {
       'SELECT id, password_hash, is_active FROM users WHERE username = ?',
     ),
     clientExists: db.prepare<[string], 1>('SELECT 1 FROM clients WHERE client_id = ?'),
-    grantById: db.prepare<[string], { client_id: string; user_id: number; revoked_at: number | null }>(
+    grantById: db.prepare<[string], { client_id: string; user_id: number | null; revoked_at: number | null }>(
       'SELECT client_id, user_id, revoked_at FROM grants WHERE id = ?',
     ),
     // Rotated since import: its live refresh token is one a rotation wrote (migration 4).
@@ -122,7 +122,9 @@ function prepareWrites(db: Database.Database) {
     revokeUserGrants: db.prepare('UPDATE grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
     insertClient: db.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes,
       can_introspect, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`),
-    insertGrant: db.prepare('INSERT INTO grants (id, client_id, user_id, scope, created_at) VALUES (?, ?, ?, ?, ?)'),
+    insertGrant: db.prepare(
+      'INSERT INTO grants (id, client_id, user_id, grant_type, scope, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
     insertAccess: db.prepare(
       'INSERT INTO access_tokens (token_hash, grant_id, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)',
     ),
@@ -185,12 +187,12 @@ function applyClient(ctx: Context, c: NewClient) {
 
 function readGrantState(ctx: Context, g: ImportGrant): GrantState {
   const { reads } = ctx;
-  const user = reads.userByName.get(g.username);
+  const user = g.username === null ? { id: null } : reads.userByName.get(g.username);
   const grant = reads.grantById.get(g.id);
   const access = g.access ? reads.accessOwner.get(g.access.hash) : undefined;
   const refresh = g.refresh ? reads.refreshRow.get(g.refresh.hash) : undefined;
   return {
-    user: user ? { id: user.id } : ctx.pending.users.has(g.username) ? 'pending' : null,
+    user: user ? { id: user.id } : g.username !== null && ctx.pending.users.has(g.username) ? 'pending' : null,
     clientKnown: clientKnown(ctx, g.clientId),
     existing: grant
       ? {
@@ -220,7 +222,7 @@ function applyGrant(ctx: Context, g: ImportGrant, now: EpochSeconds) {
   if (plan.action === 'create') {
     // Only a dry run has pending users; the planner creates a grant only for a user it knows.
     if (state.user === null || state.user === 'pending') throw new Error(`no user ${g.username} for grant ${g.id}`);
-    w.insertGrant.run(g.id, g.clientId, state.user.id, joinList(g.scope), g.createdAt);
+    w.insertGrant.run(g.id, g.clientId, state.user.id, g.grantType, joinList(g.scope), g.createdAt);
     if (g.access) insertAccess(g.access);
     if (g.refresh) {
       const { hash, scope, issuedAt, expiresAt } = g.refresh;
