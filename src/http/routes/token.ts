@@ -5,6 +5,7 @@ import type { ParamPairs } from '../../core/params.js';
 import type { TokenEndpoint } from '../../core/token-endpoint.js';
 import { parseBasicAuthorization } from '../credentials.js';
 import { methodNotAllowed, sendJson } from '../replies.js';
+import { sunsetHeaders } from '../sunset-headers.js';
 import {
   BODY_RULES,
   CLIENT_AUTH_SECURITY,
@@ -112,6 +113,7 @@ export function tokenRoutes(app: FastifyInstance, tokenEndpoint: TokenEndpoint, 
       params: bodyParams(request.body),
       basic: parseBasicAuthorization(request.headers.authorization),
       clientIp: request.ip,
+      advise: (advisory) => sunsetHeaders(reply, advisory),
     });
     return sendJson(reply, 200, response);
   });
