@@ -136,40 +136,69 @@ describe('counting token requests per client and grant type', () => {
   });
 });
 
+/** A fresh, seeded database on the store under test, dropped after the test. */
+async function seededDatabase(): Promise<string> {
+  let databaseUrl: string;
+  if (TEST_STORE === 'postgres') {
+    const database = await createTestDatabase();
+    databaseUrl = database.url;
+    cleanup = () => database.drop();
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'oauthd-usage-'));
+    databaseUrl = `sqlite:${join(dir, 'db.sqlite3')}`;
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  }
+  await seedSpecSampleInto(databaseUrl);
+  return databaseUrl;
+}
+
+/** `count` password grants of the seed client, each on its own connection (spread over the workers). */
+async function passwordGrants(running: ServerProcess, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(running.tokenUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(SEED.clientId, SEED.clientSecret),
+        connection: 'close',
+      },
+      body: new URLSearchParams({ grant_type: 'password', username: SEED.username, password: SEED.password }),
+    });
+    expect(response.status).toBe(200);
+  }
+}
+
 describe('a server process', () => {
   it('writes no usage per request, and adds what it counted when it shuts down', async () => {
-    let databaseUrl: string;
-    if (TEST_STORE === 'postgres') {
-      const database = await createTestDatabase();
-      databaseUrl = database.url;
-      cleanup = () => database.drop();
-    } else {
-      const dir = mkdtempSync(join(tmpdir(), 'oauthd-usage-'));
-      databaseUrl = `sqlite:${join(dir, 'db.sqlite3')}`;
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    }
-    await seedSpecSampleInto(databaseUrl);
-    const running: ServerProcess = await spawnServer({
-      OAUTHD_DATABASE_URL: databaseUrl,
-      OAUTHD_USAGE_FLUSH_SECONDS: '3600',
-    });
+    const databaseUrl = await seededDatabase();
+    const running = await spawnServer({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_USAGE_FLUSH_SECONDS: '3600' });
     try {
-      for (let i = 0; i < 5; i++) {
-        const response = await fetch(running.tokenUrl, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: basic(SEED.clientId, SEED.clientSecret),
-          },
-          body: new URLSearchParams({ grant_type: 'password', username: SEED.username, password: SEED.password }),
-        });
-        expect(response.status).toBe(200);
-      }
+      await passwordGrants(running, 5);
       expect(await usageRows(databaseUrl)).toEqual([]);
     } finally {
       expect(await running.stop()).toBe(0);
     }
     const report = await runCli(databaseUrl, ['report', 'password-grant', '--json']);
     expect(JSON.parse(report.stdout)).toMatchObject([{ client_id: SEED.clientId, requests_30d: 5 }]);
+  });
+
+  it('with --workers 2, adds up what each worker counted and flushed', async () => {
+    const databaseUrl = await seededDatabase();
+    const running = await spawnServer(
+      { OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_USAGE_FLUSH_SECONDS: '1', OAUTHD_WORKERS: '2' },
+      [],
+    );
+    try {
+      await passwordGrants(running, 12);
+      const total = async () =>
+        (await usageRows(databaseUrl)).reduce((sum, row) => sum + Number(row.requests), 0) === 12;
+      await within(10_000, total);
+      const metrics = await (await fetch(`${running.adminUrl}/metrics`)).text();
+      expect(metrics).toContain(
+        `oauthd_client_token_requests_total{client_id="${SEED.clientId}",grant_type="password"} 12`,
+      );
+    } finally {
+      expect(await running.stop()).toBe(0);
+    }
   });
 });
