@@ -83,7 +83,12 @@ export function createClientUsageCounter(options: ClientUsageOptions): ClientUsa
         series.set(key, child);
       }
       child.inc();
-      add([{ clientId, grantType, day: dayOf(at), requests: 1, lastUsedAt: at }]);
+      const day = dayOf(at);
+      const held = pending.get(`${key} ${day}`);
+      if (held) {
+        held.requests += 1;
+        held.lastUsedAt = Math.max(held.lastUsedAt, at);
+      } else add([{ clientId, grantType, day, requests: 1, lastUsedAt: at }]);
     },
     flush,
     async close() {
