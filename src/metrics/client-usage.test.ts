@@ -23,7 +23,7 @@ function memoryUsageStore() {
 const DAY = 86_400;
 
 describe('createClientUsageCounter', () => {
-  it('adds up requests per client, grant type and UTC day, keeping the latest use, in one batch per flush', async () => {
+  it('adds up requests per client, grant type and UTC day, keeping the latest use, one batch a flush', async () => {
     const store = memoryUsageStore();
     const errors: unknown[] = [];
     const usage = createClientUsageCounter({
