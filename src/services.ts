@@ -15,6 +15,7 @@ import { openStore } from './store/store.js';
 import { clientCacheOverrides } from './store/client-cache.js';
 import { decorateStore } from './store/decorate.js';
 import { createMetrics, fanOut, type Metrics } from './metrics/metrics.js';
+import { createClientUsageCounter } from './metrics/client-usage.js';
 import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
 import { createLoginThrottle } from './throttle/login-throttle.js';
 import { connectRedis } from './throttle/redis.js';
@@ -84,6 +85,13 @@ export async function createServices(
   const throttling = createThrottling(config, logger, overrides, store);
   const { throttle } = throttling;
   const bearer = createBearerValidator({ store, clock });
+  // Counted per request in memory, added to the store in batches (a CLI process counts nothing: no timer).
+  const usage = createClientUsageCounter({
+    store,
+    registry: metrics.registry,
+    flushSeconds: overrides.longRunning ? config.usage.flushSeconds : 0,
+    onError: (error) => logger.warn({ err: error }, 'writing client usage failed; will retry'),
+  });
   return {
     store,
     clock,
@@ -96,6 +104,8 @@ export async function createServices(
       events,
       throttle,
       policy: config.policy,
+      usage,
+      passwordGrantSunsetLink: config.sunset.link,
     }),
     bearer,
     revocation: createRevocationEndpoint({ store, clock, clientSecretHasher, events, throttle }),
@@ -115,6 +125,7 @@ export async function createServices(
     }),
     async close() {
       await throttling.stopSync();
+      await usage.close();
       await audit.close();
       await throttling.close();
       await store.close();

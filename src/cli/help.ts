@@ -48,6 +48,9 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'oauthd client update my-client-id --scopes "read write" --default-scopes read',
     'oauthd client update my-client-id --default-scopes ""    # back to OAUTHD_DEFAULT_SCOPES',
   ],
+  'client usage': ['oauthd client usage my-client-id', 'oauthd client usage --json'],
+  report: ['oauthd report password-grant'],
+  'report password-grant': ['oauthd report password-grant', 'oauthd report password-grant --json'],
   lockout: ['oauthd lockout list', 'oauthd lockout clear --user alice'],
   'lockout list': ['oauthd lockout list', 'oauthd lockout list --json'],
   'lockout clear': [

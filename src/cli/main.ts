@@ -11,6 +11,7 @@ import { registerClientUpdateCommand, registerUserOperatorCommands } from './ope
 import { serve } from './serve.js';
 import { configFrom, output, withServices, type StoreOptions } from './context.js';
 import { registerUserCommands } from './user-commands.js';
+import { registerUsageCommands } from './usage-commands.js';
 import { finishCommands } from './help.js';
 import { createProgress } from './progress.js';
 import { plural } from '../core/plural.js';
@@ -116,6 +117,7 @@ registerImportCommands(program);
 registerClientUpdateCommand(program);
 registerUserOperatorCommands(program);
 registerLockoutCommands(program);
+registerUsageCommands(program);
 finishCommands(program);
 
 try {

@@ -46,7 +46,19 @@ describe('loadConfig', () => {
       passwords: { minLength: 8, maxLength: 1024 },
       cleanup: { intervalSeconds: 60, retentionSeconds: 604800, auditRetentionSeconds: 7776000 },
       process: { workers: 1, memoryProfile: 'small', logLevel: 'info' },
+      usage: { flushSeconds: 10 },
+      sunset: { link: null },
     });
+  });
+
+  it('takes OAUTHD_PASSWORD_GRANT_SUNSET_LINK as an absolute http(s) URL and refuses anything else', () => {
+    const link = 'https://developers.example.com/migrate';
+    expect(loadConfig({ OAUTHD_PASSWORD_GRANT_SUNSET_LINK: link }).sunset.link).toBe(link);
+    expect(() => loadConfig({ OAUTHD_PASSWORD_GRANT_SUNSET_LINK: '/migrate' })).toThrow(
+      /OAUTHD_PASSWORD_GRANT_SUNSET_LINK: must be an absolute URL/,
+    );
+    expect(() => loadConfig({ OAUTHD_PASSWORD_GRANT_SUNSET_LINK: 'ftp://example.com/x' })).toThrow(/http\(s\) URL/);
+    expect(() => loadConfig({ OAUTHD_USAGE_FLUSH_SECONDS: '0' })).toThrow(/OAUTHD_USAGE_FLUSH_SECONDS/);
   });
 
   it('reads every variable from the environment', () => {

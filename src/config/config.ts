@@ -33,6 +33,10 @@ export interface Config {
   /** The online cleanup of dead tokens and old audit events, shaped as scheduleCleanup's options. */
   cleanup: { intervalSeconds: number; retentionSeconds: number; auditRetentionSeconds: number };
   process: ProcessConfig;
+  /** Per-client usage counting (metrics/client-usage.ts). */
+  usage: { flushSeconds: number };
+  /** Retiring the password grant (docs/password-grant-sunset.md). */
+  sunset: { link: string | null };
 }
 
 export interface StoreConfig {
@@ -96,6 +100,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, str
     passwords: {},
     cleanup: {},
     process: {},
+    usage: {},
+    sunset: {},
   };
   for (const option of OPTIONS) option.parseInto(draft, values[option.env]);
   // Every field is set: options.ts fails to compile while a Config field has no option.

@@ -7,6 +7,7 @@ import {
   hostName,
   integer,
   issuer,
+  linkUrl,
   LOG_LEVELS,
   logLevel,
   memoryProfile,
@@ -340,6 +341,26 @@ export const OPTIONS = [
     description:
       'How long audit events are kept in the database before the cleanup removes them (the JSON log keeps its ' +
       'own retention). Each refresh adds one event.',
+  }),
+  option('usage', 'flushSeconds', {
+    env: 'OAUTHD_USAGE_FLUSH_SECONDS',
+    default: '10',
+    parse: integer(1, 3600),
+    description:
+      'How often each server process adds the token requests it counted in memory (per client, grant type and ' +
+      'UTC day) to the store, in seconds; also at shutdown. `oauthd client usage` and `oauthd report ' +
+      'password-grant` read what was added: they lag by up to this long, and a crash loses at most this long of ' +
+      'counts. No store write happens per request.',
+  }),
+  option('sunset', 'link', {
+    env: 'OAUTHD_PASSWORD_GRANT_SUNSET_LINK',
+    default: '',
+    unsetMeans: 'no Link header',
+    parse: linkUrl,
+    description:
+      'A page that tells integrators how to move off the password grant (an absolute http(s) URL). Set, every ' +
+      'answer that carries a client\'s password-grant `Sunset` header also carries `Link: <URL>; rel="sunset"` ' +
+      '(RFC 8594 §3.1). See docs/password-grant-sunset.md.',
   }),
   option('passwords', 'minLength', {
     env: 'OAUTHD_PASSWORD_MIN_LENGTH',

@@ -106,6 +106,23 @@ export const issuer: Parser<string | null> = (value, env) => {
   return url.href.replace(/\/+$/, '');
 };
 
+/** An absolute http(s) URL, or empty for none (the target of a `Link` header, RFC 8288 §3). */
+export const linkUrl: Parser<string | null> = (value, env) => {
+  if (value.trim() === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError(
+      `${env}: must be an absolute URL such as https://example.com/migrate (got ${JSON.stringify(value)})`,
+    );
+  }
+  if (!['https:', 'http:'].includes(url.protocol) || url.username !== '' || url.password !== '') {
+    throw new ConfigError(`${env}: must be an http(s) URL without credentials`);
+  }
+  return url.href;
+};
+
 export const redisUrl: Parser<string | null> = (value, env) => {
   if (value.trim() === '') return null;
   if (!/^rediss?:\/\//.test(value.trim())) {

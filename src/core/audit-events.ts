@@ -23,6 +23,7 @@ export const AUDIT_EVENTS = [
   'user.renamed',
   'user.deleted',
   'lockout.cleared',
+  'client.password_grant_refused',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

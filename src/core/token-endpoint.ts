@@ -1,10 +1,12 @@
 import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from './client-auth.js';
 import { invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.js';
 import type { GrantHandler } from './grants/grant.js';
+import { checkPasswordSunset, type AdviseSink, type PasswordSunsetDeps } from './password-sunset.js';
 import { createPasswordGrant, type PasswordGrantDeps } from './grants/password.js';
 import { createRefreshTokenGrant, type RefreshGrantDeps } from './grants/refresh-token.js';
 import { singleValued, type ParamPairs } from './params.js';
-import type { TokenResponse } from './types.js';
+import { epochSeconds } from './ports.js';
+import type { EpochSeconds, GrantType, TokenResponse } from './types.js';
 
 /** A token request as the HTTP adapter hands it over: plain values, no HTTP objects. */
 export interface TokenRequest {
@@ -12,6 +14,13 @@ export interface TokenRequest {
   params: ParamPairs;
   basic: PresentedCredentials['basic'];
   clientIp: string;
+  /** Gets the advisories for this answer (password-grant sunset), success or error, before it is sent. */
+  advise?: AdviseSink;
+}
+
+/** Counts token requests per client and grant type in memory (metrics/client-usage.ts); never awaits. */
+export interface UsageRecorder {
+  count(clientId: string, grantType: GrantType, at: EpochSeconds): void;
 }
 
 export interface TokenEndpoint {
@@ -20,7 +29,10 @@ export interface TokenEndpoint {
 }
 
 /** The client authentication and every grant's dependencies (their store parts joined). */
-export type TokenEndpointDeps = ClientAuthDeps & PasswordGrantDeps & RefreshGrantDeps;
+export type TokenEndpointDeps = ClientAuthDeps &
+  PasswordGrantDeps &
+  RefreshGrantDeps &
+  PasswordSunsetDeps & { usage?: UsageRecorder };
 
 /**
  * The token endpoint, RFC 6749 §3.2: validate the request shape, pick the grant, authenticate the client,
@@ -31,7 +43,7 @@ export function createTokenEndpoint(deps: TokenEndpointDeps): TokenEndpoint {
     [createPasswordGrant(deps), createRefreshTokenGrant(deps)].map((h) => [h.grantType, h]),
   );
   return {
-    async handle({ params: pairs, basic, clientIp }) {
+    async handle({ params: pairs, basic, clientIp, advise }) {
       const params = singleValued(pairs);
       const grantType = params.get('grant_type');
       if (grantType === undefined) throw invalidRequest('Request is missing grant_type parameter.');
@@ -44,10 +56,13 @@ export function createTokenEndpoint(deps: TokenEndpointDeps): TokenEndpoint {
         deps,
         clientIp,
       );
+      // Usage counts every answered request of an authenticated client, whatever its outcome.
+      deps.usage?.count(client.clientId, handler.grantType, epochSeconds(deps.clock.nowMs()));
+      checkPasswordSunset(deps, client, handler.grantType, { clientIp, advise });
       // RFC 6749 §5.2 unauthorized_client: authenticated, but not allowed this grant type.
       if (!client.grantTypes.includes(handler.grantType)) throw unauthorizedClient(`client may not use ${grantType}`);
 
-      return handler.handle({ client, params, clientIp });
+      return handler.handle({ client, params, clientIp, advise });
     },
   };
 }

@@ -80,6 +80,11 @@ function countEvents(registry: Registry): EventSink {
   const revoked = counter('oauthd_grants_revoked_total', 'Grants revoked, by how', ['via']);
   const loginFailed = counter('oauthd_login_failures_total', 'Failed password grants, by reason', ['reason']);
   const clientAuthFailed = counter('oauthd_client_auth_failures_total', 'Failed client authentications');
+  const sunsetRefusals = counter(
+    'oauthd_password_grant_sunset_refusals_total',
+    "Password grants and refreshes of password grants refused after their client's sunset, by grant type",
+    ['grant_type'],
+  );
   const lockouts = counter('oauthd_lockouts_total', 'Brute-force lockouts started, by subject', ['subject']);
 
   return {
@@ -107,6 +112,9 @@ function countEvents(registry: Registry): EventSink {
           break;
         case 'client_auth.failed':
           clientAuthFailed.inc();
+          break;
+        case 'client.password_grant_refused':
+          sunsetRefusals.inc({ grant_type: String(fields.grant_type ?? 'unknown') });
           break;
         case 'lockout.started':
           lockouts.inc({ subject: String(fields.subject ?? 'unknown') });

@@ -1,3 +1,4 @@
+import type { AdviseSink } from '../password-sunset.js';
 import type { Client, GrantType, TokenResponse } from '../types.js';
 
 /** What a grant handler gets: an authenticated client and single-valued, non-empty parameters. */
@@ -6,6 +7,8 @@ export interface GrantContext {
   params: ReadonlyMap<string, string>;
   /** The client's IP, for brute-force defence and the audit trail. */
   clientIp: string;
+  /** Receives the advisories of this answer (password-grant sunset). */
+  advise?: AdviseSink;
 }
 
 export interface GrantHandler {

@@ -1,4 +1,5 @@
 import { invalidGrant } from '../errors.js';
+import { checkRefreshSunset, type PasswordSunsetDeps } from '../password-sunset.js';
 import { epochSeconds, type Clock, type EventSink, type TokenStore } from '../ports.js';
 import type { TokenPolicy } from '../policy.js';
 import { required } from '../params.js';
@@ -19,6 +20,8 @@ export interface RefreshGrantDeps {
   clock: Clock;
   events: EventSink;
   policy: TokenPolicy;
+  /** The password-grant sunset link (OAUTHD_PASSWORD_GRANT_SUNSET_LINK). */
+  passwordGrantSunsetLink?: PasswordSunsetDeps['passwordGrantSunsetLink'];
 }
 
 /**
@@ -45,7 +48,7 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
   const { store, clock, events, policy } = deps;
   return {
     grantType: 'refresh_token',
-    async handle({ client, params, clientIp }) {
+    async handle({ client, params, clientIp, advise }) {
       // oauthlib's wording, as django-oauth-toolkit answers it.
       const presented = required(params, 'refresh_token', 'Missing refresh token parameter.');
       const presentedHash = tokenKey(presented);
@@ -57,6 +60,8 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
       const exchange: Exchange = { deps, clientId: client.clientId, clientIp, presented, record, now };
       // RFC 6749 §6 and §10.4: a refresh token is bound to the client it was issued to.
       if (record.clientId !== client.clientId) throw invalidGrant(INVALID_REFRESH, 'refresh token of another client');
+      // Refreshes of grants that began with a password carry the client's sunset, and may end with it.
+      await checkRefreshSunset(deps, client, record, { clientIp, advise });
       if (record.revokedAt !== null) throw invalidGrant(INVALID_REFRESH, 'revoked refresh token');
       if (record.usedAt !== null) return replayOrReuse(exchange, record);
       if (record.expiresAt !== null && record.expiresAt <= now)

@@ -5,6 +5,7 @@ import type { ParamPairs } from '../../core/params.js';
 import type { TokenEndpoint } from '../../core/token-endpoint.js';
 import { parseBasicAuthorization } from '../credentials.js';
 import { methodNotAllowed, sendJson } from '../replies.js';
+import { sunsetHeaders } from '../sunset-headers.js';
 import {
   BODY_RULES,
   CLIENT_AUTH_SECURITY,
@@ -52,6 +53,9 @@ const tokenSchema = {
     'Order of checks: body and repeats, grant_type, client authentication, grant allowed for the client, the ' +
     "grant's parameters and scope, " +
     'then credentials or refresh token. ' +
+    'A client with a password-grant sunset gets `Deprecation` (RFC 9745), `Sunset` (RFC 8594) and, when ' +
+    'configured, `Link: <…>; rel="sunset"` on every password-grant answer and every refresh of a grant that ' +
+    'began with a password; from the sunset on, its password grant answers unauthorized_client. ' +
     BODY_RULES,
   consumes: CONSUMES,
   security: CLIENT_AUTH_SECURITY,
@@ -112,6 +116,7 @@ export function tokenRoutes(app: FastifyInstance, tokenEndpoint: TokenEndpoint, 
       params: bodyParams(request.body),
       basic: parseBasicAuthorization(request.headers.authorization),
       clientIp: request.ip,
+      advise: (advisory) => sunsetHeaders(reply, advisory),
     });
     return sendJson(reply, 200, response);
   });
