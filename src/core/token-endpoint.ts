@@ -1,10 +1,11 @@
 import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from './client-auth.js';
 import { invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.js';
 import type { GrantHandler } from './grants/grant.js';
+import { createClientCredentialsGrant } from './grants/client-credentials.js';
 import { createPasswordGrant, type PasswordGrantDeps } from './grants/password.js';
 import { createRefreshTokenGrant, type RefreshGrantDeps } from './grants/refresh-token.js';
 import { singleValued, type ParamPairs } from './params.js';
-import type { TokenResponse } from './types.js';
+import type { AccessTokenResponse, TokenResponse } from './types.js';
 
 /** A token request as the HTTP adapter hands it over: plain values, no HTTP objects. */
 export interface TokenRequest {
@@ -15,8 +16,8 @@ export interface TokenRequest {
 }
 
 export interface TokenEndpoint {
-  /** Resolves with the token response or rejects with an OAuthError. */
-  handle(request: TokenRequest): Promise<TokenResponse>;
+  /** Resolves with the token response (without refresh_token for client_credentials) or rejects with an OAuthError. */
+  handle(request: TokenRequest): Promise<TokenResponse | AccessTokenResponse>;
 }
 
 /** The client authentication and every grant's dependencies (their store parts joined). */
@@ -28,7 +29,10 @@ export type TokenEndpointDeps = ClientAuthDeps & PasswordGrantDeps & RefreshGran
  */
 export function createTokenEndpoint(deps: TokenEndpointDeps): TokenEndpoint {
   const handlers = new Map<string, GrantHandler>(
-    [createPasswordGrant(deps), createRefreshTokenGrant(deps)].map((h) => [h.grantType, h]),
+    [createPasswordGrant(deps), createClientCredentialsGrant(deps), createRefreshTokenGrant(deps)].map((h) => [
+      h.grantType,
+      h,
+    ]),
   );
   return {
     async handle({ params: pairs, basic, clientIp }) {
