@@ -270,6 +270,25 @@ describe('oauthd client create --grant-types client_credentials', () => {
     expect(status).toBe(200);
   });
 
+  it('shows the audit trail of a machine client: token.issued and grant.revoked, without a user', async () => {
+    const token = (await clientCredentials()).json.access_token as string;
+    await fetch(`${server.oauthUrl}/revoke_token/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...svcAuth },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    await server.services.audit.flush();
+    const listed = await cli(['audit', '--json', '--client', SVC.clientId, '--limit', '1000']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const events = JSON.parse(listed.stdout) as Record<string, unknown>[];
+    const issued = events.filter((e) => e.event === 'token.issued');
+    expect(issued.length).toBeGreaterThan(0);
+    for (const event of issued) {
+      expect(event).toMatchObject({ grant_type: 'client_credentials', user_id: null, username: null, ip: '127.0.0.1' });
+    }
+    expect(events.find((e) => e.event === 'grant.revoked')).toMatchObject({ user_id: null, username: null });
+  });
+
   it('keeps password,refresh_token as the default grant types', async () => {
     const created = await cli(['client', 'create', '--name', 'legacy', '--json']);
     expect(created.code).toBe(0);
