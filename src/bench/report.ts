@@ -4,7 +4,15 @@ import type { Percentiles } from './load.js';
 import type { Machine } from './machine.js';
 import type { PreloadResult } from './preload.js';
 
-export const SCENARIOS = ['password', 'refresh', 'validate', 'introspect', 'mixed', 'flood'] as const;
+export const SCENARIOS = [
+  'password',
+  'refresh',
+  'client_credentials',
+  'validate',
+  'introspect',
+  'mixed',
+  'flood',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** One line of the table: a scenario, or a part of one (a kind of request in mixed, a stream in flood). */

@@ -7,6 +7,7 @@ import { freshPairs, spawnCeiling, type ServerProcess } from './target.js';
 import {
   Chains,
   ceilingWorkload,
+  clientCredentialsWorkload,
   floodPasswordWorkload,
   introspectWorkload,
   mixedWorkload,
@@ -107,6 +108,10 @@ class Scenarios {
         const chains = Chains.of(await this.fresh(2 * n), n);
         const m = await this.measure(refreshWorkload(t, chains), () => chains.repair(this.fresh));
         return { ...this.row('refresh', m.result, m.rssMb, 'ceiling'), brokenChains: chains.broken };
+      }
+      case 'client_credentials': {
+        const m = await this.measure(clientCredentialsWorkload(t));
+        return this.row('client_credentials', m.result, m.rssMb, 'ceiling');
       }
       case 'validate':
       case 'introspect': {

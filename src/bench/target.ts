@@ -124,13 +124,17 @@ export interface Seed {
 }
 
 /**
- * Registers the bench's client (a generated secret, as `oauthd client create` makes by default) and `users`
+ * Registers the bench's client (a generated secret, as `oauthd client create` makes by default; the password,
+ * client_credentials and refresh_token grants) and `users`
  * users through the admin services the CLI uses; this also migrates the store.
  */
 export async function seed(env: Record<string, string>, users: number): Promise<Seed> {
   const services = await createServices(loadConfig(env), createLogger('silent'));
   try {
-    const { client, clientSecret } = await services.admin.createClient({ name: 'bench' });
+    const { client, clientSecret } = await services.admin.createClient({
+      name: 'bench',
+      grantTypes: ['password', 'client_credentials', 'refresh_token'],
+    });
     const usernames: string[] = [];
     const userIds: number[] = [];
     for (let i = 0; i < users; i++) {

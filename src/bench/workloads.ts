@@ -113,6 +113,10 @@ function refreshRequest(s: Seed, chain: Chain): PlannedRequest {
   return tokenRequest(s, `grant_type=refresh_token&refresh_token=${chain.refresh}`, 'refresh');
 }
 
+function clientCredentialsRequest(s: Seed): PlannedRequest {
+  return tokenRequest(s, 'grant_type=client_credentials', 'client_credentials');
+}
+
 function validateRequest(token: string): PlannedRequest {
   return { kind: 'validate', method: 'GET', path: '/o/userinfo/', headers: { authorization: `Bearer ${token}` } };
 }
@@ -150,6 +154,19 @@ export function refreshWorkload(t: Target, chains: Chains): Workload<Chain> {
       return refreshRequest(t.seed, chain);
     },
     answer: (chain, _kind, status, body) => chains.answered(chain, status, body),
+  };
+}
+
+/**
+ * `client_credentials`: machine clients asking for tokens (RFC 6749 §4.4): client authentication and one grant
+ * plus one access token written per request, and no refresh token in the answer (§4.4.3).
+ */
+export function clientCredentialsWorkload(t: Target): Workload<null> {
+  return {
+    connection: () => null,
+    next: () => clientCredentialsRequest(t.seed),
+    answer: (_state, _kind, status, body) =>
+      status === 200 && body.includes('"access_token"') && !body.includes('"refresh_token"'),
   };
 }
 

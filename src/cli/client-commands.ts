@@ -74,7 +74,11 @@ function registerClientCreate(client: Command): void {
       '--client-secret <secret>',
       'keep an existing secret given here (visible in the process list and shell history)',
     )
-    .option('--grant-types <list>', 'comma-separated grant types', 'password,refresh_token')
+    .option(
+      '--grant-types <list>',
+      'comma-separated grant types: password, client_credentials (confidential clients only), refresh_token',
+      'password,refresh_token',
+    )
     .option('--scopes <scopes>', 'space-separated scopes the client may be granted (default: OAUTHD_DEFAULT_SCOPES)')
     .option('--public', 'a public client: no secret, identifies itself with client_id only')
     .option(

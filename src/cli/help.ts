@@ -20,6 +20,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'client create': [
     'oauthd client create --name my-app',
     'oauthd client create --name spa --public --grant-types password,refresh_token --scopes read',
+    'oauthd client create --name payouts-batch --grant-types client_credentials --scopes read',
     'printf \'%s\' "$SECRET" | oauthd client create --name legacy --client-id legacy-app --client-secret-stdin',
   ],
   'client list': ['oauthd client list', 'oauthd client list --json'],

@@ -11,6 +11,7 @@ import { OAuthError } from './errors.js';
 import { clockOf, noThrottle, type EventSink, type Store } from './ports.js';
 import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint.js';
 import { tokenKey } from './tokens.js';
+import type { TokenResponse } from './types.js';
 
 const fast = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
 const policy = {
@@ -67,7 +68,7 @@ const password = (extra: [string, string][] = []) =>
     ],
     basic: null,
     clientIp: '192.0.2.1',
-  });
+  }) as Promise<TokenResponse>;
 const refresh = (token: string) =>
   endpoint.handle({
     params: [
@@ -76,7 +77,7 @@ const refresh = (token: string) =>
     ],
     basic: { clientId: 'app', secretCandidates: ['app-secret'] },
     clientIp: '192.0.2.1',
-  });
+  }) as Promise<TokenResponse>;
 
 async function rejection(promise: Promise<unknown>): Promise<OAuthError> {
   const error = await promise.then(
@@ -105,6 +106,30 @@ describe('the token endpoint core', () => {
     const record = await store.findAccessToken(tokenKey(first.access_token));
     expect(record?.issuedAt).toBe(now);
     expect(parseInt(record!.grantId.replace(/-/g, '').slice(0, 12), 16)).toBe(now * 1000);
+  });
+
+  it('mints a client_credentials token with the injected clock, without a refresh token or a user', async () => {
+    now = 1_500_000_000;
+    await createAdmin({
+      store,
+      passwordHasher: fast,
+      clock,
+      knownScopes: policy.knownScopes,
+      defaultScopes: policy.defaultScopes,
+      events: { emit: () => {} },
+      actor: 'test',
+    }).createClient({ name: 'svc', clientId: 'svc', clientSecret: 'svc-secret', grantTypes: ['client_credentials'] });
+    const response = await endpoint.handle({
+      params: [['grant_type', 'client_credentials']],
+      basic: { clientId: 'svc', secretCandidates: ['svc-secret'] },
+      clientIp: '192.0.2.1',
+    });
+    expect(Object.keys(response)).toEqual(['access_token', 'expires_in', 'scope', 'token_type']);
+    expect(tokenKey(response.access_token).readUIntBE(0, 6)).toBe(now * 1000);
+    const record = await store.findAccessToken(tokenKey(response.access_token));
+    expect(record).toMatchObject({ clientId: 'svc', userId: null, username: null, issuedAt: now });
+    expect(parseInt(record!.grantId.replace(/-/g, '').slice(0, 12), 16)).toBe(now * 1000);
+    expect(events.at(-1)).toMatchObject({ event: 'token.issued', fields: { grant_type: 'client_credentials' } });
   });
 
   it('emits token.issued and refresh_token.rotated events without any secret', async () => {
@@ -168,7 +193,7 @@ describe('the token endpoint core', () => {
       throttle: noThrottle,
       policy: { ...policy, refreshTokenTtlSeconds: 60 },
     });
-    const issued = await withTtl.handle({
+    const issued = (await withTtl.handle({
       params: [
         ['grant_type', 'password'],
         ['username', 'alice'],
@@ -178,7 +203,7 @@ describe('the token endpoint core', () => {
       ],
       basic: null,
       clientIp: '192.0.2.1',
-    });
+    })) as TokenResponse;
     now += 60;
     const error = await rejection(
       withTtl.handle({

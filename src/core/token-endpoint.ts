@@ -1,12 +1,13 @@
 import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from './client-auth.js';
 import { invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.js';
 import type { GrantHandler } from './grants/grant.js';
+import { createClientCredentialsGrant } from './grants/client-credentials.js';
 import { checkPasswordSunset, type AdviseSink, type PasswordSunsetDeps } from './password-sunset.js';
 import { createPasswordGrant, type PasswordGrantDeps } from './grants/password.js';
 import { createRefreshTokenGrant, type RefreshGrantDeps } from './grants/refresh-token.js';
 import { singleValued, type ParamPairs } from './params.js';
 import { epochSeconds } from './ports.js';
-import type { EpochSeconds, GrantType, TokenResponse } from './types.js';
+import type { AccessTokenResponse, EpochSeconds, GrantType, TokenResponse } from './types.js';
 
 /** A token request as the HTTP adapter hands it over: plain values, no HTTP objects. */
 export interface TokenRequest {
@@ -24,8 +25,8 @@ export interface UsageRecorder {
 }
 
 export interface TokenEndpoint {
-  /** Resolves with the token response or rejects with an OAuthError. */
-  handle(request: TokenRequest): Promise<TokenResponse>;
+  /** Resolves with the token response (without refresh_token for client_credentials) or rejects with an OAuthError. */
+  handle(request: TokenRequest): Promise<TokenResponse | AccessTokenResponse>;
 }
 
 /** The client authentication and every grant's dependencies (their store parts joined). */
@@ -40,7 +41,10 @@ export type TokenEndpointDeps = ClientAuthDeps &
  */
 export function createTokenEndpoint(deps: TokenEndpointDeps): TokenEndpoint {
   const handlers = new Map<string, GrantHandler>(
-    [createPasswordGrant(deps), createRefreshTokenGrant(deps)].map((h) => [h.grantType, h]),
+    [createPasswordGrant(deps), createClientCredentialsGrant(deps), createRefreshTokenGrant(deps)].map((h) => [
+      h.grantType,
+      h,
+    ]),
   );
   return {
     async handle({ params: pairs, basic, clientIp, advise }) {

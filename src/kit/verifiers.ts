@@ -93,8 +93,9 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       }
       const principal: Principal = {
         clientId: String(body.client_id ?? ''),
-        userId: Number(body.sub),
-        username: String(body.username ?? ''),
+        // A client_credentials token (RFC 6749 §4.4) has no user: introspection leaves out sub and username.
+        userId: body.sub === undefined ? null : Number(body.sub),
+        username: body.sub === undefined ? null : String(body.username ?? ''),
         scope: typeof body.scope === 'string' ? body.scope.split(' ').filter(Boolean) : [],
         grantId: '',
         issuedAt: Number(body.iat ?? 0),

@@ -402,12 +402,12 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
     });
 
     it('refuses a --grant-types list with an unsupported grant type', async () => {
-      for (const grantTypes of ['password,implicit', 'client_credentials', ',']) {
+      for (const grantTypes of ['password,implicit', 'authorization_code', ',']) {
         const result = await run(['client', 'create', '--name', 'Grants', '--grant-types', grantTypes], { env });
         expect(result.code, grantTypes).not.toBe(0);
         expect(result.stdout, grantTypes).toBe('');
         expect(lines(result.stderr), grantTypes).toEqual([
-          'oauthd: grant types must be among: password, refresh_token',
+          'oauthd: grant types must be among: password, client_credentials, refresh_token',
         ]);
       }
     });

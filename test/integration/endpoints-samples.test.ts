@@ -33,6 +33,8 @@ const httpie = systemProgram(
 
 const PAGE = fileURLToPath(new URL('../../docs/endpoints.md', import.meta.url));
 const RESOURCE_SERVER = 'resource-server';
+/** The machine client of the client_credentials samples. */
+const MACHINE = { clientId: 'batch', clientSecret: 'batch-secret' };
 
 /** The page's indented command lines: a curl command with its `\` continuations joined, or an HTTPie line. */
 function samples(program: 'curl' | 'http'): string[] {
@@ -65,6 +67,7 @@ beforeAll(async () => {
     scopes: 'introspection',
   });
   resourceServerSecret = created.clientSecret!;
+  await server.services.admin.createClient({ name: 'batch', ...MACHINE, grantTypes: ['client_credentials'] });
 });
 
 afterAll(async () => {
@@ -84,6 +87,8 @@ async function placeholders(): Promise<Record<string, string>> {
   const access = pair.json.access_token as string;
   const introspection = introspector.json.access_token as string;
   return {
+    '{MACHINE_CLIENT_ID}': MACHINE.clientId,
+    '{MACHINE_CLIENT_SECRET}': MACHINE.clientSecret,
     '{CLIENT_ID}': SEED.clientId,
     '{CLIENT_SECRET}': SEED.clientSecret,
     '{USERNAME}': SEED.username,

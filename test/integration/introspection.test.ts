@@ -343,7 +343,7 @@ describe('server metadata (RFC 8414)', () => {
         token_endpoint: `${issuer}/o/token/`,
         revocation_endpoint: `${issuer}/o/revoke_token/`,
         introspection_endpoint: `${issuer}/o/introspect/`,
-        grant_types_supported: ['password', 'refresh_token'],
+        grant_types_supported: ['password', 'client_credentials', 'refresh_token'],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
         scopes_supported: ['read', 'write', 'introspection'],
         response_types_supported: [],

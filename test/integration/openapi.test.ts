@@ -153,7 +153,8 @@ describe('the schemas', () => {
     ]);
     expect(schema.properties.expires_in.type).toBe('integer');
     expect(schema.properties.token_type.enum).toEqual(['Bearer']);
-    expect(schema.required).toEqual(['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
+    // RFC 6749 §4.4.3: the answer to client_credentials has no refresh token.
+    expect(schema.required).toEqual(['access_token', 'expires_in', 'scope', 'token_type']);
     expect(operation.responses['200'].headers['Cache-Control'].schema.enum).toEqual(['no-store']);
   });
 
@@ -165,7 +166,7 @@ describe('the schemas', () => {
     expect(Object.keys(schema.properties).sort()).toEqual(
       ['client_id', 'client_secret', 'grant_type', 'password', 'refresh_token', 'scope', 'username'].sort(),
     );
-    expect(schema.properties.grant_type.enum).toEqual(['password', 'refresh_token']);
+    expect(schema.properties.grant_type.enum).toEqual(['password', 'client_credentials', 'refresh_token']);
   });
 
   it('gives every error response of the token endpoint the {error, error_description} shape', async () => {

@@ -90,6 +90,7 @@ async function createClient(
     throw new AdminError('the client secret must be 1-255 printable ASCII characters');
   }
   const grantTypes = context.checkGrantTypes(input.grantTypes);
+  refuseClientCredentialsForPublic(isPublic, grantTypes);
   const scopes = context.checkScopes(input.scopes);
 
   let clientSecret: string | null = null;
@@ -141,7 +142,10 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
     changes.name = name.trim();
   }
   if (scopes !== undefined) changes.scopes = checkScopes(scopes);
-  if (grantTypes !== undefined) changes.grantTypes = context.checkGrantTypes(grantTypes);
+  if (grantTypes !== undefined) {
+    changes.grantTypes = context.checkGrantTypes(grantTypes);
+    refuseClientCredentialsForPublic(current.isPublic, changes.grantTypes);
+  }
   const allowed = changes.scopes ?? current.scopes;
   if (defaultScopes !== undefined) {
     if (defaultScopes.trim() === '') changes.defaultScopes = null;
@@ -175,4 +179,11 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
     ...(changes.grantTypes ? { grant_types: changes.grantTypes.join(' ') } : {}),
   });
   return updated;
+}
+
+/** RFC 6749 §4.4: the client credentials grant "MUST only be used by confidential clients". */
+function refuseClientCredentialsForPublic(isPublic: boolean, grantTypes: readonly string[]): void {
+  if (isPublic && grantTypes.includes('client_credentials')) {
+    throw new AdminError('a public client cannot use client_credentials: it has no secret to authenticate with');
+  }
 }

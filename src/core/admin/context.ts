@@ -5,6 +5,9 @@ import { GRANT_TYPES, isGrantType } from '../types.js';
 import type { Client, EpochSeconds, GrantType, User } from '../types.js';
 import { AdminError, checkPasswordPolicy, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './validation.js';
 
+/** The grant types of a client created without a list (`oauthd client create` without --grant-types). */
+const DEFAULT_GRANT_TYPES: readonly GrantType[] = ['password', 'refresh_token'];
+
 /** The directory (clients and users, but the login-time hash upgrade) and the operator's lockout actions. */
 export type AdminStore = ClientStore &
   Omit<UserStore, 'replacePasswordHash'> &
@@ -62,7 +65,8 @@ export function adminContext(deps: AdminDeps) {
       return deps.knownScopes.filter((s) => parsed.includes(s));
     },
     checkGrantTypes(grantTypes: string[] | undefined): GrantType[] {
-      if (grantTypes === undefined) return [...GRANT_TYPES];
+      // Without a list: today's default, the password and refresh_token grants (client_credentials is asked for).
+      if (grantTypes === undefined) return [...DEFAULT_GRANT_TYPES];
       const list = grantTypes.map((g) => g.trim()).filter((g) => g !== '');
       const bad = list.filter((g) => !isGrantType(g));
       if (list.length === 0 || bad.length > 0) {

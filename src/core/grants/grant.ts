@@ -1,5 +1,5 @@
 import type { AdviseSink } from '../password-sunset.js';
-import type { Client, GrantType, TokenResponse } from '../types.js';
+import type { AccessTokenResponse, Client, GrantType, TokenResponse } from '../types.js';
 
 /** What a grant handler gets: an authenticated client and single-valued, non-empty parameters. */
 export interface GrantContext {
@@ -13,5 +13,6 @@ export interface GrantContext {
 
 export interface GrantHandler {
   grantType: GrantType;
-  handle(context: GrantContext): Promise<TokenResponse>;
+  /** client_credentials answers without a refresh token (RFC 6749 §4.4.3). */
+  handle(context: GrantContext): Promise<TokenResponse | AccessTokenResponse>;
 }

@@ -2,7 +2,7 @@ import { epochSeconds } from '../ports.js';
 import { mintToken, tokenKey } from '../tokens.js';
 import { formatScope } from '../scope.js';
 import type { TokenPolicy } from '../policy.js';
-import type { NewAccessToken, NewToken, TokenResponse } from '../types.js';
+import type { AccessTokenResponse, NewAccessToken, NewToken, TokenResponse } from '../types.js';
 
 /** A freshly minted access/refresh pair: plaintext for the response, hashes for the store. */
 export interface MintedPair {
@@ -44,6 +44,36 @@ export function mintPair(
       expires_in: policy.accessTokenTtlSeconds,
       refresh_token: refreshToken,
       scope: formatScope(accessScope),
+      token_type: 'Bearer',
+    },
+  };
+}
+
+/** A freshly minted access token alone (client_credentials): plaintext for the response, hash for the store. */
+export interface MintedAccessToken {
+  access: NewAccessToken;
+  response: AccessTokenResponse;
+}
+
+/**
+ * Mints an access token without a refresh token at `nowMs`, read from the injected clock. RFC 6749 §4.4.3:
+ * a refresh token SHOULD NOT be included in the answer to the client credentials grant.
+ */
+export function mintAccessToken(policy: TokenPolicy, nowMs: number, scope: string[]): MintedAccessToken {
+  const now = epochSeconds(nowMs);
+  const accessToken = mintToken(nowMs);
+  return {
+    access: {
+      hash: tokenKey(accessToken),
+      scope,
+      issuedAt: now,
+      expiresAt: now + policy.accessTokenTtlSeconds,
+    },
+    // RFC 6749 §5.1 in the spec's key order, without refresh_token.
+    response: {
+      access_token: accessToken,
+      expires_in: policy.accessTokenTtlSeconds,
+      scope: formatScope(scope),
       token_type: 'Bearer',
     },
   };

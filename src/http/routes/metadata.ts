@@ -36,7 +36,7 @@ const metadataSchema = {
         introspection_endpoint: url('RFC 7662.'),
         userinfo_endpoint: url('The bearer-protected userinfo resource.'),
         response_types_supported: { ...strings, description: 'Empty: this server has no authorization endpoint.' },
-        grant_types_supported: { ...strings, description: '`password` and `refresh_token`.' },
+        grant_types_supported: { ...strings, description: '`password`, `client_credentials` and `refresh_token`.' },
         token_endpoint_auth_methods_supported: strings,
         revocation_endpoint_auth_methods_supported: strings,
         introspection_endpoint_auth_methods_supported: {

@@ -43,7 +43,8 @@ export async function registerOpenApi(
         title: 'oauthd',
         version: packageVersion(),
         description:
-          'OAuth 2.0 authorization server: the token endpoint (RFC 6749, password and refresh_token grants), ' +
+          'OAuth 2.0 authorization server: the token endpoint (RFC 6749: password, client_credentials and ' +
+          'refresh_token grants), ' +
           'revocation (RFC 7009), introspection (RFC 7662), a bearer-protected userinfo resource (RFC 6750), ' +
           'an auth gateway for reverse proxies, and authorization server metadata (RFC 8414). Generated from ' +
           'the route schemas, which document and never validate: the server checks requests itself (RFC 6749 ' +

@@ -56,12 +56,14 @@ export const SHARED_SCHEMAS = [
       },
       refresh_token: {
         type: 'string',
-        description: 'Single-use refresh token: every refresh returns a new one (RFC 9700 §4.14.2).',
+        description:
+          'Single-use refresh token: every refresh returns a new one (RFC 9700 §4.14.2). Absent from the answer to ' +
+          'grant_type=client_credentials (RFC 6749 §4.4.3).',
       },
       scope: { type: 'string', description: 'The granted scopes, space-separated (RFC 6749 §3.3).' },
       token_type: { type: 'string', enum: ['Bearer'], description: 'RFC 6750.' },
     },
-    required: ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type'],
+    required: ['access_token', 'expires_in', 'scope', 'token_type'],
     additionalProperties: false,
     example: {
       access_token: 'Df0Z0r74hxZmO47mo9QnRrncVJIGU6',

@@ -45,6 +45,8 @@ const tokenSchema = {
   description:
     "RFC 6749 §3.2, the token endpoint, at django-oauth-toolkit's path (also without the trailing slash). " +
     '`grant_type=password` (§4.3): username and password, optional scope. ' +
+    '`grant_type=client_credentials` (§4.4): optional scope, confidential clients only (a public client: ' +
+    'unauthorized_client); the answer has no refresh_token (§4.4.3) and the token no user. ' +
     '`grant_type=refresh_token` (§6): refresh_token, optional scope (it may only narrow the access token); ' +
     'every success rotates the ' +
     'refresh token, and presenting a used one revokes its whole token family (RFC 9700 §4.14.2). ' +
@@ -65,8 +67,8 @@ const tokenSchema = {
     properties: {
       grant_type: {
         type: 'string',
-        enum: ['password', 'refresh_token'],
-        description: 'RFC 6749 §4.3.2, §6. Missing: invalid_request; any other value: unsupported_grant_type.',
+        enum: ['password', 'client_credentials', 'refresh_token'],
+        description: 'RFC 6749 §4.3.2, §4.4.2, §6. Missing: invalid_request; any other value: unsupported_grant_type.',
       },
       username: { type: 'string', description: "grant_type=password: the resource owner's username (case-sensitive)." },
       password: {
@@ -89,11 +91,15 @@ const tokenSchema = {
     required: ['grant_type'],
   },
   response: {
-    200: jsonResponse('TokenResponse', 'RFC 6749 §5.1: the new access token and refresh token.'),
+    200: jsonResponse(
+      'TokenResponse',
+      'RFC 6749 §5.1: the new access token and refresh token (for client_credentials, no refresh token: §4.4.3).',
+    ),
     400: error(
       'RFC 6749 §5.2: invalid_request (missing, repeated or malformed parameter, parameters in the URL, ' +
         'unsupported content type, Basic and body credentials that disagree), unsupported_grant_type, ' +
-        'unauthorized_client (grant not allowed for the client), invalid_scope, or invalid_grant (`Invalid ' +
+        'unauthorized_client (grant not allowed for the client, or client_credentials for a public client), ' +
+        'invalid_scope, or invalid_grant (`Invalid ' +
         'credentials given.` for the password grant; for the refresh_token grant an unknown, used, revoked or ' +
         'expired refresh token, or one issued to another client).',
     ),

@@ -2,8 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { BearerValidator } from '../../core/bearer.js';
 import { guardResource, queryTokenOf } from '../../core/protected-resource.js';
 import { refusalFor } from '../../core/bearer-challenge.js';
+import { OAuthError } from '../../core/errors.js';
 import { methodNotAllowed, sendJson, sendRefusal } from '../replies.js';
 import { BEARER_SECURITY, RETRY_AFTER, WWW_AUTHENTICATE_BEARER, error, jsonResponse } from './schemas.js';
+
+const NO_USER = 'The access token was issued to a client, not to a user: there is no user to describe.';
 
 /** The userinfo resource as the OpenAPI document shows it (documentation only: see routes/schemas.ts). */
 const userinfoSchema = {
@@ -27,6 +30,11 @@ const userinfoSchema = {
         'or revoked token, or the token of a disabled user.',
       WWW_AUTHENTICATE_BEARER,
     ),
+    403: error(
+      'insufficient_scope (RFC 6750 §3.1): a token issued by the client_credentials grant (RFC 6749 §4.4) is ' +
+        'valid but speaks for no user.',
+      WWW_AUTHENTICATE_BEARER,
+    ),
     405: error('Any method but GET and HEAD: invalid_request, with `Allow: GET`.', {
       Allow: { type: 'string', description: 'GET' },
     }),
@@ -44,6 +52,12 @@ export function userinfoRoutes(app: FastifyInstance, bearer: BearerValidator, re
     );
     if (decision.kind !== 'ok') return sendRefusal(reply, refusalFor(decision, realm));
     const { principal } = decision;
+    // A client_credentials token speaks for no user: it is valid, but not for this resource. RFC 6750 §3.1
+    // insufficient_scope (403): "the request requires higher privileges than provided by the access token".
+    if (principal.userId === null) {
+      const error = new OAuthError('insufficient_scope', NO_USER, `token of client ${principal.clientId}, no user`);
+      return sendRefusal(reply, refusalFor({ kind: 'error', error }, realm));
+    }
     return sendJson(reply, 200, {
       sub: String(principal.userId),
       username: principal.username,
