@@ -17,6 +17,7 @@ import { decorateStore } from './store/decorate.js';
 import { createMetrics, fanOut, type Metrics } from './metrics/metrics.js';
 import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
 import { createLoginThrottle } from './throttle/login-throttle.js';
+import { createClientRateLimiter } from './throttle/client-rate-limit.js';
 import { connectRedis } from './throttle/redis.js';
 import { startLockoutSync } from './throttle/lockout-sync.js';
 
@@ -95,6 +96,7 @@ export async function createServices(
       clientSecretHasher,
       events,
       throttle,
+      clientRateLimit: throttling.clientRateLimit,
       policy: config.policy,
     }),
     bearer,
@@ -182,8 +184,15 @@ function createThrottling(config: Config, logger: Logger, overrides: ServiceOver
           },
         )
       : undefined;
+  // Per-client rate limits count where the brute-force counters do, so every instance shares them.
+  const clientRateLimit = createClientRateLimiter({
+    ...(redis ? { redis } : {}),
+    cluster: cluster.isWorker,
+    ...(overrides.throttleKeyPrefix ? { keyPrefix: overrides.throttleKeyPrefix } : {}),
+  });
   return {
     throttle,
+    clientRateLimit,
     counters: (): 'local' | 'shared' | 'degraded' =>
       redis === undefined ? 'local' : redis.reachable() ? 'shared' : 'degraded',
     stopSync: async () => lockoutSync?.stop(),

@@ -1,10 +1,11 @@
 import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from './client-auth.js';
-import { invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.js';
+import { OAuthError, invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.js';
 import type { GrantHandler } from './grants/grant.js';
 import { createPasswordGrant, type PasswordGrantDeps } from './grants/password.js';
 import { createRefreshTokenGrant, type RefreshGrantDeps } from './grants/refresh-token.js';
 import { singleValued, type ParamPairs } from './params.js';
-import type { TokenResponse } from './types.js';
+import type { ClientRateLimiter } from './ports.js';
+import type { Client, TokenResponse } from './types.js';
 
 /** A token request as the HTTP adapter hands it over: plain values, no HTTP objects. */
 export interface TokenRequest {
@@ -20,7 +21,12 @@ export interface TokenEndpoint {
 }
 
 /** The client authentication and every grant's dependencies (their store parts joined). */
-export type TokenEndpointDeps = ClientAuthDeps & PasswordGrantDeps & RefreshGrantDeps;
+export type TokenEndpointDeps = ClientAuthDeps &
+  PasswordGrantDeps &
+  RefreshGrantDeps & {
+    /** Per-client rate limits (`oauthd client update --rate-limit`); none enforced when left out. */
+    clientRateLimit?: ClientRateLimiter;
+  };
 
 /**
  * The token endpoint, RFC 6749 §3.2: validate the request shape, pick the grant, authenticate the client,
@@ -44,10 +50,29 @@ export function createTokenEndpoint(deps: TokenEndpointDeps): TokenEndpoint {
         deps,
         clientIp,
       );
+      await takeFromBudget(deps, client);
       // RFC 6749 §5.2 unauthorized_client: authenticated, but not allowed this grant type.
       if (!client.grantTypes.includes(handler.grantType)) throw unauthorizedClient(`client may not use ${grantType}`);
 
       return handler.handle({ client, params, clientIp });
     },
   };
+}
+
+/**
+ * The client's own rate limit, counted once it authenticated (bad secrets cannot spend its budget): beyond
+ * it, 429 with Retry-After (RFC 6585 §4), as `slow_down` (RFC 8628 §3.5, registered for the token endpoint).
+ */
+async function takeFromBudget(deps: TokenEndpointDeps, client: Client): Promise<void> {
+  const perMinute = client.policy.rateLimitPerMinute;
+  if (perMinute === null || !deps.clientRateLimit) return;
+  const taken = await deps.clientRateLimit.take(client.clientId, perMinute);
+  if (taken.allowed) return;
+  const wait = taken.retryAfterSeconds;
+  throw new OAuthError(
+    'slow_down',
+    `Too many requests from this client. Try again in ${wait} ${wait === 1 ? 'second' : 'seconds'}.`,
+    `client rate limit of ${perMinute} per minute reached`,
+    wait,
+  );
 }
