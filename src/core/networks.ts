@@ -1,26 +1,43 @@
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
-
 /**
  * Allowed source networks of a client (`oauthd client update --allowed-networks`): CIDR blocks, IPv4 and IPv6.
- * Pure: no I/O, no clock.
+ * Pure: no I/O, no clock, no node:net (core/ imports only core/ and node:crypto).
  */
 
-/** An IP address as 4 (IPv4) or 16 (IPv6) bytes, or null when it is not one. */
-function addressBytes(text: string): Uint8Array | null {
-  if (isIPv4(text)) return Uint8Array.from(text.split('.').map(Number));
-  if (!isIPv6(text) || text.includes('%')) return null;
-  let source = text;
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(source);
-  if (dotted) {
-    // An embedded IPv4 tail (::ffff:192.0.2.1) is two 16-bit groups.
-    const [a, b, c, d] = dotted[1]!.split('.').map(Number) as [number, number, number, number];
-    source = `${source.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+const GROUP = /^[0-9a-fA-F]{1,4}$/;
+
+function ipv4Bytes(text: string): Uint8Array | null {
+  const match = IPV4.exec(text);
+  return match ? Uint8Array.from(match.slice(1, 5).map(Number)) : null;
+}
+
+/** The 16-bit groups of one side of an IPv6 address's `::`; a dotted IPv4 tail is two groups. */
+function groupsOf(part: string, last: boolean): number[] | null {
+  if (part === '') return [];
+  const pieces = part.split(':');
+  const groups: number[] = [];
+  for (const [i, piece] of pieces.entries()) {
+    const v4 = last && i === pieces.length - 1 ? ipv4Bytes(piece) : null;
+    if (v4) groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+    else if (GROUP.test(piece)) groups.push(Number.parseInt(piece, 16));
+    else return null;
   }
-  const [head, tail] = source.split('::') as [string, string | undefined];
-  const groups = (part: string | undefined) => (part ? part.split(':').map((g) => Number.parseInt(g, 16)) : []);
-  const front = groups(head);
-  const back = groups(tail);
-  const all = tail === undefined ? front : [...front, ...new Array(8 - front.length - back.length).fill(0), ...back];
+  return groups;
+}
+
+/** An IP address as 4 (IPv4) or 16 (IPv6, RFC 4291 §2.2 text forms) bytes, or null when it is not one. */
+function addressBytes(text: string): Uint8Array | null {
+  const v4 = ipv4Bytes(text);
+  if (v4) return v4;
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const front = groupsOf(halves[0]!, halves.length === 1);
+  const back = halves.length === 2 ? groupsOf(halves[1]!, true) : [];
+  if (!front || !back) return null;
+  const zeros = 8 - front.length - back.length;
+  if (halves.length === 1 ? zeros !== 0 : zeros < 1) return null;
+  const all = [...front, ...new Array<number>(halves.length === 1 ? 0 : zeros).fill(0), ...back];
   const bytes = new Uint8Array(16);
   all.forEach((g, i) => {
     bytes[2 * i] = g >> 8;
@@ -87,19 +104,41 @@ export function parseNetworkList(text: string): { networks: string[] } | { inval
 
 export type NetworkMatcher = (ip: string) => boolean;
 
+interface Block {
+  bytes: Uint8Array;
+  prefix: number;
+}
+
+function inBlock(address: Uint8Array, { bytes, prefix }: Block): boolean {
+  if (address.length !== bytes.length) return false;
+  for (let i = 0; i < bytes.length && i * 8 < prefix; i++) {
+    const keep = Math.min(8, prefix - i * 8);
+    const mask = (0xff << (8 - keep)) & 0xff;
+    if ((address[i]! & mask) !== bytes[i]) return false;
+  }
+  return true;
+}
+
+/** An IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) as its IPv4 address; others as they are. */
+function unmapped(address: Uint8Array): Uint8Array {
+  const mapped = address.length === 16 && address.subarray(0, 10).every((b) => b === 0);
+  return mapped && address[10] === 0xff && address[11] === 0xff ? address.subarray(12) : address;
+}
+
 /** Whether an address is inside any of these normalised networks (an IPv4-mapped IPv6 address as its IPv4). */
 export function networkMatcher(networks: readonly string[]): NetworkMatcher {
-  const list = new BlockList();
-  for (const network of networks) {
+  const blocks: Block[] = networks.map((network) => {
     const slash = network.lastIndexOf('/');
-    const address = network.slice(0, slash);
-    list.addSubnet(address, Number(network.slice(slash + 1)), isIPv4(address) ? 'ipv4' : 'ipv6');
-  }
+    return {
+      bytes: addressBytes(network.slice(0, slash)) ?? new Uint8Array(0),
+      prefix: Number(network.slice(slash + 1)),
+    };
+  });
   return (ip) => {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-    if (mapped) return list.check(mapped[1]!, 'ipv4');
-    if (isIPv4(ip)) return list.check(ip, 'ipv4');
-    return isIPv6(ip) && list.check(ip, 'ipv6');
+    const address = addressBytes(ip);
+    if (!address) return false;
+    const plain = unmapped(address);
+    return blocks.some((block) => inBlock(plain, block) || inBlock(address, block));
   };
 }
 

@@ -75,16 +75,6 @@ export type ThrottleDecision =
   { allowed: true; weight: number; reservation: ThrottleReservation } | { allowed: false; retryAfterSeconds: number };
 
 /**
- * A client's own request budget at the token endpoint (`oauthd client update --rate-limit`), counted in the
- * same backend as the brute-force counters (memory, the cluster primary or Redis), so every instance and
- * worker shares it. Counted only after the client authenticated: bad secrets cannot spend a client's budget.
- */
-export interface ClientRateLimiter {
-  /** Counts one request; refused once the client made more than `perMinute` in the current minute. */
-  take(clientId: string, perMinute: number): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
-}
-
-/**
  * Brute-force defence (RFC 6749 §4.3.2: the password grant MUST be protected against it; RFC 6819
  * §5.2.3.3). An attempt is counted *before* its secret is verified: `reserve` takes a point from every
  * counter atomically, so N concurrent guesses can never all pass a check made before any of them failed.

@@ -4,8 +4,17 @@ import type { GrantHandler } from './grants/grant.js';
 import { createPasswordGrant, type PasswordGrantDeps } from './grants/password.js';
 import { createRefreshTokenGrant, type RefreshGrantDeps } from './grants/refresh-token.js';
 import { singleValued, type ParamPairs } from './params.js';
-import type { ClientRateLimiter } from './ports.js';
 import type { Client, TokenResponse } from './types.js';
+
+/**
+ * A client's own request budget at the token endpoint (`oauthd client update --rate-limit`), counted in the
+ * same backend as the brute-force counters (memory, the cluster primary or Redis: throttle/client-rate-limit.ts),
+ * so every instance and worker shares it.
+ */
+export interface ClientRateLimiter {
+  /** Counts one request; refused once the client made more than `perMinute` in the current minute. */
+  take(clientId: string, perMinute: number): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
+}
 
 /** A token request as the HTTP adapter hands it over: plain values, no HTTP objects. */
 export interface TokenRequest {

@@ -4,7 +4,7 @@ import {
   RateLimiterRedis,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
-import type { ClientRateLimiter } from '../core/ports.js';
+import type { ClientRateLimiter } from '../core/token-endpoint.js';
 import { seconds } from './counters.js';
 import type { ThrottleBackend } from './settings.js';
 
@@ -13,7 +13,7 @@ const UNBOUNDED = 2 ** 31 - 1;
 const MINUTE = 60;
 
 /**
- * Per-client token-endpoint rate limits (core/ports.ts ClientRateLimiter) on rate-limiter-flexible: a fixed
+ * Per-client token-endpoint rate limits (core/token-endpoint.ts ClientRateLimiter) on rate-limiter-flexible: a fixed
  * one-minute window per client id, in memory, in the cluster primary (`--workers N` without Redis) or in Redis
  * (with local counting through a Redis outage, like the login throttle). A counter that cannot be reached at
  * all lets the request through: the limit shares load fairly, it is no defence against guessing (the login

@@ -56,11 +56,13 @@ function wholeNumber(value: string, flag: string, least: number, most: number): 
 /** 00:00 UTC of a YYYY-MM-DD day, in epoch seconds; an AdminError for anything else (2027-02-30 included). */
 export function sunsetDay(value: string): EpochSeconds {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());
-  const ms = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : Number.NaN;
-  if (!match || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value.trim()) {
+  const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+  // The month's length: from its first day to the next month's (Date.UTC rolls month 12 over to January).
+  const length = month >= 1 && month <= 12 ? (Date.UTC(year, month, 1) - Date.UTC(year, month - 1, 1)) / 86_400_000 : 0;
+  if (!match || year < 1970 || day < 1 || day > length) {
     throw new AdminError(`--password-grant-sunset must be a date YYYY-MM-DD or "none"; got ${JSON.stringify(value)}`);
   }
-  return ms / 1000;
+  return Date.UTC(year, month - 1, day) / 1000;
 }
 
 /**
@@ -125,7 +127,7 @@ export function policyAuditFields(changes: Partial<ClientPolicy>): Record<string
   for (const [name, value] of Object.entries(changes)) {
     if (name === 'passwordGrantSunset') {
       const sunset = value as ClientPolicy['passwordGrantSunset'];
-      fields.password_grant_sunset = sunset === null ? null : new Date(sunset.at * 1000).toISOString().slice(0, 10);
+      fields.password_grant_sunset_at = sunset === null ? null : sunset.at;
       fields.revoke_password_grants = sunset?.revokeGrants ?? false;
     } else if (name === 'allowedNetworks') {
       fields.allowed_networks = value === null ? null : (value as string[]).join(',');
