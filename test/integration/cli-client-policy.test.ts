@@ -127,6 +127,17 @@ describe('client create and update take the policy flags, client show prints the
       rate_limit_per_minute: 30,
       refresh_grace: 5,
     });
+    // The audit trail names the policy fields changed and their new values.
+    const audited = await cli(['audit', '--json', '--client', 'payouts', '--event', 'client.updated']);
+    expect(audited.code).toBe(0);
+    const [event] = JSON.parse(audited.stdout) as Record<string, unknown>[];
+    expect(event).toMatchObject({
+      policy_changed: 'accessTokenTtlSeconds rateLimitPerMinute allowedNetworks passwordGrantSunset',
+      access_token_ttl_seconds: null,
+      allowed_networks: null,
+      rate_limit_per_minute: 30,
+      password_grant_sunset_at: null,
+    });
   });
 
   it.each([
