@@ -202,3 +202,41 @@ describe('a change made by the CLI, seen by a running server process', () => {
     expect(tookMs).toBeLessThanOrEqual(CACHE_MS + 500);
   });
 });
+
+describe('the rate limit across workers', () => {
+  it('is one count for every worker of `serve --workers 2` (kept in the primary)', async () => {
+    const created = await cli([
+      'client',
+      'create',
+      '--name',
+      'limited',
+      '--client-id',
+      'limited',
+      '--client-secret',
+      'limited-secret',
+      '--rate-limit',
+      '4',
+    ]);
+    expect(created.code).toBe(0);
+    const workers = await spawnServer({ OAUTHD_DATABASE_URL: databaseUrl, OAUTHD_WORKERS: '2' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const response = await fetch(workers.tokenUrl, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: basic('limited', 'limited-secret'),
+            connection: 'close', // a new connection each time: the primary hands them to both workers
+          },
+          body: new URLSearchParams({ grant_type: 'password', username: SEED.username, password: SEED.password }),
+        });
+        statuses.push(response.status);
+        if (response.status === 429) expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 429, 429, 429, 429]);
+    } finally {
+      expect(await workers.stop()).toBe(0);
+    }
+  });
+});
