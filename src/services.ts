@@ -18,6 +18,7 @@ import { createMetrics, fanOut, type Metrics } from './metrics/metrics.js';
 import { createClientUsageCounter } from './metrics/client-usage.js';
 import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
 import { createLoginThrottle } from './throttle/login-throttle.js';
+import { createClientRateLimiter } from './throttle/client-rate-limit.js';
 import { connectRedis } from './throttle/redis.js';
 import { startLockoutSync } from './throttle/lockout-sync.js';
 
@@ -103,6 +104,7 @@ export async function createServices(
       clientSecretHasher,
       events,
       throttle,
+      clientRateLimit: throttling.clientRateLimit,
       policy: config.policy,
       usage,
       passwordGrantSunsetLink: config.sunset.link,
@@ -193,8 +195,15 @@ function createThrottling(config: Config, logger: Logger, overrides: ServiceOver
           },
         )
       : undefined;
+  // Per-client rate limits count where the brute-force counters do, so every instance shares them.
+  const clientRateLimit = createClientRateLimiter({
+    ...(redis ? { redis } : {}),
+    cluster: cluster.isWorker,
+    ...(overrides.throttleKeyPrefix ? { keyPrefix: overrides.throttleKeyPrefix } : {}),
+  });
   return {
     throttle,
+    clientRateLimit,
     counters: (): 'local' | 'shared' | 'degraded' =>
       redis === undefined ? 'local' : redis.reachable() ? 'shared' : 'degraded',
     stopSync: async () => lockoutSync?.stop(),

@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import { AdminError } from '../core/admin/validation.js';
 import type { Client } from '../core/types.js';
+import {
+  describePolicy,
+  policyInput,
+  type PolicyOptions,
+  policyView,
+  withPolicyOptions,
+} from './client-policy-options.js';
 import { output, readStdinPassword, warnSecretOnArgv, withServices, type StoreOptions } from './context.js';
 
 /** A client as shown to people and scripts: never its secret hash. */
@@ -13,6 +20,7 @@ export function clientView(client: Client) {
     scopes: client.scopes,
     default_scopes: client.defaultScopes ?? null,
     introspect: client.canIntrospect,
+    policy: policyView(client.policy),
     created_at: new Date(client.createdAt * 1000).toISOString(),
   };
 }
@@ -28,6 +36,7 @@ const describe = (c: Client): string =>
     `scopes:      ${c.scopes.join(' ')}`,
     `default scopes: ${c.defaultScopes ? c.defaultScopes.join(' ') : SERVER_DEFAULT_SCOPES}`,
     `introspect:  ${c.canIntrospect ? "yes (a resource server: may introspect every client's tokens)" : 'no'}`,
+    ...describePolicy(c),
     `created:     ${new Date(c.createdAt * 1000).toISOString()}`,
   ].join('\n');
 
@@ -60,7 +69,7 @@ export function registerClientCommands(program: Command): void {
 
 /** `client create`: a generated secret is printed once, a chosen one never. */
 function registerClientCreate(client: Command): void {
-  client
+  const create = client
     .command('create')
     .description('register a client; a generated secret is printed once')
     .requiredOption('--name <name>', 'a name for people')
@@ -80,25 +89,33 @@ function registerClientCreate(client: Command): void {
       'password,refresh_token',
     )
     .option('--scopes <scopes>', 'space-separated scopes the client may be granted (default: OAUTHD_DEFAULT_SCOPES)')
+    .option(
+      '--default-scopes <scopes>',
+      'space-separated scopes a request without `scope` gets, among its scopes (default: OAUTHD_DEFAULT_SCOPES ' +
+        'among them)',
+    )
     .option('--public', 'a public client: no secret, identifies itself with client_id only')
     .option(
       '--introspect',
       "a resource server: may introspect every client's tokens, also with a bearer token issued to it " +
         '(confidential clients only)',
-    )
+    );
+  withPolicyOptions(create)
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
     .action(
       async (
-        options: JsonOption & {
-          name: string;
-          clientId?: string;
-          clientSecret?: string;
-          grantTypes: string;
-          scopes?: string;
-          public?: boolean;
-          introspect?: boolean;
-        },
+        options: JsonOption &
+          PolicyOptions & {
+            name: string;
+            defaultScopes?: string;
+            clientId?: string;
+            clientSecret?: string;
+            grantTypes: string;
+            scopes?: string;
+            public?: boolean;
+            introspect?: boolean;
+          },
       ) =>
         withServices(options, async ({ admin }) => {
           const chosenSecret = await chosenSecretFrom(options);
@@ -110,6 +127,8 @@ function registerClientCreate(client: Command): void {
             scopes: options.scopes,
             isPublic: options.public ?? false,
             canIntrospect: options.introspect ?? false,
+            defaultScopes: options.defaultScopes,
+            policy: policyInput(options),
           });
           const generated = clientSecret !== null && chosenSecret === undefined;
           output(options.json, { ...clientView(created), ...(generated ? { client_secret: clientSecret } : {}) }, () =>

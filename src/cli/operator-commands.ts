@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { Lockout, UserGrant } from '../core/types.js';
 import { describeClient, clientView } from './client-commands.js';
+import { policyInput, type PolicyOptions, withPolicyOptions } from './client-policy-options.js';
+import { plural } from '../core/plural.js';
 import { output, withServices, type StoreOptions } from './context.js';
 
 interface JsonOption extends StoreOptions {
@@ -18,7 +20,7 @@ function group(program: Command, name: string): Command {
 
 /** `oauthd client update`: change a client's name, scopes, default scopes or grant types. */
 export function registerClientUpdateCommand(program: Command): void {
-  group(program, 'client')
+  const update = group(program, 'client')
     .command('update <client-id>')
     .description(
       'change a client; only the options given change, and a bad value changes nothing. Live tokens keep their ' +
@@ -31,22 +33,37 @@ export function registerClientUpdateCommand(program: Command): void {
       'space-separated scopes a request without `scope` gets, among the client\'s scopes; "" goes back to ' +
         'OAUTHD_DEFAULT_SCOPES',
     )
-    .option('--grant-types <list>', 'comma-separated grant types (replaces the list)')
+    .option('--grant-types <list>', 'comma-separated grant types (replaces the list)');
+  withPolicyOptions(update)
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
     .action(
       async (
         clientId: string,
-        options: JsonOption & { name?: string; scopes?: string; defaultScopes?: string; grantTypes?: string },
+        options: JsonOption &
+          PolicyOptions & { name?: string; scopes?: string; defaultScopes?: string; grantTypes?: string },
       ) =>
-        withServices(options, async ({ admin }) => {
+        withServices(options, async ({ admin, clock }) => {
           const updated = await admin.updateClient(clientId, {
             name: options.name,
             scopes: options.scopes,
             defaultScopes: options.defaultScopes,
             grantTypes: options.grantTypes?.split(','),
+            policy: policyInput(options),
           });
-          output(options.json, clientView(updated), () => describeClient(updated));
+          // A sunset already past with --revoke-password-grants: its password grants end now, not later.
+          const sunset = updated.policy.passwordGrantSunset;
+          const revoked =
+            options.revokePasswordGrants && sunset !== null && sunset.at <= clock.now()
+              ? await admin.revokeClientPasswordGrants(clientId)
+              : null;
+          output(
+            options.json,
+            { ...clientView(updated), ...(revoked !== null ? { revoked_password_grants: revoked } : {}) },
+            () =>
+              describeClient(updated) +
+              (revoked !== null ? `\nrevoked ${plural(revoked, 'password grant')} (the sunset date is past)` : ''),
+          );
         }),
     );
 }

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       policy: {
         accessTokenTtlSeconds: 3600,
         refreshTokenTtlSeconds: null,
+        refreshAbsoluteTtlSeconds: null,
         refreshGraceSeconds: 0,
         knownScopes: ['read', 'write'],
         defaultScopes: ['read', 'write'],

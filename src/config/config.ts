@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isSubset } from '../core/scope.js';
 import type { PasswordPolicy } from '../core/admin/validation.js';
-import type { TokenPolicy } from '../core/policy.js';
+import type { ServerTokenPolicy } from '../core/policy.js';
 import type { ConfigDraft } from './option.js';
 import { OPTIONS } from './options.js';
 import { ConfigError } from './parsers.js';
@@ -14,7 +14,7 @@ import { ConfigError } from './parsers.js';
 export interface Config {
   store: StoreConfig;
   /** The protocol settings the core takes as is. */
-  policy: TokenPolicy;
+  policy: ServerTokenPolicy;
   /** The brute-force limits, shaped as createLoginThrottle's ThrottleSettings (config/ does not import throttle/). */
   throttle: ThrottleConfig;
   /** Where the brute-force counters are shared; null: each instance counts alone. */

@@ -93,6 +93,16 @@ export const OPTIONS = [
       'Lifetime of refresh tokens, in seconds; 0: they never expire by time and live until used (each use ' +
       'returns a new one, the old one dies).',
   }),
+  option('policy', 'refreshAbsoluteTtlSeconds', {
+    env: 'OAUTHD_REFRESH_ABSOLUTE_TTL',
+    default: '0',
+    note: 'no bound',
+    parse: secondsOrNever,
+    description:
+      'How long a grant may be refreshed at all, in seconds, counted from its first issue (the password): past ' +
+      'it a refresh answers invalid_grant and the user signs in again, and no refresh token outlives it. 0: no ' +
+      'bound beyond OAUTHD_REFRESH_TOKEN_TTL. A client can have its own (`oauthd client update --refresh-token-ttl`).',
+  }),
   option('policy', 'refreshGraceSeconds', {
     env: 'OAUTHD_REFRESH_GRACE_SECONDS',
     default: '0',

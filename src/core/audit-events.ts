@@ -11,6 +11,7 @@ export const AUDIT_EVENTS = [
   'grant.revoked',
   'login.failed',
   'client_auth.failed',
+  'client.network_refused',
   'lockout.started',
   'user.created',
   'user.disabled',

@@ -1,4 +1,5 @@
 import { OAuthError, invalidClient, invalidRequest, slowDown } from './errors.js';
+import { fromAllowedNetwork } from './networks.js';
 import { recordLockouts, type LockoutRecorder } from './lockouts.js';
 import type { ClientStore, Clock, EventSink, LoginThrottle, PasswordHasher } from './ports.js';
 import { judgeClientSecretAtOnce, verifyClientSecret } from './secrets.js';
@@ -57,6 +58,13 @@ export async function authenticateClient(
   // Basic credentials tried decoded and raw are two guesses, and count as two.
   const weight = Math.max(1, candidates.length);
   const found = await findPresentedClient(presented, deps);
+  if (!(found instanceof OAuthError) && !fromAllowedNetwork(found.policy.allowedNetworks, ip)) {
+    // A client pinned to its networks (`oauthd client update --allowed-networks`): from elsewhere, its client
+    // authentication fails, RFC 6749 §5.2 invalid_client (401), with the body of every other failure. Refused
+    // before any secret is looked at: no oracle for the secret from outside, and no hash spent on it.
+    deps.events.emit('client.network_refused', { client_id: found.clientId, ip });
+    throw invalidClient('request from outside the allowed networks');
+  }
   const atOnce = found instanceof OAuthError ? false : judgeAtOnce(found, candidates, deps);
   if (atOnce === true) {
     // A secret known right is no guess: one attempt's room, whatever forms were presented.

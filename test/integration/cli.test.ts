@@ -256,6 +256,16 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
         scopes: ['read', 'write'],
         default_scopes: null,
         introspect: false,
+        // Every field null: the server's settings (docs/clients.md, "Per-client policy").
+        policy: {
+          access_token_ttl: null,
+          refresh_token_ttl: null,
+          refresh_idle_ttl: null,
+          refresh_grace: null,
+          allowed_networks: null,
+          rate_limit_per_minute: null,
+          password_grant_sunset: null,
+        },
         client_secret: expect.any(String),
         created_at: expect.any(String),
       });
@@ -294,6 +304,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
           'grant_types',
           'introspect',
           'name',
+          'policy',
           'scopes',
         ]);
     });

@@ -3,6 +3,7 @@ import type { ClientChanges } from '../ports.js';
 import { generateClientSecret, hashChosenSecret, hashGeneratedSecret } from '../secrets.js';
 import { type Client, SERVER_POLICY } from '../types.js';
 import type { AdminContext } from './context.js';
+import { checkPolicyInput, type ClientPolicyInput, givesPolicy, policyAuditFields } from './client-policy.js';
 import { AdminError } from './validation.js';
 
 export interface CreateClientInput {
@@ -16,6 +17,10 @@ export interface CreateClientInput {
   isPublic?: boolean | undefined;
   /** A resource server: may introspect every client's tokens (RFC 7662). Confidential clients only. */
   canIntrospect?: boolean | undefined;
+  /** Space-separated, among its scopes; default: the server's default scopes among its scopes. */
+  defaultScopes?: string | undefined;
+  /** Its own lifetimes, networks, rate limit and password-grant sunset; the server's settings otherwise. */
+  policy?: ClientPolicyInput | undefined;
 }
 
 /** What `oauthd client update` may change; a field left out keeps its value. */
@@ -26,6 +31,7 @@ export interface UpdateClientInput {
   /** Space-separated, among the client's scopes; '' goes back to the server's default scopes. */
   defaultScopes?: string | undefined;
   grantTypes?: string[] | undefined;
+  policy?: ClientPolicyInput | undefined;
 }
 
 /** Client ids are sent in Basic headers and form bodies: printable ASCII, no ':' (RFC 6749 §2.3.1), no spaces. */
@@ -66,6 +72,9 @@ export function clientActions(context: AdminContext) {
      * scopes then (RFC 6749 §6: never a scope not originally granted, and here never one no longer allowed).
      */
     updateClient: (clientId: string, input: UpdateClientInput) => updateClient(context, clientId, input),
+
+    /** Revokes the client's grants that began with a password; returns how many (see revokePasswordGrants). */
+    revokeClientPasswordGrants: (clientId: string) => revokePasswordGrants(context, clientId),
   };
 }
 
@@ -92,6 +101,9 @@ async function createClient(
   const grantTypes = context.checkGrantTypes(input.grantTypes);
   refuseClientCredentialsForPublic(isPublic, grantTypes);
   const scopes = context.checkScopes(input.scopes);
+  const defaultScopes =
+    input.defaultScopes === undefined ? null : checkDefaultScopes(context, input.defaultScopes, scopes);
+  const policyChanges = checkPolicyInput(input.policy ?? {}, null, context.now());
 
   let clientSecret: string | null = null;
   let secretHash: string | null = null;
@@ -112,8 +124,9 @@ async function createClient(
     isPublic,
     grantTypes,
     scopes,
+    defaultScopes,
     canIntrospect,
-    policy: SERVER_POLICY,
+    policy: { ...SERVER_POLICY, ...policyChanges },
     createdAt: now,
   };
   if ((await store.createClient(client)) === 'exists') {
@@ -125,6 +138,8 @@ async function createClient(
     secret: isPublic ? 'none' : input.clientSecret !== undefined ? 'chosen' : 'generated',
     grant_types: grantTypes.join(' '),
     scope: scopes.join(' '),
+    ...(defaultScopes !== null ? { default_scope: defaultScopes.join(' ') } : {}),
+    ...policyAuditFields(policyChanges),
   });
   return { client, clientSecret };
 }
@@ -132,11 +147,22 @@ async function createClient(
 async function updateClient(context: AdminContext, clientId: string, input: UpdateClientInput): Promise<Client> {
   const { store, audit, checkScopes } = context;
   const { name, scopes, defaultScopes, grantTypes } = input;
-  if (name === undefined && scopes === undefined && defaultScopes === undefined && grantTypes === undefined) {
-    throw new AdminError('nothing to change: give --name, --scopes, --default-scopes or --grant-types');
+  const policyInput = input.policy ?? {};
+  if (
+    name === undefined &&
+    scopes === undefined &&
+    defaultScopes === undefined &&
+    grantTypes === undefined &&
+    !givesPolicy(policyInput)
+  ) {
+    throw new AdminError(
+      'nothing to change: give --name, --scopes, --default-scopes, --grant-types or a policy option (see --help)',
+    );
   }
   const current = await context.requireClient(clientId);
   const changes: ClientChanges = {};
+  const policyChanges = checkPolicyInput(policyInput, current.policy, context.now());
+  if (Object.keys(policyChanges).length > 0) changes.policy = policyChanges;
   if (name !== undefined) {
     if (name.trim() === '') throw new AdminError('the client name must not be empty');
     changes.name = name.trim();
@@ -148,16 +174,7 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
   }
   const allowed = changes.scopes ?? current.scopes;
   if (defaultScopes !== undefined) {
-    if (defaultScopes.trim() === '') changes.defaultScopes = null;
-    else {
-      const wanted = checkScopes(defaultScopes);
-      const outside = wanted.filter((s) => !allowed.includes(s));
-      if (outside.length > 0)
-        throw new AdminError(
-          `default scope(s) not among the client's scopes: ${outside.join(', ')} (its scopes: ${allowed.join(' ')})`,
-        );
-      changes.defaultScopes = wanted;
-    }
+    changes.defaultScopes = defaultScopes.trim() === '' ? null : checkDefaultScopes(context, defaultScopes, allowed);
   } else if (current.defaultScopes?.some((s) => !allowed.includes(s))) {
     // The client's own defaults must stay a subset of what it may be granted: say so rather than drop some.
     throw new AdminError(
@@ -177,6 +194,7 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
       ? { default_scope: changes.defaultScopes === null ? null : changes.defaultScopes.join(' ') }
       : {}),
     ...(changes.grantTypes ? { grant_types: changes.grantTypes.join(' ') } : {}),
+    ...policyAuditFields(policyChanges),
   });
   return updated;
 }
@@ -186,4 +204,29 @@ function refuseClientCredentialsForPublic(isPublic: boolean, grantTypes: readonl
   if (isPublic && grantTypes.includes('client_credentials')) {
     throw new AdminError('a public client cannot use client_credentials: it has no secret to authenticate with');
   }
+}
+
+/** Default scopes: known scopes, all among the client's (`allowed`). */
+function checkDefaultScopes(context: AdminContext, defaultScopes: string, allowed: string[]): string[] {
+  const wanted = context.checkScopes(defaultScopes);
+  const outside = wanted.filter((s) => !allowed.includes(s));
+  if (outside.length > 0) {
+    throw new AdminError(
+      `default scope(s) not among the client's scopes: ${outside.join(', ')} (its scopes: ${allowed.join(' ')})`,
+    );
+  }
+  return wanted;
+}
+
+/**
+ * Revokes the client's live grants that began with a password (its refresh tokens stop working at once);
+ * each is a `grant.revoked` event. For `--revoke-password-grants` once the sunset date is past.
+ */
+async function revokePasswordGrants(context: AdminContext, clientId: string): Promise<number> {
+  await context.requireClient(clientId);
+  const revoked = await context.store.revokeClientGrants(clientId, { grantType: 'password', now: context.now() });
+  for (const grantId of revoked) {
+    context.audit('grant.revoked', { client_id: clientId, grant_id: grantId, via: 'password_grant_sunset' });
+  }
+  return revoked.length;
 }

@@ -1,7 +1,7 @@
 import { newGrantId } from '../ids.js';
 import { epochSeconds } from '../ports.js';
 import type { Clock, EventSink, TokenStore } from '../ports.js';
-import type { TokenPolicy } from '../policy.js';
+import { effectivePolicy, type ServerTokenPolicy } from '../policy.js';
 import { invalidClient, unauthorizedClient } from '../errors.js';
 import { grantableScope } from '../scope.js';
 import type { GrantHandler } from './grant.js';
@@ -14,7 +14,7 @@ export interface ClientCredentialsGrantDeps {
   store: ClientCredentialsGrantStore;
   clock: Clock;
   events: EventSink;
-  policy: TokenPolicy;
+  policy: ServerTokenPolicy;
 }
 
 /**
@@ -40,7 +40,8 @@ export function createClientCredentialsGrant(deps: ClientCredentialsGrantDeps): 
       );
       const nowMs = clock.nowMs();
       const now = epochSeconds(nowMs);
-      const minted = mintAccessToken(policy, nowMs, scope);
+      // The client's own access-token lifetime when it has one (`oauthd client update --access-token-ttl`).
+      const minted = mintAccessToken(effectivePolicy(client, policy), nowMs, scope);
       const grantId = newGrantId(nowMs);
       const issued = await store.issueTokens({
         grant: {

@@ -2,7 +2,7 @@ import { epochSeconds } from '../ports.js';
 import { mintToken, tokenKey } from '../tokens.js';
 import { formatScope } from '../scope.js';
 import type { TokenPolicy } from '../policy.js';
-import type { AccessTokenResponse, NewAccessToken, NewToken, TokenResponse } from '../types.js';
+import type { AccessTokenResponse, EpochSeconds, NewAccessToken, NewToken, TokenResponse } from '../types.js';
 
 /** A freshly minted access/refresh pair: plaintext for the response, hashes for the store. */
 export interface MintedPair {
@@ -15,12 +15,14 @@ export interface MintedPair {
  * Mints a new pair at `nowMs`, read from the injected clock: the tokens' key prefix and their `issuedAt` are
  * that one time. The access token carries `accessScope`; the refresh token carries `refreshScope` (RFC 6749
  * §6: a new refresh token keeps the scope of the one it replaces, even when the access token was narrowed).
+ * `refreshExpiresAt`, when given, replaces the refresh token's expiry from `policy` (core/policy.ts refreshExpiry).
  */
 export function mintPair(
   policy: TokenPolicy,
   nowMs: number,
   accessScope: string[],
   refreshScope: string[],
+  refreshExpiresAt?: EpochSeconds | null,
 ): MintedPair {
   const now = epochSeconds(nowMs);
   const accessToken = mintToken(nowMs);
@@ -36,7 +38,12 @@ export function mintPair(
       hash: tokenKey(refreshToken),
       scope: refreshScope,
       issuedAt: now,
-      expiresAt: policy.refreshTokenTtlSeconds === null ? null : now + policy.refreshTokenTtlSeconds,
+      expiresAt:
+        refreshExpiresAt !== undefined
+          ? refreshExpiresAt
+          : policy.refreshTokenTtlSeconds === null
+            ? null
+            : now + policy.refreshTokenTtlSeconds,
     },
     // RFC 6749 §5.1, in the spec's key order; expires_in is a JSON number.
     response: {

@@ -1,7 +1,7 @@
 import { newGrantId } from '../ids.js';
 import { epochSeconds } from '../ports.js';
 import type { Clock, EventSink, LoginThrottle, PasswordHasher, TokenStore, UserStore } from '../ports.js';
-import type { TokenPolicy } from '../policy.js';
+import { effectivePolicy, refreshExpiry, type ServerTokenPolicy } from '../policy.js';
 import { invalidClient, invalidCredentials, slowDown } from '../errors.js';
 import { required } from '../params.js';
 import { recordLockouts, type LockoutRecorder } from '../lockouts.js';
@@ -21,7 +21,7 @@ export interface PasswordGrantDeps {
   passwordHasher: PasswordHasher;
   events: EventSink;
   throttle: LoginThrottle;
-  policy: TokenPolicy;
+  policy: ServerTokenPolicy;
 }
 
 /**
@@ -83,7 +83,9 @@ export function createPasswordGrant(deps: PasswordGrantDeps): GrantHandler {
         await store.replacePasswordHash(user.id, user.passwordHash, newHash, now);
       }
 
-      const pair = mintPair(policy, nowMs, scope, scope);
+      // The client's own lifetimes (`oauthd client update --access-token-ttl …`), the server's otherwise.
+      const effective = effectivePolicy(client, policy);
+      const pair = mintPair(effective, nowMs, scope, scope, refreshExpiry(effective, now, now));
       const grantId = newGrantId(nowMs);
       const issued = await store.issueTokens({
         grant: { id: grantId, clientId: client.clientId, userId: user.id, scope, createdAt: now },

@@ -1,7 +1,7 @@
 import { invalidGrant } from '../errors.js';
 import { checkRefreshSunset, type PasswordSunsetDeps } from '../password-sunset.js';
 import { epochSeconds, type Clock, type EventSink, type TokenStore } from '../ports.js';
-import type { TokenPolicy } from '../policy.js';
+import { effectivePolicy, refreshExpiry, type EffectivePolicy, type ServerTokenPolicy } from '../policy.js';
 import { required } from '../params.js';
 import { refreshedScope } from '../scope.js';
 import { openSuccessor, sealSuccessor } from '../successor.js';
@@ -19,7 +19,7 @@ export interface RefreshGrantDeps {
   store: RefreshGrantStore;
   clock: Clock;
   events: EventSink;
-  policy: TokenPolicy;
+  policy: ServerTokenPolicy;
   /** The password-grant sunset link (OAUTHD_PASSWORD_GRANT_SUNSET_LINK). */
   passwordGrantSunsetLink?: PasswordSunsetDeps['passwordGrantSunsetLink'];
 }
@@ -57,7 +57,9 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
       const now = epochSeconds(nowMs);
 
       if (!record) throw invalidGrant(INVALID_REFRESH, 'unknown refresh token');
-      const exchange: Exchange = { deps, clientId: client.clientId, clientIp, presented, record, now };
+      // The client's own lifetimes and grace window, the server's otherwise (core/policy.ts).
+      const effective = effectivePolicy(client, policy);
+      const exchange: Exchange = { deps, effective, clientId: client.clientId, clientIp, presented, record, now };
       // RFC 6749 §6 and §10.4: a refresh token is bound to the client it was issued to.
       if (record.clientId !== client.clientId) throw invalidGrant(INVALID_REFRESH, 'refresh token of another client');
       // Refreshes of grants that began with a password carry the client's sunset, and may end with it.
@@ -67,10 +69,21 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
       if (record.expiresAt !== null && record.expiresAt <= now)
         throw invalidGrant(INVALID_REFRESH, 'expired refresh token');
       if (!record.userIsActive) throw invalidGrant(INVALID_REFRESH, 'user disabled');
+      // RFC 6749 §5.2 invalid_grant: the grant's absolute lifetime, counted from its first issue, is over.
+      const { refreshAbsoluteTtlSeconds: absolute } = effective;
+      if (absolute !== null && record.grantCreatedAt + absolute <= now) {
+        throw invalidGrant(INVALID_REFRESH, 'grant past its absolute lifetime');
+      }
 
       const accessScope = refreshedScope(params.get('scope'), record.scope, client.scopes, policy.knownScopes);
       // RFC 6749 §6: the new refresh token's scope MUST be identical to the presented one's.
-      const pair = mintPair(policy, nowMs, accessScope, record.scope);
+      const pair = mintPair(
+        effective,
+        nowMs,
+        accessScope,
+        record.scope,
+        refreshExpiry(effective, now, record.grantCreatedAt),
+      );
       const result = await store.rotateRefreshToken({
         presentedHash,
         grantId: record.grantId,
@@ -78,7 +91,7 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
         refresh: pair.refresh,
         now,
         successorResponse:
-          policy.refreshGraceSeconds > 0 ? sealSuccessor(presented, record.grantId, pair.response) : null,
+          effective.refreshGraceSeconds > 0 ? sealSuccessor(presented, record.grantId, pair.response) : null,
       });
       switch (result) {
         case 'rotated':
@@ -106,6 +119,8 @@ export function createRefreshTokenGrant(deps: RefreshGrantDeps): GrantHandler {
 /** One exchange of a presented refresh token: what the replay and reuse answers need. */
 interface Exchange {
   deps: RefreshGrantDeps;
+  /** The client's effective policy (its grace window). */
+  effective: EffectivePolicy;
   clientId: string;
   clientIp: string;
   presented: string;
@@ -116,8 +131,8 @@ interface Exchange {
 
 /** A used token: the same pair again within the grace window, else reuse. */
 async function replayOrReuse(exchange: Exchange, used: RefreshTokenRecord) {
-  const { deps, now, presented } = exchange;
-  const { policy, events } = deps;
+  const { deps, now, presented, effective: policy } = exchange;
+  const { events } = deps;
   const withinWindow = used.usedAt !== null && now - used.usedAt <= policy.refreshGraceSeconds;
   if (policy.refreshGraceSeconds > 0 && withinWindow && used.successor?.live && used.revokedAt === null) {
     const response = openSuccessor(presented, used.grantId, used.successor.response);
