@@ -1,3 +1,4 @@
+import { MAX_REFRESH_GRACE_SECONDS } from '../core/policy.js';
 import type { Clock, StoreMaintenance } from '../core/ports.js';
 
 /** What the cleanup needs of the store: its two batch deletions. */
@@ -7,8 +8,11 @@ export interface CleanupOptions {
   retentionSeconds: number;
   /** Keep audit events this long; undefined keeps them forever. */
   auditRetentionSeconds?: number;
-  /** OAUTHD_REFRESH_GRACE_SECONDS: sealed successors of tokens used longer ago than this are erased. */
-  successorGraceSeconds: number;
+  /**
+   * Sealed successors of tokens used longer ago than this are erased; default: the longest grace window any
+   * client may have (core/policy.ts MAX_REFRESH_GRACE_SECONDS), since a client's own may exceed the server's.
+   */
+  successorGraceSeconds?: number;
   /** Rows per kind per batch. */
   batchSize?: number;
   /** Stop a run after this long (the rest waits for the next run). */
@@ -51,6 +55,7 @@ async function runCleanup(
   cursor: SealedCursor,
 ): Promise<number> {
   const batchSize = options.batchSize ?? 1000;
+  const graceSeconds = options.successorGraceSeconds ?? MAX_REFRESH_GRACE_SECONDS;
   const deadline = Date.now() + (options.maxRunMs ?? Number.POSITIVE_INFINITY);
   // Let requests in between batches.
   const yieldToRequests = () => new Promise((resolve) => setImmediate(resolve));
@@ -73,7 +78,7 @@ async function runCleanup(
     const now = clock.now();
     const { next, erased: erasedNow } = await store.eraseSealedSuccessors({
       now,
-      graceSeconds: options.successorGraceSeconds,
+      graceSeconds,
       usedFrom: cursor.from,
       limit: batchSize,
     });
@@ -81,7 +86,7 @@ async function runCleanup(
     options.onProgress?.({ deleted: total, erased });
     if (next === null) {
       // Done up to now − grace; the next run looks again a little before that.
-      cursor.from = Math.max(cursor.from, now - options.successorGraceSeconds - SUCCESSOR_LOOKBACK_SECONDS);
+      cursor.from = Math.max(cursor.from, now - graceSeconds - SUCCESSOR_LOOKBACK_SECONDS);
       return total;
     }
     cursor.from = next;

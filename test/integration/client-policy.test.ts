@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ClientPolicyInput } from '../../src/core/admin/client-policy.js';
 import { tokenKey } from '../../src/core/tokens.js';
+import { runCli } from '../helpers/cli.js';
 import {
   SEED,
   basic,
@@ -126,6 +127,21 @@ describe('the refresh grace window', () => {
     const again = await refreshGrant(server, other.refresh_token as string);
     expect(again.status).toBe(400);
     expect(again.json.error).toBe('invalid_grant');
+  });
+
+  it("keeps the client's window through `oauthd cleanup` when the server's own is off", async () => {
+    // The server's clock 30 s behind the CLI's: the refresh below was used 30 s before the cleanup runs.
+    clock.advance(Math.floor(Date.now() / 1000) - 30 - clock.now());
+    await setPolicy({ refreshGrace: '45' });
+    const first = await login();
+    const a = await refreshGrant(server, first.refresh_token as string);
+    expect(a.status).toBe(200);
+    const cleanup = await runCli(server.config.store.databaseUrl, ['cleanup']);
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    // Within the client's 45 s (the server's clock has not moved): the same pair again, not reuse.
+    const b = await refreshGrant(server, first.refresh_token as string);
+    expect(b.status).toBe(200);
+    expect(b.json).toEqual(a.json);
   });
 });
 

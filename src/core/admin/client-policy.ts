@@ -1,3 +1,4 @@
+import { MAX_REFRESH_GRACE_SECONDS } from '../policy.js';
 import { parseNetworkList } from '../networks.js';
 import type { ClientPolicy, EpochSeconds } from '../types.js';
 import { AdminError } from './validation.js';
@@ -33,7 +34,7 @@ const NUMBERS = [
   ['accessTokenTtlSeconds', 'accessTokenTtl', '--access-token-ttl', 1, 86_400],
   ['refreshAbsoluteTtlSeconds', 'refreshTokenTtl', '--refresh-token-ttl', 1, MAX_LIFETIME],
   ['refreshIdleTtlSeconds', 'refreshIdleTtl', '--refresh-idle-ttl', 1, MAX_LIFETIME],
-  ['refreshGraceSeconds', 'refreshGrace', '--refresh-grace', 0, 60],
+  ['refreshGraceSeconds', 'refreshGrace', '--refresh-grace', 0, MAX_REFRESH_GRACE_SECONDS],
   ['rateLimitPerMinute', 'rateLimit', '--rate-limit', 1, 1_000_000],
 ] as const;
 
