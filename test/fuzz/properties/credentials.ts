@@ -1,4 +1,5 @@
 /** Fuzz properties of credentials: Basic client authentication and bearer tokens, broken or foreign. */
+import { GRANT_TYPES } from '../../../src/core/types.js';
 import fc from 'fast-check';
 import { it } from 'vitest';
 import { SEED } from '../../helpers/server.js';
@@ -121,7 +122,7 @@ export function credentialProperties(target: FuzzTarget): void {
             const grantType = Buffer.from(params[0]![1], 'utf8').toString('utf8');
             if (/^\/o\/token/.test(target) && grantType === '') {
               c.expect = refusedAs(400, 'invalid_request'); // an empty value counts as omitted (§3.2)
-            } else if (/^\/o\/token/.test(target) && grantType !== 'password' && grantType !== 'refresh_token') {
+            } else if (/^\/o\/token/.test(target) && !(GRANT_TYPES as readonly string[]).includes(grantType)) {
               // docs/token-endpoint.md, order of checks: unsupported_grant_type comes before client authentication.
               c.expect = refusedAs(400, 'unsupported_grant_type');
             } else if (/^\/o\/(token|revoke_token)/.test(target)) {
