@@ -124,6 +124,31 @@ export function policyAndUsageContract(subject: ContractSubject): void {
       expect((await store.findAccessToken(access.hash))?.revokedAt).toBe(T + 5);
     });
 
+    it('the cleanup removes such a grant once its access token is gone and the retention has passed', async () => {
+      const client = newClient({ grantTypes: ['client_credentials'] });
+      await store.createClient(client);
+      const issue = async (at: number) => {
+        const grant = {
+          id: randomUUID(),
+          clientId: client.clientId,
+          userId: null,
+          grantType: 'client_credentials' as const,
+          scope: [],
+          createdAt: at,
+        };
+        await store.issueTokens({ grant, access: newAccess(at), refresh: null });
+        return grant.id;
+      };
+      const spent = await issue(T);
+      const live = await issue(T + 7200);
+      const grantsLeft = () => store.revokeClientGrants(client.clientId, { grantType: 'client_credentials', now: 0 });
+      // At T + 3600 + 100 with a 60 s retention: the first token has expired, the second is live.
+      await store.deleteExpired({ now: T + 3700, retentionSeconds: 60, limit: 1000 });
+      await store.deleteExpired({ now: T + 3700, retentionSeconds: 60, limit: 1000 });
+      expect(await grantsLeft()).toEqual([live]);
+      expect(spent).not.toBe(live);
+    });
+
     it('is client_gone for a deleted client, as any grant', async () => {
       const grant = { id: randomUUID(), clientId: 'no-such-client', userId: null, scope: [], createdAt: T };
       expect(await store.issueTokens({ grant, access: newAccess(T), refresh: null })).toBe('client_gone');

@@ -326,14 +326,17 @@ export const migrations: readonly Migration[] = [
     // no resource owner); grants.grant_type: how the grant began (NULL for imported grants of clients that
     // never had the password grant: unknown). client_usage: token requests per client, grant type and UTC day,
     // flushed from memory by the server (no write per request). SQLite cannot drop a NOT NULL: grants is
-    // rebuilt (no table references it since migration 4).
+    // rebuilt (no table references it since migration 4). On PostgreSQL the column's default makes adding it
+    // instant and marks what instances still running the previous version insert meanwhile (password grants:
+    // it issued no other); only grants of clients without the password grant are updated.
+    // grants_userless_created_at: the cleanup finds client_credentials grants whose token is gone.
     sqlite: `
       ALTER TABLE clients ADD COLUMN policy TEXT;
       CREATE TABLE grants_v7 (
         id         TEXT PRIMARY KEY,
         client_id  TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
         user_id    INTEGER REFERENCES users (id) ON DELETE CASCADE,
-        grant_type TEXT,
+        grant_type TEXT DEFAULT 'password',
         scope      TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         revoked_at INTEGER
@@ -348,6 +351,7 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX grants_client_id ON grants (client_id);
       CREATE INDEX grants_user_id ON grants (user_id);
       CREATE INDEX grants_revoked_at ON grants (revoked_at) WHERE revoked_at IS NOT NULL;
+      CREATE INDEX grants_userless_created_at ON grants (created_at) WHERE user_id IS NULL AND revoked_at IS NULL;
       CREATE TABLE client_usage (
         client_id    TEXT NOT NULL,
         grant_type   TEXT NOT NULL,
@@ -361,9 +365,10 @@ export const migrations: readonly Migration[] = [
     postgres: `
       ALTER TABLE clients ADD COLUMN policy jsonb;
       ALTER TABLE grants ALTER COLUMN user_id DROP NOT NULL;
-      ALTER TABLE grants ADD COLUMN grant_type text;
-      UPDATE grants g SET grant_type = 'password' FROM clients c
-        WHERE c.client_id = g.client_id AND ' ' || c.grant_types || ' ' LIKE '% password %';
+      ALTER TABLE grants ADD COLUMN grant_type text DEFAULT 'password';
+      UPDATE grants g SET grant_type = NULL FROM clients c
+        WHERE c.client_id = g.client_id AND ' ' || c.grant_types || ' ' NOT LIKE '% password %';
+      CREATE INDEX grants_userless_created_at ON grants (created_at) WHERE user_id IS NULL AND revoked_at IS NULL;
       CREATE TABLE client_usage (
         client_id    text COLLATE "C" NOT NULL,
         grant_type   text NOT NULL,

@@ -63,6 +63,13 @@ async function deleteExpired(
        UNION SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)`,
     [before, limit],
   );
+  // client_credentials grants whose one access token is gone (see sqlite/maintenance.ts).
+  const userless = await query(
+    `DELETE FROM grants WHERE id IN
+       (SELECT g.id FROM grants g WHERE g.user_id IS NULL AND g.revoked_at IS NULL AND g.created_at < $1
+          AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL) LIMIT $2)`,
+    [before, limit],
+  );
   const lockouts = await query(
     'DELETE FROM lockouts WHERE id IN (SELECT id FROM lockouts WHERE locked_until < $1 LIMIT $2)',
     [before, limit],
@@ -79,7 +86,10 @@ async function deleteExpired(
           now - auditRetentionSeconds,
           limit,
         ]);
-  return [grants, access, refresh, audit, lockouts, usage].reduce((sum, { rowCount }) => sum + (rowCount ?? 0), 0);
+  return [grants, access, refresh, userless, audit, lockouts, usage].reduce(
+    (sum, { rowCount }) => sum + (rowCount ?? 0),
+    0,
+  );
 }
 
 export function postgresMaintenance(connection: PostgresConnection): StoreMaintenance {

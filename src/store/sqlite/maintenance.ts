@@ -68,6 +68,7 @@ function deleteExpired(
   return (
     sql.deleteRevokedGrants.run(before, limit).changes +
     sql.deleteExpiredAccess.run(now, limit).changes +
+    sql.deleteSpentUserlessGrants.run(before, limit).changes +
     sql.deleteDeadRefresh.run(before, before, before, limit).changes +
     (auditBefore === null ? 0 : sql.deleteOldAudit.run(auditBefore, limit).changes) +
     sql.deleteOldLockouts.run(before, limit).changes +
@@ -104,6 +105,12 @@ function prepareCleanupStatements(db: Database.Database) {
       (SELECT id FROM grants WHERE revoked_at IS NOT NULL AND revoked_at < ? LIMIT ?)`),
     deleteExpiredAccess: db.prepare(`DELETE FROM access_tokens WHERE token_hash IN
       (SELECT token_hash FROM access_tokens WHERE expires_at < ? LIMIT ?)`),
+    // A client_credentials grant has one access token and no refresh token: once that token is gone (expired
+    // and deleted above) and the retention has passed, nothing refers to the grant. Through the partial
+    // indexes of such grants (migration 7) and of live access tokens by grant (migration 4).
+    deleteSpentUserlessGrants: db.prepare(`DELETE FROM grants WHERE id IN
+      (SELECT g.id FROM grants g WHERE g.user_id IS NULL AND g.revoked_at IS NULL AND g.created_at < ?
+        AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL) LIMIT ?)`),
     deleteDeadRefresh: db.prepare(`DELETE FROM refresh_tokens WHERE token_hash IN
       (SELECT token_hash FROM refresh_tokens WHERE used_at < ?
        UNION SELECT token_hash FROM refresh_tokens WHERE revoked_at < ?
