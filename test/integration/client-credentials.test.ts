@@ -178,17 +178,18 @@ describe('a token without a user', () => {
     expect(headers.get('www-authenticate')).toMatch(/^Bearer realm="[^"]*", error="insufficient_scope"/);
   });
 
-  it('passes the gateway with the client and without the user headers', async () => {
+  it('passes the gateway with the client and empty user headers, even when the client sent its own', async () => {
     const token = (await clientCredentials({ scope: 'read write' })).json.access_token as string;
     const response = await fetch(`${server.oauthUrl}/auth/payouts?scope=write`, {
-      headers: { authorization: `Bearer ${token}` },
+      headers: { authorization: `Bearer ${token}`, 'x-auth-user': 'alice', 'x-auth-user-id': '1' },
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-auth-client-id')).toBe(SVC.clientId);
     expect(response.headers.get('x-auth-scope')).toBe('read write');
     expect(response.headers.get('x-auth-expires')).toMatch(/^\d+$/);
-    expect(response.headers.has('x-auth-user')).toBe(false);
-    expect(response.headers.has('x-auth-user-id')).toBe(false);
+    // Present and empty: a proxy that copies the authorizer's headers overwrites what the client sent.
+    expect(response.headers.get('x-auth-user')).toBe('');
+    expect(response.headers.get('x-auth-user-id')).toBe('');
   });
 
   it('reaches the resource-server kit as a principal with the client and a null user', async () => {

@@ -50,9 +50,11 @@ const gatewaySchema = {
       headers: {
         'X-Auth-User': {
           type: 'string',
-          description: 'The username; characters outside printable ASCII, and `%`, percent-encoded as UTF-8.',
+          description:
+            'The username; characters outside printable ASCII, and `%`, percent-encoded as UTF-8. ' +
+            'Empty for a token without a user (client_credentials).',
         },
-        'X-Auth-User-Id': { type: 'string', description: 'The user id.' },
+        'X-Auth-User-Id': { type: 'string', description: 'The user id; empty for a token without a user.' },
         'X-Auth-Client-Id': {
           type: 'string',
           description: 'The client the token was issued to (percent-encoded like X-Auth-User).',
@@ -164,10 +166,10 @@ export function gatewayRoutes(app: FastifyInstance, bearer: BearerValidator, rea
     if (decision.kind !== 'ok') return sendRefusal(reply, refusalFor(decision, realm));
     const { principal } = decision;
     reply.headers({
-      // A client_credentials token has no user: the user headers are left out (docs/resource-server-kit.md).
-      ...(principal.userId !== null
-        ? { 'X-Auth-User': headerSafe(principal.username ?? ''), 'X-Auth-User-Id': String(principal.userId) }
-        : {}),
+      // A client_credentials token has no user: the user headers are sent empty, never left out, so a proxy
+      // that copies only the headers oauthd sends (Envoy's ext_authz) still replaces a client's own.
+      'X-Auth-User': principal.userId === null ? '' : headerSafe(principal.username ?? ''),
+      'X-Auth-User-Id': principal.userId === null ? '' : String(principal.userId),
       'X-Auth-Client-Id': headerSafe(principal.clientId),
       'X-Auth-Scope': principal.scope.join(' '),
       'X-Auth-Expires': String(principal.expiresAt),
