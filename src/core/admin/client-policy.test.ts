@@ -44,6 +44,14 @@ describe('checkPolicyInput', () => {
     });
   });
 
+  it('keeps --revoke-password-grants when the date moves, and announces the new date now', () => {
+    const sunset = { at: sunsetDay('2027-06-30'), announcedAt: NOW - 50, revokeGrants: true };
+    const current = { ...SERVER_POLICY, passwordGrantSunset: sunset };
+    expect(checkPolicyInput({ passwordGrantSunset: '2027-09-30' }, current, NOW)).toEqual({
+      passwordGrantSunset: { at: sunsetDay('2027-09-30'), announcedAt: NOW, revokeGrants: true },
+    });
+  });
+
   it.each([
     [{ accessTokenTtl: '0' }, '--access-token-ttl'],
     [{ accessTokenTtl: '86401' }, '--access-token-ttl'],

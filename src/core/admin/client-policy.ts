@@ -116,7 +116,8 @@ function checkSunset(
   const at = sunsetDay(day);
   // Setting the same day again keeps when it was announced (the Deprecation date, RFC 9745) and its revocation.
   if (current !== null && current.at === at) return { ...current, revokeGrants: revoke || current.revokeGrants };
-  return { at, announcedAt: now, revokeGrants: revoke ?? false };
+  // A new date is a new announcement; whether grants end with it stays as chosen (`none` resets everything).
+  return { at, announcedAt: now, revokeGrants: revoke || (current?.revokeGrants ?? false) };
 }
 
 /** The audit fields of policy changes: the names changed and each new value (null: the server's setting). */
