@@ -1,3 +1,4 @@
+import { fromAllowedNetwork } from './networks.js';
 import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from './client-auth.js';
 import type { BearerValidator } from './bearer.js';
 import { invalidToken } from './errors.js';
@@ -115,6 +116,11 @@ async function callerScopeOf(
             ? 'introspection by a token without the introspection scope'
             : 'introspection by a token of a client that is not a resource server',
       );
+    }
+    // A resource server pinned to its networks (`--allowed-networks`) is held to them with a bearer token too.
+    if (!fromAllowedNetwork(client.policy.allowedNetworks, clientIp)) {
+      deps.events.emit('client.network_refused', { client_id: client.clientId, ip: clientIp });
+      throw invalidToken('The access token may not introspect tokens.', 'introspection from outside the networks');
     }
     return null; // may see every token
   }

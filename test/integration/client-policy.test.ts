@@ -32,7 +32,10 @@ const DEFAULTS: ClientPolicyInput = {
 };
 
 beforeAll(async () => {
-  server = await startTestServer({ OAUTHD_CLIENT_CACHE_MS: '0', OAUTHD_ACCESS_TOKEN_TTL: '3600' }, { clock });
+  server = await startTestServer(
+    { OAUTHD_CLIENT_CACHE_MS: '0', OAUTHD_ACCESS_TOKEN_TTL: '3600', OAUTHD_SCOPES: 'read write introspection' },
+    { clock },
+  );
   await seedSpecSample(server);
 });
 afterAll(async () => {
@@ -152,7 +155,12 @@ interface Answer {
 }
 
 /** POST a form on a fresh connection whose source address is `from` (127.0.0.1 or 127.0.0.2). */
-function postFrom(path: string, from: string, form: Record<string, string>): Promise<Answer> {
+function postFrom(
+  path: string,
+  from: string,
+  form: Record<string, string>,
+  authorization = basic(SEED.clientId, SEED.clientSecret),
+): Promise<Answer> {
   const body = new URLSearchParams(form).toString();
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -164,7 +172,7 @@ function postFrom(path: string, from: string, form: Record<string, string>): Pro
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           'content-length': Buffer.byteLength(body),
-          authorization: basic(SEED.clientId, SEED.clientSecret),
+          authorization,
         },
       },
       (res) => {
@@ -202,6 +210,32 @@ describe('allowed networks', () => {
 
     await setPolicy({ allowedNetworks: 'any' });
     expect((await postFrom('/token/', '127.0.0.1', PASSWORD_FORM)).status).toBe(200);
+  });
+
+  it('holds a resource server to its networks when it introspects with a bearer token too', async () => {
+    await server.services.admin.createClient({
+      name: 'resource server',
+      clientId: 'pinned-rs',
+      clientSecret: 'pinned-rs-secret',
+      grantTypes: ['client_credentials'],
+      scopes: 'introspection',
+      canIntrospect: true,
+      policy: { allowedNetworks: '127.0.0.2/32' },
+    });
+    const rs = basic('pinned-rs', 'pinned-rs-secret');
+    const issued = await postFrom(
+      '/token/',
+      '127.0.0.2',
+      { grant_type: 'client_credentials', scope: 'introspection' },
+      rs,
+    );
+    expect(issued.status).toBe(200);
+    const bearer = `Bearer ${issued.json.access_token as string}`;
+    const token = (await postFrom('/token/', '127.0.0.2', PASSWORD_FORM)).json.access_token as string;
+    expect((await postFrom('/introspect/', '127.0.0.2', { token }, bearer)).json.active).toBe(true);
+    const outside = await postFrom('/introspect/', '127.0.0.1', { token }, bearer);
+    expect(outside.status).toBe(401);
+    expect(outside.json.active).toBeUndefined();
   });
 });
 
