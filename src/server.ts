@@ -122,6 +122,7 @@ export async function startServer(
     config.cleanup.intervalSeconds > 0
       ? scheduleCleanup(services.store, services.clock, {
           ...config.cleanup,
+          successorGraceSeconds: config.policy.refreshGraceSeconds,
           onRun: (deleted) => deleted > 0 && app.log.info({ deleted }, 'cleanup removed dead tokens'),
           onError: (error) => app.log.warn({ err: error }, 'cleanup failed; will retry'),
         })

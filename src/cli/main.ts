@@ -90,6 +90,7 @@ program
       const deleted = await cleanupDeadTokens(store, clock, {
         retentionSeconds,
         auditRetentionSeconds: config.cleanup.auditRetentionSeconds,
+        successorGraceSeconds: config.policy.refreshGraceSeconds,
         onProgress: (p) => {
           erased = p.erased;
           progress.tick(

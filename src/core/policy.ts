@@ -32,11 +32,7 @@ export interface EffectivePolicy extends TokenPolicy {
   refreshAbsoluteTtlSeconds: number | null;
 }
 
-/**
- * The longest refresh grace window the server or any client may have (OAUTHD_REFRESH_GRACE_SECONDS and
- * `--refresh-grace` both stop here). The cleanup keeps sealed successors this long, whatever the server's own
- * setting: a client's window may be longer than the server's.
- */
+/** The longest refresh grace window a client may have of its own (OAUTHD_REFRESH_GRACE_SECONDS stops here too). */
 export const MAX_REFRESH_GRACE_SECONDS = 60;
 
 const effectiveOfServer = new WeakMap<ServerTokenPolicy, EffectivePolicy>();

@@ -1,18 +1,18 @@
-import { MAX_REFRESH_GRACE_SECONDS } from '../core/policy.js';
-import type { Clock, StoreMaintenance } from '../core/ports.js';
+import type { ClientStore, Clock, StoreMaintenance } from '../core/ports.js';
 
-/** What the cleanup needs of the store: its two batch deletions. */
-export type CleanupStore = Pick<StoreMaintenance, 'deleteExpired' | 'eraseSealedSuccessors'>;
+/** What the cleanup needs of the store: its two batch deletions, and the clients' own grace windows. */
+export type CleanupStore = Pick<StoreMaintenance, 'deleteExpired' | 'eraseSealedSuccessors'> &
+  Pick<ClientStore, 'listClients'>;
 
 export interface CleanupOptions {
   retentionSeconds: number;
   /** Keep audit events this long; undefined keeps them forever. */
   auditRetentionSeconds?: number;
   /**
-   * Sealed successors of tokens used longer ago than this are erased; default: the longest grace window any
-   * client may have (core/policy.ts MAX_REFRESH_GRACE_SECONDS), since a client's own may exceed the server's.
+   * OAUTHD_REFRESH_GRACE_SECONDS: sealed successors of tokens used longer ago than this are erased — or than
+   * the longest window a client has of its own (`--refresh-grace`), read at each run.
    */
-  successorGraceSeconds?: number;
+  successorGraceSeconds: number;
   /** Rows per kind per batch. */
   batchSize?: number;
   /** Stop a run after this long (the rest waits for the next run). */
@@ -55,7 +55,11 @@ async function runCleanup(
   cursor: SealedCursor,
 ): Promise<number> {
   const batchSize = options.batchSize ?? 1000;
-  const graceSeconds = options.successorGraceSeconds ?? MAX_REFRESH_GRACE_SECONDS;
+  // A client's own grace window may be longer than the server's: keep its retries' answers that long.
+  const graceSeconds = (await store.listClients()).reduce(
+    (longest, client) => Math.max(longest, client.policy.refreshGraceSeconds ?? 0),
+    options.successorGraceSeconds,
+  );
   const deadline = Date.now() + (options.maxRunMs ?? Number.POSITIVE_INFINITY);
   // Let requests in between batches.
   const yieldToRequests = () => new Promise((resolve) => setImmediate(resolve));
