@@ -8,11 +8,11 @@
  * X-Forwarded-For, so nothing here depends on trusting a header.
  */
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { postFormFrom, type FormAnswer } from '../helpers/from-address.js';
 import { spawnServer } from '../helpers/process.js';
 import { deleteRedisKeys, redisAvailable, REDIS_URL } from '../helpers/redis.js';
 import {
@@ -36,61 +36,24 @@ const DEFAULT_LIMITS = {
   OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '20',
 };
 
-interface Answer {
-  status: number;
-  retryAfter: string | undefined;
-  json: Record<string, unknown>;
-}
-
-/** POST a form to the token endpoint on a fresh connection whose source address is `from`. */
-function postFrom(
-  tokenUrl: string,
-  from: string,
-  form: Record<string, string>,
-  authorization: string,
-): Promise<Answer> {
-  const body = new URLSearchParams(form).toString();
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      tokenUrl,
-      {
-        method: 'POST',
-        agent: false,
-        localAddress: from,
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': Buffer.byteLength(body),
-          authorization,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          const retryAfter = res.headers['retry-after'];
-          resolve({
-            status: res.statusCode ?? 0,
-            retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
-            json: JSON.parse(text) as Record<string, unknown>,
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const login = (tokenUrl: string, from: string, password: string, secret: string = SEED.clientSecret) =>
-  postFrom(tokenUrl, from, { grant_type: 'password', username: SEED.username, password }, basic(SEED.clientId, secret));
+  postFormFrom(
+    tokenUrl,
+    from,
+    { grant_type: 'password', username: SEED.username, password },
+    basic(SEED.clientId, secret),
+  );
 
 /** Sends `n` attempts at once; spreads them over the given token URLs (several instances). */
-function burst(n: number, urls: string[], attempt: (url: string, i: number) => Promise<Answer>): Promise<Answer[]> {
+function burst(
+  n: number,
+  urls: string[],
+  attempt: (url: string, i: number) => Promise<FormAnswer>,
+): Promise<FormAnswer[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => attempt(urls[i % urls.length]!, i)));
 }
 
-function tally(answers: Answer[]) {
+function tally(answers: FormAnswer[]) {
   const count = (status: number) => answers.filter((a) => a.status === status).length;
   return {
     verified400: count(400),
@@ -100,7 +63,7 @@ function tally(answers: Answer[]) {
   };
 }
 
-function expectRefusalsCarryRetryAfter(answers: Answer[]) {
+function expectRefusalsCarryRetryAfter(answers: FormAnswer[]) {
   for (const a of answers.filter((x) => x.status === 429)) {
     expect(a.json.error).toBe('slow_down');
     expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1);
@@ -246,7 +209,7 @@ describe.each(['memory', 'redis'] as const)('brute-force limits under concurrenc
         const clientId = created.client.clientId;
         const secret = created.clientSecret!;
         const introspect = (url: string, from: string, s: string) =>
-          postFrom(url.replace(/token\/$/, 'introspect/'), from, { token: 'not-a-token' }, basic(clientId, s));
+          postFormFrom(url.replace(/token\/$/, 'introspect/'), from, { token: 'not-a-token' }, basic(clientId, s));
         // Right secrets hold no capacity: a busy integrator's concurrent calls are never refused.
         const right = await burst(40, urls, (url) => introspect(url, ATTACKER, secret));
         expect(right.map((a) => a.status)).toEqual(Array(40).fill(200));

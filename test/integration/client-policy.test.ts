@@ -3,11 +3,11 @@
  * module the CLI uses, is honoured by the running server on its client's next request (OAUTHD_CLIENT_CACHE_MS=0
  * here; the bound itself is tested in cli-client-policy.test.ts with two processes).
  */
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ClientPolicyInput } from '../../src/core/admin/client-policy.js';
 import { tokenKey } from '../../src/core/tokens.js';
 import { runCli } from '../helpers/cli.js';
+import { postFormFrom } from '../helpers/from-address.js';
 import {
   SEED,
   basic,
@@ -148,46 +148,13 @@ describe('the refresh grace window', () => {
   });
 });
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  json: Record<string, unknown>;
-}
-
-/** POST a form on a fresh connection whose source address is `from` (127.0.0.1 or 127.0.0.2). */
-function postFrom(
+/** POST a form to an OAuth endpoint on a fresh connection from `from` (127.0.0.1 or 127.0.0.2). */
+const postFrom = (
   path: string,
   from: string,
   form: Record<string, string>,
   authorization = basic(SEED.clientId, SEED.clientSecret),
-): Promise<Answer> {
-  const body = new URLSearchParams(form).toString();
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      `${server.oauthUrl}${path}`,
-      {
-        method: 'POST',
-        agent: false,
-        localAddress: from,
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': Buffer.byteLength(body),
-          authorization,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text ? JSON.parse(text) : {} }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+) => postFormFrom(`${server.oauthUrl}${path}`, from, form, authorization);
 
 const PASSWORD_FORM = { grant_type: 'password', username: SEED.username, password: SEED.password };
 
