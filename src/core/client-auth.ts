@@ -57,13 +57,15 @@ export async function authenticateClient(
   const candidates = presentedSecrets(presented);
   // Basic credentials tried decoded and raw are two guesses, and count as two.
   const weight = Math.max(1, candidates.length);
-  const found = await findPresentedClient(presented, deps);
+  let found = await findPresentedClient(presented, deps);
+  let refusedNetwork: string | null = null;
   if (!(found instanceof OAuthError) && !fromAllowedNetwork(found.policy.allowedNetworks, ip)) {
     // A client pinned to its networks (`oauthd client update --allowed-networks`): from elsewhere, its client
-    // authentication fails, RFC 6749 §5.2 invalid_client (401), with the body of every other failure. Refused
-    // before any secret is looked at: no oracle for the secret from outside, and no hash spent on it.
-    deps.events.emit('client.network_refused', { client_id: found.clientId, ip });
-    throw invalidClient('request from outside the allowed networks');
+    // authentication fails, RFC 6749 §5.2 invalid_client (401), with the body of every other failure. Decided
+    // before any secret is looked at (no oracle for the secret from outside, no hash spent), and counted like
+    // a wrong secret, so a stream of such requests is throttled instead of filling the audit trail.
+    refusedNetwork = found.clientId;
+    found = invalidClient('request from outside the allowed networks');
   }
   const atOnce = found instanceof OAuthError ? false : judgeAtOnce(found, candidates, deps);
   if (atOnce === true) {
@@ -88,6 +90,7 @@ export async function authenticateClient(
     throw error;
   }
   if (verdict instanceof OAuthError) {
+    if (refusedNetwork !== null) deps.events.emit('client.network_refused', { client_id: refusedNetwork, ip });
     deps.events.emit('client_auth.failed', { client_id: clientId ?? null, ip, reason: verdict.detail ?? null });
     const { lockedOut, locked } = await decision.reservation.failed();
     if (lockedOut) deps.events.emit('lockout.started', { client_id: clientId ?? null, ip, subject: 'client' });

@@ -179,6 +179,29 @@ describe('allowed networks', () => {
     expect((await postFrom('/token/', '127.0.0.1', PASSWORD_FORM)).status).toBe(200);
   });
 
+  it('counts refusals from elsewhere like wrong secrets: throttled past the per-client limit', async () => {
+    const limited = await startTestServer({ OAUTHD_MAX_FAILURES_PER_CLIENT_IP: '5', OAUTHD_CLIENT_CACHE_MS: '0' });
+    try {
+      await seedSpecSample(limited);
+      await limited.services.admin.updateClient(SEED.clientId, { policy: { allowedNetworks: '127.0.0.2/32' } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const answer = await postFormFrom(
+          `${limited.oauthUrl}/token/`,
+          '127.0.0.1',
+          PASSWORD_FORM,
+          basic(SEED.clientId, SEED.clientSecret),
+        );
+        statuses.push(answer.status);
+        if (answer.status === 429) expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+      expect(limited.logs().split('"event":"client.network_refused"').length - 1).toBe(5);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('holds a resource server to its networks when it introspects with a bearer token too', async () => {
     await server.services.admin.createClient({
       name: 'resource server',
