@@ -37,6 +37,27 @@ export interface Config {
   usage: { flushSeconds: number };
   /** Retiring the password grant (docs/password-grant-sunset.md). */
   sunset: { link: string | null };
+  /** The authorization code and device flows (RFC 6749 §4.1, RFC 8628). */
+  authorization: AuthorizationConfig;
+  /** How the login, consent and device pages present the operator's product. */
+  pages: PagesConfig;
+}
+
+export interface AuthorizationConfig {
+  codeTtlSeconds: number;
+  sessionTtlSeconds: number;
+  deviceCodeTtlSeconds: number;
+  devicePollIntervalSeconds: number;
+  /** User codes one IP may try per minute on the device page. */
+  userCodeAttemptsPerMinute: number;
+}
+
+export interface PagesConfig {
+  productName: string;
+  /** An image file shown on every page; null: none. */
+  logoFile: string | null;
+  /** The consent page's words for each scope. */
+  scopeDescriptions: Readonly<Record<string, string>>;
 }
 
 export interface StoreConfig {
@@ -102,6 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, str
     process: {},
     usage: {},
     sunset: {},
+    authorization: {},
+    pages: {},
   };
   for (const option of OPTIONS) option.parseInto(draft, values[option.env]);
   // Every field is set: options.ts fails to compile while a Config field has no option.

@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import { option } from './option.js';
+import { AUTHORIZATION_OPTIONS } from './options-authorization.js';
 import {
   addressList,
   basePath,
@@ -390,6 +391,7 @@ export const OPTIONS = [
       'again at every login: the bound refuses multi-megabyte passwords when they are set. A login request is ' +
       'bounded by OAUTHD_MAX_BODY_BYTES anyway.',
   }),
+  ...AUTHORIZATION_OPTIONS,
 ];
 
 type ConfigPath = { [G in keyof Config]: `${G}.${keyof Config[G] & string}` }[keyof Config];

@@ -25,6 +25,17 @@ export const AUDIT_EVENTS = [
   'user.deleted',
   'lockout.cleared',
   'client.password_grant_refused',
+  'login.succeeded',
+  'session.ended',
+  'consent.given',
+  'consent.revoked',
+  'authorization.denied',
+  'authorization_code.issued',
+  'authorization_code.redeemed',
+  'authorization_code.reused',
+  'device_code.issued',
+  'device.approved',
+  'device.denied',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

@@ -17,7 +17,15 @@ export type OAuthErrorCode =
   | 'server_error'
   | 'temporarily_unavailable'
   /** RFC 8628 §3.5 (registered for the token endpoint): too many failed attempts; retry later. */
-  | 'slow_down';
+  | 'slow_down'
+  /** RFC 6749 §4.1.2.1: the resource owner denied the request; RFC 8628 §3.5: the user denied the device. */
+  | 'access_denied'
+  /** RFC 6749 §4.1.2.1: the authorization endpoint does not support this response_type. */
+  | 'unsupported_response_type'
+  /** RFC 8628 §3.5: the user has not approved or denied the device yet. */
+  | 'authorization_pending'
+  /** RFC 8628 §3.5: the device code expired. */
+  | 'expired_token';
 
 export class OAuthError extends Error {
   readonly code: OAuthErrorCode;

@@ -1,4 +1,5 @@
 import type { AuditEventName } from './audit-events.js';
+import type { AuthorizationStore } from './authorization-ports.js';
 import type {
   AccessTokenRecord,
   Client,
@@ -341,11 +342,11 @@ export interface StoreMaintenance {
   /** Is there at least one client and one user? (Drives the first-start hint.) */
   counts(): Promise<{ clients: number; users: number }>;
   /**
-   * Removes dead rows, at most `limit` per kind per call, and says how many went: access tokens expired
-   * before `now`; refresh tokens used, revoked or expired more than `retentionSeconds` before `now` (kept
-   * that long so a replayed one is still recognised as reuse); grants revoked that long ago, with their
-   * tokens; and audit events older than `auditRetentionSeconds`, when given. Call again while it returns
-   * `limit` or more.
+   * Removes dead rows, at most `limit` per kind per call, and says how many went: access tokens expired before
+   * `now`; refresh tokens and authorization codes used, revoked or expired more than `retentionSeconds` before
+   * `now` (kept that long so a replayed one is still recognised as reuse); grants revoked that long ago, with
+   * their tokens; device codes and browser sessions expired or ended that long ago; and audit events older
+   * than `auditRetentionSeconds`, when given. Call again while it returns `limit` or more.
    */
   deleteExpired(options: {
     now: EpochSeconds;
@@ -376,6 +377,7 @@ export interface Store
     UserStore,
     LockoutStore,
     AuditStore,
+    AuthorizationStore,
     StoreMaintenance {}
 
 export type StoreMethod = keyof Store;
@@ -387,9 +389,8 @@ export type StoreMethod = keyof Store;
 export type StoreAdvice = <T>(method: StoreMethod, call: () => Promise<T>) => Promise<T>;
 
 /**
- * Thrown by a store when the database cannot serve the call (locked past its timeout, unreachable, disk
- * full): a failure of infrastructure, not of the request. The HTTP layer answers 503
- * temporarily_unavailable; nothing was written.
+ * Thrown by a store when the database cannot serve the call (locked past its timeout, unreachable, disk full):
+ * a failure of infrastructure, not of the request. The HTTP layer answers 503 temporarily_unavailable.
  */
 export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

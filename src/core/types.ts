@@ -1,8 +1,17 @@
 /** Seconds since the Unix epoch. Every timestamp in the core and the store uses this unit. */
 export type EpochSeconds = number;
 
-/** The grant types this server implements (RFC 6749 §4.3, §4.4 and §6). */
-export const GRANT_TYPES = ['password', 'client_credentials', 'refresh_token'] as const;
+/** RFC 8628 §3.4: the device authorization grant's grant_type. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** The grant types this server implements (RFC 6749 §4.1, §4.3, §4.4 and §6; RFC 8628 §3.4). */
+export const GRANT_TYPES = [
+  'password',
+  'client_credentials',
+  'refresh_token',
+  'authorization_code',
+  DEVICE_CODE_GRANT,
+] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 export function isGrantType(value: string): value is GrantType {
@@ -54,6 +63,18 @@ export interface ClientPolicy {
   rateLimitPerMinute: number | null;
   /** When its password grant ends (RFC 8594 Sunset), and when that was announced (RFC 9745 Deprecation). */
   passwordGrantSunset: PasswordGrantSunset | null;
+  /**
+   * Where its authorization codes may be sent (RFC 6749 §3.1.2), compared exactly (RFC 9700 §4.1.3), except
+   * the port of a loopback http URI (RFC 8252 §7.3); null: none registered, no authorization code flow.
+   */
+  redirectUris: string[] | null;
+  /** A first-party client: its users are not asked to consent (`--skip-consent`); null: asked. */
+  skipConsent: boolean | null;
+  /**
+   * RFC 7636 for its authorization requests: `S256` (null, the default) requires a code_challenge with S256;
+   * `S256 plain` also accepts the plain method; `optional` lets a confidential client leave PKCE out.
+   */
+  pkce: 'S256' | 'S256 plain' | 'optional' | null;
 }
 
 export interface PasswordGrantSunset {
@@ -74,10 +95,13 @@ export const SERVER_POLICY: ClientPolicy = Object.freeze({
   allowedNetworks: null,
   rateLimitPerMinute: null,
   passwordGrantSunset: null,
+  redirectUris: null,
+  skipConsent: null,
+  pkce: null,
 });
 
 /** How a grant began: the grant type of its first token request. Null for grants imported without one. */
-export type GrantOrigin = 'password' | 'client_credentials';
+export type GrantOrigin = 'password' | 'client_credentials' | 'authorization_code' | typeof DEVICE_CODE_GRANT;
 
 /** A resource owner who can use the password grant. */
 export interface User {

@@ -89,6 +89,10 @@ export function toClientPolicy(stored: string | Record<string, unknown> | null):
     refreshGraceSeconds: numberOrNull(j[POLICY_KEYS.refreshGraceSeconds]),
     rateLimitPerMinute: numberOrNull(j[POLICY_KEYS.rateLimitPerMinute]),
     allowedNetworks: typeof j.allowed_networks === 'string' ? splitList(j.allowed_networks) : null,
+    // A JSON array: a redirect URI may not contain a space, but it is kept exactly as registered anyway.
+    redirectUris: Array.isArray(j.redirect_uris) ? j.redirect_uris.filter((u) => typeof u === 'string') : null,
+    skipConsent: typeof j.skip_consent === 'boolean' ? j.skip_consent : null,
+    pkce: j.pkce === 'S256' || j.pkce === 'S256 plain' || j.pkce === 'optional' ? j.pkce : null,
     passwordGrantSunset:
       sunsetAt === null
         ? null
@@ -113,6 +117,9 @@ export function policyPatch(policy: Partial<ClientPolicy> | undefined): string |
   if (policy.allowedNetworks !== undefined) {
     patch.allowed_networks = policy.allowedNetworks === null ? null : joinList(policy.allowedNetworks);
   }
+  if (policy.redirectUris !== undefined) patch.redirect_uris = policy.redirectUris;
+  if (policy.skipConsent !== undefined) patch.skip_consent = policy.skipConsent;
+  if (policy.pkce !== undefined) patch.pkce = policy.pkce;
   if (policy.passwordGrantSunset !== undefined) {
     const sunset = policy.passwordGrantSunset;
     patch.password_grant_sunset = sunset?.at ?? null;

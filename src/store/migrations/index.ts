@@ -1,3 +1,5 @@
+import { v8Authorization } from './v8-authorization.js';
+
 /**
  * Forward-only migrations, one numbering for every backend. A migration is never edited once released;
  * a change is a new migration. Each backend applies the pending ones in order, each in a transaction.
@@ -380,4 +382,5 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX client_usage_day ON client_usage (day);
     `,
   },
+  v8Authorization,
 ];
