@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../config/config.js';
 import { redactUrl } from '../store/store.js';
+import { CodeSupply, firstBatchSize, makeCodes } from './codes.js';
 import { residentMemory } from './machine.js';
 import { preloadPostgres, preloadSqlite, type PreloadResult } from './preload.js';
 import { mb, type Row, type StoreRun } from './report.js';
@@ -49,6 +50,15 @@ async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: 
     log(`${store}: preloaded ${preload.families} families in ${preload.seconds.toFixed(1)} s (${rate}/s)`);
   }
 
+  let codes: CodeSupply | null = null;
+  if (settings.scenarios.includes('authorization_code')) {
+    const count = firstBatchSize(settings.warmup + settings.duration, ctx.workers ?? 1);
+    log(`${store}: making ${count} authorization codes through the store`);
+    const started = performance.now();
+    codes = new CodeSupply(await makeCodes(env, s, count), (more) => makeCodes(env, s, more));
+    log(`${store}: made ${count} codes in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+
   const profilesBefore = new Set(settings.profileDir ? readdirSync(settings.profileDir) : []);
   const server = await spawnOauthd(env, {
     ...(settings.profileDir ? { profileDir: settings.profileDir } : {}),
@@ -62,7 +72,7 @@ async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: 
     const scenarios = new Scenarios(
       settings,
       server,
-      { seed: s, sample: preload?.sampleAccessTokens ?? null },
+      { seed: s, sample: preload?.sampleAccessTokens ?? null, codes },
       ctx.probes,
     );
     for (const name of settings.scenarios) {

@@ -1,0 +1,155 @@
+/**
+ * A person's browser, as far as oauthd's pages need one: plain HTTP (fetch, redirects not followed), a cookie
+ * jar, and the forms of a page read from its HTML and submitted with their hidden fields. No script runs: the
+ * pages have none.
+ */
+
+export interface PageResponse {
+  status: number;
+  /** The URL that was requested. */
+  url: string;
+  headers: Headers;
+  text: string;
+  /** The Location header resolved against `url`, for a 3xx; null otherwise. */
+  location: string | null;
+}
+
+export interface HtmlForm {
+  /** Absolute: the action resolved against the page's URL (the page's own URL when there is none). */
+  action: string;
+  method: string;
+  /** Every named input with its value (text fields as prefilled, hidden fields as given). */
+  fields: [string, string][];
+  /** Submit buttons: name, value and their label. */
+  buttons: { name: string; value: string; label: string }[];
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** The text of an HTML attribute value or text node: character references decoded. */
+export function decodeHtml(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ref: string) => {
+    if (ref[0] === '#') {
+      const code = ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+      return String.fromCodePoint(code);
+    }
+    return ENTITIES[ref.toLowerCase()] ?? whole;
+  });
+}
+
+function attributes(tag: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of tag.matchAll(/([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g)) {
+    const name = m[1]!.toLowerCase();
+    if (!out.has(name)) out.set(name, decodeHtml(m[2] ?? m[3] ?? m[4] ?? ''));
+  }
+  return out;
+}
+
+/** The forms of a page, in document order. */
+export function formsOf(html: string, pageUrl: string): HtmlForm[] {
+  return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)].map((m) => {
+    const attrs = attributes(m[1]!);
+    const body = m[2]!;
+    const fields: [string, string][] = [];
+    for (const input of body.matchAll(/<input\b([^>]*)>/gi)) {
+      const a = attributes(input[1]!);
+      const name = a.get('name');
+      if (name !== undefined && a.get('type') !== 'submit') fields.push([name, a.get('value') ?? '']);
+    }
+    const buttons = [...body.matchAll(/<button\b([^>]*)>([\s\S]*?)<\/button>/gi)].map((b) => {
+      const a = attributes(b[1]!);
+      return { name: a.get('name') ?? '', value: a.get('value') ?? '', label: decodeHtml(b[2]!.trim()) };
+    });
+    const action = attrs.get('action');
+    return {
+      action: new URL(action === undefined || action === '' ? pageUrl : action, pageUrl).toString(),
+      method: (attrs.get('method') ?? 'get').toLowerCase(),
+      fields,
+      buttons,
+    };
+  });
+}
+
+/** A browser with its own cookies. `origin` is where its cookies are sent (the server under test). */
+export class FormClient {
+  private readonly cookies = new Map<string, string>();
+
+  /** The cookies it holds, by name. */
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  private remember(headers: Headers): void {
+    for (const line of headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      const expired = attrs.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a));
+      if (expired || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  private cookieHeader(): Record<string, string> {
+    if (this.cookies.size === 0) return {};
+    return { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
+  }
+
+  private async send(url: string, init: RequestInit): Promise<PageResponse> {
+    const response = await fetch(url, { ...init, redirect: 'manual' });
+    this.remember(response.headers);
+    const raw = response.headers.get('location');
+    return {
+      status: response.status,
+      url,
+      headers: response.headers,
+      text: await response.text(),
+      location: raw === null ? null : new URL(raw, url).toString(),
+    };
+  }
+
+  get(url: string): Promise<PageResponse> {
+    return this.send(url, { headers: this.cookieHeader() });
+  }
+
+  post(url: string, fields: [string, string][]): Promise<PageResponse> {
+    return this.send(url, {
+      method: 'POST',
+      headers: { ...this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
+  }
+
+  /**
+   * Fills the `index`-th form of `page` (the fields in `values` replace or add to its own) and submits it,
+   * with the submit button whose value is `button` when given.
+   */
+  submit(
+    page: PageResponse,
+    values: Record<string, string> = {},
+    options: { index?: number; button?: string } = {},
+  ): Promise<PageResponse> {
+    const form = formsOf(page.text, page.url)[options.index ?? 0];
+    if (!form) throw new Error(`no form #${options.index ?? 0} on the page (${page.status}):\n${page.text}`);
+    const fields = form.fields.filter(([name]) => !(name in values));
+    fields.push(...Object.entries(values));
+    if (options.button !== undefined) {
+      const button = form.buttons.find((b) => b.value === options.button);
+      if (!button) throw new Error(`no "${options.button}" button in the form:\n${page.text}`);
+      fields.push([button.name, button.value]);
+    }
+    return this.post(form.action, fields);
+  }
+
+  /** Follows 3xx answers with GET (as a browser does after a 302 or 303) while they stay on `origin`. */
+  async follow(page: PageResponse, origin: string): Promise<PageResponse> {
+    let current = page;
+    for (let hops = 0; current.location?.startsWith(`${origin}/`); hops++) {
+      if (hops === 10) throw new Error(`too many redirects from ${page.url}`);
+      current = await this.get(current.location!);
+    }
+    return current;
+  }
+}
