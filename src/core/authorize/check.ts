@@ -15,7 +15,7 @@ export interface AuthorizationCheckDeps {
 /** Longer client ids and redirect URIs are no one's: refused before the store is asked. */
 const MAX_LOOKUP_LENGTH = 2048;
 /** RFC 6749 Appendix A.5: state is VSCHAR (%x20-7E). */
-const STATE = /^[\x20-\x7E]+$/;
+const STATE = /^[\x20-\x7E]{1,4096}$/;
 
 const show = (error: string, description: string): AuthorizationRequestCheck => ({
   ok: false,
