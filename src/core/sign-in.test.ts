@@ -134,6 +134,18 @@ describe('signIn', () => {
     expect(hashing.verified).toHaveLength(3); // the refused attempt cost no verification
   });
 
+  it('refuses input no user could have before the store, the hasher or the throttle see it', async () => {
+    for (const [username, password] of [
+      ['', 'right'],
+      ['ali\u0000ce', 'right'],
+      ['alice', 'x'.repeat(4097)],
+    ] as const) {
+      expect(await signIn.signIn({ username, password, ip })).toEqual({ ok: false, reason: 'invalid' });
+    }
+    expect(throttling.reserved).toEqual([]);
+    expect(hashing.verified).toEqual([]);
+  });
+
   it('upgrades an outdated hash on success', async () => {
     expect((await signIn.signIn({ username: 'olga', password: 'old', ip })).ok).toBe(true);
     expect(store.rehashed).toEqual([{ userId: 2, newHash: 'v2:old' }]);

@@ -14,6 +14,9 @@ export interface SignInDeps extends PasswordCheckDeps {
   sessionTtlSeconds: number;
 }
 
+/** As the token endpoint bounds every parameter (core/params.ts): no NUL, at most 4096 characters. */
+const acceptable = (value: string): boolean => value.length <= 4096 && !value.includes('\u0000');
+
 /** A session token of oauthd's own: 43 characters of base64url (256 random bits), none longer. */
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -26,6 +29,8 @@ export function createSignIn(deps: SignInDeps): SignIn {
   const { store, clock, events } = deps;
   return {
     async signIn({ username, password, ip }) {
+      // Input no user could have is refused before it reaches the store or the hasher (it is no guess either).
+      if (username === '' || !acceptable(username) || !acceptable(password)) return { ok: false, reason: 'invalid' };
       const checked = await checkPassword(deps, { username, password, ip }, { via: 'page' });
       if (!checked.ok) {
         return checked.reason === 'throttled'
