@@ -94,7 +94,12 @@ export function postgresUsers(connection: PostgresConnection): UserStore {
 
     async setUserPassword(username, passwordHash, { revokeGrants, now }) {
       const update = 'UPDATE users SET password_hash = $1, updated_at = $2 WHERE username = $3 RETURNING id';
-      return updateUser(connection, update, [passwordHash, now, username], { revokeGrants, now });
+      // A reset with revocation answers a leaked password: whoever signed in with it is out too.
+      return updateUser(connection, update, [passwordHash, now, username], {
+        revokeGrants,
+        endSessions: revokeGrants,
+        now,
+      });
     },
 
     async replacePasswordHash(userId, expectedHash, newHash, now) {
