@@ -23,7 +23,7 @@ const WRITES_AT_ONCE = 64;
  * A guess at the exchanges one server process answers per second, to size the first batch of codes (warm-up and
  * measured run); the warm-up's real rate corrects it before the measured run (Scenarios.authorizationCode).
  */
-const GUESSED_RATE_PER_PROCESS = 3000;
+const GUESSED_RATE_PER_PROCESS = 4000;
 
 export const firstBatchSize = (seconds: number, processes: number): number =>
   Math.max(1000, Math.ceil(seconds * GUESSED_RATE_PER_PROCESS * processes));
