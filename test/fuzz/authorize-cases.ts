@@ -58,34 +58,50 @@ const MUTATIONS: Mutation[] = [
   (u) => swapHost(u, (h) => `user:pass@${h}`), (u) => `${u}/%2e%2e/evil`, (u) => `${u}\\@evil.example`,
 ];
 
-export const arbRedirectUri: fc.Arbitrary<string> = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(...REGISTERED) },
-  // RFC 8252 §7.3: the registered loopback URI on any port must work, so valid cases reach the redirect.
-  { weight: 2, arbitrary: fc.integer({ min: 1, max: 65535 }).map((p) => `http://127.0.0.1:${p}/callback`) },
-  {
-    weight: 8,
-    arbitrary: fc
-      .tuple(fc.constantFrom(...REGISTERED), fc.array(fc.constantFrom(...MUTATIONS), { minLength: 1, maxLength: 2 }))
-      .map(([uri, mutations]) => mutations.reduce((u, m) => m(u), uri as string)),
-  },
-  { weight: 1, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }) },
-  { weight: 1, arbitrary: arbOdd },
-);
+/** A redirect URI for a request of `clientId`: mostly its own (so cases reach the redirect), else a lookalike. */
+function arbRedirectUri(clientId: string): fc.Arbitrary<string> {
+  const own = URIS_OF[clientId] ?? REGISTERED;
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(...own) },
+    // RFC 8252 §7.3: the registered loopback URI on any port must work too.
+    { weight: 2, arbitrary: fc.integer({ min: 1, max: 65535 }).map((p) => `http://127.0.0.1:${p}/callback`) },
+    { weight: 1, arbitrary: fc.constantFrom(...REGISTERED) },
+    {
+      weight: 8,
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom(...own, ...REGISTERED),
+          fc.array(fc.constantFrom(...MUTATIONS), { minLength: 1, maxLength: 2 }),
+        )
+        .map(([uri, mutations]) => mutations.reduce((u, m) => m(u), uri as string)),
+    },
+    { weight: 1, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }) },
+    { weight: 1, arbitrary: arbOdd },
+  );
+}
 
 const arbHuge = fc.constantFrom(2_000, 9_000, 20_000).chain((n) => fc.constantFrom('A'.repeat(n), '%'.repeat(n / 2)));
 
 /** One parameter's value, by name. */
-function arbValue(name: string): fc.Arbitrary<string> {
+function arbValue(name: string, clientId: string): fc.Arbitrary<string> {
   const pick = (...values: string[]) => fc.constantFrom(...values);
   const byName: Record<string, fc.Arbitrary<string>> = {
-    client_id: fc.oneof({ weight: 6, arbitrary: pick(...CLIENT_IDS) }, { weight: 1, arbitrary: arbOdd }),
-    redirect_uri: arbRedirectUri,
+    client_id: fc.oneof(
+      { weight: 12, arbitrary: fc.constant(clientId) },
+      { weight: 1, arbitrary: pick(...CLIENT_IDS) },
+      { weight: 1, arbitrary: arbOdd },
+    ),
+    redirect_uri: arbRedirectUri(clientId),
     response_type: fc.oneof(
       { weight: 6, arbitrary: pick('code') },
       { weight: 1, arbitrary: pick('token', 'code token', 'CODE', 'code ', 'id_token', '') },
       { weight: 1, arbitrary: arbOdd },
     ),
-    scope: fc.oneof(pick('read', 'write', 'read write', 'admin', '', 'read  write', 'READ'), arbOdd),
+    scope: fc.oneof(
+      { weight: 6, arbitrary: pick('read', 'write', 'read write') },
+      { weight: 1, arbitrary: pick('admin', '', 'read  write', 'READ', 'read read') },
+      { weight: 1, arbitrary: arbOdd },
+    ),
     state: fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 40 }) }, { weight: 1, arbitrary: arbOdd }),
     code_challenge: fc.oneof(
       { weight: 6, arbitrary: pick(CHALLENGE) },
@@ -97,7 +113,9 @@ function arbValue(name: string): fc.Arbitrary<string> {
       { weight: 1, arbitrary: pick('plain', 's256', 'S512', '') },
     ),
   };
-  return fc.oneof({ weight: 12, arbitrary: byName[name] ?? arbOdd }, { weight: 1, arbitrary: arbHuge });
+  // Own keys only: an odd name such as `constructor` must not find Object.prototype's.
+  const usual = Object.hasOwn(byName, name) ? byName[name]! : arbOdd;
+  return fc.oneof({ weight: 40, arbitrary: usual }, { weight: 1, arbitrary: arbHuge });
 }
 
 const NAMES = [
@@ -128,39 +146,52 @@ function encode(text: string, encoding: Encoding, broken: string, at: number): s
   return raw.slice(0, cut) + broken + raw.slice(cut);
 }
 
-const arbPair = fc
-  .record({
-    name: fc.oneof({ weight: 10, arbitrary: fc.constantFrom(...NAMES) }, { weight: 1, arbitrary: arbOdd }),
-    encoding: fc.constantFrom<Encoding>('pct', 'pct', 'pct', 'pct', 'raw', 'broken'),
-    broken: fc.constantFrom(...BROKEN),
-    at: fc.nat(),
-  })
-  .chain((p) => arbValue(p.name).map((value) => ({ ...p, value })));
+const arbPair = (clientId: string) =>
+  fc
+    .record({
+      name: fc.oneof({ weight: 10, arbitrary: fc.constantFrom(...NAMES) }, { weight: 1, arbitrary: arbOdd }),
+      encoding: fc.constantFrom<Encoding>('pct', 'pct', 'pct', 'pct', 'raw', 'broken'),
+      broken: fc.constantFrom(...BROKEN),
+      at: fc.nat(),
+    })
+    .chain((p) => arbValue(p.name, clientId).map((value) => ({ ...p, value })));
 
-/** The query: each usual parameter present (sometimes repeated) or missing, odd ones added, in any order. */
+/**
+ * The query of a request meant for one of the clients: each usual parameter present or missing, sometimes
+ * repeated (an extra pair), odd ones added, in any order, one of them sometimes written raw or broken.
+ */
 export const arbQuery: fc.Arbitrary<string> = fc
-  .tuple(
-    fc.subarray(NAMES, { minLength: 0 }),
-    fc.array(arbPair, { maxLength: 4 }),
-    fc.constantFrom<Encoding>('pct', 'pct', 'pct', 'raw', 'broken'),
-    fc.nat(),
-  )
-  .chain(([names, extra, encoding, seed]) =>
-    fc.tuple(...names.map((name) => arbValue(name).map((value) => ({ name, value })))).map((pairs) => {
-      const all = [
-        ...pairs.map((p, i) => ({ ...p, encoding: i === seed % Math.max(1, pairs.length) ? encoding : 'pct' })),
-        ...extra,
-      ];
-      const shift = all.length === 0 ? 0 : seed % all.length;
-      const ordered = [...all.slice(shift), ...all.slice(0, shift)];
-      return ordered
-        .map((p) => {
-          const e = p.encoding as Encoding;
-          const broken = BROKEN[seed % BROKEN.length]!;
-          return `${encode(p.name, e === 'broken' ? 'raw' : e, broken, seed)}=${encode(p.value, e, broken, seed)}`;
-        })
-        .join('&');
-    }),
+  .record({
+    clientId: fc.constantFrom(...CLIENT_IDS),
+    // Mostly every usual parameter, so that cases get past the first checks; sometimes any of them missing.
+    names: fc.oneof({ weight: 3, arbitrary: fc.constant(NAMES) }, { weight: 1, arbitrary: fc.subarray(NAMES) }),
+    encoding: fc.constantFrom<Encoding>('pct', 'pct', 'pct', 'pct', 'pct', 'raw', 'broken'),
+    seed: fc.nat(),
+  })
+  .chain(({ clientId, names, encoding, seed }) =>
+    fc
+      .tuple(
+        fc.tuple(...names.map((name) => arbValue(name, clientId).map((value) => ({ name, value })))),
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constant([]) },
+          { weight: 1, arbitrary: fc.array(arbPair(clientId), { maxLength: 3 }) },
+        ),
+      )
+      .map(([pairs, extra]) => {
+        const all = [
+          ...pairs.map((p, i) => ({ ...p, encoding: i === seed % Math.max(1, pairs.length) ? encoding : 'pct' })),
+          ...extra,
+        ];
+        const shift = all.length === 0 ? 0 : seed % all.length;
+        const ordered = [...all.slice(shift), ...all.slice(0, shift)];
+        return ordered
+          .map((p) => {
+            const e = p.encoding as Encoding;
+            const broken = BROKEN[seed % BROKEN.length]!;
+            return `${encode(p.name, e === 'broken' ? 'raw' : e, broken, seed)}=${encode(p.value, e, broken, seed)}`;
+          })
+          .join('&');
+      }),
   );
 
 /** A valid request of the fuzz-web client (consent asked) or fuzz-one (consent skipped), to reach a redirect. */
@@ -241,5 +272,5 @@ export const arbAuthorizeInput = fc.record({
   decision: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('allow', 'deny') }, { weight: 1, arbitrary: arbOdd }),
   csrf: fc.constantFrom<'valid' | 'wrong' | 'missing'>('valid', 'valid', 'valid', 'wrong', 'missing'),
   pairs: fc.array(fc.tuple(arbOdd, arbOdd), { maxLength: 4 }),
-  slash: fc.constantFrom(true, true, true, false),
+  slash: fc.constantFrom(true, true, true, true, true, true, true, false),
 });

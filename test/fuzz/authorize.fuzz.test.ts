@@ -31,12 +31,14 @@ import {
   type SignedIn,
 } from './authorize-cases.js';
 import { locationRefusal, responseParameter } from './redirect-oracle.js';
-import { describeRequest } from './requests.js';
+import { BASE_HEADERS, describeRequest } from './requests.js';
 import { PROPERTY_TIMEOUT_MS, TOTAL_RUNS } from './target.js';
 
 const RUNS = Math.max(150, Math.round(TOTAL_RUNS / 10));
 const FUZZ_SEED = process.env.OAUTHD_FUZZ_SEED === undefined ? undefined : Number(process.env.OAUTHD_FUZZ_SEED);
 const BASE_PATH = '/auth';
+/** The origin the raw requests name in their Host header: the issuer (and so `iss`) is derived from it. */
+const ORIGIN = `http://${BASE_HEADERS.find(([name]) => name === 'Host')![1]}`;
 
 let server: TestServer;
 let port: number;
@@ -111,11 +113,11 @@ function violations(c: AuthorizeCase, status: number, location: string | undefin
     // The client the request names, when it names one plainly: its own URIs only, not another client's.
     const ids = new URLSearchParams(c.query).getAll('client_id');
     const registered = (ids.length === 1 ? URIS_OF[ids[0]!] : undefined) ?? REGISTERED;
-    const refusal = locationRefusal(location, { registered, serverOrigin: server.url, basePath: BASE_PATH });
+    const refusal = locationRefusal(location, { registered, serverOrigin: ORIGIN, basePath: BASE_PATH });
     if (refusal) found.push(`redirected to ${refusal}`);
-    const toClient = !location.startsWith(`${BASE_PATH}/o/`) && !location.startsWith(`${server.url}${BASE_PATH}/o/`);
+    const toClient = !location.startsWith(`${BASE_PATH}/o/`) && !location.startsWith(`${ORIGIN}${BASE_PATH}/o/`);
     const iss = responseParameter(location, 'iss');
-    if (toClient && (iss.length !== 1 || iss[0] !== `${server.url}${BASE_PATH}`)) {
+    if (toClient && (iss.length !== 1 || iss[0] !== `${ORIGIN}${BASE_PATH}`)) {
       found.push(`redirected to the client with iss ${JSON.stringify(iss)}`);
     }
   }

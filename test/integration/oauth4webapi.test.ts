@@ -53,7 +53,10 @@ beforeAll(async () => {
     createdAt: Math.floor(Date.now() / 1000),
   });
   issuer = new URL(`${server.url}${BASE_PATH}`);
-  as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...INSECURE }));
+  as = await oauth.processDiscoveryResponse(
+    issuer,
+    await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...INSECURE }),
+  );
 });
 
 afterAll(async () => {
