@@ -22,6 +22,16 @@ export interface StoreContext {
   probes: Probes;
 }
 
+/** The authorization_code scenario's first codes, made through the store before the server starts. */
+async function codeSupply(store: string, env: Record<string, string>, s: Seed, ctx: StoreContext) {
+  const count = firstBatchSize(ctx.settings.warmup + ctx.settings.duration, ctx.workers ?? 1);
+  log(`${store}: making ${count} authorization codes through the store`);
+  const started = performance.now();
+  const codes = new CodeSupply(await makeCodes(env, s, count), (more) => makeCodes(env, s, more));
+  log(`${store}: made ${count} codes in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return codes;
+}
+
 /** Seeds, preloads, starts oauthd on `databaseUrl`, runs every scenario, stops it. */
 async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: StoreContext): Promise<StoreRun> {
   const { settings } = ctx;
@@ -50,14 +60,7 @@ async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: 
     log(`${store}: preloaded ${preload.families} families in ${preload.seconds.toFixed(1)} s (${rate}/s)`);
   }
 
-  let codes: CodeSupply | null = null;
-  if (settings.scenarios.includes('authorization_code')) {
-    const count = firstBatchSize(settings.warmup + settings.duration, ctx.workers ?? 1);
-    log(`${store}: making ${count} authorization codes through the store`);
-    const started = performance.now();
-    codes = new CodeSupply(await makeCodes(env, s, count), (more) => makeCodes(env, s, more));
-    log(`${store}: made ${count} codes in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  }
+  const codes = settings.scenarios.includes('authorization_code') ? await codeSupply(store, env, s, ctx) : null;
 
   const profilesBefore = new Set(settings.profileDir ? readdirSync(settings.profileDir) : []);
   const server = await spawnOauthd(env, {

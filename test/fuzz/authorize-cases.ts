@@ -35,6 +35,9 @@ export interface SignedIn {
 }
 
 type Mutation = (uri: string) => string;
+const LOOP = '127.0.0.1';
+/** The host without its port. */
+const hostOnly = (host: string) => host.replace(/:\d+$/, '');
 const swapHost = (uri: string, to: (host: string) => string) =>
   uri.replace(/^([a-z.]+:\/\/)([^/?#]+)/i, (_, s, h) => s + to(h));
 // biome-ignore format: one row per kind of lookalike
@@ -49,11 +52,11 @@ const MUTATIONS: Mutation[] = [
   (u) => swapHost(u, (h) => `${h}.evil.example`), (u) => swapHost(u, (h) => `evil.example@${h}`),
   (u) => swapHost(u, (h) => `${h}@evil.example`), (u) => swapHost(u, (h) => `evil.example#@${h}`),
   (u) => swapHost(u, (h) => `${h}.`), (u) => swapHost(u, (h) => h.replace('a', '\u0430')),
-  (u) => swapHost(u, (h) => `${h.replace(/:\d+$/, '')}:443`), (u) => swapHost(u, (h) => `${h.replace(/:\d+$/, '')}:8443`),
-  (u) => swapHost(u, (h) => `${h.replace(/:\d+$/, '')}:0`), (u) => swapHost(u, (h) => `${h.replace(/:\d+$/, '')}:99999`),
-  (u) => swapHost(u, (h) => h.replace('127.0.0.1', 'localhost')), (u) => swapHost(u, (h) => h.replace('127.0.0.1', '[::1]')),
-  (u) => swapHost(u, (h) => h.replace('127.0.0.1', '127.0.0.2')), (u) => swapHost(u, (h) => h.replace('127.0.0.1', '0x7f000001')),
-  (u) => swapHost(u, (h) => h.replace('127.0.0.1', '127.1')), (u) => swapHost(u, (h) => h.replace('8765', '1')),
+  (u) => swapHost(u, (h) => `${hostOnly(h)}:443`), (u) => swapHost(u, (h) => `${hostOnly(h)}:8443`),
+  (u) => swapHost(u, (h) => `${hostOnly(h)}:0`), (u) => swapHost(u, (h) => `${hostOnly(h)}:99999`),
+  (u) => swapHost(u, (h) => h.replace(LOOP, 'localhost')), (u) => swapHost(u, (h) => h.replace(LOOP, '[::1]')),
+  (u) => swapHost(u, (h) => h.replace(LOOP, '127.0.0.2')), (u) => swapHost(u, (h) => h.replace(LOOP, '0x7f000001')),
+  (u) => swapHost(u, (h) => h.replace(LOOP, '127.1')), (u) => swapHost(u, (h) => h.replace('8765', '1')),
   (u) => swapHost(u, (h) => h.replace('8765', '65535')), (u) => swapHost(u, (h) => h.replace('8765', '08765')),
   (u) => swapHost(u, (h) => `user:pass@${h}`), (u) => `${u}/%2e%2e/evil`, (u) => `${u}\\@evil.example`,
 ];

@@ -246,7 +246,7 @@ describe('oauth4webapi against oauthd (authorization code + PKCE)', () => {
     expect(refreshed.access_token).toBeTruthy();
   });
 
-  it('the library refuses a response whose iss or state is not what it expects (RFC 9207 §2.4, RFC 6749 §10.12)', async () => {
+  it('the library refuses a response with another iss or state (RFC 9207 §2.4, RFC 6749 §10.12)', async () => {
     const client: oauth.Client = { client_id: WEB.clientId };
     const { callback, state } = await authorize(new FormClient(), await newPerson(), WEB, 'read');
     const mixUp = new URL(callback);
