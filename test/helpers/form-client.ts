@@ -123,16 +123,21 @@ export class FormClient {
   }
 
   /**
-   * Fills the `index`-th form of `page` (the fields in `values` replace or add to its own) and submits it,
-   * with the submit button whose value is `button` when given.
+   * Fills a form of `page` (the fields in `values` replace its own) and submits it, with the submit button whose
+   * value is `button` when given. The form: the `index`-th, else the first that has every field of `values` and
+   * the button.
    */
   submit(
     page: PageResponse,
     values: Record<string, string> = {},
     options: { index?: number; button?: string } = {},
   ): Promise<PageResponse> {
-    const form = formsOf(page.text, page.url)[options.index ?? 0];
-    if (!form) throw new Error(`no form #${options.index ?? 0} on the page (${page.status}):\n${page.text}`);
+    const forms = formsOf(page.text, page.url);
+    const fits = (f: HtmlForm) =>
+      Object.keys(values).every((name) => f.fields.some(([field]) => field === name)) &&
+      (options.button === undefined || f.buttons.some((b) => b.value === options.button));
+    const form = options.index !== undefined ? forms[options.index] : forms.find(fits);
+    if (!form) throw new Error(`no such form on the page (${page.status}):\n${page.text}`);
     const fields = form.fields.filter(([name]) => !(name in values));
     fields.push(...Object.entries(values));
     if (options.button !== undefined) {
