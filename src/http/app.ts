@@ -5,6 +5,7 @@ import { OAuthError, temporarilyUnavailable } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { createErrorHandler, sendOAuthError } from './error-handler.js';
 import { oauthRoutes } from './oauth-routes.js';
+import { pageContextOf, pageRoutes } from './pages/plugin.js';
 import { healthRoutes } from './routes/health.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { openapiRoutes, registerOpenApi } from './routes/openapi.js';
@@ -21,6 +22,14 @@ export interface AppOptions {
   realm: string;
   maxBodyBytes: number;
   logger: Logger;
+  /** The login, consent and logout pages (config.pages, config.authorization.sessionTtlSeconds). */
+  pages: {
+    productName: string;
+    /** The logo's bytes and Content-Type, read at start-up; null: none. */
+    logo: { bytes: Buffer; contentType: string } | null;
+    scopeDescriptions: Readonly<Record<string, string>>;
+    sessionTtlSeconds: number;
+  };
 }
 
 /**
@@ -71,6 +80,16 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     realm: options.realm,
     maxBodyBytes: options.maxBodyBytes,
   });
+  // The pages share the `/o` prefix but not the JSON routes' parsers, hooks and error handler.
+  const context = pageContextOf({
+    ...options.pages,
+    basePath: options.basePath,
+    issuer: options.issuer,
+    authorizationFlow: services.authorizationFlow,
+    signIn: services.signIn,
+    maxBodyBytes: options.maxBodyBytes,
+  });
+  await app.register(pageRoutes, { prefix: `${options.basePath}/o`, context });
   return app;
 }
 
