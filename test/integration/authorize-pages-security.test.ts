@@ -71,6 +71,11 @@ describe('errors of the authorization request', () => {
       expect(response.body).not.toContain('<script>');
       expect(response.body).not.toContain('evil.example');
     }
+    const unregistered = await new Browser().get(
+      authorizeUrl(server, { response_type: 'code', client_id: WEB.clientId, redirect_uri: 'https://evil.example/' }),
+    );
+    expect(unregistered.body).toContain('<code>invalid_request</code>');
+    expect(unregistered.body).toContain('The redirect_uri is not registered for this client.');
   });
 
   it('redirects every other error to the client with error, state and iss (RFC 9207)', async () => {

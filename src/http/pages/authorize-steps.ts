@@ -46,7 +46,8 @@ export async function checkRequest(
   if ('show' in verdict) {
     // RFC 6749 §4.1.2.1: an unknown client or redirect URI is shown, never redirected to.
     request.log.info({ error: verdict.show.error }, 'authorization request refused');
-    context.send(reply, 400, errorPage(context.branding, errorViewOf(verdict.show.error)));
+    const view = { ...errorViewOf(verdict.show.error), detail: verdict.show.description };
+    context.send(reply, 400, errorPage(context.branding, view));
   } else {
     // RFC 6749 §4.1.2.1: any other error goes back to the client (with state and iss, RFC 9207).
     context.redirect(reply, redirectStatus, verdict.redirect);

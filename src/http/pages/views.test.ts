@@ -101,6 +101,8 @@ describe('the error, sign-out and signed-out pages', () => {
     expect(page).toContain('<h1>Unknown application</h1>');
     expect(page).toContain('<code>&lt;script&gt;alert(1)&lt;/script&gt;&quot;</code>');
     expect(forms(page)).toEqual([]);
+    const detailed = errorPage(branding, { title: 'T', message: 'M', detail: 'Unknown <client>.' }).text;
+    expect(detailed).toContain('<p class="muted">Unknown &lt;client&gt;.</p>');
   });
 
   it('offers a "Sign out" form with its CSRF token', () => {

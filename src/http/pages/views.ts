@@ -59,16 +59,19 @@ export interface ErrorView {
   message: string;
   /** The OAuth error code, when there is one. */
   code?: string;
+  /** The core's description of the error (fixed text, never request input), for the application's developers. */
+  detail?: string;
 }
 
 export function errorPage(branding: Branding, view: ErrorView): Html {
   const code = view.code === undefined ? null : html`<p class="muted">Error code: <code>${view.code}</code></p>`;
+  const detail = view.detail === undefined ? null : html`<p class="muted">${view.detail}</p>`;
   return layout(
     branding,
     view.title,
     html`<h1>${view.title}</h1>
 <p>${view.message}</p>
-${code}`,
+${code}${detail}`,
   );
 }
 
