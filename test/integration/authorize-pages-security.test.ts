@@ -95,7 +95,7 @@ describe('errors of the authorization request', () => {
 });
 
 describe('CSRF', () => {
-  it('refuses a login POST without the token, with a wrong one or with another browser’s: 403, no session', async () => {
+  it('refuses a login POST without the token, a wrong one or another browser’s: 403, no session', async () => {
     const { url } = webRequest(server);
     const other = new Browser();
     const [otherForm] = formsOf((await other.get(url)).body);
@@ -273,7 +273,7 @@ describe('static files', () => {
 });
 
 describe('the sign-in throttle through the page', () => {
-  it('answers 429 with Retry-After and "Too many attempts" once the user is locked, whatever the password', async () => {
+  it('answers 429 with Retry-After and "Too many attempts" once locked, whatever the password', async () => {
     const locked = await startTestServer({ OAUTHD_MAX_FAILURES_PER_USER_IP: '2', OAUTHD_BACKOFF_AFTER: '100' });
     try {
       await seedSpecSample(locked);
