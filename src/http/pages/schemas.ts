@@ -37,9 +37,17 @@ const AUTHORIZE_QUERY = {
     },
     scope: { type: 'string', description: 'RFC 6749 §3.3.' },
     state: { type: 'string', description: 'RFC 6749 §4.1.1: returned as is.' },
-    code_challenge: { type: 'string', description: 'RFC 7636 §4.3.' },
-    code_challenge_method: { type: 'string', enum: ['S256', 'plain'], description: 'RFC 7636 §4.3.' },
+    code_challenge: {
+      type: 'string',
+      description: 'RFC 7636 §4.3: required unless the client is configured with `--pkce optional`.',
+    },
+    code_challenge_method: {
+      type: 'string',
+      enum: ['S256', 'plain'],
+      description: 'RFC 7636 §4.3: `plain` only for a client configured for it (`--pkce "S256 plain"`).',
+    },
   },
+  required: ['response_type', 'client_id'],
 } as const;
 
 const AUTHORIZE_DESCRIPTION =
