@@ -196,7 +196,9 @@ describe('security headers and the form-action of the client', () => {
     const { url } = webRequest(server, { scope: 'write' });
     expectSecurityHeaders(await browser.get(url), "'self' https://app.example.com");
     await signInThrough(server, browser, url);
-    expectSecurityHeaders(await browser.get(url), "'self' https://app.example.com");
+    const consent = await browser.get(url);
+    expect(formsOf(consent.body)[0]?.hidden.step).toBe('consent');
+    expectSecurityHeaders(consent, "'self' https://app.example.com");
     expectSecurityHeaders(await browser.get(`${server.oauthUrl}/logout/`));
   });
 
