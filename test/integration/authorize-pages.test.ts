@@ -35,7 +35,8 @@ beforeAll(async () => {
   await seedSpecSample(server);
   await createCodeClient(server, { ...WEB, name: 'Web <App>' }, { redirectUris: [WEB.redirectUri] });
   await createCodeClient(server, FIRST_PARTY, { redirectUris: [FIRST_PARTY.redirectUri], skipConsent: true });
-  await server.services.admin.createUser('carol', 'carol-password-1');
+  // Consent is remembered per user: the tests that need the consent page each sign in as a user of their own.
+  for (const name of ['carol', 'dave', 'erin']) await server.services.admin.createUser(name, `${name}-password-1`);
 });
 
 afterAll(async () => {
@@ -115,7 +116,7 @@ describe('the authorization code flow through the pages', () => {
   it('answers Deny with access_denied, state and iss (RFC 6749 §4.1.2.1, RFC 9207)', async () => {
     const browser = new Browser();
     const { url, state } = webRequest(server, { scope: 'write' });
-    await signInThrough(server, browser, url);
+    await signInThrough(server, browser, url, { username: 'dave', password: 'dave-password-1' });
     const denied = await decide(server, browser, await browser.get(url), 'deny');
     expect(denied.status).toBe(303);
     expect(redirectParams(denied.location)).toMatchObject({ error: 'access_denied', state, iss: server.url });
@@ -171,7 +172,7 @@ describe('sign-out', () => {
   it('signs out from the consent page ("Not you?")', async () => {
     const browser = new Browser();
     const { url } = webRequest(server, { scope: 'write' });
-    await signInThrough(server, browser, url);
+    await signInThrough(server, browser, url, { username: 'erin', password: 'erin-password-1' });
     const [, signOut] = formsOf((await browser.get(url)).body);
     const out = await browser.post(actionUrl(server, signOut!.action), signOut!.hidden);
     expect(out.status).toBe(200);
