@@ -190,6 +190,20 @@ describe('cookies', () => {
   });
 });
 
+describe('cookies with an https OAUTHD_ISSUER', () => {
+  it('are Secure and __Host- even when the proxy in front does not say https', async () => {
+    const issued = await startTestServer({ OAUTHD_ISSUER: 'https://auth.example.com', OAUTHD_SCOPES: 'read write' });
+    try {
+      await createCodeClient(issued, WEB, { redirectUris: [WEB.redirectUri] });
+      const login = await new Browser().get(webRequest(issued).url);
+      expect(login.status).toBe(200);
+      expect(login.setCookies).toEqual([expect.stringMatching(/^__Host-oauthd_csrf=[\w-]{43}; .*; Secure$/)]);
+    } finally {
+      await issued.stop();
+    }
+  });
+});
+
 describe('security headers and the form-action of the client', () => {
   it("allow the login and consent forms to end at the client's origin, and nothing else", async () => {
     const browser = new Browser();

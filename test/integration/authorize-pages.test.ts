@@ -195,3 +195,26 @@ describe('the authorization request', () => {
     expect(browser.cookies.has('oauthd_session')).toBe(false);
   });
 });
+
+describe('under OAUTHD_BASE_PATH', () => {
+  it('keeps the base path in every form, link and redirect, and in iss', async () => {
+    const prefixed = await startTestServer({ OAUTHD_BASE_PATH: '/api/secure', OAUTHD_SCOPES: 'read write' });
+    try {
+      await seedSpecSample(prefixed);
+      await createCodeClient(prefixed, WEB, { redirectUris: [WEB.redirectUri] });
+      const browser = new Browser();
+      const { url, state } = webRequest(prefixed);
+      expect(url.startsWith(`${prefixed.url}/api/secure/o/authorize/?`)).toBe(true);
+      const login = await browser.get(url);
+      expect(login.body).toContain('href="/api/secure/o/static/oauthd.css?v=');
+      expect(formsOf(login.body)[0]?.action.startsWith('/api/secure/o/authorize/?')).toBe(true);
+      expect((await signInThrough(prefixed, browser, url)).location).toBe(url);
+      const consent = await browser.get(url);
+      expect(formsOf(consent.body)[1]?.action).toBe('/api/secure/o/logout/');
+      const allowed = await decide(prefixed, browser, consent, 'allow');
+      expect(redirectParams(allowed.location)).toMatchObject({ state, iss: `${prefixed.url}/api/secure` });
+    } finally {
+      await prefixed.stop();
+    }
+  });
+});
