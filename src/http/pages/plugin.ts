@@ -1,15 +1,29 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import type { ParamPairs } from '../../core/params.js';
 import { parseFormBody } from '../body.js';
 import { documentOnly } from '../routes/schemas.js';
 import { authorizeRoutes } from './authorize-routes.js';
 import { createPageContext, type PageContext, type PagesOptions } from './context.js';
-import { createPageErrorHandler } from './errors.js';
+import { createPageErrorHandler, errorViewOf } from './errors.js';
 import { logoutRoutes } from './logout-routes.js';
 import { setPageSecurityHeaders } from './security.js';
 import { contentVersion, staticRoutes } from './static-routes.js';
 import { STYLESHEET } from './stylesheet.js';
+import { errorPage } from './views.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A page route: its early answers (shutdown) are HTML pages too. */
+    page?: boolean;
+  }
+}
+
+/** The 503 page a page route gets while the server shuts down (app.ts answers it before the route runs). */
+export function sendUnavailablePage(context: PageContext, reply: FastifyReply): FastifyReply {
+  reply.header('Retry-After', '1');
+  return context.send(reply, 503, errorPage(context.branding, errorViewOf('temporarily_unavailable')));
+}
 
 /** Builds the pieces the page routes share (the device pages build on the same context). */
 export function pageContextOf(options: PagesOptions): PageContext {
@@ -29,6 +43,9 @@ export async function pageRoutes(app: FastifyInstance, options: { context: PageC
   app.setValidatorCompiler(documentOnly.validatorCompiler);
   app.setSerializerCompiler(documentOnly.serializerCompiler);
   app.setErrorHandler(createPageErrorHandler(context));
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, page: true };
+  });
   registerFormParser(app, context.options.maxBodyBytes);
   // Set before the route runs, so errors and early answers carry them too; the routes may widen the CSP.
   app.addHook('onRequest', (_request, reply, done) => {
