@@ -603,7 +603,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       const before = await login(server!.tokenUrl, chosen, bob);
       expect((await userinfo(server!.url, before.accessToken)).status).toBe(200);
       const result = await ok(['user', 'disable', bob.username], { env });
-      expect(result.stdout).toBe('disabled bob; their tokens are revoked\n');
+      expect(result.stdout).toBe('disabled bob; their tokens are revoked and their sign-in sessions ended\n');
 
       const refused = await passwordGrant(server!.tokenUrl, chosen, bob);
       expect(refused.status).toBe(400);
