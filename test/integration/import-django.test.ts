@@ -689,7 +689,7 @@ describe('oauthd import django: authorization-code applications and their redire
     expect(tv!.policy).toMatchObject({ redirectUris: ['com.example.tv:/cb'], skipConsent: true, pkce: null });
   });
 
-  it('gives an application without any acceptable URI refresh_token only, and says how to turn the flow on', async () => {
+  it('gives an app without any acceptable URI refresh_token only, and says how to turn the flow on', async () => {
     const legacy = await server.services.store.findClient(LEGACY);
     expect(legacy).toMatchObject({ isPublic: false, grantTypes: ['refresh_token'] });
     expect(legacy!.policy).toMatchObject({ redirectUris: null, skipConsent: null });

@@ -168,7 +168,7 @@ describe('user sessions and user revoke', () => {
     expect(held.browserSessions).toHaveLength(2);
   });
 
-  it('without a client: revokes everything, one consent.revoked per client, and ends the sign-in sessions', async () => {
+  it('without a client: revokes everything, a consent.revoked per client, and ends the sign-in sessions', async () => {
     await setUp();
     const revoked = await admin().revokeUserSessions('alice');
     expect(revoked.grants.sort()).toEqual(['grant-one', 'grant-two']);

@@ -193,7 +193,8 @@ async function readApplications(db: SourceDb, appColumns: Set<string>): Promise<
   const column = (name: string) => `${optional(appColumns, name)} AS ${name}`;
   const rows = await db.all(
     `SELECT id, client_id, client_secret, client_type, authorization_grant_type, ${column('name')},
-       ${column('hash_client_secret')}, ${column('created')}, ${column('redirect_uris')}, ${column('skip_authorization')}
+       ${column('hash_client_secret')}, ${column('created')}, ${column('redirect_uris')},
+       ${column('skip_authorization')}
      FROM ${APPLICATION} ORDER BY id`,
   );
   return rows.map((r) => ({
