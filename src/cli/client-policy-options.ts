@@ -48,8 +48,9 @@ export function withPolicyOptions(command: Command): Command {
     )
     .option(
       '--redirect-uri <uri>',
-      'where its authorization codes may be sent, compared exactly; repeat for several (replaces the list; ' +
-        '"none" clears it): https, http on 127.0.0.1/[::1]/localhost, or a reverse-domain scheme (com.example.app:/cb)',
+      'where its authorization codes may be sent, compared exactly; repeat for several (update: replaces the ' +
+        'list; "none" clears it): https, http on 127.0.0.1/[::1]/localhost, or a reverse-domain scheme ' +
+        '(com.example.app:/cb)',
       collect,
     )
     .option('--skip-consent', 'a first-party client: its users are not asked to consent')
