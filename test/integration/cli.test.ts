@@ -430,7 +430,8 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       const code = await run(['client', 'create', '--name', 'Grants', '--grant-types', 'authorization_code'], { env });
       expect(code.code).not.toBe(0);
       expect(lines(code.stderr)).toEqual([
-        'oauthd: the authorization_code grant needs at least one --redirect-uri: there is nowhere else to send the code',
+        'oauthd: the authorization_code grant needs at least one --redirect-uri: there is nowhere else to send ' +
+          'the code',
       ]);
     });
 
