@@ -82,8 +82,11 @@ function registerUserPasswordCommands(user: Command): void {
         await admin.setPassword(username, password, { revokeTokens });
         output(
           options.json,
-          { username, password_changed: true, tokens_revoked: revokeTokens },
-          () => `password changed for ${username}; their tokens ${revokeTokens ? 'are revoked' : 'stay valid'}`,
+          // Revoking also ends the user's sign-in sessions, in the same transaction (the store's setUserPassword).
+          { username, password_changed: true, tokens_revoked: revokeTokens, sign_in_sessions_ended: revokeTokens },
+          () =>
+            `password changed for ${username}; ` +
+            (revokeTokens ? 'their tokens are revoked and their sign-in sessions ended' : 'their tokens stay valid'),
         );
       });
     });

@@ -601,7 +601,9 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
           env,
           input: newPassword,
         });
-        expect(result.stdout).toBe('password changed for alice; their tokens are revoked\n');
+        expect(result.stdout).toBe(
+          'password changed for alice; their tokens are revoked and their sign-in sessions ended\n',
+        );
 
         const info = await userinfo(server!.url, before.accessToken);
         expect(info.status).toBe(401);

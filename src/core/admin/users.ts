@@ -27,6 +27,7 @@ export function userActions(context: AdminContext) {
         user_id: await userId(username),
         username,
         tokens_revoked: options.revokeTokens,
+        sign_in_sessions_ended: options.revokeTokens,
       });
     },
 
