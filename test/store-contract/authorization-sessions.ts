@@ -60,7 +60,7 @@ export function sessionAndConsentContract(subject: AuthorizationSubject): void {
         expect(await store.findBrowserSession(other.hash, T + 8)).not.toBeNull();
       });
 
-      it('a password reset that revokes grants ends the sign-in sessions too; one that does not, keeps them', async () => {
+      it('a password reset that revokes grants ends sign-in sessions too; one that does not keeps them', async () => {
         const s = await session(user.id);
         expect(await store.setUserPassword(user.username, 'h2', { revokeGrants: false, now: T + 5 })).toBe(true);
         expect(await store.findBrowserSession(s.hash, T + 6)).not.toBeNull();
