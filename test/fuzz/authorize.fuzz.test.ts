@@ -86,8 +86,8 @@ beforeAll(async () => {
     await browser.submit(login, { username: SEED.username, password: SEED.password }),
     server.url,
   );
-  expect(consent.status, consent.text).toBe(200);
-  const csrf = /name="csrf_token" value="([^"]+)"/.exec(consent.text)?.[1];
+  expect(consent.status, consent.body).toBe(200);
+  const csrf = /name="csrf_token" value="([^"]+)"/.exec(consent.body)?.[1];
   expect(csrf).toBeTruthy();
   signedIn.csrf = csrf!;
   signedIn.cookie = ['oauthd_session', 'oauthd_csrf']

@@ -1,17 +1,13 @@
 /**
- * A person's browser, as far as oauthd's pages need one: plain HTTP (fetch, redirects not followed), a cookie
- * jar, and the forms of a page read from its HTML and submitted with their hidden fields. No script runs: the
- * pages have none.
+ * A person's browser, as far as oauthd's pages need one: plain HTTP with a cookie jar (test/helpers/browser.ts),
+ * and the forms of a page read from its HTML (inputs, prefilled values, submit buttons) and submitted as a
+ * browser would. No script runs: the pages have none.
  */
+import { Browser, type PageResponse as BrowserPage } from './browser.js';
 
-export interface PageResponse {
-  status: number;
-  /** The URL that was requested. */
+export interface PageResponse extends BrowserPage {
+  /** The URL that was requested: a form without an action posts back to it. */
   url: string;
-  headers: Headers;
-  text: string;
-  /** The Location header resolved against `url`, for a 3xx; null otherwise. */
-  location: string | null;
 }
 
 export interface HtmlForm {
@@ -47,7 +43,7 @@ function attributes(tag: string): Map<string, string> {
 }
 
 /** The forms of a page, in document order. */
-export function formsOf(html: string, pageUrl: string): HtmlForm[] {
+export function pageForms(html: string, pageUrl: string): HtmlForm[] {
   return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)].map((m) => {
     const attrs = attributes(m[1]!);
     const body = m[2]!;
@@ -71,55 +67,27 @@ export function formsOf(html: string, pageUrl: string): HtmlForm[] {
   });
 }
 
-/** A browser with its own cookies. `origin` is where its cookies are sent (the server under test). */
+/** A browser (test/helpers/browser.ts: its cookie jar, redirects not followed) that fills and submits forms. */
 export class FormClient {
-  private readonly cookies = new Map<string, string>();
+  readonly browser = new Browser();
 
   /** The cookies it holds, by name. */
   cookie(name: string): string | undefined {
-    return this.cookies.get(name);
+    return this.browser.cookies.get(name);
   }
 
-  private remember(headers: Headers): void {
-    for (const line of headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a));
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+  async get(url: string): Promise<PageResponse> {
+    return { ...(await this.browser.get(url)), url };
   }
 
-  private cookieHeader(): Record<string, string> {
-    if (this.cookies.size === 0) return {};
-    return { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
-  }
-
-  private async send(url: string, init: RequestInit): Promise<PageResponse> {
-    const response = await fetch(url, { ...init, redirect: 'manual' });
-    this.remember(response.headers);
-    const raw = response.headers.get('location');
-    return {
-      status: response.status,
-      url,
-      headers: response.headers,
-      text: await response.text(),
-      location: raw === null ? null : new URL(raw, url).toString(),
-    };
-  }
-
-  get(url: string): Promise<PageResponse> {
-    return this.send(url, { headers: this.cookieHeader() });
-  }
-
-  post(url: string, fields: [string, string][]): Promise<PageResponse> {
-    return this.send(url, {
+  /** Posts form fields in order (a name may repeat). */
+  async post(url: string, fields: [string, string][]): Promise<PageResponse> {
+    const page = await this.browser.send(url, {
       method: 'POST',
-      headers: { ...this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(fields).toString(),
     });
+    return { ...page, url };
   }
 
   /**
@@ -132,17 +100,17 @@ export class FormClient {
     values: Record<string, string> = {},
     options: { index?: number; button?: string } = {},
   ): Promise<PageResponse> {
-    const forms = formsOf(page.text, page.url);
+    const forms = pageForms(page.body, page.url);
     const fits = (f: HtmlForm) =>
       Object.keys(values).every((name) => f.fields.some(([field]) => field === name)) &&
       (options.button === undefined || f.buttons.some((b) => b.value === options.button));
     const form = options.index !== undefined ? forms[options.index] : forms.find(fits);
-    if (!form) throw new Error(`no such form on the page (${page.status}):\n${page.text}`);
+    if (!form) throw new Error(`no such form on the page (${page.status}):\n${page.body}`);
     const fields = form.fields.filter(([name]) => !(name in values));
     fields.push(...Object.entries(values));
     if (options.button !== undefined) {
       const button = form.buttons.find((b) => b.value === options.button);
-      if (!button) throw new Error(`no "${options.button}" button in the form:\n${page.text}`);
+      if (!button) throw new Error(`no "${options.button}" button in the form:\n${page.body}`);
       fields.push([button.name, button.value]);
     }
     return this.post(form.action, fields);

@@ -65,19 +65,19 @@ async function answerOnTheDevicePage(
 ): Promise<string> {
   const browser = new FormClient();
   const login = await browser.get(verificationUri);
-  expect(login.status, login.text).toBe(200);
+  expect(login.status, login.body).toBe(200);
   const entry = await browser.follow(
     await browser.submit(login, { username: SEED.username, password: SEED.password }),
     new URL(verificationUri).origin,
   );
-  expect(entry.status, entry.text).toBe(200);
+  expect(entry.status, entry.body).toBe(200);
   // Typed as a person might: lower case, without the dash (RFC 8628 §6.1).
   const approval = await browser.submit(entry, { user_code: userCode.replace('-', '').toLowerCase() });
-  expect(approval.status, approval.text).toBe(200);
-  expect(approval.text).toMatch(/value="allow"/);
+  expect(approval.status, approval.body).toBe(200);
+  expect(approval.body).toMatch(/value="allow"/);
   const done = await browser.submit(approval, {}, { button: decision });
-  expect(done.status, done.text).toBe(200);
-  return done.text;
+  expect(done.status, done.body).toBe(200);
+  return done.body;
 }
 
 let server: TestServer;

@@ -109,9 +109,9 @@ async function authorize(
   url.searchParams.set('code_challenge_method', 'S256');
 
   let page = await browser.get(url.toString());
-  if (page.status === 200 && /name="password"/.test(page.text)) {
+  if (page.status === 200 && /name="password"/.test(page.body)) {
     pages.push('login');
-    expect(page.text).toContain('Sign in');
+    expect(page.body).toContain('Sign in');
     page = await browser.follow(
       await browser.submit(page, { username: person.username, password: person.password }),
       server.url,
@@ -119,11 +119,11 @@ async function authorize(
   }
   if (page.status === 200) {
     pages.push('consent');
-    expect(page.text).toMatch(/value="allow"/);
+    expect(page.body).toMatch(/value="allow"/);
     page = await browser.submit(page, {}, { button: 'allow' });
     expect(page.status).toBe(303);
   }
-  expect([302, 303], page.text).toContain(page.status);
+  expect([302, 303], page.body).toContain(page.status);
   expect(page.location).not.toBeNull();
   return { callback: new URL(page.location!), state, codeVerifier, pages };
 }
