@@ -54,7 +54,9 @@ function runExample(env: Record<string, string>, args: string[] = []): ExampleRu
   const failedEarly = done.then((r) => {
     throw new Error(`the example exited (${r.code}) before printing a code:\n${r.stderr}`);
   });
-  return { prompt: Promise.race([prompt, failedEarly]), done };
+  const prompted = Promise.race([prompt, failedEarly]);
+  prompted.catch(() => {}); // a test that expects an early exit awaits `done` only
+  return { prompt: prompted, done };
 }
 
 /** The person: signs in on the device page, types the code, and answers. */
@@ -178,7 +180,9 @@ describe('examples/device-flow.mjs', () => {
     try {
       const run = runExample({ OAUTHD_URL: `${proxy.url}${BASE_PATH}`, OAUTHD_CLIENT_ID: TV });
       const { verificationUri, userCode } = await run.prompt;
-      await answerOnTheDevicePage(verificationUri.replace(proxy.url, server.url), userCode, 'allow');
+      // Approved only once the script was told to slow down: the proxy's own poll must not get the tokens.
+      await proxy.slowedDown;
+      await answerOnTheDevicePage(verificationUri, userCode, 'allow');
       const result = await run.done;
       expect(result.code, result.stderr).toBe(0);
       expect(proxy.answers()).toContain('slow_down');
@@ -210,13 +214,15 @@ describe('examples/device-flow.mjs', () => {
 /**
  * An HTTP proxy in front of oauthd that, on the first token request it forwards, first sends the same request
  * itself: the forwarded one then comes within the interval of another poll. Records the `error` of every
- * token-endpoint answer it forwards.
+ * token-endpoint answer it forwards; `slowedDown` resolves once one was slow_down.
  */
 async function startPollingProxy(
   target: string,
-): Promise<{ url: string; answers(): string[]; close(): Promise<void> }> {
+): Promise<{ url: string; answers(): string[]; slowedDown: Promise<void>; close(): Promise<void> }> {
   const errors: string[] = [];
   let polledFirst = false;
+  let slowedDown: () => void;
+  const toldToSlowDown = new Promise<void>((resolve) => (slowedDown = resolve));
   const forward = (path: string, method: string, headers: Record<string, string>, body: Buffer) =>
     fetch(`${target}${path}`, { method, headers, ...(body.length > 0 ? { body } : {}) });
   const proxy: Server = createServer((req, res) => {
@@ -237,6 +243,7 @@ async function startPollingProxy(
       const upstream = await forward(req.url!, req.method!, headers, body);
       const text = await upstream.text();
       if (isPoll) errors.push(String((JSON.parse(text) as { error?: string }).error ?? upstream.status));
+      if (errors.includes('slow_down')) slowedDown();
       res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/plain' });
       res.end(text);
     });
@@ -245,6 +252,7 @@ async function startPollingProxy(
   return {
     url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
     answers: () => errors,
+    slowedDown: toldToSlowDown,
     close: () => new Promise((resolve) => proxy.close(() => resolve())),
   };
 }
