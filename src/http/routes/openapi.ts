@@ -44,8 +44,9 @@ export async function registerOpenApi(
         version: packageVersion(),
         description:
           'OAuth 2.0 authorization server: the authorization endpoint and its sign-in pages (RFC 6749 §4.1 ' +
-          'with PKCE, RFC 7636), the token endpoint (RFC 6749: password, client_credentials and ' +
-          'refresh_token grants), ' +
+          'with PKCE, RFC 7636), the device authorization grant and its verification page (RFC 8628), the ' +
+          'token endpoint (RFC 6749: password, client_credentials, refresh_token, authorization_code and ' +
+          'device_code grants), ' +
           'revocation (RFC 7009), introspection (RFC 7662), a bearer-protected userinfo resource (RFC 6750), ' +
           'an auth gateway for reverse proxies, and authorization server metadata (RFC 8414). Generated from ' +
           'the route schemas, which document and never validate: the server checks requests itself (RFC 6749 ' +
@@ -66,6 +67,11 @@ export async function registerOpenApi(
         {
           name: 'authorization',
           description: 'RFC 6749 §4.1: the authorization endpoint and the pages people see (HTML, not JSON).',
+        },
+        {
+          name: 'device',
+          description:
+            'RFC 8628: the device authorization endpoint (JSON) and the verification page people see (HTML).',
         },
         { name: 'metadata', description: 'RFC 8414: authorization server metadata.' },
         { name: 'operations', description: 'Health.' },
