@@ -31,7 +31,10 @@ export async function createDeviceClient(
 }
 
 /** Basic for a confidential client, client_id in the body for a public one. */
-function credentials(client: DeviceClient, fields: Record<string, string>) {
+function credentials(
+  client: DeviceClient,
+  fields: Record<string, string>,
+): { body: Record<string, string>; headers: Record<string, string> } {
   if (client.clientSecret === null) return { body: { client_id: client.clientId, ...fields }, headers: {} };
   return { body: fields, headers: { authorization: basic(client.clientId, client.clientSecret) } };
 }

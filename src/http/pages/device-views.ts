@@ -65,7 +65,7 @@ export function deviceApprovalPage(branding: Branding, view: DeviceApprovalView)
 <p>${CHECK_CODE}: <strong class="code">${view.userCode}</strong></p>
 <p>Signed in as <strong>${view.username}</strong>.</p>
 ${scopes}
-${decisionForm({ action: view.action, csrfToken: view.csrfToken, step: 'decision', hidden: { user_code: view.userCode } })}
+${decisionForm({ ...view, step: 'decision', hidden: { user_code: view.userCode } })}
 ${notYou(view)}`,
   );
 }

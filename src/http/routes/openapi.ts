@@ -15,6 +15,28 @@ function packageVersion(): string {
   }
 }
 
+/** The document's sections, in the order a reader meets them. */
+const TAGS = [
+  { name: 'token', description: 'RFC 6749: issue and refresh tokens.' },
+  { name: 'revocation', description: 'RFC 7009: revoke a token and its grant.' },
+  { name: 'introspection', description: 'RFC 7662: is a token active, and for whom.' },
+  { name: 'resource', description: 'RFC 6750: resources protected by a bearer token.' },
+  {
+    name: 'gateway',
+    description: 'Auth subrequests of reverse proxies (nginx auth_request, Traefik forwardAuth, Envoy ext_authz).',
+  },
+  {
+    name: 'authorization',
+    description: 'RFC 6749 §4.1: the authorization endpoint and the pages people see (HTML, not JSON).',
+  },
+  {
+    name: 'device',
+    description: 'RFC 8628: the device authorization endpoint (JSON) and the verification page people see (HTML).',
+  },
+  { name: 'metadata', description: 'RFC 8414: authorization server metadata.' },
+  { name: 'operations', description: 'Health.' },
+];
+
 /**
  * Registers @fastify/swagger, which collects every route registered AFTER it (onRoute hook) and builds
  * the OpenAPI 3 document from the route schemas at the first `app.swagger()` call. Call it before any
@@ -54,28 +76,7 @@ export async function registerOpenApi(
         license: { name: 'MIT' },
       },
       servers,
-      tags: [
-        { name: 'token', description: 'RFC 6749: issue and refresh tokens.' },
-        { name: 'revocation', description: 'RFC 7009: revoke a token and its grant.' },
-        { name: 'introspection', description: 'RFC 7662: is a token active, and for whom.' },
-        { name: 'resource', description: 'RFC 6750: resources protected by a bearer token.' },
-        {
-          name: 'gateway',
-          description:
-            'Auth subrequests of reverse proxies (nginx auth_request, Traefik forwardAuth, Envoy ext_authz).',
-        },
-        {
-          name: 'authorization',
-          description: 'RFC 6749 §4.1: the authorization endpoint and the pages people see (HTML, not JSON).',
-        },
-        {
-          name: 'device',
-          description:
-            'RFC 8628: the device authorization endpoint (JSON) and the verification page people see (HTML).',
-        },
-        { name: 'metadata', description: 'RFC 8414: authorization server metadata.' },
-        { name: 'operations', description: 'Health.' },
-      ],
+      tags: TAGS,
       components: {
         securitySchemes: {
           client_secret_basic: {
