@@ -212,3 +212,34 @@ describe('the guessing limit on user codes (RFC 8628 §5.1)', () => {
     expect((await poll(limited, TV, started.device_code)).json.error).toBe('authorization_pending');
   });
 });
+
+describe('the guessing limit at the decision step', () => {
+  let limited: TestServer;
+
+  beforeAll(async () => {
+    limited = await startTestServer({ OAUTHD_USER_CODE_ATTEMPTS_PER_MINUTE: String(ATTEMPTS) });
+    await seedSpecSample(limited);
+    await createDeviceClient(limited, TV);
+  });
+
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  it('answers Allow with 429 and Retry-After once the IP is over the limit, and decides nothing', async () => {
+    const started = await startDeviceFlow(limited, TV);
+    const browser = new Browser();
+    expect((await signInOnDevicePage(limited, browser, `${limited.oauthUrl}/device/`)).status).toBe(303);
+    const approval = await enterCode(limited, browser, started.user_code);
+    expect(approval.status).toBe(200);
+    // The lookup was one guess; the rest of the minute's budget goes on wrong codes.
+    for (let i = 1; i < ATTEMPTS; i++) expect((await enterCode(limited, browser, 'BCDF-GHJK')).status).toBe(400);
+    const refused = await decideDevice(limited, browser, approval, 'allow');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.body).toContain('Too many attempts');
+    expect(refused.body).not.toContain('no longer pending');
+    expectPageHeaders(refused);
+    expect((await poll(limited, TV, started.device_code)).json.error).toBe('authorization_pending');
+  });
+});

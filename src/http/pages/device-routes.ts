@@ -132,7 +132,11 @@ async function postDecision(context: PageContext, request: FastifyRequest, reply
   }
   const approved = decision === 'allow';
   const decided = await context.options.deviceFlow.decide(userCode, approved, signedIn.user, request.ip);
-  if (!decided) return context.send(reply, 400, deviceNotPendingPage(context.branding));
+  if (!decided.ok && decided.reason === 'throttled') {
+    reply.header('Retry-After', String(decided.retryAfterSeconds));
+    return context.send(reply, 429, errorPage(context.branding, errorViewOf('slow_down')));
+  }
+  if (!decided.ok) return context.send(reply, 400, deviceNotPendingPage(context.branding));
   return context.send(reply, 200, deviceDonePage(context.branding, approved));
 }
 
