@@ -11,9 +11,9 @@ const DEVICE_COLUMNS = `hash, client_id, scope, status, user_id, issued_at, expi
 
 /**
  * Single use, in one transaction: only an approved, unexpired code of this client matches, and the grant is
- * the approver's, who must still be active. Of concurrent redemptions the first to lock the row wins; the others wait for its commit
- * and match nothing (READ COMMITTED re-checks the WHERE on the new row version). Parents first: see
- * lockGrantParents.
+ * the approver's, who must still be active. Of concurrent redemptions the first to lock the row wins; the
+ * others wait for its commit and match nothing (READ COMMITTED re-checks the WHERE on the new row version).
+ * Parents first: see lockGrantParents.
  */
 async function redeem(tx: Query, r: RedeemDeviceCode): Promise<'redeemed' | 'not_approved' | 'client_gone'> {
   const { grant, now } = r;
