@@ -172,9 +172,27 @@ describe('the schemas', () => {
     expect(Object.keys(body.content).sort()).toEqual(['application/json', 'application/x-www-form-urlencoded']);
     const schema = resolve(document, body.content['application/x-www-form-urlencoded'].schema as Json);
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ['client_id', 'client_secret', 'grant_type', 'password', 'refresh_token', 'scope', 'username'].sort(),
+      [
+        'client_id',
+        'client_secret',
+        'code',
+        'code_verifier',
+        'device_code',
+        'grant_type',
+        'password',
+        'redirect_uri',
+        'refresh_token',
+        'scope',
+        'username',
+      ].sort(),
     );
-    expect(schema.properties.grant_type.enum).toEqual(['password', 'client_credentials', 'refresh_token']);
+    expect(schema.properties.grant_type.enum).toEqual([
+      'password',
+      'client_credentials',
+      'refresh_token',
+      'authorization_code',
+      'urn:ietf:params:oauth:grant-type:device_code',
+    ]);
   });
 
   it('gives every error response of the token endpoint the {error, error_description} shape', async () => {
