@@ -17,24 +17,8 @@ import type {
   UserGrant,
 } from './types.js';
 
-/**
- * The wall clock, injected so tests control time: the core never reads the time itself, so the time inside
- * a token (its key prefix, its grant's UUIDv7) and the time in its rows come from one clock.
- */
-export interface Clock {
-  /** Milliseconds since the Unix epoch. */
-  nowMs(): number;
-  /** Whole seconds since the Unix epoch: always `epochSeconds(nowMs())`. */
-  now(): EpochSeconds;
-}
-
-/** The whole second a millisecond time falls in. */
-export const epochSeconds = (ms: number): EpochSeconds => Math.floor(ms / 1000);
-
-/** A clock reading milliseconds from `readMs`, with `now()` derived from the same reading. */
-export function clockOf(readMs: () => number): Clock {
-  return { nowMs: readMs, now: () => epochSeconds(readMs()) };
-}
+// The Clock port lives in its own file; re-exported here, where the other ports are.
+export { type Clock, clockOf, epochSeconds } from './clock.js';
 
 /** A slow password hash (argon2id), run off the event loop by its implementation. */
 export interface PasswordHasher {
@@ -280,7 +264,10 @@ export interface UserStore {
   createUser(user: NewUser): Promise<'created' | 'exists'>;
   findUserByUsername(username: string): Promise<User | null>;
   listUsers(): Promise<User[]>;
-  /** Replaces the password hash; with `revokeGrants`, also revokes every grant and sign-in session of the user. */
+  /**
+   * Replaces the password hash; with `revokeGrants`, also revokes every grant of the user, ends its sign-in sessions
+   * and cancels its codes not yet exchanged and device codes not yet redeemed (they would become grants later).
+   */
   setUserPassword(
     username: string,
     passwordHash: string,
@@ -291,7 +278,7 @@ export interface UserStore {
    * set-password wins).
    */
   replacePasswordHash(userId: number, expectedHash: string, newHash: string, now: EpochSeconds): Promise<void>;
-  /** Enables or disables a user. Disabling also revokes every grant of the user. */
+  /** Enables or disables a user. Disabling revokes, ends and cancels as a password reset with `revokeGrants`. */
   setUserActive(username: string, isActive: boolean, now: EpochSeconds): Promise<boolean>;
   /**
    * Renames a user; its grants and tokens stay valid (they name the user by id). `exists`: another user has
@@ -308,7 +295,7 @@ export interface UserStore {
    * access token unrevoked and unexpired), oldest first.
    */
   listUserGrants(userId: number, now: EpochSeconds): Promise<UserGrant[]>;
-  /** Revokes the user's live grants (of one client when given), atomically; returns their ids. */
+  /** Revokes the user's live grants (of one client when given) and cancels its unexchanged codes; returns ids. */
   revokeUserGrants(userId: number, options: { clientId?: string; now: EpochSeconds }): Promise<string[]>;
 }
 

@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports.js';
 import { DEVICE_CODE_GRANT } from '../../src/core/types.js';
 import { expectKeysOnly, newCode, newDevice, redemption, type AuthorizationSubject } from './authorization-fixtures.js';
+import { pendingAuthorizationContract } from './authorization-revocation.js';
 import { sessionAndConsentContract } from './authorization-sessions.js';
 import { T, addClient, addUser, newAccess, newRefresh } from './fixtures.js';
 
@@ -13,6 +14,7 @@ export function authorizationContract(subject: AuthorizationSubject): void {
   authorizationCodeContract(subject);
   deviceCodeContract(subject);
   sessionAndConsentContract(subject);
+  pendingAuthorizationContract(subject);
 }
 
 function authorizationCodeContract(subject: AuthorizationSubject): void {
@@ -38,15 +40,17 @@ function authorizationCodeContract(subject: AuthorizationSubject): void {
         grantId: null,
       });
       expect(await store.findAuthorizationCode(newCode(clientId, user.id).record.hash)).toBeNull();
-      // Without PKCE (`--pkce optional`), and for a disabled user.
+      // Without PKCE (`--pkce optional`).
       const plain = newCode(clientId, user.id, { codeChallenge: null, codeChallengeMethod: null }).record;
       await store.createAuthorizationCode(plain);
-      await store.setUserActive(user.username, false, T + 1);
       expect(await store.findAuthorizationCode(plain.hash)).toMatchObject({
         codeChallenge: null,
         codeChallengeMethod: null,
-        userIsActive: false,
+        userIsActive: true,
       });
+      // Disabling the user cancels its codes not yet exchanged (authorization-revocation.ts).
+      await store.setUserActive(user.username, false, T + 1);
+      expect(await store.findAuthorizationCode(plain.hash)).toBeNull();
     });
 
     it('stores the code as its key only, never the plaintext', async () => {

@@ -25,6 +25,23 @@ export async function endSessionsOf(query: Query, userId: number, now: EpochSeco
 }
 
 /**
+ * What a revocation of a user's grants also cancels (inside the caller's transaction): the user's codes not yet
+ * exchanged are deleted, and device codes the user approved but the device has not redeemed go back to denied,
+ * so neither becomes a new grant after the revocation (of one client when `clientId` is given).
+ */
+export async function cancelPendingAuthorizations(query: Query, userId: number, clientId: string | null) {
+  await query(
+    'DELETE FROM authorization_codes WHERE user_id = $1 AND used_at IS NULL AND ($2::text IS NULL OR client_id = $2)',
+    [userId, clientId],
+  );
+  await query(
+    `UPDATE device_codes SET status = 'denied'
+     WHERE user_id = $1 AND status = 'approved' AND ($2::text IS NULL OR client_id = $2)`,
+    [userId, clientId],
+  );
+}
+
+/**
  * The union of the stored and the new scopes in the upsert itself (ON CONFLICT locks the row, so concurrent
  * consents each add theirs), unique and sorted as consentScope sorts (the "C" collation).
  */

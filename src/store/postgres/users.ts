@@ -1,7 +1,7 @@
 import type { NewUser, UserStore } from '../../core/ports.js';
 import type { EpochSeconds, User, UserGrant } from '../../core/types.js';
 import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
-import { endSessionsOf } from './browser-sessions.js';
+import { cancelPendingAuthorizations, endSessionsOf } from './browser-sessions.js';
 import type { PostgresConnection, Query } from './connection.js';
 import { revokeGrantsWhere } from './tokens.js';
 
@@ -39,6 +39,7 @@ async function updateUser(
     if (!rows[0]) return false;
     await revokeGrantsWhere(tx, 'user_id = $2', rows[0].id, now);
     await endSessionsOf(tx, rows[0].id, now);
+    await cancelPendingAuthorizations(tx, rows[0].id, null);
     return true;
   });
 }
@@ -139,6 +140,8 @@ export function postgresUsers(connection: PostgresConnection): UserStore {
         const ids = (await liveGrantsOf(tx, userId, now))
           .filter((g) => clientId === undefined || g.clientId === clientId)
           .map((g) => g.grantId);
+        // A code or an approved device code would otherwise become a grant after this revocation.
+        await cancelPendingAuthorizations(tx, userId, clientId ?? null);
         if (ids.length === 0) return [];
         return revokeGrantsWhere(tx, 'id = ANY ($2::text[])', ids, now);
       });

@@ -79,6 +79,27 @@ export function sessionEnder(db: Database.Database): (userId: number, now: Epoch
   };
 }
 
+/**
+ * What a revocation of a user's grants also cancels (inside the caller's transaction): the user's codes not yet
+ * exchanged are deleted, and device codes the user approved but the device has not redeemed go back to denied,
+ * so neither becomes a new grant after the revocation (of one client when `clientId` is given).
+ */
+export function pendingAuthorizationCanceller(
+  db: Database.Database,
+): (userId: number, clientId: string | null) => void {
+  let statements: { codes: Database.Statement; devices: Database.Statement } | undefined;
+  return (userId, clientId) => {
+    statements ??= {
+      codes: db.prepare(`DELETE FROM authorization_codes
+        WHERE user_id = ? AND used_at IS NULL AND (? IS NULL OR client_id = ?)`),
+      devices: db.prepare(`UPDATE device_codes SET status = 'denied'
+        WHERE user_id = ? AND status = 'approved' AND (? IS NULL OR client_id = ?)`),
+    };
+    statements.codes.run(userId, clientId, clientId);
+    statements.devices.run(userId, clientId, clientId);
+  };
+}
+
 function prepareSessionStatements(db: Database.Database) {
   return {
     insertSession: db.prepare(`INSERT INTO browser_sessions (hash, user_id, created_at, expires_at)

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { UserStore } from '../../core/ports.js';
 import type { EpochSeconds, UserGrant } from '../../core/types.js';
 import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
-import { sessionEnder } from './browser-sessions.js';
+import { pendingAuthorizationCanceller, sessionEnder } from './browser-sessions.js';
 import type { SqliteConnection } from './connection.js';
 import { grantRevoker } from './tokens.js';
 
@@ -55,6 +55,7 @@ function userTransactions(db: Database.Database) {
   const sql = () => (statements ??= prepareUserStatements(db));
   const revokeGrant = grantRevoker(db);
   const endSessions = sessionEnder(db);
+  const cancelPending = pendingAuthorizationCanceller(db);
   const userByName = (username: string) => sql().userByName.get(username) as UserRow | undefined;
   const revokeAllGrantsOf = (userId: number, now: EpochSeconds): void => {
     for (const { id } of sql().unrevokedGrantsOfUser.all(userId) as { id: string }[]) revokeGrant(id, now);
@@ -70,6 +71,7 @@ function userTransactions(db: Database.Database) {
     if (revokeGrants) {
       revokeAllGrantsOf(user.id, now);
       endSessions(user.id, now);
+      cancelPending(user.id, null);
     }
     return true;
   });
@@ -81,6 +83,7 @@ function userTransactions(db: Database.Database) {
     if (!isActive) {
       revokeAllGrantsOf(user.id, now);
       endSessions(user.id, now);
+      cancelPending(user.id, null);
     }
     return true;
   });
@@ -109,6 +112,8 @@ function userTransactions(db: Database.Database) {
       .filter((g) => clientId === undefined || g.clientId === clientId)
       .map((g) => g.grantId);
     for (const id of ids) revokeGrant(id, now);
+    // A code or an approved device code would otherwise become a grant after this revocation.
+    cancelPending(userId, clientId ?? null);
     return ids;
   });
 
