@@ -169,6 +169,28 @@ describe('sign-out', () => {
     expect(formsOf(again.body)[0]?.hidden.step).toBe('login');
   });
 
+  it('ends the session a browser held when it signs in again (no planted or leaked token outlives it)', async () => {
+    const browser = new Browser();
+    const { url } = webRequest(server);
+    const login = await browser.get(url);
+    const [form] = formsOf(login.body);
+    const credentials = { username: SEED.username, password: SEED.password };
+    expect((await browser.post(actionUrl(server, form!.action), { ...form!.hidden, ...credentials })).status).toBe(303);
+    const first = browser.cookies.get('oauthd_session')!;
+    expect((await browser.post(actionUrl(server, form!.action), { ...form!.hidden, ...credentials })).status).toBe(303);
+    const second = browser.cookies.get('oauthd_session')!;
+    expect(second).not.toBe(first);
+
+    // The device page asks a signed-in browser for a code, any other to sign in.
+    const stepFor = async (token: string) => {
+      const other = new Browser();
+      other.cookies.set('oauthd_session', token);
+      return formsOf((await other.get(`${server.oauthUrl}/device/`)).body)[0]?.hidden.step;
+    };
+    expect(await stepFor(first)).toBe('login');
+    expect(await stepFor(second)).toBe('code');
+  });
+
   it('signs out from the consent page ("Not you?")', async () => {
     const browser = new Browser();
     const { url } = webRequest(server, { scope: 'write' });

@@ -146,6 +146,9 @@ export async function handleLoginForm(
     reply.header('Retry-After', String(result.retryAfterSeconds));
     return failed(429, 'Too many attempts. Wait a while before you try again.');
   }
+  // A new sign-in ends the session this browser held (a planted or leaked token must not outlive it).
+  const previous = context.cookie(request, 'session');
+  if (previous !== null) await context.options.signIn.signOut(previous, request.ip);
   context.setCookie(request, reply, 'session', result.sessionToken, context.options.sessionTtlSeconds);
   return context.redirect(reply, 303, page.next);
 }
