@@ -280,7 +280,7 @@ export interface UserStore {
   createUser(user: NewUser): Promise<'created' | 'exists'>;
   findUserByUsername(username: string): Promise<User | null>;
   listUsers(): Promise<User[]>;
-  /** Replaces the password hash; with `revokeGrants`, also revokes every grant and sign-in session of the user. */
+  /** Replaces the password hash; `revokeGrants` also revokes the user's grants, sessions and unused codes. */
   setUserPassword(
     username: string,
     passwordHash: string,
@@ -291,7 +291,7 @@ export interface UserStore {
    * set-password wins).
    */
   replacePasswordHash(userId: number, expectedHash: string, newHash: string, now: EpochSeconds): Promise<void>;
-  /** Enables or disables a user. Disabling also revokes every grant of the user. */
+  /** Enables or disables a user. Disabling also revokes every grant of the user and drops its unused codes. */
   setUserActive(username: string, isActive: boolean, now: EpochSeconds): Promise<boolean>;
   /**
    * Renames a user; its grants and tokens stay valid (they name the user by id). `exists`: another user has

@@ -201,6 +201,21 @@ describe('invalid_grant (RFC 6749 §5.2), one description per cause class, the c
     await server.services.admin.setUserActive(disabled.username, false);
     expectInvalidGrant(await redeem(WEB, code, verifier), INVALID_CODE, code);
   });
+
+  it('refuses a code issued before the user was disabled, even once enabled again', async () => {
+    const revived = await createSignedInUser(server, 'cg-revived');
+    const { code, verifier } = await issueS256Code(server, WEB, revived);
+    await server.services.admin.setUserActive(revived.username, false);
+    await server.services.admin.setUserActive(revived.username, true);
+    expectInvalidGrant(await redeem(WEB, code, verifier), INVALID_CODE, code);
+  });
+
+  it('refuses a code issued before a password reset that revoked the user’s tokens', async () => {
+    const reset = await createSignedInUser(server, 'cg-reset');
+    const { code, verifier } = await issueS256Code(server, WEB, reset);
+    await server.services.admin.setPassword(reset.username, 'cg-reset-new-password', { revokeTokens: true });
+    expectInvalidGrant(await redeem(WEB, code, verifier), INVALID_CODE, code);
+  });
 });
 
 describe('PKCE under the client’s policy (RFC 7636 §4.2, §4.6)', () => {

@@ -25,7 +25,7 @@ async function liveGrantsOf(query: Query, userId: number, now: EpochSeconds): Pr
 
 /**
  * Runs `update` (an UPDATE of one user … RETURNING id); with `revokeGrants`, in one transaction that also
- * revokes every grant of that user and ends its browser sessions. Whether a user matched.
+ * revokes every grant of that user, drops its unused codes and ends its browser sessions. Whether a user matched.
  */
 async function updateUser(
   { query, inTransaction }: PostgresConnection,
@@ -37,6 +37,10 @@ async function updateUser(
   return inTransaction(async (tx) => {
     const { rows } = await tx<{ id: number }>(update, values);
     if (!rows[0]) return false;
+    // An unused code is a grant in waiting: left, it would give tokens after the revocation (RFC 6749 §4.1.2);
+    // used ones stay, for reuse detection. First, so a redemption in flight either loses its code or commits
+    // its grant before the revocation below sees the user's grants.
+    await tx('DELETE FROM authorization_codes WHERE user_id = $1 AND used_at IS NULL', [rows[0].id]);
     await revokeGrantsWhere(tx, 'user_id = $2', rows[0].id, now);
     await endSessionsOf(tx, rows[0].id, now);
     return true;

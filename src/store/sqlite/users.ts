@@ -68,6 +68,7 @@ function userTransactions(db: Database.Database) {
     sql().setPassword.run(hash, now, user.id);
     // A password reset with revocation is the answer to a leaked password: whoever signed in with it is out too.
     if (revokeGrants) {
+      sql().deleteUnusedCodesOfUser.run(user.id);
       revokeAllGrantsOf(user.id, now);
       endSessions(user.id, now);
     }
@@ -79,6 +80,7 @@ function userTransactions(db: Database.Database) {
     sql().setActive.run(isActive ? 1 : 0, now, user.id);
     // Disabling a user ends every session it has: tokens stop working at once, and so do sign-in pages.
     if (!isActive) {
+      sql().deleteUnusedCodesOfUser.run(user.id);
       revokeAllGrantsOf(user.id, now);
       endSessions(user.id, now);
     }
@@ -148,5 +150,8 @@ function prepareUserStatements(db: Database.Database) {
       WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE user_id = ?)`),
     liveGrantsOfUser: db.prepare(LIVE_GRANTS_OF_USER),
     unrevokedGrantsOfUser: db.prepare('SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL'),
+    // An unused code is a grant in waiting: left, it would give tokens after the revocation (RFC 6749 §4.1.2).
+    // Used ones stay, so a replay is still recognised as reuse.
+    deleteUnusedCodesOfUser: db.prepare('DELETE FROM authorization_codes WHERE user_id = ? AND used_at IS NULL'),
   };
 }
