@@ -120,6 +120,21 @@ describe('a code presented twice (RFC 6749 §4.1.2)', () => {
   });
 });
 
+describe('a code presented again after its refresh token was rotated', () => {
+  it('revokes the tokens of the rotation too: the whole grant of the first exchange', async () => {
+    const user = await createSignedInUser(server, 'cr-rotator');
+    const { code, verifier } = await issueS256Code(server, REUSED, user);
+    const first = await redeem(REUSED, code, verifier);
+    const rotated = await postAs(server, REUSED, 'token/', {
+      grant_type: 'refresh_token',
+      refresh_token: first.json.refresh_token as string,
+    });
+    expect(rotated.status, rotated.text).toBe(200);
+    expectInvalidGrant(await redeem(REUSED, code, verifier), INVALID_CODE, code);
+    await expectRevoked(REUSED, rotated);
+  });
+});
+
 describe('a used code presented by another client', () => {
   it('is refused and revokes nothing: only the client the code was issued to can present it at all', async () => {
     const user = await createSignedInUser(server, 'cr-owner-user');
