@@ -5,7 +5,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { NewBrowserSession } from '../../src/core/authorization-ports.js';
 import type { Store } from '../../src/core/ports.js';
-import { expectKeysOnly, newCode, newDevice, secret, type AuthorizationSubject } from './authorization-fixtures.js';
+import {
+  expectKeysOnly,
+  newCode,
+  newDevice,
+  redemption,
+  secret,
+  type AuthorizationSubject,
+} from './authorization-fixtures.js';
 import { T, addClient, addUser } from './fixtures.js';
 
 export function sessionAndConsentContract(subject: AuthorizationSubject): void {
@@ -175,6 +182,34 @@ export function sessionAndConsentContract(subject: AuthorizationSubject): void {
         expect(await store.deleteClient(clientId)).toBe(true);
         expect(await counts()).toEqual({ codes: 1, devices: 1, sessions: 2, consents: 1 });
         expect((await store.listUserConsents(user.id)).map((c) => c.clientId)).toEqual([kept]);
+      });
+    });
+
+    describe('what goes with a revocation of all of a user’s grants', () => {
+      it('disabling a user or resetting its password with revocation drops its unused codes only', async () => {
+        const clientId = await addClient(store);
+        const other = await addUser(store);
+        const found = (code: { record: { hash: Buffer } }) => store.findAuthorizationCode(code.record.hash);
+        const used = newCode(clientId, user.id);
+        const unused = newCode(clientId, user.id);
+        const others = newCode(clientId, other.id);
+        for (const code of [used, unused, others]) await store.createAuthorizationCode(code.record);
+        expect(await store.redeemAuthorizationCode(redemption(used.record, T + 1))).toEqual({ outcome: 'redeemed' });
+        expect(await store.setUserPassword(user.username, 'h2', { revokeGrants: false, now: T + 2 })).toBe(true);
+        expect(await found(unused)).not.toBeNull();
+
+        expect(await store.setUserActive(user.username, false, T + 3)).toBe(true);
+        expect(await found(unused)).toBeNull();
+        // Kept: a replay of the used code is still reuse; another user's code is no concern of this one.
+        expect(await found(used)).toMatchObject({ usedAt: T + 1 });
+        expect(await found(others)).not.toBeNull();
+        expect(await store.redeemAuthorizationCode(redemption(unused.record, T + 4))).toEqual({ outcome: 'not_found' });
+
+        await store.setUserActive(user.username, true, T + 5);
+        const fresh = newCode(clientId, user.id);
+        await store.createAuthorizationCode(fresh.record);
+        expect(await store.setUserPassword(user.username, 'h3', { revokeGrants: true, now: T + 6 })).toBe(true);
+        expect(await found(fresh)).toBeNull();
       });
     });
 

@@ -25,7 +25,8 @@ async function liveGrantsOf(query: Query, userId: number, now: EpochSeconds): Pr
 
 /**
  * Runs `update` (an UPDATE of one user … RETURNING id); with `revokeGrants`, in one transaction that also
- * revokes every grant of that user and ends its browser sessions. Whether a user matched.
+ * revokes every grant of that user, cancels its pending codes and ends its browser sessions. Whether a user
+ * matched.
  */
 async function updateUser(
   { query, inTransaction }: PostgresConnection,
@@ -37,9 +38,12 @@ async function updateUser(
   return inTransaction(async (tx) => {
     const { rows } = await tx<{ id: number }>(update, values);
     if (!rows[0]) return false;
+    // An unused code or an approved device code is a grant in waiting (RFC 6749 §4.1.2); used codes stay, for
+    // reuse detection. First, so a redemption in flight either loses its code or commits its grant before the
+    // revocation below sees the user's grants.
+    await cancelPendingAuthorizations(tx, rows[0].id, null);
     await revokeGrantsWhere(tx, 'user_id = $2', rows[0].id, now);
     await endSessionsOf(tx, rows[0].id, now);
-    await cancelPendingAuthorizations(tx, rows[0].id, null);
     return true;
   });
 }
@@ -137,11 +141,11 @@ export function postgresUsers(connection: PostgresConnection): UserStore {
 
     async revokeUserGrants(userId, { clientId, now }) {
       return inTransaction(async (tx) => {
+        // A code or an approved device code would otherwise become a grant after this revocation; first, as above.
+        await cancelPendingAuthorizations(tx, userId, clientId ?? null);
         const ids = (await liveGrantsOf(tx, userId, now))
           .filter((g) => clientId === undefined || g.clientId === clientId)
           .map((g) => g.grantId);
-        // A code or an approved device code would otherwise become a grant after this revocation.
-        await cancelPendingAuthorizations(tx, userId, clientId ?? null);
         if (ids.length === 0) return [];
         return revokeGrantsWhere(tx, 'id = ANY ($2::text[])', ids, now);
       });
