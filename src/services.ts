@@ -7,7 +7,11 @@ import { systemClock } from './clock.js';
 import type { Clock, EventSink, LoginThrottle, PasswordHasher, Store } from './core/ports.js';
 import { createIntrospectionEndpoint, type IntrospectionEndpoint } from './core/introspection.js';
 import { createRevocationEndpoint, type RevocationEndpoint } from './core/revocation.js';
-import { createTokenEndpoint, type TokenEndpoint } from './core/token-endpoint.js';
+import { createTokenEndpoint, type ClientRateLimiter, type TokenEndpoint } from './core/token-endpoint.js';
+import type { AuthorizationFlow, DeviceFlow, SignIn } from './core/authorize/api.js';
+import { createAuthorizationFlow } from './core/authorize/flow.js';
+import { createDeviceFlow } from './core/device/flow.js';
+import { createSignIn } from './core/sign-in.js';
 import { createArgon2Hasher } from './crypto/argon2-hasher.js';
 import { boundedHasher, cachedSecretVerifier } from './crypto/bounded-hasher.js';
 import { createDjangoCompatibleHasher } from './crypto/django-hashers.js';
@@ -20,6 +24,7 @@ import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
 import { createLoginThrottle } from './throttle/login-throttle.js';
 import { createClientRateLimiter } from './throttle/client-rate-limit.js';
 import { connectRedis } from './throttle/redis.js';
+import { throttleKeyOfIp } from './throttle/keys.js';
 import { startLockoutSync } from './throttle/lockout-sync.js';
 
 /** Everything the server and the CLI use, wired once. */
@@ -32,6 +37,10 @@ export interface Services {
   revocation: RevocationEndpoint;
   introspection: IntrospectionEndpoint;
   admin: Admin;
+  /** The authorization code flow's endpoint (RFC 6749 §4.1), the login page and the device flow (RFC 8628). */
+  authorizationFlow: AuthorizationFlow;
+  signIn: SignIn;
+  deviceFlow: DeviceFlow;
   metrics: Metrics;
   audit: AuditSink;
   /** Where the brute-force counters are kept now: `degraded` while a configured Redis is unreachable. */
@@ -112,6 +121,11 @@ export async function createServices(
     bearer,
     revocation: createRevocationEndpoint({ store, clock, clientSecretHasher, events, throttle }),
     introspection: createIntrospectionEndpoint({ store, clock, clientSecretHasher, events, throttle, bearer }),
+    ...createAuthorizationServices(
+      config,
+      { store, clock, passwordHasher, clientSecretHasher, events, throttle },
+      throttling,
+    ),
     metrics,
     audit,
     throttleCounters: throttling.counters,
@@ -132,6 +146,37 @@ export async function createServices(
       await throttling.close();
       await store.close();
     },
+  };
+}
+
+/** The authorization code flow, the login page and the device flow, on the same store, clock and throttle. */
+function createAuthorizationServices(
+  config: Config,
+  shared: Pick<Services, 'store' | 'clock' | 'passwordHasher'> & {
+    clientSecretHasher: PasswordHasher;
+    events: EventSink;
+    throttle: LoginThrottle;
+  },
+  counters: { userCodeGuesses: ClientRateLimiter },
+): Pick<Services, 'authorizationFlow' | 'signIn' | 'deviceFlow'> {
+  const { authorization } = config;
+  return {
+    authorizationFlow: createAuthorizationFlow({
+      ...shared,
+      policy: config.policy,
+      codeTtlSeconds: authorization.codeTtlSeconds,
+    }),
+    signIn: createSignIn({ ...shared, sessionTtlSeconds: authorization.sessionTtlSeconds }),
+    deviceFlow: createDeviceFlow({
+      ...shared,
+      policy: config.policy,
+      deviceCodeTtlSeconds: authorization.deviceCodeTtlSeconds,
+      pollIntervalSeconds: authorization.devicePollIntervalSeconds,
+      userCodeGuesses: counters.userCodeGuesses,
+      userCodeAttemptsPerMinute: authorization.userCodeAttemptsPerMinute,
+      // An IPv6 address by its /64, as the brute-force counters key it.
+      guessKeyOf: throttleKeyOfIp,
+    }),
   };
 }
 
@@ -195,15 +240,17 @@ function createThrottling(config: Config, logger: Logger, overrides: ServiceOver
           },
         )
       : undefined;
-  // Per-client rate limits count where the brute-force counters do, so every instance shares them.
-  const clientRateLimit = createClientRateLimiter({
-    ...(redis ? { redis } : {}),
-    cluster: cluster.isWorker,
-    ...(overrides.throttleKeyPrefix ? { keyPrefix: overrides.throttleKeyPrefix } : {}),
-  });
+  // Per-client rate limits count where the brute-force counters do, so every instance shares them; so do the
+  // user-code guesses of the device page, per IP, under a key prefix of their own (RFC 8628 §5.1).
+  const prefix = overrides.throttleKeyPrefix ?? 'oauthd';
+  const counter = (keyPrefix: string) =>
+    createClientRateLimiter({ ...(redis ? { redis } : {}), cluster: cluster.isWorker, keyPrefix });
+  const clientRateLimit = counter(prefix);
+  const userCodeGuesses = counter(`${prefix}:user_code`);
   return {
     throttle,
     clientRateLimit,
+    userCodeGuesses,
     counters: (): 'local' | 'shared' | 'degraded' =>
       redis === undefined ? 'local' : redis.reachable() ? 'shared' : 'degraded',
     stopSync: async () => lockoutSync?.stop(),

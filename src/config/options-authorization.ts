@@ -7,7 +7,6 @@ import { ConfigError, integer, type Parser } from './parsers.js';
 /** A short line of text shown on the pages (no control characters). */
 const displayText: Parser<string> = (value, env) => {
   const text = value.trim();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (text === '' || [...text].length > 60 || /[\u0000-\u001f\u007f]/.test(text)) {
     throw new ConfigError(`${env}: must be 1 to 60 characters of text on one line`);
   }

@@ -34,14 +34,20 @@ export class OAuthError extends Error {
   readonly detail: string | undefined;
   /** For slow_down and temporarily_unavailable: when the client may try again (Retry-After). */
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * The HTTP status when it is not the code's usual one: RFC 8628 §3.5's polling slow_down is a 400, while the
+   * brute-force slow_down is a 429. Undefined: the adapter's mapping of the code.
+   */
+  readonly status: number | undefined;
 
-  constructor(code: OAuthErrorCode, description: string, detail?: string, retryAfterSeconds?: number) {
+  constructor(code: OAuthErrorCode, description: string, detail?: string, retryAfterSeconds?: number, status?: number) {
     super(`${code}: ${description}`);
     this.name = 'OAuthError';
     this.code = code;
     this.description = description;
     this.detail = detail;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.status = status;
   }
 }
 

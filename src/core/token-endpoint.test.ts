@@ -11,7 +11,7 @@ import { OAuthError } from './errors.js';
 import { clockOf, noThrottle, type EventSink, type Store } from './ports.js';
 import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint.js';
 import { tokenKey } from './tokens.js';
-import type { TokenResponse } from './types.js';
+import { DEVICE_CODE_GRANT, type TokenResponse } from './types.js';
 
 const fast = createArgon2Hasher({ memoryCostKiB: 1024, timeCost: 1, parallelism: 1 });
 const policy = {
@@ -273,5 +273,52 @@ describe('the token endpoint core', () => {
         )
       ).description,
     ).toBe('Request is missing username parameter.');
+  });
+});
+
+describe('the browser and device grants at the token endpoint', () => {
+  const ask = (params: [string, string][]) =>
+    rejection(endpoint.handle({ params: [['client_id', 'tv'], ...params], basic: null, clientIp: '192.0.2.1' }));
+
+  beforeEach(async () => {
+    const admin = createAdmin({
+      store,
+      passwordHasher: fast,
+      clock,
+      knownScopes: policy.knownScopes,
+      defaultScopes: policy.defaultScopes,
+      events: { emit: () => {} },
+      actor: 'test',
+    });
+    await admin.createClient({
+      name: 'tv',
+      clientId: 'tv',
+      isPublic: true,
+      grantTypes: ['authorization_code', DEVICE_CODE_GRANT],
+    });
+  });
+
+  it('dispatches authorization_code and the device grant by its URN (RFC 8628 §3.4)', async () => {
+    expect((await ask([['grant_type', 'authorization_code']])).description).toBe('Request is missing code parameter.');
+    expect((await ask([['grant_type', DEVICE_CODE_GRANT]])).description).toBe(
+      'Request is missing device_code parameter.',
+    );
+  });
+
+  it('does not take the CLI alias device_code on the wire', async () => {
+    expect((await ask([['grant_type', 'device_code']])).code).toBe('unsupported_grant_type');
+  });
+
+  it('refuses the grants to a client not allowed them', async () => {
+    const asApp = (grantType: string) =>
+      rejection(
+        endpoint.handle({
+          params: [['grant_type', grantType]],
+          basic: { clientId: 'app', secretCandidates: ['app-secret'] },
+          clientIp: '192.0.2.1',
+        }),
+      );
+    expect((await asApp('authorization_code')).code).toBe('unauthorized_client');
+    expect((await asApp(DEVICE_CODE_GRANT)).code).toBe('unauthorized_client');
   });
 });

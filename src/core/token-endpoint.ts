@@ -1,7 +1,9 @@
 import { authenticateClient, type ClientAuthDeps, type PresentedCredentials } from './client-auth.js';
 import { OAuthError, invalidRequest, unauthorizedClient, unsupportedGrantType } from './errors.js';
 import type { GrantHandler } from './grants/grant.js';
+import { createAuthorizationCodeGrant, type AuthorizationCodeGrantDeps } from './grants/authorization-code.js';
 import { createClientCredentialsGrant } from './grants/client-credentials.js';
+import { createDeviceCodeGrant, type DeviceCodeGrantDeps } from './grants/device-code.js';
 import { checkPasswordSunset, type AdviseSink, type PasswordSunsetDeps } from './password-sunset.js';
 import { createPasswordGrant, type PasswordGrantDeps } from './grants/password.js';
 import { createRefreshTokenGrant, type RefreshGrantDeps } from './grants/refresh-token.js';
@@ -43,6 +45,8 @@ export interface TokenEndpoint {
 export type TokenEndpointDeps = ClientAuthDeps &
   PasswordGrantDeps &
   RefreshGrantDeps &
+  AuthorizationCodeGrantDeps &
+  DeviceCodeGrantDeps &
   PasswordSunsetDeps & {
     usage?: UsageRecorder;
     /** Per-client rate limits (`oauthd client update --rate-limit`); none enforced when left out. */
@@ -54,11 +58,15 @@ export type TokenEndpointDeps = ClientAuthDeps &
  * check the client may use the grant, then let the grant do its work.
  */
 export function createTokenEndpoint(deps: TokenEndpointDeps): TokenEndpoint {
+  // Keyed by the wire value of grant_type: DEVICE_CODE_GRANT is the URN of RFC 8628 §3.4.
   const handlers = new Map<string, GrantHandler>(
-    [createPasswordGrant(deps), createClientCredentialsGrant(deps), createRefreshTokenGrant(deps)].map((h) => [
-      h.grantType,
-      h,
-    ]),
+    [
+      createPasswordGrant(deps),
+      createClientCredentialsGrant(deps),
+      createRefreshTokenGrant(deps),
+      createAuthorizationCodeGrant(deps),
+      createDeviceCodeGrant(deps),
+    ].map((h) => [h.grantType, h]),
   );
   return {
     async handle({ params: pairs, basic, clientIp, advise }) {

@@ -52,7 +52,7 @@ export interface ErrorReplyOptions {
 /** Writes the RFC-shaped JSON error: `{"error", "error_description"}` with the right status and challenge. */
 export function sendOAuthError(reply: FastifyReply, error: OAuthError, options: ErrorReplyOptions): FastifyReply {
   reply.request.metricsError = error.code;
-  const status = options.status ?? statusFor(error.code);
+  const status = options.status ?? error.status ?? statusFor(error.code);
   if (error.code === 'invalid_client') {
     // RFC 6749 §5.2: 401 with the scheme the client can use. Sent whichever way the credentials came
     // (RFC 7235 §3.1: a 401 MUST carry a challenge).
@@ -98,7 +98,7 @@ export function toOAuthError(error: unknown): { oauth: OAuthError; status?: numb
 export function createErrorHandler(realm: string) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const { oauth, status } = toOAuthError(error);
-    const finalStatus = status ?? statusFor(oauth.code);
+    const finalStatus = status ?? oauth.status ?? statusFor(oauth.code);
     if (finalStatus >= 500) {
       request.log.error({ err: error, code: oauth.code }, 'request failed');
     } else {

@@ -310,7 +310,11 @@ describe('malformed requests (RFC 6749 §3.2, §5.2 invalid_request)', () => {
 
 describe('grant type checks (RFC 6749 §5.2)', () => {
   it('answers an unknown grant_type with unsupported_grant_type', async () => {
-    const { status, json } = await postToken(server, { grant_type: 'authorization_code' }, seedBasic());
+    const { status, json } = await postToken(
+      server,
+      { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer' },
+      seedBasic(),
+    );
     expect(status).toBe(400);
     expect(json.error).toBe('unsupported_grant_type');
   });

@@ -33,6 +33,9 @@ export function policyAndUsageContract(subject: ContractSubject): void {
         allowedNetworks: ['10.0.0.0/8', '2001:db8::/32'],
         rateLimitPerMinute: 120,
         passwordGrantSunset: { at: T + 30 * DAY, announcedAt: T, revokeGrants: true },
+        redirectUris: ['https://app.example/callback', 'http://127.0.0.1/callback'],
+        skipConsent: true,
+        pkce: 'S256 plain' as const,
       };
       const client = newClient({ policy });
       await store.createClient(client);

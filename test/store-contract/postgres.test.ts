@@ -19,7 +19,9 @@ import { runStoreContract } from './contract.js';
 import { runOperatorContract } from './operator-contract.js';
 
 const T = 1_700_000_000;
-const TABLES = 'clients, users, grants, access_tokens, refresh_tokens, lockouts, client_usage';
+const TABLES =
+  'clients, users, grants, access_tokens, refresh_tokens, lockouts, client_usage, authorization_codes, ' +
+  'device_codes, browser_sessions, consents';
 
 /** Resolves to the error `promise` rejects with, or fails. */
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -90,6 +92,7 @@ if (await postgresAvailable('the PostgreSQL store tests (test/store-contract/pos
     },
     // Another pool on the same database: the concurrency test races over separate connections.
     async () => warm(openStore(db.url)),
+    async (table) => (await withClient(db.url, (c) => c.query(`SELECT * FROM ${table}`))).rows,
   );
 
   runOperatorContract('postgres', async () => {

@@ -32,6 +32,17 @@ async function openFresh(
 /** The file of the store most recently opened by the contract, for its second instance. */
 let currentPath: string | undefined;
 
+/** Every row of a table of the contract's current store, through a read-only connection of its own. */
+async function readTable(table: string): Promise<Record<string, unknown>[]> {
+  if (!currentPath) throw new Error('readTable called before open');
+  const db = new Database(currentPath, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];
+  } finally {
+    db.close();
+  }
+}
+
 runStoreContract(
   'sqlite',
   async () => {
@@ -43,6 +54,7 @@ runStoreContract(
     if (!currentPath) throw new Error('openSecond called before open');
     return openStore(`sqlite:${currentPath}`);
   },
+  readTable,
 );
 
 runOperatorContract('sqlite', openFresh);
@@ -59,6 +71,7 @@ runStoreContract(
     if (!currentPath) throw new Error('openSecond called before open');
     return openStore(`sqlite:${currentPath}`, { sqlite: { checkpoint: 'background' } });
   },
+  readTable,
 );
 
 describe('SQLite store: infrastructure failures', () => {

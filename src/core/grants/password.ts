@@ -1,26 +1,19 @@
 import { newGrantId } from '../ids.js';
 import { epochSeconds } from '../ports.js';
-import type { Clock, EventSink, LoginThrottle, PasswordHasher, TokenStore, UserStore } from '../ports.js';
+import type { TokenStore } from '../ports.js';
 import { effectivePolicy, refreshExpiry, type ServerTokenPolicy } from '../policy.js';
 import { invalidClient, invalidCredentials, slowDown } from '../errors.js';
 import { required } from '../params.js';
-import { recordLockouts, type LockoutRecorder } from '../lockouts.js';
+import { checkPassword, type PasswordCheckDeps, type PasswordCheckStore } from '../password-check.js';
 import { grantableScope } from '../scope.js';
-import type { User } from '../types.js';
 import type { GrantHandler } from './grant.js';
 import { mintPair } from './mint-pair.js';
 
 /** What the password grant reads and writes. */
-export type PasswordGrantStore = Pick<UserStore, 'findUserByUsername' | 'replacePasswordHash'> &
-  Pick<TokenStore, 'issueTokens'> &
-  LockoutRecorder;
+export type PasswordGrantStore = PasswordCheckStore & Pick<TokenStore, 'issueTokens'>;
 
-export interface PasswordGrantDeps {
+export interface PasswordGrantDeps extends PasswordCheckDeps {
   store: PasswordGrantStore;
-  clock: Clock;
-  passwordHasher: PasswordHasher;
-  events: EventSink;
-  throttle: LoginThrottle;
   policy: ServerTokenPolicy;
 }
 
@@ -32,7 +25,7 @@ export interface PasswordGrantDeps {
  * hash when there is no real one), so neither the body nor the timing tells them apart.
  */
 export function createPasswordGrant(deps: PasswordGrantDeps): GrantHandler {
-  const { store, clock, passwordHasher, events, throttle, policy } = deps;
+  const { store, clock, events, policy } = deps;
   return {
     grantType: 'password',
     async handle({ client, params, clientIp }) {
@@ -48,40 +41,15 @@ export function createPasswordGrant(deps: PasswordGrantDeps): GrantHandler {
         client.defaultScopes ?? policy.defaultScopes,
       );
 
-      // RFC 6749 §4.3.2: MUST protect against brute force. The attempt is counted before the password is
-      // checked (a burst cannot pass the check before its first failure is counted), and a locked subject
-      // is refused before the password is checked, so even the right password gets the same 429 (no oracle).
-      const decision = await throttle.reserve({ ip: clientIp, username });
-      if (!decision.allowed) throw slowDown(decision.retryAfterSeconds, 'login throttled');
-
-      let user: User | null;
-      let verified: { ok: boolean; needsRehash: boolean };
-      try {
-        user = await store.findUserByUsername(username);
-        verified = await passwordHasher.verify(user?.passwordHash ?? null, password);
-      } catch (error) {
-        await decision.reservation.succeeded(); // an outage is not a guess
-        throw error;
+      // RFC 6749 §4.3.2: MUST protect against brute force (core/password-check.ts, shared with the login page).
+      const checked = await checkPassword(deps, { username, password, ip: clientIp }, { client_id: client.clientId });
+      if (!checked.ok) {
+        if (checked.reason === 'throttled') throw slowDown(checked.retryAfterSeconds, 'login throttled');
+        throw invalidCredentials(checked.detail);
       }
-      const { ok, needsRehash } = verified;
-      if (!user || !ok || !user.isActive) {
-        const why = !user ? 'unknown user' : !ok ? 'wrong password' : 'user disabled';
-        events.emit('login.failed', { client_id: client.clientId, username, ip: clientIp, reason: why });
-        const { lockedOut, locked } = await decision.reservation.failed();
-        if (lockedOut)
-          events.emit('lockout.started', { client_id: client.clientId, username, ip: clientIp, subject: 'user' });
-        await recordLockouts(store, clock, locked);
-        throw invalidCredentials(why);
-      }
-      await decision.reservation.succeeded();
-
+      const { user } = checked;
       const nowMs = clock.nowMs();
       const now = epochSeconds(nowMs);
-      if (needsRehash && user.passwordHash !== null) {
-        // Upgrade the stored hash to the current algorithm and parameters while we hold the password.
-        const newHash = await passwordHasher.hash(password);
-        await store.replacePasswordHash(user.id, user.passwordHash, newHash, now);
-      }
 
       // The client's own lifetimes (`oauthd client update --access-token-ttl …`), the server's otherwise.
       const effective = effectivePolicy(client, policy);

@@ -86,7 +86,24 @@ async function deleteExpired(
           now - auditRetentionSeconds,
           limit,
         ]);
-  return [grants, access, refresh, userless, audit, lockouts, usage].reduce(
+  // Codes expired more than the retention ago (used or not: reuse of one that old is refused as unknown),
+  // through their expires_at indexes; sessions expired or ended that long ago.
+  const codes = await query(
+    `DELETE FROM authorization_codes
+     WHERE hash IN (SELECT hash FROM authorization_codes WHERE expires_at < $1 LIMIT $2)`,
+    [before, limit],
+  );
+  const deviceCodes = await query(
+    'DELETE FROM device_codes WHERE hash IN (SELECT hash FROM device_codes WHERE expires_at < $1 LIMIT $2)',
+    [before, limit],
+  );
+  const sessions = await query(
+    `DELETE FROM browser_sessions WHERE hash IN (
+       SELECT hash FROM browser_sessions WHERE expires_at < $1
+       UNION SELECT hash FROM browser_sessions WHERE ended_at < $1 LIMIT $2)`,
+    [before, limit],
+  );
+  return [grants, access, refresh, userless, audit, lockouts, usage, codes, deviceCodes, sessions].reduce(
     (sum, { rowCount }) => sum + (rowCount ?? 0),
     0,
   );

@@ -1,8 +1,11 @@
 import type { Store } from '../../core/ports.js';
 import { guardStore } from '../decorate.js';
 import { postgresAudit } from './audit.js';
+import { postgresAuthorizationCodes } from './authorization-codes.js';
+import { postgresBrowserSessions } from './browser-sessions.js';
 import { postgresClients } from './clients.js';
 import { connectPostgres, describeUnavailable } from './connection.js';
+import { postgresDeviceCodes } from './device-codes.js';
 import { postgresLockouts } from './lockouts.js';
 import { postgresMaintenance } from './maintenance.js';
 import { postgresTokens } from './tokens.js';
@@ -25,6 +28,9 @@ export function openPostgresStore(url: string): Store {
     ...postgresLockouts(connection),
     ...postgresAudit(connection),
     ...postgresMaintenance(connection),
+    ...postgresAuthorizationCodes(connection),
+    ...postgresDeviceCodes(connection),
+    ...postgresBrowserSessions(connection),
   };
   return guardStore(store, describeUnavailable(url));
 }

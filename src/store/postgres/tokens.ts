@@ -134,34 +134,37 @@ export async function revokeGrantsWhere(
   return ids;
 }
 
+/** Writes a grant and its first tokens (the ISSUE statement), alone or inside the caller's transaction. */
+export async function issueGrantWithTokens(query: Query, tokens: IssueTokens): Promise<'issued' | 'client_gone'> {
+  const { refresh } = tokens;
+  let issued: number | null;
+  try {
+    ({ rowCount: issued } = await query(ISSUE, [
+      tokens.grant.id,
+      tokens.grant.clientId,
+      tokens.grant.userId,
+      joinList(tokens.grant.scope),
+      tokens.grant.createdAt,
+      tokens.access.hash,
+      joinList(tokens.access.scope),
+      tokens.access.issuedAt,
+      tokens.access.expiresAt,
+      refresh?.hash ?? null,
+      refresh ? joinList(refresh.scope) : null,
+      refresh?.issuedAt ?? null,
+      refresh?.expiresAt ?? null,
+      tokens.grant.grantType ?? 'password',
+    ]));
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '23503') return 'client_gone';
+    throw error;
+  }
+  return issued === 1 ? 'issued' : 'client_gone';
+}
+
 export function postgresTokens({ query, inTransaction }: PostgresConnection): TokenStore {
   return {
-    async issueTokens(tokens: IssueTokens) {
-      const { refresh } = tokens;
-      let issued: number | null;
-      try {
-        ({ rowCount: issued } = await query(ISSUE, [
-          tokens.grant.id,
-          tokens.grant.clientId,
-          tokens.grant.userId,
-          joinList(tokens.grant.scope),
-          tokens.grant.createdAt,
-          tokens.access.hash,
-          joinList(tokens.access.scope),
-          tokens.access.issuedAt,
-          tokens.access.expiresAt,
-          refresh?.hash ?? null,
-          refresh ? joinList(refresh.scope) : null,
-          refresh?.issuedAt ?? null,
-          refresh?.expiresAt ?? null,
-          tokens.grant.grantType ?? 'password',
-        ]));
-      } catch (error) {
-        if ((error as { code?: unknown }).code === '23503') return 'client_gone';
-        throw error;
-      }
-      return issued === 1 ? 'issued' : 'client_gone';
-    },
+    issueTokens: (tokens: IssueTokens) => issueGrantWithTokens(query, tokens),
 
     async findAccessToken(hash) {
       const { rows } = await query<AccessTokenRow>(FIND_ACCESS_TOKEN, [hash]);

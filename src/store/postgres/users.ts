@@ -1,6 +1,7 @@
 import type { NewUser, UserStore } from '../../core/ports.js';
 import type { EpochSeconds, User, UserGrant } from '../../core/types.js';
 import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
+import { endSessionsOf } from './browser-sessions.js';
 import type { PostgresConnection, Query } from './connection.js';
 import { revokeGrantsWhere } from './tokens.js';
 
@@ -24,19 +25,20 @@ async function liveGrantsOf(query: Query, userId: number, now: EpochSeconds): Pr
 
 /**
  * Runs `update` (an UPDATE of one user … RETURNING id); with `revokeGrants`, in one transaction that also
- * revokes every grant of that user. Whether a user matched.
+ * revokes every grant of that user (and, with `endSessions`, ends its browser sessions). Whether a user matched.
  */
 async function updateUser(
   { query, inTransaction }: PostgresConnection,
   update: string,
   values: unknown[],
-  { revokeGrants, now }: { revokeGrants: boolean; now: EpochSeconds },
+  { revokeGrants, endSessions = false, now }: { revokeGrants: boolean; endSessions?: boolean; now: EpochSeconds },
 ): Promise<boolean> {
   if (!revokeGrants) return (await query(update, values)).rowCount === 1;
   return inTransaction(async (tx) => {
     const { rows } = await tx<{ id: number }>(update, values);
     if (!rows[0]) return false;
     await revokeGrantsWhere(tx, 'user_id = $2', rows[0].id, now);
+    if (endSessions) await endSessionsOf(tx, rows[0].id, now);
     return true;
   });
 }
@@ -107,8 +109,13 @@ export function postgresUsers(connection: PostgresConnection): UserStore {
 
     async setUserActive(username, isActive, now) {
       const update = 'UPDATE users SET is_active = $1, updated_at = $2 WHERE username = $3 RETURNING id';
-      // Disabling a user ends every session it has: tokens stop working at once.
-      return updateUser(connection, update, [isActive, now, username], { revokeGrants: !isActive, now });
+      // Disabling a user ends every session it has: tokens stop working at once, and so do sign-in pages.
+      const disabling = !isActive;
+      return updateUser(connection, update, [isActive, now, username], {
+        revokeGrants: disabling,
+        endSessions: disabling,
+        now,
+      });
     },
 
     async renameUser(username, newUsername, now) {

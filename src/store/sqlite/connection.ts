@@ -1,5 +1,11 @@
 import { realpathSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import type {
+  DevicePoll,
+  RedeemAuthorizationCode,
+  RedeemCodeResult,
+  RedeemDeviceCode,
+} from '../../core/authorization-ports.js';
 import type { AuditEvent, IssueTokens, RotateRefreshToken, RotateResult, SealedErasure } from '../../core/ports.js';
 import type { EpochSeconds } from '../../core/types.js';
 import { accessTokenCache, type AccessTokenCache } from './access-token-cache.js';
@@ -22,7 +28,8 @@ export interface SqliteStoreOptions {
 
 /**
  * The hot writes, run by group commit (`queueWrite`): each name with its arguments and its result. Their SQL
- * lives with its concern (issue, rotate, revoke in tokens.ts; audit.ts; maintenance.ts), registered at open.
+ * lives with its concern (issue, rotate, revoke in tokens.ts; code and device-code redemptions and polls in
+ * authorization-codes.ts and device-codes.ts; audit.ts; maintenance.ts), registered at open.
  */
 export interface QueuedWrites {
   issueTokens: { args: [tokens: IssueTokens]; result: 'issued' | 'client_gone' };
@@ -34,6 +41,9 @@ export interface QueuedWrites {
     result: number;
   };
   eraseSealed: { args: [from: EpochSeconds, before: EpochSeconds, limit: number]; result: SealedErasure };
+  redeemCode: { args: [redemption: RedeemAuthorizationCode]; result: RedeemCodeResult };
+  pollDevice: { args: [hash: Buffer, clientId: string, nowMs: number]; result: DevicePoll | null };
+  redeemDevice: { args: [redemption: RedeemDeviceCode]; result: 'redeemed' | 'not_approved' | 'client_gone' };
 }
 export type QueuedWriteName = keyof QueuedWrites;
 type Args<K extends QueuedWriteName> = QueuedWrites[K]['args'];
@@ -44,15 +54,23 @@ type WriteRunners = { [K in QueuedWriteName]: WriteRunner<K> };
 
 /**
  * What each hot write may change in cached access tokens, forgotten right after its batch commits (in the
- * same synchronous step, so no lookup runs in between). Issuing and audit rows change no existing token.
+ * same synchronous step, so no lookup runs in between), given the write's result when it ran (undefined when
+ * it threw). Issuing, polling and audit rows change no existing token; a reused code revokes the grant it names.
  */
-const FORGET_CACHED_TOKENS: { [K in QueuedWriteName]: (cache: AccessTokenCache, ...args: Args<K>) => void } = {
+const FORGET_CACHED_TOKENS: {
+  [K in QueuedWriteName]: (cache: AccessTokenCache, result: Result<K> | undefined, ...args: Args<K>) => void;
+} = {
   issueTokens: () => {},
-  rotate: (cache, rotation) => cache.forgetGrant(rotation.grantId),
-  revokeGrant: (cache, grantId) => cache.forgetGrant(grantId),
+  rotate: (cache, _result, rotation) => cache.forgetGrant(rotation.grantId),
+  revokeGrant: (cache, _result, grantId) => cache.forgetGrant(grantId),
   recordAudit: () => {},
   deleteExpired: (cache) => cache.clear(),
   eraseSealed: () => {},
+  redeemCode: (cache, result) => {
+    if (result?.outcome === 'reused' && result.grantId !== null) cache.forgetGrant(result.grantId);
+  },
+  pollDevice: () => {},
+  redeemDevice: () => {},
 };
 
 /** SQLite result codes that mean "the database cannot serve this now", not "the request is wrong". */
@@ -234,16 +252,21 @@ function groupCommit(
   const submit = <K extends QueuedWriteName>(name: K, ...args: Args<K>): Promise<Result<K>> => {
     const runner: WriteRunner<K> | undefined = runners[name];
     if (runner === undefined) return Promise.reject(new Error(`no SQLite write registered as ${name}`));
-    const forget: (cache: AccessTokenCache, ...args: Args<K>) => void = FORGET_CACHED_TOKENS[name];
+    const forget: (cache: AccessTokenCache, result: Result<K> | undefined, ...args: Args<K>) => void =
+      FORGET_CACHED_TOKENS[name];
+    // The result of its last run: a batch rolled back and run again alone runs each write twice.
+    let ran: Result<K> | undefined;
     return new Promise((resolve, reject) => {
       if (pending.length === 0) setImmediate(() => void flush());
       pending.push({
         run() {
+          ran = undefined;
           const result = runner(...args);
+          ran = result;
           return () => resolve(result);
         },
         fail: reject,
-        forgetCachedTokens: () => forget(cache, ...args),
+        forgetCachedTokens: () => forget(cache, ran, ...args),
       });
     });
   };

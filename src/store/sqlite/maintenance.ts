@@ -72,7 +72,10 @@ function deleteExpired(
     sql.deleteDeadRefresh.run(before, before, before, limit).changes +
     (auditBefore === null ? 0 : sql.deleteOldAudit.run(auditBefore, limit).changes) +
     sql.deleteOldLockouts.run(before, limit).changes +
-    sql.deleteOldUsage.run(dayOf(now) - USAGE_RETENTION_DAYS, limit).changes
+    sql.deleteOldUsage.run(dayOf(now) - USAGE_RETENTION_DAYS, limit).changes +
+    sql.deleteOldCodes.run(before, limit).changes +
+    sql.deleteOldDeviceCodes.run(before, limit).changes +
+    sql.deleteOldSessions.run(before, before, limit).changes
   );
 }
 
@@ -129,5 +132,14 @@ function prepareCleanupStatements(db: Database.Database) {
     deleteOldLockouts: db.prepare(
       'DELETE FROM lockouts WHERE id IN (SELECT id FROM lockouts WHERE locked_until < ? LIMIT ?)',
     ),
+    // Codes expired more than the retention ago (used or not: reuse of one that old is refused as unknown),
+    // through their expires_at indexes; sessions expired or ended that long ago.
+    deleteOldCodes: db.prepare(`DELETE FROM authorization_codes WHERE hash IN
+      (SELECT hash FROM authorization_codes WHERE expires_at < ? LIMIT ?)`),
+    deleteOldDeviceCodes: db.prepare(`DELETE FROM device_codes WHERE hash IN
+      (SELECT hash FROM device_codes WHERE expires_at < ? LIMIT ?)`),
+    deleteOldSessions: db.prepare(`DELETE FROM browser_sessions WHERE hash IN
+      (SELECT hash FROM browser_sessions WHERE expires_at < ?
+       UNION SELECT hash FROM browser_sessions WHERE ended_at < ? LIMIT ?)`),
   };
 }

@@ -1,8 +1,11 @@
 import type { Store } from '../../core/ports.js';
 import { guardStore } from '../decorate.js';
 import { sqliteAudit } from './audit.js';
+import { sqliteAuthorizationCodes } from './authorization-codes.js';
+import { sqliteBrowserSessions } from './browser-sessions.js';
 import { sqliteClients } from './clients.js';
 import { describeUnavailable, openConnection, type SqliteStoreOptions } from './connection.js';
+import { sqliteDeviceCodes } from './device-codes.js';
 import { sqliteLockouts } from './lockouts.js';
 import { sqliteMaintenance } from './maintenance.js';
 import { sqliteTokens } from './tokens.js';
@@ -23,6 +26,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     ...sqliteLockouts(conn),
     ...sqliteAudit(conn),
     ...sqliteMaintenance(conn),
+    ...sqliteAuthorizationCodes(conn),
+    ...sqliteDeviceCodes(conn),
+    ...sqliteBrowserSessions(conn),
   };
   return guardStore(store, describeUnavailable);
 }

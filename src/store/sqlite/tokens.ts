@@ -49,6 +49,18 @@ export function sqliteTokens(conn: SqliteConnection): TokenStore {
 
 type TokenStatements = ReturnType<typeof prepareTokenStatements>;
 
+/**
+ * Writes a grant and its first tokens as issueTokens does, inside the caller's write transaction (the code and
+ * device-code redemptions). Statements prepared at first use.
+ */
+export function grantIssuer(db: Database.Database): (tokens: IssueTokens) => 'issued' | 'client_gone' {
+  let statements: TokenStatements | undefined;
+  return (tokens) => {
+    statements ??= prepareTokenStatements(db);
+    return insertGrantWithTokens(statements, tokens);
+  };
+}
+
 function insertGrantWithTokens(sql: TokenStatements, t: IssueTokens): 'issued' | 'client_gone' {
   const { grant, access, refresh } = t;
   // Only for a client that still exists: the write lock makes the check exact.

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { UserStore } from '../../core/ports.js';
 import type { EpochSeconds, UserGrant } from '../../core/types.js';
 import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
+import { sessionEnder } from './browser-sessions.js';
 import type { SqliteConnection } from './connection.js';
 import { grantRevoker } from './tokens.js';
 
@@ -53,6 +54,7 @@ function userTransactions(db: Database.Database) {
   let statements: ReturnType<typeof prepareUserStatements> | undefined;
   const sql = () => (statements ??= prepareUserStatements(db));
   const revokeGrant = grantRevoker(db);
+  const endSessions = sessionEnder(db);
   const userByName = (username: string) => sql().userByName.get(username) as UserRow | undefined;
   const revokeAllGrantsOf = (userId: number, now: EpochSeconds): void => {
     for (const { id } of sql().unrevokedGrantsOfUser.all(userId) as { id: string }[]) revokeGrant(id, now);
@@ -71,8 +73,11 @@ function userTransactions(db: Database.Database) {
     const user = userByName(username);
     if (!user) return false;
     sql().setActive.run(isActive ? 1 : 0, now, user.id);
-    // Disabling a user ends every session it has: tokens stop working at once.
-    if (!isActive) revokeAllGrantsOf(user.id, now);
+    // Disabling a user ends every session it has: tokens stop working at once, and so do sign-in pages.
+    if (!isActive) {
+      revokeAllGrantsOf(user.id, now);
+      endSessions(user.id, now);
+    }
     return true;
   });
   const renameUser = db.transaction((username: string, newUsername: string, now: EpochSeconds) => {

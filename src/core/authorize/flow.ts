@@ -1,0 +1,83 @@
+import type { AuthorizationCodeStore, ConsentStore } from '../authorization-ports.js';
+import { isSubset } from '../scope.js';
+import { epochSeconds, type Clock, type EventSink } from '../ports.js';
+import { mintToken, tokenKey } from '../tokens.js';
+import type { AuthorizationFlow, SignedInUser, ValidAuthorizationRequest } from './api.js';
+import { checkAuthorizationRequest, type AuthorizationCheckDeps } from './check.js';
+import { redirectTo } from './redirect-uri.js';
+
+/** What the authorization endpoint reads and writes. */
+export type AuthorizationFlowStore = AuthorizationCheckDeps['store'] &
+  Pick<ConsentStore, 'findConsent' | 'recordConsent'> &
+  Pick<AuthorizationCodeStore, 'createAuthorizationCode'>;
+
+export interface AuthorizationFlowDeps extends AuthorizationCheckDeps {
+  store: AuthorizationFlowStore;
+  clock: Clock;
+  events: EventSink;
+  /** Lifetime of an authorization code (OAUTHD_AUTHORIZATION_CODE_TTL). */
+  codeTtlSeconds: number;
+}
+
+const who = (request: ValidAuthorizationRequest, user: SignedInUser, ip: string) => ({
+  client_id: request.client.clientId,
+  user_id: user.userId,
+  username: user.username,
+  ip,
+  scope: request.scope.join(' '),
+});
+
+/** The authorization endpoint of the code flow (RFC 6749 §4.1, RFC 7636, RFC 9207), for the pages. */
+export function createAuthorizationFlow(deps: AuthorizationFlowDeps): AuthorizationFlow {
+  const { store, clock, events } = deps;
+  return {
+    check: (query, issuer) => checkAuthorizationRequest(deps, query, issuer),
+
+    async needsConsent(request, user) {
+      if (request.client.policy.skipConsent === true) return false;
+      const remembered = await store.findConsent(user.userId, request.client.clientId);
+      return remembered === null || !isSubset(request.scope, remembered);
+    },
+
+    async approve(request, user, { issuer, ip, consented }) {
+      const nowMs = clock.nowMs();
+      const now = epochSeconds(nowMs);
+      if (consented) {
+        await store.recordConsent(user.userId, request.client.clientId, request.scope, now);
+        events.emit('consent.given', who(request, user, ip));
+      }
+      // RFC 6749 §10.10: 216 random bits (core/tokens.ts); only its key is stored (RFC 6819 §5.1.4.1.3).
+      const code = mintToken(nowMs);
+      await store.createAuthorizationCode({
+        hash: tokenKey(code),
+        clientId: request.client.clientId,
+        userId: user.userId,
+        redirectUri: request.redirectUri,
+        scope: request.scope,
+        codeChallenge: request.codeChallenge,
+        codeChallengeMethod: request.codeChallengeMethod,
+        issuedAt: now,
+        // RFC 6749 §4.1.2: short-lived, 10 minutes at most recommended (the setting allows 5 s to 600 s).
+        expiresAt: now + deps.codeTtlSeconds,
+      });
+      events.emit('authorization_code.issued', who(request, user, ip));
+      // RFC 6749 §4.1.2 code and state; RFC 9207 §2 iss, so the client can tell which server answered.
+      return redirectTo(request.redirectUri, [
+        ['code', code],
+        ['state', request.state],
+        ['iss', issuer],
+      ]);
+    },
+
+    deny(request, user, { issuer, ip }) {
+      events.emit('authorization.denied', who(request, user, ip));
+      // RFC 6749 §4.1.2.1: access_denied, the resource owner refused.
+      return redirectTo(request.redirectUri, [
+        ['error', 'access_denied'],
+        ['error_description', 'The resource owner denied the request.'],
+        ['state', request.state],
+        ['iss', issuer],
+      ]);
+    },
+  };
+}
