@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildAdminApp, type AdminAppOptions, type AdminReadiness } from './admin/app.js';
 import type { Config } from './config/config.js';
+import { LOGO_TYPES } from './config/options-authorization.js';
 import type { Store } from './core/ports.js';
 import { buildApp } from './http/app.js';
 import { probeStore } from './http/routes/health.js';
@@ -73,6 +76,12 @@ export function announcement(url: string, basePath: string, adminUrl: string | n
   return `oauthd: token endpoint at ${url}${basePath}/o/token/\n${admin}`;
 }
 
+/** The logo file read once (config checked its type and size), with the Content-Type it is served as. */
+function logoOf(path: string | null): { bytes: Buffer; contentType: string } | null {
+  if (path === null) return null;
+  return { bytes: readFileSync(path), contentType: LOGO_TYPES[extname(path).toLowerCase()]! };
+}
+
 /**
  * Config → services → app → listen: the admin listener first (a taken admin port stops the server before it
  * serves anyone), then the public one. Used by `oauthd serve` and by the integration tests. `admin: false`
@@ -110,6 +119,12 @@ export async function startServer(
       realm: http.realm,
       maxBodyBytes: http.maxBodyBytes,
       logger,
+      pages: {
+        productName: config.pages.productName,
+        logo: logoOf(config.pages.logoFile),
+        scopeDescriptions: config.pages.scopeDescriptions,
+        sessionTtlSeconds: config.authorization.sessionTtlSeconds,
+      },
     });
     await app.listen({ host: http.host, port: http.port });
   } catch (error) {

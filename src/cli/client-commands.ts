@@ -85,7 +85,8 @@ function registerClientCreate(client: Command): void {
     )
     .option(
       '--grant-types <list>',
-      'comma-separated grant types: password, client_credentials (confidential clients only), refresh_token',
+      'comma-separated grant types: password, client_credentials (confidential clients only), refresh_token, ' +
+        'authorization_code (needs --redirect-uri), device_code',
       'password,refresh_token',
     )
     .option('--scopes <scopes>', 'space-separated scopes the client may be granted (default: OAUTHD_DEFAULT_SCOPES)')

@@ -12,7 +12,12 @@ export interface PolicyOptions {
   rateLimit?: string;
   passwordGrantSunset?: string;
   revokePasswordGrants?: boolean;
+  redirectUri?: string[];
+  skipConsent?: boolean;
+  pkce?: string;
 }
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** Adds the policy options to a command; each lifetime accepts `default` (back to the server's setting). */
 export function withPolicyOptions(command: Command): Command {
@@ -40,6 +45,20 @@ export function withPolicyOptions(command: Command): Command {
     .option(
       '--revoke-password-grants',
       'from the sunset on, also end its grants that began with a password (at once when the date is past)',
+    )
+    .option(
+      '--redirect-uri <uri>',
+      'where its authorization codes may be sent, compared exactly; repeat for several (update: replaces the ' +
+        'list; "none" clears it): https, http on 127.0.0.1/[::1]/localhost, or a reverse-domain scheme ' +
+        '(com.example.app:/cb)',
+      collect,
+    )
+    .option('--skip-consent', 'a first-party client: its users are not asked to consent')
+    .option('--no-skip-consent', 'its users are asked to consent (the default)')
+    .option(
+      '--pkce <methods>',
+      'PKCE for its authorization requests: S256 (the default), "S256,plain", or optional (confidential clients ' +
+        'only); "default": S256',
     );
 }
 
@@ -52,6 +71,9 @@ export const policyInput = (o: PolicyOptions): ClientPolicyInput => ({
   rateLimit: o.rateLimit,
   passwordGrantSunset: o.passwordGrantSunset,
   revokePasswordGrants: o.revokePasswordGrants,
+  redirectUris: o.redirectUri,
+  skipConsent: o.skipConsent,
+  pkce: o.pkce,
 });
 
 const day = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString().slice(0, 10);
@@ -74,8 +96,17 @@ export function policyView(policy: ClientPolicy) {
             announced_at: new Date(sunset.announcedAt * 1000).toISOString(),
             revoke_grants: sunset.revokeGrants,
           },
+    redirect_uris: policy.redirectUris ?? [],
+    skip_consent: policy.skipConsent === true,
+    pkce: policy.pkce ?? 'S256',
   };
 }
+
+const PKCE_TEXT = {
+  S256: 'required, S256',
+  'S256 plain': 'required, S256 or plain',
+  optional: 'optional (a confidential client may leave it out)',
+} as const;
 
 const or = (value: number | null, unit: string, server: string) =>
   value === null ? `(server: ${server})` : `${value} ${unit}`;
@@ -96,5 +127,8 @@ export function describePolicy({ policy }: Client): string[] {
         : `${day(sunset.at)} (announced ${day(sunset.announcedAt)}` +
           `${sunset.revokeGrants ? '; its password grants are revoked then' : ''})`
     }`,
+    `redirect URIs:     ${policy.redirectUris?.length ? policy.redirectUris.join(' ') : 'none'}`,
+    `skip consent:      ${policy.skipConsent === true ? 'yes (first-party: users are not asked)' : 'no'}`,
+    `PKCE:              ${PKCE_TEXT[policy.pkce ?? 'S256']}`,
   ];
 }

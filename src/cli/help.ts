@@ -23,6 +23,9 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'oauthd client create --name payouts-batch --grant-types client_credentials --scopes read',
     'printf \'%s\' "$SECRET" | oauthd client create --name legacy --client-id legacy-app --client-secret-stdin',
     'oauthd client create --name payouts --allowed-networks 192.0.2.0/24,2001:db8::/48 --rate-limit 600',
+    'oauthd client create --name web-app --grant-types authorization_code,refresh_token \\\n' +
+      '      --redirect-uri https://app.example.com/oauth/callback --scopes "read write"',
+    'oauthd client create --name tv-app --public --grant-types device_code,refresh_token --scopes read',
   ],
   'client list': ['oauthd client list', 'oauthd client list --json'],
   'client show': ['oauthd client show my-client-id'],
@@ -42,7 +45,10 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'user list': ['oauthd user list --json'],
   'user show': ['oauthd user show alice', 'oauthd user show alice --json'],
   'user sessions': ['oauthd user sessions alice', 'oauthd user sessions alice --json'],
-  'user revoke': ['oauthd user revoke alice', 'oauthd user revoke alice --client my-client-id'],
+  'user revoke': [
+    'oauthd user revoke alice    # every grant, remembered consent and sign-in session',
+    'oauthd user revoke alice --client my-client-id    # its grants and consent for that client',
+  ],
   'user rename': ['oauthd user rename alice alice.smith'],
   'user delete': ['oauthd user delete alice'],
   'client update': [
@@ -52,6 +58,8 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'oauthd client update my-client-id --access-token-ttl 600 --refresh-idle-ttl 2592000 --refresh-token-ttl 7776000',
     "oauthd client update my-client-id --allowed-networks any --rate-limit default    # back to the server's",
     'oauthd client update my-client-id --password-grant-sunset 2027-06-30 --revoke-password-grants',
+    'oauthd client update my-client-id --redirect-uri https://app.example.com/cb --redirect-uri http://127.0.0.1/cb',
+    'oauthd client update my-client-id --skip-consent --pkce optional    # a first-party confidential web app',
   ],
   'client usage': ['oauthd client usage my-client-id', 'oauthd client usage --json'],
   report: ['oauthd report password-grant'],

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import type { Lockout, UserGrant } from '../core/types.js';
+import type { Lockout } from '../core/types.js';
 import { describeClient, clientView } from './client-commands.js';
 import { policyInput, type PolicyOptions, withPolicyOptions } from './client-policy-options.js';
 import { plural } from '../core/plural.js';
 import { output, withServices, type StoreOptions } from './context.js';
+import { registerUserSessionCommands } from './user-session-commands.js';
 
 interface JsonOption extends StoreOptions {
   json?: boolean;
@@ -67,14 +68,6 @@ export function registerClientUpdateCommand(program: Command): void {
         }),
     );
 }
-
-const sessionView = (g: UserGrant) => ({
-  grant_id: g.grantId,
-  client_id: g.clientId,
-  scope: g.scope.join(' '),
-  created_at: iso(g.createdAt),
-  last_used_at: iso(g.lastUsedAt),
-});
 
 /** `oauthd user show | delete | rename | sessions | revoke`. */
 export function registerUserOperatorCommands(program: Command): void {
@@ -144,50 +137,6 @@ function registerUserAccountCommands(user: Command): void {
           options.json,
           { id: renamed.id, username: renamed.username, previous_username: username },
           () => `renamed ${username} to ${renamed.username}; their tokens keep working`,
-        );
-      }),
-    );
-}
-
-/** `user sessions | revoke`: a session is one grant (one login), with its tokens. */
-function registerUserSessionCommands(user: Command): void {
-  user
-    .command('sessions <username>')
-    .description(
-      "list the user's live sessions: one grant per login, with its client, scope, when it began and its latest " +
-        'refresh',
-    )
-    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
-    .option('--json', 'print JSON')
-    .action(async (username: string, options: JsonOption) =>
-      withServices(options, async ({ admin }) => {
-        const { grants } = await admin.userSessions(username);
-        const views = grants.map(sessionView);
-        output(options.json, views, () =>
-          views.length === 0
-            ? `no live sessions of ${username}`
-            : [
-                'grant_id\tclient_id\tscope\tcreated\tlast used',
-                ...views.map((v) => `${v.grant_id}\t${v.client_id}\t${v.scope}\t${v.created_at}\t${v.last_used_at}`),
-              ].join('\n'),
-        );
-      }),
-    );
-
-  user
-    .command('revoke <username>')
-    .description("revoke the user's live sessions (every token of each grant), all of them or those of one client")
-    .option('--client <client-id>', 'only the sessions of this client')
-    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
-    .option('--json', 'print JSON')
-    .action(async (username: string, options: JsonOption & { client?: string }) =>
-      withServices(options, async ({ admin }) => {
-        const revoked = await admin.revokeUserSessions(username, { clientId: options.client });
-        const withClient = options.client !== undefined ? ` with client ${options.client}` : '';
-        output(
-          options.json,
-          { username, revoked: revoked.length, grant_ids: revoked },
-          () => `revoked ${revoked.length} session(s) of ${username}${withClient}`,
         );
       }),
     );

@@ -82,8 +82,11 @@ function registerUserPasswordCommands(user: Command): void {
         await admin.setPassword(username, password, { revokeTokens });
         output(
           options.json,
-          { username, password_changed: true, tokens_revoked: revokeTokens },
-          () => `password changed for ${username}; their tokens ${revokeTokens ? 'are revoked' : 'stay valid'}`,
+          // Revoking also ends the user's sign-in sessions, in the same transaction (the store's setUserPassword).
+          { username, password_changed: true, tokens_revoked: revokeTokens, sign_in_sessions_ended: revokeTokens },
+          () =>
+            `password changed for ${username}; ` +
+            (revokeTokens ? 'their tokens are revoked and their sign-in sessions ended' : 'their tokens stay valid'),
         );
       });
     });
@@ -98,15 +101,23 @@ function registerUserStatusCommands(user: Command): void {
     user
       .command(`${name} <username>`)
       .description(
-        active ? 'allow a disabled user to log in again' : "refuse the user's logins and revoke every token they hold",
+        active
+          ? 'allow a disabled user to log in again'
+          : "refuse the user's logins, revoke every token they hold and end their sign-in sessions",
       )
       .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
       .option('--json', 'print JSON')
       .action(async (username: string, options: StoreOptions & { json?: boolean }) =>
         withServices(options, async ({ admin }) => {
           await admin.setUserActive(username, active);
-          output(options.json, { username, is_active: active }, () =>
-            active ? `enabled ${username}` : `disabled ${username}; their tokens are revoked`,
+          // Disabling also ends the user's sign-in sessions, in the same transaction (the store's setUserActive).
+          output(
+            options.json,
+            { username, is_active: active, ...(active ? {} : { tokens_revoked: true, sign_in_sessions_ended: true }) },
+            () =>
+              active
+                ? `enabled ${username}`
+                : `disabled ${username}; their tokens are revoked and their sign-in sessions ended`,
           );
         }),
       );

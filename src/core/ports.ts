@@ -280,7 +280,7 @@ export interface UserStore {
   createUser(user: NewUser): Promise<'created' | 'exists'>;
   findUserByUsername(username: string): Promise<User | null>;
   listUsers(): Promise<User[]>;
-  /** Replaces the password hash; with `revokeGrants`, also revokes every grant of the user. */
+  /** Replaces the password hash; with `revokeGrants`, also revokes every grant and sign-in session of the user. */
   setUserPassword(
     username: string,
     passwordHash: string,

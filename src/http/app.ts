@@ -5,6 +5,8 @@ import { OAuthError, temporarilyUnavailable } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { createErrorHandler, sendOAuthError } from './error-handler.js';
 import { oauthRoutes } from './oauth-routes.js';
+import type { PageContext } from './pages/context.js';
+import { pageContextOf, pageRoutes, sendUnavailablePage } from './pages/plugin.js';
 import { healthRoutes } from './routes/health.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { openapiRoutes, registerOpenApi } from './routes/openapi.js';
@@ -21,6 +23,14 @@ export interface AppOptions {
   realm: string;
   maxBodyBytes: number;
   logger: Logger;
+  /** The login, consent and logout pages (config.pages, config.authorization.sessionTtlSeconds). */
+  pages: {
+    productName: string;
+    /** The logo's bytes and Content-Type, read at start-up; null: none. */
+    logo: { bytes: Buffer; contentType: string } | null;
+    scopeDescriptions: Readonly<Record<string, string>>;
+    sessionTtlSeconds: number;
+  };
 }
 
 /**
@@ -41,7 +51,16 @@ export const requestLogSerializers = {
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
   const app = fastify(serverOptionsOf(options));
   app.setErrorHandler(createErrorHandler(options.realm));
-  answerWhileClosing(app, options.realm);
+  // The pages share the `/o` prefix but not the JSON routes' parsers, hooks and error handler.
+  const context = pageContextOf({
+    ...options.pages,
+    basePath: options.basePath,
+    issuer: options.issuer,
+    authorizationFlow: services.authorizationFlow,
+    signIn: services.signIn,
+    maxBodyBytes: options.maxBodyBytes,
+  });
+  answerWhileClosing(app, options.realm, context);
   observeResponses(app, services.metrics);
   // /metrics is not here: it is on the admin listener (src/admin/app.ts), and this app answers it 404.
   app.setNotFoundHandler((_request, reply) =>
@@ -71,6 +90,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     realm: options.realm,
     maxBodyBytes: options.maxBodyBytes,
   });
+  await app.register(pageRoutes, { prefix: `${options.basePath}/o`, context });
   return app;
 }
 
@@ -133,7 +153,7 @@ const answerClientError: NonNullable<FastifyHttpOptions<Server>['clientErrorHand
  * Graceful shutdown: in-flight requests finish; a request that arrives after close began is answered
  * 503 temporarily_unavailable with `Connection: close`, so a load balancer retries it elsewhere.
  */
-function answerWhileClosing(app: FastifyInstance, realm: string): void {
+function answerWhileClosing(app: FastifyInstance, realm: string, pages: PageContext): void {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -147,7 +167,8 @@ function answerWhileClosing(app: FastifyInstance, realm: string): void {
   app.addHook('onRequest', (request, reply, done) => {
     if (!closing) return done();
     reply.header('Connection', 'close');
-    // Answered here: done() is not called, so the route never runs.
+    // Answered here: done() is not called, so the route never runs. Pages answer an HTML page.
+    if (request.routeOptions.config?.page) return void sendUnavailablePage(pages, reply);
     const challenge = request.routeOptions.config?.challenge;
     sendOAuthError(reply, temporarilyUnavailable('shutting down'), { realm, challenge });
   });

@@ -6,7 +6,7 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, pkcePair, type TestBrowser, watchPage } from '../helpers/browser.js';
+import { launchBrowser, pkcePair, type TestBrowser, watchPage } from '../helpers/chromium.js';
 import {
   asksForDecision,
   asksToSignIn,

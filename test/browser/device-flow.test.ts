@@ -5,7 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser, watchPage } from '../helpers/browser.js';
+import { launchBrowser, type TestBrowser, watchPage } from '../helpers/chromium.js';
 import { asksForDecision, asksToSignIn, decide, enterUserCode, signIn } from '../helpers/browser-flow.js';
 import { postToken, startTestServer, type TestServer, userinfo } from '../helpers/server.js';
 import { DEVICE_CODE_GRANT } from '../../src/core/types.js';

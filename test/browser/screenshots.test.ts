@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVICE_CODE_GRANT } from '../../src/core/types.js';
-import { launchBrowser, pkcePair, type TestBrowser, watchPage } from '../helpers/browser.js';
+import { launchBrowser, pkcePair, type TestBrowser, watchPage } from '../helpers/chromium.js';
 import {
   asksToSignIn,
   authorizeUrl,

@@ -1,112 +1,88 @@
 /**
- * Debian's Chromium driven by playwright-core for the tests in test/browser/. playwright-core downloads no
- * browser: it drives the system's /usr/bin/chromium (apt-get install chromium). Where Chromium is missing,
- * vitest.config.ts leaves test/browser/ out with one loud line (tools.ts systemProgram), unless
- * OAUTHD_REQUIRE_CHROMIUM=1 (CI), where the run fails.
+ * A tiny browser for the page tests: a cookie jar (name → value, Max-Age=0 deletes) over fetch with
+ * `redirect: 'manual'`, so each test sees every 302/303 and its Location, and helpers to read the forms of a page.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, type BrowserContextOptions, chromium, type Page, type Response } from 'playwright-core';
-import { CHROMIUM, locateProgram } from './tools.js';
 
-export interface TestBrowser {
-  /** A fresh context: its own cookies and storage, like a private window. Close it, or let close() do it. */
-  newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
-  /** Closes the browser and deletes its profile directory. */
-  close(): Promise<void>;
+export interface PageResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+  /** The Location header, resolved against the request URL; null when none. */
+  location: string | null;
+  /** The raw Set-Cookie headers of this response. */
+  setCookies: string[];
 }
 
-/**
- * Switches that keep Chromium from reaching the network on its own (updates, sync) and from using what a
- * CI machine lacks (a display, a GPU, QUIC through a firewall). Playwright adds --no-sandbox unless
- * `chromiumSandbox`, which is off for root only: Chromium's sandbox refuses to start as root (containers, CI).
- */
-const SWITCHES = [
-  '--headless',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export class Browser {
+  readonly cookies = new Map<string, string>();
 
-/**
- * Launches Chromium with a fresh profile in a temporary directory, deleted on close: nothing of a previous
- * run (cookies, cache, HSTS) and nothing of the machine's own profile. One per test file; each test takes
- * its own context, which costs milliseconds where a launch costs half a second.
- */
-export async function launchBrowser(): Promise<TestBrowser> {
-  const executablePath = locateProgram(CHROMIUM.command);
-  if (executablePath === null) throw new Error('chromium is not installed (apt-get install chromium)');
-  const profile = mkdtempSync(join(tmpdir(), 'oauthd-chromium-'));
-  try {
-    // launchPersistentContext is how Playwright takes a profile directory of our choosing (it refuses
-    // --user-data-dir in args); its browser still opens isolated contexts.
-    const persistent = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      chromiumSandbox: process.getuid?.() !== 0,
-      args: SWITCHES,
+  constructor(private readonly extraHeaders: Record<string, string> = {}) {}
+
+  get(url: string, headers: Record<string, string> = {}): Promise<PageResponse> {
+    return this.send(url, { method: 'GET', headers });
+  }
+
+  /** Posts a form (application/x-www-form-urlencoded). */
+  post(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<PageResponse> {
+    return this.send(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(form).toString(),
     });
-    const browser = persistent.browser();
-    if (browser === null) throw new Error('Playwright gave no browser for the persistent context');
+  }
+
+  async send(url: string, init: RequestInit & { headers?: Record<string, string> }): Promise<PageResponse> {
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...this.extraHeaders, ...(cookie ? { cookie } : {}), ...init.headers },
+    });
+    const setCookies = response.headers.getSetCookie();
+    for (const header of setCookies) {
+      const [pair, ...attributes] = header.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const deleted = attributes.some((a) => a.trim().toLowerCase() === 'max-age=0');
+      if (deleted) this.cookies.delete(name);
+      else this.cookies.set(name, pair!.slice(eq + 1).trim());
+    }
+    const location = response.headers.get('location');
     return {
-      newContext: (options) => browser.newContext(options),
-      async close() {
-        try {
-          await persistent.close();
-        } finally {
-          rmSync(profile, { recursive: true, force: true });
-        }
-      },
+      status: response.status,
+      headers: response.headers,
+      body: await response.text(),
+      location: location === null ? null : new URL(location, url).toString(),
+      setCookies,
     };
-  } catch (error) {
-    rmSync(profile, { recursive: true, force: true });
-    throw error;
   }
 }
 
-/** What a page did that a test looks at: the documents it loaded and what it wrote to the console. */
-export interface PageWatch {
-  /** Every top-level document the page loaded (the answers to navigations, redirects followed). */
-  documents: Response[];
-  /** Every console message and uncaught error, as `type: text`. */
-  console: string[];
-  /** The console lines that report a Content-Security-Policy violation. */
-  cspViolations(): string[];
+export interface PageForm {
+  /** The action, HTML entities decoded. */
+  action: string;
+  /** The hidden fields by name. */
+  hidden: Record<string, string>;
 }
 
-/**
- * Chromium reports a CSP violation on the console itself ("Refused to apply inline style because it violates
- * the following Content Security Policy directive"); the page's `securitypolicyviolation` event is logged too,
- * by an init script (Playwright runs it outside the page's CSP), so neither way of reporting is missed.
- */
-const REPORT_VIOLATIONS = `document.addEventListener('securitypolicyviolation', (e) => {
-  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI);
-});`;
+const decodeEntities = (text: string) =>
+  text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&#96;/g, '`')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
-export async function watchPage(page: Page): Promise<PageWatch> {
-  const watch: PageWatch = {
-    documents: [],
-    console: [],
-    cspViolations: () => watch.console.filter((line) => /Content[- ]Security[- ]Policy|CSP violation/i.test(line)),
-  };
-  await page.addInitScript(REPORT_VIOLATIONS);
-  page.on('console', (message) => watch.console.push(`${message.type()}: ${message.text()}`));
-  page.on('pageerror', (error) => watch.console.push(`pageerror: ${error.message}`));
-  page.on('response', (response) => {
-    if (response.request().isNavigationRequest() && response.request().frame() === page.mainFrame()) {
-      watch.documents.push(response);
-    }
-  });
-  return watch;
-}
-
-/** RFC 7636 §4.1-4.2: a code_verifier of 43 characters and its S256 code_challenge. */
-export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+/** The forms of a page, in order. */
+export function formsOf(page: string): PageForm[] {
+  return [...page.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)].map(([, attributes, inner]) => ({
+    action: decodeEntities(/action="([^"]*)"/.exec(attributes!)?.[1] ?? ''),
+    hidden: Object.fromEntries(
+      [...inner!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+        m[1]!,
+        decodeEntities(m[2]!),
+      ]),
+    ),
+  }));
 }

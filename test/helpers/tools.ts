@@ -27,7 +27,7 @@ export const HTTPIE: SystemProgram = {
   debianPackage: 'httpie',
   requireVariable: 'OAUTHD_REQUIRE_HTTPIE',
 };
-/** Debian's Chromium, driven by playwright-core in test/browser/ (test/helpers/browser.ts). */
+/** Debian's Chromium, driven by playwright-core in test/browser/ (test/helpers/chromium.ts). */
 export const CHROMIUM: SystemProgram = {
   command: 'chromium',
   debianPackage: 'chromium',

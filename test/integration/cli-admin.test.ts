@@ -175,6 +175,7 @@ describe('user set-password', () => {
         username: 'erin',
         password_changed: true,
         tokens_revoked: true,
+        sign_in_sessions_ended: true,
       });
       expect((await userinfo(server, before.access_token)).status).toBe(401);
       const refreshed = await postToken(
@@ -194,6 +195,7 @@ describe('user set-password', () => {
       username: 'erin',
       password_changed: true,
       tokens_revoked: false,
+      sign_in_sessions_ended: false,
     });
     expect((await userinfo(server, before.access_token)).status).toBe(200);
   });
@@ -218,7 +220,7 @@ describe('user set-password', () => {
   it('prints in words whether the tokens were revoked', async () => {
     secrets.push('erin-Passw0rd-6', 'erin-Passw0rd-7');
     expect((await ok(['user', 'set-password', erin.username, '--password-stdin'], 'erin-Passw0rd-6')).stdout).toBe(
-      'password changed for erin; their tokens are revoked\n',
+      'password changed for erin; their tokens are revoked and their sign-in sessions ended\n',
     );
     expect(
       (await ok(['user', 'set-password', erin.username, '--password-stdin', '--keep-tokens'], 'erin-Passw0rd-7'))

@@ -11,6 +11,7 @@
  *
  * When running this file alone, run `npm run build` first.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -244,7 +245,7 @@ describe('oauthd user show, sessions, revoke, rename, delete', () => {
       const refreshed = await refresh(a, la.json.refresh_token as string);
       expect(refreshed.status).toBe(200);
 
-      const sessions = await json<Record<string, string>[]>(['user', 'sessions', 'sessions']);
+      const sessions = (await json<{ grants: Record<string, string>[] }>(['user', 'sessions', 'sessions'])).grants;
       expect(sessions.map((s) => [s.client_id, s.scope])).toEqual([
         ['sessions-a', 'read'],
         ['sessions-b', 'read write'],
@@ -252,22 +253,25 @@ describe('oauthd user show, sessions, revoke, rename, delete', () => {
       ]);
       expect(Date.parse(sessions[0]!.last_used_at!)).toBeGreaterThan(Date.parse(sessions[0]!.created_at!));
       expect(sessions[1]!.last_used_at).toBe(sessions[1]!.created_at);
-      expect(await ok(['user', 'sessions', 'sessions'])).toMatch(/^grant_id\tclient_id\tscope\tcreated\tlast used\n/);
+      expect(await ok(['user', 'sessions', 'sessions'])).toMatch(
+        /^grants \(one per login\):\ngrant_id\tclient_id\tscope\tcreated\tlast used\n/,
+      );
 
       expect(await ok(['user', 'revoke', 'sessions', '--client', 'sessions-b'])).toBe(
-        'revoked 2 session(s) of sessions with client sessions-b\n',
+        'revoked 2 session(s) of sessions with client sessions-b\nforgot 0 consents\n',
       );
       for (const l of [lb1, lb2]) expect((await userinfo(server, l.json.access_token as string)).status).toBe(401);
       expect((await refresh(b, lb1.json.refresh_token as string)).json.error).toBe('invalid_grant');
       expect((await userinfo(server, refreshed.json.access_token as string)).status).toBe(200);
-      expect((await json<Record<string, string>[]>(['user', 'sessions', 'sessions'])).map((s) => s.client_id)).toEqual([
-        'sessions-a',
-      ]);
+      const left = await json<{ grants: Record<string, string>[] }>(['user', 'sessions', 'sessions']);
+      expect(left.grants.map((s) => s.client_id)).toEqual(['sessions-a']);
 
       const all = await json<{ revoked: number; grant_ids: string[] }>(['user', 'revoke', 'sessions']);
       expect(all.revoked).toBe(1);
       expect((await userinfo(server, refreshed.json.access_token as string)).status).toBe(401);
-      expect(await ok(['user', 'sessions', 'sessions'])).toBe('no live sessions of sessions\n');
+      expect(await ok(['user', 'sessions', 'sessions'])).toBe(
+        'grants (one per login): no live sessions of sessions\n\nsign-in sessions: none\n\nremembered consents: none\n',
+      );
 
       const events = (await audit('grant.revoked')).filter((e) => e.username === 'sessions');
       expect(events).toHaveLength(3);
@@ -282,6 +286,90 @@ describe('oauthd user show, sessions, revoke, rename, delete', () => {
       expect((await cli(['user', 'revoke', 'sessions', '--client', 'no-such-client'])).stderr).toBe(
         'oauthd: no client with id "no-such-client"\n',
       );
+    },
+  );
+
+  it(
+    'user sessions lists sign-in sessions and consents; user revoke --client forgets that consent, user revoke ' +
+      'forgets the rest and ends the sign-in sessions; user disable ends them too',
+    async () => {
+      const { store } = server.services;
+      const u = await server.services.admin.createUser('signed-in', 'signed-in-password');
+      await newClient('consent-a');
+      await newClient('consent-b');
+      const now = Math.floor(Date.now() / 1000);
+      const cookies = [randomBytes(32), randomBytes(32)];
+      for (const hash of cookies) {
+        await store.createBrowserSession({
+          hash: tokenKey(hash.toString('hex')),
+          userId: u.id,
+          createdAt: now,
+          expiresAt: now + 3600,
+        });
+      }
+      await store.recordConsent(u.id, 'consent-a', ['read'], now);
+      await store.recordConsent(u.id, 'consent-b', ['read', 'write'], now);
+
+      const held = await json<{
+        grants: unknown[];
+        sign_in_sessions: Record<string, string>[];
+        consents: Record<string, string>[];
+      }>(['user', 'sessions', 'signed-in']);
+      expect(held.grants).toEqual([]);
+      expect(held.sign_in_sessions).toHaveLength(2);
+      for (const session of held.sign_in_sessions) {
+        expect(session.id).toMatch(/^[0-9a-f]{8}$/);
+        expect(Date.parse(session.expires_at!) - Date.parse(session.created_at!)).toBe(3_600_000);
+      }
+      expect(held.consents.map((c) => [c.client_id, c.scope])).toEqual([
+        ['consent-a', 'read'],
+        ['consent-b', 'read write'],
+      ]);
+      const text = await ok(['user', 'sessions', 'signed-in']);
+      expect(text).toContain('\nsign-in sessions:\nid\tcreated\texpires\n');
+      expect(text).toMatch(/\nremembered consents:\nclient_id\tscope\tgiven\tupdated\nconsent-a\tread\t/);
+
+      expect(await ok(['user', 'revoke', 'signed-in', '--client', 'consent-a'])).toBe(
+        'revoked 0 session(s) of signed-in with client consent-a\nforgot 1 consent (consent-a)\n',
+      );
+      const after = await json<{ sign_in_sessions: unknown[]; consents: Record<string, string>[] }>([
+        'user',
+        'sessions',
+        'signed-in',
+      ]);
+      expect(after.consents.map((c) => c.client_id)).toEqual(['consent-b']);
+      expect(after.sign_in_sessions).toHaveLength(2);
+
+      expect(await json(['user', 'revoke', 'signed-in'])).toEqual({
+        username: 'signed-in',
+        revoked: 0,
+        grant_ids: [],
+        consents_revoked: ['consent-b'],
+        sign_in_sessions_ended: 2,
+      });
+      for (const hash of cookies)
+        expect(await store.findBrowserSession(tokenKey(hash.toString('hex')), now)).toBeNull();
+      expect(await json(['user', 'sessions', 'signed-in'])).toEqual({ grants: [], sign_in_sessions: [], consents: [] });
+      const consentEvents = (await audit('consent.revoked')).filter((e) => e.username === 'signed-in');
+      expect(consentEvents.map((e) => e.client_id).sort()).toEqual(['consent-a', 'consent-b']);
+      for (const e of consentEvents) expect(e).toMatchObject({ actor: ACTOR, via: 'admin', user_id: u.id });
+      const ended = (await audit('session.ended')).filter((e) => e.username === 'signed-in');
+      expect(ended).toEqual([expect.objectContaining({ sessions: 2, via: 'admin', actor: ACTOR })]);
+
+      const again = randomBytes(32);
+      await store.createBrowserSession({
+        hash: tokenKey(again.toString('hex')),
+        userId: u.id,
+        createdAt: now,
+        expiresAt: now + 3600,
+      });
+      expect(await json(['user', 'disable', 'signed-in'])).toEqual({
+        username: 'signed-in',
+        is_active: false,
+        tokens_revoked: true,
+        sign_in_sessions_ended: true,
+      });
+      expect(await json(['user', 'sessions', 'signed-in'])).toMatchObject({ sign_in_sessions: [] });
     },
   );
 

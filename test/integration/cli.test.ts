@@ -265,6 +265,10 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
           allowed_networks: null,
           rate_limit_per_minute: null,
           password_grant_sunset: null,
+          // No redirect URI (no code flow), consent asked, PKCE with S256 required (docs/clients.md).
+          redirect_uris: [],
+          skip_consent: false,
+          pkce: 'S256',
         },
         client_secret: expect.any(String),
         created_at: expect.any(String),
@@ -413,14 +417,22 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
     });
 
     it('refuses a --grant-types list with an unsupported grant type', async () => {
-      for (const grantTypes of ['password,implicit', 'authorization_code', ',']) {
+      const known =
+        'password, client_credentials, refresh_token, authorization_code, ' +
+        'urn:ietf:params:oauth:grant-type:device_code (or device_code for the last)';
+      for (const grantTypes of ['password,implicit', ',']) {
         const result = await run(['client', 'create', '--name', 'Grants', '--grant-types', grantTypes], { env });
         expect(result.code, grantTypes).not.toBe(0);
         expect(result.stdout, grantTypes).toBe('');
-        expect(lines(result.stderr), grantTypes).toEqual([
-          'oauthd: grant types must be among: password, client_credentials, refresh_token',
-        ]);
+        expect(lines(result.stderr), grantTypes).toEqual([`oauthd: grant types must be among: ${known}`]);
       }
+      // Known, but the code flow needs somewhere to send the code (docs/clients.md).
+      const code = await run(['client', 'create', '--name', 'Grants', '--grant-types', 'authorization_code'], { env });
+      expect(code.code).not.toBe(0);
+      expect(lines(code.stderr)).toEqual([
+        'oauthd: the authorization_code grant needs at least one --redirect-uri: there is nowhere else to send ' +
+          'the code',
+      ]);
     });
 
     it('did not store any of the refused clients', async () => {
@@ -589,7 +601,9 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
           env,
           input: newPassword,
         });
-        expect(result.stdout).toBe('password changed for alice; their tokens are revoked\n');
+        expect(result.stdout).toBe(
+          'password changed for alice; their tokens are revoked and their sign-in sessions ended\n',
+        );
 
         const info = await userinfo(server!.url, before.accessToken);
         expect(info.status).toBe(401);
@@ -603,7 +617,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       const before = await login(server!.tokenUrl, chosen, bob);
       expect((await userinfo(server!.url, before.accessToken)).status).toBe(200);
       const result = await ok(['user', 'disable', bob.username], { env });
-      expect(result.stdout).toBe('disabled bob; their tokens are revoked\n');
+      expect(result.stdout).toBe('disabled bob; their tokens are revoked and their sign-in sessions ended\n');
 
       const refused = await passwordGrant(server!.tokenUrl, chosen, bob);
       expect(refused.status).toBe(400);

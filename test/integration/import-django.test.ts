@@ -293,7 +293,8 @@ describe.each([
   );
 
   it.skipIf(skip)(
-    'records how each grant began: password apps password, the client-credentials app client_credentials',
+    'records how each grant began: password apps password, the client-credentials app client_credentials, the ' +
+      'authorization-code app authorization_code',
     async () => {
       const grants = JSON.parse(JSON.parse(await storeRows(server)).grants as string) as {
         id: string;
@@ -312,13 +313,33 @@ describe.each([
           ['dot-peer-other-client', new Set(['password'])],
           ['dot-peer-public-client', new Set(['password'])],
           [machine, new Set(['client_credentials'])],
-          // An authorization-code application's grants did not begin with a password: unknown (null).
-          [dashboard, new Set([null])],
+          // DOT records the grant type per application: its grants began with a code.
+          [dashboard, new Set(['authorization_code'])],
         ]),
       );
       expect(grants.filter((g) => g.user_id === null).map((g) => [g.client_id, g.grant_type])).toEqual([
         [machine, 'client_credentials'],
       ]);
+    },
+  );
+
+  it.skipIf(skip)(
+    "keeps the authorization-code application's flow: its redirect URIs, consent asked, PKCE S256 required, " +
+      'and says integrators must send PKCE',
+    async () => {
+      const dashboard = await server.services.store.findClient(token('alice_authcode').application);
+      expect(dashboard).toMatchObject({ isPublic: false, grantTypes: ['authorization_code', 'refresh_token'] });
+      expect(dashboard!.policy).toMatchObject({
+        redirectUris: ['https://dashboard.example.com/oauth/callback', 'http://127.0.0.1:8765/callback'],
+        skipConsent: null,
+        pkce: null,
+      });
+      const notes = first.notes.join('\n');
+      expect(notes).toContain(
+        '1 authorization-code application keeps its code flow, which in oauthd requires PKCE with S256',
+      );
+      expect(notes).toContain('`oauthd client update <client-id> --pkce optional`');
+      expect(notes).not.toMatch(/redirect URIs? skipped/);
     },
   );
 
@@ -617,6 +638,80 @@ describe('oauthd import django, run again after DOT changed (the delta of a cut-
     for (const kind of ['users', 'clients', 'accessTokens', 'refreshTokens']) {
       expect([again[kind].created, again[kind].updated], kind).toEqual([0, 0]);
     }
+    expect(await storeRows(server)).toBe(before);
+  });
+});
+
+/**
+ * Authorization-code applications whose redirect URIs oauthd does not all accept, added to a copy of the 1.7
+ * fixture as DOT's admin writes them: a public app with skip_authorization and one acceptable URI among bad
+ * ones, and a confidential app with none acceptable. Then a second import, which must change nothing.
+ */
+describe('oauthd import django: authorization-code applications and their redirect URIs', () => {
+  let server: TestServer;
+  let dir: string;
+  let from: string;
+  let summary: Record<string, any>;
+  const TV = 'dot-peer-tv-app';
+  const LEGACY = 'dot-peer-legacy-web';
+
+  beforeAll(async () => {
+    const snapshot = Math.floor(Date.parse(manifest.snapshot) / 1000);
+    server = await startTestServer(SERVER_ENV, {
+      clock: testClock(Math.max(Math.floor(Date.now() / 1000), snapshot + 3600)),
+    });
+    dir = mkdtempSync(join(tmpdir(), 'oauthd-import-django-code-'));
+    from = join(dir, 'dot-1.7.sqlite3');
+    copyFileSync(join(FIXTURES, 'dot-1.7.sqlite3'), from);
+    const now = '2026-11-26 10:00:00.123456';
+    const dot = new Database(from);
+    dot.exec(`
+      INSERT INTO oauth2_provider_application (id, client_id, redirect_uris, client_type, authorization_grant_type,
+        client_secret, name, user_id, skip_authorization, created, updated, algorithm)
+        VALUES (6, '${TV}', 'com.example.tv:/cb http://tv.example.com/cb https://tv.example.com/cb#x',
+          'public', 'authorization-code', '', 'tv-app', NULL, 1, '${now}', '${now}', ''),
+        (7, '${LEGACY}', 'myapp://callback', 'confidential', 'authorization-code',
+          'LegacyWebSecret0000000000000000000000000000001', 'legacy-web', NULL, 0, '${now}', '${now}', '');
+    `);
+    dot.close();
+    summary = await importJson(server, from);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the URIs that pass, skip_authorization as skip-consent, and requires PKCE', async () => {
+    expect(summary.clients).toMatchObject({ inSource: 7, created: 7, skipped: 0 });
+    const tv = await server.services.store.findClient(TV);
+    expect(tv).toMatchObject({ isPublic: true, grantTypes: ['authorization_code', 'refresh_token'] });
+    expect(tv!.policy).toMatchObject({ redirectUris: ['com.example.tv:/cb'], skipConsent: true, pkce: null });
+  });
+
+  it('gives an app without any acceptable URI refresh_token only, and says how to turn the flow on', async () => {
+    const legacy = await server.services.store.findClient(LEGACY);
+    expect(legacy).toMatchObject({ isPublic: false, grantTypes: ['refresh_token'] });
+    expect(legacy!.policy).toMatchObject({ redirectUris: null, skipConsent: null });
+    const notes = summary.notes.join('\n');
+    expect(notes).toContain(`1 authorization-code application has no redirect URI oauthd accepts`);
+    expect(notes).toContain(`--grant-types authorization_code,refresh_token\` turns the code flow on: ${LEGACY}`);
+    expect(notes).toMatch(/2 authorization-code applications keep their code flow, which in oauthd requires PKCE/);
+  });
+
+  it('notes each redirect URI left out, with why', () => {
+    const line = summary.notes.find((n: string) => n.includes('redirect URIs skipped')) as string;
+    expect(line).toMatch(/^3 redirect URIs skipped: /);
+    expect(line).toContain(`${TV} "http://tv.example.com/cb" (http is only allowed for a loopback host`);
+    expect(line).toContain(`${TV} "https://tv.example.com/cb#x" (it has a fragment`);
+    expect(line).toContain(`${LEGACY} "myapp://callback" (scheme "myapp" is not allowed`);
+  });
+
+  it('changes nothing when run again', async () => {
+    const before = await storeRows(server);
+    const again = await importJson(server, from);
+    expect(again.clients).toMatchObject({ created: 0, present: 7, updated: 0 });
+    expect(again.notes.join('\n')).not.toMatch(/authorization-code|redirect URI/);
     expect(await storeRows(server)).toBe(before);
   });
 });

@@ -4,6 +4,7 @@
  * without sufficient privileges: 401 with the RFC 6750 §3 challenge), §4 (token scanning); RFC 8414 §2, §3
  * (metadata and its well-known URL with a path-bearing issuer).
  */
+import { GRANT_TYPES } from '../../src/core/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SEED,
@@ -343,11 +344,17 @@ describe('server metadata (RFC 8414)', () => {
         token_endpoint: `${issuer}/o/token/`,
         revocation_endpoint: `${issuer}/o/revoke_token/`,
         introspection_endpoint: `${issuer}/o/introspect/`,
-        grant_types_supported: ['password', 'client_credentials', 'refresh_token'],
+        authorization_endpoint: `${issuer}/o/authorize/`,
+        device_authorization_endpoint: `${issuer}/o/device-authorization/`,
+        grant_types_supported: [...GRANT_TYPES],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
         scopes_supported: ['read', 'write', 'introspection'],
-        response_types_supported: [],
+        // RFC 8414 §2, RFC 7636 §4.3, RFC 9207 §3.
+        response_types_supported: ['code'],
+        code_challenge_methods_supported: ['S256'],
+        authorization_response_iss_parameter_supported: true,
       });
+      expect(metadata.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'password']));
     }
   });
 
@@ -360,6 +367,7 @@ describe('server metadata (RFC 8414)', () => {
       >;
       expect(metadata.issuer).toBe('https://auth.example.com');
       expect(metadata.token_endpoint).toBe('https://auth.example.com/o/token/');
+      expect(metadata.authorization_endpoint).toBe('https://auth.example.com/o/authorize/');
     } finally {
       await other.stop();
     }

@@ -76,6 +76,8 @@ describe('the document', () => {
       '/o/introspect/': ['post'],
       '/o/userinfo/': ['get'],
       '/o/auth/{path}': ['delete', 'get', 'head', 'options', 'patch', 'post', 'put'],
+      '/o/authorize/': ['get', 'post'],
+      '/o/logout/': ['get', 'post'],
     });
   });
 
@@ -104,6 +106,8 @@ describe('the document', () => {
         '/.well-known/oauth-authorization-server/api/secure',
         '/api/secure/.well-known/oauth-authorization-server',
         '/api/secure/o/auth/{path}',
+        '/api/secure/o/authorize/',
+        '/api/secure/o/logout/',
         '/api/secure/o/introspect/',
         '/api/secure/o/revoke_token/',
         '/api/secure/o/token/',
@@ -194,6 +198,19 @@ describe('the schemas', () => {
     );
     expect(security('/o/userinfo/', 'get')).toEqual([{ bearer: [] }]);
     expect(security('/o/auth/{path}', 'get')).toEqual([{ bearer: [] }]);
+  });
+
+  it('describes the authorization endpoint and the logout page as HTML pages, never JSON', async () => {
+    const { document } = await fetchDocument(plain);
+    const authorize = document.paths['/o/authorize/'] as Json;
+    expect(authorize.get.tags).toEqual(['authorization']);
+    expect(Object.keys(authorize.get.responses['200'].content)).toEqual(['text/html']);
+    expect(authorize.get.responses['302'].content).toBeUndefined();
+    expect(authorize.get.responses['302'].headers.Location).toBeDefined();
+    expect(Object.keys(authorize.post.requestBody.content)).toEqual(['application/x-www-form-urlencoded']);
+    expect(Object.keys(authorize.post.responses).sort()).toEqual(['303', '400', '403', '413', '429', '503']);
+    const logout = document.paths['/o/logout/'] as Json;
+    expect(Object.keys(logout.post.responses['200'].content)).toEqual(['text/html']);
   });
 
   it("describes both introspection shapes (RFC 7662 §2.2) and the gateway's X-Auth-* headers", async () => {

@@ -60,6 +60,15 @@ export function sessionAndConsentContract(subject: AuthorizationSubject): void {
         expect(await store.findBrowserSession(other.hash, T + 8)).not.toBeNull();
       });
 
+      it('a password reset that revokes grants ends sign-in sessions too; one that does not keeps them', async () => {
+        const s = await session(user.id);
+        expect(await store.setUserPassword(user.username, 'h2', { revokeGrants: false, now: T + 5 })).toBe(true);
+        expect(await store.findBrowserSession(s.hash, T + 6)).not.toBeNull();
+        expect(await store.setUserPassword(user.username, 'h3', { revokeGrants: true, now: T + 7 })).toBe(true);
+        expect(await store.findBrowserSession(s.hash, T + 8)).toBeNull();
+        expect(await store.listUserBrowserSessions(user.id, T + 8)).toEqual([]);
+      });
+
       it('lists a user’s live sessions, each named by the first 8 hex characters of its key', async () => {
         const a = await session(user.id, { createdAt: T });
         const b = await session(user.id, { createdAt: T + 1, expiresAt: T + 7200 });

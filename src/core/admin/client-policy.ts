@@ -1,6 +1,7 @@
 import { MAX_REFRESH_GRACE_SECONDS } from '../policy.js';
 import { parseNetworkList } from '../networks.js';
 import type { ClientPolicy, EpochSeconds } from '../types.js';
+import { MAX_REDIRECT_URIS, quoteUri, redirectUriProblem } from './redirect-uris.js';
 import { AdminError } from './validation.js';
 
 /**
@@ -25,6 +26,12 @@ export interface ClientPolicyInput {
   passwordGrantSunset?: string | undefined;
   /** From the sunset on, refresh tokens of grants that began with a password stop working too. */
   revokePasswordGrants?: boolean | undefined;
+  /** Where its authorization codes may go: replaces the list; `['none']` clears it. */
+  redirectUris?: string[] | undefined;
+  /** True: its users are not asked to consent (a first-party client); false: they are. */
+  skipConsent?: boolean | undefined;
+  /** `S256`, `S256,plain`, `optional` or `default`. */
+  pkce?: string | undefined;
 }
 
 const MAX_LIFETIME = 315_360_000; // ten years, the bound of the server's own lifetime settings
@@ -95,7 +102,40 @@ export function checkPolicyInput(
   }
   const sunset = checkSunset(input, current?.passwordGrantSunset ?? null, now);
   if (sunset !== undefined) changes.passwordGrantSunset = sunset;
+  if (input.redirectUris !== undefined) changes.redirectUris = checkRedirectUris(input.redirectUris);
+  // Null, not false, for "asked": one stored form for the default, so a re-import sees no change.
+  if (input.skipConsent !== undefined) changes.skipConsent = input.skipConsent ? true : null;
+  if (input.pkce !== undefined) changes.pkce = checkPkce(input.pkce);
   return changes;
+}
+
+/** The redirect URIs to register: each one checked (redirect-uris.ts), duplicates dropped; `none`: null. */
+export function checkRedirectUris(given: string[]): string[] | null {
+  const uris = [...new Set(given.map((u) => u.trim()))];
+  if (uris.length === 1 && uris[0] === 'none') return null;
+  if (uris.includes('none')) throw new AdminError('--redirect-uri none clears the list: give it alone');
+  if (uris.length > MAX_REDIRECT_URIS) {
+    throw new AdminError(`at most ${MAX_REDIRECT_URIS} redirect URIs per client; got ${uris.length}`);
+  }
+  for (const uri of uris) {
+    const problem = redirectUriProblem(uri);
+    if (problem !== null) throw new AdminError(`--redirect-uri ${quoteUri(uri)} is refused: ${problem}`);
+  }
+  return uris;
+}
+
+/**
+ * RFC 7636 for the client's authorization requests. S256 is always accepted (§4.2: mandatory to implement);
+ * `plain` only alongside it, for clients that cannot hash (§4.2, "MUST NOT" otherwise: RFC 9700 §2.1.1).
+ */
+function checkPkce(value: string): ClientPolicy['pkce'] {
+  const methods = [...new Set(value.split(/[,\s]+/).filter((m) => m !== ''))].sort();
+  const joined = methods.join(',');
+  if (joined === 'default') return null;
+  if (joined === 'S256') return 'S256';
+  if (joined === 'S256,plain') return 'S256 plain';
+  if (joined === 'optional') return 'optional';
+  throw new AdminError(`--pkce must be S256, "S256,plain", optional or default; got ${JSON.stringify(value)}`);
 }
 
 function checkSunset(
@@ -133,6 +173,8 @@ export function policyAuditFields(changes: Partial<ClientPolicy>): Record<string
       fields.revoke_password_grants = sunset?.revokeGrants ?? false;
     } else if (name === 'allowedNetworks') {
       fields.allowed_networks = value === null ? null : (value as string[]).join(',');
+    } else if (name === 'redirectUris') {
+      fields.redirect_uris = value === null ? null : (value as string[]).join(' ');
     } else {
       fields[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value as number | null;
     }

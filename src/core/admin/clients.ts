@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientChanges } from '../ports.js';
 import { generateClientSecret, hashChosenSecret, hashGeneratedSecret } from '../secrets.js';
-import { type Client, SERVER_POLICY } from '../types.js';
+import { type Client, type ClientPolicy, SERVER_POLICY } from '../types.js';
 import type { AdminContext } from './context.js';
 import { checkPolicyInput, type ClientPolicyInput, givesPolicy, policyAuditFields } from './client-policy.js';
 import { AdminError } from './validation.js';
@@ -104,6 +104,7 @@ async function createClient(
   const defaultScopes =
     input.defaultScopes === undefined ? null : checkDefaultScopes(context, input.defaultScopes, scopes);
   const policyChanges = checkPolicyInput(input.policy ?? {}, null, context.now());
+  checkFlowSettings(isPublic, grantTypes, { ...SERVER_POLICY, ...policyChanges });
 
   let clientSecret: string | null = null;
   let secretHash: string | null = null;
@@ -172,6 +173,10 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
     changes.grantTypes = context.checkGrantTypes(grantTypes);
     refuseClientCredentialsForPublic(current.isPublic, changes.grantTypes);
   }
+  checkFlowSettings(current.isPublic, changes.grantTypes ?? current.grantTypes, {
+    ...current.policy,
+    ...policyChanges,
+  });
   const allowed = changes.scopes ?? current.scopes;
   if (defaultScopes !== undefined) {
     changes.defaultScopes = defaultScopes.trim() === '' ? null : checkDefaultScopes(context, defaultScopes, allowed);
@@ -203,6 +208,24 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
 function refuseClientCredentialsForPublic(isPublic: boolean, grantTypes: readonly string[]): void {
   if (isPublic && grantTypes.includes('client_credentials')) {
     throw new AdminError('a public client cannot use client_credentials: it has no secret to authenticate with');
+  }
+}
+
+/**
+ * What the authorization code flow needs of a client, checked on the client as it would be after a change:
+ * - a redirect URI: the code flow cannot send a code anywhere without one (RFC 6749 §3.1.2);
+ * - PKCE for a public client: it has no secret, so PKCE is all that binds a code to it (RFC 9700 §2.1.1).
+ */
+export function checkFlowSettings(isPublic: boolean, grantTypes: readonly string[], policy: ClientPolicy): void {
+  if (isPublic && policy.pkce === 'optional') {
+    throw new AdminError(
+      'a public client must use PKCE (RFC 9700 §2.1.1): --pkce optional is for confidential clients',
+    );
+  }
+  if (grantTypes.includes('authorization_code') && (policy.redirectUris ?? []).length === 0) {
+    throw new AdminError(
+      'the authorization_code grant needs at least one --redirect-uri: there is nowhere else to send the code',
+    );
   }
 }
 

@@ -1,17 +1,23 @@
 import type { AuditEventName } from '../audit-events.js';
+import type { BrowserSessionStore, ConsentStore } from '../authorization-ports.js';
 import type { ClientStore, Clock, EventSink, LockoutStore, PasswordHasher, UserStore } from '../ports.js';
 import { parseScope } from '../scope.js';
-import { GRANT_TYPES, isGrantType } from '../types.js';
+import { DEVICE_CODE_GRANT, GRANT_TYPES, isGrantType } from '../types.js';
 import type { Client, EpochSeconds, GrantType, User } from '../types.js';
 import { AdminError, checkPasswordPolicy, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './validation.js';
 
 /** The grant types of a client created without a list (`oauthd client create` without --grant-types). */
 const DEFAULT_GRANT_TYPES: readonly GrantType[] = ['password', 'refresh_token'];
 
-/** The directory (clients and users, but the login-time hash upgrade) and the operator's lockout actions. */
+/**
+ * The directory (clients and users, but the login-time hash upgrade), the operator's lockout actions, and
+ * what a user holds of the sign-in pages (listed, forgotten, ended).
+ */
 export type AdminStore = ClientStore &
   Omit<UserStore, 'replacePasswordHash'> &
-  Pick<LockoutStore, 'listActiveLockouts' | 'clearLockouts'>;
+  Pick<LockoutStore, 'listActiveLockouts' | 'clearLockouts'> &
+  Pick<BrowserSessionStore, 'listUserBrowserSessions' | 'endUserBrowserSessions'> &
+  Pick<ConsentStore, 'listUserConsents' | 'revokeUserConsents'>;
 
 export interface AdminDeps {
   store: AdminStore;
@@ -67,10 +73,14 @@ export function adminContext(deps: AdminDeps) {
     checkGrantTypes(grantTypes: string[] | undefined): GrantType[] {
       // Without a list: today's default, the password and refresh_token grants (client_credentials is asked for).
       if (grantTypes === undefined) return [...DEFAULT_GRANT_TYPES];
-      const list = grantTypes.map((g) => g.trim()).filter((g) => g !== '');
+      // `device_code` is short for RFC 8628's URN, which nobody types twice.
+      const list = grantTypes
+        .map((g) => g.trim())
+        .filter((g) => g !== '')
+        .map((g) => (g === 'device_code' ? DEVICE_CODE_GRANT : g));
       const bad = list.filter((g) => !isGrantType(g));
       if (list.length === 0 || bad.length > 0) {
-        throw new AdminError(`grant types must be among: ${GRANT_TYPES.join(', ')}`);
+        throw new AdminError(`grant types must be among: ${GRANT_TYPES.join(', ')} (or device_code for the last)`);
       }
       return [...new Set(list as GrantType[])];
     },

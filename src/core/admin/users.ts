@@ -27,19 +27,20 @@ export function userActions(context: AdminContext) {
         user_id: await userId(username),
         username,
         tokens_revoked: options.revokeTokens,
+        sign_in_sessions_ended: options.revokeTokens,
       });
     },
 
-    /** Disabling refuses further password grants and revokes every token the user holds. */
+    /** Disabling refuses further logins, revokes every token the user holds and ends its sign-in sessions. */
     async setUserActive(username: string, isActive: boolean): Promise<void> {
       if (!(await store.setUserActive(username, isActive, now()))) {
         throw new AdminError(`no user named ${JSON.stringify(username)}`);
       }
-      // Disabling revokes every token of the user (the store does it in the same transaction).
+      // Disabling revokes every token of the user and ends its sign-in sessions (the store, in one transaction).
       audit(isActive ? 'user.enabled' : 'user.disabled', {
         user_id: await userId(username),
         username,
-        ...(isActive ? {} : { tokens_revoked: true }),
+        ...(isActive ? {} : { tokens_revoked: true, sign_in_sessions_ended: true }),
       });
     },
 

@@ -43,7 +43,8 @@ export async function registerOpenApi(
         title: 'oauthd',
         version: packageVersion(),
         description:
-          'OAuth 2.0 authorization server: the token endpoint (RFC 6749: password, client_credentials and ' +
+          'OAuth 2.0 authorization server: the authorization endpoint and its sign-in pages (RFC 6749 §4.1 ' +
+          'with PKCE, RFC 7636), the token endpoint (RFC 6749: password, client_credentials and ' +
           'refresh_token grants), ' +
           'revocation (RFC 7009), introspection (RFC 7662), a bearer-protected userinfo resource (RFC 6750), ' +
           'an auth gateway for reverse proxies, and authorization server metadata (RFC 8414). Generated from ' +
@@ -61,6 +62,10 @@ export async function registerOpenApi(
           name: 'gateway',
           description:
             'Auth subrequests of reverse proxies (nginx auth_request, Traefik forwardAuth, Envoy ext_authz).',
+        },
+        {
+          name: 'authorization',
+          description: 'RFC 6749 §4.1: the authorization endpoint and the pages people see (HTML, not JSON).',
         },
         { name: 'metadata', description: 'RFC 8414: authorization server metadata.' },
         { name: 'operations', description: 'Health.' },

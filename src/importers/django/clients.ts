@@ -3,6 +3,7 @@ import { hashGeneratedSecret, unusableSecret } from '../../core/secrets.js';
 import type { GrantOrigin, GrantType } from '../../core/types.js';
 import { createArgon2Hasher } from '../../crypto/argon2-hasher.js';
 import { classifyDjangoHash } from '../../crypto/django-hashers.js';
+import { codeFlowShape, type SkippedRedirectUri } from './code-flow.js';
 import type { Destination, ImportRun } from './context.js';
 import type { DjangoApplication } from './source.js';
 import { countSkipped, countUnusable, emptyKind, type KindSummary } from './summary.js';
@@ -25,12 +26,26 @@ export interface ClientsImported {
   clientCredentials: number;
   /** Written with an unusable secret: its Django hash costs more to verify than oauthd allows. */
   withoutSecret: string[];
+  /** Authorization-code applications created with the code flow (PKCE S256 required from now on). */
+  codeFlow: string[];
+  /** Authorization-code applications created without it: none of their redirect URIs passed. */
+  codeFlowOff: string[];
+  /** Redirect URIs of created clients that were left out, with why. */
+  skippedRedirectUris: SkippedRedirectUri[];
 }
 
 export async function importClients(run: ImportRun): Promise<ClientsImported> {
   const { target, source, options } = run;
   const summary = emptyKind(source.totals.applications);
-  const clients: ClientsImported = { summary, byId: new Map(), withoutSecret: [], clientCredentials: 0 };
+  const clients: ClientsImported = {
+    summary,
+    byId: new Map(),
+    withoutSecret: [],
+    clientCredentials: 0,
+    codeFlow: [],
+    codeFlowOff: [],
+    skippedRedirectUris: [],
+  };
   let argon2: ReturnType<typeof createArgon2Hasher> | undefined;
   const argon2Hasher = () => {
     argon2 ??= createArgon2Hasher();
@@ -67,17 +82,23 @@ export async function importClients(run: ImportRun): Promise<ClientsImported> {
               : secret.kind === 'generated'
                 ? hashGeneratedSecret(secret.value)
                 : await argon2Hasher().hash(secret.value);
+    const code = app.authorizationGrantType === 'authorization-code' ? codeFlowShape(app) : null;
     const client: NewClient = {
       clientId: app.clientId,
       name: app.name || app.clientId,
       secretHash,
       isPublic: shape.isPublic,
-      grantTypes: shape.grantTypes,
+      grantTypes: code?.grantTypes ?? shape.grantTypes,
       scopes: options.clientScopes,
+      ...(code ? { policy: code.policy } : {}),
       createdAt: app.created ?? options.now,
     };
     const outcome = await target.importClient(client);
     summary[outcome] += 1;
+    if (outcome === 'created' && code) {
+      (code.codeFlow ? clients.codeFlow : clients.codeFlowOff).push(app.clientId);
+      clients.skippedRedirectUris.push(...code.skippedUris);
+    }
     if (outcome === 'created' && secret.kind === 'unusable') {
       countUnusable(summary, `client secret hash past oauthd's cost bounds: ${secret.reason}`);
       clients.withoutSecret.push(app.clientId);
@@ -140,8 +161,10 @@ function clientShape(
  * What each DOT grant type becomes. oauthd implements the password, client_credentials and refresh_token
  * grants:
  * - `password` → password + refresh_token;
- * - `authorization-code`, `openid-hybrid` → refresh_token only: their live tokens keep working (DOT allows
- *   the refresh grant to every application but implicit ones), new logins need another authorization server;
+ * - `authorization-code` → authorization_code + refresh_token with its redirect URIs (code-flow.ts), or
+ *   refresh_token alone when none of them passes;
+ * - `openid-hybrid` → refresh_token only: its live tokens keep working (DOT allows the refresh grant to every
+ *   application but implicit ones), new logins need an OpenID Connect provider;
  * - `implicit` → no grant type: its live access tokens keep working until they expire;
  * - `client-credentials` → client_credentials alone (a confidential client): no refresh_token, since that
  *   grant issues no refresh token (RFC 6749 §4.4.3); its live tokens, which have no user, come over too.
@@ -164,11 +187,13 @@ function grantTypesFor(dotGrantType: string): GrantType[] | { skip: string } {
 
 /**
  * How the grants of an application with this DOT grant type began (Grant.grantType): `password` grants fall
- * under a password-grant sunset; the other types have no GrantOrigin in oauthd, so theirs are null (unknown),
- * as migration 7 leaves the grants of clients without the password grant.
+ * under a password-grant sunset; an authorization-code application's grants began with a code; the other
+ * types have no GrantOrigin in oauthd, so theirs are null (unknown), as migration 7 leaves the grants of
+ * clients without the password grant.
  */
 function originOf(dotGrantType: string): GrantOrigin | null {
   if (dotGrantType === 'password') return 'password';
   if (dotGrantType === 'client-credentials') return 'client_credentials';
+  if (dotGrantType === 'authorization-code') return 'authorization_code';
   return null;
 }

@@ -52,6 +52,7 @@ export function operatorNotes(facts: NoteFacts): string[] {
         `${n === 1 ? 'is a grant' : 'are grants'} to the client itself (no user, no refresh token)`,
     );
   }
+  notes.push(...codeFlowNotes(clients));
   notes.push(...tokenNotes(tokens, revocations, facts.orphanScope));
   if (vanished.length > 0) {
     notes.push(
@@ -59,6 +60,34 @@ export function operatorNotes(facts: NoteFacts): string[] {
         'Django password hash but are no longer in DOT (deleted there?); not changed, disable them with ' +
         `\`oauthd user disable\`: ${sample(vanished)}`,
     );
+  }
+  return notes;
+}
+
+/** The authorization-code applications: PKCE from now on, and what of their redirect URIs did not come over. */
+function codeFlowNotes({ codeFlow, codeFlowOff, skippedRedirectUris: skipped }: ClientsImported): string[] {
+  const notes: string[] = [];
+  if (codeFlow.length > 0) {
+    const one = codeFlow.length === 1;
+    notes.push(
+      `${plural(codeFlow.length, 'authorization-code application')} ${one ? 'keeps its' : 'keep their'} code ` +
+        'flow, which in oauthd requires PKCE with S256 (RFC 7636; RFC 9700 §2.1.1): integrators must send a ' +
+        'code_challenge; a confidential client that cannot yet may be let off with ' +
+        `\`oauthd client update <client-id> --pkce optional\`: ${sample(codeFlow)}`,
+    );
+  }
+  if (codeFlowOff.length > 0) {
+    const one = codeFlowOff.length === 1;
+    notes.push(
+      `${plural(codeFlowOff.length, 'authorization-code application')} ${one ? 'has' : 'have'} no redirect URI ` +
+        `oauthd accepts, so ${one ? 'it gets' : 'they get'} refresh_token only (live tokens keep working); ` +
+        '`oauthd client update <client-id> --redirect-uri <uri> --grant-types authorization_code,refresh_token` ' +
+        `turns the code flow on: ${sample(codeFlowOff)}`,
+    );
+  }
+  if (skipped.length > 0) {
+    const listed = skipped.map((s) => `${s.clientId} ${JSON.stringify(s.uri.slice(0, 100))} (${s.reason})`);
+    notes.push(`${plural(skipped.length, 'redirect URI')} skipped: ${sample(listed)}`);
   }
   return notes;
 }

@@ -30,6 +30,10 @@ export interface DjangoApplication {
   hashClientSecret: boolean | null;
   clientType: string;
   authorizationGrantType: string;
+  /** DOT's `redirect_uris`, split on whitespace (DOT keeps them space-separated). */
+  redirectUris: string[];
+  /** DOT's `skip_authorization`: its users were not asked to authorize it. */
+  skipAuthorization: boolean;
   created: EpochSeconds | null;
 }
 
@@ -189,7 +193,8 @@ async function readApplications(db: SourceDb, appColumns: Set<string>): Promise<
   const column = (name: string) => `${optional(appColumns, name)} AS ${name}`;
   const rows = await db.all(
     `SELECT id, client_id, client_secret, client_type, authorization_grant_type, ${column('name')},
-       ${column('hash_client_secret')}, ${column('created')}
+       ${column('hash_client_secret')}, ${column('created')}, ${column('redirect_uris')},
+       ${column('skip_authorization')}
      FROM ${APPLICATION} ORDER BY id`,
   );
   return rows.map((r) => ({
@@ -201,6 +206,10 @@ async function readApplications(db: SourceDb, appColumns: Set<string>): Promise<
       r.hash_client_secret === null || r.hash_client_secret === undefined ? null : bool(r.hash_client_secret),
     clientType: String(r.client_type),
     authorizationGrantType: String(r.authorization_grant_type),
+    redirectUris: String(r.redirect_uris ?? '')
+      .split(/\s+/)
+      .filter((u) => u !== ''),
+    skipAuthorization: bool(r.skip_authorization),
     created: epochOrNull(r.created),
   }));
 }

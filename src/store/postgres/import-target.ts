@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { NewClient } from '../../core/ports.js';
 import type { EpochSeconds, NewAccessToken } from '../../core/types.js';
 import type { ImportGrant, ImportGrantResult, ImportPlanner, ImportTarget, ImportUser } from '../import-types.js';
-import { joinList } from '../rows.js';
+import { joinList, storedPolicy } from '../rows.js';
 import {
   checkSchema,
   clientKnown,
@@ -151,7 +151,7 @@ async function applyClient(ctx: ImportContext, c: NewClient) {
   }
   const { rowCount } = await ctx.q(
     `INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes, can_introspect, created_at,
-       updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (client_id) DO NOTHING`,
+       updated_at, policy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) ON CONFLICT (client_id) DO NOTHING`,
     [
       c.clientId,
       c.name,
@@ -161,6 +161,7 @@ async function applyClient(ctx: ImportContext, c: NewClient) {
       joinList(c.scopes),
       c.canIntrospect === true,
       c.createdAt,
+      storedPolicy(c.policy),
     ],
   );
   return rowCount === 1 ? plan.result : 'present'; // another import won the race

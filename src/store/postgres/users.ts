@@ -25,20 +25,20 @@ async function liveGrantsOf(query: Query, userId: number, now: EpochSeconds): Pr
 
 /**
  * Runs `update` (an UPDATE of one user … RETURNING id); with `revokeGrants`, in one transaction that also
- * revokes every grant of that user (and, with `endSessions`, ends its browser sessions). Whether a user matched.
+ * revokes every grant of that user and ends its browser sessions. Whether a user matched.
  */
 async function updateUser(
   { query, inTransaction }: PostgresConnection,
   update: string,
   values: unknown[],
-  { revokeGrants, endSessions = false, now }: { revokeGrants: boolean; endSessions?: boolean; now: EpochSeconds },
+  { revokeGrants, now }: { revokeGrants: boolean; now: EpochSeconds },
 ): Promise<boolean> {
   if (!revokeGrants) return (await query(update, values)).rowCount === 1;
   return inTransaction(async (tx) => {
     const { rows } = await tx<{ id: number }>(update, values);
     if (!rows[0]) return false;
     await revokeGrantsWhere(tx, 'user_id = $2', rows[0].id, now);
-    if (endSessions) await endSessionsOf(tx, rows[0].id, now);
+    await endSessionsOf(tx, rows[0].id, now);
     return true;
   });
 }
@@ -94,6 +94,7 @@ export function postgresUsers(connection: PostgresConnection): UserStore {
 
     async setUserPassword(username, passwordHash, { revokeGrants, now }) {
       const update = 'UPDATE users SET password_hash = $1, updated_at = $2 WHERE username = $3 RETURNING id';
+      // A reset with revocation answers a leaked password: whoever signed in with it is out too.
       return updateUser(connection, update, [passwordHash, now, username], { revokeGrants, now });
     },
 
@@ -110,12 +111,7 @@ export function postgresUsers(connection: PostgresConnection): UserStore {
     async setUserActive(username, isActive, now) {
       const update = 'UPDATE users SET is_active = $1, updated_at = $2 WHERE username = $3 RETURNING id';
       // Disabling a user ends every session it has: tokens stop working at once, and so do sign-in pages.
-      const disabling = !isActive;
-      return updateUser(connection, update, [isActive, now, username], {
-        revokeGrants: disabling,
-        endSessions: disabling,
-        now,
-      });
+      return updateUser(connection, update, [isActive, now, username], { revokeGrants: !isActive, now });
     },
 
     async renameUser(username, newUsername, now) {

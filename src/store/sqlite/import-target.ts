@@ -12,7 +12,7 @@ import {
   type ImportUser,
   type StoredGrantUse,
 } from '../import-types.js';
-import { joinList } from '../rows.js';
+import { joinList, storedPolicy } from '../rows.js';
 
 /**
  * The import target on a SQLite file (see ../import-types.ts for the contract). Each method is one
@@ -121,7 +121,8 @@ function prepareWrites(db: Database.Database) {
     ),
     revokeUserGrants: db.prepare('UPDATE grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
     insertClient: db.prepare(`INSERT INTO clients (client_id, name, secret_hash, is_public, grant_types, scopes,
-      can_introspect, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING`),
+      can_introspect, created_at, updated_at, policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (client_id) DO NOTHING`),
     insertGrant: db.prepare(
       'INSERT INTO grants (id, client_id, user_id, grant_type, scope, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
@@ -178,6 +179,7 @@ function applyClient(ctx: Context, c: NewClient) {
       c.canIntrospect === true ? 1 : 0,
       c.createdAt,
       c.createdAt,
+      storedPolicy(c.policy),
     );
   } else {
     ctx.pending.clients.add(c.clientId);

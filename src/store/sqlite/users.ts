@@ -66,7 +66,11 @@ function userTransactions(db: Database.Database) {
     const user = userByName(username);
     if (!user) return false;
     sql().setPassword.run(hash, now, user.id);
-    if (revokeGrants) revokeAllGrantsOf(user.id, now);
+    // A password reset with revocation is the answer to a leaked password: whoever signed in with it is out too.
+    if (revokeGrants) {
+      revokeAllGrantsOf(user.id, now);
+      endSessions(user.id, now);
+    }
     return true;
   });
   const setUserActive = db.transaction((username: string, isActive: boolean, now: EpochSeconds): boolean => {

@@ -1,0 +1,43 @@
+import { html, type Html } from './html.js';
+
+/*
+ * The forms of the pages. Their markup (field names, values, labels, order) is relied on by tools and tests:
+ * `username`, `password`, `csrf_token`, `step`, and one decision form whose two submit buttons are
+ * `name="decision"` `value="allow"` / `value="deny"`.
+ */
+
+export const csrfField = (token: string): Html => html`<input type="hidden" name="csrf_token" value="${token}">`;
+
+const stepField = (step: string): Html => html`<input type="hidden" name="step" value="${step}">`;
+
+/** The login form; `action` is the page's own URL (the authorization request stays in its query). */
+export function loginForm(input: { action: string; csrfToken: string; username?: string }): Html {
+  return html`<form method="post" action="${input.action}">
+${stepField('login')}${csrfField(input.csrfToken)}
+<label for="username">Username</label>
+<input type="text" id="username" name="username" autocomplete="username" autocapitalize="none"
+ spellcheck="false" required value="${input.username ?? ''}">
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>`;
+}
+
+/** The one decision form: Allow or Deny, posted to `action`. */
+export function decisionForm(input: { action: string; csrfToken: string; step?: string }): Html {
+  return html`<form method="post" action="${input.action}">
+${stepField(input.step ?? 'consent')}${csrfField(input.csrfToken)}
+<div class="actions">
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</div>
+</form>`;
+}
+
+/** "Not you? Sign out", or a plain "Sign out" button: a POST to the logout page. */
+export function signOutForm(input: { action: string; csrfToken: string; prompt?: string }): Html {
+  const prompt = input.prompt === undefined ? null : html`${input.prompt} `;
+  return html`<form method="post" action="${input.action}" class="signout">
+${csrfField(input.csrfToken)}<p class="muted">${prompt}<button type="submit" class="link">Sign out</button></p>
+</form>`;
+}
