@@ -10,7 +10,16 @@ import { POSTGRES_ADMIN_URL, postgresAvailable } from './helpers/postgres.js';
 
 const BENCH = fileURLToPath(new URL('../dist/bench/bench.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SCENARIOS = ['password', 'refresh', 'client_credentials', 'validate', 'introspect', 'mixed', 'flood'];
+const SCENARIOS = [
+  'password',
+  'refresh',
+  'client_credentials',
+  'authorization_code',
+  'validate',
+  'introspect',
+  'mixed',
+  'flood',
+];
 
 interface Row {
   scenario: string;

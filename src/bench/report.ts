@@ -8,6 +8,7 @@ export const SCENARIOS = [
   'password',
   'refresh',
   'client_credentials',
+  'authorization_code',
   'validate',
   'introspect',
   'mixed',
@@ -32,6 +33,8 @@ export interface Row {
   shed?: number;
   /** Refresh chains that lost an answer (timeouts) and went on with a spare. */
   brokenChains?: number;
+  /** authorization_code: requests sent without an unused code because the bench made too few (failures). */
+  codesExhausted?: number;
   /** Largest resident memory of the server sampled during the measured run, in MiB. */
   serverRssMb: number | null;
   /** Throughput against the run's ceiling, the higher of its two full measurements (password: the raw KDF rate). */

@@ -1,11 +1,12 @@
 import { runLoad, type LoadResult, type Workload } from './load.js';
 import { residentMemory, round2 } from './machine.js';
 import { mb, type Row, type ScenarioName, type StoreRun } from './report.js';
-import { running } from './running.js';
+import { log, running } from './running.js';
 import type { Settings } from './settings.js';
 import { freshPairs, spawnCeiling, type ServerProcess } from './target.js';
 import {
   Chains,
+  authorizationCodeWorkload,
   ceilingWorkload,
   clientCredentialsWorkload,
   floodPasswordWorkload,
@@ -113,6 +114,8 @@ class Scenarios {
         const m = await this.measure(clientCredentialsWorkload(t));
         return this.row('client_credentials', m.result, m.rssMb, 'ceiling');
       }
+      case 'authorization_code':
+        return this.authorizationCode();
       case 'validate':
       case 'introspect': {
         const chains = Chains.of(await this.fresh(n), n);
@@ -145,6 +148,27 @@ class Scenarios {
       case 'flood':
         return this.flood();
     }
+  }
+
+  /**
+   * `authorization_code`: the codes were made before the server started, for the whole run at a guessed rate;
+   * after the warm-up, more are made if the rate it showed would use them up: three times what it used, pro rata,
+   * as a warmed-up server answers faster than a cold one.
+   */
+  private async authorizationCode(): Promise<Row> {
+    const codes = this.target.codes;
+    if (!codes) throw new Error('the authorization_code scenario needs codes made before the run');
+    const { warmup, duration, connections } = this.settings;
+    const before = codes.taken;
+    const m = await this.measure(authorizationCodeWorkload(this.target, codes), () => {
+      const rate = (codes.taken - before) / warmup;
+      codes.exhausted = 0; // a shortage in the warm-up is made up for here; only the measured run's counts
+      return codes.ensure(Math.ceil(rate * duration * 3) + connections);
+    });
+    const row = this.row('authorization_code', m.result, m.rssMb, 'ceiling');
+    if (codes.exhausted === 0) return row;
+    log(`authorization_code: ${codes.exhausted} requests found no unused code left (failures of the bench)`);
+    return { ...row, codesExhausted: codes.exhausted };
   }
 
   /**

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../config/config.js';
 import { redactUrl } from '../store/store.js';
+import { CodeSupply, firstBatchSize, makeCodes } from './codes.js';
 import { residentMemory } from './machine.js';
 import { preloadPostgres, preloadSqlite, type PreloadResult } from './preload.js';
 import { mb, type Row, type StoreRun } from './report.js';
@@ -19,6 +20,16 @@ export interface StoreContext {
   workers: number | undefined;
   /** Short baseline measurements taken right before and after each scenario (see Scenarios.adjacent). */
   probes: Probes;
+}
+
+/** The authorization_code scenario's first codes, made through the store before the server starts. */
+async function codeSupply(store: string, env: Record<string, string>, s: Seed, ctx: StoreContext) {
+  const count = firstBatchSize(ctx.settings.warmup + ctx.settings.duration, ctx.workers ?? 1);
+  log(`${store}: making ${count} authorization codes through the store`);
+  const started = performance.now();
+  const codes = new CodeSupply(await makeCodes(env, s, count), (more) => makeCodes(env, s, more));
+  log(`${store}: made ${count} codes in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return codes;
 }
 
 /** Seeds, preloads, starts oauthd on `databaseUrl`, runs every scenario, stops it. */
@@ -49,6 +60,8 @@ async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: 
     log(`${store}: preloaded ${preload.families} families in ${preload.seconds.toFixed(1)} s (${rate}/s)`);
   }
 
+  const codes = settings.scenarios.includes('authorization_code') ? await codeSupply(store, env, s, ctx) : null;
+
   const profilesBefore = new Set(settings.profileDir ? readdirSync(settings.profileDir) : []);
   const server = await spawnOauthd(env, {
     ...(settings.profileDir ? { profileDir: settings.profileDir } : {}),
@@ -62,7 +75,7 @@ async function runStore(store: 'sqlite' | 'postgres', databaseUrl: string, ctx: 
     const scenarios = new Scenarios(
       settings,
       server,
-      { seed: s, sample: preload?.sampleAccessTokens ?? null },
+      { seed: s, sample: preload?.sampleAccessTokens ?? null, codes },
       ctx.probes,
     );
     for (const name of settings.scenarios) {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../server.js';
 import { createServices } from '../services.js';
+import { BENCH_REDIRECT_URI } from './codes.js';
 
 export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const CEILING = fileURLToPath(new URL('./ceiling-server.js', import.meta.url));
@@ -125,7 +126,7 @@ export interface Seed {
 
 /**
  * Registers the bench's client (a generated secret, as `oauthd client create` makes by default; the password,
- * client_credentials and refresh_token grants) and `users`
+ * client_credentials, refresh_token and authorization_code grants) and `users`
  * users through the admin services the CLI uses; this also migrates the store.
  */
 export async function seed(env: Record<string, string>, users: number): Promise<Seed> {
@@ -135,6 +136,15 @@ export async function seed(env: Record<string, string>, users: number): Promise<
       name: 'bench',
       grantTypes: ['password', 'client_credentials', 'refresh_token'],
     });
+    // The authorization_code scenario's redirect URI (RFC 6749 §3.1.2), written through the store port.
+    await services.store.updateClient(
+      client.clientId,
+      {
+        grantTypes: ['password', 'client_credentials', 'refresh_token', 'authorization_code'],
+        policy: { redirectUris: [BENCH_REDIRECT_URI] },
+      },
+      Math.floor(Date.now() / 1000),
+    );
     const usernames: string[] = [];
     const userIds: number[] = [];
     for (let i = 0; i < users; i++) {

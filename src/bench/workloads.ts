@@ -3,6 +3,7 @@
  * failure too) and keeps what a real client keeps: a refreshing client always uses the refresh token it got
  * last, and the access token that came with it.
  */
+import { BENCH_REDIRECT_URI, type CodeSupply } from './codes.js';
 import type { PlannedRequest, Workload } from './load.js';
 import { BENCH_PASSWORD, type Pair, type Seed } from './target.js';
 
@@ -88,6 +89,8 @@ export interface Target {
   seed: Seed;
   /** Access tokens from --preload; when present, validate and introspect draw from them at random. */
   sample: string[] | null;
+  /** Unused authorization codes, made before the run; null when the authorization_code scenario is not run. */
+  codes?: CodeSupply | null;
 }
 
 function tokenRequest(s: Seed, body: string, kind: string): PlannedRequest {
@@ -167,6 +170,28 @@ export function clientCredentialsWorkload(t: Target): Workload<null> {
     next: () => clientCredentialsRequest(t.seed),
     answer: (_state, _kind, status, body) =>
       status === 200 && body.includes('"access_token"') && !body.includes('"refresh_token"'),
+  };
+}
+
+/**
+ * `authorization_code`: each request exchanges a fresh code with its PKCE verifier (RFC 6749 §4.1.3, RFC 7636
+ * §4.5), the bench client authenticating with Basic: a grant and a token pair written per request.
+ */
+export function authorizationCodeWorkload(t: Target, codes: CodeSupply): Workload<null> {
+  return {
+    connection: () => null,
+    next() {
+      // Out of codes: a code that cannot work, so the request fails and the shortage shows in the report.
+      const c = codes.take() ?? { code: 'none-left', verifier: 'none-left' };
+      const body = new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: c.code,
+        redirect_uri: BENCH_REDIRECT_URI,
+        code_verifier: c.verifier,
+      });
+      return tokenRequest(t.seed, body.toString(), 'authorization_code');
+    },
+    answer: (_state, _kind, status, body) => issued(status, body),
   };
 }
 

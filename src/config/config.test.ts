@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,14 @@ describe('loadConfig', () => {
       process: { workers: 1, memoryProfile: 'small', logLevel: 'info' },
       usage: { flushSeconds: 10 },
       sunset: { link: null },
+      authorization: {
+        codeTtlSeconds: 60,
+        sessionTtlSeconds: 28_800,
+        deviceCodeTtlSeconds: 600,
+        devicePollIntervalSeconds: 5,
+        userCodeAttemptsPerMinute: 10,
+      },
+      pages: { productName: 'oauthd', logoFile: null, scopeDescriptions: {} },
     });
   });
 
@@ -154,6 +162,41 @@ describe('loadConfig', () => {
       });
     },
   );
+
+  it("takes the pages' product name, logo file and scope descriptions, and refuses bad ones naming the setting", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oauthd-logo-'));
+    const logo = join(dir, 'logo.svg');
+    writeFileSync(logo, '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    try {
+      const config = loadConfig({
+        OAUTHD_PRODUCT_NAME: ' Payouts ',
+        OAUTHD_LOGO_FILE: logo,
+        OAUTHD_SCOPE_DESCRIPTIONS: '{"read": " See your payouts "}',
+      });
+      expect(config.pages).toEqual({
+        productName: 'Payouts',
+        logoFile: logo,
+        scopeDescriptions: { read: 'See your payouts' },
+      });
+      expect(() => loadConfig({ OAUTHD_PRODUCT_NAME: 'x'.repeat(61) })).toThrow(
+        /^OAUTHD_PRODUCT_NAME: must be 1 to 60/,
+      );
+      expect(() => loadConfig({ OAUTHD_PRODUCT_NAME: 'a\nb' })).toThrow(/^OAUTHD_PRODUCT_NAME:/);
+      expect(() => loadConfig({ OAUTHD_LOGO_FILE: join(dir, 'missing.png') })).toThrow(
+        /^OAUTHD_LOGO_FILE: .* readable/,
+      );
+      expect(() => loadConfig({ OAUTHD_LOGO_FILE: join(dir, 'logo.gif') })).toThrow(/^OAUTHD_LOGO_FILE: must name/);
+      expect(() => loadConfig({ OAUTHD_SCOPE_DESCRIPTIONS: '["read"]' })).toThrow(
+        /^OAUTHD_SCOPE_DESCRIPTIONS: must be/,
+      );
+      expect(() => loadConfig({ OAUTHD_SCOPE_DESCRIPTIONS: '{"bad scope": "x"}' })).toThrow(
+        /^OAUTHD_SCOPE_DESCRIPTIONS: "bad scope" must be a scope name/,
+      );
+      expect(() => loadConfig({ OAUTHD_AUTHORIZATION_CODE_TTL: '601' })).toThrow(/^OAUTHD_AUTHORIZATION_CODE_TTL:/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('refuses default scopes that are not known scopes', () => {
     expect(() => loadConfig({ OAUTHD_SCOPES: 'read write', OAUTHD_DEFAULT_SCOPES: 'read admin' })).toThrow(

@@ -295,6 +295,7 @@ describe('the browser and device grants at the token endpoint', () => {
       clientId: 'tv',
       isPublic: true,
       grantTypes: ['authorization_code', DEVICE_CODE_GRANT],
+      policy: { redirectUris: ['https://tv.example/cb'] },
     });
   });
 

@@ -58,6 +58,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     issuer: options.issuer,
     authorizationFlow: services.authorizationFlow,
     signIn: services.signIn,
+    deviceFlow: services.deviceFlow,
     maxBodyBytes: options.maxBodyBytes,
   });
   answerWhileClosing(app, options.realm, context);
@@ -87,8 +88,11 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     revocation: services.revocation,
     introspection: services.introspection,
     bearer: services.bearer,
+    deviceFlow: services.deviceFlow,
     realm: options.realm,
     maxBodyBytes: options.maxBodyBytes,
+    issuer: options.issuer,
+    basePath: options.basePath,
   });
   await app.register(pageRoutes, { prefix: `${options.basePath}/o`, context });
   return app;

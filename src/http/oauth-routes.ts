@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DeviceFlow } from '../core/authorize/api.js';
 import type { BearerValidator } from '../core/bearer.js';
 import type { IntrospectionEndpoint } from '../core/introspection.js';
 import type { ParamPairs } from '../core/params.js';
@@ -6,6 +7,7 @@ import { invalidRequest } from '../core/errors.js';
 import type { RevocationEndpoint } from '../core/revocation.js';
 import type { TokenEndpoint } from '../core/token-endpoint.js';
 import { parseFormBody, parseJsonBody } from './body.js';
+import { deviceAuthorizationRoutes } from './routes/device-authorization.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { revokeRoutes } from './routes/revoke.js';
@@ -18,8 +20,12 @@ export interface OAuthRoutesOptions {
   revocation: RevocationEndpoint;
   introspection: IntrospectionEndpoint;
   bearer: BearerValidator;
+  deviceFlow: DeviceFlow;
   realm: string;
   maxBodyBytes: number;
+  /** OAUTHD_ISSUER (null: derived per request) and OAUTHD_BASE_PATH, for the device flow's verification URI. */
+  issuer: string | null;
+  basePath: string;
 }
 
 /**
@@ -71,6 +77,7 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
   });
 
   tokenRoutes(app, options.tokenEndpoint, realm);
+  deviceAuthorizationRoutes(app, options.deviceFlow, { realm, issuer: options.issuer, basePath: options.basePath });
   revokeRoutes(app, options.revocation, realm);
   introspectRoutes(app, options.introspection, realm);
   userinfoRoutes(app, options.bearer, realm);

@@ -63,8 +63,8 @@ export function createMetrics(): Metrics {
   };
 }
 
-/** The counters of core events (token.issued, refresh_token.reused, …), registered in `registry`. */
-function countEvents(registry: Registry): EventSink {
+/** The counters of core events, registered in `registry`. */
+function eventCounters(registry: Registry) {
   const counter = (name: string, help: string, labelNames: string[] = []) =>
     new Counter({ name, help, labelNames, registers: [registry] });
   const issued = counter('oauthd_tokens_issued_total', 'Token pairs issued, by grant type', ['grant_type']);
@@ -78,7 +78,18 @@ function countEvents(registry: Registry): EventSink {
     'Reuse of a rotated refresh token (its grant family revoked)',
   );
   const revoked = counter('oauthd_grants_revoked_total', 'Grants revoked, by how', ['via']);
-  const loginFailed = counter('oauthd_login_failures_total', 'Failed password grants, by reason', ['reason']);
+  const loginFailed = counter(
+    'oauthd_login_failures_total',
+    'Failed password checks (password grant and login page), by reason',
+    ['reason'],
+  );
+  const signIns = counter('oauthd_sign_ins_total', 'People signed in on the login page');
+  const codesIssued = counter('oauthd_authorization_codes_issued_total', 'Authorization codes issued');
+  const codeReuse = counter(
+    'oauthd_authorization_code_reuse_detected_total',
+    'An authorization code presented again (the grant it started revoked)',
+  );
+  const deviceDecisions = counter('oauthd_device_decisions_total', 'Device requests approved or denied', ['decision']);
   const clientAuthFailed = counter('oauthd_client_auth_failures_total', 'Failed client authentications');
   const sunsetRefusals = counter(
     'oauthd_password_grant_sunset_refusals_total',
@@ -86,7 +97,40 @@ function countEvents(registry: Registry): EventSink {
     ['grant_type'],
   );
   const lockouts = counter('oauthd_lockouts_total', 'Brute-force lockouts started, by subject', ['subject']);
+  return {
+    issued,
+    rotated,
+    replayed,
+    reused,
+    revoked,
+    loginFailed,
+    signIns,
+    codesIssued,
+    codeReuse,
+    deviceDecisions,
+    clientAuthFailed,
+    sunsetRefusals,
+    lockouts,
+  };
+}
 
+/** The counters of core events (token.issued, refresh_token.reused, …), registered in `registry`. */
+function countEvents(registry: Registry): EventSink {
+  const {
+    issued,
+    rotated,
+    replayed,
+    reused,
+    revoked,
+    loginFailed,
+    signIns,
+    codesIssued,
+    codeReuse,
+    deviceDecisions,
+    clientAuthFailed,
+    sunsetRefusals,
+    lockouts,
+  } = eventCounters(registry);
   return {
     emit(event, fields) {
       switch (event) {
@@ -115,6 +159,20 @@ function countEvents(registry: Registry): EventSink {
           break;
         case 'client.password_grant_refused':
           sunsetRefusals.inc({ grant_type: String(fields.grant_type ?? 'unknown') });
+          break;
+        case 'login.succeeded':
+          signIns.inc();
+          break;
+        case 'authorization_code.issued':
+          codesIssued.inc();
+          break;
+        case 'authorization_code.reused':
+          codeReuse.inc();
+          if (fields.grant_id !== null && fields.grant_id !== undefined) revoked.inc({ via: 'code_reuse' });
+          break;
+        case 'device.approved':
+        case 'device.denied':
+          deviceDecisions.inc({ decision: event === 'device.approved' ? 'approved' : 'denied' });
           break;
         case 'lockout.started':
           lockouts.inc({ subject: String(fields.subject ?? 'unknown') });

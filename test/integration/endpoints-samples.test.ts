@@ -22,6 +22,8 @@ import {
   startTestServer,
   type TestServer,
 } from '../helpers/server.js';
+import { createCodeClient } from '../helpers/authorize.js';
+import { createDeviceClient, startDeviceFlow } from '../helpers/device.js';
 import { CURL, HTTPIE, systemProgram } from '../helpers/tools.js';
 
 const run = promisify(execFile);
@@ -35,6 +37,9 @@ const PAGE = fileURLToPath(new URL('../../docs/endpoints.md', import.meta.url));
 const RESOURCE_SERVER = 'resource-server';
 /** The machine client of the client_credentials samples. */
 const MACHINE = { clientId: 'batch', clientSecret: 'batch-secret' };
+/** The client of the authorization endpoint's sample, and the device of the device flow's samples. */
+const WEB_APP = { clientId: 'web-app', clientSecret: 'web-app-secret' };
+const DEVICE = { clientId: 'tv-app', clientSecret: 'tv-app-secret' };
 
 /** The page's indented command lines: a curl command with its `\` continuations joined, or an HTTPie line. */
 function samples(program: 'curl' | 'http'): string[] {
@@ -68,14 +73,29 @@ beforeAll(async () => {
   });
   resourceServerSecret = created.clientSecret!;
   await server.services.admin.createClient({ name: 'batch', ...MACHINE, grantTypes: ['client_credentials'] });
+  await createCodeClient(server, WEB_APP, { redirectUris: ['https://app.example.com/cb'] });
+  await createDeviceClient(server, DEVICE);
 });
+
+let approvals = 0;
+
+/** A device code the person has already allowed, for the sample of the device's poll. */
+async function approvedDeviceCode(): Promise<string> {
+  const started = await startDeviceFlow(server, DEVICE);
+  const user = await server.services.store.findUserByUsername(SEED.username);
+  // Each sample gets its own address, so the per-IP guessing limit of user codes is not what is tested here.
+  const ip = `198.51.100.${++approvals}`;
+  const person = { userId: user!.id, username: SEED.username };
+  expect(await server.services.deviceFlow.decide(started.user_code, true, person, ip)).toEqual({ ok: true });
+  return started.device_code;
+}
 
 afterAll(async () => {
   await server.stop();
 });
 
 /** The placeholders of one command, with a fresh token pair (a sample may revoke it). */
-async function placeholders(): Promise<Record<string, string>> {
+async function placeholders(command: string): Promise<Record<string, string>> {
   const pair = await passwordGrant(server);
   const introspector = await postToken(
     server,
@@ -87,6 +107,10 @@ async function placeholders(): Promise<Record<string, string>> {
   const access = pair.json.access_token as string;
   const introspection = introspector.json.access_token as string;
   return {
+    ...(command.includes('{DEVICE_CODE}') ? { '{DEVICE_CODE}': await approvedDeviceCode() } : {}),
+    '{WEB_CLIENT_ID}': WEB_APP.clientId,
+    '{DEVICE_CLIENT_ID}': DEVICE.clientId,
+    '{DEVICE_CLIENT_SECRET}': DEVICE.clientSecret,
     '{MACHINE_CLIENT_ID}': MACHINE.clientId,
     '{MACHINE_CLIENT_SECRET}': MACHINE.clientSecret,
     '{CLIENT_ID}': SEED.clientId,
@@ -125,6 +149,10 @@ describe.skipIf(curl === null)('the curl samples of docs/endpoints.md', () => {
       '/o/introspect/',
       '/o/userinfo/',
       '/o/auth/',
+      '/o/authorize/',
+      '/o/logout/',
+      '/o/device-authorization/',
+      '/o/device/',
       '/.well-known/',
       '/o/openapi.json',
       '/healthz',
@@ -140,7 +168,7 @@ describe.skipIf(curl === null)('the curl samples of docs/endpoints.md', () => {
 
   it('answers every curl sample, run as written, with a 2xx status', async () => {
     for (const command of commands) {
-      const values = await placeholders();
+      const values = await placeholders(command);
       const [program, ...args] = words(command);
       expect(program).toBe('curl');
       const json = args.some((a) => /content-type: application\/json/i.test(a));
@@ -165,7 +193,7 @@ describe.skipIf(httpie === null)('the HTTPie samples of docs/endpoints.md', () =
 
   it('answers every HTTPie sample, run as written (with --ignore-stdin), with a 2xx status', async () => {
     for (const command of commands) {
-      const values = await placeholders();
+      const values = await placeholders(command);
       const [program, ...args] = words(command);
       expect(program).toBe('http');
       const options = ['--check-status', ...(args.includes('--ignore-stdin') ? [] : ['--ignore-stdin'])];

@@ -5,6 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  WEB,
+  createCodeClient,
+  decide,
+  exchangeCode,
+  redirectParams,
+  signInThrough,
+  webRequest,
+} from '../helpers/authorize.js';
+import { Browser } from '../helpers/browser.js';
+import { createDeviceClient, startDeviceFlow } from '../helpers/device.js';
+import {
   SEED,
   basic,
   passwordGrant,
@@ -63,6 +74,40 @@ describe('GET /metrics', () => {
     expect(delta('oauthd_refresh_token_reuse_detected_total')).toBe(1);
     expect(delta('oauthd_grants_revoked_total', 'via="reuse_detection"')).toBe(1);
     expect(delta('oauthd_grants_revoked_total', 'via="refresh_token"')).toBe(1);
+  });
+
+  it('counts sign-ins, codes issued and exchanged, and code reuse with the grant it revoked', async () => {
+    await createCodeClient(server, WEB, { redirectUris: [WEB.redirectUri] });
+    const before = await scrape();
+    const browser = new Browser();
+    const { url, pkce } = webRequest(server);
+    expect((await signInThrough(server, browser, url)).status).toBe(303);
+    const { code } = redirectParams((await decide(server, browser, await browser.get(url), 'allow')).location);
+    expect((await exchangeCode(server, code!, pkce.verifier)).status).toBe(200);
+    expect((await exchangeCode(server, code!, pkce.verifier)).status).toBe(400);
+    const after = await scrape();
+    const delta = (name: string, labels = '') => sample(after, name, labels) - sample(before, name, labels);
+    expect(delta('oauthd_sign_ins_total')).toBe(1);
+    expect(delta('oauthd_authorization_codes_issued_total')).toBe(1);
+    expect(delta('oauthd_tokens_issued_total', 'grant_type="authorization_code"')).toBe(1);
+    expect(delta('oauthd_authorization_code_reuse_detected_total')).toBe(1);
+    expect(delta('oauthd_grants_revoked_total', 'via="code_reuse"')).toBe(1);
+  });
+
+  it('counts device requests approved and denied', async () => {
+    const tv = { clientId: 'tv', clientSecret: null };
+    await createDeviceClient(server, tv);
+    const before = await scrape();
+    const person = { userId: 1, username: SEED.username };
+    for (const approved of [true, false, true]) {
+      const { user_code } = await startDeviceFlow(server, tv);
+      expect(await server.services.deviceFlow.decide(user_code, approved, person, '127.0.0.1')).toEqual({ ok: true });
+    }
+    const after = await scrape();
+    const delta = (labels: string) =>
+      sample(after, 'oauthd_device_decisions_total', labels) - sample(before, 'oauthd_device_decisions_total', labels);
+    expect(delta('decision="approved"')).toBe(2);
+    expect(delta('decision="denied"')).toBe(1);
   });
 
   it('counts failed logins, failed client authentications and lockouts', async () => {

@@ -72,12 +72,14 @@ describe('the document', () => {
       '/readyz': ['get'],
       '/.well-known/oauth-authorization-server': ['get'],
       '/o/token/': ['post'],
+      '/o/device-authorization/': ['post'],
       '/o/revoke_token/': ['post'],
       '/o/introspect/': ['post'],
       '/o/userinfo/': ['get'],
       '/o/auth/{path}': ['delete', 'get', 'head', 'options', 'patch', 'post', 'put'],
       '/o/authorize/': ['get', 'post'],
       '/o/logout/': ['get', 'post'],
+      '/o/device/': ['get', 'post'],
     });
   });
 
@@ -108,6 +110,8 @@ describe('the document', () => {
         '/api/secure/o/auth/{path}',
         '/api/secure/o/authorize/',
         '/api/secure/o/logout/',
+        '/api/secure/o/device/',
+        '/api/secure/o/device-authorization/',
         '/api/secure/o/introspect/',
         '/api/secure/o/revoke_token/',
         '/api/secure/o/token/',
@@ -168,9 +172,27 @@ describe('the schemas', () => {
     expect(Object.keys(body.content).sort()).toEqual(['application/json', 'application/x-www-form-urlencoded']);
     const schema = resolve(document, body.content['application/x-www-form-urlencoded'].schema as Json);
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ['client_id', 'client_secret', 'grant_type', 'password', 'refresh_token', 'scope', 'username'].sort(),
+      [
+        'client_id',
+        'client_secret',
+        'code',
+        'code_verifier',
+        'device_code',
+        'grant_type',
+        'password',
+        'redirect_uri',
+        'refresh_token',
+        'scope',
+        'username',
+      ].sort(),
     );
-    expect(schema.properties.grant_type.enum).toEqual(['password', 'client_credentials', 'refresh_token']);
+    expect(schema.properties.grant_type.enum).toEqual([
+      'password',
+      'client_credentials',
+      'refresh_token',
+      'authorization_code',
+      'urn:ietf:params:oauth:grant-type:device_code',
+    ]);
   });
 
   it('gives every error response of the token endpoint the {error, error_description} shape', async () => {
@@ -211,6 +233,38 @@ describe('the schemas', () => {
     expect(Object.keys(authorize.post.responses).sort()).toEqual(['303', '400', '403', '413', '429', '503']);
     const logout = document.paths['/o/logout/'] as Json;
     expect(Object.keys(logout.post.responses['200'].content)).toEqual(['text/html']);
+  });
+
+  it('describes the device authorization endpoint as JSON and the device page as HTML (RFC 8628)', async () => {
+    const { document } = await fetchDocument(plain);
+    const endpoint = document.paths['/o/device-authorization/'].post as Json;
+    expect(endpoint.tags).toEqual(['device']);
+    expect(endpoint.security).toContainEqual({ client_secret_basic: [] });
+    expect(Object.keys(endpoint.requestBody.content).sort()).toEqual([
+      'application/json',
+      'application/x-www-form-urlencoded',
+    ]);
+    const answer = endpoint.responses['200'].content['application/json'].schema as Json;
+    expect(Object.keys(answer.properties)).toEqual([
+      'device_code',
+      'user_code',
+      'verification_uri',
+      'verification_uri_complete',
+      'expires_in',
+      'interval',
+    ]);
+    for (const status of ['400', '401', '405']) {
+      const schema = resolve(document, endpoint.responses[status].content['application/json'].schema as Json);
+      expect(schema.required, status).toEqual(['error', 'error_description']);
+    }
+    const page = document.paths['/o/device/'] as Json;
+    expect(Object.keys(page.get.responses['200'].content)).toEqual(['text/html']);
+    expect(page.post.requestBody.content['application/x-www-form-urlencoded'].schema.properties.step.enum).toEqual([
+      'login',
+      'code',
+      'decision',
+    ]);
+    expect(Object.keys(page.post.responses).sort()).toEqual(['200', '303', '400', '403', '413', '429', '503']);
   });
 
   it("describes both introspection shapes (RFC 7662 §2.2) and the gateway's X-Auth-* headers", async () => {

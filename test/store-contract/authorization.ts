@@ -353,6 +353,13 @@ function deviceCodeContract(subject: AuthorizationSubject): void {
       expect(await store.redeemDeviceCode(redeem)).toBe('redeemed');
     });
 
+    it('redeemDeviceCode is not_approved once the approver was disabled, and writes nothing', async () => {
+      const { redeem } = await approved();
+      await store.setUserActive(user.username, false, T + 2);
+      expect(await store.redeemDeviceCode(redeem)).toBe('not_approved');
+      expect(await subject.readTable('grants')).toEqual([]);
+    });
+
     it('redeemDeviceCode for a deleted client is client_gone and writes nothing', async () => {
       const { redeem } = await approved();
       await store.deleteClient(clientId);

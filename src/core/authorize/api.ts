@@ -100,6 +100,12 @@ export type UserCodeLookup =
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
+export type DeviceDecision =
+  | { ok: true }
+  /** Unknown, expired or already decided. */
+  | { ok: false; reason: 'not_pending' }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
+
 export interface DeviceFlow {
   /**
    * The device authorization endpoint (RFC 8628 §3.1): authenticates the client like the token endpoint
@@ -112,6 +118,6 @@ export interface DeviceFlow {
   ): Promise<DeviceAuthorizationResponse>;
   /** The user-code page: normalises the typed code (case, dashes, spaces) and finds it, under a guessing limit. */
   lookup(userCode: string, ip: string): Promise<UserCodeLookup>;
-  /** Approves or denies the pending request with that user code; false when it is no longer pending. */
-  decide(userCode: string, approved: boolean, user: SignedInUser, ip: string): Promise<boolean>;
+  /** Approves or denies the pending request with that user code, under the same guessing limit as `lookup`. */
+  decide(userCode: string, approved: boolean, user: SignedInUser, ip: string): Promise<DeviceDecision>;
 }

@@ -152,24 +152,27 @@ describe('the user-code page', () => {
 
   it('approves once, audits it, and the code is no longer pending', async () => {
     const { user_code, device_code } = await authorize();
-    expect(await flow.decide(user_code, true, bob, '198.51.100.1')).toBe(true);
+    expect(await flow.decide(user_code, true, bob, '198.51.100.1')).toEqual({ ok: true });
     expect(store.devices.get(tokenKey(device_code).toString('hex'))).toMatchObject({ status: 'approved', userId: 9 });
     expect(recorded.events.at(-1)).toEqual({
       event: 'device.approved',
       fields: { client_id: 'tv', user_id: 9, username: 'bob', ip: '198.51.100.1', scope: 'read' },
     });
-    expect(await flow.decide(user_code, false, bob, '198.51.100.1')).toBe(false);
+    expect(await flow.decide(user_code, false, bob, '198.51.100.1')).toEqual({ ok: false, reason: 'not_pending' });
     expect(await flow.lookup(user_code, '198.51.100.1')).toEqual({ ok: false, reason: 'invalid' });
   });
 
   it('denies, and counts decisions as guesses too', async () => {
     const { user_code } = await authorize();
-    expect(await flow.decide('bbbb-bbbb', true, bob, '198.51.100.1')).toBe(false);
-    expect(await flow.decide(user_code, false, bob, '198.51.100.1')).toBe(true);
+    expect(await flow.decide('bbbb-bbbb', true, bob, '198.51.100.1')).toEqual({ ok: false, reason: 'not_pending' });
+    expect(await flow.decide(user_code, false, bob, '198.51.100.1')).toEqual({ ok: true });
     expect(recorded.names().at(-1)).toBe('device.denied');
     const next = await authorize();
-    expect(await flow.decide(next.user_code, true, bob, '198.51.100.1')).toBe(true);
+    expect(await flow.decide(next.user_code, true, bob, '198.51.100.1')).toEqual({ ok: true });
     const last = await authorize();
-    expect(await flow.decide(last.user_code, true, bob, '198.51.100.1')).toBe(false);
+    expect(await flow.decide(last.user_code, true, bob, '198.51.100.1')).toMatchObject({
+      ok: false,
+      reason: 'throttled',
+    });
   });
 });

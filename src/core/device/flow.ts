@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { DeviceCodeStore } from '../authorization-ports.js';
-import type { DeviceAuthorizationResponse, DeviceFlow, SignedInUser, UserCodeLookup } from '../authorize/api.js';
+import type {
+  DeviceAuthorizationResponse,
+  DeviceDecision,
+  DeviceFlow,
+  SignedInUser,
+  UserCodeLookup,
+} from '../authorize/api.js';
 import { authenticateClient, type ClientAuthDeps } from '../client-auth.js';
 import { temporarilyUnavailable, unauthorizedClient } from '../errors.js';
 import { singleValued } from '../params.js';
@@ -123,14 +129,15 @@ async function decideUserCode(
   approved: boolean,
   user: SignedInUser,
   ip: string,
-): Promise<boolean> {
+): Promise<DeviceDecision> {
   // A decision names a user code too, so it is a guess like a lookup (a signed-in attacker could otherwise
   // approve codes at random for their own account).
-  if (!(await guess(deps, ip)).allowed) return false;
+  const taken = await guess(deps, ip);
+  if (!taken.allowed) return { ok: false, reason: 'throttled', retryAfterSeconds: taken.retryAfterSeconds };
   const found = await findPending(deps, userCode);
-  if (!found) return false;
+  if (!found) return NOT_PENDING;
   const decision = { approved, userId: user.userId, now: deps.clock.now() };
-  if (!(await deps.store.decideDeviceCode(found.record.hash, decision))) return false;
+  if (!(await deps.store.decideDeviceCode(found.record.hash, decision))) return NOT_PENDING;
   deps.events.emit(approved ? 'device.approved' : 'device.denied', {
     client_id: found.record.clientId,
     user_id: user.userId,
@@ -138,5 +145,7 @@ async function decideUserCode(
     ip,
     scope: found.record.scope.join(' '),
   });
-  return true;
+  return { ok: true };
 }
+
+const NOT_PENDING: DeviceDecision = { ok: false, reason: 'not_pending' };

@@ -26,7 +26,7 @@ export const selfUrl = (context: PageContext, request: FastifyRequest): string =
   return `${context.prefix}/authorize/${query === '' ? '' : `?${query}`}`;
 };
 
-const userOf = (session: { userId: number; username: string }): SignedInUser => ({
+export const userOf = (session: { userId: number; username: string }): SignedInUser => ({
   userId: session.userId,
   username: session.username,
 });
@@ -61,7 +61,7 @@ export function showLogin(
   request: FastifyRequest,
   reply: FastifyReply,
   valid: ValidAuthorizationRequest,
-  failure?: { status: number; message: string; username: string },
+  failure?: LoginFailure,
 ): FastifyReply {
   const page = loginPage(context.branding, {
     clientName: valid.client.name,
@@ -98,23 +98,47 @@ export async function consentOrApprove(
   return context.redirect(reply, 302, await flow.approve(valid, user, approval));
 }
 
-const forbidden = (context: PageContext, reply: FastifyReply) =>
+export const forbidden = (context: PageContext, reply: FastifyReply) =>
   context.send(reply, 403, errorPage(context.branding, forbiddenView));
 
 /** `step=login`: the CSRF cookie's token, then SignIn (which throttles); success: the session cookie and PRG. */
-export async function postLogin(
+export function postLogin(
   context: PageContext,
   request: FastifyRequest,
   reply: FastifyReply,
   valid: ValidAuthorizationRequest,
   body: ParamPairs,
 ): Promise<FastifyReply> {
+  return handleLoginForm(context, request, reply, body, {
+    showFailure: (failure) => showLogin(context, request, reply, valid, failure),
+    // Post/Redirect/Get: the GET shows the consent page or goes back to the client.
+    next: selfUrl(context, request),
+  });
+}
+
+/** A failed sign-in as the login page shows it again. */
+export interface LoginFailure {
+  status: number;
+  message: string;
+  username: string;
+}
+
+/**
+ * The login form's POST, wherever the form is (the authorization and device pages): the CSRF cookie's token,
+ * then SignIn (which throttles); success sets the session cookie and answers 303 to `next`.
+ */
+export async function handleLoginForm(
+  context: PageContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: ParamPairs,
+  page: { showFailure: (failure: LoginFailure) => FastifyReply; next: string },
+): Promise<FastifyReply> {
   if (!verifyCsrf(context.cookie(request, 'csrf'), single(body, 'csrf_token'))) return forbidden(context, reply);
   const username = single(body, 'username');
   const password = single(body, 'password');
   // One message for every failure: never which part was wrong.
-  const failed = (status: number, message: string) =>
-    showLogin(context, request, reply, valid, { status, message, username: username ?? '' });
+  const failed = (status: number, message: string) => page.showFailure({ status, message, username: username ?? '' });
   if (username === null || password === null) return failed(400, WRONG_CREDENTIALS);
   const result = await context.options.signIn.signIn({ username, password, ip: request.ip });
   if (!result.ok) {
@@ -123,8 +147,7 @@ export async function postLogin(
     return failed(429, 'Too many attempts. Wait a while before you try again.');
   }
   context.setCookie(request, reply, 'session', result.sessionToken, context.options.sessionTtlSeconds);
-  // Post/Redirect/Get: the GET shows the consent page or goes back to the client.
-  return context.redirect(reply, 303, selfUrl(context, request));
+  return context.redirect(reply, 303, page.next);
 }
 
 /** `step=consent`: needs a live session (else back to the login page) and its token; allow or deny. */

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BrowserSession } from '../../core/authorization-ports.js';
-import type { AuthorizationFlow, SignIn } from '../../core/authorize/api.js';
+import type { AuthorizationFlow, DeviceFlow, SignIn } from '../../core/authorize/api.js';
 import type { ParamPairs } from '../../core/params.js';
 import { issuerOf } from '../issuer.js';
 import { type CookieKind, cookieName, readCookie, serializeCookie } from './cookies.js';
@@ -16,6 +16,8 @@ export interface PagesOptions {
   issuer: string | null;
   authorizationFlow: AuthorizationFlow;
   signIn: SignIn;
+  /** The device page (RFC 8628 §3.3): user-code lookup and the approval. */
+  deviceFlow: DeviceFlow;
   sessionTtlSeconds: number;
   productName: string;
   /** The logo's bytes and Content-Type, read once at start-up; null: no logo. */

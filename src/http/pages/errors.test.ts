@@ -1,6 +1,6 @@
 import fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import type { AuthorizationFlow, SignIn } from '../../core/authorize/api.js';
+import type { AuthorizationFlow, DeviceFlow, SignIn } from '../../core/authorize/api.js';
 import { StoreUnavailableError } from '../../core/ports.js';
 import { pageContextOf, pageRoutes, sendUnavailablePage } from './plugin.js';
 
@@ -20,6 +20,7 @@ async function appFailingWith(error: unknown, options: { closing?: boolean } = {
     issuer: null,
     authorizationFlow: { check: failing } as unknown as AuthorizationFlow,
     signIn: { session: failing } as unknown as SignIn,
+    deviceFlow: { lookup: failing, decide: failing } as unknown as DeviceFlow,
     sessionTtlSeconds: 60,
     productName: 'oauthd',
     logo: null,
@@ -44,7 +45,7 @@ describe('failures on the pages', () => {
 
   it('marks every page route, so a request arriving during shutdown gets a 503 page', async () => {
     const app = await appFailingWith(new Error('not reached'), { closing: true });
-    for (const url of ['/auth/o/authorize/', '/auth/o/logout/', '/auth/o/static/oauthd.css']) {
+    for (const url of ['/auth/o/authorize/', '/auth/o/logout/', '/auth/o/device/', '/auth/o/static/oauthd.css']) {
       const response = await app.inject({ url });
       expect(response.statusCode, url).toBe(503);
       expect(response.headers['content-type'], url).toBe('text/html; charset=utf-8');

@@ -20,6 +20,10 @@ const WORDS: Readonly<Record<string, Omit<ErrorView, 'code'>>> = {
     title: 'Unknown application',
     message: 'The application that sent you here is not registered with this server, or cannot use this page.',
   },
+  slow_down: {
+    title: 'Too many attempts',
+    message: 'Too many codes were tried from here. Wait a while, then try again.',
+  },
   temporarily_unavailable: {
     title: 'Try again in a moment',
     message: 'The service is briefly unavailable. Wait a moment, then reload the page.',

@@ -23,14 +23,36 @@ ${stepField('login')}${csrfField(input.csrfToken)}
 </form>`;
 }
 
-/** The one decision form: Allow or Deny, posted to `action`. */
-export function decisionForm(input: { action: string; csrfToken: string; step?: string }): Html {
+const hiddenField = (name: string, value: string): Html => html`<input type="hidden" name="${name}" value="${value}">`;
+
+/** The one decision form: Allow or Deny, posted to `action`; `hidden` carries more fields (the user code). */
+export function decisionForm(input: {
+  action: string;
+  csrfToken: string;
+  step?: string;
+  hidden?: Readonly<Record<string, string>>;
+}): Html {
+  const extra = Object.entries(input.hidden ?? {}).map(([name, value]) => hiddenField(name, value));
   return html`<form method="post" action="${input.action}">
-${stepField(input.step ?? 'consent')}${csrfField(input.csrfToken)}
+${stepField(input.step ?? 'consent')}${csrfField(input.csrfToken)}${extra}
 <div class="actions">
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 </div>
+</form>`;
+}
+
+/**
+ * The device page's code entry (RFC 8628 §3.3, §6.1): one text field, upper case offered on phones, no
+ * autocomplete (a code is used once), prefilled from `?user_code=` (verification_uri_complete).
+ */
+export function userCodeForm(input: { action: string; csrfToken: string; userCode: string }): Html {
+  return html`<form method="post" action="${input.action}">
+${stepField('code')}${csrfField(input.csrfToken)}
+<label for="user_code">Code</label>
+<input type="text" id="user_code" name="user_code" autocapitalize="characters" autocomplete="off"
+ spellcheck="false" required value="${input.userCode}">
+<button type="submit">Continue</button>
 </form>`;
 }
 

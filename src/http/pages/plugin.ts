@@ -5,6 +5,7 @@ import { parseFormBody } from '../body.js';
 import { documentOnly } from '../routes/schemas.js';
 import { authorizeRoutes } from './authorize-routes.js';
 import { createPageContext, type PageContext, type PagesOptions } from './context.js';
+import { deviceRoutes } from './device-routes.js';
 import { createPageErrorHandler, errorViewOf } from './errors.js';
 import { logoutRoutes } from './logout-routes.js';
 import { setPageSecurityHeaders } from './security.js';
@@ -34,7 +35,7 @@ export function pageContextOf(options: PagesOptions): PageContext {
 }
 
 /**
- * The pages under `{BASE_PATH}/o` (authorize, logout, static files), as an encapsulated plugin: form bodies
+ * The pages under `{BASE_PATH}/o` (authorize, logout, device, static files), as an encapsulated plugin: form bodies
  * only, the security headers on every response, and every failure an HTML error page with its status, never
  * JSON. Register with `prefix: {BASE_PATH}/o` and `context`.
  */
@@ -54,6 +55,7 @@ export async function pageRoutes(app: FastifyInstance, options: { context: PageC
   });
   authorizeRoutes(app, context);
   logoutRoutes(app, context);
+  deviceRoutes(app, context);
   staticRoutes(app, context);
 }
 

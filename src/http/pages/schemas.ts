@@ -3,7 +3,7 @@
  * HTML for people, never JSON.
  */
 
-const page = (description: string, headers: Record<string, { type: 'string'; description: string }> = {}) => ({
+export const page = (description: string, headers: Record<string, { type: 'string'; description: string }> = {}) => ({
   description,
   type: 'string',
   headers: {
@@ -17,12 +17,12 @@ const page = (description: string, headers: Record<string, { type: 'string'; des
     ...headers,
   },
 });
-const redirect = (description: string) => ({
+export const redirect = (description: string) => ({
   description,
   type: 'null',
   headers: { Location: { type: 'string', description: 'Where the browser goes next.' } },
 });
-const cookie = { 'Set-Cookie': { type: 'string', description: 'The session or CSRF cookie.' } } as const;
+export const cookie = { 'Set-Cookie': { type: 'string', description: 'The session or CSRF cookie.' } } as const;
 
 const AUTHORIZE_QUERY = {
   type: 'object',

@@ -5,7 +5,8 @@ import { layout, type Branding } from './layout.js';
 /** Pure renderers of the pages: values in, HTML out (escaped by the `html` tag). */
 
 export interface LoginView {
-  clientName: string;
+  /** The client the sign-in is for; null on the device page, where the client is known only from the code. */
+  clientName: string | null;
   action: string;
   csrfToken: string;
   /** The username to fill in again after a failure (never the password). */
@@ -20,7 +21,11 @@ export function loginPage(branding: Branding, view: LoginView): Html {
     branding,
     'Sign in',
     html`<h1>Sign in</h1>
-<p>Sign in to continue to <strong>${view.clientName}</strong>.</p>
+${
+  view.clientName === null
+    ? html`<p>Sign in to connect a device to your account.</p>`
+    : html`<p>Sign in to continue to <strong>${view.clientName}</strong>.</p>`
+}
 ${message}${loginForm(view)}`,
   );
 }

@@ -15,6 +15,28 @@ function packageVersion(): string {
   }
 }
 
+/** The document's sections, in the order a reader meets them. */
+const TAGS = [
+  { name: 'token', description: 'RFC 6749: issue and refresh tokens.' },
+  { name: 'revocation', description: 'RFC 7009: revoke a token and its grant.' },
+  { name: 'introspection', description: 'RFC 7662: is a token active, and for whom.' },
+  { name: 'resource', description: 'RFC 6750: resources protected by a bearer token.' },
+  {
+    name: 'gateway',
+    description: 'Auth subrequests of reverse proxies (nginx auth_request, Traefik forwardAuth, Envoy ext_authz).',
+  },
+  {
+    name: 'authorization',
+    description: 'RFC 6749 §4.1: the authorization endpoint and the pages people see (HTML, not JSON).',
+  },
+  {
+    name: 'device',
+    description: 'RFC 8628: the device authorization endpoint (JSON) and the verification page people see (HTML).',
+  },
+  { name: 'metadata', description: 'RFC 8414: authorization server metadata.' },
+  { name: 'operations', description: 'Health.' },
+];
+
 /**
  * Registers @fastify/swagger, which collects every route registered AFTER it (onRoute hook) and builds
  * the OpenAPI 3 document from the route schemas at the first `app.swagger()` call. Call it before any
@@ -44,8 +66,9 @@ export async function registerOpenApi(
         version: packageVersion(),
         description:
           'OAuth 2.0 authorization server: the authorization endpoint and its sign-in pages (RFC 6749 §4.1 ' +
-          'with PKCE, RFC 7636), the token endpoint (RFC 6749: password, client_credentials and ' +
-          'refresh_token grants), ' +
+          'with PKCE, RFC 7636), the device authorization grant and its verification page (RFC 8628), the ' +
+          'token endpoint (RFC 6749: password, client_credentials, refresh_token, authorization_code and ' +
+          'device_code grants), ' +
           'revocation (RFC 7009), introspection (RFC 7662), a bearer-protected userinfo resource (RFC 6750), ' +
           'an auth gateway for reverse proxies, and authorization server metadata (RFC 8414). Generated from ' +
           'the route schemas, which document and never validate: the server checks requests itself (RFC 6749 ' +
@@ -53,23 +76,7 @@ export async function registerOpenApi(
         license: { name: 'MIT' },
       },
       servers,
-      tags: [
-        { name: 'token', description: 'RFC 6749: issue and refresh tokens.' },
-        { name: 'revocation', description: 'RFC 7009: revoke a token and its grant.' },
-        { name: 'introspection', description: 'RFC 7662: is a token active, and for whom.' },
-        { name: 'resource', description: 'RFC 6750: resources protected by a bearer token.' },
-        {
-          name: 'gateway',
-          description:
-            'Auth subrequests of reverse proxies (nginx auth_request, Traefik forwardAuth, Envoy ext_authz).',
-        },
-        {
-          name: 'authorization',
-          description: 'RFC 6749 §4.1: the authorization endpoint and the pages people see (HTML, not JSON).',
-        },
-        { name: 'metadata', description: 'RFC 8414: authorization server metadata.' },
-        { name: 'operations', description: 'Health.' },
-      ],
+      tags: TAGS,
       components: {
         securitySchemes: {
           client_secret_basic: {

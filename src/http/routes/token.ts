@@ -1,4 +1,4 @@
-import { isGrantType } from '../../core/types.js';
+import { GRANT_TYPES, isGrantType } from '../../core/types.js';
 import type { FastifyInstance } from 'fastify';
 import { invalidRequest } from '../../core/errors.js';
 import type { ParamPairs } from '../../core/params.js';
@@ -47,6 +47,12 @@ const tokenSchema = {
     '`grant_type=password` (§4.3): username and password, optional scope. ' +
     '`grant_type=client_credentials` (§4.4): optional scope, confidential clients only (a public client: ' +
     'unauthorized_client); the answer has no refresh_token (§4.4.3) and the token no user. ' +
+    '`grant_type=authorization_code` (§4.1.3): code, redirect_uri (when the client has several, or the code went ' +
+    'to another loopback port), code_verifier (RFC 7636 §4.5); a code is single use, and presenting it again ' +
+    'revokes the tokens it gave (§4.1.2). ' +
+    '`grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4): device_code; until the person ' +
+    'decides, authorization_pending, slow_down (400, the interval grows by 5 s), then access_denied, ' +
+    'expired_token or the tokens. ' +
     '`grant_type=refresh_token` (§6): refresh_token, optional scope (it may only narrow the access token); ' +
     'every success rotates the ' +
     'refresh token, and presenting a used one revokes its whole token family (RFC 9700 §4.14.2). ' +
@@ -67,8 +73,23 @@ const tokenSchema = {
     properties: {
       grant_type: {
         type: 'string',
-        enum: ['password', 'client_credentials', 'refresh_token'],
-        description: 'RFC 6749 §4.3.2, §4.4.2, §6. Missing: invalid_request; any other value: unsupported_grant_type.',
+        enum: [...GRANT_TYPES],
+        description:
+          'RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6; RFC 8628 §3.4. Missing: invalid_request; any other value: ' +
+          'unsupported_grant_type.',
+      },
+      code: { type: 'string', description: 'grant_type=authorization_code: the code the redirect carried.' },
+      redirect_uri: {
+        type: 'string',
+        description: 'grant_type=authorization_code: the redirect_uri of the authorization request (RFC 6749 §4.1.3).',
+      },
+      code_verifier: {
+        type: 'string',
+        description: 'grant_type=authorization_code: the PKCE verifier, 43–128 characters (RFC 7636 §4.1, §4.5).',
+      },
+      device_code: {
+        type: 'string',
+        description: 'grant_type=urn:ietf:params:oauth:grant-type:device_code: the device_code (RFC 8628 §3.4).',
       },
       username: { type: 'string', description: "grant_type=password: the resource owner's username (case-sensitive)." },
       password: {
@@ -99,7 +120,8 @@ const tokenSchema = {
       'RFC 6749 §5.2: invalid_request (missing, repeated or malformed parameter, parameters in the URL, ' +
         'unsupported content type, Basic and body credentials that disagree), unsupported_grant_type, ' +
         'unauthorized_client (grant not allowed for the client, or client_credentials for a public client), ' +
-        'invalid_scope, or invalid_grant (`Invalid ' +
+        'invalid_scope, authorization_pending / slow_down / access_denied / expired_token (device grant, RFC 8628 ' +
+        '§3.5), or invalid_grant (`Invalid ' +
         'credentials given.` for the password grant; for the refresh_token grant an unknown, used, revoked or ' +
         'expired refresh token, or one issued to another client).',
     ),

@@ -11,9 +11,9 @@ const DEVICE_COLUMNS = `hash, client_id, scope, status, user_id, issued_at, expi
 
 /**
  * Single use, in one transaction: only an approved, unexpired code of this client matches, and the grant is
- * the approver's. Of concurrent redemptions the first to lock the row wins; the others wait for its commit
- * and match nothing (READ COMMITTED re-checks the WHERE on the new row version). Parents first: see
- * lockGrantParents.
+ * the approver's, who must still be active. Of concurrent redemptions the first to lock the row wins; the
+ * others wait for its commit and match nothing (READ COMMITTED re-checks the WHERE on the new row version).
+ * Parents first: see lockGrantParents.
  */
 async function redeem(tx: Query, r: RedeemDeviceCode): Promise<'redeemed' | 'not_approved' | 'client_gone'> {
   const { grant, now } = r;
@@ -22,7 +22,8 @@ async function redeem(tx: Query, r: RedeemDeviceCode): Promise<'redeemed' | 'not
   if (missing === 'user') return 'not_approved';
   const won = await tx(
     `UPDATE device_codes SET status = 'used', grant_id = $1
-     WHERE hash = $2 AND client_id = $3 AND user_id = $4 AND status = 'approved' AND expires_at > $5`,
+     WHERE hash = $2 AND client_id = $3 AND user_id = $4 AND status = 'approved' AND expires_at > $5
+       AND EXISTS (SELECT 1 FROM users u WHERE u.id = device_codes.user_id AND u.is_active)`,
     [grant.id, r.hash, grant.clientId, grant.userId, now],
   );
   if (won.rowCount !== 1) return 'not_approved';

@@ -28,7 +28,8 @@ export function sqliteDeviceCodes(conn: SqliteConnection): DeviceCodeStore {
   const redeem = (r: RedeemDeviceCode): 'redeemed' | 'not_approved' | 'client_gone' => {
     const { grant, now } = r;
     if (sql().clientExists.get(grant.clientId) === undefined) return 'client_gone';
-    // Single use: only an approved, unexpired code of this client matches, and the grant is the approver's.
+    // Single use: only an approved, unexpired code of this client matches, and the grant is the approver's, who
+    // must still be active (disabled since the approval: no grant).
     const won = sql().useDevice.run(grant.id, r.hash, grant.clientId, grant.userId, now);
     if (won.changes === 0) return 'not_approved';
     const issued = issue({ grant: { ...grant, grantType: DEVICE_CODE_GRANT }, access: r.access, refresh: r.refresh });
@@ -97,6 +98,7 @@ function prepareDeviceStatements(db: Database.Database) {
       WHERE hash = ? RETURNING interval_seconds`),
     clientExists: db.prepare('SELECT 1 FROM clients WHERE client_id = ?'),
     useDevice: db.prepare(`UPDATE device_codes SET status = 'used', grant_id = ?
-      WHERE hash = ? AND client_id = ? AND user_id = ? AND status = 'approved' AND expires_at > ?`),
+      WHERE hash = ? AND client_id = ? AND user_id = ? AND status = 'approved' AND expires_at > ?
+        AND EXISTS (SELECT 1 FROM users u WHERE u.id = device_codes.user_id AND u.is_active = 1)`),
   };
 }
