@@ -63,7 +63,7 @@ beforeAll(async () => {
     scopes: 'read write',
     policy: { redirectUris: [callback!.redirectUri] },
   });
-  await admin.createClient({ ...TV, isPublic: true, grantTypes: [DEVICE_CODE_GRANT] });
+  await admin.createClient({ ...TV, isPublic: true, grantTypes: [DEVICE_CODE_GRANT], scopes: 'read write' });
   if (WRITE) mkdirSync(IMAGES, { recursive: true });
 });
 
