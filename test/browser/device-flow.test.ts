@@ -100,6 +100,12 @@ describe('the device flow with the person in Chromium', () => {
     // The done page: no more decision to take, no error status.
     expect(watch.documents.at(-1)?.status()).toBe(200);
     expect(await asksForDecision(page)).toBe(false);
+    // Each page came with its CSP, and the browser found nothing on them to refuse.
+    const pages = watch.documents.filter((r) => r.url().startsWith(server!.url) && r.status() === 200);
+    expect(pages.length).toBeGreaterThanOrEqual(3); // code entry, approval, done (and the login page)
+    for (const response of pages) {
+      expect((await response.allHeaders())['content-security-policy']).toContain("default-src 'none'");
+    }
     expect(watch.cspViolations()).toEqual([]);
     await context.close();
 
