@@ -1,5 +1,5 @@
 /**
- * System programs that some tests drive (nginx, curl, HTTPie): is the program installed? If not, the tests
+ * System programs that some tests drive (nginx, curl, HTTPie, Chromium): is the program installed? If not, the tests
  * that need it skip with one loud line naming the Debian package, so `npm test` passes on a machine without
  * it; unless its OAUTHD_REQUIRE_* variable is 1, in which case the test file fails. `.ci/run` installs
  * every one of them and sets every variable, so CI never skips them.
@@ -26,6 +26,12 @@ export const HTTPIE: SystemProgram = {
   command: 'http',
   debianPackage: 'httpie',
   requireVariable: 'OAUTHD_REQUIRE_HTTPIE',
+};
+/** Debian's Chromium, driven by playwright-core in test/browser/ (test/helpers/chromium.ts). */
+export const CHROMIUM: SystemProgram = {
+  command: 'chromium',
+  debianPackage: 'chromium',
+  requireVariable: 'OAUTHD_REQUIRE_CHROMIUM',
 };
 
 /** The executable's absolute path, or null. */
