@@ -156,22 +156,26 @@ describe('the authorization code flow with PKCE in Chromium', () => {
     expect(watch.cspViolations()).toEqual([]);
   });
 
-  it('does not ask again: the same authorization returns straight to the client with a new code', async () => {
+  it('asks a signed-in person again for a public client, which cannot prove who it is (RFC 8252 §8.6)', async () => {
     expect(signedIn).toBeDefined();
     const page = await signedIn!.newPage();
     const watch = await watchPage(page);
     const request = newRequest();
 
     await page.goto(request.url);
+    // Still signed in (no login form), but the consent page again: anyone can send this client_id.
+    expect(await page.locator('input[type="password"]').count()).toBe(0);
+    expect(await asksForDecision(page)).toBe(true);
+    await decide(page, 'Allow');
     const query = lastCallback(page);
     expect(query.get('state')).toBe(request.state);
-    // No page of oauthd was shown on the way: only its redirect.
-    expect(watch.documents.filter((r) => r.url().startsWith(oauthd().url)).map((r) => r.status())).toEqual([302]);
+    expect(watch.documents.filter((r) => r.url().startsWith(oauthd().url)).map((r) => r.status())).toEqual([200, 303]);
     const tokens = await exchange(query.get('code')!, request.verifier);
     expect(tokens.status).toBe(200);
     // The code is bound to this request's challenge (RFC 7636 §4.6): another verifier is refused.
     const again = newRequest();
     await page.goto(again.url);
+    await decide(page, 'Allow');
     const refused = await exchange(lastCallback(page).get('code')!, request.verifier);
     expect(refused.json).toMatchObject({ error: 'invalid_grant' });
   });

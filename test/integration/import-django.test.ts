@@ -682,11 +682,12 @@ describe('oauthd import django: authorization-code applications and their redire
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps the URIs that pass, skip_authorization as skip-consent, and requires PKCE', async () => {
+  it('keeps the URIs that pass, and requires PKCE; a public app is asked whatever skip_authorization said', async () => {
     expect(summary.clients).toMatchObject({ inSource: 7, created: 7, skipped: 0 });
     const tv = await server.services.store.findClient(TV);
     expect(tv).toMatchObject({ isPublic: true, grantTypes: ['authorization_code', 'refresh_token'] });
-    expect(tv!.policy).toMatchObject({ redirectUris: ['com.example.tv:/cb'], skipConsent: true, pkce: null });
+    // RFC 8252 §8.6: a public client cannot skip consent.
+    expect(tv!.policy).toMatchObject({ redirectUris: ['com.example.tv:/cb'], skipConsent: null, pkce: null });
   });
 
   it('gives an app without any acceptable URI refresh_token only, and says how to turn the flow on', async () => {

@@ -214,9 +214,16 @@ function refuseClientCredentialsForPublic(isPublic: boolean, grantTypes: readonl
 /**
  * What the authorization code flow needs of a client, checked on the client as it would be after a change:
  * - a redirect URI: the code flow cannot send a code anywhere without one (RFC 6749 §3.1.2);
- * - PKCE for a public client: it has no secret, so PKCE is all that binds a code to it (RFC 9700 §2.1.1).
+ * - PKCE for a public client: it has no secret, so PKCE is all that binds a code to it (RFC 9700 §2.1.1);
+ * - consent for a public client: anyone can present its client_id, so the person must see each request.
  */
 export function checkFlowSettings(isPublic: boolean, grantTypes: readonly string[], policy: ClientPolicy): void {
+  if (isPublic && policy.skipConsent === true) {
+    throw new AdminError(
+      'a public client cannot skip consent (RFC 8252 §8.6: its identity cannot be proven): --skip-consent is for ' +
+        'confidential clients',
+    );
+  }
   if (isPublic && policy.pkce === 'optional') {
     throw new AdminError(
       'a public client must use PKCE (RFC 9700 §2.1.1): --pkce optional is for confidential clients',

@@ -88,6 +88,16 @@ describe('the settings of the code and device flows', () => {
     expect((await store.findClient('spa'))!.policy.pkce).toBeNull();
   });
 
+  it('refuses --skip-consent for a public client (RFC 8252 §8.6), on create and on update', async () => {
+    const spa = { name: 'spa', clientId: 'spa', isPublic: true, grantTypes: ['authorization_code'] };
+    await expect(admin().createClient({ ...spa, policy: { ...WEB, skipConsent: true } })).rejects.toThrow(
+      /a public client cannot skip consent/,
+    );
+    await admin().createClient({ ...spa, policy: WEB });
+    await expect(admin().updateClient('spa', { policy: { skipConsent: true } })).rejects.toThrow(/cannot skip/);
+    expect((await store.findClient('spa'))!.policy.skipConsent).toBeNull();
+  });
+
   it('refuses making a client public while its PKCE is optional', () => {
     const optional = { ...SERVER_POLICY, pkce: 'optional' as const };
     expect(() => checkFlowSettings(false, ['password'], optional)).not.toThrow();

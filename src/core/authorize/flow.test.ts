@@ -7,6 +7,7 @@ import {
   type FakeAuthorizationStore,
 } from '../../../test/helpers/authorization-fakes.js';
 import { tokenKey } from '../tokens.js';
+import type { ClientPolicy } from '../types.js';
 import type { AuthorizationFlow, ValidAuthorizationRequest } from './api.js';
 import { createAuthorizationFlow } from './flow.js';
 
@@ -42,17 +43,25 @@ beforeEach(() => {
 });
 
 describe('needsConsent', () => {
-  it('asks when nothing is remembered, and not for a client that skips consent', async () => {
-    expect(await flow.needsConsent(request(), alice)).toBe(true);
-    const firstParty = testClient({}, { skipConsent: true });
-    expect(await flow.needsConsent(request({ client: firstParty }), alice)).toBe(false);
+  const confidential = (policy: Partial<ClientPolicy> = {}) =>
+    request({ client: testClient({ isPublic: false, secretHash: 'x' }, policy) });
+
+  it('asks when nothing is remembered, and not for a confidential client that skips consent', async () => {
+    expect(await flow.needsConsent(confidential(), alice)).toBe(true);
+    expect(await flow.needsConsent(confidential({ skipConsent: true }), alice)).toBe(false);
   });
 
   it('does not ask when the remembered consent covers every scope asked', async () => {
     await store.recordConsent(7, 'app', ['read'], 0);
-    expect(await flow.needsConsent(request({ scope: ['read'] }), alice)).toBe(false);
-    expect(await flow.needsConsent(request({ scope: ['read', 'write'] }), alice)).toBe(true);
-    expect(await flow.needsConsent(request({ scope: ['read'] }), { userId: 8, username: 'bob' })).toBe(true);
+    expect(await flow.needsConsent({ ...confidential(), scope: ['read'] }, alice)).toBe(false);
+    expect(await flow.needsConsent({ ...confidential(), scope: ['read', 'write'] }, alice)).toBe(true);
+    expect(await flow.needsConsent({ ...confidential(), scope: ['read'] }, { userId: 8, username: 'bob' })).toBe(true);
+  });
+
+  it('always asks for a public client, remembered or skip-consent (RFC 8252 §8.6)', async () => {
+    await store.recordConsent(7, 'app', ['read', 'write'], 0);
+    expect(await flow.needsConsent(request(), alice)).toBe(true);
+    expect(await flow.needsConsent(request({ client: testClient({}, { skipConsent: true }) }), alice)).toBe(true);
   });
 });
 

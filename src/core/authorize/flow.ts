@@ -34,6 +34,9 @@ export function createAuthorizationFlow(deps: AuthorizationFlowDeps): Authorizat
     check: (query, issuer) => checkAuthorizationRequest(deps, query, issuer),
 
     async needsConsent(request, user) {
+      // RFC 8252 §8.6: a public client's identity cannot be proven (any app can claim its client_id and a loopback
+      // or private-use redirect URI), so its requests are never approved without the person, remembered or not.
+      if (request.client.isPublic) return true;
       if (request.client.policy.skipConsent === true) return false;
       const remembered = await store.findConsent(user.userId, request.client.clientId);
       return remembered === null || !isSubset(request.scope, remembered);

@@ -2,13 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { codeFlowShape } from './code-flow.js';
 import type { DjangoApplication } from './source.js';
 
-const app = (redirectUris: string[], skipAuthorization = false): DjangoApplication => ({
+const app = (
+  redirectUris: string[],
+  skipAuthorization = false,
+  clientType: DjangoApplication['clientType'] = 'confidential',
+): DjangoApplication => ({
   id: '5',
   clientId: 'web',
   name: 'web',
   clientSecret: 'secret',
   hashClientSecret: null,
-  clientType: 'confidential',
+  clientType,
   authorizationGrantType: 'authorization-code',
   redirectUris,
   skipAuthorization,
@@ -23,6 +27,11 @@ describe('codeFlowShape', () => {
       skippedUris: [],
       codeFlow: true,
     });
+  });
+
+  it('does not let a public app skip consent, whatever skip_authorization said (RFC 8252 §8.6)', () => {
+    const shape = codeFlowShape(app(['http://127.0.0.1:8765/cb'], true, 'public'));
+    expect(shape.policy).toEqual({ redirectUris: ['http://127.0.0.1:8765/cb'], skipConsent: null });
   });
 
   it('leaves out each URI that fails, with why, and drops the code flow when none passes', () => {

@@ -21,7 +21,7 @@ export interface CodeFlowShape {
 /**
  * A DOT `authorization-code` application keeps its flow: the authorization_code and refresh_token grants,
  * the redirect URIs that pass the checks `oauthd client` applies (RFC 6749 §3.1.2, RFC 8252, RFC 9700 §4.1),
- * skip_authorization as skip-consent, and PKCE left at the default, S256 required (RFC 9700 §2.1.1). Without
+ * skip_authorization as skip-consent (confidential apps only), and PKCE left at the default, S256 required (RFC 9700 §2.1.1). Without
  * any URI left the code flow cannot work, so the client gets refresh_token alone, as before.
  */
 export function codeFlowShape(app: DjangoApplication): CodeFlowShape {
@@ -35,7 +35,11 @@ export function codeFlowShape(app: DjangoApplication): CodeFlowShape {
   const codeFlow = kept.length > 0;
   return {
     grantTypes: codeFlow ? ['authorization_code', 'refresh_token'] : ['refresh_token'],
-    policy: { redirectUris: codeFlow ? kept : null, skipConsent: app.skipAuthorization ? true : null },
+    // A public app is always asked (RFC 8252 §8.6), whatever DOT's skip_authorization said.
+    policy: {
+      redirectUris: codeFlow ? kept : null,
+      skipConsent: app.skipAuthorization && app.clientType !== 'public' ? true : null,
+    },
     skippedUris,
     codeFlow,
   };
