@@ -50,16 +50,24 @@ export function userCodeForm(input: { action: string; csrfToken: string; userCod
   return html`<form method="post" action="${input.action}">
 ${stepField('code')}${csrfField(input.csrfToken)}
 <label for="user_code">Code</label>
+<p class="hint" id="user_code_hint">Eight letters, like BCDF-GHJK.</p>
 <input type="text" id="user_code" name="user_code" autocapitalize="characters" autocomplete="off"
- spellcheck="false" required value="${input.userCode}">
+ spellcheck="false" required aria-describedby="user_code_hint" value="${input.userCode}">
 <button type="submit">Continue</button>
 </form>`;
 }
 
-/** "Not you? Sign out", or a plain "Sign out" button: a POST to the logout page. */
+/**
+ * A POST to the logout page: beside a decision, "Not you? Sign out" as a quiet link-like button; on the logout
+ * page itself (no prompt), the page's one action, a full button.
+ */
 export function signOutForm(input: { action: string; csrfToken: string; prompt?: string }): Html {
-  const prompt = input.prompt === undefined ? null : html`${input.prompt} `;
+  if (input.prompt === undefined) {
+    return html`<form method="post" action="${input.action}" class="signout">
+${csrfField(input.csrfToken)}<button type="submit">Sign out</button>
+</form>`;
+  }
   return html`<form method="post" action="${input.action}" class="signout">
-${csrfField(input.csrfToken)}<p class="muted">${prompt}<button type="submit" class="link">Sign out</button></p>
+${csrfField(input.csrfToken)}<p class="muted">${input.prompt} <button type="submit" class="link">Sign out</button></p>
 </form>`;
 }

@@ -29,6 +29,7 @@ button.secondary{background:transparent;color:var(--accent)}
 .scopes{margin:0 0 1rem;padding-left:1.25rem}
 .code,#user_code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;letter-spacing:.08em}
 .muted{color:var(--muted);font-size:.9rem}
+.hint{color:var(--muted);font-size:.9rem;margin:0 0 .35rem}
 .signout{margin-top:1.5rem}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 `;
