@@ -1,6 +1,7 @@
 import { decisionForm, signOutForm, userCodeForm } from './forms.js';
 import { html, type Html } from './html.js';
 import { layout, type Branding } from './layout.js';
+import { scopeList } from './views.js';
 
 /** Pure renderers of the device pages (RFC 8628 §3.3): values in, HTML out (escaped by the `html` tag). */
 
@@ -53,11 +54,7 @@ export interface DeviceApprovalView extends SignedInView {
 
 /** The decision form is the first form on the page; "Not you? Sign out" after it. */
 export function deviceApprovalPage(branding: Branding, view: DeviceApprovalView): Html {
-  const scopes =
-    view.scopes.length === 0
-      ? html`<p>It asks for no particular permission.</p>`
-      : html`<p>It asks to:</p>
-<ul class="scopes">${view.scopes.map((scope) => html`<li>${scope}</li>`)}</ul>`;
+  const scopes = scopeList(view.scopes);
   return layout(
     branding,
     'Allow access?',

@@ -40,13 +40,17 @@ export interface ConsentView {
   csrfToken: string;
 }
 
+/** What a client asks for, in the words of OAUTHD_SCOPE_DESCRIPTIONS (the consent and device approval pages). */
+export function scopeList(scopes: readonly string[]): Html {
+  return scopes.length === 0
+    ? html`<p>It asks for no particular permission.</p>`
+    : html`<p>It asks to:</p>
+<ul class="scopes">${scopes.map((scope) => html`<li>${scope}</li>`)}</ul>`;
+}
+
 /** The decision form comes first on the page; "Not you? Sign out" after it. */
 export function consentPage(branding: Branding, view: ConsentView): Html {
-  const scopes =
-    view.scopes.length === 0
-      ? html`<p>It asks for no particular permission.</p>`
-      : html`<p>It asks to:</p>
-<ul class="scopes">${view.scopes.map((scope) => html`<li>${scope}</li>`)}</ul>`;
+  const scopes = scopeList(view.scopes);
   return layout(
     branding,
     'Allow access?',
