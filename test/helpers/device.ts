@@ -5,9 +5,9 @@
  */
 import { expect } from 'vitest';
 import { DEVICE_CODE_GRANT } from '../../src/core/types.js';
-import { actionUrl } from './authorize.js';
+import { actionUrl, signInThrough } from './authorize.js';
 import { Browser, formsOf, type PageResponse } from './browser.js';
-import { basic, postToken, SEED, type TestServer } from './server.js';
+import { basic, postToken, type TestServer } from './server.js';
 
 export interface DeviceClient {
   clientId: string;
@@ -91,19 +91,8 @@ export function poll(server: TestServer, client: DeviceClient, deviceCode: strin
   return postToken(server, body, headers);
 }
 
-/** Signs in on the device page at `url` (the login form posts back to it); returns the 303. */
-export async function signInOnDevicePage(
-  server: TestServer,
-  browser: Browser,
-  url: string,
-  credentials: { username: string; password: string } = { username: SEED.username, password: SEED.password },
-): Promise<PageResponse> {
-  const page = await browser.get(url);
-  expect(page.status).toBe(200);
-  const [form] = formsOf(page.body);
-  expect(form?.hidden.step).toBe('login');
-  return browser.post(actionUrl(server, form!.action), { ...form!.hidden, ...credentials });
-}
+/** Signs in through the login page the device page shows at `url`; the answer to the POST (303 on success). */
+export const signInOnDevicePage = signInThrough;
 
 /** Posts `userCode` through the code-entry form of the (signed-in) device page. */
 export async function enterCode(server: TestServer, browser: Browser, userCode: string): Promise<PageResponse> {
