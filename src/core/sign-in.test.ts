@@ -158,7 +158,10 @@ describe('session and signOut', () => {
     if (!result.ok) throw new Error('expected a session');
     expect(await signIn.session(result.sessionToken)).toMatchObject({ userId: 1, username: 'alice' });
     expect(await signIn.session('not-a-token')).toBeNull();
-    expect(await signIn.session(`${result.sessionToken.slice(0, -1)}A`)).toBeNull();
+    // Another token of the same length: its first character changed (the last one carries padding bits, and
+    // replacing it with a fixed letter could leave it as it was).
+    const first = result.sessionToken[0] === 'A' ? 'B' : 'A';
+    expect(await signIn.session(`${first}${result.sessionToken.slice(1)}`)).toBeNull();
     time.advance(3600);
     expect(await signIn.session(result.sessionToken)).toBeNull();
   });

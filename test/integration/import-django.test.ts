@@ -682,7 +682,7 @@ describe('oauthd import django: authorization-code applications and their redire
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps the URIs that pass, and requires PKCE; a public app is asked whatever skip_authorization said', async () => {
+  it('keeps the URIs that pass, requires PKCE, and asks a public app whatever skip_authorization said', async () => {
     expect(summary.clients).toMatchObject({ inSource: 7, created: 7, skipped: 0 });
     const tv = await server.services.store.findClient(TV);
     expect(tv).toMatchObject({ isPublic: true, grantTypes: ['authorization_code', 'refresh_token'] });

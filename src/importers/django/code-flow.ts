@@ -21,8 +21,8 @@ export interface CodeFlowShape {
 /**
  * A DOT `authorization-code` application keeps its flow: the authorization_code and refresh_token grants,
  * the redirect URIs that pass the checks `oauthd client` applies (RFC 6749 §3.1.2, RFC 8252, RFC 9700 §4.1),
- * skip_authorization as skip-consent (confidential apps only), and PKCE left at the default, S256 required (RFC 9700 §2.1.1). Without
- * any URI left the code flow cannot work, so the client gets refresh_token alone, as before.
+ * skip_authorization as skip-consent (confidential apps only), and PKCE left at the default, S256 required
+ * (RFC 9700 §2.1.1). Without any URI left the code flow cannot work, so the client gets refresh_token alone.
  */
 export function codeFlowShape(app: DjangoApplication): CodeFlowShape {
   const kept: string[] = [];
