@@ -243,10 +243,11 @@ function createThrottling(config: Config, logger: Logger, overrides: ServiceOver
   // Per-client rate limits count where the brute-force counters do, so every instance shares them; so do the
   // user-code guesses of the device page, per IP, under a key prefix of their own (RFC 8628 §5.1).
   const prefix = overrides.throttleKeyPrefix ?? 'oauthd';
-  const counter = (keyPrefix: string) =>
-    createClientRateLimiter({ ...(redis ? { redis } : {}), cluster: cluster.isWorker, keyPrefix });
-  const clientRateLimit = counter(prefix);
-  const userCodeGuesses = counter(`${prefix}:user_code`);
+  const counter = (keyPrefix: string, failClosed: boolean) =>
+    createClientRateLimiter({ ...(redis ? { redis } : {}), cluster: cluster.isWorker, keyPrefix, failClosed });
+  const clientRateLimit = counter(prefix, false);
+  // A guessing defence: refused, not let through, when its counter cannot be reached.
+  const userCodeGuesses = counter(`${prefix}:user_code`, true);
   return {
     throttle,
     clientRateLimit,

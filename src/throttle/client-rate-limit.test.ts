@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, redisAvailable } from '../../test/helpers/redis.js';
-import { createClientRateLimiter } from './client-rate-limit.js';
+import { createClientRateLimiter, limitOver } from './client-rate-limit.js';
 
 describe('createClientRateLimiter in memory', () => {
   it('allows each client its own number of requests per minute, then says when to retry', async () => {
@@ -30,5 +30,17 @@ describe('createClientRateLimiter on Redis', async () => {
     expect(await b.take('shared', 2)).toEqual({ allowed: true });
     expect((await a.take('shared', 2)).allowed).toBe(false);
     expect((await b.take('shared', 2)).allowed).toBe(false);
+  });
+});
+
+describe('a counter that cannot be reached', () => {
+  const unreachable = { consume: () => Promise.reject(new Error('the cluster primary did not answer')) };
+
+  it('lets a client rate limit through (it shares load, it does not stop guessing)', async () => {
+    expect(await limitOver(unreachable, false).take('a', 1)).toEqual({ allowed: true });
+  });
+
+  it('refuses a guessing limit for a second (failClosed: the device page’s user codes)', async () => {
+    expect(await limitOver(unreachable, true).take('a', 1)).toEqual({ allowed: false, retryAfterSeconds: 1 });
   });
 });

@@ -14,12 +14,13 @@ const MINUTE = 60;
 
 /**
  * Per-client token-endpoint rate limits (core/token-endpoint.ts ClientRateLimiter) on rate-limiter-flexible: a fixed
- * one-minute window per client id, in memory, in the cluster primary (`--workers N` without Redis) or in Redis
- * (with local counting through a Redis outage, like the login throttle). A counter that cannot be reached at
- * all lets the request through: the limit shares load fairly, it is no defence against guessing (the login
- * throttle is, and fails closed).
+ * one-minute window per key, in memory, in the cluster primary (`--workers N` without Redis) or in Redis (with
+ * local counting through a Redis outage, like the login throttle). A counter that cannot be reached at all (the
+ * cluster primary does not answer) lets the request through: a client's own limit shares load fairly, it is no
+ * defence against guessing. With `failClosed` (the device page's user-code guesses, RFC 8628 §5.1) it refuses
+ * instead, for a second, as the login throttle does.
  */
-export function createClientRateLimiter(backend: ThrottleBackend = {}): ClientRateLimiter {
+export function createClientRateLimiter(backend: ThrottleBackend & { failClosed?: boolean } = {}): ClientRateLimiter {
   const keyPrefix = `${backend.keyPrefix ?? 'oauthd'}:client_rate`;
   const local: RateLimiterAbstract = backend.cluster
     ? new RateLimiterCluster({ keyPrefix, points: UNBOUNDED, duration: MINUTE, timeoutMs: 2000 })
@@ -33,13 +34,18 @@ export function createClientRateLimiter(backend: ThrottleBackend = {}): ClientRa
         insuranceLimiter: local,
       })
     : local;
+  return limitOver(limiter, backend.failClosed === true);
+}
+
+/** The limit over a one-minute counter; when the counter fails, open or (`failClosed`) a refusal for a second. */
+export function limitOver(limiter: Pick<RateLimiterAbstract, 'consume'>, failClosed: boolean): ClientRateLimiter {
   return {
-    async take(clientId, perMinute) {
+    async take(key, perMinute) {
       let taken: { consumedPoints: number; msBeforeNext: number };
       try {
-        taken = await limiter.consume(clientId, 1);
+        taken = await limiter.consume(key, 1);
       } catch {
-        return { allowed: true };
+        return failClosed ? { allowed: false, retryAfterSeconds: 1 } : { allowed: true };
       }
       return taken.consumedPoints <= perMinute
         ? { allowed: true }
