@@ -10,10 +10,12 @@ const onPostgres = process.env.OAUTHD_TEST_STORE === 'postgres';
  * Files the PostgreSQL pass leaves out: they run on PostgreSQL by themselves already in the first pass
  * (multi-instance, database faults, graceful shutdown), are SQLite-only (cli, crash safety), or test
  * nothing of the store (HTTP limits, the brute-force throttle, the cluster, the OpenAPI document, the fuzz
- * oracle on synthetic answers).
+ * oracle on synthetic answers, the CLI's flow options and their messages — the store behind them is the
+ * contract suite's, on PostgreSQL too).
  */
 const SQLITE_PASS_ONLY = [
   'test/integration/cli.test.ts',
+  'test/integration/cli-client-flows.test.ts',
   'test/integration/crash-safety.test.ts',
   'test/integration/multi-instance-postgres.test.ts',
   'test/integration/database-faults.test.ts',
