@@ -1,12 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { DeviceFlow } from '../core/authorize/api.js';
 import type { BearerValidator } from '../core/bearer.js';
 import type { IntrospectionEndpoint } from '../core/introspection.js';
-import type { ParamPairs } from '../core/params.js';
-import { invalidRequest } from '../core/errors.js';
 import type { RevocationEndpoint } from '../core/revocation.js';
 import type { TokenEndpoint } from '../core/token-endpoint.js';
-import { parseFormBody, parseJsonBody } from './body.js';
+import { parseFormBody, parseJsonBody, strictBodyParser } from './body.js';
 import { deviceAuthorizationRoutes } from './routes/device-authorization.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { introspectRoutes } from './routes/introspect.js';
@@ -42,30 +40,17 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
   app.setSerializerCompiler(documentOnly.serializerCompiler);
 
   app.removeAllContentTypeParsers();
-  // Bodies arrive as bytes and are decoded strictly: bytes that are not UTF-8 are invalid_request, never
-  // replaced by U+FFFD (a password with a stray Latin-1 byte would otherwise be compared altered).
-  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a BOM stays, and is not valid JSON
-  const parser =
-    (parse: (body: string) => ParamPairs) =>
-    (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: ParamPairs) => void) => {
-      try {
-        let text: string;
-        try {
-          text = utf8.decode(body);
-        } catch {
-          throw invalidRequest('The request body is not valid UTF-8.');
-        }
-        done(null, parse(text));
-      } catch (error) {
-        done(error as Error);
-      }
-    };
+  // Bodies arrive as bytes and are decoded strictly (http/body.ts strictBodyParser).
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'buffer', bodyLimit: maxBodyBytes },
-    parser(parseFormBody),
+    strictBodyParser(parseFormBody),
   );
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, parser(parseJsonBody));
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit: maxBodyBytes },
+    strictBodyParser(parseJsonBody),
+  );
 
   // RFC 6749 §5.1 (and RFC 6750 for protected resources): responses carrying tokens or credentials
   // MUST NOT be cached. Applied to every response of these routes, errors included.

@@ -1,7 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { invalidRequest } from '../../core/errors.js';
-import type { ParamPairs } from '../../core/params.js';
-import { parseFormBody } from '../body.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { parseFormBody, strictBodyParser } from '../body.js';
 import { documentOnly } from '../routes/schemas.js';
 import { authorizeRoutes } from './authorize-routes.js';
 import { createPageContext, type PageContext, type PagesOptions } from './context.js';
@@ -62,22 +60,9 @@ export async function pageRoutes(app: FastifyInstance, options: { context: PageC
 /** Form bodies as [name, value] pairs, strictly decoded (see http/body.ts): bad bytes are a 400 page. */
 export function registerFormParser(app: FastifyInstance, maxBodyBytes: number): void {
   app.removeAllContentTypeParsers();
-  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'buffer', bodyLimit: maxBodyBytes },
-    (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: ParamPairs) => void) => {
-      try {
-        let text: string;
-        try {
-          text = utf8.decode(body);
-        } catch {
-          throw invalidRequest('The request body is not valid UTF-8.');
-        }
-        done(null, parseFormBody(text));
-      } catch (error) {
-        done(error as Error);
-      }
-    },
+    strictBodyParser(parseFormBody),
   );
 }
