@@ -228,7 +228,7 @@ describe('security headers and the form-action of the client', () => {
 });
 
 describe('the pages answer HTML for every failure', () => {
-  it('a JSON body (415), a body over the limit (413), broken percent-encoding (400)', async () => {
+  it('a JSON body (415), a body over the limit (413), broken percent-encoding or bytes not UTF-8 (400)', async () => {
     const { url } = webRequest(server);
     const browser = new Browser();
     expectErrorPage(
@@ -249,6 +249,13 @@ describe('the pages answer HTML for every failure', () => {
     });
     expectErrorPage(broken, 400);
     expectErrorPage(await browser.get(`${server.oauthUrl}/authorize/?client_id=%zz`), 400);
+    // A Latin-1 byte in a password is refused, never passed on as U+FFFD (http/body.ts strictBodyParser).
+    const notUtf8 = await browser.send(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: Buffer.from('step=login&username=alice&password=caf\xe9', 'latin1'),
+    });
+    expectErrorPage(notUtf8, 400);
   });
 });
 
