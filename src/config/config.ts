@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ADMIN_SCOPES, isAdminScope } from '../core/admin-scopes.js';
 import { isSubset } from '../core/scope.js';
 import type { PasswordPolicy } from '../core/admin/validation.js';
 import type { ServerTokenPolicy } from '../core/policy.js';
@@ -21,8 +22,11 @@ export interface Config {
   redis: { url: string | null };
   /** The public listener. */
   http: HttpConfig;
-  /** The admin listener (metrics, health with detail). */
-  admin: { host: string; port: number };
+  /**
+   * The admin listener (metrics, health with detail, the admin API and the console). `consoleUrl`: the origin
+   * browsers reach the console at (its callback is built from it); null: the admin listener's own address.
+   */
+  admin: { host: string; port: number; consoleUrl: string | null };
   /** Password hashing, shaped as boundedHasher's options. */
   hashing: { maxConcurrent: number; maxQueue: number };
   /**
@@ -130,6 +134,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, str
   // Every field is set: options.ts fails to compile while a Config field has no option.
   const config = draft as Config;
   checkTogether(config, Number(env.UV_THREADPOOL_SIZE ?? 4) || 4);
+  // The admin API's scopes are known whatever OAUTHD_SCOPES says (listing them there is allowed).
+  const { knownScopes } = config.policy;
+  config.policy.knownScopes = [...knownScopes, ...ADMIN_SCOPES.filter((s) => !knownScopes.includes(s))];
   return config;
 }
 
@@ -160,6 +167,13 @@ function checkTogether(config: Config, threadPool: number): void {
     throw new ConfigError(
       'OAUTHD_MAX_FAILURES_PER_USER: must be above OAUTHD_MAX_FAILURES_PER_USER_IP, or one IP could lock a user ' +
         'out from every IP',
+    );
+  }
+  const adminDefault = policy.defaultScopes.filter(isAdminScope);
+  if (adminDefault.length > 0) {
+    throw new ConfigError(
+      `OAUTHD_DEFAULT_SCOPES: ${adminDefault.join(' ')} cannot be a default scope: an admin scope is given only ` +
+        'to a client that names it (`oauthd client create --scopes oauthd:admin`)',
     );
   }
   if (!isSubset(policy.defaultScopes, policy.knownScopes)) {

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isScopeToken } from '../core/scope.js';
 import { option } from './option.js';
-import { ConfigError, integer, type Parser } from './parsers.js';
+import { ConfigError, integer, issuer, type Parser } from './parsers.js';
 
 /** A short line of text shown on the pages (no control characters). */
 const displayText: Parser<string> = (value, env) => {
@@ -121,5 +121,16 @@ export const AUTHORIZATION_OPTIONS = [
     description:
       'What each scope means, in the words the consent page shows: a JSON object such as ' +
       '`{"read": "See your payouts", "write": "Send payouts"}`. A scope without a description is shown by its name.',
+  }),
+  option('admin', 'consoleUrl', {
+    env: 'OAUTHD_CONSOLE_URL',
+    default: '',
+    unsetMeans: "the admin listener's own address",
+    parse: issuer,
+    description:
+      'The origin browsers reach the console at (`/console/` on the admin listener), e.g. ' +
+      '`https://oauthd-admin.internal.example.com` behind a proxy: the console signs in through the authorization ' +
+      'code flow and its callback must be a fixed URL. With a wildcard OAUTHD_ADMIN_HOST (0.0.0.0, ::) it defaults ' +
+      'to 127.0.0.1 and the port.',
   }),
 ];

@@ -19,6 +19,14 @@ import type {
 
 // The Clock port lives in its own file; re-exported here, where the other ports are.
 export { type Clock, clockOf, epochSeconds } from './clock.js';
+// So does the login throttle's.
+export {
+  type LoginThrottle,
+  noThrottle,
+  type ThrottleDecision,
+  type ThrottleReservation,
+  type ThrottleSubjects,
+} from './throttle-port.js';
 
 /** A slow password hash (argon2id), run off the event loop by its implementation. */
 export interface PasswordHasher {
@@ -36,64 +44,10 @@ export interface PasswordHasher {
   knownToVerify?(storedHash: string, password: string): boolean;
 }
 
-/** Who a failed or attempted login is attributed to. */
-export interface ThrottleSubjects {
-  /** The client's IP (behind trusted proxies only, the forwarded one). */
-  ip: string;
-  username?: string;
-  clientId?: string;
-}
-
-/** The outcome of an attempt that was let through: the caller reports how the secret check ended. */
-export interface ThrottleReservation {
-  /** The secret was right: the reserved attempt is given back and the consecutive-failure streak ends. */
-  succeeded(): Promise<void>;
-  /**
-   * The secret was wrong: the reserved attempt stays counted; `lockedOut` when it started a lockout, and
-   * `locked` the subjects it locked, each for `seconds`.
-   */
-  failed(): Promise<{ lockedOut: boolean; locked?: (LockoutSubject & { seconds: number })[] }>;
-}
-
-export type ThrottleDecision =
-  /** `weight`: how many forms of the secret the attempt may try (at most what was asked for). */
-  { allowed: true; weight: number; reservation: ThrottleReservation } | { allowed: false; retryAfterSeconds: number };
-
-/**
- * Brute-force defence (RFC 6749 §4.3.2: the password grant MUST be protected against it; RFC 6819
- * §5.2.3.3). An attempt is counted *before* its secret is verified: `reserve` takes a point from every
- * counter atomically, so N concurrent guesses can never all pass a check made before any of them failed.
- * `weight` is how many secrets the request will try (Basic credentials tried decoded and raw count twice).
- */
-export interface LoginThrottle {
-  reserve(subjects: ThrottleSubjects, weight?: number): Promise<ThrottleDecision>;
-  /**
-   * For a secret already judged right without a slow hash: allowed unless a subject is locked or a
-   * counter has no room left for `weight` more attempts (waiting meanwhile, as `reserve` does), counting
-   * nothing. The right secret is refused during a lockout like any other (no oracle), yet legitimate
-   * concurrent requests hold no capacity.
-   */
-  check(
-    subjects: ThrottleSubjects,
-    weight?: number,
-  ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
-  /**
-   * Ends a lockout early (`oauthd lockout clear`): forgets the subject's counter and lock, so its next attempt
-   * is judged as a first one. Optional: a throttle without it cannot be cleared.
-   */
-  clear?(subject: LockoutSubject): Promise<void>;
-}
-
-const noReservation: ThrottleReservation = { succeeded: async () => {}, failed: async () => ({ lockedOut: false }) };
-
-/** No throttling (tests of other behaviour). */
-export const noThrottle: LoginThrottle = {
-  reserve: async (_subjects, weight = 1) => ({ allowed: true, weight, reservation: noReservation }),
-  check: async () => ({ allowed: true }),
-};
-
 /** One row of the audit trail. */
 export interface AuditEvent {
+  /** Its row id, in insertion order; set by the store when read (absent on an event being written). */
+  id?: number;
   at: EpochSeconds;
   event: string;
   clientId: string | null;
@@ -109,9 +63,35 @@ export interface AuditQuery {
   event?: string;
   clientId?: string;
   username?: string;
+  userId?: number;
   since?: EpochSeconds;
   until?: EpochSeconds;
+  /** Keyset paging: only events after this one in the order (at DESC, id DESC), i.e. older than it. */
+  before?: { at: EpochSeconds; id: number };
   /** Newest first, at most this many. */
+  limit: number;
+}
+
+/** How many events of each name fell in each bucket of `bucketSeconds` (bucket = its start, a multiple). */
+export interface AuditActivityQuery {
+  since: EpochSeconds;
+  bucketSeconds: number;
+  events: readonly AuditEventName[];
+}
+
+export interface AuditActivityRow {
+  bucket: EpochSeconds;
+  event: string;
+  count: number;
+}
+
+/**
+ * A page of a listing in a stable order (clients by client_id, users by username, byte-wise): at most `limit`
+ * after `after` (keyset paging), those whose id or name contains `search` case-insensitively when given.
+ */
+export interface ListQuery {
+  search?: string;
+  after?: string;
   limit: number;
 }
 
@@ -163,6 +143,21 @@ export interface NewLockout extends LockoutSubject {
   until: EpochSeconds;
 }
 
+/** The fields `updateUser` changes; a field left out keeps its value. */
+export interface UserChanges {
+  username?: string;
+  /** false: as setUserActive(false) — revokes, ends and cancels in the same transaction. */
+  isActive?: boolean;
+  isAdmin?: boolean;
+}
+
+/**
+ * - `updated`: every change applied, in one transaction, and the version bumped once;
+ * - `version_mismatch`: `ifVersion` was given and the stored version differs; nothing changed;
+ * - `exists`: the new username is taken; nothing changed.
+ */
+export type UserUpdate = { status: 'updated'; user: User } | { status: 'not_found' | 'version_mismatch' | 'exists' };
+
 /** Which lockouts `clearLockouts` ends: every one naming this username, or this IP key. */
 export type LockoutMatch = { username: string } | { ipKey: string };
 
@@ -170,6 +165,8 @@ export interface NewUser {
   username: string;
   passwordHash: string | null;
   isActive: boolean;
+  /** False when left out. */
+  isAdmin?: boolean;
   createdAt: EpochSeconds;
 }
 
@@ -237,16 +234,25 @@ export interface TokenStore {
 export interface ClientStore {
   createClient(client: NewClient): Promise<'created' | 'exists'>;
   findClient(clientId: string): Promise<Client | null>;
-  listClients(): Promise<Client[]>;
-  /** Deletes the client and every grant and token issued to it. */
-  deleteClient(clientId: string): Promise<boolean>;
+  /** Every client (by created_at, client_id); with a query, one page of them by client_id (see ListQuery). */
+  listClients(query?: ListQuery): Promise<Client[]>;
+  /**
+   * Deletes the client and every grant and token issued to it. With `ifVersion`, only while the client's version
+   * is that one (`version_mismatch` otherwise; nothing deleted).
+   */
+  deleteClient(clientId: string, options?: { ifVersion?: number }): Promise<boolean | 'version_mismatch'>;
   /** Replaces a confidential client's secret hash; false for an unknown or public client. */
   setClientSecret(clientId: string, secretHash: string, now: EpochSeconds): Promise<boolean>;
   /**
    * Changes the given fields of a client in one statement and returns the client as it is then; null for an
    * unknown client. Tokens already issued are left as they are (the refresh grant narrows them, RFC 6749 §6).
    */
-  updateClient(clientId: string, changes: ClientChanges, now: EpochSeconds): Promise<Client | null>;
+  updateClient(
+    clientId: string,
+    changes: ClientChanges,
+    now: EpochSeconds,
+    options?: { ifVersion?: number },
+  ): Promise<Client | null | 'version_mismatch'>;
   /** Revokes the client's live grants that began with `grantType`, atomically; returns their ids. */
   revokeClientGrants(clientId: string, options: { grantType: GrantOrigin; now: EpochSeconds }): Promise<string[]>;
 }
@@ -263,7 +269,17 @@ export interface ClientUsageStore {
 export interface UserStore {
   createUser(user: NewUser): Promise<'created' | 'exists'>;
   findUserByUsername(username: string): Promise<User | null>;
-  listUsers(): Promise<User[]>;
+  /** Every user (by id); with a query, one page of them by username (see ListQuery). */
+  listUsers(query?: ListQuery): Promise<User[]>;
+  /**
+   * Renames, enables or disables, and grants or takes the admin flag, in one transaction, bumping the version
+   * once; with `ifVersion`, only while the user's version is that one.
+   */
+  updateUser(
+    username: string,
+    changes: UserChanges,
+    options: { now: EpochSeconds; ifVersion?: number },
+  ): Promise<UserUpdate>;
   /**
    * Replaces the password hash; with `revokeGrants`, also revokes every grant of the user, ends its sign-in sessions
    * and cancels its codes not yet exchanged and device codes not yet redeemed (they would become grants later).
@@ -289,7 +305,11 @@ export interface UserStore {
    * Deletes a user with every grant and token: in one transaction, its live tokens are deleted, then the user
    * (its grants go with it). Returns the user deleted and how many live grants it had; null for an unknown user.
    */
-  deleteUser(username: string, now: EpochSeconds): Promise<{ user: User; liveGrants: number } | null>;
+  deleteUser(
+    username: string,
+    now: EpochSeconds,
+    options?: { ifVersion?: number },
+  ): Promise<{ user: User; liveGrants: number } | null | 'version_mismatch'>;
   /**
    * The user's live grants at `now` (not revoked, with a refresh token unused, unrevoked and unexpired, or an
    * access token unrevoked and unexpired), oldest first.
@@ -315,8 +335,10 @@ export interface LockoutStore {
 export interface AuditStore {
   /** Appends audit events (a batch, in one transaction). */
   recordAuditEvents(events: readonly AuditEvent[]): Promise<void>;
-  /** Audit events matching every given filter, newest first. */
+  /** Audit events matching every given filter, newest first (at DESC, id DESC), each with its id. */
   queryAuditEvents(query: AuditQuery): Promise<AuditEvent[]>;
+  /** Counts of the given events per bucket from `since` on (the dashboard's charts); empty buckets left out. */
+  auditActivity(query: AuditActivityQuery): Promise<AuditActivityRow[]>;
 }
 
 /** The database itself: its schema, its health, its cleanup. */

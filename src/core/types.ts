@@ -42,6 +42,13 @@ export interface Client {
   /** What this client's tokens may do and for how long; each field null: the server's setting. */
   policy: ClientPolicy;
   createdAt: EpochSeconds;
+  /**
+   * Bumped by every change of the client (update, secret rotation): the admin API's ETag, so an update made
+   * from a stale copy is refused (RFC 9110 §13.1.1 If-Match). Absent only on the built-in console client.
+   */
+  version?: number;
+  /** The console's own client (core/console-client.ts): not stored, never listed, changed or deleted. */
+  builtIn?: boolean;
 }
 
 /**
@@ -110,6 +117,13 @@ export interface User {
   /** Null when the user has no usable password: it never matches (PasswordHasher.verify, core/ports.ts). */
   passwordHash: string | null;
   isActive: boolean;
+  /**
+   * May hold the built-in admin scopes (core/admin-scopes.ts) in a token bound to it, and sign in to the console
+   * (`oauthd user create --admin`, `oauthd admin bootstrap`).
+   */
+  isAdmin: boolean;
+  /** Bumped by every administrative change of the user (not by a login's hash upgrade): the admin API's ETag. */
+  version: number;
   createdAt: EpochSeconds;
   updatedAt: EpochSeconds;
 }
@@ -151,6 +165,8 @@ export interface AccessTokenRecord {
   username: string | null;
   /** True when there is no user. */
   userIsActive: boolean;
+  /** False when there is no user. Read with the token, so the admin API judges the user as it is now. */
+  userIsAdmin: boolean;
   scope: string[];
   issuedAt: EpochSeconds;
   expiresAt: EpochSeconds;
@@ -200,6 +216,8 @@ export interface Principal {
   /** Null for a token issued to the client itself (client_credentials): no user. */
   userId: number | null;
   username: string | null;
+  /** The user is an admin now (false without a user); set by the core's validator, absent in the kit's. */
+  userIsAdmin?: boolean;
   scope: string[];
   grantId: string;
   issuedAt: EpochSeconds;
