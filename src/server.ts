@@ -47,10 +47,13 @@ export async function startAdminListener(
     store: Pick<Store, 'ping'>;
     workers?: () => { listening: number; configured: number };
     bruteForceCounters: () => AdminReadiness['bruteForceCounters'];
+    /** The admin API and the console run on these services; absent: metrics and health only. */
+    services?: Services;
   },
 ): Promise<{ app: FastifyInstance; url: string }> {
   const app = buildAdminApp({
     logger: options.logger,
+    ...(options.services ? { surface: { services: options.services, config } } : {}),
     metrics: options.metrics,
     readiness: async () => ({
       database: await probeStore(options.store),
@@ -102,6 +105,7 @@ export async function startServer(
         metrics: { contentType: services.metrics.registry.contentType, render: () => services.metrics.render() },
         store: services.store,
         bruteForceCounters: services.throttleCounters,
+        services,
       });
     }
     const { http } = config;

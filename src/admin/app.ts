@@ -3,6 +3,8 @@ import fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino';
 import { requestLogSerializers } from '../http/app.js';
 import type { StoreProbe } from '../http/routes/health.js';
+import { type AdminSurfaceDeps, adminApi } from './api/index.js';
+import { adminConsole } from './console/index.js';
 
 /** What /readyz of the admin listener reports: the store probe, and in a cluster the workers. */
 export interface AdminReadiness {
@@ -21,6 +23,8 @@ export interface AdminAppOptions {
   /** Prometheus text of the whole server (of every worker, in a cluster). */
   metrics: { contentType: string; render(): Promise<string> };
   readiness(): Promise<AdminReadiness>;
+  /** The admin API (/admin/v1/) and the console (/console/); absent: metrics and health only. */
+  surface?: AdminSurfaceDeps;
 }
 
 /**
@@ -28,16 +32,18 @@ export interface AdminAppOptions {
  * OAUTHD_ADMIN_PORT, docs/deployment.md). Its own Fastify instance, so that nothing registered on the
  * public app (routes, hooks, body parsers) is reachable here, nor the reverse: `/metrics` names failure
  * reasons (a username that does not exist, a disabled user) and must not be on the public port.
- * Unauthenticated: it relies on being reachable only from where operators are. Never listens: server.ts
- * (or cli/serve.ts, in a cluster's primary) does.
+ * `/metrics`, `/healthz` and `/readyz` are unauthenticated: they rely on being reachable only from where
+ * operators are. The admin API and the console, each in its own encapsulated context (its own body parser and
+ * error answers), authenticate every request with oauthd's own tokens. Never listens: server.ts (or
+ * cli/serve.ts, in a cluster's primary) does.
  */
 export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
   const serverOptions: FastifyHttpOptions<Server> = {
     loggerInstance: options.logger.child({ listener: 'admin' }, { serializers: requestLogSerializers }),
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: false,
-    // Nothing here reads a body; a client that trickles its request is cut off all the same.
-    bodyLimit: 1024,
+    // The admin API's and the console's bodies are small JSON documents and forms.
+    bodyLimit: 64 * 1024,
     requestTimeout: 10_000,
   };
   const app = fastify(serverOptions);
@@ -76,6 +82,11 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
     if (!ready) reply.code(503).header('Retry-After', '1');
     return reply.type('application/json; charset=utf-8').send(json(body));
   });
+  if (options.surface) {
+    const surface = options.surface;
+    app.register(async (api) => adminApi(api, surface));
+    app.register(async (console) => adminConsole(console, surface));
+  }
   app.setNotFoundHandler((_request, reply) =>
     reply
       .code(404)

@@ -70,6 +70,7 @@ async function runClusterPrimary(config: Config, workers: number): Promise<void>
       store: services.store,
       workers: () => ({ listening: listeningWorkers.size, configured: workers }),
       bruteForceCounters: services.throttleCounters,
+      services,
     });
   } catch (error) {
     await services.close();
