@@ -57,7 +57,10 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
   const listPage = (query: ListQuery): Client[] => {
     const { sql: text, args } = clientPageSql(query);
     let statement = pages.get(text);
-    if (!statement) pages.set(text, (statement = db.prepare(text)));
+    if (!statement) {
+      statement = db.prepare(text);
+      pages.set(text, statement);
+    }
     return (statement.all(...args) as ClientRow[]).map(toClient);
   };
   const pages = new Map<string, Database.Statement>();

@@ -135,7 +135,10 @@ function userTransactions(db: Database.Database) {
   const listPage = (query: ListQuery): User[] => {
     const { sql: text, args } = userPageSql(query);
     let statement = pages.get(text);
-    if (!statement) pages.set(text, (statement = db.prepare(text)));
+    if (!statement) {
+      statement = db.prepare(text);
+      pages.set(text, statement);
+    }
     return (statement.all(...args) as UserRow[]).map(toUser);
   };
 
