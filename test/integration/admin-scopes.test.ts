@@ -174,7 +174,7 @@ describe('the authorization code flow', () => {
     expect(token.json.scope).toBe('read');
   });
 
-  it('sends invalid_scope back to the client when only admin scopes were asked for by a user who is no admin', async () => {
+  it('sends invalid_scope back when a user who is no admin asked for admin scopes alone', async () => {
     const { next } = await signIn(ALICE, 'oauthd:admin');
     expect(next.status).toBe(302);
     const params = redirectParams(next.headers.get('location'));
@@ -271,7 +271,7 @@ describe("the console's built-in client", () => {
     expect(redirectParams(back.headers.get('location')).error).toBe('invalid_scope');
   });
 
-  it('compares its redirect URI exactly: another loopback port is refused on the page (RFC 8252 §7.3 not applied)', async () => {
+  it('compares its redirect URI exactly: no loopback port freedom (RFC 8252 §7.3)', async () => {
     const port = Number(new URL(server.adminUrl).port);
     const other = `http://127.0.0.1:${port === 65535 ? port - 1 : port + 1}/console/callback`;
     const page = await new Browser().get(consoleRequest(other).url);
