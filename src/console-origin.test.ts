@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { consoleServices, ensureConsoleClientRow, reachableUrl, withConsoleClient } from './console-origin.js';
 import { CONSOLE_CLIENT_ID } from './core/console-client.js';
+import { tokenKey } from './core/tokens.js';
 import { openStore } from './store/store.js';
 
 describe("the console's origin", () => {
@@ -24,15 +25,33 @@ describe("the console's origin", () => {
 });
 
 describe("the console client's row", () => {
-  it('is written once, read as the built-in client, and left out of listings and counts', async () => {
+  it('is written with the first code, read as the built-in client, and left out of listings and counts', async () => {
     const stored = openStore('sqlite::memory:');
     await stored.migrate();
-    await ensureConsoleClientRow(stored);
-    await ensureConsoleClientRow(stored);
-    const row = await stored.findClient(CONSOLE_CLIENT_ID);
-    // On its own the row can do nothing: no redirect URI, no scope.
-    expect(row).toMatchObject({ isPublic: true, scopes: [], policy: { redirectUris: null } });
     const store = withConsoleClient(stored, { origin: () => 'http://127.0.0.1:8001' });
+    await stored.createUser({ username: 'root', passwordHash: null, isActive: true, isAdmin: true, createdAt: 1 });
+    const root = (await stored.findUserByUsername('root'))!;
+    expect(await stored.findClient(CONSOLE_CLIENT_ID)).toBeNull();
+    for (const key of ['code-1', 'code-2']) {
+      await store.createAuthorizationCode({
+        hash: tokenKey(key),
+        clientId: CONSOLE_CLIENT_ID,
+        userId: root.id,
+        redirectUri: 'http://127.0.0.1:8001/console/callback',
+        scope: ['oauthd:admin'],
+        codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        codeChallengeMethod: 'S256',
+        issuedAt: 1,
+        expiresAt: 4_000_000_000,
+      });
+    }
+    await ensureConsoleClientRow(stored);
+    // On its own the row can do nothing: no redirect URI, no scope.
+    expect(await stored.findClient(CONSOLE_CLIENT_ID)).toMatchObject({
+      isPublic: true,
+      scopes: [],
+      policy: { redirectUris: null },
+    });
     expect(await store.findClient(CONSOLE_CLIENT_ID)).toMatchObject({
       builtIn: true,
       scopes: ['oauthd:admin', 'oauthd:admin:read'],

@@ -41,14 +41,27 @@ const notConsole = (client: { clientId: string }): boolean => client.clientId !=
 
 /**
  * The store as everyone sees it: `findClient(CONSOLE_CLIENT_ID)` is the console's built-in client, whatever
- * row holds that id (the row exists only so its codes, grants and tokens have a client to reference), and the
- * listings and counts leave that row out: it is no one's client to list, change or delete.
+ * row holds that id (the row exists only so its codes, grants and tokens have a client to reference: written
+ * with the console's first code, so a server whose console is never used has none), and the listings and
+ * counts leave that row out: it is no one's client to list, change or delete.
  */
 export function withConsoleClient(store: Store, console: Pick<ConsoleServices, 'origin'>): Store {
+  let rowWritten: Promise<void> | null = null;
   return {
     ...store,
     findClient: async (clientId) =>
       clientId === CONSOLE_CLIENT_ID ? consoleClient(console.origin()) : store.findClient(clientId),
+    async createAuthorizationCode(code) {
+      if (code.clientId === CONSOLE_CLIENT_ID) {
+        // Once per process; a failed write is tried again with the next code.
+        rowWritten ??= ensureConsoleClientRow(store).catch((error: unknown) => {
+          rowWritten = null;
+          throw error;
+        });
+        await rowWritten;
+      }
+      return store.createAuthorizationCode(code);
+    },
     async listClients(query) {
       if (query === undefined) return (await store.listClients()).filter(notConsole);
       // One more than asked, so a page the row was taken out of is still full.
@@ -65,7 +78,7 @@ export function withConsoleClient(store: Store, console: Pick<ConsoleServices, '
 /**
  * Codes, grants and tokens reference their client's row (a foreign key), so the console's client has one: a
  * public client with no redirect URI and no scope, which nothing can use on its own; `withConsoleClient` lays
- * the real definition over it. Written once; `exists` (another process, or an earlier start) is fine.
+ * the real definition over it. Written once; `exists` (another process, or an earlier code) is fine.
  */
 export async function ensureConsoleClientRow(store: Pick<Store, 'createClient' | 'findClient'>): Promise<void> {
   if ((await store.findClient(CONSOLE_CLIENT_ID)) !== null) return;

@@ -24,13 +24,7 @@ import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
 import { createLoginThrottle } from './throttle/login-throttle.js';
 import { createClientRateLimiter } from './throttle/client-rate-limit.js';
 import { connectRedis } from './throttle/redis.js';
-import {
-  type ConsoleServices,
-  consoleServices,
-  ensureConsoleClientRow,
-  reachableUrl,
-  withConsoleClient,
-} from './console-origin.js';
+import { type ConsoleServices, consoleServices, reachableUrl, withConsoleClient } from './console-origin.js';
 import { throttleKeyOfIp } from './throttle/keys.js';
 import { startLockoutSync } from './throttle/lockout-sync.js';
 
@@ -100,8 +94,6 @@ export async function createServices(
   const stored = openDecoratedStore(config, logger, overrides, metrics);
   try {
     await stored.migrate();
-    // A server signs the console in: its client needs a row for its codes and grants to reference.
-    if (overrides.longRunning) await ensureConsoleClientRow(stored);
   } catch (error) {
     await stored.close();
     throw error;
