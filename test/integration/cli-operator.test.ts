@@ -216,6 +216,7 @@ describe('oauthd user show, sessions, revoke, rename, delete', () => {
         id: u.id,
         username: 'shown',
         is_active: true,
+        is_admin: false,
         has_usable_password: true,
         created_at: new Date(u.createdAt * 1000).toISOString(),
         live_sessions: 0,
@@ -225,6 +226,7 @@ describe('oauthd user show, sessions, revoke, rename, delete', () => {
       const text = await ok(['user', 'show', 'shown']);
       expect(text).toContain(`id:            ${u.id}\n`);
       expect(text).toContain('password:      set\n');
+      expect(text).toContain('admin:         no\n');
       expect(text).toContain('live sessions: 2\n');
       const unknown = await cli(['user', 'show', 'nobody']);
       expect(unknown).toEqual({ code: 1, stdout: '', stderr: 'oauthd: no user named "nobody"\n' });

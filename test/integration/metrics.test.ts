@@ -101,7 +101,8 @@ describe('GET /metrics', () => {
     const person = { userId: 1, username: SEED.username };
     for (const approved of [true, false, true]) {
       const { user_code } = await startDeviceFlow(server, tv);
-      expect(await server.services.deviceFlow.decide(user_code, approved, person, '127.0.0.1')).toEqual({ ok: true });
+      const decided = await server.services.deviceFlow.decide(user_code, approved, person, '127.0.0.1');
+      expect(decided).toEqual({ ok: true, approved });
     }
     const after = await scrape();
     const delta = (labels: string) =>
