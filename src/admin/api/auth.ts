@@ -70,6 +70,8 @@ export async function authenticate(
     );
   }
   const actor =
-    principal.userId !== null ? `api:user:${principal.username ?? principal.userId}` : `api:client:${principal.clientId}`;
+    principal.userId !== null
+      ? `api:user:${principal.username ?? principal.userId}`
+      : `api:client:${principal.clientId}`;
   return { actor, access };
 }

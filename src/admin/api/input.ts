@@ -48,7 +48,9 @@ const typeOf = (value: unknown): SchemaType => {
 };
 
 const describeTypes = (types: SchemaType[]): string =>
-  types.map((t) => (t === 'null' ? 'null' : t === 'integer' ? 'an integer' : `a${/^[aeiou]/.test(t) ? 'n' : ''} ${t}`)).join(' or ');
+  types
+    .map((t) => (t === 'null' ? 'null' : t === 'integer' ? 'an integer' : `a${/^[aeiou]/.test(t) ? 'n' : ''} ${t}`))
+    .join(' or ');
 
 /** Every problem of `value` against `schema`, each named by its path (`policy.redirect_uris[2]`). */
 export function problemsOf(value: unknown, schema: Schema, path: string): FieldProblem[] {
@@ -61,8 +63,10 @@ export function problemsOf(value: unknown, schema: Schema, path: string): FieldP
   }
   if (typeof value === 'string') return stringProblems(value, schema, path);
   if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) return [{ field: path, problem: `must be at least ${schema.minimum}` }];
-    if (schema.maximum !== undefined && value > schema.maximum) return [{ field: path, problem: `must be at most ${schema.maximum}` }];
+    if (schema.minimum !== undefined && value < schema.minimum)
+      return [{ field: path, problem: `must be at least ${schema.minimum}` }];
+    if (schema.maximum !== undefined && value > schema.maximum)
+      return [{ field: path, problem: `must be at most ${schema.maximum}` }];
   }
   if (Array.isArray(value)) {
     if (schema.maxItems !== undefined && value.length > schema.maxItems) {
@@ -77,7 +81,12 @@ export function problemsOf(value: unknown, schema: Schema, path: string): FieldP
 function stringProblems(value: string, schema: Schema, path: string): FieldProblem[] {
   const length = [...value].length;
   if (schema.minLength !== undefined && length < schema.minLength) {
-    return [{ field: path, problem: schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters` }];
+    return [
+      {
+        field: path,
+        problem: schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters`,
+      },
+    ];
   }
   if (schema.maxLength !== undefined && length > schema.maxLength) {
     return [{ field: path, problem: `must be at most ${schema.maxLength} characters` }];
@@ -108,7 +117,10 @@ function objectProblems(value: Record<string, unknown>, schema: Schema, path: st
 export function checkBody(body: unknown, schema: Schema): Record<string, unknown> {
   const value = body === undefined ? {} : body;
   if (typeOf(value) !== 'object') {
-    throw invalidFields([{ field: 'body', problem: 'must be a JSON object' }], 'The request body must be a JSON object.');
+    throw invalidFields(
+      [{ field: 'body', problem: 'must be a JSON object' }],
+      'The request body must be a JSON object.',
+    );
   }
   const problems = problemsOf(value, schema, '');
   if (problems.length > 0) throw invalidFields(problems);
