@@ -133,7 +133,7 @@ export function adminOpenApi(routes: readonly ApiRoute[]) {
         'Manage clients, users, their grants, lockouts and the audit trail of oauthd, on the admin listener only ' +
         `(OAUTHD_ADMIN_HOST/PORT). Every request needs \`Authorization: Bearer\` with ${ADMIN_SCOPE} (changes) ` +
         `or ${ADMIN_READ_SCOPE} (reads), from the public token endpoint (docs/admin-api.md).`,
-      license: { name: 'MIT' },
+      license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: '/', description: 'The admin listener this document was fetched from.' }],
     tags: [
