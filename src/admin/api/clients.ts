@@ -68,7 +68,9 @@ export const CLIENT_ROUTES: ApiRoute[] = [
       409: { description: 'already_exists: a client has this client_id.' },
     },
     async handle({ admin, body }) {
-      const { client, clientSecret } = await admin.createClient(createInputOf(body));
+      const { client: created, clientSecret } = await admin.createClient(createInputOf(body));
+      // As stored (its version is the store's): the ETag must be one a PATCH can send back.
+      const client = await admin.showClient(created.clientId);
       const generated = clientSecret !== null && body.client_secret === undefined;
       const answer = withEtag(201, client, generated ? { client_secret: clientSecret } : {});
       answer.headers!.Location = `/admin/v1/clients/${encodeURIComponent(client.clientId)}`;
