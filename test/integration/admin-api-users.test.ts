@@ -63,6 +63,17 @@ describe('users', () => {
     expect(again.json.error).toBe('already_exists');
   });
 
+  it('finds a user whose name needs percent-encoding in the path (a slash, a space, non-ASCII)', async () => {
+    const name = 'ops/jane smith-é';
+    const created = await createUser(name);
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe(`/admin/v1${path(name)}`);
+    const shown = await api(server, admin, 'GET', path(name));
+    expect(shown.status).toBe(200);
+    expect(shown.json.username).toBe(name);
+    expect((await api(server, admin, 'DELETE', path(name))).status).toBe(204);
+  });
+
   it('refuses a password the policy refuses, naming the field', async () => {
     const result = await api(server, admin, 'POST', '/users', { body: { username: 'shorty', password: 'short' } });
     expect(result.status).toBe(400);
