@@ -46,11 +46,13 @@ const ADMIN_ERRORS: Record<AdminErrorCode, { status: number; error: string }> = 
 };
 
 /** The answer to an AdminError: its message is one line, safe to show (core/admin/validation.ts). */
-export function fromAdminError(error: AdminError, fieldOf: (field: string) => string = (f) => f): ApiError {
+export function fromAdminError(error: AdminError): ApiError {
   const { status, error: code } = ADMIN_ERRORS[error.code] ?? ADMIN_ERRORS.invalid;
-  const body: ApiErrorBody = { error: code, error_description: error.message };
+  // The core speaks the CLI's flags (`--redirect-uri`); the API's fields are the same words in snake_case.
+  const message = error.message.replace(/--([a-z][a-z-]*)/g, (_flag, name: string) => name.replaceAll('-', '_'));
+  const body: ApiErrorBody = { error: code, error_description: message };
   if (error.code === 'invalid' && error.field !== undefined) {
-    body.fields = [{ field: fieldOf(error.field), problem: error.message }];
+    body.fields = [{ field: error.field, problem: message }];
   }
   return new ApiError(status, body);
 }
