@@ -215,7 +215,7 @@ describe('changing', () => {
   });
 
   it('refuses malformed JSON, bytes that are not UTF-8 and other content types with invalid_request', async () => {
-    const send = (body: BodyInit, type: string) =>
+    const send = (body: string | Uint8Array, type: string) =>
       fetch(`${server.adminUrl}/admin/v1/clients`, {
         method: 'POST',
         headers: { authorization: `Bearer ${admin}`, 'content-type': type },
@@ -227,7 +227,7 @@ describe('changing', () => {
       ['name=x', 'application/x-www-form-urlencoded'],
       ['name', 'text/plain'],
     ] as const) {
-      const response = await send(body as BodyInit, type);
+      const response = await send(body, type);
       expect(response.status, type).toBe(400);
       expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
     }
