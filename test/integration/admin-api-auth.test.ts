@@ -26,7 +26,7 @@ afterAll(async () => {
 const challenge = (result: { headers: Headers }) => result.headers.get('www-authenticate');
 
 describe('without a usable token', () => {
-  it('answers a request without credentials 401 with a bare Bearer challenge (RFC 6750 §3.1: no error code)', async () => {
+  it('answers no credentials 401 with a bare Bearer challenge (RFC 6750 §3.1: no error code)', async () => {
     const result = await api(server, null, 'GET', '/clients');
     expect(result.status).toBe(401);
     expect(challenge(result)).toBe('Bearer realm="oauthd-admin"');

@@ -110,7 +110,7 @@ describe('listing', () => {
     expect(seen).toEqual(['paged-0', 'paged-1', 'paged-2', 'paged-3', 'paged-4']);
   });
 
-  it('refuses a bad cursor, a cursor of another listing, a bad limit and an unknown parameter with fields', async () => {
+  it("refuses a bad cursor, another listing's cursor, a bad limit and an unknown parameter with fields", async () => {
     const users = await api(server, admin, 'GET', '/users?limit=1');
     const cases: [string, string][] = [
       ['cursor=not*base64', 'cursor'],

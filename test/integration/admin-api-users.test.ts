@@ -98,7 +98,7 @@ describe('users', () => {
     expect(second.json.next_cursor).toBeNull();
   });
 
-  it('disables a user with If-Match: its token stops at /o/userinfo/ at once; enabling lets it log in again', async () => {
+  it('disables a user with If-Match: its token stops at /o/userinfo/ at once; enabled, it logs in again', async () => {
     const token = (await login('alice')).json.access_token as string;
     expect((await userinfo(server, token)).status).toBe(200);
     const etag = (await api(server, admin, 'GET', '/users/alice')).headers.get('etag')!;

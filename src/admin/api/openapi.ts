@@ -46,6 +46,7 @@ const CHALLENGE = {
 
 /** The refusals every operation may answer, added to its own responses. */
 function commonErrors(route: ApiRoute): Record<number, ResponseDoc> {
+  const needed = route.method === 'GET' ? `${ADMIN_READ_SCOPE} (or ${ADMIN_SCOPE})` : ADMIN_SCOPE;
   const errors: Record<number, ResponseDoc> = {
     400: {
       description: 'invalid_request: malformed JSON, wrong content type, unknown fields, wrong types, bad cursor.',
@@ -53,8 +54,7 @@ function commonErrors(route: ApiRoute): Record<number, ResponseDoc> {
     401: { description: 'invalid_token: no, malformed, unknown, expired or revoked access token.', headers: CHALLENGE },
     403: {
       description:
-        `insufficient_scope: the token lacks ${route.method === 'GET' ? `${ADMIN_READ_SCOPE} (or ${ADMIN_SCOPE})` : ADMIN_SCOPE}, ` +
-        'or speaks for a user who is not an admin (now).',
+        `insufficient_scope: the token lacks ${needed}, ` + 'or speaks for a user who is not an admin (now).',
       headers: CHALLENGE,
     },
     503: { description: 'temporarily_unavailable: the store cannot serve now.', headers: { 'Retry-After': '1' } },
