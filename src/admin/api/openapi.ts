@@ -53,8 +53,7 @@ function commonErrors(route: ApiRoute): Record<number, ResponseDoc> {
     },
     401: { description: 'invalid_token: no, malformed, unknown, expired or revoked access token.', headers: CHALLENGE },
     403: {
-      description:
-        `insufficient_scope: the token lacks ${needed}, or speaks for a user who is not an admin (now).`,
+      description: `insufficient_scope: the token lacks ${needed}, or speaks for a user who is not an admin (now).`,
       headers: CHALLENGE,
     },
     503: { description: 'temporarily_unavailable: the store cannot serve now.', headers: { 'Retry-After': '1' } },
