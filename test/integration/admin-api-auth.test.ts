@@ -167,6 +167,23 @@ describe('the listeners', () => {
   });
 });
 
+describe('methods', () => {
+  it('answers a method a path does not serve 405 with Allow, and HEAD like GET without a body', async () => {
+    const result = await api(server, admin, 'PUT', '/clients');
+    expect(result.status).toBe(405);
+    expect(result.headers.get('allow')).toBe('GET, POST, HEAD');
+    expect(result.json.error).toBe('invalid_request');
+    const head = await fetch(`${server.adminUrl}/admin/v1/lockouts`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    expect((await fetch(`${server.adminUrl}/admin/v1/lockouts`, { method: 'HEAD' })).status).toBe(401);
+    expect((await api(server, admin, 'GET', '/no-such-resource')).status).toBe(404);
+  });
+});
+
 describe('the OpenAPI document', () => {
   it('is served without a token at /admin/v1/openapi.json, valid OpenAPI 3.1, every operation listed', async () => {
     const response = await fetch(`${server.adminUrl}/admin/v1/openapi.json`);

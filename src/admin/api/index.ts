@@ -3,7 +3,7 @@ import type { Config } from '../../config/config.js';
 import type { Services } from '../../services.js';
 import { ACTIVITY_ROUTES } from './activity.js';
 import { CLIENT_ROUTES } from './clients.js';
-import { apiErrorHandler } from './errors.js';
+import { ApiError, apiErrorHandler } from './errors.js';
 import { GRANT_ROUTES } from './grants.js';
 import { jsonBodyParser } from './input.js';
 import { LOCKOUT_ROUTES } from './lockouts.js';
@@ -42,6 +42,7 @@ export async function adminApi(app: FastifyInstance, deps: AdminSurfaceDeps): Pr
       );
       api.setErrorHandler(apiErrorHandler);
       for (const route of API_ROUTES) registerRoute(api, route, deps);
+      refuseOtherMethods(api);
       // Unauthenticated: it describes the API's shape (public in the package anyway), holds no data, and tools
       // (Swagger UI, client generators) fetch it without a token. The listener is reachable by operators only.
       const document = JSON.stringify(adminOpenApi(API_ROUTES));
@@ -51,4 +52,28 @@ export async function adminApi(app: FastifyInstance, deps: AdminSurfaceDeps): Pr
     },
     { prefix: API_PREFIX },
   );
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** RFC 9110 §15.5.6: a method a path does not serve is 405 with `Allow`, not the 404 of a path that is not. */
+function refuseOtherMethods(api: FastifyInstance): void {
+  const served = new Map<string, string[]>();
+  for (const route of API_ROUTES) served.set(route.path, [...(served.get(route.path) ?? []), route.method]);
+  for (const [path, methods] of served) {
+    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
+    const others = METHODS.filter((m) => !methods.includes(m));
+    if (others.length === 0) continue;
+    api.route({
+      method: others,
+      url: path,
+      handler: async () => {
+        throw new ApiError(
+          405,
+          { error: 'invalid_request', error_description: `Use ${allow} for this resource.` },
+          { Allow: allow },
+        );
+      },
+    });
+  }
 }
