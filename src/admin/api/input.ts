@@ -102,13 +102,13 @@ function objectProblems(value: Record<string, unknown>, schema: Schema, path: st
   const properties = schema.properties ?? {};
   const problems: FieldProblem[] = [];
   for (const name of Object.keys(value)) {
-    const property = properties[name];
+    const property = Object.hasOwn(properties, name) ? properties[name] : undefined;
     if (property === undefined) {
       if (schema.additionalProperties === false) problems.push({ field: at(name), problem: 'unknown field' });
     } else problems.push(...problemsOf(value[name], property, at(name)));
   }
   for (const name of schema.required ?? []) {
-    if (!(name in value)) problems.push({ field: at(name), problem: 'is required' });
+    if (!Object.hasOwn(value, name)) problems.push({ field: at(name), problem: 'is required' });
   }
   return problems;
 }
@@ -136,7 +136,7 @@ export function checkQuery(query: Record<string, unknown>, schema: Schema): Reco
   const problems: FieldProblem[] = [];
   const values: Record<string, unknown> = {};
   for (const [name, raw] of Object.entries(query)) {
-    const property = properties[name];
+    const property = Object.hasOwn(properties, name) ? properties[name] : undefined;
     if (property === undefined) problems.push({ field: name, problem: 'unknown query parameter' });
     else if (typeof raw !== 'string') problems.push({ field: name, problem: 'must be given once' });
     else if (property.type === 'integer') {
