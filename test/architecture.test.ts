@@ -59,8 +59,9 @@ describe('layer boundaries', () => {
     () => {
       const allowed: Record<string, string[]> = {
         http: ['http', 'core', 'services'],
-        // The admin listener reuses the HTTP layer's log serializers and store probe; never the reverse.
-        admin: ['admin', 'core', 'http'],
+        // The admin listener reuses the HTTP layer's log serializers and store probe; never the reverse. The API and
+        // the console are handed the server's services and config, and key an IP as the CLI does (services.ts).
+        admin: ['admin', 'core', 'http', 'config', 'services'],
         // store/ only for oauthd/kit/database; the system clock is src/clock.ts.
         kit: ['kit', 'core', 'store', 'clock'],
         throttle: ['throttle', 'core'],
