@@ -106,9 +106,5 @@ export function assetRoutes(app: FastifyInstance): void {
     };
   };
   app.get('/assets/console.css', { config: { asset: true } }, serve(CONSOLE_STYLESHEET, 'text/css; charset=utf-8'));
-  app.get(
-    '/assets/console.js',
-    { config: { asset: true } },
-    serve(CONSOLE_SCRIPT, 'text/javascript; charset=utf-8'),
-  );
+  app.get('/assets/console.js', { config: { asset: true } }, serve(CONSOLE_SCRIPT, 'text/javascript; charset=utf-8'));
 }
