@@ -5,10 +5,10 @@
  * sign-out revoking the token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInThrough } from '../helpers/authorize.js';
 import { Browser, type PageResponse } from '../helpers/browser.js';
 import {
   ADMIN,
+  consoleCallbackUrl,
   consoleSignIn,
   consoleUrl,
   createAdminUser,
@@ -151,12 +151,7 @@ describe('the sign-in', () => {
 });
 
 describe('the callback refuses', () => {
-  /** Walks to the login page's POST, whose 303 goes to the callback; returns that callback URL. */
-  async function callbackUrl(browser: Browser): Promise<string> {
-    const start = await browser.get(consoleUrl(server, '/console/'));
-    const login = await signInThrough(server, browser, start.location!, ADMIN);
-    return login.location!;
-  }
+  const callbackUrl = (browser: Browser) => consoleCallbackUrl(server, browser);
 
   const expectRefused = (response: PageResponse) => {
     expect(response.status).toBe(400);
