@@ -155,6 +155,8 @@ export function auditRoutes(app: FastifyInstance, context: ConsoleContext): void
         context.send(reply, status, consolePage(context, session, { title: 'Audit log', section: 'audit', content }));
       if (typeof query === 'string') return send(400, auditList(filters, [], null, query));
       try {
+        // Events are written in batches: what this admin just did belongs on the page it opens next.
+        await context.deps.services.audit.flush();
         const { items, next } = await context.adminFor(session).auditEvents(query);
         return send(200, auditList(filters, items, next, null));
       } catch (error) {
