@@ -72,7 +72,9 @@ function actorOf(e: AuditEvent): string {
 function filterForm(filters: Filters): Html {
   const options = ['', ...AUDIT_EVENTS].map(
     (name) =>
-      html`<option value="${name}"${filters.event === name ? html` selected` : null}>${name === '' ? 'Any event' : name}</option>`,
+      html`<option value="${name}"${filters.event === name ? html` selected` : null}>${
+        name === '' ? 'Any event' : name
+      }</option>`,
   );
   const text = (id: keyof Filters, label: string, type = 'text') =>
     html`<div><label for="${id}">${label}</label>
@@ -113,7 +115,9 @@ function eventPage(e: AuditEvent): Html {
     detail = [['detail', e.detail]];
   }
   const row = (name: string, value: unknown) =>
-    html`<dt>${name}</dt><dd>${value === null || value === undefined ? html`<span class="muted">none</span>` : String(value)}</dd>`;
+    html`<dt>${name}</dt><dd>${
+      value === null || value === undefined ? html`<span class="muted">none</span>` : String(value)
+    }</dd>`;
   return html`<h1>Audit event</h1>
 <dl>
 <dt>Time</dt><dd>${timeOf(e.at)}</dd>

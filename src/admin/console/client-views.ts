@@ -45,7 +45,9 @@ function grantCheckboxes(checked: readonly string[]): Html {
   const boxes = GRANT_TYPES.map((grant) => {
     const name = grantName(grant);
     const on = checked.includes(name) || checked.includes(grant);
-    return html`<label><input type="checkbox" name="grant_types" value="${name}"${on ? html` checked` : null}>${name}</label>`;
+    return html`<label><input type="checkbox" name="grant_types" value="${name}"${on ? html` checked` : null}>${
+      name
+    }</label>`;
   });
   return html`<fieldset><legend>Grant types</legend>${boxes}</fieldset>`;
 }
@@ -66,13 +68,15 @@ const errorBox = (message: string | null): Html | null =>
 
 export function newClientForm(session: ConsoleSession, form: ClientForm, error: string | null): Html {
   const radio = (value: ClientForm['type'], label: string) =>
-    html`<label><input type="radio" name="type" value="${value}"${form.type === value ? html` checked` : null}>${label}</label>`;
+    html`<label><input type="radio" name="type" value="${value}"${form.type === value ? html` checked` : null}>${
+      label
+    }</label>`;
   return html`<h1>New client</h1>
 ${errorBox(error)}
 <form method="post" action="/console/clients/new" class="form-narrow">
 ${csrfInput(session)}
 ${textField('name', 'Name', form.name, html` required`)}
-${textField('client_id', 'Client ID (optional)', form.clientId, html` spellcheck="false" aria-describedby="client_id_hint"`)}
+${textField('client_id', 'Client ID (optional)', form.clientId, html` aria-describedby="client_id_hint"`)}
 <p class="hint" id="client_id_hint">Left empty, a random one is chosen.</p>
 <fieldset><legend>Type</legend>${radio('confidential', 'Confidential')}${radio('public', 'Public')}</fieldset>
 ${grantCheckboxes(form.grantTypes)}
@@ -101,6 +105,8 @@ function details(client: Client): Html {
   const p = client.policy;
   const or = (value: string | number | null | undefined, otherwise: string) =>
     value === null || value === undefined || value === '' ? html`<span class="muted">${otherwise}</span>` : value;
+  const ttl = p.accessTokenTtlSeconds === null ? null : `${p.accessTokenTtlSeconds} seconds`;
+  const rate = p.rateLimitPerMinute === null ? null : `${p.rateLimitPerMinute} per minute`;
   return html`<dl>
 <dt>Client ID</dt><dd class="mono">${client.clientId}</dd>
 <dt>Type</dt><dd>${client.isPublic ? 'Public' : 'Confidential'}</dd>
@@ -108,8 +114,8 @@ function details(client: Client): Html {
 <dt>Scopes</dt><dd>${or(client.scopes.join(' '), 'none')}</dd>
 <dt>Default scopes</dt><dd>${or(client.defaultScopes?.join(' '), "the server's default scopes")}</dd>
 <dt>Redirect URIs</dt><dd>${or(p.redirectUris?.join(' '), 'none')}</dd>
-<dt>Access token lifetime</dt><dd>${or(p.accessTokenTtlSeconds === null ? null : `${p.accessTokenTtlSeconds} s`, "the server's")}</dd>
-<dt>Rate limit</dt><dd>${or(p.rateLimitPerMinute === null ? null : `${p.rateLimitPerMinute} per minute`, 'none')}</dd>
+<dt>Access token lifetime</dt><dd>${or(ttl, "the server's")}</dd>
+<dt>Rate limit</dt><dd>${or(rate, 'none')}</dd>
 <dt>Allowed networks</dt><dd>${or(p.allowedNetworks?.join(', '), 'anywhere')}</dd>
 <dt>Introspection</dt><dd>${client.canIntrospect ? 'May introspect every token' : 'No'}</dd>
 <dt>Created</dt><dd>${timeOf(client.createdAt)}</dd>
@@ -155,6 +161,8 @@ ${number('rate_limit', 'Rate limit per minute', form.rateLimit, 'Empty: no limit
 </form>`;
 }
 
+const secondary = { className: 'secondary' };
+
 export function clientPage(
   session: ConsoleSession,
   client: Client,
@@ -164,7 +172,7 @@ export function clientPage(
   const actions = write
     ? html`<h2>Actions</h2>
 <div class="row-actions">
-${client.isPublic ? null : buttonForm(session, `${clientHref(client.clientId)}/rotate`, 'Rotate secret', { className: 'secondary' })}
+${client.isPublic ? null : buttonForm(session, `${clientHref(client.clientId)}/rotate`, 'Rotate secret', secondary)}
 <a href="${clientHref(client.clientId)}/delete">Delete client</a>
 </div>`
     : null;

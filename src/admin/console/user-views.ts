@@ -80,6 +80,8 @@ Sign the user out everywhere</label>
 </form>`;
 }
 
+const danger = { className: 'danger' };
+
 function sessionsTable(session: ConsoleSession, user: User, grants: readonly UserGrant[]): Html {
   const write = session.access === 'write';
   const base = userHref(user.username);
@@ -101,7 +103,7 @@ function sessionsTable(session: ConsoleSession, user: User, grants: readonly Use
   }
   const all =
     write && grants.length > 0
-      ? html`<div class="row-actions">${buttonForm(session, `${base}/revoke-all`, 'Revoke all', { className: 'danger' })}</div>`
+      ? html`<div class="row-actions">${buttonForm(session, `${base}/revoke-all`, 'Revoke all', danger)}</div>`
       : null;
   return html`<h2>Sessions</h2>
 ${listTable('Sessions', columns, grants, 'This user has no live session.')}
