@@ -110,6 +110,17 @@ describe('every page', () => {
     expect(dashboard.body).toContain('>Last day</a>');
   });
 
+  it('shows a client whose id holds a slash and other URL characters', async () => {
+    await server.services.admin.createClient({
+      name: 'Team app',
+      clientId: 'team/app?x=1#y',
+      grantTypes: ['password'],
+    });
+    const list = await get('/console/clients?search=team');
+    expect(list.body).toContain('href="/console/clients/team%2Fapp%3Fx%3D1%23y"');
+    expectPage(await get('/console/clients/team%2Fapp%3Fx%3D1%23y'), 200, 'Team app');
+  });
+
   it('answers an unknown page and an unknown client with the HTML 404 page', async () => {
     expectPage(await get('/console/nowhere'), 404, 'Not found');
     expectPage(await get('/console/clients/no-such-client'), 404, 'Not found');

@@ -196,3 +196,28 @@ describe('the callback refuses', () => {
     expectRefused(await second.get(stolen.toString()));
   });
 });
+
+describe('a console reached over https (OAUTHD_CONSOLE_URL behind a TLS proxy)', () => {
+  it('sets the session cookie as __Host- with Secure and Path=/, and the login cookie Secure', async () => {
+    const tls = await startTestServer({ OAUTHD_CONSOLE_URL: 'https://console.example' });
+    try {
+      await createAdminUser(tls);
+      const browser = new Browser();
+      const start = await browser.get(`${tls.adminUrl}/console/`);
+      expect(new URL(start.location!).searchParams.get('redirect_uri')).toBe(
+        'https://console.example/console/callback',
+      );
+      expect(cookieNamed(start, 'oauthd_console_login')).toMatch(/; Secure$/);
+      const callback = new URL(await consoleCallbackUrl(tls, browser, ADMIN, 'https://console.example'));
+      // The proxy would forward https://console.example/console/callback to the admin listener.
+      const signedIn = await browser.get(`${tls.adminUrl}${callback.pathname}${callback.search}`);
+      expect(signedIn.status).toBe(200);
+      const session = cookieNamed(signedIn, `__Host-${SESSION_COOKIE}`);
+      expect(session).toMatch(/; Path=\/; /);
+      expect(session).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+      expect((await browser.get(`${tls.adminUrl}/console/`)).status).toBe(200);
+    } finally {
+      await tls.stop();
+    }
+  });
+});

@@ -103,7 +103,7 @@ function auditList(filters: Filters, events: readonly AuditEvent[], next: string
   return html`<h1>Audit log</h1>
 ${filterForm(filters)}
 ${error === null ? null : html`<p class="error" role="alert">${error}</p>`}
-${listTable('Audit events, newest first', columns, events, 'No event matches.')}
+${listTable('Audit events, newest first', columns, events, 'No event matches.', { showCaption: true })}
 ${next === null ? null : html`<p class="pager"><a href="/console/audit?${older.toString()}">Older events</a></p>`}`;
 }
 
