@@ -78,6 +78,7 @@ describe('every page', () => {
   it('answers 200 with its h1, the navigation and the signed-in admin', async () => {
     const pages: [string, string][] = [
       ['/console/', 'Dashboard'],
+      ['/console', 'Dashboard'],
       ['/console/?range=day', 'Dashboard'],
       ['/console/clients', 'Clients'],
       ['/console/clients/new', 'New client'],
@@ -341,6 +342,15 @@ describe('the audit log', () => {
     expect(detail.body).toContain('<dt>tokens_revoked</dt><dd>true</dd>');
     const none = await get('/console/audit?event=user.disabled&username=nobody');
     expect(none.body).toContain('No event matches.');
+  });
+
+  it('filters by time (UTC)', async () => {
+    const local = (at: number) => new Date(at * 1000).toISOString().slice(0, 19);
+    const now = Math.floor(Date.now() / 1000);
+    const recent = await get(`/console/audit?event=user.created&from=${local(now - 600)}&to=${local(now + 600)}`);
+    expect(recent.body).toContain('>user.created</td>');
+    const later = await get(`/console/audit?event=user.created&from=${local(now + 600)}`);
+    expect(later.body).toContain('No event matches.');
   });
 
   it('refuses a time that is no time, with the reason (400)', async () => {

@@ -30,8 +30,8 @@ const FILTER_NAMES = ['event', 'client', 'username', 'from', 'to'] as const;
 export function parseUtc(value: string): number | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value);
   if (!match) return null;
-  const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
-  const ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, s ?? 0);
+  const [y, mo, d, h, mi, s] = match.slice(1).map((part) => Number(part ?? 0)) as number[];
+  const ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
   const back = new Date(ms);
   // Date.UTC rolls 31 February over to March: such a date is no date.
   if (Number.isNaN(ms) || back.getUTCDate() !== d || back.getUTCMonth() !== mo! - 1 || h! > 23 || mi! > 59) {
