@@ -267,6 +267,7 @@ describe('clients', () => {
     const confirm = await get('/console/clients/billing/delete');
     expectPage(confirm, 200, 'Delete client Billing service?');
     expect(confirm.body).toContain('revokes every grant and every token');
+    expect(confirm.body).toContain('<strong>2 live grants</strong>: their access and refresh tokens');
     const deleted = await post(
       '/console/clients/billing/delete',
       formAt(confirm.body, '/console/clients/billing/delete'),
