@@ -28,7 +28,8 @@ const FILTER_NAMES = ['event', 'client', 'username', 'from', 'to'] as const;
 
 /** `2026-12-06T11:05` (or with seconds), read as UTC; null when it is not such a time. */
 export function parseUtc(value: string): number | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value);
+  // A browser may send milliseconds too (HTML's "valid normalized local date and time string"): ignored.
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?$/.exec(value);
   if (!match) return null;
   const [y, mo, d, h, mi, s] = match.slice(1).map((part) => Number(part ?? 0)) as number[];
   const ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);

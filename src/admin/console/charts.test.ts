@@ -39,6 +39,7 @@ describe('parseUtc', () => {
   it('reads datetime-local values as UTC, with or without seconds', () => {
     expect(parseUtc('2026-12-06T11:05')).toBe(Date.UTC(2026, 11, 6, 11, 5) / 1000);
     expect(parseUtc('2026-12-06T11:05:30')).toBe(Date.UTC(2026, 11, 6, 11, 5, 30) / 1000);
+    expect(parseUtc('2026-12-06T11:05:30.250')).toBe(Date.UTC(2026, 11, 6, 11, 5, 30) / 1000);
   });
 
   it('refuses what is no time', () => {
