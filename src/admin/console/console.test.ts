@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseUtc } from './audit.js';
 import { barChart, niceCeiling } from './charts.js';
+import { returnPath } from './sign-in.js';
 
 describe('niceCeiling', () => {
   it('rounds the axis up to 1, 2 or 5 times a power of ten', () => {
@@ -45,6 +46,25 @@ describe('parseUtc', () => {
   it('refuses what is no time', () => {
     for (const value of ['yesterday', '2026-02-30T10:00', '2026-12-06 11:05', '2026-12-06T24:00', '2026-13-01T00:00']) {
       expect(parseUtc(value), value).toBeNull();
+    }
+  });
+});
+
+describe('returnPath', () => {
+  it('keeps a console path, and falls back to the dashboard for anything else', () => {
+    expect(returnPath('/console/users/bob?notice=x&y=1')).toBe('/console/users/bob?notice=x&y=1');
+    for (const path of [
+      '//evil.example/',
+      '/console//evil',
+      'https://evil.example/console/',
+      '/o/authorize/',
+      '/console/"><script>',
+      `/console/${'a'.repeat(200)}`,
+      null,
+      undefined,
+      '',
+    ]) {
+      expect(returnPath(path), String(path)).toBe('/console/');
     }
   });
 });
