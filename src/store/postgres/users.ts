@@ -57,8 +57,10 @@ async function endEverythingOf(tx: Query, userId: number, now: EpochSeconds): Pr
 const NAME_TAKEN = new Error('username taken');
 
 /**
- * updateUser: the user row locked first (as deleteUser), then every change in one UPDATE, the version bumped
- * once; disabling ends everything as setUserPassword with `revokeGrants` does, in the same transaction.
+ * updateUser: the user row locked first, then every change in one UPDATE, the version bumped once; disabling
+ * ends everything as setUserPassword with `revokeGrants` does, in the same transaction. NO KEY UPDATE, as the
+ * UPDATE alone would take: a code redemption in flight (its code locked, inserting a grant that takes KEY SHARE
+ * on the user) is not blocked by it, so the cancellation below waits for it rather than deadlocking with it.
  */
 async function updateUserInTransaction(
   tx: Query,
@@ -66,7 +68,7 @@ async function updateUserInTransaction(
   changes: UserChanges,
   { now, ifVersion }: { now: EpochSeconds; ifVersion?: number },
 ): Promise<UserUpdate> {
-  const { rows } = await tx<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [username]);
+  const { rows } = await tx<UserRow>('SELECT * FROM users WHERE username = $1 FOR NO KEY UPDATE', [username]);
   const user = rows[0];
   if (!user) return { status: 'not_found' };
   if (ifVersion !== undefined && user.version !== ifVersion) return { status: 'version_mismatch' };
@@ -121,20 +123,25 @@ async function deleteUserAndLiveTokens(
   return { user: toUser(row), liveGrants };
 }
 
+/** updateUser: its transaction, and `exists` when the new name was taken meanwhile (rolled back). */
+async function updateUserOnce(
+  inTransaction: PostgresConnection['inTransaction'],
+  username: string,
+  changes: UserChanges,
+  options: { now: EpochSeconds; ifVersion?: number },
+): Promise<UserUpdate> {
+  try {
+    return await inTransaction((tx) => updateUserInTransaction(tx, username, changes, options));
+  } catch (error) {
+    if (error === NAME_TAKEN) return { status: 'exists' };
+    throw error;
+  }
+}
+
 export function postgresUsers(connection: PostgresConnection): UserStore {
   const { query, inTransaction } = connection;
-  const updateUser = async (
-    username: string,
-    changes: UserChanges,
-    options: { now: EpochSeconds; ifVersion?: number },
-  ) => {
-    try {
-      return await inTransaction((tx) => updateUserInTransaction(tx, username, changes, options));
-    } catch (error) {
-      if (error === NAME_TAKEN) return { status: 'exists' } as const;
-      throw error;
-    }
-  };
+  const updateUser: UserStore['updateUser'] = (username, changes, options) =>
+    updateUserOnce(inTransaction, username, changes, options);
   return {
     async createUser(user: NewUser) {
       const { rowCount } = await query(
