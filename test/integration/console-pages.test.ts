@@ -316,6 +316,15 @@ describe('users', () => {
     expect(after.body).toContain('This user has no live session.');
   });
 
+  it('refuses to disable the signed-in admin, or a form that does not say enable or disable', async () => {
+    const page = await get(`/console/users/${ADMIN.username}`);
+    const action = `/console/users/${ADMIN.username}/active`;
+    expectPage(await post(action, formAt(page.body, action)), 400, 'Invalid request');
+    const { active: _left, ...rest } = formAt(page.body, action);
+    expectPage(await post(action, rest), 400, 'Invalid request');
+    expect((await server.services.store.findUserByUsername(ADMIN.username))?.isActive).toBe(true);
+  });
+
   it('revokes one session, and sets a password', async () => {
     const token = await passwordToken(PLAIN_USER.username, PLAIN_USER.password);
     const access = token.json.access_token as string;
