@@ -347,6 +347,27 @@ describe('users', () => {
   });
 });
 
+describe('paging', () => {
+  it('pages the clients by "Next page" and the audit log by "Older events"', async () => {
+    for (let i = 0; i < 52; i++) {
+      await server.services.admin.createClient({ name: `Bulk ${i}`, clientId: `bulk-${String(i).padStart(2, '0')}` });
+    }
+    const first = await get('/console/clients?search=bulk-');
+    expect(first.body.match(/>bulk-\d\d<\/a>/g)).toHaveLength(50);
+    const next = /<a href="([^"]+)">Next page<\/a>/.exec(first.body)![1]!.replace(/&amp;/g, '&');
+    const second = await get(next);
+    expect(second.body.match(/>bulk-\d\d<\/a>/g)).toEqual(['>bulk-50</a>', '>bulk-51</a>']);
+    expect(second.body).not.toContain('Next page');
+    const audit = await get('/console/audit?event=client.created');
+    const older = /<a href="([^"]+)">Older events<\/a>/.exec(audit.body)![1]!.replace(/&amp;/g, '&');
+    expect(older).toContain('event=client.created');
+    const page2 = await get(older);
+    expectPage(page2, 200, 'Audit log');
+    expect(page2.body).toContain('>client.created</td>');
+    expect(page2.body).not.toContain('>user.created</td>');
+  });
+});
+
 describe('the audit log', () => {
   it('filters by event and user, and opens one event', async () => {
     const all = await get('/console/audit');
