@@ -36,6 +36,8 @@ export const AUDIT_EVENTS = [
   'device_code.issued',
   'device.approved',
   'device.denied',
+  'user.admin_granted',
+  'user.admin_revoked',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

@@ -61,6 +61,8 @@ const user = (id: number, username: string, passwordHash: string | null, isActiv
   username,
   passwordHash,
   isActive,
+  isAdmin: false,
+  version: 1,
   createdAt: 0,
   updatedAt: 0,
 });

@@ -60,8 +60,9 @@ export function clientCacheOverrides(options: ClientCacheOptions): StoreOverride
       cache.delete(client.clientId);
       return store.createClient(client);
     },
-    deleteClient: (clientId) => dropAround(clientId, () => store.deleteClient(clientId)),
-    updateClient: (clientId, changes, at) => dropAround(clientId, () => store.updateClient(clientId, changes, at)),
+    deleteClient: (clientId, options) => dropAround(clientId, () => store.deleteClient(clientId, options)),
+    updateClient: (clientId, changes, at, options) =>
+      dropAround(clientId, () => store.updateClient(clientId, changes, at, options)),
     setClientSecret: (clientId, secretHash, at) =>
       dropAround(clientId, () => store.setClientSecret(clientId, secretHash, at)),
   });

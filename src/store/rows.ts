@@ -38,6 +38,7 @@ export interface ClientRow {
   /** JSON text on SQLite, already parsed on PostgreSQL (jsonb); null: the server's policy. */
   policy: string | Record<string, unknown> | null;
   created_at: number;
+  version: number;
 }
 
 export interface UserRow {
@@ -45,6 +46,8 @@ export interface UserRow {
   username: string;
   password_hash: string | null;
   is_active: number | boolean;
+  is_admin: number | boolean;
+  version: number;
   created_at: number;
   updated_at: number;
 }
@@ -62,6 +65,7 @@ export const toClient = (r: ClientRow): Client => ({
   ...(r.default_scopes !== null ? { defaultScopes: splitList(r.default_scopes) } : {}),
   policy: toClientPolicy(r.policy),
   createdAt: r.created_at,
+  version: r.version,
 });
 
 /**
@@ -165,20 +169,24 @@ export const toUser = (r: UserRow): User => ({
   username: r.username,
   passwordHash: r.password_hash,
   isActive: bool(r.is_active),
+  isAdmin: bool(r.is_admin),
+  version: r.version,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
 /** An access token joined with its grant and user, as both backends select it (scope as stored). */
-export type AccessTokenRow = Omit<AccessTokenRecord, 'scope' | 'userIsActive'> & {
+export type AccessTokenRow = Omit<AccessTokenRecord, 'scope' | 'userIsActive' | 'userIsAdmin'> & {
   scope: string;
   userIsActive: number | boolean;
+  userIsAdmin: number | boolean;
 };
 
 export const toAccessTokenRecord = (r: AccessTokenRow): AccessTokenRecord => ({
   ...r,
   scope: splitList(r.scope),
   userIsActive: bool(r.userIsActive),
+  userIsAdmin: bool(r.userIsAdmin),
 });
 
 /** A refresh token joined with its grant, user and successor, as both backends select it. */

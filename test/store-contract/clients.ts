@@ -11,6 +11,7 @@ import {
   rotation,
   addClient,
   type ContractSubject,
+  updateClient,
 } from './fixtures.js';
 
 /** Registering, finding, listing and deleting clients, and their secrets. */
@@ -205,7 +206,7 @@ export function clientOperatorContract(subject: ContractSubject): void {
   describe('updateClient', () => {
     it('changes only the fields given and returns the client as stored', async () => {
       const id = await addClient(store);
-      const updated = await store.updateClient(id, { scopes: ['read'] }, T + 5);
+      const updated = await updateClient(store, id, { scopes: ['read'] }, T + 5);
       expect(updated).toMatchObject({
         clientId: id,
         name: 'c',

@@ -1,8 +1,8 @@
 /** What the Store contract's files share: fixed times, record builders, and the store under test. */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
-import { SERVER_POLICY, type NewAccessToken, type NewToken } from '../../src/core/types.js';
-import type { NewClient, NewLockout, NewUser, RotateRefreshToken, Store } from '../../src/core/ports.js';
+import { SERVER_POLICY, type Client, type NewAccessToken, type NewToken } from '../../src/core/types.js';
+import type { ClientChanges, NewClient, NewLockout, NewUser, RotateRefreshToken, Store } from '../../src/core/ports.js';
 import { tokenKey, mintToken } from '../../src/core/tokens.js';
 
 /** A fixed instant so every timestamp asserted is exact. */
@@ -190,3 +190,15 @@ export const newLockout = (overrides: Partial<NewLockout>): NewLockout => ({
   until: T + 900,
   ...overrides,
 });
+
+/** store.updateClient without `ifVersion`, which never answers `version_mismatch`: the client, or null. */
+export async function updateClient(
+  store: Store,
+  clientId: string,
+  changes: ClientChanges,
+  now: number,
+): Promise<Client | null> {
+  const updated = await store.updateClient(clientId, changes, now);
+  if (updated === 'version_mismatch') throw new Error('updateClient answered version_mismatch without ifVersion');
+  return updated;
+}

@@ -7,7 +7,16 @@ import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports.js';
 import { SERVER_POLICY } from '../../src/core/types.js';
-import { T, addGrant, addUser, newAccess, newClient, newRefresh, type ContractSubject } from './fixtures.js';
+import {
+  T,
+  addGrant,
+  addUser,
+  newAccess,
+  newClient,
+  newRefresh,
+  type ContractSubject,
+  updateClient,
+} from './fixtures.js';
 
 const DAY = 86_400;
 
@@ -46,7 +55,8 @@ export function policyAndUsageContract(subject: ContractSubject): void {
     it('updateClient changes only the policy fields given; null takes one back to the server setting', async () => {
       const client = newClient({ policy: { accessTokenTtlSeconds: 600, rateLimitPerMinute: 60 } });
       await store.createClient(client);
-      const updated = await store.updateClient(
+      const updated = await updateClient(
+        store,
         client.clientId,
         { policy: { rateLimitPerMinute: null, allowedNetworks: ['192.0.2.0/24'] } },
         T + 1,
@@ -58,10 +68,11 @@ export function policyAndUsageContract(subject: ContractSubject): void {
       });
       expect((await store.findClient(client.clientId))?.policy).toEqual(updated?.policy);
       // Other fields and an update without a policy leave it as it is.
-      const renamed = await store.updateClient(client.clientId, { name: 'Renamed' }, T + 2);
+      const renamed = await updateClient(store, client.clientId, { name: 'Renamed' }, T + 2);
       expect(renamed?.policy).toEqual(updated?.policy);
       // Everything back to the server's settings.
-      const cleared = await store.updateClient(
+      const cleared = await updateClient(
+        store,
         client.clientId,
         { policy: { accessTokenTtlSeconds: null, allowedNetworks: null } },
         T + 3,
@@ -74,11 +85,11 @@ export function policyAndUsageContract(subject: ContractSubject): void {
       await store.createClient(client);
       const sunset = { at: T + DAY, announcedAt: T, revokeGrants: false };
       expect(
-        (await store.updateClient(client.clientId, { policy: { passwordGrantSunset: sunset } }, T))?.policy,
+        (await updateClient(store, client.clientId, { policy: { passwordGrantSunset: sunset } }, T))?.policy,
       ).toEqual({ ...SERVER_POLICY, passwordGrantSunset: sunset });
-      expect((await store.updateClient(client.clientId, { policy: { passwordGrantSunset: null } }, T))?.policy).toEqual(
-        SERVER_POLICY,
-      );
+      expect(
+        (await updateClient(store, client.clientId, { policy: { passwordGrantSunset: null } }, T))?.policy,
+      ).toEqual(SERVER_POLICY);
     });
 
     it('concurrent updates of different policy fields both take effect (one merge per statement)', async () => {

@@ -45,6 +45,9 @@ const NUMBERS = [
   ['rateLimitPerMinute', 'rateLimit', '--rate-limit', 1, 1_000_000],
 ] as const;
 
+/** The admin API's name of the field a flag sets: `--access-token-ttl` → `access_token_ttl`. */
+const fieldOf = (flag: string): string => flag.replace(/^--/, '').replaceAll('-', '_');
+
 /** Whether any policy field was given. */
 export const givesPolicy = (input: ClientPolicyInput): boolean =>
   Object.values(input).some((value) => value !== undefined);
@@ -56,6 +59,7 @@ function wholeNumber(value: string, flag: string, least: number, most: number): 
     const unit = flag === '--rate-limit' ? 'requests per minute' : 'seconds';
     throw new AdminError(
       `${flag} must be a whole number of ${unit} from ${least} to ${most}, or "default"; got ${JSON.stringify(value)}`,
+      { field: fieldOf(flag) },
     );
   }
   return Number(text);
@@ -68,7 +72,9 @@ export function sunsetDay(value: string): EpochSeconds {
   // The month's length: from its first day to the next month's (Date.UTC rolls month 12 over to January).
   const length = month >= 1 && month <= 12 ? (Date.UTC(year, month, 1) - Date.UTC(year, month - 1, 1)) / 86_400_000 : 0;
   if (!match || year < 1970 || day < 1 || day > length) {
-    throw new AdminError(`--password-grant-sunset must be a date YYYY-MM-DD or "none"; got ${JSON.stringify(value)}`);
+    throw new AdminError(`--password-grant-sunset must be a date YYYY-MM-DD or "none"; got ${JSON.stringify(value)}`, {
+      field: 'password_grant_sunset',
+    });
   }
   return Date.UTC(year, month - 1, day) / 1000;
 }
@@ -95,6 +101,7 @@ export function checkPolicyInput(
         throw new AdminError(
           `--allowed-networks: ${JSON.stringify(parsed.invalid)} is not an IPv4 or IPv6 address or CIDR block ` +
             '(e.g. 192.0.2.0/24, 2001:db8::/32), nor "any"',
+          { field: 'allowed_networks' },
         );
       }
       changes.allowedNetworks = parsed.networks;
@@ -109,17 +116,19 @@ export function checkPolicyInput(
   return changes;
 }
 
+const URIS = { field: 'redirect_uris' };
+
 /** The redirect URIs to register: each one checked (redirect-uris.ts), duplicates dropped; `none`: null. */
 export function checkRedirectUris(given: string[]): string[] | null {
   const uris = [...new Set(given.map((u) => u.trim()))];
   if (uris.length === 1 && uris[0] === 'none') return null;
-  if (uris.includes('none')) throw new AdminError('--redirect-uri none clears the list: give it alone');
+  if (uris.includes('none')) throw new AdminError('--redirect-uri none clears the list: give it alone', URIS);
   if (uris.length > MAX_REDIRECT_URIS) {
-    throw new AdminError(`at most ${MAX_REDIRECT_URIS} redirect URIs per client; got ${uris.length}`);
+    throw new AdminError(`at most ${MAX_REDIRECT_URIS} redirect URIs per client; got ${uris.length}`, URIS);
   }
   for (const uri of uris) {
     const problem = redirectUriProblem(uri);
-    if (problem !== null) throw new AdminError(`--redirect-uri ${quoteUri(uri)} is refused: ${problem}`);
+    if (problem !== null) throw new AdminError(`--redirect-uri ${quoteUri(uri)} is refused: ${problem}`, URIS);
   }
   return uris;
 }
@@ -135,8 +144,12 @@ function checkPkce(value: string): ClientPolicy['pkce'] {
   if (joined === 'S256') return 'S256';
   if (joined === 'S256,plain') return 'S256 plain';
   if (joined === 'optional') return 'optional';
-  throw new AdminError(`--pkce must be S256, "S256,plain", optional or default; got ${JSON.stringify(value)}`);
+  throw new AdminError(`--pkce must be S256, "S256,plain", optional or default; got ${JSON.stringify(value)}`, {
+    field: 'pkce',
+  });
 }
+
+const REVOKE = { field: 'revoke_password_grants' };
 
 function checkSunset(
   input: ClientPolicyInput,
@@ -145,12 +158,12 @@ function checkSunset(
 ): ClientPolicy['passwordGrantSunset'] | undefined {
   const { passwordGrantSunset: day, revokePasswordGrants: revoke } = input;
   if (day !== undefined && day.trim() === 'none') {
-    if (revoke) throw new AdminError('--revoke-password-grants needs a --password-grant-sunset date, not "none"');
+    if (revoke) throw new AdminError('--revoke-password-grants needs a --password-grant-sunset date, not "none"', REVOKE);
     return null;
   }
   if (day === undefined) {
     if (!revoke) return undefined;
-    if (current === null) throw new AdminError('--revoke-password-grants needs a --password-grant-sunset date');
+    if (current === null) throw new AdminError('--revoke-password-grants needs a --password-grant-sunset date', REVOKE);
     return { ...current, revokeGrants: true };
   }
   const at = sunsetDay(day);

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { ClientChanges } from '../ports.js';
+import { CONSOLE_CLIENT_ID } from '../console-client.js';
+import type { ClientChanges, ListQuery } from '../ports.js';
 import { generateClientSecret, hashChosenSecret, hashGeneratedSecret } from '../secrets.js';
 import { type Client, type ClientPolicy, SERVER_POLICY } from '../types.js';
 import type { AdminContext } from './context.js';
 import { checkPolicyInput, type ClientPolicyInput, givesPolicy, policyAuditFields } from './client-policy.js';
-import { AdminError } from './validation.js';
+import { type IfVersion, type Page, pageOf } from './paging.js';
+import { AdminError, noClient, versionMismatch } from './validation.js';
+
 
 export interface CreateClientInput {
   name: string;
@@ -47,10 +50,18 @@ export function clientActions(context: AdminContext) {
 
     listClients: () => store.listClients(),
 
+    /** One page by client_id (at most `limit`, after the `after` cursor, matching `search`); `next` when more. */
+    listClientsPage: (query: ListQuery): Promise<Page<Client>> =>
+      pageOf(query, (q) => store.listClients(q), (c) => c.clientId),
+
     showClient: requireClient,
 
-    async deleteClient(clientId: string): Promise<void> {
-      if (!(await store.deleteClient(clientId))) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+    async deleteClient(clientId: string, options: IfVersion = {}): Promise<void> {
+      if (clientId === CONSOLE_CLIENT_ID) throw noClient(clientId);
+      const only = options.ifVersion !== undefined ? { ifVersion: options.ifVersion } : {};
+      const deleted = await store.deleteClient(clientId, only);
+      if (deleted === 'version_mismatch') throw versionMismatch('client');
+      if (!deleted) throw noClient(clientId);
       audit('client.deleted', { client_id: clientId });
     },
 
@@ -59,9 +70,7 @@ export function clientActions(context: AdminContext) {
       const client = await requireClient(clientId);
       if (client.isPublic) throw new AdminError('a public client has no secret to rotate');
       const secret = generateClientSecret();
-      if (!(await store.setClientSecret(clientId, hashGeneratedSecret(secret), now()))) {
-        throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
-      }
+      if (!(await store.setClientSecret(clientId, hashGeneratedSecret(secret), now()))) throw noClient(clientId);
       audit('client.secret_rotated', { client_id: clientId });
       return secret;
     },
@@ -71,7 +80,8 @@ export function clientActions(context: AdminContext) {
      * issued keep their scope until they expire; a refresh narrows the new access token to the client's
      * scopes then (RFC 6749 §6: never a scope not originally granted, and here never one no longer allowed).
      */
-    updateClient: (clientId: string, input: UpdateClientInput) => updateClient(context, clientId, input),
+    updateClient: (clientId: string, input: UpdateClientInput, options: IfVersion = {}) =>
+      updateClient(context, clientId, input, options),
 
     /** Revokes the client's grants that began with a password; returns how many (see revokePasswordGrants). */
     revokeClientPasswordGrants: (clientId: string) => revokePasswordGrants(context, clientId),
@@ -84,19 +94,29 @@ async function createClient(
 ): Promise<{ client: Client; clientSecret: string | null }> {
   const { store, audit, deps } = context;
   const name = input.name.trim();
-  if (name === '') throw new AdminError('the client needs a --name');
+  if (name === '') throw new AdminError('the client needs a --name', { field: 'name' });
   const clientId = input.clientId ?? randomBytes(24).toString('base64url');
   if (!CLIENT_ID.test(clientId)) {
-    throw new AdminError('the client id must be 1-100 printable ASCII characters, without spaces or ":"');
+    throw new AdminError('the client id must be 1-100 printable ASCII characters, without spaces or ":"', {
+      field: 'client_id',
+    });
+  }
+  // The console's built-in client answers to this id on every server (core/console-client.ts).
+  if (clientId === CONSOLE_CLIENT_ID) {
+    throw new AdminError(`the client id ${CONSOLE_CLIENT_ID} is reserved for the console`, { field: 'client_id' });
   }
   const isPublic = input.isPublic ?? false;
-  if (isPublic && input.clientSecret !== undefined) throw new AdminError('a public client has no secret');
+  const secretField = { field: 'client_secret' };
+  if (isPublic && input.clientSecret !== undefined) throw new AdminError('a public client has no secret', secretField);
   const canIntrospect = input.canIntrospect ?? false;
   // RFC 7662 §2.1 asks for authorization against token scanning: a public client's id is no secret.
-  if (isPublic && canIntrospect)
-    throw new AdminError('a public client cannot introspect: it has no secret to prove it is the resource server');
+  if (isPublic && canIntrospect) {
+    throw new AdminError('a public client cannot introspect: it has no secret to prove it is the resource server', {
+      field: 'can_introspect',
+    });
+  }
   if (input.clientSecret !== undefined && !CLIENT_SECRET.test(input.clientSecret)) {
-    throw new AdminError('the client secret must be 1-255 printable ASCII characters');
+    throw new AdminError('the client secret must be 1-255 printable ASCII characters', secretField);
   }
   const grantTypes = context.checkGrantTypes(input.grantTypes);
   refuseClientCredentialsForPublic(isPublic, grantTypes);
@@ -131,7 +151,10 @@ async function createClient(
     createdAt: now,
   };
   if ((await store.createClient(client)) === 'exists') {
-    throw new AdminError(`a client with id ${JSON.stringify(clientId)} already exists`);
+    throw new AdminError(`a client with id ${JSON.stringify(clientId)} already exists`, {
+      code: 'exists',
+      field: 'client_id',
+    });
   }
   audit('client.created', {
     client_id: clientId,
@@ -145,7 +168,12 @@ async function createClient(
   return { client, clientSecret };
 }
 
-async function updateClient(context: AdminContext, clientId: string, input: UpdateClientInput): Promise<Client> {
+async function updateClient(
+  context: AdminContext,
+  clientId: string,
+  input: UpdateClientInput,
+  options: IfVersion,
+): Promise<Client> {
   const { store, audit, checkScopes } = context;
   const { name, scopes, defaultScopes, grantTypes } = input;
   const policyInput = input.policy ?? {};
@@ -161,11 +189,13 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
     );
   }
   const current = await context.requireClient(clientId);
+  // A stale copy is refused before its input is judged against the current client.
+  if (options.ifVersion !== undefined && current.version !== options.ifVersion) throw versionMismatch('client');
   const changes: ClientChanges = {};
   const policyChanges = checkPolicyInput(policyInput, current.policy, context.now());
   if (Object.keys(policyChanges).length > 0) changes.policy = policyChanges;
   if (name !== undefined) {
-    if (name.trim() === '') throw new AdminError('the client name must not be empty');
+    if (name.trim() === '') throw new AdminError('the client name must not be empty', { field: 'name' });
     changes.name = name.trim();
   }
   if (scopes !== undefined) changes.scopes = checkScopes(scopes);
@@ -185,10 +215,13 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
     throw new AdminError(
       `the client's default scopes (${current.defaultScopes.join(' ')}) are not all among the new scopes: give ` +
         `--default-scopes too`,
+      { field: 'default_scopes' },
     );
   }
-  const updated = await store.updateClient(clientId, changes, context.now());
-  if (!updated) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+  const only = options.ifVersion !== undefined ? { ifVersion: options.ifVersion } : {};
+  const updated = await store.updateClient(clientId, changes, context.now(), only);
+  if (updated === 'version_mismatch') throw versionMismatch('client');
+  if (!updated) throw noClient(clientId);
   const removed = changes.scopes ? current.scopes.filter((s) => !changes.scopes!.includes(s)) : [];
   audit('client.updated', {
     client_id: clientId,
@@ -207,7 +240,9 @@ async function updateClient(context: AdminContext, clientId: string, input: Upda
 /** RFC 6749 §4.4: the client credentials grant "MUST only be used by confidential clients". */
 function refuseClientCredentialsForPublic(isPublic: boolean, grantTypes: readonly string[]): void {
   if (isPublic && grantTypes.includes('client_credentials')) {
-    throw new AdminError('a public client cannot use client_credentials: it has no secret to authenticate with');
+    throw new AdminError('a public client cannot use client_credentials: it has no secret to authenticate with', {
+      field: 'grant_types',
+    });
   }
 }
 
@@ -222,27 +257,31 @@ export function checkFlowSettings(isPublic: boolean, grantTypes: readonly string
     throw new AdminError(
       'a public client cannot skip consent (RFC 8252 §8.6: its identity cannot be proven): --skip-consent is for ' +
         'confidential clients',
+      { field: 'skip_consent' },
     );
   }
   if (isPublic && policy.pkce === 'optional') {
     throw new AdminError(
       'a public client must use PKCE (RFC 9700 §2.1.1): --pkce optional is for confidential clients',
+      { field: 'pkce' },
     );
   }
   if (grantTypes.includes('authorization_code') && (policy.redirectUris ?? []).length === 0) {
     throw new AdminError(
       'the authorization_code grant needs at least one --redirect-uri: there is nowhere else to send the code',
+      { field: 'redirect_uris' },
     );
   }
 }
 
 /** Default scopes: known scopes, all among the client's (`allowed`). */
 function checkDefaultScopes(context: AdminContext, defaultScopes: string, allowed: string[]): string[] {
-  const wanted = context.checkScopes(defaultScopes);
+  const wanted = context.checkScopes(defaultScopes, 'default_scopes');
   const outside = wanted.filter((s) => !allowed.includes(s));
   if (outside.length > 0) {
     throw new AdminError(
       `default scope(s) not among the client's scopes: ${outside.join(', ')} (its scopes: ${allowed.join(' ')})`,
+      { field: 'default_scopes' },
     );
   }
   return wanted;

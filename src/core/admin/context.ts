@@ -1,10 +1,28 @@
 import type { AuditEventName } from '../audit-events.js';
 import type { BrowserSessionStore, ConsentStore } from '../authorization-ports.js';
-import type { ClientStore, Clock, EventSink, LockoutStore, PasswordHasher, UserStore } from '../ports.js';
+import type {
+  AuditStore,
+  ClientStore,
+  ClientUsageStore,
+  Clock,
+  EventSink,
+  LockoutStore,
+  PasswordHasher,
+  TokenStore,
+  UserStore,
+} from '../ports.js';
 import { parseScope } from '../scope.js';
 import { DEVICE_CODE_GRANT, GRANT_TYPES, isGrantType } from '../types.js';
 import type { Client, EpochSeconds, GrantType, User } from '../types.js';
-import { AdminError, checkPasswordPolicy, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './validation.js';
+import { CONSOLE_CLIENT_ID } from '../console-client.js';
+import {
+  AdminError,
+  checkPasswordPolicy,
+  DEFAULT_PASSWORD_POLICY,
+  noClient,
+  noUser,
+  type PasswordPolicy,
+} from './validation.js';
 
 /** The grant types of a client created without a list (`oauthd client create` without --grant-types). */
 const DEFAULT_GRANT_TYPES: readonly GrantType[] = ['password', 'refresh_token'];
@@ -17,7 +35,10 @@ export type AdminStore = ClientStore &
   Omit<UserStore, 'replacePasswordHash'> &
   Pick<LockoutStore, 'listActiveLockouts' | 'clearLockouts'> &
   Pick<BrowserSessionStore, 'listUserBrowserSessions' | 'endUserBrowserSessions'> &
-  Pick<ConsentStore, 'listUserConsents' | 'revokeUserConsents'>;
+  Pick<ConsentStore, 'listUserConsents' | 'revokeUserConsents'> &
+  Pick<TokenStore, 'revokeGrant'> &
+  Pick<AuditStore, 'queryAuditEvents' | 'auditActivity'> &
+  Pick<ClientUsageStore, 'listClientUsage'>;
 
 export interface AdminDeps {
   store: AdminStore;
@@ -49,24 +70,28 @@ export function adminContext(deps: AdminDeps) {
       deps.events.emit(event, { ...fields, actor: deps.actor }),
     /** The user's id for an audit event (usernames are unique and users are never deleted). */
     userId: async (username: string): Promise<number | null> => (await store.findUserByUsername(username))?.id ?? null,
+    /** The stored client; the built-in console client is nobody's to show, change or delete (not_found). */
     async requireClient(clientId: string): Promise<Client> {
-      const client = await store.findClient(clientId);
-      if (!client) throw new AdminError(`no client with id ${JSON.stringify(clientId)}`);
+      const client = clientId === CONSOLE_CLIENT_ID ? null : await store.findClient(clientId);
+      if (!client || client.builtIn === true) throw noClient(clientId);
       return client;
     },
     async requireUser(username: string): Promise<User> {
       const user = await store.findUserByUsername(username);
-      if (!user) throw new AdminError(`no user named ${JSON.stringify(username)}`);
+      if (!user) throw noUser(username);
       return user;
     },
-    checkScopes(scopes: string | undefined): string[] {
+    /** `field`: the input the scopes came from, as the admin API names it. */
+    checkScopes(scopes: string | undefined, field = 'scopes'): string[] {
       if (scopes === undefined) return [...deps.defaultScopes];
       const parsed = parseScope(scopes);
-      if (parsed === null) throw new AdminError('scopes must be a space-separated list of scope names');
+      if (parsed === null) throw new AdminError('scopes must be a space-separated list of scope names', { field });
       const unknown = parsed.filter((s) => !deps.knownScopes.includes(s));
       if (unknown.length > 0) {
         const known = deps.knownScopes.join(' ');
-        throw new AdminError(`unknown scope(s): ${unknown.join(', ')} (known: ${known}; see OAUTHD_SCOPES)`);
+        throw new AdminError(`unknown scope(s): ${unknown.join(', ')} (known: ${known}; see OAUTHD_SCOPES)`, {
+          field,
+        });
       }
       return deps.knownScopes.filter((s) => parsed.includes(s));
     },
@@ -80,15 +105,20 @@ export function adminContext(deps: AdminDeps) {
         .map((g) => (g === 'device_code' ? DEVICE_CODE_GRANT : g));
       const bad = list.filter((g) => !isGrantType(g));
       if (list.length === 0 || bad.length > 0) {
-        throw new AdminError(`grant types must be among: ${GRANT_TYPES.join(', ')} (or device_code for the last)`);
+        throw new AdminError(`grant types must be among: ${GRANT_TYPES.join(', ')} (or device_code for the last)`, {
+          field: 'grant_types',
+        });
       }
       return [...new Set(list as GrantType[])];
     },
     checkUsername(username: string): void {
+      const field = { field: 'username' };
       if (username.length === 0 || username.length > USERNAME_MAX) {
-        throw new AdminError(`the username must be 1-${USERNAME_MAX} characters`);
+        throw new AdminError(`the username must be 1-${USERNAME_MAX} characters`, field);
       }
-      if (/[\x00-\x1F\x7F]/.test(username)) throw new AdminError('the username must not contain control characters');
+      if (/[\x00-\x1F\x7F]/.test(username)) {
+        throw new AdminError('the username must not contain control characters', field);
+      }
     },
     checkPassword: (password: string): void =>
       checkPasswordPolicy(password, deps.passwordPolicy ?? DEFAULT_PASSWORD_POLICY),

@@ -1,6 +1,7 @@
 import type { Consent, ListedBrowserSession } from '../authorization-ports.js';
 import type { User, UserGrant } from '../types.js';
 import type { AdminContext } from './context.js';
+import { AdminError } from './validation.js';
 
 /** Everything a user holds: live grants (one per login), sign-in sessions and remembered consents. */
 export interface UserSessions {
@@ -34,6 +35,30 @@ export function sessionActions(context: AdminContext) {
         store.listUserConsents(user.id),
       ]);
       return { user, grants, browserSessions, consents };
+    },
+
+    /**
+     * Revokes one live grant of the user (its refresh and access tokens stop working at once); a grant that is
+     * not the user's, or no longer live, is not found. A `grant.revoked` event, as `revokeUserSessions` writes.
+     */
+    async revokeUserGrant(username: string, grantId: string): Promise<UserGrant> {
+      const user = await requireUser(username);
+      const at = now();
+      const grant = (await store.listUserGrants(user.id, at)).find((g) => g.grantId === grantId);
+      if (!grant) {
+        throw new AdminError(`${JSON.stringify(username)} holds no live grant with id ${JSON.stringify(grantId)}`, {
+          code: 'not_found',
+        });
+      }
+      await store.revokeGrant(grantId, at);
+      audit('grant.revoked', {
+        client_id: grant.clientId,
+        user_id: user.id,
+        username: user.username,
+        grant_id: grantId,
+        via: 'admin',
+      });
+      return grant;
     },
 
     /**

@@ -1,20 +1,33 @@
+import type { ListQuery, UserChanges } from '../ports.js';
 import type { User } from '../types.js';
 import type { AdminContext } from './context.js';
-import { AdminError } from './validation.js';
+import { type IfVersion, type Page, pageOf } from './paging.js';
+import { AdminError, noUser, versionMismatch } from './validation.js';
+
+/** What `updateUser` may change (`oauthd user rename|disable|enable|update`, the admin API's PATCH). */
+export type UpdateUserInput = UserChanges;
+
+/** A change read-then-written may meet another one in between: tried again this many times before giving up. */
+const UPDATE_TRIES = 3;
 
 export function userActions(context: AdminContext) {
   const { store, deps, audit, userId, requireUser, checkUsername, checkPassword, now } = context;
   return {
-    async createUser(username: string, password: string): Promise<User> {
+    /** `isAdmin`: the user may hold the admin scopes and sign in to the console. */
+    async createUser(username: string, password: string, options: { isAdmin?: boolean } = {}): Promise<User> {
       checkUsername(username);
       checkPassword(password);
+      const isAdmin = options.isAdmin === true;
       const passwordHash = await deps.passwordHasher.hash(password);
-      if ((await store.createUser({ username, passwordHash, isActive: true, createdAt: now() })) === 'exists') {
-        throw new AdminError(`a user named ${JSON.stringify(username)} already exists`);
+      if ((await store.createUser({ username, passwordHash, isActive: true, isAdmin, createdAt: now() })) === 'exists') {
+        throw new AdminError(`a user named ${JSON.stringify(username)} already exists`, {
+          code: 'exists',
+          field: 'username',
+        });
       }
       const user = await store.findUserByUsername(username);
       if (!user) throw new AdminError('the user vanished right after it was created');
-      audit('user.created', { user_id: user.id, username: user.username });
+      audit('user.created', { user_id: user.id, username: user.username, is_admin: user.isAdmin });
       return user;
     },
 
@@ -22,7 +35,7 @@ export function userActions(context: AdminContext) {
       checkPassword(password);
       const hash = await deps.passwordHasher.hash(password);
       const done = await store.setUserPassword(username, hash, { revokeGrants: options.revokeTokens, now: now() });
-      if (!done) throw new AdminError(`no user named ${JSON.stringify(username)}`);
+      if (!done) throw noUser(username);
       audit('user.password_changed', {
         user_id: await userId(username),
         username,
@@ -31,20 +44,26 @@ export function userActions(context: AdminContext) {
       });
     },
 
+    /**
+     * Renames, enables or disables, and grants or takes the admin flag, in one transaction; each field that
+     * changes is its own audit event (user.renamed, user.disabled or user.enabled, user.admin_granted or
+     * user.admin_revoked), the same whichever surface asked. Disabling refuses further logins, revokes every
+     * token the user holds and ends its sign-in sessions; a renamed user's tokens keep working (they name the
+     * user by id). Taking the admin flag needs no revocation: the admin API judges the user at each request.
+     */
+    updateUser: (username: string, input: UpdateUserInput, options: IfVersion = {}) =>
+      updateUser(context, username, input, options),
+
     /** Disabling refuses further logins, revokes every token the user holds and ends its sign-in sessions. */
     async setUserActive(username: string, isActive: boolean): Promise<void> {
-      if (!(await store.setUserActive(username, isActive, now()))) {
-        throw new AdminError(`no user named ${JSON.stringify(username)}`);
-      }
-      // Disabling revokes every token of the user and ends its sign-in sessions (the store, in one transaction).
-      audit(isActive ? 'user.enabled' : 'user.disabled', {
-        user_id: await userId(username),
-        username,
-        ...(isActive ? {} : { tokens_revoked: true, sign_in_sessions_ended: true }),
-      });
+      await updateUser(context, username, { isActive }, {});
     },
 
     listUsers: () => store.listUsers(),
+
+    /** One page by username (at most `limit`, after the `after` cursor, matching `search`); `next` when more. */
+    listUsersPage: (query: ListQuery): Promise<Page<User>> =>
+      pageOf(query, (q) => store.listUsers(q), (u) => u.username),
 
     /** A user and how many live grants (sessions) it holds. */
     async showUser(username: string): Promise<{ user: User; liveSessions: number }> {
@@ -53,22 +72,71 @@ export function userActions(context: AdminContext) {
     },
 
     /** Deletes the user with every grant and token; their tokens stop working at once. */
-    async deleteUser(username: string): Promise<{ user: User; liveGrants: number }> {
-      const deleted = await store.deleteUser(username, now());
-      if (!deleted) throw new AdminError(`no user named ${JSON.stringify(username)}`);
+    async deleteUser(username: string, options: IfVersion = {}): Promise<{ user: User; liveGrants: number }> {
+      const only = options.ifVersion !== undefined ? { ifVersion: options.ifVersion } : {};
+      const deleted = await store.deleteUser(username, now(), only);
+      if (deleted === 'version_mismatch') throw versionMismatch('user');
+      if (!deleted) throw noUser(username);
       audit('user.deleted', { user_id: deleted.user.id, username, grants_deleted: deleted.liveGrants });
       return deleted;
     },
 
     /** Renames a user; its tokens keep working (they name the user by id; introspection then shows the new name). */
-    async renameUser(username: string, newUsername: string): Promise<User> {
-      checkUsername(newUsername);
-      const result = await store.renameUser(username, newUsername, now());
-      if (result === 'not_found') throw new AdminError(`no user named ${JSON.stringify(username)}`);
-      if (result === 'exists') throw new AdminError(`a user named ${JSON.stringify(newUsername)} already exists`);
-      const user = await requireUser(newUsername);
-      audit('user.renamed', { user_id: user.id, username: newUsername, previous_username: username });
-      return user;
-    },
+    renameUser: (username: string, newUsername: string): Promise<User> =>
+      updateUser(context, username, { username: newUsername }, {}),
   };
+}
+
+/** The fields of `input` that differ from the user as it is. */
+function changesOf(user: User, input: UpdateUserInput): UserChanges {
+  const changes: UserChanges = {};
+  if (input.username !== undefined && input.username !== user.username) changes.username = input.username;
+  if (input.isActive !== undefined && input.isActive !== user.isActive) changes.isActive = input.isActive;
+  if (input.isAdmin !== undefined && input.isAdmin !== user.isAdmin) changes.isAdmin = input.isAdmin;
+  return changes;
+}
+
+async function updateUser(
+  context: AdminContext,
+  username: string,
+  input: UpdateUserInput,
+  options: IfVersion,
+): Promise<User> {
+  if (input.username === undefined && input.isActive === undefined && input.isAdmin === undefined) {
+    throw new AdminError('nothing to change: give a new username, an active state or the admin flag');
+  }
+  if (input.username !== undefined) context.checkUsername(input.username);
+  for (let attempt = 1; ; attempt++) {
+    const current = await context.requireUser(username);
+    if (options.ifVersion !== undefined && options.ifVersion !== current.version) throw versionMismatch('user');
+    const changes = changesOf(current, input);
+    // Already as asked: nothing is written, nothing audited.
+    if (Object.keys(changes).length === 0) return current;
+    // Written only over the version just read, so the events below describe exactly what changed.
+    const result = await context.store.updateUser(username, changes, { now: context.now(), ifVersion: current.version });
+    if (result.status === 'updated') {
+      auditUserChanges(context, current, result.user, changes);
+      return result.user;
+    }
+    if (result.status === 'exists') {
+      throw new AdminError(`a user named ${JSON.stringify(input.username)} already exists`, {
+        code: 'exists',
+        field: 'username',
+      });
+    }
+    if (result.status === 'not_found') throw noUser(username);
+    // Another change came in between: the caller's version is stale, or (without one) read again.
+    if (options.ifVersion !== undefined || attempt >= UPDATE_TRIES) throw versionMismatch('user');
+  }
+}
+
+function auditUserChanges(context: AdminContext, before: User, after: User, changes: UserChanges): void {
+  const who = { user_id: after.id, username: after.username };
+  if (changes.username !== undefined) context.audit('user.renamed', { ...who, previous_username: before.username });
+  if (changes.isActive === false) {
+    // The store revoked every token of the user and ended its sign-in sessions in the same transaction.
+    context.audit('user.disabled', { ...who, tokens_revoked: true, sign_in_sessions_ended: true });
+  }
+  if (changes.isActive === true) context.audit('user.enabled', who);
+  if (changes.isAdmin !== undefined) context.audit(changes.isAdmin ? 'user.admin_granted' : 'user.admin_revoked', who);
 }

@@ -23,7 +23,16 @@ const policy = {
   knownScopes: ['read', 'write'],
   defaultScopes: ['read'],
 };
-const alice: User = { id: 7, username: 'alice', passwordHash: null, isActive: true, createdAt: 0, updatedAt: 0 };
+const alice: User = {
+  id: 7,
+  username: 'alice',
+  passwordHash: null,
+  isActive: true,
+  isAdmin: false,
+  version: 1,
+  createdAt: 0,
+  updatedAt: 0,
+};
 
 let store: FakeAuthorizationStore;
 let recorded: ReturnType<typeof recordingSink>;

@@ -1,4 +1,5 @@
 import { v8Authorization } from './v8-authorization.js';
+import { v9Admin } from './v9-admin.js';
 
 /**
  * Forward-only migrations, one numbering for every backend. A migration is never edited once released;
@@ -383,4 +384,5 @@ export const migrations: readonly Migration[] = [
     `,
   },
   v8Authorization,
+  v9Admin,
 ];

@@ -1,4 +1,4 @@
-import type { ClientStore, NewClient } from '../../core/ports.js';
+import type { ClientStore, ListQuery, NewClient } from '../../core/ports.js';
 import { joinList, policyPatch, storedPolicy, toClient, type ClientRow } from '../rows.js';
 import type { PostgresConnection } from './connection.js';
 import { revokeGrantsWhere } from './tokens.js';
@@ -26,7 +26,8 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
       return rowCount === 1 ? 'created' : 'exists';
     },
 
-    async updateClient(clientId, changes, now) {
+    async updateClient(clientId, changes, now, options) {
+      const ifVersion = options?.ifVersion ?? null;
       // One statement: a field given as NULL keeps its value (default_scopes: $4 says whether to set it). The
       // policy is a JSON merge (RFC 7396): a null member takes the field back to the server's setting.
       const { rows } = await query<ClientRow>(
@@ -34,8 +35,9 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
            grant_types = coalesce($3, grant_types),
            default_scopes = CASE WHEN $4 THEN $5 ELSE default_scopes END, updated_at = $6,
            policy = CASE WHEN $8::jsonb IS NULL THEN policy
-             ELSE nullif(jsonb_strip_nulls(coalesce(policy, '{}'::jsonb) || $8::jsonb), '{}'::jsonb) END
-         WHERE client_id = $7 RETURNING *`,
+             ELSE nullif(jsonb_strip_nulls(coalesce(policy, '{}'::jsonb) || $8::jsonb), '{}'::jsonb) END,
+           version = version + 1
+         WHERE client_id = $7 AND ($9::integer IS NULL OR version = $9) RETURNING *`,
         [
           changes.name ?? null,
           changes.scopes ? joinList(changes.scopes) : null,
@@ -45,9 +47,14 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
           now,
           clientId,
           policyPatch(changes.policy),
+          ifVersion,
         ],
       );
-      return rows[0] ? toClient(rows[0]) : null;
+      if (rows[0]) return toClient(rows[0]);
+      // Nothing matched: an unknown client, or (read after; a client deleted meanwhile is unknown) a stale version.
+      if (ifVersion === null) return null;
+      const found = await query('SELECT 1 FROM clients WHERE client_id = $1', [clientId]);
+      return found.rowCount === 1 ? 'version_mismatch' : null;
     },
 
     async revokeClientGrants(clientId, { grantType, now }) {
@@ -61,16 +68,28 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
       return rows[0] ? toClient(rows[0]) : null;
     },
 
-    async listClients() {
+    async listClients(listQuery) {
+      if (listQuery) {
+        const { rows } = await query<ClientRow>(...clientPageSql(listQuery));
+        return rows.map(toClient);
+      }
       const { rows } = await query<ClientRow>('SELECT * FROM clients ORDER BY created_at, client_id');
       return rows.map(toClient);
     },
 
-    deleteClient: (clientId) => deleteClient(inTransaction, clientId),
+    async deleteClient(clientId, options) {
+      try {
+        return await deleteClient(inTransaction, clientId, options?.ifVersion ?? null);
+      } catch (error) {
+        if (error === VERSION_MISMATCH) return 'version_mismatch';
+        throw error;
+      }
+    },
 
     async setClientSecret(clientId, secretHash, now) {
       const { rowCount } = await query(
-        'UPDATE clients SET secret_hash = $1, updated_at = $2 WHERE client_id = $3 AND NOT is_public',
+        `UPDATE clients SET secret_hash = $1, updated_at = $2, version = version + 1
+         WHERE client_id = $3 AND NOT is_public`,
         [secretHash, now, clientId],
       );
       return rowCount === 1;
@@ -78,8 +97,19 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
   };
 }
 
-/** Deletes a client, its grants and their live tokens, in one transaction. */
-function deleteClient(inTransaction: PostgresConnection['inTransaction'], clientId: string): Promise<boolean> {
+/** Thrown inside deleteClient's transaction to roll it back when the client's version is not the one expected. */
+const VERSION_MISMATCH = new Error('version mismatch');
+
+/**
+ * Deletes a client, its grants and their live tokens, in one transaction. With `ifVersion`, the condition is in the
+ * final DELETE (no lock taken before the grants', in the order below): when the client is there with another
+ * version, VERSION_MISMATCH rolls everything back.
+ */
+function deleteClient(
+  inTransaction: PostgresConnection['inTransaction'],
+  clientId: string,
+  ifVersion: number | null,
+): Promise<boolean> {
   // ON DELETE CASCADE removes the client's grants; their live tokens go first (tokens have no foreign key
   // to grants since migration 4). Locking the grants first waits for rotations in flight (they hold KEY
   // SHARE on their grant) and makes later ones find their grant gone, so no rotation adds a live token
@@ -97,7 +127,34 @@ function deleteClient(inTransaction: PostgresConnection['inTransaction'], client
       [clientId],
     );
     await tx('DELETE FROM client_usage WHERE client_id = $1', [clientId]);
-    const { rowCount } = await tx('DELETE FROM clients WHERE client_id = $1', [clientId]);
-    return rowCount === 1;
+    const deleted = 'DELETE FROM clients WHERE client_id = $1 AND ($2::integer IS NULL OR version = $2)';
+    const { rowCount } = await tx(deleted, [clientId, ifVersion]);
+    if (rowCount === 1) return true;
+    if (ifVersion !== null && (await tx('SELECT 1 FROM clients WHERE client_id = $1', [clientId])).rowCount === 1) {
+      throw VERSION_MISMATCH;
+    }
+    return false;
   });
+}
+
+/**
+ * One page of the clients by client_id (COLLATE "C": byte-wise, as on SQLite), after `after`, whose id or name
+ * contains `search` ASCII case-insensitively (lower() under "C", as SQLite's; strpos, not LIKE, so `%` and `_`
+ * are plain characters).
+ */
+function clientPageSql({ search, after, limit }: ListQuery): [string, unknown[]] {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (after !== undefined) {
+    args.push(after);
+    where.push(`client_id > $${args.length}`);
+  }
+  if (search !== undefined && search !== '') {
+    args.push(search);
+    const needle = `lower($${args.length}::text COLLATE "C")`;
+    where.push(`(strpos(lower(client_id), ${needle}) > 0 OR strpos(lower(name COLLATE "C"), ${needle}) > 0)`);
+  }
+  args.push(limit);
+  const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  return [`SELECT * FROM clients ${filter} ORDER BY client_id LIMIT $${args.length}`, args];
 }

@@ -31,7 +31,8 @@ const ISSUE = `
 
 const FIND_ACCESS_TOKEN = `
   SELECT a.grant_id AS "grantId", g.client_id AS "clientId", g.user_id AS "userId",
-    u.username AS username, coalesce(u.is_active, true) AS "userIsActive", a.scope AS scope,
+    u.username AS username, coalesce(u.is_active, true) AS "userIsActive",
+    coalesce(u.is_admin, false) AS "userIsAdmin", a.scope AS scope,
     a.issued_at AS "issuedAt", a.expires_at AS "expiresAt", coalesce(a.revoked_at, g.revoked_at) AS "revokedAt"
   FROM access_tokens a JOIN grants g ON g.id = a.grant_id LEFT JOIN users u ON u.id = g.user_id
   WHERE a.token_hash = $1`;

@@ -1,4 +1,4 @@
-import type { NewUser, UserStore } from '../../core/ports.js';
+import type { ListQuery, NewUser, UserChanges, UserStore, UserUpdate } from '../../core/ports.js';
 import type { EpochSeconds, User, UserGrant } from '../../core/types.js';
 import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
 import { cancelPendingAuthorizations, endSessionsOf } from './browser-sessions.js';
@@ -28,7 +28,7 @@ async function liveGrantsOf(query: Query, userId: number, now: EpochSeconds): Pr
  * revokes every grant of that user, cancels its pending codes and ends its browser sessions. Whether a user
  * matched.
  */
-async function updateUser(
+async function updateUserRow(
   { query, inTransaction }: PostgresConnection,
   update: string,
   values: unknown[],
@@ -38,14 +38,58 @@ async function updateUser(
   return inTransaction(async (tx) => {
     const { rows } = await tx<{ id: number }>(update, values);
     if (!rows[0]) return false;
-    // An unused code or an approved device code is a grant in waiting (RFC 6749 §4.1.2); used codes stay, for
-    // reuse detection. First, so a redemption in flight either loses its code or commits its grant before the
-    // revocation below sees the user's grants.
-    await cancelPendingAuthorizations(tx, rows[0].id, null);
-    await revokeGrantsWhere(tx, 'user_id = $2', rows[0].id, now);
-    await endSessionsOf(tx, rows[0].id, now);
+    await endEverythingOf(tx, rows[0].id, now);
     return true;
   });
+}
+
+/** Revokes every grant of a user, cancels its pending codes and ends its browser sessions (in `tx`). */
+async function endEverythingOf(tx: Query, userId: number, now: EpochSeconds): Promise<void> {
+  // An unused code or an approved device code is a grant in waiting (RFC 6749 §4.1.2); used codes stay, for
+  // reuse detection. First, so a redemption in flight either loses its code or commits its grant before the
+  // revocation below sees the user's grants.
+  await cancelPendingAuthorizations(tx, userId, null);
+  await revokeGrantsWhere(tx, 'user_id = $2', userId, now);
+  await endSessionsOf(tx, userId, now);
+}
+
+/** A new username another user took between the check and the UPDATE: the transaction is rolled back. */
+const NAME_TAKEN = new Error('username taken');
+
+/**
+ * updateUser: the user row locked first (as deleteUser), then every change in one UPDATE, the version bumped
+ * once; disabling ends everything as setUserPassword with `revokeGrants` does, in the same transaction.
+ */
+async function updateUserInTransaction(
+  tx: Query,
+  username: string,
+  changes: UserChanges,
+  { now, ifVersion }: { now: EpochSeconds; ifVersion?: number },
+): Promise<UserUpdate> {
+  const { rows } = await tx<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [username]);
+  const user = rows[0];
+  if (!user) return { status: 'not_found' };
+  if (ifVersion !== undefined && user.version !== ifVersion) return { status: 'version_mismatch' };
+  const { username: newName, isActive, isAdmin } = changes;
+  if (newName !== undefined && newName !== username) {
+    if ((await tx('SELECT 1 FROM users WHERE username = $1', [newName])).rowCount === 1) return { status: 'exists' };
+  }
+  let updated: UserRow;
+  try {
+    const result = await tx<UserRow>(
+      `UPDATE users SET username = coalesce($1, username), is_active = coalesce($2, is_active),
+         is_admin = coalesce($3, is_admin), updated_at = $4, version = version + 1
+       WHERE id = $5 RETURNING *`,
+      [newName ?? null, isActive ?? null, isAdmin ?? null, now, user.id],
+    );
+    updated = result.rows[0]!;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '23505') throw NAME_TAKEN; // unique_violation: taken meanwhile
+    throw error;
+  }
+  // Disabling a user ends every session it has: tokens stop working at once, and so do sign-in pages.
+  if (isActive === false) await endEverythingOf(tx, user.id, now);
+  return { status: 'updated', user: toUser(updated) };
 }
 
 /**
@@ -56,10 +100,12 @@ async function deleteUserAndLiveTokens(
   tx: Query,
   username: string,
   now: EpochSeconds,
-): Promise<{ user: User; liveGrants: number } | null> {
+  ifVersion: number | null,
+): Promise<{ user: User; liveGrants: number } | null | 'version_mismatch'> {
   const { rows } = await tx<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [username]);
   const row = rows[0];
   if (!row) return null;
+  if (ifVersion !== null && row.version !== ifVersion) return 'version_mismatch';
   await tx('SELECT 1 FROM grants WHERE user_id = $1 FOR UPDATE', [row.id]);
   const liveGrants = (await liveGrantsOf(tx, row.id, now)).length;
   await tx(
@@ -77,12 +123,24 @@ async function deleteUserAndLiveTokens(
 
 export function postgresUsers(connection: PostgresConnection): UserStore {
   const { query, inTransaction } = connection;
+  const updateUser = async (
+    username: string,
+    changes: UserChanges,
+    options: { now: EpochSeconds; ifVersion?: number },
+  ) => {
+    try {
+      return await inTransaction((tx) => updateUserInTransaction(tx, username, changes, options));
+    } catch (error) {
+      if (error === NAME_TAKEN) return { status: 'exists' } as const;
+      throw error;
+    }
+  };
   return {
     async createUser(user: NewUser) {
       const { rowCount } = await query(
-        `INSERT INTO users (username, password_hash, is_active, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (username) DO NOTHING`,
-        [user.username, user.passwordHash, user.isActive, user.createdAt],
+        `INSERT INTO users (username, password_hash, is_active, is_admin, created_at, updated_at)
+         VALUES ($1, $2, $3, $5, $4, $4) ON CONFLICT (username) DO NOTHING`,
+        [user.username, user.passwordHash, user.isActive, user.createdAt, user.isAdmin === true],
       );
       return rowCount === 1 ? 'created' : 'exists';
     },
@@ -92,15 +150,20 @@ export function postgresUsers(connection: PostgresConnection): UserStore {
       return rows[0] ? toUser(rows[0]) : null;
     },
 
-    async listUsers() {
-      const { rows } = await query<UserRow>('SELECT * FROM users ORDER BY id');
+    async listUsers(listQuery) {
+      const { rows } = listQuery
+        ? await query<UserRow>(...userPageSql(listQuery))
+        : await query<UserRow>('SELECT * FROM users ORDER BY id');
       return rows.map(toUser);
     },
 
+    updateUser,
+
     async setUserPassword(username, passwordHash, { revokeGrants, now }) {
-      const update = 'UPDATE users SET password_hash = $1, updated_at = $2 WHERE username = $3 RETURNING id';
+      const update = `UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1
+        WHERE username = $3 RETURNING id`;
       // A reset with revocation answers a leaked password: whoever signed in with it is out too.
-      return updateUser(connection, update, [passwordHash, now, username], { revokeGrants, now });
+      return updateUserRow(connection, update, [passwordHash, now, username], { revokeGrants, now });
     },
 
     async replacePasswordHash(userId, expectedHash, newHash, now) {
@@ -114,26 +177,16 @@ export function postgresUsers(connection: PostgresConnection): UserStore {
     },
 
     async setUserActive(username, isActive, now) {
-      const update = 'UPDATE users SET is_active = $1, updated_at = $2 WHERE username = $3 RETURNING id';
-      // Disabling a user ends every session it has: tokens stop working at once, and so do sign-in pages.
-      return updateUser(connection, update, [isActive, now, username], { revokeGrants: !isActive, now });
+      return (await updateUser(username, { isActive }, { now })).status === 'updated';
     },
 
     async renameUser(username, newUsername, now) {
-      try {
-        const { rowCount } = await query('UPDATE users SET username = $1, updated_at = $2 WHERE username = $3', [
-          newUsername,
-          now,
-          username,
-        ]);
-        return rowCount === 1 ? 'renamed' : 'not_found';
-      } catch (error) {
-        if ((error as { code?: unknown }).code === '23505') return 'exists'; // unique_violation: the name is taken
-        throw error;
-      }
+      const update = await updateUser(username, { username: newUsername }, { now });
+      return update.status === 'updated' ? 'renamed' : (update.status as 'not_found' | 'exists');
     },
 
-    deleteUser: (username, now) => inTransaction((tx) => deleteUserAndLiveTokens(tx, username, now)),
+    deleteUser: (username, now, options) =>
+      inTransaction((tx) => deleteUserAndLiveTokens(tx, username, now, options?.ifVersion ?? null)),
 
     async listUserGrants(userId, now) {
       return liveGrantsOf(query, userId, now);
@@ -151,4 +204,21 @@ export function postgresUsers(connection: PostgresConnection): UserStore {
       });
     },
   };
+}
+
+/** One page of the users by username, as clientPageSql (postgres/clients.ts) pages the clients. */
+function userPageSql({ search, after, limit }: ListQuery): [string, unknown[]] {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (after !== undefined) {
+    args.push(after);
+    where.push(`username > $${args.length}`);
+  }
+  if (search !== undefined && search !== '') {
+    args.push(search);
+    where.push(`strpos(lower(username), lower($${args.length}::text COLLATE "C")) > 0`);
+  }
+  args.push(limit);
+  const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  return [`SELECT * FROM users ${filter} ORDER BY username LIMIT $${args.length}`, args];
 }

@@ -13,6 +13,7 @@ const record = (grantId: string): AccessTokenRecord => ({
   userId: 1,
   username: 'u',
   userIsActive: true,
+  userIsAdmin: false,
   scope: ['read'],
   issuedAt: 1,
   expiresAt: 3601,

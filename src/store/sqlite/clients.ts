@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { ClientStore } from '../../core/ports.js';
+import type { ClientChanges, ClientStore, ListQuery } from '../../core/ports.js';
+import type { Client, EpochSeconds } from '../../core/types.js';
 import { joinList, policyPatch, storedPolicy, toClient, type ClientRow } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
 import { grantRevoker } from './tokens.js';
@@ -12,7 +13,10 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
 
   // The client's grants go with it (ON DELETE CASCADE); their live tokens first (tokens have no foreign key to
   // grants since migration 4). Dead ones are left to the cleanup, and no lookup finds a token without its grant.
-  const deleteClient = db.transaction((clientId: string): boolean => {
+  const deleteClient = db.transaction((clientId: string, ifVersion: number | null): boolean | 'version_mismatch' => {
+    const version = sql().clientVersion.get(clientId) as number | undefined;
+    if (version === undefined) return false;
+    if (ifVersion !== null && version !== ifVersion) return 'version_mismatch';
     sql().deleteClientLiveAccess.run(clientId);
     sql().deleteClientLiveRefresh.run(clientId);
     sql().deleteClientUsage.run(clientId);
@@ -25,6 +29,41 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
     for (const id of ids) revokeGrant(id, now);
     return ids;
   });
+
+  // The version condition is in the UPDATE itself; when it matched nothing, a read in the same transaction tells
+  // an unknown client from a stale version.
+  const updateClient = db.transaction(
+    (clientId: string, changes: ClientChanges, now: EpochSeconds, ifVersion: number | null) => {
+      // A JSON merge patch (RFC 7396): a null member takes the field back to the server's setting.
+      const patch = policyPatch(changes.policy);
+      const row = sql().updateClient.get(
+        changes.name ?? null,
+        changes.scopes ? joinList(changes.scopes) : null,
+        changes.grantTypes ? joinList(changes.grantTypes) : null,
+        changes.defaultScopes !== undefined ? 1 : 0,
+        changes.defaultScopes ? joinList(changes.defaultScopes) : null,
+        patch,
+        patch,
+        now,
+        clientId,
+        ifVersion,
+        ifVersion,
+      ) as ClientRow | undefined;
+      if (row) return toClient(row);
+      return sql().clientVersion.get(clientId) === undefined ? null : ('version_mismatch' as const);
+    },
+  );
+
+  const listPage = (query: ListQuery): Client[] => {
+    const { sql: text, args } = clientPageSql(query);
+    let statement = pages.get(text);
+    if (!statement) {
+      statement = db.prepare(text);
+      pages.set(text, statement);
+    }
+    return (statement.all(...args) as ClientRow[]).map(toClient);
+  };
+  const pages = new Map<string, Database.Statement>();
 
   return {
     async createClient(c) {
@@ -49,11 +88,12 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
       const row = conn.readInTurn(() => sql().clientById.get(clientId)) as ClientRow | undefined;
       return row ? toClient(row) : null;
     },
-    async listClients() {
+    async listClients(query) {
+      if (query) return conn.readInTurn(() => listPage(query));
       return (sql().allClients.all() as ClientRow[]).map(toClient);
     },
-    async deleteClient(clientId) {
-      return conn.commitDurably(() => deleteClient.immediate(clientId));
+    async deleteClient(clientId, options) {
+      return conn.commitDurably(() => deleteClient.immediate(clientId, options?.ifVersion ?? null));
     },
     async setClientSecret(clientId, secretHash, now) {
       return (await conn.commitDurably(() => sql().setClientSecret.run(secretHash, now, clientId))).changes === 1;
@@ -61,23 +101,8 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
     async revokeClientGrants(clientId, { grantType, now }) {
       return conn.commitDurably(() => revokeClientGrants.immediate(clientId, grantType, now));
     },
-    async updateClient(clientId, changes, now) {
-      // A JSON merge patch (RFC 7396): a null member takes the field back to the server's setting.
-      const patch = policyPatch(changes.policy);
-      const row = (await conn.commitDurably(() =>
-        sql().updateClient.get(
-          changes.name ?? null,
-          changes.scopes ? joinList(changes.scopes) : null,
-          changes.grantTypes ? joinList(changes.grantTypes) : null,
-          changes.defaultScopes !== undefined ? 1 : 0,
-          changes.defaultScopes ? joinList(changes.defaultScopes) : null,
-          patch,
-          patch,
-          now,
-          clientId,
-        ),
-      )) as ClientRow | undefined;
-      return row ? toClient(row) : null;
+    async updateClient(clientId, changes, now, options) {
+      return conn.commitDurably(() => updateClient.immediate(clientId, changes, now, options?.ifVersion ?? null));
     },
   };
 }
@@ -91,8 +116,9 @@ function prepareClientStatements(db: Database.Database) {
     updateClient: db.prepare(`UPDATE clients SET name = coalesce(?, name), scopes = coalesce(?, scopes),
         grant_types = coalesce(?, grant_types), default_scopes = CASE WHEN ? THEN ? ELSE default_scopes END,
         policy = CASE WHEN ? IS NULL THEN policy ELSE nullif(json_patch(coalesce(policy, '{}'), ?), '{}') END,
-        updated_at = ?
-      WHERE client_id = ? RETURNING *`),
+        updated_at = ?, version = version + 1
+      WHERE client_id = ? AND (? IS NULL OR version = ?) RETURNING *`),
+    clientVersion: db.prepare('SELECT version FROM clients WHERE client_id = ?').pluck(),
     clientById: db.prepare('SELECT * FROM clients WHERE client_id = ?'),
     allClients: db.prepare('SELECT * FROM clients ORDER BY created_at, client_id'),
     deleteClient: db.prepare('DELETE FROM clients WHERE client_id = ?'),
@@ -105,7 +131,27 @@ function prepareClientStatements(db: Database.Database) {
       'SELECT id FROM grants WHERE client_id = ? AND grant_type = ? AND revoked_at IS NULL',
     ),
     setClientSecret: db.prepare(
-      'UPDATE clients SET secret_hash = ?, updated_at = ? WHERE client_id = ? AND is_public = 0',
+      'UPDATE clients SET secret_hash = ?, updated_at = ?, version = version + 1 WHERE client_id = ? AND is_public = 0',
     ),
   };
+}
+
+/**
+ * One page of the clients by client_id (BINARY: byte-wise), after `after`, whose id or name contains `search`
+ * (ASCII case-insensitively: SQLite's lower(); instr, not LIKE, so `%` and `_` are plain characters). One
+ * statement per shape, so the page after `after` starts from the primary key's index.
+ */
+function clientPageSql({ search, after, limit }: ListQuery): { sql: string; args: (string | number)[] } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (after !== undefined) {
+    where.push('client_id > ?');
+    args.push(after);
+  }
+  if (search !== undefined && search !== '') {
+    where.push('(instr(lower(client_id), lower(?)) > 0 OR instr(lower(name), lower(?)) > 0)');
+    args.push(search, search);
+  }
+  const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  return { sql: `SELECT * FROM clients ${filter} ORDER BY client_id LIMIT ?`, args: [...args, limit] };
 }

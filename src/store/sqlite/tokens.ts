@@ -147,7 +147,8 @@ function prepareTokenStatements(db: Database.Database) {
       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = ? AND r.grant_id = ?`),
     revokeAccess: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL'),
     accessByHash: db.prepare(`SELECT a.grant_id AS grantId, g.client_id AS clientId, g.user_id AS userId,
-        u.username AS username, coalesce(u.is_active, 1) AS userIsActive, a.scope AS scope,
+        u.username AS username, coalesce(u.is_active, 1) AS userIsActive,
+        coalesce(u.is_admin, 0) AS userIsAdmin, a.scope AS scope,
         a.issued_at AS issuedAt, a.expires_at AS expiresAt, coalesce(a.revoked_at, g.revoked_at) AS revokedAt
       FROM access_tokens a JOIN grants g ON g.id = a.grant_id LEFT JOIN users u ON u.id = g.user_id
       WHERE a.token_hash = ?`),

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { UserStore } from '../../core/ports.js';
-import type { EpochSeconds, UserGrant } from '../../core/types.js';
+import type { ListQuery, UserChanges, UserStore, UserUpdate } from '../../core/ports.js';
+import type { EpochSeconds, User, UserGrant } from '../../core/types.js';
 import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
 import { pendingAuthorizationCanceller, sessionEnder } from './browser-sessions.js';
 import type { SqliteConnection } from './connection.js';
@@ -14,7 +14,14 @@ export function sqliteUsers(conn: SqliteConnection): UserStore {
   return {
     async createUser(u) {
       const created = await conn.commitDurably(() =>
-        sql().insertUser.run(u.username, u.passwordHash, u.isActive ? 1 : 0, u.createdAt, u.createdAt),
+        sql().insertUser.run(
+          u.username,
+          u.passwordHash,
+          u.isActive ? 1 : 0,
+          u.isAdmin === true ? 1 : 0,
+          u.createdAt,
+          u.createdAt,
+        ),
       );
       return created.changes === 1 ? 'created' : 'exists';
     },
@@ -22,8 +29,12 @@ export function sqliteUsers(conn: SqliteConnection): UserStore {
       const row = conn.readInTurn(() => userByName(username));
       return row ? toUser(row) : null;
     },
-    async listUsers() {
+    async listUsers(query) {
+      if (query) return conn.readInTurn(() => tx.listPage(query));
       return (sql().allUsers.all() as UserRow[]).map(toUser);
+    },
+    async updateUser(username, changes, { now, ifVersion }) {
+      return conn.commitDurably(() => tx.updateUser.immediate(username, changes, now, ifVersion ?? null));
     },
     async setUserPassword(username, passwordHash, { revokeGrants, now }) {
       return conn.commitDurably(() => tx.setUserPassword.immediate(username, passwordHash, revokeGrants, now));
@@ -32,13 +43,16 @@ export function sqliteUsers(conn: SqliteConnection): UserStore {
       await conn.commitDurably(() => sql().replacePassword.run(newHash, now, userId, expectedHash));
     },
     async setUserActive(username, isActive, now) {
-      return conn.commitDurably(() => tx.setUserActive.immediate(username, isActive, now));
+      const update = await conn.commitDurably(() => tx.updateUser.immediate(username, { isActive }, now, null));
+      return update.status === 'updated';
     },
     async renameUser(username, newUsername, now) {
-      return conn.commitDurably(() => tx.renameUser.immediate(username, newUsername, now));
+      const changes = { username: newUsername };
+      const update = await conn.commitDurably(() => tx.updateUser.immediate(username, changes, now, null));
+      return update.status === 'updated' ? 'renamed' : (update.status as 'not_found' | 'exists');
     },
-    async deleteUser(username, now) {
-      return conn.commitDurably(() => tx.deleteUser.immediate(username, now));
+    async deleteUser(username, now, options) {
+      return conn.commitDurably(() => tx.deleteUser.immediate(username, now, options?.ifVersion ?? null));
     },
     async listUserGrants(userId, now) {
       return conn.readInTurn(() => liveGrantsOf(userId, now));
@@ -75,32 +89,32 @@ function userTransactions(db: Database.Database) {
     }
     return true;
   });
-  const setUserActive = db.transaction((username: string, isActive: boolean, now: EpochSeconds): boolean => {
-    const user = userByName(username);
-    if (!user) return false;
-    sql().setActive.run(isActive ? 1 : 0, now, user.id);
-    // Disabling a user ends every session it has: tokens stop working at once, and so do sign-in pages.
-    if (!isActive) {
-      revokeAllGrantsOf(user.id, now);
-      endSessions(user.id, now);
-      cancelPending(user.id, null);
-    }
-    return true;
-  });
-  const renameUser = db.transaction((username: string, newUsername: string, now: EpochSeconds) => {
-    const row = userByName(username);
-    if (!row) return 'not_found' as const;
-    if (username === newUsername) return 'renamed' as const;
-    if (userByName(newUsername)) return 'exists' as const;
-    sql().renameUser.run(newUsername, now, row.id);
-    return 'renamed' as const;
-  });
+  // Every change in one UPDATE, the version bumped once; `exists` is decided before it, so nothing is written.
+  const updateUser = db.transaction(
+    (username: string, changes: UserChanges, now: EpochSeconds, ifVersion: number | null): UserUpdate => {
+      const user = userByName(username);
+      if (!user) return { status: 'not_found' };
+      if (ifVersion !== null && user.version !== ifVersion) return { status: 'version_mismatch' };
+      const { username: newName, isActive, isAdmin } = changes;
+      if (newName !== undefined && newName !== username && userByName(newName)) return { status: 'exists' };
+      const flag = (value: boolean | undefined) => (value === undefined ? null : value ? 1 : 0);
+      const row = sql().updateUser.get(newName ?? null, flag(isActive), flag(isAdmin), now, user.id) as UserRow;
+      // Disabling a user ends every session it has: tokens stop working at once, and so do sign-in pages.
+      if (isActive === false) {
+        revokeAllGrantsOf(user.id, now);
+        endSessions(user.id, now);
+        cancelPending(user.id, null);
+      }
+      return { status: 'updated', user: toUser(row) };
+    },
+  );
   // The user's live tokens go first (tokens have no foreign key to grants since migration 4), then the user,
   // and its grants with it (ON DELETE CASCADE). Dead tokens are left to the cleanup; no lookup finds a token
   // without its grant.
-  const deleteUser = db.transaction((username: string, now: EpochSeconds) => {
+  const deleteUser = db.transaction((username: string, now: EpochSeconds, ifVersion: number | null) => {
     const row = userByName(username);
     if (!row) return null;
+    if (ifVersion !== null && row.version !== ifVersion) return 'version_mismatch' as const;
     const liveGrants = liveGrantsOf(row.id, now).length;
     sql().deleteUserLiveAccess.run(row.id);
     sql().deleteUserLiveRefresh.run(row.id);
@@ -117,7 +131,18 @@ function userTransactions(db: Database.Database) {
     return ids;
   });
 
-  return { sql, userByName, liveGrantsOf, setUserPassword, setUserActive, renameUser, deleteUser, revokeUserGrants };
+  const pages = new Map<string, Database.Statement>();
+  const listPage = (query: ListQuery): User[] => {
+    const { sql: text, args } = userPageSql(query);
+    let statement = pages.get(text);
+    if (!statement) {
+      statement = db.prepare(text);
+      pages.set(text, statement);
+    }
+    return (statement.all(...args) as UserRow[]).map(toUser);
+  };
+
+  return { sql, userByName, liveGrantsOf, listPage, setUserPassword, updateUser, deleteUser, revokeUserGrants };
 }
 
 /** A grant is live while it is not revoked and holds a live refresh token or a live access token. */
@@ -136,16 +161,18 @@ const LIVE_GRANTS_OF_USER = `SELECT g.id AS grantId, g.client_id AS clientId, g.
 
 function prepareUserStatements(db: Database.Database) {
   return {
-    insertUser: db.prepare(`INSERT INTO users (username, password_hash, is_active, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`),
+    insertUser: db.prepare(`INSERT INTO users (username, password_hash, is_active, is_admin, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`),
     userByName: db.prepare('SELECT * FROM users WHERE username = ?'),
     allUsers: db.prepare('SELECT * FROM users ORDER BY id'),
-    setPassword: db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?'),
+    setPassword: db.prepare('UPDATE users SET password_hash = ?, updated_at = ?, version = version + 1 WHERE id = ?'),
     replacePassword: db.prepare(
       'UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?',
     ),
-    setActive: db.prepare('UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?'),
-    renameUser: db.prepare('UPDATE users SET username = ?, updated_at = ? WHERE id = ?'),
+    // A field given as NULL keeps its value.
+    updateUser: db.prepare(`UPDATE users SET username = coalesce(?, username), is_active = coalesce(?, is_active),
+        is_admin = coalesce(?, is_admin), updated_at = ?, version = version + 1
+      WHERE id = ? RETURNING *`),
     deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
     deleteUserLiveAccess: db.prepare(`DELETE FROM access_tokens
       WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE user_id = ?)`),
@@ -154,4 +181,20 @@ function prepareUserStatements(db: Database.Database) {
     liveGrantsOfUser: db.prepare(LIVE_GRANTS_OF_USER),
     unrevokedGrantsOfUser: db.prepare('SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL'),
   };
+}
+
+/** One page of the users by username, as clientPageSql (sqlite/clients.ts) pages the clients. */
+function userPageSql({ search, after, limit }: ListQuery): { sql: string; args: (string | number)[] } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (after !== undefined) {
+    where.push('username > ?');
+    args.push(after);
+  }
+  if (search !== undefined && search !== '') {
+    where.push('instr(lower(username), lower(?)) > 0');
+    args.push(search);
+  }
+  const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  return { sql: `SELECT * FROM users ${filter} ORDER BY username LIMIT ?`, args: [...args, limit] };
 }
