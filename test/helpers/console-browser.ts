@@ -14,13 +14,8 @@ export const CONSOLE_ADMIN = { username: 'root-admin', password: 'an admin pass 
 
 /** An admin user (User.isAdmin): the only kind of user whose console sign-in gets the admin scopes. */
 export async function createAdminUser(server: TestServer, username: string, password: string): Promise<void> {
-  await server.services.admin.createUser(username, password);
-  const update = await server.services.store.updateUser(
-    username,
-    { isAdmin: true },
-    { now: server.services.clock.now() },
-  );
-  expect(update.status).toBe('updated');
+  const user = await server.services.admin.createUser(username, password, { isAdmin: true });
+  expect(user.isAdmin).toBe(true);
 }
 
 export const consoleUrl = (server: TestServer, path = ''): string => `${server.adminUrl}/console/${path}`;
