@@ -200,7 +200,7 @@ async function walk(page: Page, lookName: string): Promise<void> {
   await go(page, 'no-such-page', 404);
   expect(await heading(page)).toBe('Not found');
   await snap('not-found');
-  await navigate(page, button(page.getByRole('navigation'), 'Sign out'));
+  await navigate(page, button(page, 'Sign out'));
   expect(await heading(page)).toBe('Signed out');
   await snap('signed-out');
 }

@@ -109,7 +109,7 @@ describe('the console in Chromium, in one walk', () => {
 
     // Sign-in: /console/ → the public authorize endpoint → the login page → the callback → the dashboard.
     await signInToConsole(page, oauthd());
-    expect(await nav(page).getByText(CONSOLE_ADMIN.username).count()).toBeGreaterThan(0);
+    expect(await page.getByRole('banner').getByText(CONSOLE_ADMIN.username).count()).toBeGreaterThan(0);
     const statuses = watch.documents.map((r) => `${r.status()} ${new URL(r.url()).pathname}`);
     expect(statuses[0]).toMatch(/^303 \/console\/?$/);
     expect(statuses).toContain('200 /o/authorize/'); // the login page
@@ -181,7 +181,7 @@ describe('the console in Chromium, in one walk', () => {
     expect(detail).toContain(SEED.username);
 
     // Sign out: the token behind the session cookie is revoked, so the old cookie signs no one in any more.
-    await navigate(page, button(nav(page), 'Sign out'));
+    await navigate(page, button(page, 'Sign out'));
     expect(await heading(page)).toBe('Signed out');
     expect(await page.getByRole('link', { name: 'Sign in again' }).count()).toBe(1);
     const replayed = await fetch(consoleUrl(oauthd()), {
