@@ -9,6 +9,7 @@ import type { Store } from './core/ports.js';
 import { buildApp } from './http/app.js';
 import { probeStore } from './http/routes/health.js';
 import { scheduleCleanup } from './lifecycle/cleanup.js';
+import { reachableUrl } from './console-origin.js';
 import { createServices, type ServiceOverrides, type Services } from './services.js';
 
 /** The process logger: JSON lines on stdout (or `destination`). */
@@ -26,12 +27,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The port a Fastify app listens on (the one chosen for port 0). */
+const boundPort = (app: FastifyInstance, configuredPort: number): number => {
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : configuredPort;
+};
+
 /** `http://host:port` of a listening Fastify app (IPv6 hosts in brackets). */
 export function listenUrl(app: FastifyInstance, host: string, configuredPort: number): string {
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : configuredPort;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort(app, configuredPort)}`;
 }
+
+/** Where a browser reaches a listening app: as listenUrl, a wildcard host at the loopback. */
+export const reachableListenUrl = (app: FastifyInstance, host: string, configuredPort: number): string =>
+  reachableUrl(host, boundPort(app, configuredPort));
 
 /**
  * Starts the admin listener on OAUTHD_ADMIN_HOST:OAUTHD_ADMIN_PORT: `metrics` is what /metrics renders
@@ -107,6 +116,8 @@ export async function startServer(
         bruteForceCounters: services.throttleCounters,
         services,
       });
+      // The console's callback, on the admin listener's address now that its port is known.
+      services.console.setOrigin(reachableListenUrl(admin.app, config.admin.host, config.admin.port));
     }
     const { http } = config;
     app = await buildApp(services, {
@@ -131,6 +142,8 @@ export async function startServer(
       },
     });
     await app.listen({ host: http.host, port: http.port });
+    // The public URL the console sends browsers to, now that the port is known.
+    services.setPublicBaseUrl(`${reachableListenUrl(app, http.host, http.port)}${http.basePath}`);
   } catch (error) {
     await admin?.app.close();
     await services.close();

@@ -24,6 +24,13 @@ import { createAuditSink, type AuditSink } from './audit/audit-sink.js';
 import { createLoginThrottle } from './throttle/login-throttle.js';
 import { createClientRateLimiter } from './throttle/client-rate-limit.js';
 import { connectRedis } from './throttle/redis.js';
+import {
+  type ConsoleServices,
+  consoleServices,
+  ensureConsoleClientRow,
+  reachableUrl,
+  withConsoleClient,
+} from './console-origin.js';
 import { throttleKeyOfIp } from './throttle/keys.js';
 import { startLockoutSync } from './throttle/lockout-sync.js';
 
@@ -36,7 +43,22 @@ export interface Services {
   bearer: BearerValidator;
   revocation: RevocationEndpoint;
   introspection: IntrospectionEndpoint;
+  /** The admin actions as the actor given to createServices (the CLI: `cli:<os user>`). */
   admin: Admin;
+  /**
+   * The same actions attributed to another actor: `api:user:<username>`, `api:client:<client_id>`,
+   * `console:user:<username>`.
+   */
+  adminAs(actor: string): Admin;
+  /** The console's built-in client: its id, origin and redirect URI (core/console-client.ts). */
+  console: ConsoleServices;
+  /**
+   * The public listener's base URL (the issuer): OAUTHD_ISSUER, else `http://host:port` + base path of the public
+   * listener, never a request's Host header. What the console builds its authorize URL from.
+   */
+  publicBaseUrl(): string;
+  /** Set by server.ts once the public listener is bound (its port is known then); ignored with OAUTHD_ISSUER. */
+  setPublicBaseUrl(url: string): void;
   /** The authorization code flow's endpoint (RFC 6749 §4.1), the login page and the device flow (RFC 8628). */
   authorizationFlow: AuthorizationFlow;
   signIn: SignIn;
@@ -75,13 +97,18 @@ export async function createServices(
   overrides: ServiceOverrides = {},
 ): Promise<Services> {
   const metrics = createMetrics();
-  const store = openDecoratedStore(config, logger, overrides, metrics);
+  const stored = openDecoratedStore(config, logger, overrides, metrics);
   try {
-    await store.migrate();
+    await stored.migrate();
+    // A server signs the console in: its client needs a row for its codes and grants to reference.
+    if (overrides.longRunning) await ensureConsoleClientRow(stored);
   } catch (error) {
-    await store.close();
+    await stored.close();
     throw error;
   }
+  const consoleSide = consoleServices(config);
+  // Everyone reads clients through this: the console's client is built in, whatever its row says.
+  const store = withConsoleClient(stored, consoleSide);
   const clock = overrides.clock ?? systemClock;
   // One argon2id implementation, bounded: at most hashConcurrency hashes at once (see bounded-hasher.ts).
   // It also verifies Django hashes brought by `oauthd import django`, upgrading them on login.
@@ -129,22 +156,44 @@ export async function createServices(
     metrics,
     audit,
     throttleCounters: throttling.counters,
-    admin: createAdmin({
-      store,
-      passwordHasher,
-      clock,
-      knownScopes: config.policy.knownScopes,
-      defaultScopes: config.policy.defaultScopes,
-      events,
-      actor: overrides.adminActor ?? 'unknown',
-      passwordPolicy: config.passwords,
-    }),
+    ...adminServices(config, { store, passwordHasher, clock, events }, overrides.adminActor ?? 'unknown'),
+    console: consoleSide,
+    ...publicBaseUrl(config),
     async close() {
       await throttling.stopSync();
       await usage.close();
       await audit.close();
       await throttling.close();
       await store.close();
+    },
+  };
+}
+
+/** The admin actions, as the default actor and as any other (one implementation, every change audited). */
+function adminServices(
+  config: Config,
+  shared: Pick<Services, 'store' | 'clock' | 'passwordHasher'> & { events: EventSink },
+  defaultActor: string,
+): Pick<Services, 'admin' | 'adminAs'> {
+  const adminAs = (actor: string): Admin =>
+    createAdmin({
+      ...shared,
+      knownScopes: config.policy.knownScopes,
+      defaultScopes: config.policy.defaultScopes,
+      actor,
+      passwordPolicy: config.passwords,
+    });
+  return { admin: adminAs(defaultActor), adminAs };
+}
+
+/** The issuer as configured, else the public listener's address until server.ts knows the bound one. */
+function publicBaseUrl(config: Config): Pick<Services, 'publicBaseUrl' | 'setPublicBaseUrl'> {
+  const { issuer, host, port, basePath } = config.http;
+  let url = issuer ?? `${reachableUrl(host, port)}${basePath}`;
+  return {
+    publicBaseUrl: () => url,
+    setPublicBaseUrl(bound) {
+      if (issuer === null) url = bound.replace(/\/+$/, '');
     },
   };
 }

@@ -49,13 +49,19 @@ export async function serve(options: ServeOptions): Promise<void> {
 async function runClusterPrimary(config: Config, workers: number): Promise<void> {
   // Migrate once, before any worker opens the store. The primary keeps its store open for /readyz.
   // Loaded here, not at the top: a one-process server's main thread never needs them (memory).
-  const [{ createServices }, { announcement, createLogger, startAdminListener }, { AggregatorRegistry }, limiter] =
-    await Promise.all([
-      import('../services.js'),
-      import('../server.js'),
-      import('prom-client'),
-      import('rate-limiter-flexible'),
-    ]);
+  const [
+    { createServices },
+    { announcement, createLogger, reachableListenUrl, startAdminListener },
+    { AggregatorRegistry },
+    limiter,
+    { reachableUrl },
+  ] = await Promise.all([
+    import('../services.js'),
+    import('../server.js'),
+    import('prom-client'),
+    import('rate-limiter-flexible'),
+    import('../console-origin.js'),
+  ]);
   const logger = createLogger(config.process.logLevel);
   // It alone reports the store's warnings (one line, not one per worker).
   const services = await createServices(config, logger, { onStoreWarning: (message) => logger.warn(message) });
@@ -76,6 +82,9 @@ async function runClusterPrimary(config: Config, workers: number): Promise<void>
     await services.close();
     throw error;
   }
+  // The console is served here, signed in by the workers: they build its callback from this origin.
+  services.console.setOrigin(reachableListenUrl(admin.app, config.admin.host, config.admin.port));
+  const workerEnv = { OAUTHD_CONSOLE_URL: config.admin.consoleUrl ?? services.console.origin() };
   // Workers that cannot bind the public port would exit and be restarted forever: find out here instead,
   // and stop with one line, as a single process does.
   try {
@@ -89,8 +98,12 @@ async function runClusterPrimary(config: Config, workers: number): Promise<void>
 
   // The workers' brute-force counters live here when there is no Redis (RateLimiterCluster asks over IPC).
   new limiter.RateLimiterClusterMaster();
-  superviseWorkers(workers, listeningWorkers, {
-    onAllListening: (url) => process.stderr.write(announcement(url, config.http.basePath, admin.url)),
+  superviseWorkers(workers, listeningWorkers, workerEnv, {
+    onAllListening: (url) => {
+      // The public address the console sends browsers to (the port is the workers' shared one).
+      services.setPublicBaseUrl(`${reachableUrl(config.http.host, Number(new URL(url).port))}${config.http.basePath}`);
+      process.stderr.write(announcement(url, config.http.basePath, admin.url));
+    },
     close: () => Promise.all([admin.app.close(), services.close()]),
   });
 }
@@ -102,6 +115,7 @@ async function runClusterPrimary(config: Config, workers: number): Promise<void>
 function superviseWorkers(
   count: number,
   listening: Set<number>,
+  env: Record<string, string>,
   hooks: { onAllListening: (url: string) => void; close: () => Promise<unknown> },
 ): void {
   let stopping = false;
@@ -109,7 +123,11 @@ function superviseWorkers(
   const fork = (): Worker => {
     // glibc would keep one arena per libuv pool thread, each holding an argon2 block: two arenas hold fewer
     // (docs/benchmarks.md, *Memory (RSS)*). An operator's own setting wins.
-    const worker = cluster.fork({ OAUTHD_WORKERS: '1', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' });
+    const worker = cluster.fork({
+      ...env,
+      OAUTHD_WORKERS: '1',
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+    });
     worker.on('message', (message: { type?: string; url?: string }) => {
       if (message.type !== 'oauthd:listening') return;
       listening.add(worker.id);
