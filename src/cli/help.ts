@@ -21,6 +21,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'oauthd client create --name my-app',
     'oauthd client create --name spa --public --grant-types password,refresh_token --scopes read',
     'oauthd client create --name payouts-batch --grant-types client_credentials --scopes read',
+    'oauthd client create --name ops-scripts --grant-types client_credentials --scopes oauthd:admin',
     'printf \'%s\' "$SECRET" | oauthd client create --name legacy --client-id legacy-app --client-secret-stdin',
     'oauthd client create --name payouts --allowed-networks 192.0.2.0/24,2001:db8::/48 --rate-limit 600',
     'oauthd client create --name web-app --grant-types authorization_code,refresh_token \\\n' +
@@ -35,6 +36,14 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'user create': [
     'oauthd user create --username alice --password-stdin    # asks twice on a terminal',
     'printf \'%s\' "$PASSWORD" | oauthd user create --username alice --password-stdin',
+    'oauthd user create --username ops.alice --admin --password-stdin    # the admin API and the console',
+  ],
+  'user update': ['oauthd user update alice --admin', 'oauthd user update alice --no-admin --json'],
+  admin: ['oauthd admin bootstrap --username ops --password-stdin'],
+  'admin bootstrap': [
+    'oauthd admin bootstrap --username ops --password-stdin    # the first admin user (the console)',
+    'oauthd admin bootstrap --username alice --promote    # an existing user becomes the first admin',
+    'oauthd admin bootstrap --client ops-scripts --json    # an admin client; its secret is printed once',
   ],
   'user set-password': [
     'oauthd user set-password alice --password-stdin',

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { AdminError } from '../core/admin/validation.js';
 import { cleanupDeadTokens } from '../lifecycle/cleanup.js';
+import { registerAdminCommands } from './admin-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerImportCommands } from './import-commands.js';
@@ -118,6 +119,7 @@ registerClientUpdateCommand(program);
 registerUserOperatorCommands(program);
 registerLockoutCommands(program);
 registerUsageCommands(program);
+registerAdminCommands(program);
 finishCommands(program);
 
 try {

@@ -9,18 +9,19 @@ export function userView(user: User) {
     id: user.id,
     username: user.username,
     is_active: user.isActive,
+    is_admin: user.isAdmin,
     has_usable_password: user.passwordHash !== null,
     created_at: new Date(user.createdAt * 1000).toISOString(),
   };
 }
 
-interface PasswordOptions extends StoreOptions {
+export interface PasswordOptions extends StoreOptions {
   json?: boolean;
   password?: string;
   passwordStdin?: boolean;
 }
 
-async function passwordFrom(options: PasswordOptions): Promise<string> {
+export async function passwordFrom(options: PasswordOptions): Promise<string> {
   if (options.passwordStdin && options.password !== undefined) {
     throw new AdminError('give either --password or --password-stdin, not both');
   }
@@ -48,13 +49,18 @@ function registerUserPasswordCommands(user: Command): void {
     .requiredOption('--username <username>', 'the login name (case-sensitive)')
     .option('--password-stdin', 'read the password from standard input (on a terminal: asked twice, not shown)')
     .option('--password <password>', 'the password (visible in the process list and shell history)')
+    .option('--admin', 'an admin: may hold the oauthd:admin scopes (the admin API) and sign in to the console')
     .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
     .option('--json', 'print JSON')
-    .action(async (options: PasswordOptions & { username: string }) => {
+    .action(async (options: PasswordOptions & { username: string; admin?: boolean }) => {
       const password = await passwordFrom(options);
       await withServices(options, async ({ admin }) => {
-        const created = await admin.createUser(options.username, password);
-        output(options.json, userView(created), () => `created user ${created.username} (id ${created.id})`);
+        const created = await admin.createUser(options.username, password, { isAdmin: options.admin === true });
+        output(
+          options.json,
+          userView(created),
+          () => `created ${created.isAdmin ? 'admin ' : ''}user ${created.username} (id ${created.id})`,
+        );
       });
     });
 
@@ -134,8 +140,33 @@ function registerUserStatusCommands(user: Command): void {
         output(options.json, users.map(userView), () =>
           users.length === 0
             ? 'no users'
-            : users.map((u) => `${u.id}\t${u.username}\t${u.isActive ? 'active' : 'disabled'}`).join('\n'),
+            : users
+                .map(
+                  (u) => `${u.id}\t${u.username}\t${u.isActive ? 'active' : 'disabled'}${u.isAdmin ? '\tadmin' : ''}`,
+                )
+                .join('\n'),
         );
       }),
     );
+
+  user
+    .command('update <username>')
+    .description(
+      'make a user an admin (--admin: the oauthd:admin scopes, the console) or no longer one (--no-admin: its ' +
+        'admin API requests are refused at once)',
+    )
+    .option('--admin', 'make the user an admin')
+    .option('--no-admin', 'take the admin flag away')
+    .option('--database-url <url>', 'overrides OAUTHD_DATABASE_URL')
+    .option('--json', 'print JSON')
+    .action(async (username: string, options: StoreOptions & { admin?: boolean; json?: boolean }) => {
+      if (options.admin === undefined) throw new AdminError('nothing to change: give --admin or --no-admin');
+      const isAdmin = options.admin;
+      await withServices(options, async ({ admin }) => {
+        const updated = await admin.updateUser(username, { isAdmin });
+        output(options.json, userView(updated), () =>
+          isAdmin ? `${updated.username} is an admin` : `${updated.username} is no longer an admin`,
+        );
+      });
+    });
 }

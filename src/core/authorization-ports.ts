@@ -113,8 +113,14 @@ export interface DeviceCodeStore {
   createDeviceCode(code: NewDeviceCode): Promise<'created' | 'user_code_taken'>;
   /** The pending, unexpired device code with that user code, for the approval page; null otherwise. */
   findPendingDeviceCode(userCodeHash: Buffer, now: EpochSeconds): Promise<(DeviceCodeRecord & { hash: Buffer }) | null>;
-  /** Approves or denies a pending, unexpired code, atomically; false when it is no longer pending. */
-  decideDeviceCode(hash: Buffer, decision: { approved: boolean; userId: number; now: EpochSeconds }): Promise<boolean>;
+  /**
+   * Approves or denies a pending, unexpired code, atomically; false when it is no longer pending. `scope`: the
+   * scope approved when narrower than asked (the admin scopes taken out for a user who is no admin).
+   */
+  decideDeviceCode(
+    hash: Buffer,
+    decision: { approved: boolean; userId: number; now: EpochSeconds; scope?: readonly string[] },
+  ): Promise<boolean>;
   /** Records a poll at `nowMs` (milliseconds: the interval is judged to the millisecond). */
   pollDeviceCode(hash: Buffer, clientId: string, nowMs: number): Promise<DevicePoll | null>;
   /**

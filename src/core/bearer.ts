@@ -32,6 +32,8 @@ export function createBearerValidator(deps: {
         clientId: record.clientId,
         userId: record.userId,
         username: record.username,
+        // As the user is now (read with the token): the admin API trusts an admin scope only while this holds.
+        userIsAdmin: record.userIsAdmin,
         scope: record.scope,
         grantId: record.grantId,
         issuedAt: record.issuedAt,

@@ -45,6 +45,12 @@ export function intersect(wanted: Scope, allowed: Scope, known: Scope): string[]
 const INVALID_SCOPE = 'The requested scope is invalid, unknown, or malformed.';
 
 /**
+ * RFC 6749 §5.2 invalid_scope for a grant bound to a user when every scope asked for is an admin scope that user
+ * may not hold (core/admin-scopes.ts scopeForUser).
+ */
+export const NO_SCOPE_FOR_USER = 'The requested scope is not available to this user.';
+
+/**
  * The scope to grant for a new authorization (RFC 6749 §3.3). Every requested scope must be known to the
  * server and allowed for the client, else invalid_scope. No scope requested: the server's default scopes
  * that the client may have; when that leaves nothing, the request fails with invalid_scope as §3.3 allows.

@@ -155,11 +155,15 @@ export function fakeAuthorizationStore(clients: Client[] = [testClient()], users
       if (d?.status !== 'pending' || d.expiresAt <= now) return null;
       return { ...deviceRecord(d), hash: d.hash };
     },
-    async decideDeviceCode(hash: Buffer, decision: { approved: boolean; userId: number; now: number }) {
+    async decideDeviceCode(
+      hash: Buffer,
+      decision: { approved: boolean; userId: number; now: number; scope?: readonly string[] },
+    ) {
       const d = devices.get(key(hash));
       if (d?.status !== 'pending' || d.expiresAt <= decision.now) return false;
       d.status = decision.approved ? 'approved' : 'denied';
       d.userId = decision.userId;
+      if (decision.scope !== undefined) d.scope = [...decision.scope];
       return true;
     },
     async pollDeviceCode(hash: Buffer, clientId: string, nowMs: number) {

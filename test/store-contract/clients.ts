@@ -11,6 +11,7 @@ import {
   rotation,
   addClient,
   type ContractSubject,
+  stored,
   updateClient,
 } from './fixtures.js';
 
@@ -28,7 +29,7 @@ export function clientContract(subject: ContractSubject): void {
         const client = newClient();
         expect(await store.createClient(client)).toBe('created');
         expect(await store.createClient({ ...client, name: 'Another name', scopes: ['admin'] })).toBe('exists');
-        expect(await store.findClient(client.clientId)).toEqual(client);
+        expect(await store.findClient(client.clientId)).toEqual(stored(client));
       },
     );
 
@@ -42,7 +43,7 @@ export function clientContract(subject: ContractSubject): void {
         createdAt: T + 42,
       });
       await store.createClient(client);
-      expect(await store.findClient(client.clientId)).toEqual(client);
+      expect(await store.findClient(client.clientId)).toEqual(stored(client));
     });
 
     it(
@@ -51,7 +52,7 @@ export function clientContract(subject: ContractSubject): void {
         const client = newClient({ secretHash: null, isPublic: true, grantTypes: ['password'], scopes: ['read'] });
         await store.createClient(client);
         const found = await store.findClient(client.clientId);
-        expect(found).toEqual(client);
+        expect(found).toEqual(stored(client));
         expect(found?.secretHash).toBeNull();
         expect(found?.isPublic).toBe(true);
       },
@@ -60,7 +61,7 @@ export function clientContract(subject: ContractSubject): void {
     it('findClient returns an empty scopes array for a client created with no scopes', async () => {
       const client = newClient({ scopes: [] });
       await store.createClient(client);
-      expect(await store.findClient(client.clientId)).toEqual(client);
+      expect(await store.findClient(client.clientId)).toEqual(stored(client));
     });
 
     it(
@@ -71,9 +72,9 @@ export function clientContract(subject: ContractSubject): void {
         const { canIntrospect: _left, ...plain } = newClient({ clientId: 'client-plain', createdAt: T + 1 });
         await store.createClient(resourceServer);
         await store.createClient(plain);
-        expect(await store.findClient('client-rs')).toEqual(resourceServer);
+        expect(await store.findClient('client-rs')).toEqual(stored(resourceServer));
         expect((await store.findClient('client-rs'))?.canIntrospect).toBe(true);
-        expect(await store.findClient('client-plain')).toEqual({ ...plain, canIntrospect: false });
+        expect(await store.findClient('client-plain')).toEqual({ ...plain, canIntrospect: false, version: 1 });
         expect((await store.listClients()).map((c) => [c.clientId, c.canIntrospect])).toEqual([
           ['client-rs', true],
           ['client-plain', false],
@@ -103,7 +104,7 @@ export function clientContract(subject: ContractSubject): void {
       await store.createClient(a);
       await store.createClient(b);
       const listed = await store.listClients();
-      expect([...listed].sort((x, y) => x.clientId.localeCompare(y.clientId))).toEqual([a, b]);
+      expect([...listed].sort((x, y) => x.clientId.localeCompare(y.clientId))).toEqual([stored(a), stored(b)]);
     });
 
     it(
@@ -185,7 +186,7 @@ export function clientContract(subject: ContractSubject): void {
       const client = newClient({ secretHash: 'old-hash' });
       await store.createClient(client);
       expect(await store.setClientSecret(client.clientId, 'new-hash', T + 100)).toBe(true);
-      expect(await store.findClient(client.clientId)).toEqual({ ...client, secretHash: 'new-hash' });
+      expect(await store.findClient(client.clientId)).toEqual({ ...stored(client, 2), secretHash: 'new-hash' });
     });
 
     it('setClientSecret returns false for an unknown client id and creates nothing', async () => {

@@ -202,3 +202,6 @@ export async function updateClient(
   if (updated === 'version_mismatch') throw new Error('updateClient answered version_mismatch without ifVersion');
   return updated;
 }
+
+/** A client as the store returns it right after createClient: as created, at version 1. */
+export const stored = (client: NewClient, version = 1): NewClient & { version: number } => ({ ...client, version });

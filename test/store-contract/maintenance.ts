@@ -1,7 +1,7 @@
 /** The StoreMaintenance contract (src/core/ports.ts). */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports.js';
-import { T, newClient, newUser, issueGrant, rotation, type ContractSubject } from './fixtures.js';
+import { T, newClient, newUser, issueGrant, rotation, stored, type ContractSubject } from './fixtures.js';
 
 /** Migrations, counts, and erasing sealed successors past the grace window. */
 export function maintenanceContract(subject: ContractSubject): void {
@@ -16,7 +16,7 @@ export function maintenanceContract(subject: ContractSubject): void {
       await store.createClient(client);
       await store.migrate();
       await store.migrate();
-      expect(await store.findClient(client.clientId)).toEqual(client);
+      expect(await store.findClient(client.clientId)).toEqual(stored(client));
       expect(await store.createUser(newUser())).toBe('created');
     });
 

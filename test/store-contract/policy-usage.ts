@@ -129,6 +129,7 @@ export function policyAndUsageContract(subject: ContractSubject): void {
         userId: null,
         username: null,
         userIsActive: true,
+        userIsAdmin: false,
         scope: ['read'],
         issuedAt: T,
         expiresAt: access.expiresAt,

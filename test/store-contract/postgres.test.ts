@@ -21,7 +21,7 @@ import { runOperatorContract } from './operator-contract.js';
 const T = 1_700_000_000;
 const TABLES =
   'clients, users, grants, access_tokens, refresh_tokens, lockouts, client_usage, authorization_codes, ' +
-  'device_codes, browser_sessions, consents';
+  'device_codes, browser_sessions, consents, audit_events';
 
 /** Resolves to the error `promise` rejects with, or fails. */
 async function rejection(promise: Promise<unknown>): Promise<Error> {

@@ -42,6 +42,8 @@ export function userContract(subject: ContractSubject): void {
         username: 'alice',
         passwordHash: 'hash-1',
         isActive: true,
+        isAdmin: false,
+        version: 1,
         createdAt: T + 7,
         updatedAt: T + 7,
       });

@@ -42,7 +42,8 @@ legend{font-weight:600;padding:0 .25rem}
 fieldset label{display:inline-flex;align-items:center;gap:.4rem;font-weight:400;margin:.2rem 1rem .2rem 0}
 label.check{display:flex;align-items:center;gap:.5rem;font-weight:400;margin:0 0 1rem}
 input[type=number],input[type=search],input[type=datetime-local],select,textarea{width:100%;font:inherit;
-padding:.6rem;margin:0 0 1rem;color:var(--text);background:var(--card);border:1px solid var(--muted);border-radius:.35rem}
+padding:.6rem;margin:0 0 1rem;color:var(--text);background:var(--card);border:1px solid var(--muted);
+border-radius:.35rem}
 input[type=checkbox],input[type=radio]{width:1.1rem;height:1.1rem;accent-color:var(--accent)}
 textarea{min-height:5rem}
 main.console.narrow{max-width:36rem}
@@ -106,9 +107,5 @@ export function assetRoutes(app: FastifyInstance): void {
     };
   };
   app.get('/assets/console.css', { config: { asset: true } }, serve(CONSOLE_STYLESHEET, 'text/css; charset=utf-8'));
-  app.get(
-    '/assets/console.js',
-    { config: { asset: true } },
-    serve(CONSOLE_SCRIPT, 'text/javascript; charset=utf-8'),
-  );
+  app.get('/assets/console.js', { config: { asset: true } }, serve(CONSOLE_SCRIPT, 'text/javascript; charset=utf-8'));
 }

@@ -65,7 +65,11 @@ export function dashboardRoutes(app: FastifyInstance, context: ConsoleContext): 
 ${rangeLinks(range)}
 ${charts(range === 'hour' ? activity.lastHour : activity.lastDay, range)}
 ${passwordGrantTable(clients)}`;
-      return context.send(reply, 200, consolePage(context, session, { title: 'Dashboard', section: 'dashboard', content }));
+      return context.send(
+        reply,
+        200,
+        consolePage(context, session, { title: 'Dashboard', section: 'dashboard', content }),
+      );
     }),
   );
 }

@@ -10,14 +10,7 @@ import { html } from '../../http/pages/html.js';
 import { type ConsoleContext, queryParam } from './context.js';
 import { type ConsoleError, formExpired, sendError } from './errors.js';
 import { plainPage } from './layout.js';
-import {
-  addCookie,
-  loginCookie,
-  readLoginCookie,
-  sessionCookie,
-  sessionCookieName,
-  sessionOf,
-} from './session.js';
+import { addCookie, loginCookie, readLoginCookie, sessionCookie, sessionCookieName, sessionOf } from './session.js';
 
 /*
  * Sign-in through oauthd's own authorization code flow with PKCE (RFC 6749 §4.1, RFC 7636): the console is the

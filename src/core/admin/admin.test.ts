@@ -61,10 +61,14 @@ describe('the password policy', () => {
     async () => {
       const a = admin({ minLength: 10, maxLength: 12 });
       await expect(a.createUser('alice', 'short-pw')).rejects.toThrow(
-        new AdminError('the password must be at least 10 characters (OAUTHD_PASSWORD_MIN_LENGTH)'),
+        new AdminError('the password must be at least 10 characters (OAUTHD_PASSWORD_MIN_LENGTH)', {
+          field: 'password',
+        }),
       );
       await expect(a.createUser('alice', 'much-too-long-password')).rejects.toThrow(
-        new AdminError('the password must be at most 12 characters (OAUTHD_PASSWORD_MAX_LENGTH)'),
+        new AdminError('the password must be at most 12 characters (OAUTHD_PASSWORD_MAX_LENGTH)', {
+          field: 'password',
+        }),
       );
       expect(await store.listUsers()).toEqual([]);
       expect(events).toEqual([]);

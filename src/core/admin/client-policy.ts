@@ -158,7 +158,8 @@ function checkSunset(
 ): ClientPolicy['passwordGrantSunset'] | undefined {
   const { passwordGrantSunset: day, revokePasswordGrants: revoke } = input;
   if (day !== undefined && day.trim() === 'none') {
-    if (revoke) throw new AdminError('--revoke-password-grants needs a --password-grant-sunset date, not "none"', REVOKE);
+    if (revoke)
+      throw new AdminError('--revoke-password-grants needs a --password-grant-sunset date, not "none"', REVOKE);
     return null;
   }
   if (day === undefined) {

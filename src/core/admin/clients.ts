@@ -8,7 +8,6 @@ import { checkPolicyInput, type ClientPolicyInput, givesPolicy, policyAuditField
 import { type IfVersion, type Page, pageOf } from './paging.js';
 import { AdminError, noClient, versionMismatch } from './validation.js';
 
-
 export interface CreateClientInput {
   name: string;
   clientId?: string | undefined;
@@ -52,7 +51,11 @@ export function clientActions(context: AdminContext) {
 
     /** One page by client_id (at most `limit`, after the `after` cursor, matching `search`); `next` when more. */
     listClientsPage: (query: ListQuery): Promise<Page<Client>> =>
-      pageOf(query, (q) => store.listClients(q), (c) => c.clientId),
+      pageOf(
+        query,
+        (q) => store.listClients(q),
+        (c) => c.clientId,
+      ),
 
     showClient: requireClient,
 

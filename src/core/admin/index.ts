@@ -1,4 +1,5 @@
 import { activityActions } from './activity.js';
+import { bootstrapActions } from './bootstrap.js';
 import { clientActions } from './clients.js';
 import { type AdminDeps, adminContext } from './context.js';
 import { lockoutActions } from './lockouts.js';
@@ -9,6 +10,7 @@ export type Admin = ReturnType<typeof createAdmin>;
 export type { ActivitySeries, AuditEventsQuery, PasswordGrantClient } from './activity.js';
 export type { IfVersion, Page } from './paging.js';
 export type { UpdateUserInput } from './users.js';
+export type { Admins } from './bootstrap.js';
 export { AdminError, type AdminErrorCode } from './validation.js';
 
 /**
@@ -17,11 +19,14 @@ export { AdminError, type AdminErrorCode } from './validation.js';
  */
 export function createAdmin(deps: AdminDeps) {
   const context = adminContext(deps);
+  const clients = clientActions(context);
+  const users = userActions(context);
   return {
-    ...clientActions(context),
-    ...userActions(context),
+    ...clients,
+    ...users,
     ...sessionActions(context),
     ...lockoutActions(context),
     ...activityActions(context),
+    ...bootstrapActions(context, { ...users, createClient: clients.createClient }),
   };
 }

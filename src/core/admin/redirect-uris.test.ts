@@ -55,7 +55,9 @@ describe('checkRedirectUris and the other flow settings of checkPolicyInput', ()
   it('takes 20 URIs, refuses 21 and refuses "none" among others', () => {
     const many = Array.from({ length: 21 }, (_, i) => `https://a.example/cb${i}`);
     expect(checkRedirectUris(many.slice(0, 20))).toHaveLength(20);
-    expect(() => checkRedirectUris(many)).toThrow(new AdminError('at most 20 redirect URIs per client; got 21'));
+    expect(() => checkRedirectUris(many)).toThrow(
+      new AdminError('at most 20 redirect URIs per client; got 21', { field: 'redirect_uris' }),
+    );
     expect(() => checkRedirectUris(['none', 'https://a.example/cb'])).toThrow(/give it alone/);
   });
 

@@ -19,7 +19,9 @@ export function userActions(context: AdminContext) {
       checkPassword(password);
       const isAdmin = options.isAdmin === true;
       const passwordHash = await deps.passwordHasher.hash(password);
-      if ((await store.createUser({ username, passwordHash, isActive: true, isAdmin, createdAt: now() })) === 'exists') {
+      if (
+        (await store.createUser({ username, passwordHash, isActive: true, isAdmin, createdAt: now() })) === 'exists'
+      ) {
         throw new AdminError(`a user named ${JSON.stringify(username)} already exists`, {
           code: 'exists',
           field: 'username',
@@ -63,7 +65,11 @@ export function userActions(context: AdminContext) {
 
     /** One page by username (at most `limit`, after the `after` cursor, matching `search`); `next` when more. */
     listUsersPage: (query: ListQuery): Promise<Page<User>> =>
-      pageOf(query, (q) => store.listUsers(q), (u) => u.username),
+      pageOf(
+        query,
+        (q) => store.listUsers(q),
+        (u) => u.username,
+      ),
 
     /** A user and how many live grants (sessions) it holds. */
     async showUser(username: string): Promise<{ user: User; liveSessions: number }> {
@@ -113,7 +119,10 @@ async function updateUser(
     // Already as asked: nothing is written, nothing audited.
     if (Object.keys(changes).length === 0) return current;
     // Written only over the version just read, so the events below describe exactly what changed.
-    const result = await context.store.updateUser(username, changes, { now: context.now(), ifVersion: current.version });
+    const result = await context.store.updateUser(username, changes, {
+      now: context.now(),
+      ifVersion: current.version,
+    });
     if (result.status === 'updated') {
       auditUserChanges(context, current, result.user, changes);
       return result.user;

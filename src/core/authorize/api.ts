@@ -42,11 +42,22 @@ export interface SignedInUser {
 export interface AuthorizationFlow {
   /** Validates the whole request; `issuer` is the RFC 9207 `iss` value for error redirects. */
   check(query: ParamPairs, issuer: string): Promise<AuthorizationRequestCheck>;
+  /**
+   * The request as this user may have it: the admin scopes only for an admin user (RFC 6749 §3.3: the server may
+   * grant less than asked). Nothing left: the invalid_scope error redirect (§4.1.2.1). The pages call it before
+   * the consent page, which so never shows an admin scope to anyone else.
+   */
+  forUser(
+    request: ValidAuthorizationRequest,
+    user: SignedInUser,
+    issuer: string,
+  ): Promise<{ ok: true; request: ValidAuthorizationRequest } | { ok: false; redirect: string }>;
   /** False when the client skips consent (`--skip-consent`) or the user's remembered consent covers the scope. */
   needsConsent(request: ValidAuthorizationRequest, user: SignedInUser): Promise<boolean>;
   /**
    * The person allowed the request (or was not asked): remembers the consent when `consented`, mints a code
-   * bound to the request and the user, and returns the redirect URL with `code`, `state` and `iss`.
+   * bound to the request and the user, and returns the redirect URL with `code`, `state` and `iss`. The scope
+   * is narrowed for the user as `forUser` does (nothing left: the invalid_scope redirect, and no code).
    */
   approve(
     request: ValidAuthorizationRequest,
@@ -101,7 +112,11 @@ export type UserCodeLookup =
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 export type DeviceDecision =
-  | { ok: true }
+  /**
+   * `approved`: as the person decided, but false when approving left nothing the user may grant (only admin
+   * scopes asked, the user no admin): the device is then refused like a denial (RFC 8628 §3.5 access_denied).
+   */
+  | { ok: true; approved: boolean }
   /** Unknown, expired or already decided. */
   | { ok: false; reason: 'not_pending' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
@@ -116,8 +131,11 @@ export interface DeviceFlow {
     request: { params: ParamPairs; basic: PresentedCredentials['basic']; clientIp: string },
     verificationUri: string,
   ): Promise<DeviceAuthorizationResponse>;
-  /** The user-code page: normalises the typed code (case, dashes, spaces) and finds it, under a guessing limit. */
-  lookup(userCode: string, ip: string): Promise<UserCodeLookup>;
+  /**
+   * The user-code page: normalises the typed code (case, dashes, spaces) and finds it, under a guessing limit;
+   * with `user`, the scope shown is what that user may grant (the admin scopes only for an admin).
+   */
+  lookup(userCode: string, ip: string, user?: SignedInUser): Promise<UserCodeLookup>;
   /** Approves or denies the pending request with that user code, under the same guessing limit as `lookup`. */
   decide(userCode: string, approved: boolean, user: SignedInUser, ip: string): Promise<DeviceDecision>;
 }

@@ -54,7 +54,8 @@ export async function checkAuthorizationRequest(
   if (redirect.value !== undefined && !lookupable(redirect.value)) {
     return show('invalid_request', 'The redirect_uri is not registered for this client.');
   }
-  const chosen = chooseRedirectUri(client.policy.redirectUris, redirect.value);
+  // The console's built-in client is matched exactly: no loopback port freedom (RFC 8252 §7.3) for it.
+  const chosen = chooseRedirectUri(client.policy.redirectUris, redirect.value, { exact: client.builtIn === true });
   if (!chosen.ok) return show('invalid_request', chosen.description);
   const { redirectUri } = chosen;
 

@@ -1,6 +1,7 @@
+import { isAdminScope, scopeForUser } from '../admin-scopes.js';
 import type { AuthorizationCodeStore, ConsentStore } from '../authorization-ports.js';
-import { isSubset } from '../scope.js';
-import { epochSeconds, type Clock, type EventSink } from '../ports.js';
+import { isSubset, NO_SCOPE_FOR_USER } from '../scope.js';
+import { epochSeconds, type Clock, type EventSink, type UserStore } from '../ports.js';
 import { mintToken, tokenKey } from '../tokens.js';
 import type { AuthorizationFlow, SignedInUser, ValidAuthorizationRequest } from './api.js';
 import { checkAuthorizationRequest, type AuthorizationCheckDeps } from './check.js';
@@ -9,7 +10,8 @@ import { redirectTo } from './redirect-uri.js';
 /** What the authorization endpoint reads and writes. */
 export type AuthorizationFlowStore = AuthorizationCheckDeps['store'] &
   Pick<ConsentStore, 'findConsent' | 'recordConsent'> &
-  Pick<AuthorizationCodeStore, 'createAuthorizationCode'>;
+  Pick<AuthorizationCodeStore, 'createAuthorizationCode'> &
+  Pick<UserStore, 'findUserByUsername'>;
 
 export interface AuthorizationFlowDeps extends AuthorizationCheckDeps {
   store: AuthorizationFlowStore;
@@ -30,10 +32,35 @@ const who = (request: ValidAuthorizationRequest, user: SignedInUser, ip: string)
 /** The authorization endpoint of the code flow (RFC 6749 §4.1, RFC 7636, RFC 9207), for the pages. */
 export function createAuthorizationFlow(deps: AuthorizationFlowDeps): AuthorizationFlow {
   const { store, clock, events } = deps;
+  /** The request's scope as this user may hold it (a user is looked up only when an admin scope is asked for). */
+  const scopeOf = async (request: ValidAuthorizationRequest, user: SignedInUser): Promise<string[]> => {
+    if (!request.scope.some(isAdminScope)) return request.scope;
+    const found = await store.findUserByUsername(user.username);
+    // The session named this user a moment ago; a user renamed or replaced since is no admin of this request.
+    const isAdmin = found !== null && found.id === user.userId && found.isActive && found.isAdmin;
+    return scopeForUser(request.scope, { isAdmin });
+  };
+  const noScope = (request: ValidAuthorizationRequest, issuer: string): string =>
+    // RFC 6749 §4.1.2.1 invalid_scope, sent back to the client with state and iss (RFC 9207).
+    redirectTo(request.redirectUri, [
+      ['error', 'invalid_scope'],
+      ['error_description', NO_SCOPE_FOR_USER],
+      ['state', request.state],
+      ['iss', issuer],
+    ]);
   return {
     check: (query, issuer) => checkAuthorizationRequest(deps, query, issuer),
 
+    async forUser(request, user, issuer) {
+      const scope = await scopeOf(request, user);
+      if (scope.length === 0) return { ok: false, redirect: noScope(request, issuer) };
+      return { ok: true, request: scope === request.scope ? request : { ...request, scope } };
+    },
+
     async needsConsent(request, user) {
+      // The console's own client (core/console-client.ts): the operator's application, asking only for the
+      // admin scopes, which only an admin holds; its exact redirect URI is on the admin listener.
+      if (request.client.builtIn === true) return false;
       // RFC 8252 §8.6: a public client's identity cannot be proven (any app can claim its client_id and a loopback
       // or private-use redirect URI), so its requests are never approved without the person, remembered or not.
       if (request.client.isPublic) return true;
@@ -42,7 +69,10 @@ export function createAuthorizationFlow(deps: AuthorizationFlowDeps): Authorizat
       return remembered === null || !isSubset(request.scope, remembered);
     },
 
-    async approve(request, user, { issuer, ip, consented }) {
+    async approve(asked, user, { issuer, ip, consented }) {
+      const scope = await scopeOf(asked, user);
+      if (scope.length === 0) return noScope(asked, issuer);
+      const request = { ...asked, scope };
       const nowMs = clock.nowMs();
       const now = epochSeconds(nowMs);
       if (consented) {

@@ -29,13 +29,14 @@ export type RedirectUriChoice = { ok: true; redirectUri: string } | { ok: false;
 
 /**
  * The redirect URI of an authorization request. RFC 6749 §3.1.2.3: a client with a single registered URI may
- * leave the parameter out; with several, it MUST include it. A URI that is not absolute, carries a fragment
+ * leave the parameter out; with several, it MUST include it. `exact`: no loopback port freedom either. A URI that is not absolute, carries a fragment
  * (§3.1.2) or matches none of the registered ones is refused; the caller shows the error and never redirects
  * (§4.1.2.1).
  */
 export function chooseRedirectUri(
   registered: readonly string[] | null,
   presented: string | undefined,
+  options: { exact?: boolean } = {},
 ): RedirectUriChoice {
   if (!registered || registered.length === 0) {
     return { ok: false, description: 'The client has no registered redirect URI.' };
@@ -47,7 +48,9 @@ export function chooseRedirectUri(
   if (presented.includes('#') || !URL.canParse(presented)) {
     return { ok: false, description: 'The redirect_uri is not a valid absolute URI without a fragment.' };
   }
-  if (!registered.some((uri) => redirectUriMatches(uri, presented))) {
+  const matches =
+    options.exact === true ? (uri: string) => uri === presented : (uri: string) => redirectUriMatches(uri, presented);
+  if (!registered.some(matches)) {
     return { ok: false, description: 'The redirect_uri is not registered for this client.' };
   }
   return { ok: true, redirectUri: presented };

@@ -152,7 +152,7 @@ describe('the user-code page', () => {
 
   it('approves once, audits it, and the code is no longer pending', async () => {
     const { user_code, device_code } = await authorize();
-    expect(await flow.decide(user_code, true, bob, '198.51.100.1')).toEqual({ ok: true });
+    expect(await flow.decide(user_code, true, bob, '198.51.100.1')).toEqual({ ok: true, approved: true });
     expect(store.devices.get(tokenKey(device_code).toString('hex'))).toMatchObject({ status: 'approved', userId: 9 });
     expect(recorded.events.at(-1)).toEqual({
       event: 'device.approved',
@@ -165,10 +165,10 @@ describe('the user-code page', () => {
   it('denies, and counts decisions as guesses too', async () => {
     const { user_code } = await authorize();
     expect(await flow.decide('bbbb-bbbb', true, bob, '198.51.100.1')).toEqual({ ok: false, reason: 'not_pending' });
-    expect(await flow.decide(user_code, false, bob, '198.51.100.1')).toEqual({ ok: true });
+    expect(await flow.decide(user_code, false, bob, '198.51.100.1')).toEqual({ ok: true, approved: false });
     expect(recorded.names().at(-1)).toBe('device.denied');
     const next = await authorize();
-    expect(await flow.decide(next.user_code, true, bob, '198.51.100.1')).toEqual({ ok: true });
+    expect(await flow.decide(next.user_code, true, bob, '198.51.100.1')).toEqual({ ok: true, approved: true });
     const last = await authorize();
     expect(await flow.decide(last.user_code, true, bob, '198.51.100.1')).toMatchObject({
       ok: false,

@@ -10,7 +10,8 @@ import type {
 import { authenticateClient, type ClientAuthDeps } from '../client-auth.js';
 import { temporarilyUnavailable, unauthorizedClient } from '../errors.js';
 import { singleValued } from '../params.js';
-import type { ClientStore } from '../ports.js';
+import { isAdminScope, scopeForUser } from '../admin-scopes.js';
+import type { ClientStore, UserStore } from '../ports.js';
 import type { TokenPolicy } from '../policy.js';
 import { grantableScope } from '../scope.js';
 import type { ClientRateLimiter } from '../token-endpoint.js';
@@ -21,6 +22,7 @@ import { formatUserCode, newUserCode, normaliseUserCode } from './user-code.js';
 /** What the device flow reads and writes. */
 export type DeviceFlowStore = ClientAuthDeps['store'] &
   Pick<ClientStore, 'findClient'> &
+  Pick<UserStore, 'findUserByUsername'> &
   Pick<DeviceCodeStore, 'createDeviceCode' | 'findPendingDeviceCode' | 'decideDeviceCode'>;
 
 export interface DeviceFlowDeps extends ClientAuthDeps {
@@ -43,7 +45,7 @@ const USER_CODE_TRIES = 5;
 export function createDeviceFlow(deps: DeviceFlowDeps): DeviceFlow {
   return {
     authorize: (request, verificationUri) => authorizeDevice(deps, request, verificationUri),
-    lookup: (userCode, ip) => lookupUserCode(deps, userCode, ip),
+    lookup: (userCode, ip, user) => lookupUserCode(deps, userCode, ip, user),
     decide: (userCode, approved, user, ip) => decideUserCode(deps, userCode, approved, user, ip),
   };
 }
@@ -114,13 +116,27 @@ async function findPending(deps: DeviceFlowDeps, userCode: string) {
   return record ? { record, normalised } : null;
 }
 
-async function lookupUserCode(deps: DeviceFlowDeps, userCode: string, ip: string): Promise<UserCodeLookup> {
+/** The scope as this user may grant it: the admin scopes only for an admin (looked up only when asked for). */
+async function scopeOf(deps: DeviceFlowDeps, scope: string[], user: SignedInUser): Promise<string[]> {
+  if (!scope.some(isAdminScope)) return scope;
+  const found = await deps.store.findUserByUsername(user.username);
+  const isAdmin = found !== null && found.id === user.userId && found.isActive && found.isAdmin;
+  return scopeForUser(scope, { isAdmin });
+}
+
+async function lookupUserCode(
+  deps: DeviceFlowDeps,
+  userCode: string,
+  ip: string,
+  user?: SignedInUser,
+): Promise<UserCodeLookup> {
   const taken = await guess(deps, ip);
   if (!taken.allowed) return { ok: false, reason: 'throttled', retryAfterSeconds: taken.retryAfterSeconds };
   const found = await findPending(deps, userCode);
   const client = found ? await deps.store.findClient(found.record.clientId) : null;
   if (!found || !client) return { ok: false, reason: 'invalid' };
-  return { ok: true, request: { client, scope: found.record.scope, userCode: formatUserCode(found.normalised) } };
+  const scope = user ? await scopeOf(deps, found.record.scope, user) : found.record.scope;
+  return { ok: true, request: { client, scope, userCode: formatUserCode(found.normalised) } };
 }
 
 async function decideUserCode(
@@ -136,16 +152,26 @@ async function decideUserCode(
   if (!taken.allowed) return { ok: false, reason: 'throttled', retryAfterSeconds: taken.retryAfterSeconds };
   const found = await findPending(deps, userCode);
   if (!found) return NOT_PENDING;
-  const decision = { approved, userId: user.userId, now: deps.clock.now() };
+  const asked = found.record.scope;
+  // RFC 6749 §3.3: the admin scopes are granted only by an admin; the rest is approved as asked. Nothing left
+  // to grant is refused like a denial: the device's next poll gets access_denied (RFC 8628 §3.5).
+  const scope = approved ? await scopeOf(deps, asked, user) : asked;
+  const granted = approved && scope.length > 0;
+  const decision = {
+    approved: granted,
+    userId: user.userId,
+    now: deps.clock.now(),
+    ...(granted && scope.length < asked.length ? { scope } : {}),
+  };
   if (!(await deps.store.decideDeviceCode(found.record.hash, decision))) return NOT_PENDING;
-  deps.events.emit(approved ? 'device.approved' : 'device.denied', {
+  deps.events.emit(granted ? 'device.approved' : 'device.denied', {
     client_id: found.record.clientId,
     user_id: user.userId,
     username: user.username,
     ip,
-    scope: found.record.scope.join(' '),
+    scope: (granted ? scope : asked).join(' '),
   });
-  return { ok: true };
+  return { ok: true, approved: granted };
 }
 
 const NOT_PENDING: DeviceDecision = { ok: false, reason: 'not_pending' };

@@ -2,10 +2,11 @@ import { newGrantId } from '../ids.js';
 import { epochSeconds } from '../ports.js';
 import type { TokenStore } from '../ports.js';
 import { effectivePolicy, refreshExpiry, type ServerTokenPolicy } from '../policy.js';
-import { invalidClient, invalidCredentials, slowDown } from '../errors.js';
+import { scopeForUser } from '../admin-scopes.js';
+import { invalidClient, invalidCredentials, invalidScope, slowDown } from '../errors.js';
 import { required } from '../params.js';
 import { checkPassword, type PasswordCheckDeps, type PasswordCheckStore } from '../password-check.js';
-import { grantableScope } from '../scope.js';
+import { grantableScope, NO_SCOPE_FOR_USER } from '../scope.js';
 import type { GrantHandler } from './grant.js';
 import { mintPair } from './mint-pair.js';
 
@@ -34,7 +35,7 @@ export function createPasswordGrant(deps: PasswordGrantDeps): GrantHandler {
       const password = required(params, 'password');
       // RFC 6749 §3.3: no scope requested → the client's own default scopes when it has some (`oauthd client
       // update --default-scopes`), else the server's (OAUTHD_DEFAULT_SCOPES); either way ∩ the client's scopes.
-      const scope = grantableScope(
+      const asked = grantableScope(
         params.get('scope'),
         client.scopes,
         policy.knownScopes,
@@ -48,6 +49,10 @@ export function createPasswordGrant(deps: PasswordGrantDeps): GrantHandler {
         throw invalidCredentials(checked.detail);
       }
       const { user } = checked;
+      // The admin scopes only for an admin user (RFC 6749 §3.3: the server may grant less than asked, and says
+      // so in `scope`); nothing left is invalid_scope (§5.2). Judged once the password is right: no oracle.
+      const scope = scopeForUser(asked, user);
+      if (scope.length === 0) throw invalidScope(NO_SCOPE_FOR_USER, 'admin scope asked for a user not an admin');
       const nowMs = clock.nowMs();
       const now = epochSeconds(nowMs);
 

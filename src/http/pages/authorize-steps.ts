@@ -77,11 +77,15 @@ export async function consentOrApprove(
   context: PageContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  valid: ValidAuthorizationRequest,
+  asked: ValidAuthorizationRequest,
   signedIn: { token: string; session: SignedInUser },
 ): Promise<FastifyReply> {
   const flow = context.options.authorizationFlow;
   const user = userOf(signedIn.session);
+  // The scope this user may hold (the admin scopes only for an admin): what the consent page shows.
+  const mine = await flow.forUser(asked, user, context.issuer(request));
+  if (!mine.ok) return context.redirect(reply, 302, mine.redirect);
+  const valid = mine.request;
   if (await flow.needsConsent(valid, user)) {
     const page = consentPage(context.branding, {
       clientName: valid.client.name,

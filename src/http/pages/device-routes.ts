@@ -104,7 +104,7 @@ async function postCode(context: PageContext, request: FastifyRequest, reply: Fa
   const again = (status: number, message: string) =>
     showCodeEntry(context, reply, signedIn, { status, message, userCode: typed ?? '', fromLink: false });
   if (typed === null) return again(400, INVALID_CODE);
-  const found = await context.options.deviceFlow.lookup(typed, request.ip);
+  const found = await context.options.deviceFlow.lookup(typed, request.ip, signedIn.user);
   if (!found.ok) {
     if (found.reason === 'invalid') return again(400, INVALID_CODE);
     reply.header('Retry-After', String(found.retryAfterSeconds));
@@ -137,7 +137,8 @@ async function postDecision(context: PageContext, request: FastifyRequest, reply
     return context.send(reply, 429, errorPage(context.branding, errorViewOf('slow_down')));
   }
   if (!decided.ok) return context.send(reply, 400, deviceNotPendingPage(context.branding));
-  return context.send(reply, 200, deviceDonePage(context.branding, approved));
+  // Approving a request for admin scopes alone, as no admin, refuses it: the page says what happened.
+  return context.send(reply, 200, deviceDonePage(context.branding, decided.approved));
 }
 
 export function deviceRoutes(app: FastifyInstance, context: PageContext): void {

@@ -68,12 +68,12 @@ export function postgresDeviceCodes({ query, inTransaction }: PostgresConnection
       return rows[0] ? { ...toDeviceCode(rows[0]), hash: rows[0].hash } : null;
     },
 
-    async decideDeviceCode(hash, { approved, userId, now }) {
+    async decideDeviceCode(hash, { approved, userId, now, scope }) {
       try {
         const { rowCount } = await query(
-          `UPDATE device_codes SET status = $1, user_id = $2
+          `UPDATE device_codes SET status = $1, user_id = $2, scope = COALESCE($5, scope)
            WHERE hash = $3 AND status = 'pending' AND expires_at > $4`,
-          [approved ? 'approved' : 'denied', userId, hash, now],
+          [approved ? 'approved' : 'denied', userId, hash, now, scope === undefined ? null : joinList(scope)],
         );
         return rowCount === 1;
       } catch (error) {

@@ -44,8 +44,10 @@ export function sqliteAudit(conn: SqliteConnection): AuditStore {
     },
     async auditActivity({ since, bucketSeconds, events }) {
       if (events.length === 0) return [];
-      // Integer division: each bucket is named by its start, a multiple of bucketSeconds (epoch-aligned).
-      const sql = `SELECT (at / ?) * ? AS bucket, event, count(*) AS count FROM audit_events
+      // Integer division: each bucket is named by its start, a multiple of bucketSeconds (epoch-aligned). The
+      // casts: better-sqlite3 binds a JS number as a REAL, and a REAL divisor would divide exactly.
+      const sql = `SELECT (at / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS bucket, event, count(*) AS count
+        FROM audit_events
         WHERE at >= ? AND event IN (${events.map(() => '?').join(', ')})
         GROUP BY 1, 2 ORDER BY 1, 2`;
       const bucket = Math.max(1, Math.trunc(bucketSeconds));

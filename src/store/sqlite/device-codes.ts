@@ -62,9 +62,10 @@ export function sqliteDeviceCodes(conn: SqliteConnection): DeviceCodeStore {
       const row = conn.readInTurn(() => sql().pendingByUserCode.get(userCodeHash, now)) as DeviceCodeRow | undefined;
       return row ? { ...toDeviceCode(row), hash: Buffer.from(row.hash) } : null;
     },
-    async decideDeviceCode(hash, { approved, userId, now }) {
+    async decideDeviceCode(hash, { approved, userId, now, scope }) {
+      const narrowed = scope === undefined ? null : joinList(scope);
       const decided = await conn.commitDurably(
-        () => sql().decide.run(approved ? 'approved' : 'denied', userId, hash, now, userId),
+        () => sql().decide.run(approved ? 'approved' : 'denied', userId, narrowed, hash, now, userId),
         { changesNoToken: true },
       );
       return decided.changes === 1;
@@ -88,7 +89,7 @@ function prepareDeviceStatements(db: Database.Database) {
     userCodeTaken: db.prepare('SELECT 1 FROM device_codes WHERE user_code_hash = ?'),
     pendingByUserCode: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM device_codes
       WHERE user_code_hash = ? AND status = 'pending' AND expires_at > ?`),
-    decide: db.prepare(`UPDATE device_codes SET status = ?, user_id = ?
+    decide: db.prepare(`UPDATE device_codes SET status = ?, user_id = ?, scope = COALESCE(?, scope)
       WHERE hash = ? AND status = 'pending' AND expires_at > ? AND EXISTS (SELECT 1 FROM users WHERE id = ?)`),
     deviceByHash: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM device_codes WHERE hash = ? AND client_id = ?`),
     recordPoll: db.prepare(`UPDATE device_codes SET
