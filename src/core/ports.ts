@@ -255,6 +255,8 @@ export interface ClientStore {
   ): Promise<Client | null | 'version_mismatch'>;
   /** Revokes the client's live grants that began with `grantType`, atomically; returns their ids. */
   revokeClientGrants(clientId: string, options: { grantType: GrantOrigin; now: EpochSeconds }): Promise<string[]>;
+  /** The client's grants live at `now` (as listUserGrants judges), and the users holding them. */
+  countLiveClientGrants(clientId: string, now: EpochSeconds): Promise<{ grants: number; users: number }>;
 }
 
 /** How much each client uses each grant, counted in memory by the server and added here in batches. */

@@ -17,6 +17,7 @@ const STORE_METHODS = {
   setClientSecret: true,
   updateClient: true,
   revokeClientGrants: true,
+  countLiveClientGrants: true,
   recordClientUsage: true,
   listClientUsage: true,
   createUser: true,

@@ -25,6 +25,7 @@ export async function consoleCallbackUrl(
   server: TestServer,
   browser: Browser,
   user: { username: string; password: string } = ADMIN,
+  consoleOrigin = server.adminUrl,
 ): Promise<string> {
   const start = await browser.get(`${server.adminUrl}/console/`);
   expect(start.status).toBe(303);
@@ -32,7 +33,7 @@ export async function consoleCallbackUrl(
   for (let hops = 0; hops < 3 && answer.location?.startsWith(server.url); hops++) {
     answer = await browser.get(answer.location);
   }
-  expect(answer.location!.startsWith(`${server.adminUrl}/console/callback?`)).toBe(true);
+  expect(answer.location!.startsWith(`${consoleOrigin}/console/callback?`)).toBe(true);
   return answer.location!;
 }
 

@@ -78,6 +78,7 @@ describe('every page', () => {
   it('answers 200 with its h1, the navigation and the signed-in admin', async () => {
     const pages: [string, string][] = [
       ['/console/', 'Dashboard'],
+      ['/console', 'Dashboard'],
       ['/console/?range=day', 'Dashboard'],
       ['/console/clients', 'Clients'],
       ['/console/clients/new', 'New client'],
@@ -108,6 +109,17 @@ describe('every page', () => {
     expect(dashboard.body).toMatch(/<strong>\d+<\/strong> in the last hour/);
     expect(dashboard.body).toContain('Clients still using the password grant');
     expect(dashboard.body).toContain('>Last day</a>');
+  });
+
+  it('shows a client whose id holds a slash and other URL characters', async () => {
+    await server.services.admin.createClient({
+      name: 'Team app',
+      clientId: 'team/app?x=1#y',
+      grantTypes: ['password'],
+    });
+    const list = await get('/console/clients?search=team');
+    expect(list.body).toContain('href="/console/clients/team%2Fapp%3Fx%3D1%23y"');
+    expectPage(await get('/console/clients/team%2Fapp%3Fx%3D1%23y'), 200, 'Team app');
   });
 
   it('answers an unknown page and an unknown client with the HTML 404 page', async () => {
@@ -255,6 +267,7 @@ describe('clients', () => {
     const confirm = await get('/console/clients/billing/delete');
     expectPage(confirm, 200, 'Delete client Billing service?');
     expect(confirm.body).toContain('revokes every grant and every token');
+    expect(confirm.body).toContain('<strong>2 live grants</strong>: their access and refresh tokens');
     const deleted = await post(
       '/console/clients/billing/delete',
       formAt(confirm.body, '/console/clients/billing/delete'),
@@ -330,6 +343,15 @@ describe('the audit log', () => {
     expect(detail.body).toContain('<dt>tokens_revoked</dt><dd>true</dd>');
     const none = await get('/console/audit?event=user.disabled&username=nobody');
     expect(none.body).toContain('No event matches.');
+  });
+
+  it('filters by time (UTC)', async () => {
+    const local = (at: number) => new Date(at * 1000).toISOString().slice(0, 19);
+    const now = Math.floor(Date.now() / 1000);
+    const recent = await get(`/console/audit?event=user.created&from=${local(now - 600)}&to=${local(now + 600)}`);
+    expect(recent.body).toContain('>user.created</td>');
+    const later = await get(`/console/audit?event=user.created&from=${local(now + 600)}`);
+    expect(later.body).toContain('No event matches.');
   });
 
   it('refuses a time that is no time, with the reason (400)', async () => {

@@ -5,6 +5,7 @@
  * sign-out revoking the token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInThrough } from '../helpers/authorize.js';
 import { Browser, type PageResponse } from '../helpers/browser.js';
 import {
   ADMIN,
@@ -111,6 +112,16 @@ describe('the sign-in', () => {
     expectConsoleHeaders(dashboard);
   });
 
+  it('comes back to the page asked for before signing in', async () => {
+    const browser = new Browser();
+    const asked = await browser.get(consoleUrl(server, '/console/users?search=a&after=b'));
+    expect(asked.status).toBe(303);
+    const login = await signInThrough(server, browser, asked.location!, ADMIN);
+    const callback = await browser.get((await browser.get(login.location!)).location!);
+    expect(callback.status).toBe(200);
+    expect(callback.body).toContain('<meta http-equiv="refresh" content="0;url=/console/users?search=a&amp;after=b">');
+  });
+
   it('refuses a non-admin with 403 "This account is not an administrator."', async () => {
     const browser = new Browser();
     const callback = await consoleSignIn(server, browser, PLAIN_USER);
@@ -118,6 +129,18 @@ describe('the sign-in', () => {
     expect(callback.body).toContain('This account is not an administrator.');
     expect(cookieNamed(callback, SESSION_COOKIE)).toBeUndefined();
     expect((await browser.get(consoleUrl(server, '/console/'))).status).toBe(303);
+  });
+
+  it('writes neither the code, the state nor the session token in a log line', async () => {
+    const browser = new Browser();
+    const url = new URL(await consoleCallbackUrl(server, browser));
+    await browser.get(url.toString());
+    const token = browser.cookies.get(SESSION_COOKIE)!;
+    const logs = server.logs();
+    expect(logs).toContain('/console/callback');
+    for (const secret of [token, url.searchParams.get('code')!, url.searchParams.get('state')!]) {
+      expect(logs).not.toContain(secret);
+    }
   });
 
   it('signs out: the token is revoked and the cookie cleared', async () => {
@@ -194,5 +217,30 @@ describe('the callback refuses', () => {
     const stolen = new URL(url);
     stolen.searchParams.set('state', own.searchParams.get('state')!);
     expectRefused(await second.get(stolen.toString()));
+  });
+});
+
+describe('a console reached over https (OAUTHD_CONSOLE_URL behind a TLS proxy)', () => {
+  it('sets the session cookie as __Host- with Secure and Path=/, and the login cookie Secure', async () => {
+    const tls = await startTestServer({ OAUTHD_CONSOLE_URL: 'https://console.example' });
+    try {
+      await createAdminUser(tls);
+      const browser = new Browser();
+      const start = await browser.get(`${tls.adminUrl}/console/`);
+      expect(new URL(start.location!).searchParams.get('redirect_uri')).toBe(
+        'https://console.example/console/callback',
+      );
+      expect(cookieNamed(start, 'oauthd_console_login')).toMatch(/; Secure$/);
+      const callback = new URL(await consoleCallbackUrl(tls, browser, ADMIN, 'https://console.example'));
+      // The proxy would forward https://console.example/console/callback to the admin listener.
+      const signedIn = await browser.get(`${tls.adminUrl}${callback.pathname}${callback.search}`);
+      expect(signedIn.status).toBe(200);
+      const session = cookieNamed(signedIn, `__Host-${SESSION_COOKIE}`);
+      expect(session).toMatch(/; Path=\/; /);
+      expect(session).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+      expect((await browser.get(`${tls.adminUrl}/console/`)).status).toBe(200);
+    } finally {
+      await tls.stop();
+    }
   });
 });

@@ -215,6 +215,36 @@ export function policyAndUsageContract(subject: ContractSubject): void {
     });
   });
 
+  describe('countLiveClientGrants', () => {
+    it("counts the client's live grants and the users holding them, not dead ones nor other clients'", async () => {
+      const client = newClient({ grantTypes: ['password', 'client_credentials', 'refresh_token'] });
+      await store.createClient(client);
+      const other = newClient();
+      await store.createClient(other);
+      const [ann, ben] = [await addUser(store), await addUser(store)];
+      await addGrant(store, client.clientId, ann.id);
+      await addGrant(store, client.clientId, ann.id);
+      const revoked = await addGrant(store, client.clientId, ben.id);
+      await addGrant(store, other.clientId, ben.id);
+      await store.issueTokens({
+        grant: {
+          id: randomUUID(),
+          clientId: client.clientId,
+          userId: null,
+          grantType: 'client_credentials',
+          scope: [],
+          createdAt: T,
+        },
+        access: newAccess(T),
+        refresh: null,
+      });
+      expect(await store.countLiveClientGrants(client.clientId, T + 1)).toEqual({ grants: 4, users: 2 });
+      await store.revokeGrant(revoked.id, T + 1);
+      expect(await store.countLiveClientGrants(client.clientId, T + 2)).toEqual({ grants: 3, users: 1 });
+      expect(await store.countLiveClientGrants('no-such-client', T + 2)).toEqual({ grants: 0, users: 0 });
+    });
+  });
+
   describe('client usage', () => {
     const day = Math.floor(T / DAY);
 

@@ -47,14 +47,18 @@ border-radius:.35rem}
 input[type=checkbox],input[type=radio]{width:1.1rem;height:1.1rem;accent-color:var(--accent)}
 textarea{min-height:5rem}
 main.console.narrow{max-width:36rem}
+.form-narrow{max-width:36rem}
 .filters{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:0 1rem;align-items:end}
-.search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}
+.search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end;margin:0 0 1.25rem}
 .search div{flex:1 1 14rem}
 .search input{margin:0}
 .row-actions{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin:0 0 1rem}
 .row-actions form{margin:0}
 button.danger{background:var(--danger);border-color:var(--danger);color:var(--card)}
 .pager{display:flex;gap:1rem;margin:0 0 1rem}
+.pager a[aria-current]{color:var(--text);font-weight:700;text-decoration:none}
+.visually-hidden{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);
+white-space:nowrap}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem;margin:0 0 1rem}
 figure{margin:0;border:1px solid var(--border);border-radius:.35rem;padding:.75rem}
 figcaption{font-weight:600;margin:0 0 .25rem}

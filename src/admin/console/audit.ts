@@ -28,10 +28,11 @@ const FILTER_NAMES = ['event', 'client', 'username', 'from', 'to'] as const;
 
 /** `2026-12-06T11:05` (or with seconds), read as UTC; null when it is not such a time. */
 export function parseUtc(value: string): number | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value);
+  // A browser may send milliseconds too (HTML's "valid normalized local date and time string"): ignored.
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?$/.exec(value);
   if (!match) return null;
-  const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
-  const ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, s ?? 0);
+  const [y, mo, d, h, mi, s] = match.slice(1).map((part) => Number(part ?? 0)) as number[];
+  const ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
   const back = new Date(ms);
   // Date.UTC rolls 31 February over to March: such a date is no date.
   if (Number.isNaN(ms) || back.getUTCDate() !== d || back.getUTCMonth() !== mo! - 1 || h! > 23 || mi! > 59) {
@@ -103,7 +104,7 @@ function auditList(filters: Filters, events: readonly AuditEvent[], next: string
   return html`<h1>Audit log</h1>
 ${filterForm(filters)}
 ${error === null ? null : html`<p class="error" role="alert">${error}</p>`}
-${listTable('Audit events, newest first', columns, events, 'No event matches.')}
+${listTable('Audit events, newest first', columns, events, 'No event matches.', { showCaption: true })}
 ${next === null ? null : html`<p class="pager"><a href="/console/audit?${older.toString()}">Older events</a></p>`}`;
 }
 

@@ -1,4 +1,5 @@
 import { type Client, DEVICE_CODE_GRANT, GRANT_TYPES } from '../../core/types.js';
+import { plural } from '../../core/plural.js';
 import { html, type Html } from '../../http/pages/html.js';
 import type { ConsoleSession } from './context.js';
 import { buttonForm, csrfInput, timeOf } from './layout.js';
@@ -183,11 +184,18 @@ ${write ? policyForm(session, client, view.form ?? formOf(client), view.error ??
 ${actions}`;
 }
 
-export function deletePage(session: ConsoleSession, client: Client): Html {
+export function deletePage(session: ConsoleSession, client: Client, live: { grants: number; users: number }): Html {
+  const users = live.users === 0 ? null : html` (the sessions of ${plural(live.users, 'user')} with this client)`;
   return html`<h1>Delete client ${client.name}?</h1>
 <p>Deleting <strong>${client.name}</strong> (<code>${client.clientId}</code>) revokes every grant and every token
-issued to it: its access and refresh tokens stop working at once, and its users' sessions with this client end.
-${client.isPublic ? null : html`Its secret stops working too. `}This cannot be undone.</p>
+issued to it:</p>
+<ul>
+<li><strong>${plural(live.grants, 'live grant')}</strong>${users}: their access and refresh tokens stop working at
+once;</li>
+${client.isPublic ? null : html`<li>its secret: whatever uses it can no longer get a token;</li>`}
+<li>its usage counters and its policy.</li>
+</ul>
+<p>This cannot be undone.</p>
 <form method="post" action="${clientHref(client.clientId)}/delete">
 ${csrfInput(session)}<input type="hidden" name="version" value="${String(client.version ?? 0)}">
 <div class="row-actions"><button type="submit" class="danger">Delete client</button>

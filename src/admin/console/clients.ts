@@ -224,8 +224,10 @@ function deleteRoutes(app: FastifyInstance, context: ConsoleContext): void {
     page(context, async (request, reply, session) => {
       if (session.access !== 'write') return sendError(context, reply, session, readOnly);
       const client = await context.adminFor(session).showClient(routeParam(request, 'id'));
+      const { store, clock } = context.deps.services;
+      const live = await store.countLiveClientGrants(client.clientId, clock.now());
       const title = `Delete client ${client.name}?`;
-      const content = deletePage(session, client);
+      const content = deletePage(session, client, live);
       return context.send(reply, 200, consolePage(context, session, { title, section: 'clients', content }));
     }),
   );

@@ -19,7 +19,7 @@ const sessionEnded: ConsoleError = {
 export function page(context: ConsoleContext, handler: Handler) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const session = await currentSession(context, request);
-    if (session === null) return startSignIn(context, reply);
+    if (session === null) return startSignIn(context, reply, request.url);
     return handler(request, reply, session);
   };
 }

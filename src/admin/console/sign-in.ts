@@ -24,10 +24,19 @@ const PART = 43;
 const LOGIN_COOKIE_SECONDS = 600;
 
 const random43 = (): string => randomBytes(32).toString('base64url');
+
+/**
+ * A console page to come back to after signing in: a path of ours (never another origin: no `//`, no scheme),
+ * of plain characters (it goes into a meta refresh), short enough for the login cookie; else the dashboard.
+ */
+export function returnPath(path: string | null | undefined): string {
+  const plain = /^\/console\/[A-Za-z0-9._~%/?=&-]{0,100}$/;
+  return path && plain.test(path) && !path.includes('//') ? path : '/console/';
+}
 const stripSlash = (url: string): string => url.replace(/\/+$/, '');
 
-/** 303 to the public authorize endpoint, remembering state and verifier in the login cookie. */
-export function startSignIn(context: ConsoleContext, reply: FastifyReply): FastifyReply {
+/** 303 to the public authorize endpoint, remembering state, verifier and the page asked for in the login cookie. */
+export function startSignIn(context: ConsoleContext, reply: FastifyReply, from = '/console/'): FastifyReply {
   const state = random43();
   const verifier = random43();
   const query = new URLSearchParams({
@@ -39,7 +48,8 @@ export function startSignIn(context: ConsoleContext, reply: FastifyReply): Fasti
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   });
-  addCookie(reply, loginCookie(context, `${state}${verifier}`, LOGIN_COOKIE_SECONDS));
+  const back = Buffer.from(returnPath(from)).toString('base64url');
+  addCookie(reply, loginCookie(context, `${state}${verifier}${back}`, LOGIN_COOKIE_SECONDS));
   return context.redirect(reply, `${stripSlash(context.publicBase())}/o/authorize/?${query.toString()}`);
 }
 
@@ -64,9 +74,12 @@ export const NOT_AN_ADMIN: ConsoleError = {
  * the response belongs to another browser's sign-in), its state (constant time), and `iss` (RFC 9207 §2.4: the
  * response comes from our own authorization server, not from one an attacker mixed in).
  */
-function checkResponse(context: ConsoleContext, request: FastifyRequest): { verifier: string } | ConsoleError {
+function checkResponse(
+  context: ConsoleContext,
+  request: FastifyRequest,
+): { verifier: string; back: string } | ConsoleError {
   const login = readLoginCookie(request);
-  if (login === null || login.length !== 2 * PART) {
+  if (login === null || login.length < 2 * PART) {
     return signInFailed('This sign-in expired or was started in another browser. Nothing was changed.');
   }
   const state = queryParam(request, 'state');
@@ -82,7 +95,8 @@ function checkResponse(context: ConsoleContext, request: FastifyRequest): { veri
   if (error === 'invalid_scope') return NOT_AN_ADMIN;
   if (error === 'access_denied') return signInFailed('The sign-in was cancelled.');
   if (error !== null) return signInFailed(`The sign-in was refused (${error}).`);
-  return { verifier: login.slice(PART) };
+  const back = returnPath(Buffer.from(login.slice(2 * PART), 'base64url').toString('utf8'));
+  return { verifier: login.slice(PART, 2 * PART), back };
 }
 
 async function callback(context: ConsoleContext, request: FastifyRequest, reply: FastifyReply) {
@@ -128,8 +142,8 @@ async function callback(context: ConsoleContext, request: FastifyRequest, reply:
     'Signed in',
     html`<h1>Signed in</h1>
 <p>You are signed in as <strong>${session.username}</strong>.</p>
-<p><a href="/console/">Continue</a></p>`,
-    html`<meta http-equiv="refresh" content="0;url=/console/">`,
+<p><a href="${checked.back}">Continue</a></p>`,
+    html`<meta http-equiv="refresh" content="0;url=${checked.back}">`,
   );
   return context.send(reply, 200, page);
 }

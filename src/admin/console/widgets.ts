@@ -3,8 +3,17 @@ import { html, type Html } from '../../http/pages/html.js';
 /** A column of a listing: its header and how a row shows in it (the first column is the row's header). */
 export type Column<T> = readonly [string, (row: T) => Html | string | number];
 
-/** A listing table with its caption, `<th scope>` headers, and a row header per row. */
-export function listTable<T>(caption: string, columns: readonly Column<T>[], rows: readonly T[], empty: string): Html {
+/**
+ * A listing table with its caption (for screen readers only, unless `showCaption`: the page's heading already
+ * says it), `<th scope>` headers, and a row header per row.
+ */
+export function listTable<T>(
+  caption: string,
+  columns: readonly Column<T>[],
+  rows: readonly T[],
+  empty: string,
+  options: { showCaption?: boolean } = {},
+): Html {
   if (rows.length === 0) return html`<p>${empty}</p>`;
   const head = columns.map(([label]) => html`<th scope="col">${label}</th>`);
   const body = rows.map(
@@ -14,7 +23,7 @@ export function listTable<T>(caption: string, columns: readonly Column<T>[], row
       )}</tr>`,
   );
   return html`<div class="table-wrap"><table>
-<caption>${caption}</caption>
+<caption${options.showCaption ? null : html` class="visually-hidden"`}>${caption}</caption>
 <thead><tr>${head}</tr></thead>
 <tbody>${body}</tbody>
 </table></div>`;

@@ -63,6 +63,20 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
       );
     },
 
+    async countLiveClientGrants(clientId, now) {
+      // As LIVE_GRANTS_OF_USER (postgres/users.ts) judges a grant live: a usable refresh or access token.
+      const { rows } = await query<{ grants: string; users: string }>(
+        `SELECT count(*) AS grants, count(DISTINCT g.user_id) AS users
+          FROM grants g WHERE g.client_id = $1 AND g.revoked_at IS NULL AND (
+            EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.used_at IS NULL
+              AND r.revoked_at IS NULL AND (r.expires_at IS NULL OR r.expires_at > $2))
+            OR EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL
+              AND a.expires_at > $2))`,
+        [clientId, now],
+      );
+      return { grants: Number(rows[0]?.grants ?? 0), users: Number(rows[0]?.users ?? 0) };
+    },
+
     async findClient(clientId) {
       const { rows } = await query<ClientRow>('SELECT * FROM clients WHERE client_id = $1', [clientId]);
       return rows[0] ? toClient(rows[0]) : null;
