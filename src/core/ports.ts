@@ -19,6 +19,9 @@ import type {
 
 // The Clock port lives in its own file; re-exported here, where the other ports are.
 export { type Clock, clockOf, epochSeconds } from './clock.js';
+// So do the admin API's listings, activity counts and user changes.
+export type { AuditActivityQuery, AuditActivityRow, ListQuery, UserChanges, UserUpdate } from './admin-ports.js';
+import type { AuditActivityQuery, AuditActivityRow, ListQuery, UserChanges, UserUpdate } from './admin-ports.js';
 // So does the login throttle's.
 export {
   type LoginThrottle,
@@ -72,29 +75,6 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** How many events of each name fell in each bucket of `bucketSeconds` (bucket = its start, a multiple). */
-export interface AuditActivityQuery {
-  since: EpochSeconds;
-  bucketSeconds: number;
-  events: readonly AuditEventName[];
-}
-
-export interface AuditActivityRow {
-  bucket: EpochSeconds;
-  event: string;
-  count: number;
-}
-
-/**
- * A page of a listing in a stable order (clients by client_id, users by username, byte-wise): at most `limit`
- * after `after` (keyset paging), those whose id or name contains `search` case-insensitively when given.
- */
-export interface ListQuery {
-  search?: string;
-  after?: string;
-  limit: number;
-}
-
 /** Structured events (audit trail). Fields never contain a secret. */
 export interface EventSink {
   /** `event` is one of AUDIT_EVENTS (core/audit-events.ts). */
@@ -142,21 +122,6 @@ export interface NewLockout extends LockoutSubject {
   startedAt: EpochSeconds;
   until: EpochSeconds;
 }
-
-/** The fields `updateUser` changes; a field left out keeps its value. */
-export interface UserChanges {
-  username?: string;
-  /** false: as setUserActive(false) — revokes, ends and cancels in the same transaction. */
-  isActive?: boolean;
-  isAdmin?: boolean;
-}
-
-/**
- * - `updated`: every change applied, in one transaction, and the version bumped once;
- * - `version_mismatch`: `ifVersion` was given and the stored version differs; nothing changed;
- * - `exists`: the new username is taken; nothing changed.
- */
-export type UserUpdate = { status: 'updated'; user: User } | { status: 'not_found' | 'version_mismatch' | 'exists' };
 
 /** Which lockouts `clearLockouts` ends: every one naming this username, or this IP key. */
 export type LockoutMatch = { username: string } | { ipKey: string };

@@ -14,6 +14,30 @@ export interface Admins {
 const isAdminClient = (c: Client): boolean =>
   !c.isPublic && c.grantTypes.includes('client_credentials') && c.scopes.includes(ADMIN_SCOPE);
 
+async function adminsOf({ store }: AdminContext): Promise<Admins> {
+  const [users, clients] = await Promise.all([store.listUsers(), store.listClients()]);
+  return {
+    users: users.filter((u) => u.isAdmin).map((u) => u.username),
+    clients: clients.filter(isAdminClient).map((c) => c.clientId),
+  };
+}
+
+async function refuseWhenAdminExists(context: AdminContext): Promise<void> {
+  const found = await adminsOf(context);
+  const named = [
+    ...found.users.map((u) => `user ${JSON.stringify(u)}`),
+    ...found.clients.map((c) => `client ${JSON.stringify(c)}`),
+  ];
+  if (named.length > 0) {
+    throw new AdminError(
+      `an admin already exists (${named.join(', ')}); nothing was changed. Add more with ` +
+        '`oauthd user create --admin`, `oauthd user update <username> --admin` or ' +
+        '`oauthd client create --grant-types client_credentials --scopes oauthd:admin`',
+      { code: 'exists' },
+    );
+  }
+}
+
 /**
  * `oauthd admin bootstrap`: the first way in to the admin API and the console. Safe to run twice: once any admin
  * exists (an admin user, or a client that can get oauthd:admin), it refuses with what exists, so a second run
@@ -29,31 +53,10 @@ export function bootstrapActions(
   },
 ) {
   const { store } = context;
-  const admins = async (): Promise<Admins> => {
-    const [users, clients] = await Promise.all([store.listUsers(), store.listClients()]);
-    return {
-      users: users.filter((u) => u.isAdmin).map((u) => u.username),
-      clients: clients.filter(isAdminClient).map((c) => c.clientId),
-    };
-  };
-  const refuseWhenAny = async (): Promise<void> => {
-    const found = await admins();
-    const named = [
-      ...found.users.map((u) => `user ${JSON.stringify(u)}`),
-      ...found.clients.map((c) => `client ${JSON.stringify(c)}`),
-    ];
-    if (named.length > 0) {
-      throw new AdminError(
-        `an admin already exists (${named.join(', ')}); nothing was changed. Add more with ` +
-          '`oauthd user create --admin`, `oauthd user update <username> --admin` or ' +
-          '`oauthd client create --grant-types client_credentials --scopes oauthd:admin`',
-        { code: 'exists' },
-      );
-    }
-  };
+  const refuseWhenAny = () => refuseWhenAdminExists(context);
   return {
     /** The admin users and admin clients there are now. */
-    admins,
+    admins: () => adminsOf(context),
 
     /**
      * The first admin user: created with `password`, or, with `promote`, an existing user made an admin (no

@@ -11,27 +11,11 @@ export type UpdateUserInput = UserChanges;
 const UPDATE_TRIES = 3;
 
 export function userActions(context: AdminContext) {
-  const { store, deps, audit, userId, requireUser, checkUsername, checkPassword, now } = context;
+  const { store, deps, audit, userId, requireUser, checkPassword, now } = context;
   return {
     /** `isAdmin`: the user may hold the admin scopes and sign in to the console. */
-    async createUser(username: string, password: string, options: { isAdmin?: boolean } = {}): Promise<User> {
-      checkUsername(username);
-      checkPassword(password);
-      const isAdmin = options.isAdmin === true;
-      const passwordHash = await deps.passwordHasher.hash(password);
-      if (
-        (await store.createUser({ username, passwordHash, isActive: true, isAdmin, createdAt: now() })) === 'exists'
-      ) {
-        throw new AdminError(`a user named ${JSON.stringify(username)} already exists`, {
-          code: 'exists',
-          field: 'username',
-        });
-      }
-      const user = await store.findUserByUsername(username);
-      if (!user) throw new AdminError('the user vanished right after it was created');
-      audit('user.created', { user_id: user.id, username: user.username, is_admin: user.isAdmin });
-      return user;
-    },
+    createUser: (username: string, password: string, options: { isAdmin?: boolean } = {}): Promise<User> =>
+      createUser(context, username, password, options.isAdmin === true),
 
     async setPassword(username: string, password: string, options: { revokeTokens: boolean }): Promise<void> {
       checkPassword(password);
@@ -91,6 +75,24 @@ export function userActions(context: AdminContext) {
     renameUser: (username: string, newUsername: string): Promise<User> =>
       updateUser(context, username, { username: newUsername }, {}),
   };
+}
+
+async function createUser(context: AdminContext, username: string, password: string, isAdmin: boolean) {
+  const { store, now } = context;
+  context.checkUsername(username);
+  context.checkPassword(password);
+  const passwordHash = await context.deps.passwordHasher.hash(password);
+  const created = await store.createUser({ username, passwordHash, isActive: true, isAdmin, createdAt: now() });
+  if (created === 'exists') {
+    throw new AdminError(`a user named ${JSON.stringify(username)} already exists`, {
+      code: 'exists',
+      field: 'username',
+    });
+  }
+  const user = await store.findUserByUsername(username);
+  if (!user) throw new AdminError('the user vanished right after it was created');
+  context.audit('user.created', { user_id: user.id, username: user.username, is_admin: user.isAdmin });
+  return user;
 }
 
 /** The fields of `input` that differ from the user as it is. */

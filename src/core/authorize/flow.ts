@@ -1,4 +1,3 @@
-import { isAdminScope, scopeForUser } from '../admin-scopes.js';
 import type { AuthorizationCodeStore, ConsentStore } from '../authorization-ports.js';
 import { isSubset, NO_SCOPE_FOR_USER } from '../scope.js';
 import { epochSeconds, type Clock, type EventSink, type UserStore } from '../ports.js';
@@ -6,6 +5,7 @@ import { mintToken, tokenKey } from '../tokens.js';
 import type { AuthorizationFlow, SignedInUser, ValidAuthorizationRequest } from './api.js';
 import { checkAuthorizationRequest, type AuthorizationCheckDeps } from './check.js';
 import { redirectTo } from './redirect-uri.js';
+import { scopeOfUser } from './user-scope.js';
 
 /** What the authorization endpoint reads and writes. */
 export type AuthorizationFlowStore = AuthorizationCheckDeps['store'] &
@@ -29,25 +29,19 @@ const who = (request: ValidAuthorizationRequest, user: SignedInUser, ip: string)
   scope: request.scope.join(' '),
 });
 
+/** RFC 6749 §4.1.2.1 invalid_scope, sent back to the client with state and iss (RFC 9207). */
+const noScope = (request: ValidAuthorizationRequest, issuer: string): string =>
+  redirectTo(request.redirectUri, [
+    ['error', 'invalid_scope'],
+    ['error_description', NO_SCOPE_FOR_USER],
+    ['state', request.state],
+    ['iss', issuer],
+  ]);
+
 /** The authorization endpoint of the code flow (RFC 6749 §4.1, RFC 7636, RFC 9207), for the pages. */
 export function createAuthorizationFlow(deps: AuthorizationFlowDeps): AuthorizationFlow {
   const { store, clock, events } = deps;
-  /** The request's scope as this user may hold it (a user is looked up only when an admin scope is asked for). */
-  const scopeOf = async (request: ValidAuthorizationRequest, user: SignedInUser): Promise<string[]> => {
-    if (!request.scope.some(isAdminScope)) return request.scope;
-    const found = await store.findUserByUsername(user.username);
-    // The session named this user a moment ago; a user renamed or replaced since is no admin of this request.
-    const isAdmin = found !== null && found.id === user.userId && found.isActive && found.isAdmin;
-    return scopeForUser(request.scope, { isAdmin });
-  };
-  const noScope = (request: ValidAuthorizationRequest, issuer: string): string =>
-    // RFC 6749 §4.1.2.1 invalid_scope, sent back to the client with state and iss (RFC 9207).
-    redirectTo(request.redirectUri, [
-      ['error', 'invalid_scope'],
-      ['error_description', NO_SCOPE_FOR_USER],
-      ['state', request.state],
-      ['iss', issuer],
-    ]);
+  const scopeOf = (request: ValidAuthorizationRequest, user: SignedInUser) => scopeOfUser(store, request.scope, user);
   return {
     check: (query, issuer) => checkAuthorizationRequest(deps, query, issuer),
 

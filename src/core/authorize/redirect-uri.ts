@@ -29,9 +29,9 @@ export type RedirectUriChoice = { ok: true; redirectUri: string } | { ok: false;
 
 /**
  * The redirect URI of an authorization request. RFC 6749 §3.1.2.3: a client with a single registered URI may
- * leave the parameter out; with several, it MUST include it. `exact`: no loopback port freedom either. A URI that is not absolute, carries a fragment
+ * leave the parameter out; with several, it MUST include it. A URI that is not absolute, carries a fragment
  * (§3.1.2) or matches none of the registered ones is refused; the caller shows the error and never redirects
- * (§4.1.2.1).
+ * (§4.1.2.1). `exact`: no loopback port freedom either (the console's built-in client).
  */
 export function chooseRedirectUri(
   registered: readonly string[] | null,

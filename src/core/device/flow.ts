@@ -10,12 +10,12 @@ import type {
 import { authenticateClient, type ClientAuthDeps } from '../client-auth.js';
 import { temporarilyUnavailable, unauthorizedClient } from '../errors.js';
 import { singleValued } from '../params.js';
-import { isAdminScope, scopeForUser } from '../admin-scopes.js';
 import type { ClientStore, UserStore } from '../ports.js';
 import type { TokenPolicy } from '../policy.js';
 import { grantableScope } from '../scope.js';
 import type { ClientRateLimiter } from '../token-endpoint.js';
 import { tokenKey } from '../tokens.js';
+import { scopeOfUser } from '../authorize/user-scope.js';
 import { DEVICE_CODE_GRANT } from '../types.js';
 import { formatUserCode, newUserCode, normaliseUserCode } from './user-code.js';
 
@@ -116,14 +116,6 @@ async function findPending(deps: DeviceFlowDeps, userCode: string) {
   return record ? { record, normalised } : null;
 }
 
-/** The scope as this user may grant it: the admin scopes only for an admin (looked up only when asked for). */
-async function scopeOf(deps: DeviceFlowDeps, scope: string[], user: SignedInUser): Promise<string[]> {
-  if (!scope.some(isAdminScope)) return scope;
-  const found = await deps.store.findUserByUsername(user.username);
-  const isAdmin = found !== null && found.id === user.userId && found.isActive && found.isAdmin;
-  return scopeForUser(scope, { isAdmin });
-}
-
 async function lookupUserCode(
   deps: DeviceFlowDeps,
   userCode: string,
@@ -135,7 +127,7 @@ async function lookupUserCode(
   const found = await findPending(deps, userCode);
   const client = found ? await deps.store.findClient(found.record.clientId) : null;
   if (!found || !client) return { ok: false, reason: 'invalid' };
-  const scope = user ? await scopeOf(deps, found.record.scope, user) : found.record.scope;
+  const scope = user ? await scopeOfUser(deps.store, found.record.scope, user) : found.record.scope;
   return { ok: true, request: { client, scope, userCode: formatUserCode(found.normalised) } };
 }
 
@@ -155,7 +147,7 @@ async function decideUserCode(
   const asked = found.record.scope;
   // RFC 6749 §3.3: the admin scopes are granted only by an admin; the rest is approved as asked. Nothing left
   // to grant is refused like a denial: the device's next poll gets access_denied (RFC 8628 §3.5).
-  const scope = approved ? await scopeOf(deps, asked, user) : asked;
+  const scope = approved ? await scopeOfUser(deps.store, asked, user) : asked;
   const granted = approved && scope.length > 0;
   const decision = {
     approved: granted,
