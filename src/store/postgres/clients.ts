@@ -1,6 +1,7 @@
-import type { ClientStore, ListQuery, NewClient } from '../../core/ports.js';
+import type { ClientChanges, ClientStore, ListQuery, NewClient } from '../../core/ports.js';
+import type { Client, EpochSeconds } from '../../core/types.js';
 import { joinList, policyPatch, storedPolicy, toClient, type ClientRow } from '../rows.js';
-import type { PostgresConnection } from './connection.js';
+import type { PostgresConnection, Query } from './connection.js';
 import { revokeGrantsWhere } from './tokens.js';
 
 export function postgresClients({ query, inTransaction }: PostgresConnection): ClientStore {
@@ -26,36 +27,8 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
       return rowCount === 1 ? 'created' : 'exists';
     },
 
-    async updateClient(clientId, changes, now, options) {
-      const ifVersion = options?.ifVersion ?? null;
-      // One statement: a field given as NULL keeps its value (default_scopes: $4 says whether to set it). The
-      // policy is a JSON merge (RFC 7396): a null member takes the field back to the server's setting.
-      const { rows } = await query<ClientRow>(
-        `UPDATE clients SET name = coalesce($1, name), scopes = coalesce($2, scopes),
-           grant_types = coalesce($3, grant_types),
-           default_scopes = CASE WHEN $4 THEN $5 ELSE default_scopes END, updated_at = $6,
-           policy = CASE WHEN $8::jsonb IS NULL THEN policy
-             ELSE nullif(jsonb_strip_nulls(coalesce(policy, '{}'::jsonb) || $8::jsonb), '{}'::jsonb) END,
-           version = version + 1
-         WHERE client_id = $7 AND ($9::integer IS NULL OR version = $9) RETURNING *`,
-        [
-          changes.name ?? null,
-          changes.scopes ? joinList(changes.scopes) : null,
-          changes.grantTypes ? joinList(changes.grantTypes) : null,
-          changes.defaultScopes !== undefined,
-          changes.defaultScopes ? joinList(changes.defaultScopes) : null,
-          now,
-          clientId,
-          policyPatch(changes.policy),
-          ifVersion,
-        ],
-      );
-      if (rows[0]) return toClient(rows[0]);
-      // Nothing matched: an unknown client, or (read after; a client deleted meanwhile is unknown) a stale version.
-      if (ifVersion === null) return null;
-      const found = await query('SELECT 1 FROM clients WHERE client_id = $1', [clientId]);
-      return found.rowCount === 1 ? 'version_mismatch' : null;
-    },
+    updateClient: (clientId, changes, now, options) =>
+      updateClient(query, clientId, changes, now, options?.ifVersion ?? null),
 
     async revokeClientGrants(clientId, { grantType, now }) {
       return inTransaction((tx) =>
@@ -109,6 +82,45 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
       return rowCount === 1;
     },
   };
+}
+
+/**
+ * Changes the given fields in one statement, only while the version is `ifVersion` when given; when nothing
+ * matched, a read after tells an unknown client from a stale version (one deleted meanwhile is unknown).
+ */
+async function updateClient(
+  query: Query,
+  clientId: string,
+  changes: ClientChanges,
+  now: EpochSeconds,
+  ifVersion: number | null,
+): Promise<Client | null | 'version_mismatch'> {
+  // One statement: a field given as NULL keeps its value (default_scopes: $4 says whether to set it). The
+  // policy is a JSON merge (RFC 7396): a null member takes the field back to the server's setting.
+  const { rows } = await query<ClientRow>(
+    `UPDATE clients SET name = coalesce($1, name), scopes = coalesce($2, scopes),
+         grant_types = coalesce($3, grant_types),
+         default_scopes = CASE WHEN $4 THEN $5 ELSE default_scopes END, updated_at = $6,
+         policy = CASE WHEN $8::jsonb IS NULL THEN policy
+           ELSE nullif(jsonb_strip_nulls(coalesce(policy, '{}'::jsonb) || $8::jsonb), '{}'::jsonb) END,
+         version = version + 1
+       WHERE client_id = $7 AND ($9::integer IS NULL OR version = $9) RETURNING *`,
+    [
+      changes.name ?? null,
+      changes.scopes ? joinList(changes.scopes) : null,
+      changes.grantTypes ? joinList(changes.grantTypes) : null,
+      changes.defaultScopes !== undefined,
+      changes.defaultScopes ? joinList(changes.defaultScopes) : null,
+      now,
+      clientId,
+      policyPatch(changes.policy),
+      ifVersion,
+    ],
+  );
+  if (rows[0]) return toClient(rows[0]);
+  if (ifVersion === null) return null;
+  const found = await query('SELECT 1 FROM clients WHERE client_id = $1', [clientId]);
+  return found.rowCount === 1 ? 'version_mismatch' : null;
 }
 
 /** Thrown inside deleteClient's transaction to roll it back when the client's version is not the one expected. */

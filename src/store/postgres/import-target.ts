@@ -129,14 +129,18 @@ async function applyUser(ctx: ImportContext, u: ImportUser, now: EpochSeconds) {
   }
   if (!row) return plan.result;
   if (plan.replaceHash) {
-    // Conditional on the hash read: a login upgrading it meanwhile wins.
+    // Conditional on the hash read: a login upgrading it meanwhile wins. An administrative change: a new version.
     await ctx.q(
-      'UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash IS NOT DISTINCT FROM $4',
+      `UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1
+       WHERE id = $3 AND password_hash IS NOT DISTINCT FROM $4`,
       [u.passwordHash, now, row.id, row.password_hash],
     );
   }
   if (plan.disable) {
-    await ctx.q('UPDATE users SET is_active = false, updated_at = $1 WHERE id = $2', [now, row.id]);
+    await ctx.q('UPDATE users SET is_active = false, updated_at = $1, version = version + 1 WHERE id = $2', [
+      now,
+      row.id,
+    ]);
     await revokeGrantsWhere(ctx, 'user_id = $2', row.id, now);
   }
   return plan.result;

@@ -121,20 +121,25 @@ async function deleteUserAndLiveTokens(
   return { user: toUser(row), liveGrants };
 }
 
+/** updateUser: its transaction, and `exists` when the new name was taken meanwhile (rolled back). */
+async function updateUserOnce(
+  inTransaction: PostgresConnection['inTransaction'],
+  username: string,
+  changes: UserChanges,
+  options: { now: EpochSeconds; ifVersion?: number },
+): Promise<UserUpdate> {
+  try {
+    return await inTransaction((tx) => updateUserInTransaction(tx, username, changes, options));
+  } catch (error) {
+    if (error === NAME_TAKEN) return { status: 'exists' };
+    throw error;
+  }
+}
+
 export function postgresUsers(connection: PostgresConnection): UserStore {
   const { query, inTransaction } = connection;
-  const updateUser = async (
-    username: string,
-    changes: UserChanges,
-    options: { now: EpochSeconds; ifVersion?: number },
-  ) => {
-    try {
-      return await inTransaction((tx) => updateUserInTransaction(tx, username, changes, options));
-    } catch (error) {
-      if (error === NAME_TAKEN) return { status: 'exists' } as const;
-      throw error;
-    }
-  };
+  const updateUser: UserStore['updateUser'] = (username, changes, options) =>
+    updateUserOnce(inTransaction, username, changes, options);
   return {
     async createUser(user: NewUser) {
       const { rowCount } = await query(

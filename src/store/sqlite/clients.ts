@@ -7,7 +7,53 @@ import { grantRevoker } from './tokens.js';
 
 /** Registered clients. Every write empties the access-token cache (commitDurably's default). */
 export function sqliteClients(conn: SqliteConnection): ClientStore {
-  const { db } = conn;
+  const tx = clientTransactions(conn.db);
+  const { sql } = tx;
+
+  return {
+    async createClient(c) {
+      const info = await conn.commitDurably(() =>
+        sql().insertClient.run(
+          c.clientId,
+          c.name,
+          c.secretHash,
+          c.isPublic ? 1 : 0,
+          joinList(c.grantTypes),
+          joinList(c.scopes),
+          c.canIntrospect === true ? 1 : 0,
+          c.defaultScopes ? joinList(c.defaultScopes) : null,
+          storedPolicy(c.policy),
+          c.createdAt,
+          c.createdAt,
+        ),
+      );
+      return info.changes === 1 ? 'created' : 'exists';
+    },
+    async findClient(clientId) {
+      const row = conn.readInTurn(() => sql().clientById.get(clientId)) as ClientRow | undefined;
+      return row ? toClient(row) : null;
+    },
+    async listClients(query) {
+      if (query) return conn.readInTurn(() => tx.listPage(query));
+      return (sql().allClients.all() as ClientRow[]).map(toClient);
+    },
+    async deleteClient(clientId, options) {
+      return conn.commitDurably(() => tx.deleteClient.immediate(clientId, options?.ifVersion ?? null));
+    },
+    async setClientSecret(clientId, secretHash, now) {
+      return (await conn.commitDurably(() => sql().setClientSecret.run(secretHash, now, clientId))).changes === 1;
+    },
+    async revokeClientGrants(clientId, { grantType, now }) {
+      return conn.commitDurably(() => tx.revokeClientGrants.immediate(clientId, grantType, now));
+    },
+    async updateClient(clientId, changes, now, options) {
+      return conn.commitDurably(() => tx.updateClient.immediate(clientId, changes, now, options?.ifVersion ?? null));
+    },
+  };
+}
+
+/** The statements and the multi-statement transactions of the client store (run with `.immediate`). */
+function clientTransactions(db: Database.Database) {
   let statements: ReturnType<typeof prepareClientStatements> | undefined;
   const sql = () => (statements ??= prepareClientStatements(db));
 
@@ -54,59 +100,25 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
     },
   );
 
+  const prepared = preparedByText(db);
   const listPage = (query: ListQuery): Client[] => {
     const { sql: text, args } = clientPageSql(query);
-    let statement = pages.get(text);
+    return (prepared(text).all(...args) as ClientRow[]).map(toClient);
+  };
+
+  return { sql, deleteClient, revokeClientGrants, updateClient, listPage };
+}
+
+/** Statements built at run time (a listing's shape), each prepared once. */
+export function preparedByText(db: Database.Database): (text: string) => Database.Statement {
+  const statements = new Map<string, Database.Statement>();
+  return (text) => {
+    let statement = statements.get(text);
     if (!statement) {
       statement = db.prepare(text);
-      pages.set(text, statement);
+      statements.set(text, statement);
     }
-    return (statement.all(...args) as ClientRow[]).map(toClient);
-  };
-  const pages = new Map<string, Database.Statement>();
-
-  return {
-    async createClient(c) {
-      const info = await conn.commitDurably(() =>
-        sql().insertClient.run(
-          c.clientId,
-          c.name,
-          c.secretHash,
-          c.isPublic ? 1 : 0,
-          joinList(c.grantTypes),
-          joinList(c.scopes),
-          c.canIntrospect === true ? 1 : 0,
-          c.defaultScopes ? joinList(c.defaultScopes) : null,
-          storedPolicy(c.policy),
-          c.createdAt,
-          c.createdAt,
-        ),
-      );
-      return info.changes === 1 ? 'created' : 'exists';
-    },
-    async findClient(clientId) {
-      const row = conn.readInTurn(() => sql().clientById.get(clientId)) as ClientRow | undefined;
-      return row ? toClient(row) : null;
-    },
-    async listClients(query) {
-      if (query) return conn.readInTurn(() => listPage(query));
-      return (sql().allClients.all() as ClientRow[]).map(toClient);
-    },
-    async deleteClient(clientId, options) {
-      return conn.commitDurably(() => deleteClient.immediate(clientId, options?.ifVersion ?? null));
-    },
-    async setClientSecret(clientId, secretHash, now) {
-      return (await conn.commitDurably(() => sql().setClientSecret.run(secretHash, now, clientId))).changes === 1;
-    },
-    async revokeClientGrants(clientId, { grantType, now }) {
-      return conn.commitDurably(() => revokeClientGrants.immediate(clientId, grantType, now));
-    },
-    async countLiveClientGrants(clientId, now) {
-      return conn.readInTurn(() => sql().countLiveGrants.get(clientId, now, now) as { grants: number; users: number });
-    },
-    async updateClient(clientId, changes, now, options) {
-      return conn.commitDurably(() => updateClient.immediate(clientId, changes, now, options?.ifVersion ?? null));
-    },
+    return statement;
   };
 }
 
@@ -130,12 +142,6 @@ function prepareClientStatements(db: Database.Database) {
     deleteClientLiveRefresh: db.prepare(`DELETE FROM refresh_tokens
       WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = ?)`),
     deleteClientUsage: db.prepare('DELETE FROM client_usage WHERE client_id = ?'),
-    // As LIVE_GRANTS_OF_USER (sqlite/users.ts) judges a grant live: a usable refresh or access token.
-    countLiveGrants: db.prepare(`SELECT count(*) AS grants, count(DISTINCT g.user_id) AS users
-      FROM grants g WHERE g.client_id = ? AND g.revoked_at IS NULL AND (
-        EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.used_at IS NULL AND r.revoked_at IS NULL
-          AND (r.expires_at IS NULL OR r.expires_at > ?))
-        OR EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > ?))`),
     liveGrantsOfClient: db.prepare(
       'SELECT id FROM grants WHERE client_id = ? AND grant_type = ? AND revoked_at IS NULL',
     ),

@@ -111,8 +111,9 @@ function prepareWrites(db: Database.Database) {
     insertUser: db.prepare(
       'INSERT INTO users (username, password_hash, is_active, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
     ),
-    setHash: db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?'),
-    disable: db.prepare('UPDATE users SET is_active = 0, updated_at = ? WHERE id = ?'),
+    // An import's changes are administrative: each bumps the user's version (the admin API's ETag).
+    setHash: db.prepare('UPDATE users SET password_hash = ?, updated_at = ?, version = version + 1 WHERE id = ?'),
+    disable: db.prepare('UPDATE users SET is_active = 0, updated_at = ?, version = version + 1 WHERE id = ?'),
     revokeUserAccess: db.prepare(
       `UPDATE access_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND ${revokeOfUser}`,
     ),

@@ -3,6 +3,7 @@ import type { ListQuery, UserChanges, UserStore, UserUpdate } from '../../core/p
 import type { EpochSeconds, User, UserGrant } from '../../core/types.js';
 import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
 import { pendingAuthorizationCanceller, sessionEnder } from './browser-sessions.js';
+import { preparedByText } from './clients.js';
 import type { SqliteConnection } from './connection.js';
 import { grantRevoker } from './tokens.js';
 
@@ -131,15 +132,10 @@ function userTransactions(db: Database.Database) {
     return ids;
   });
 
-  const pages = new Map<string, Database.Statement>();
+  const prepared = preparedByText(db);
   const listPage = (query: ListQuery): User[] => {
     const { sql: text, args } = userPageSql(query);
-    let statement = pages.get(text);
-    if (!statement) {
-      statement = db.prepare(text);
-      pages.set(text, statement);
-    }
-    return (statement.all(...args) as UserRow[]).map(toUser);
+    return (prepared(text).all(...args) as UserRow[]).map(toUser);
   };
 
   return { sql, userByName, liveGrantsOf, listPage, setUserPassword, updateUser, deleteUser, revokeUserGrants };
