@@ -46,6 +46,9 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
     async revokeClientGrants(clientId, { grantType, now }) {
       return conn.commitDurably(() => tx.revokeClientGrants.immediate(clientId, grantType, now));
     },
+    async countLiveClientGrants(clientId, now) {
+      return conn.readInTurn(() => sql().countLiveGrants.get(clientId, now, now) as { grants: number; users: number });
+    },
     async updateClient(clientId, changes, now, options) {
       return conn.commitDurably(() => tx.updateClient.immediate(clientId, changes, now, options?.ifVersion ?? null));
     },
@@ -142,6 +145,12 @@ function prepareClientStatements(db: Database.Database) {
     deleteClientLiveRefresh: db.prepare(`DELETE FROM refresh_tokens
       WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE client_id = ?)`),
     deleteClientUsage: db.prepare('DELETE FROM client_usage WHERE client_id = ?'),
+    // As LIVE_GRANTS_OF_USER (sqlite/users.ts) judges a grant live: a usable refresh or access token.
+    countLiveGrants: db.prepare(`SELECT count(*) AS grants, count(DISTINCT g.user_id) AS users
+      FROM grants g WHERE g.client_id = ? AND g.revoked_at IS NULL AND (
+        EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.used_at IS NULL
+          AND r.revoked_at IS NULL AND (r.expires_at IS NULL OR r.expires_at > ?))
+        OR EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > ?))`),
     liveGrantsOfClient: db.prepare(
       'SELECT id FROM grants WHERE client_id = ? AND grant_type = ? AND revoked_at IS NULL',
     ),
