@@ -50,7 +50,11 @@ const idFor = (clientId: string, lookName: string): string =>
   lookName === 'light' ? clientId : `${clientId}-${lookName}`;
 
 const HOUR = 3600;
-const clock = testClock(Math.floor(Date.now() / 1000) - 24 * HOUR);
+/**
+ * The server's clock: a day of activity is played on it, ending at a fixed time (2026-03-03 09:30 UTC), so that
+ * the images show the same times on every run. The browser never compares it with its own (cookies use Max-Age).
+ */
+const clock = testClock(Date.UTC(2026, 2, 3, 9, 30) / 1000 - 24 * HOUR);
 let server: TestServer | undefined;
 let browser: TestBrowser | undefined;
 const secrets = new Map<string, string>();
