@@ -4,7 +4,8 @@
  * callback checks `iss`, RFC 9207), create a client and read its secret once, edit its policy, disable a user
  * (their token is then refused at /o/userinfo/, RFC 6750 §3.1), revoke a grant, filter the audit log, sign out
  * (the old session cookie no longer works). The browser enforces the console's strict CSP throughout and reports
- * no violation. Then the cold load of the dashboard, and a non-admin refused at the callback.
+ * no violation. Then the headers and assets of its pages, the cold load of the dashboard, the console without its
+ * script (the copy button hidden, everything else working), and a non-admin refused at the callback.
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,14 +97,17 @@ async function createClient(page: Page): Promise<string> {
   await expect.poll(() => page.getByText('This secret is shown once').count()).toBeGreaterThan(0);
   const secret = ((await page.locator('output#client-secret').textContent()) ?? '').trim();
   expect(secret).toMatch(/^[\w~.-]{32,}$/);
-  // console.js shows the "Copy" button (it is hidden without script, where it could not work).
-  expect(await button(page, 'Copy').isVisible()).toBe(true);
+  // console.js shows the "Copy" button (it is hidden without script, where it could not work), and it copies.
+  await button(page, 'Copy').click();
+  await expect.poll(() => page.evaluate('navigator.clipboard.readText()')).toBe(secret);
+  expect(await button(page, 'Copied').count()).toBe(1);
   return secret;
 }
 
 describe('the console in Chromium, in one walk', () => {
   it('signs in, creates a client, edits it, disables a user, revokes a grant, reads the audit, signs out', async () => {
     const { context, page, watch } = await freshPage();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: oauthd().adminUrl });
     const seedToken = await passwordToken(SEED);
     const bobToken = await passwordToken(BOB);
 
@@ -243,6 +247,28 @@ describe('the console answers what it promises', () => {
     expect(timing.resources.every((size) => size > 0)).toBe(true);
     expect(timing.load).toBeGreaterThan(0);
     expect(timing.load).toBeLessThan(3_000);
+    await context.close();
+  });
+
+  it('works without its script, and comes back after the sign-in to the page that was asked for', async () => {
+    const context = await browser!.newContext({ javaScriptEnabled: false });
+    context.setDefaultTimeout(5_000);
+    const page = await context.newPage();
+    await page.goto(consoleUrl(oauthd(), 'clients/new'));
+    await signIn(page, CONSOLE_ADMIN.username, CONSOLE_ADMIN.password);
+    // "Signed in" refreshes with a <meta> (no script) to the page asked for, not to the dashboard.
+    await page.waitForURL((url) => url.pathname === '/console/clients/new');
+    expect(await heading(page)).toBe('New client');
+    await page.getByLabel('Name', { exact: true }).fill('Scriptless');
+    await page.getByRole('checkbox', { name: 'client_credentials', exact: true }).check();
+    await navigate(page, button(page, 'Create client'));
+    expect(await heading(page)).toBe('Client created');
+    const secret = ((await page.locator('output#client-secret').textContent()) ?? '').trim();
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    // The copy button could not work without script: it stays hidden, and the secret can be selected instead.
+    const copy = page.locator('button[data-copy]');
+    expect(await copy.count()).toBe(1);
+    expect(await copy.isVisible()).toBe(false);
     await context.close();
   });
 
