@@ -42,9 +42,12 @@ export async function signInToConsole(
   page: Page,
   server: TestServer,
   who: { username: string; password: string } = CONSOLE_ADMIN,
+  /** Called on the login page, before the form is filled (the screenshots photograph it). */
+  onLoginPage: () => Promise<void> = async () => {},
 ): Promise<void> {
   await page.goto(consoleUrl(server));
   expect(page.url().startsWith(`${server.oauthUrl}/authorize/`), `not sent to sign in: ${page.url()}`).toBe(true);
+  await onLoginPage();
   await signIn(page, who.username, who.password);
   await page.waitForURL(onDashboard);
   expect(await heading(page)).toBe('Dashboard');
