@@ -143,7 +143,6 @@ beforeAll(async () => {
   await createClient({ ...MOBILE, grantTypes: ['password', 'refresh_token'] });
   await createClient({ ...BATCH, grantTypes: ['client_credentials'] });
   await aDayOfActivity();
-  const { store } = server!.services;
   await usageWritten(server!);
   if (WRITE) mkdirSync(IMAGES, { recursive: true });
 }, 120_000);
