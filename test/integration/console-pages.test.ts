@@ -179,19 +179,24 @@ describe('changes', () => {
 describe('clients', () => {
   it('creates a client and shows its secret once, which then works at the token endpoint', async () => {
     const form = await get('/console/clients/new');
-    const created = await admin.send(consoleUrl(server, '/console/clients/new'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams([
-        ['csrf', csrfOf(form.body)],
-        ['name', 'Billing service'],
-        ['client_id', 'billing'],
-        ['type', 'confidential'],
-        ['grant_types', 'client_credentials'],
-        ['scopes', 'read'],
-        ['redirect_uris', ''],
-      ]).toString(),
-    });
+    const hidden = formAt(form.body, '/console/clients/new');
+    const send = () =>
+      admin.send(consoleUrl(server, '/console/clients/new'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: body.toString(),
+      });
+    const body = new URLSearchParams([
+      ['csrf', hidden.csrf!],
+      ['once', hidden.once!],
+      ['name', 'Billing service'],
+      ['client_id', 'billing'],
+      ['type', 'confidential'],
+      ['grant_types', 'client_credentials'],
+      ['scopes', 'read'],
+      ['redirect_uris', ''],
+    ]);
+    const created = await send();
     expectPage(created, 200, 'Client created');
     expect(created.body).toContain('This secret is shown once');
     const secret = /<output id="client-secret"[^>]*>([^<]+)<\/output>/.exec(created.body)![1]!;
@@ -202,6 +207,10 @@ describe('clients', () => {
       { authorization: basic('billing', secret) },
     );
     expect(token.status).toBe(200);
+    // A reload posts the form again: nothing is done twice, and the secret is not shown again.
+    const again = await send();
+    expectPage(again, 409, 'Already done');
+    expect(again.body).not.toContain(secret);
     const page = await get('/console/clients/billing');
     expectPage(page, 200, 'Billing service');
     expect(page.body).not.toContain(secret);
@@ -213,7 +222,7 @@ describe('clients', () => {
   it('shows a refused form again with the reason (400), creating nothing', async () => {
     const form = await get('/console/clients/new');
     const refused = await post('/console/clients/new', {
-      csrf: csrfOf(form.body),
+      ...formAt(form.body, '/console/clients/new'),
       name: 'Bad scopes',
       type: 'confidential',
       scopes: 'read admin-everything',
@@ -252,8 +261,10 @@ describe('clients', () => {
 
   it('rotates a secret, showing the new one once', async () => {
     const page = await get('/console/clients/billing');
-    const rotated = await post('/console/clients/billing/rotate', formAt(page.body, '/console/clients/billing/rotate'));
+    const form = formAt(page.body, '/console/clients/billing/rotate');
+    const rotated = await post('/console/clients/billing/rotate', form);
     expectPage(rotated, 200, 'New secret');
+    expectPage(await post('/console/clients/billing/rotate', form), 409, 'Already done');
     const secret = /<output id="client-secret"[^>]*>([^<]+)<\/output>/.exec(rotated.body)![1]!;
     const token = await postToken(
       server,
@@ -305,6 +316,15 @@ describe('users', () => {
     expect(after.body).toContain('This user has no live session.');
   });
 
+  it('refuses to disable the signed-in admin, or a form that does not say enable or disable', async () => {
+    const page = await get(`/console/users/${ADMIN.username}`);
+    const action = `/console/users/${ADMIN.username}/active`;
+    expectPage(await post(action, formAt(page.body, action)), 400, 'Invalid request');
+    const { active: _left, ...rest } = formAt(page.body, action);
+    expectPage(await post(action, rest), 400, 'Invalid request');
+    expect((await server.services.store.findUserByUsername(ADMIN.username))?.isActive).toBe(true);
+  });
+
   it('revokes one session, and sets a password', async () => {
     const token = await passwordToken(PLAIN_USER.username, PLAIN_USER.password);
     const access = token.json.access_token as string;
@@ -324,6 +344,27 @@ describe('users', () => {
     const set = await post(action, { ...formAt(again.body, action), new_password: 'a brand new password' });
     expect(set.status).toBe(303);
     expect((await passwordToken(PLAIN_USER.username, 'a brand new password')).status).toBe(200);
+  });
+});
+
+describe('paging', () => {
+  it('pages the clients by "Next page" and the audit log by "Older events"', async () => {
+    for (let i = 0; i < 52; i++) {
+      await server.services.admin.createClient({ name: `Bulk ${i}`, clientId: `bulk-${String(i).padStart(2, '0')}` });
+    }
+    const first = await get('/console/clients?search=bulk-');
+    expect(first.body.match(/>bulk-\d\d<\/a>/g)).toHaveLength(50);
+    const next = /<a href="([^"]+)">Next page<\/a>/.exec(first.body)![1]!.replace(/&amp;/g, '&');
+    const second = await get(next);
+    expect(second.body.match(/>bulk-\d\d<\/a>/g)).toEqual(['>bulk-50</a>', '>bulk-51</a>']);
+    expect(second.body).not.toContain('Next page');
+    const audit = await get('/console/audit?event=client.created');
+    const older = /<a href="([^"]+)">Older events<\/a>/.exec(audit.body)![1]!.replace(/&amp;/g, '&');
+    expect(older).toContain('event=client.created');
+    const page2 = await get(older);
+    expectPage(page2, 200, 'Audit log');
+    expect(page2.body).toContain('>client.created</td>');
+    expect(page2.body).not.toContain('>user.created</td>');
   });
 });
 

@@ -65,7 +65,7 @@ figcaption{font-weight:600;margin:0 0 .25rem}
 .chart{display:block;width:100%;height:auto}
 .chart .bar{fill:var(--accent)}
 .chart .axis{stroke:var(--muted);stroke-width:1}
-.chart .tick{fill:var(--muted);font-size:10px}
+.chart .tick{fill:var(--muted);font-size:11px}
 .total{margin:.25rem 0 0;color:var(--muted)}
 .secret{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0 0 1rem}
 .secret output{display:block;flex:1 1 16rem;padding:.6rem;border:1px solid var(--border);border-radius:.35rem;

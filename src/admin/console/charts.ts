@@ -6,8 +6,8 @@ import { html, type Html } from '../../http/pages/html.js';
  * so a screen reader user gets the figures without the picture.
  */
 
-const WIDTH = 320;
-const HEIGHT = 120;
+const WIDTH = 260;
+const HEIGHT = 110;
 const LEFT = 28;
 const BOTTOM = 18;
 const TOP = 8;

@@ -67,7 +67,9 @@ function uriArea(value: string): Html {
 const errorBox = (message: string | null): Html | null =>
   message === null ? null : html`<p class="error" role="alert">${message}</p>`;
 
-export function newClientForm(session: ConsoleSession, form: ClientForm, error: string | null): Html {
+const onceInput = (once: string): Html => html`<input type="hidden" name="once" value="${once}">`;
+
+export function newClientForm(session: ConsoleSession, form: ClientForm, error: string | null, once: string): Html {
   const radio = (value: ClientForm['type'], label: string) =>
     html`<label><input type="radio" name="type" value="${value}"${form.type === value ? html` checked` : null}>${
       label
@@ -75,7 +77,7 @@ export function newClientForm(session: ConsoleSession, form: ClientForm, error: 
   return html`<h1>New client</h1>
 ${errorBox(error)}
 <form method="post" action="/console/clients/new" class="form-narrow">
-${csrfInput(session)}
+${csrfInput(session)}${onceInput(once)}
 ${textField('name', 'Name', form.name, html` required`)}
 ${textField('client_id', 'Client ID (optional)', form.clientId, html` aria-describedby="client_id_hint"`)}
 <p class="hint" id="client_id_hint">Left empty, a random one is chosen.</p>
@@ -162,18 +164,17 @@ ${number('rate_limit', 'Rate limit per minute', form.rateLimit, 'Empty: no limit
 </form>`;
 }
 
-const secondary = { className: 'secondary' };
-
 export function clientPage(
   session: ConsoleSession,
   client: Client,
-  view: { form?: ClientForm; error?: string | null; notice?: string | null } = {},
+  view: { form?: ClientForm; error?: string | null; notice?: string | null; once?: string } = {},
 ): Html {
   const write = session.access === 'write';
+  const rotate = { className: 'secondary', hidden: { once: view.once ?? '' } };
   const actions = write
     ? html`<h2>Actions</h2>
 <div class="row-actions">
-${client.isPublic ? null : buttonForm(session, `${clientHref(client.clientId)}/rotate`, 'Rotate secret', secondary)}
+${client.isPublic ? null : buttonForm(session, `${clientHref(client.clientId)}/rotate`, 'Rotate secret', rotate)}
 <a href="${clientHref(client.clientId)}/delete">Delete client</a>
 </div>`
     : null;

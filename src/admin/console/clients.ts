@@ -14,7 +14,7 @@ import {
   secretPage,
 } from './client-views.js';
 import { type ConsoleContext, type ConsoleSession, queryParam, routeParam } from './context.js';
-import { adminErrorOf, capitalize, changedElsewhere, readOnly, sendError } from './errors.js';
+import { adminErrorOf, type ConsoleError, capitalize, changedElsewhere, readOnly, sendError } from './errors.js';
 import { change, field, fields, formPairs, page } from './guard.js';
 import { consolePage } from './layout.js';
 
@@ -24,6 +24,16 @@ const NOTICES: Readonly<Record<string, string>> = {
   saved: 'The policy was saved.',
   unchanged: 'Nothing was changed: the form held the values already stored.',
   deleted: 'The client was deleted, with every grant and token issued to it.',
+};
+
+/** A form that shows a secret, posted a second time (a reload): nothing is done again. */
+const alreadySent: ConsoleError = {
+  status: 409,
+  title: 'Already done',
+  message:
+    'This form was already sent (reloading its answer sends it again), so nothing was done this time. A secret ' +
+    'is shown only once: if it was not copied, rotate it.',
+  link: { href: '/console/clients', label: 'Back to the clients' },
 };
 
 const noticeOf = (key: string | null): string | null => (key === null ? null : (NOTICES[key] ?? null));
@@ -84,7 +94,7 @@ function sendClientPage(
   status: number,
   view: Parameters<typeof clientPage>[2],
 ) {
-  const content = clientPage(session, client, view);
+  const content = clientPage(session, client, { ...view, once: context.once.issue() });
   return context.send(
     reply,
     status,
@@ -131,7 +141,7 @@ function createRoutes(app: FastifyInstance, context: ConsoleContext): void {
       consolePage(context, session, {
         title: 'New client',
         section: 'clients',
-        content: newClientForm(session, form, error),
+        content: newClientForm(session, form, error, context.once.issue()),
       }),
     );
   app.get(
@@ -145,7 +155,9 @@ function createRoutes(app: FastifyInstance, context: ConsoleContext): void {
   app.post(
     '/clients/new',
     change(context, async (request, reply, session) => {
-      const form = readForm(formPairs(request));
+      const pairs = formPairs(request);
+      if (!context.once.spend(field(pairs, 'once'))) return sendError(context, reply, session, alreadySent);
+      const form = readForm(pairs);
       const uris = lines(form.redirectUris);
       try {
         const { client, clientSecret } = await context.adminFor(session).createClient({
@@ -206,6 +218,10 @@ function clientPageRoutes(app: FastifyInstance, context: ConsoleContext): void {
     change(context, async (request, reply, session) => {
       const admin = context.adminFor(session);
       const clientId = routeParam(request, 'id');
+      if (!context.once.spend(field(formPairs(request), 'once'))) {
+        const back = { href: clientHref(clientId), label: 'Back to the client' };
+        return sendError(context, reply, session, { ...alreadySent, link: back });
+      }
       const secret = await admin.rotateClientSecret(clientId);
       const client = await admin.showClient(clientId);
       const content = secretPage(client, secret, 'New secret');

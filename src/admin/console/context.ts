@@ -3,6 +3,7 @@ import type { Admin } from '../../core/admin/index.js';
 import type { Html } from '../../http/pages/html.js';
 import type { AdminSurfaceDeps } from '../api/index.js';
 import { assetUrls } from './assets.js';
+import { type OnceValues, onceValues } from './once.js';
 
 /** Where the console lives on the admin listener. */
 export const CONSOLE_PREFIX = '/console';
@@ -33,6 +34,8 @@ export interface ConsoleContext {
   /** The admin actions, attributed to `console:user:<username>` in the audit trail. */
   adminFor(session: ConsoleSession): Admin;
   assets: { stylesheet: string; script: string };
+  /** The single-use values of the forms that show a secret (once.ts). */
+  once: OnceValues;
   productName: string;
   send(reply: FastifyReply, status: number, page: Html): FastifyReply;
   /** 303 See Other (after a POST, and to the authorize endpoint: RFC 9700 §4.12 asks 303 after a POST). */
@@ -79,6 +82,7 @@ export function createConsoleContext(deps: AdminSurfaceDeps): ConsoleContext {
     secure: () => links.origin().startsWith('https:'),
     adminFor: (session) => services.adminAs(`console:user:${session.username}`),
     assets: assetUrls(),
+    once: onceValues(),
     productName: config.pages.productName,
     send(reply, status, page) {
       setConsoleHeaders(reply, originOf(context.publicBase()));

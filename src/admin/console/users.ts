@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AdminError } from '../../core/admin/validation.js';
 import { type ConsoleContext, type ConsoleSession, queryParam, routeParam } from './context.js';
-import { capitalize, changedElsewhere, readOnly, sendError } from './errors.js';
+import { badRequest, capitalize, changedElsewhere, readOnly, sendError } from './errors.js';
 import { change, field, formPairs, page } from './guard.js';
 import { consolePage } from './layout.js';
 import { newUserForm, userHref, userList, userPage } from './user-views.js';
@@ -107,7 +107,15 @@ function userPageRoutes(app: FastifyInstance, context: ConsoleContext): void {
     change(context, async (request, reply, session) => {
       const username = routeParam(request, 'username');
       const pairs = formPairs(request);
-      const isActive = field(pairs, 'active') === 'true';
+      const active = field(pairs, 'active');
+      if (active !== 'true' && active !== 'false') {
+        return sendError(context, reply, session, badRequest('The form does not say whether to enable or disable.'));
+      }
+      const isActive = active === 'true';
+      // Locking oneself out (perhaps the last admin) from here would leave nobody to undo it but the CLI.
+      if (!isActive && username === session.username) {
+        return sendError(context, reply, session, badRequest('You cannot disable the account you are signed in with.'));
+      }
       try {
         await context
           .adminFor(session)

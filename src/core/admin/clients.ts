@@ -168,7 +168,8 @@ async function createClient(
     ...(defaultScopes !== null ? { default_scope: defaultScopes.join(' ') } : {}),
     ...policyAuditFields(policyChanges),
   });
-  return { client, clientSecret };
+  // As stored: with its version (the admin API's ETag of the new client).
+  return { client: (await store.findClient(clientId)) ?? client, clientSecret };
 }
 
 async function updateClient(

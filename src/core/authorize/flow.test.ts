@@ -131,3 +131,55 @@ describe('deny', () => {
     expect(store.codes.size).toBe(0);
   });
 });
+
+describe('the admin scopes and the console client', () => {
+  const user = (id: number, username: string, isAdmin: boolean) => ({
+    id,
+    username,
+    passwordHash: null,
+    isActive: true,
+    isAdmin,
+    version: 1,
+    createdAt: 0,
+    updatedAt: 0,
+  });
+  const asking = request({ scope: ['read', 'oauthd:admin'] });
+  const root = { userId: 1, username: 'root' };
+
+  beforeEach(() => {
+    store.users.push(user(7, 'alice', false), user(1, 'root', true));
+  });
+
+  it('forUser takes the admin scopes out for a user who is no admin, and leaves an admin their request', async () => {
+    expect(await flow.forUser(asking, alice, ISSUER)).toEqual({ ok: true, request: { ...asking, scope: ['read'] } });
+    expect(await flow.forUser(asking, root, ISSUER)).toEqual({ ok: true, request: asking });
+    // A session naming a user since replaced under that name is no admin's.
+    expect(await flow.forUser(asking, { userId: 99, username: 'root' }, ISSUER)).toMatchObject({
+      request: { scope: ['read'] },
+    });
+  });
+
+  it('forUser and approve answer invalid_scope when nothing is left, and approve mints no code then', async () => {
+    const only = request({ scope: ['oauthd:admin'] });
+    const refused = await flow.forUser(only, alice, ISSUER);
+    expect(refused.ok).toBe(false);
+    const location = new URL((refused as { redirect: string }).redirect);
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({ error: 'invalid_scope', state: 's t&x' });
+    const approved = new URL(await flow.approve(only, alice, { ...context, consented: true }));
+    expect(approved.searchParams.get('error')).toBe('invalid_scope');
+    expect(store.codes.size).toBe(0);
+    expect(recorded.names()).toEqual([]);
+  });
+
+  it('approve binds the narrowed scope to the code (the consent page never shows more)', async () => {
+    await flow.approve(asking, alice, { ...context, consented: true });
+    expect([...store.codes.values()][0]!.scope).toEqual(['read']);
+    expect(await store.findConsent(7, 'app')).toEqual(['read']);
+  });
+
+  it('the built-in console client is not asked for consent, though public', async () => {
+    const builtIn = request({ client: { ...testClient(), builtIn: true } });
+    expect(builtIn.client.isPublic).toBe(true);
+    expect(await flow.needsConsent(builtIn, root)).toBe(false);
+  });
+});

@@ -104,3 +104,15 @@ describe('redirectTo (RFC 6749 §4.1.2)', () => {
     expect(url.hash).toBe('');
   });
 });
+
+describe('exact matching (the console client)', () => {
+  it('gives no loopback port freedom', () => {
+    const registered = ['http://127.0.0.1:8001/console/callback'];
+    expect(chooseRedirectUri(registered, 'http://127.0.0.1:9999/console/callback').ok).toBe(true);
+    expect(chooseRedirectUri(registered, 'http://127.0.0.1:9999/console/callback', { exact: true }).ok).toBe(false);
+    expect(chooseRedirectUri(registered, registered[0], { exact: true })).toEqual({
+      ok: true,
+      redirectUri: registered[0],
+    });
+  });
+});

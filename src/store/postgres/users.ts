@@ -57,8 +57,10 @@ async function endEverythingOf(tx: Query, userId: number, now: EpochSeconds): Pr
 const NAME_TAKEN = new Error('username taken');
 
 /**
- * updateUser: the user row locked first (as deleteUser), then every change in one UPDATE, the version bumped
- * once; disabling ends everything as setUserPassword with `revokeGrants` does, in the same transaction.
+ * updateUser: the user row locked first, then every change in one UPDATE, the version bumped once; disabling
+ * ends everything as setUserPassword with `revokeGrants` does, in the same transaction. NO KEY UPDATE, as the
+ * UPDATE alone would take: a code redemption in flight (its code locked, inserting a grant that takes KEY SHARE
+ * on the user) is not blocked by it, so the cancellation below waits for it rather than deadlocking with it.
  */
 async function updateUserInTransaction(
   tx: Query,
@@ -66,7 +68,7 @@ async function updateUserInTransaction(
   changes: UserChanges,
   { now, ifVersion }: { now: EpochSeconds; ifVersion?: number },
 ): Promise<UserUpdate> {
-  const { rows } = await tx<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [username]);
+  const { rows } = await tx<UserRow>('SELECT * FROM users WHERE username = $1 FOR NO KEY UPDATE', [username]);
   const user = rows[0];
   if (!user) return { status: 'not_found' };
   if (ifVersion !== undefined && user.version !== ifVersion) return { status: 'version_mismatch' };

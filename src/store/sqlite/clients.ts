@@ -150,7 +150,8 @@ function prepareClientStatements(db: Database.Database) {
       FROM grants g WHERE g.client_id = ? AND g.revoked_at IS NULL AND (
         EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.used_at IS NULL
           AND r.revoked_at IS NULL AND (r.expires_at IS NULL OR r.expires_at > ?))
-        OR EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > ?))`),
+        OR EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL
+          AND a.expires_at > ?))`),
     liveGrantsOfClient: db.prepare(
       'SELECT id FROM grants WHERE client_id = ? AND grant_type = ? AND revoked_at IS NULL',
     ),
