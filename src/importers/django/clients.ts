@@ -1,3 +1,4 @@
+import { CONSOLE_CLIENT_ID } from '../../core/console-client.js';
 import type { NewClient } from '../../core/ports.js';
 import { hashGeneratedSecret, unusableSecret } from '../../core/secrets.js';
 import type { GrantOrigin, GrantType } from '../../core/types.js';
@@ -128,6 +129,8 @@ function clientShape(
   if (!CLIENT_ID.test(app.clientId)) {
     return { skip: 'client id oauthd cannot accept (1-100 printable ASCII characters, no space or ":")' };
   }
+  // Every oauthd answers to this id with the console's built-in client (core/console-client.ts).
+  if (app.clientId === CONSOLE_CLIENT_ID) return { skip: `client id ${CONSOLE_CLIENT_ID} is reserved for the console` };
   const grantTypes = grantTypesFor(app.authorizationGrantType);
   if (!Array.isArray(grantTypes)) return grantTypes;
   if (app.clientType === 'public' && grantTypes.includes('client_credentials')) {
