@@ -269,6 +269,11 @@ describe('the console answers what it promises', () => {
     const copy = page.locator('button[data-copy]');
     expect(await copy.count()).toBe(1);
     expect(await copy.isVisible()).toBe(false);
+    // No client ID was given: a reload, which posts the form again, must not create a second client.
+    await page.reload();
+    expect(await heading(page)).not.toBe('Client created');
+    await page.goto(consoleUrl(oauthd(), 'clients?search=Scriptless'));
+    expect(await page.locator('table tbody tr').filter({ hasText: 'Scriptless' }).count()).toBe(1);
     await context.close();
   });
 
