@@ -5,7 +5,8 @@
  * (their token is then refused at /o/userinfo/, RFC 6750 §3.1), revoke a grant, filter the audit log, sign out
  * (the old session cookie no longer works). The browser enforces the console's strict CSP throughout and reports
  * no violation. Then the headers and assets of its pages, the cold load of the dashboard, the console without its
- * script (the copy button hidden, everything else working), and a non-admin refused at the callback.
+ * script (the copy button hidden, everything else working), a read-only session (oauthd:admin:read: no change
+ * offered, a change posted anyway refused), and a non-admin refused at the callback.
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -274,6 +275,45 @@ describe('the console answers what it promises', () => {
     expect(await heading(page)).not.toBe('Client created');
     await page.goto(consoleUrl(oauthd(), 'clients?search=Scriptless'));
     expect(await page.locator('table tbody tr').filter({ hasText: 'Scriptless' }).count()).toBe(1);
+    await context.close();
+  });
+
+  it('shows a read-only session every page but no change, and refuses a change posted anyway', async () => {
+    // The console asks for both admin scopes; this sign-in is started by hand to ask for the read-only one: the
+    // login cookie (state, PKCE verifier) comes from the console, the authorization request is narrowed.
+    const start = await fetch(consoleUrl(oauthd()), { redirect: 'manual' });
+    const authorize = new URL(start.headers.get('location')!);
+    authorize.searchParams.set('scope', 'oauthd:admin:read');
+    const { context, page, watch } = await freshPage();
+    const login = start.headers.getSetCookie()[0]!.split(';')[0]!;
+    const [name, value] = [login.slice(0, login.indexOf('=')), login.slice(login.indexOf('=') + 1)];
+    await context.addCookies([{ name, value, url: consoleUrl(oauthd()) }]);
+    await page.goto(authorize.toString());
+    await signIn(page, CONSOLE_ADMIN.username, CONSOLE_ADMIN.password);
+    await page.waitForURL((url) => /^\/console\/?$/.test(url.pathname));
+    expect(await page.getByRole('banner').getByText('(read only)').count()).toBe(1);
+
+    await page.goto(consoleUrl(oauthd(), 'clients'));
+    expect(await page.getByRole('link', { name: 'New client' }).count()).toBe(0);
+    await page.goto(consoleUrl(oauthd(), `users/${BOB.username}`));
+    expect(await heading(page)).toBe(BOB.username);
+    // Sign out is the one form left: it ends the session, it changes nothing.
+    const changes = page.getByRole('main').getByRole('button');
+    expect(await changes.count()).toBe(0);
+
+    // A change posted anyway, with a valid CSRF token (the sign-out form's), is refused and changes nothing.
+    const csrf = await page.locator('form[action="/console/sign-out"] input[name="csrf"]').getAttribute('value');
+    const session = (await context.cookies(consoleUrl(oauthd()))).find((c) => c.name === 'oauthd_console')!;
+    const refused = await fetch(consoleUrl(oauthd(), `users/${BOB.username}/active`), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: `oauthd_console=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: csrf!, active: 'false' }).toString(),
+    });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('read-only');
+    expect((await oauthd().services.store.findUserByUsername(BOB.username))?.isActive).toBe(true);
+    expect(watch.cspViolations()).toEqual([]);
     await context.close();
   });
 
