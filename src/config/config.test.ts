@@ -16,7 +16,8 @@ describe('loadConfig', () => {
         refreshTokenTtlSeconds: null,
         refreshAbsoluteTtlSeconds: null,
         refreshGraceSeconds: 0,
-        knownScopes: ['read', 'write'],
+        // The admin API's built-in scopes are known whatever OAUTHD_SCOPES says.
+        knownScopes: ['read', 'write', 'oauthd:admin', 'oauthd:admin:read'],
         defaultScopes: ['read', 'write'],
       },
       throttle: {
@@ -42,7 +43,7 @@ describe('loadConfig', () => {
         keepAliveTimeoutMs: 5000,
         maxHeaderBytes: 8192,
       },
-      admin: { host: '127.0.0.1', port: 8001 },
+      admin: { host: '127.0.0.1', port: 8001, consoleUrl: null },
       hashing: { maxConcurrent: 2, maxQueue: 256 },
       passwords: { minLength: 8, maxLength: 1024 },
       cleanup: { intervalSeconds: 60, retentionSeconds: 604800, auditRetentionSeconds: 7776000 },
@@ -88,7 +89,7 @@ describe('loadConfig', () => {
       policy: {
         accessTokenTtlSeconds: 600,
         refreshTokenTtlSeconds: 86400,
-        knownScopes: ['read', 'write', 'payouts'],
+        knownScopes: ['read', 'write', 'payouts', 'oauthd:admin', 'oauthd:admin:read'],
         defaultScopes: ['read'],
       },
       process: { logLevel: 'warn' },
