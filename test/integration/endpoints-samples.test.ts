@@ -86,7 +86,10 @@ async function approvedDeviceCode(): Promise<string> {
   // Each sample gets its own address, so the per-IP guessing limit of user codes is not what is tested here.
   const ip = `198.51.100.${++approvals}`;
   const person = { userId: user!.id, username: SEED.username };
-  expect(await server.services.deviceFlow.decide(started.user_code, true, person, ip)).toEqual({ ok: true });
+  expect(await server.services.deviceFlow.decide(started.user_code, true, person, ip)).toEqual({
+    ok: true,
+    approved: true,
+  });
   return started.device_code;
 }
 
