@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isAdminScope } from '../core/admin-scopes.js';
 import { parseScope } from '../core/scope.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -22,6 +23,13 @@ interface DjangoImportCliOptions extends StoreOptions {
 function knownScopes(value: string, known: readonly string[], flag: string): string[] {
   const parsed = parseScope(value);
   if (parsed === null) throw new Error(`${flag} must be a space-separated list of scope names`);
+  const admin = parsed.filter(isAdminScope);
+  if (admin.length > 0) {
+    throw new Error(
+      `${flag}: ${admin.join(' ')} is never imported: give an admin scope to one client, by name, once it is here ` +
+        '(`oauthd client update ID --scopes …`)',
+    );
+  }
   const unknown = parsed.filter((s) => !known.includes(s));
   if (unknown.length > 0)
     throw new Error(`${flag}: unknown scope(s) ${unknown.join(', ')} (known: ${known.join(' ')}; see OAUTHD_SCOPES)`);
@@ -60,14 +68,15 @@ export function registerImportCommands(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(async (options: DjangoImportCliOptions) => {
       const config = configFrom(options);
-      const { knownScopes: configured } = config.policy;
+      // The built-in admin scopes are known but never imported: an imported app must not become an admin client.
+      const configured = config.policy.knownScopes.filter((s) => !isAdminScope(s));
       const clientScopes =
         options.scopes === undefined ? [...configured] : knownScopes(options.scopes, configured, '--scopes');
       const orphanScope = options.skipOrphans
         ? null
         : options.orphanScope === undefined
           ? [...config.policy.defaultScopes]
-          : knownScopes(options.orphanScope, config.policy.knownScopes, '--orphan-scope');
+          : knownScopes(options.orphanScope, configured, '--orphan-scope');
       let refreshTokenExpireSeconds: number | null = null;
       if (options.refreshTokenExpireSeconds !== undefined) {
         if (!/^\d{1,10}$/.test(options.refreshTokenExpireSeconds))

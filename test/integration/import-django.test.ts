@@ -834,3 +834,56 @@ describe('oauthd import django: what is not a client_credentials client or grant
     expect((await introspect(server, STRAY, seed)).json).toEqual({ active: false });
   });
 });
+
+/**
+ * The built-in admin scopes are known whatever OAUTHD_SCOPES says, yet an import never hands them out: an imported
+ * application allowed client_credentials would otherwise get an admin API token at once.
+ */
+describe('oauthd import django: the admin scopes', () => {
+  let server: TestServer;
+  let dir: string;
+
+  beforeAll(async () => {
+    server = await startTestServer(SERVER_ENV);
+    dir = mkdtempSync(join(tmpdir(), 'oauthd-import-django-admin-'));
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = (extra: string[]) =>
+    runOauthd(
+      [
+        'import',
+        'django',
+        '--from',
+        join(FIXTURES, 'dot-1.7.sqlite3'),
+        '--database-url',
+        server.config.store.databaseUrl,
+      ].concat(extra),
+      { env: envWithoutOauthd(SERVER_ENV), timeoutMs: 20_000 },
+    );
+
+  it('refuses --scopes naming an admin scope, importing nothing', async () => {
+    const refused = await run(['--scopes', 'read oauthd:admin']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/oauthd:admin is never imported/);
+    expect(await server.services.store.findClient(SEED_CLIENT.client_id)).toBeNull();
+  });
+
+  it('gives no imported client an admin scope without --scopes, and no admin token to a client-credentials app', async () => {
+    const imported = await run(['--json']);
+    expect(imported.code).toBe(0);
+    const clients = await server.services.store.listClients();
+    expect(clients.length).toBeGreaterThan(0);
+    for (const client of clients) expect(client.scopes).not.toContain('oauthd:admin');
+    for (const client of clients) expect(client.scopes).not.toContain('oauthd:admin:read');
+    const cc = clients.find((c) => c.grantTypes.includes('client_credentials'));
+    expect(cc).toBeDefined();
+    const auth = clientAuth(cc!.clientId);
+    const asked = await postToken(server, { grant_type: 'client_credentials', scope: 'oauthd:admin' }, auth.headers);
+    expect([asked.status, asked.json.error]).toEqual([400, 'invalid_scope']);
+  });
+});
