@@ -71,7 +71,7 @@ export async function tokenFor(server: TestServer, client: { id: string; secret:
 export async function userToken(
   server: TestServer,
   options: { isAdmin: boolean; scope?: string },
-): Promise<{ username: string; token: string; status: number; json: Record<string, unknown> }> {
+): Promise<{ username: string; clientId: string; token: string; status: number; json: Record<string, unknown> }> {
   const username = unique(options.isAdmin ? 'admin' : 'someone');
   const password = 'a-long-enough-password';
   await server.services.admin.createUser(username, password, { isAdmin: options.isAdmin });
@@ -85,7 +85,8 @@ export async function userToken(
     { grant_type: 'password', username, password, scope: options.scope ?? 'oauthd:admin' },
     { authorization: basic(client.clientId, clientSecret!) },
   );
-  return { username, token: String(result.json.access_token ?? ''), status: result.status, json: result.json };
+  const token = String(result.json.access_token ?? '');
+  return { username, clientId: client.clientId, token, status: result.status, json: result.json };
 }
 
 /** The audit events the API lists for `query`, once the batched writer has written them. */

@@ -123,6 +123,14 @@ describe('tokens bound to a user', () => {
     expect(events.json.items[0].detail.actor).toBe(`api:user:${username}`);
   });
 
+  it("stops an admin user's token at once when the client it came through loses the admin scope", async () => {
+    const { token, clientId } = await userToken(server, { isAdmin: true });
+    expect((await api(server, token, 'GET', '/clients')).status).toBe(200);
+    await server.services.admin.updateClient(clientId, { scopes: 'read' });
+    const result = await api(server, token, 'GET', '/clients');
+    expect([result.status, result.json.error]).toEqual([403, 'insufficient_scope']);
+  });
+
   it("refuses a non-admin user's token 403, whatever scope it asked for (no admin scope reaches it)", async () => {
     const result = await userToken(server, { isAdmin: false, scope: 'read oauthd:admin' });
     // The server grants less than asked (RFC 6749 §3.3): the admin scope is dropped, or the request refused.

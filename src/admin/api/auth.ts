@@ -34,8 +34,8 @@ function insufficientScope(reading: boolean, description: string): ApiError {
  * Authenticates one admin API request (RFC 6750 §2.1: `Authorization: Bearer`, never in the URL) and decides
  * whether its token may do what the method asks. The admin scopes count only while they still hold:
  * - a token bound to a user counts only while that user is an admin now (a demoted admin's tokens stop at once);
- * - a client's own token (client_credentials) only while the client still holds the scope (a client whose
- *   admin scope was taken away does not keep it until its tokens expire).
+ * - any token only while its client still holds the scope (a client whose admin scope was taken away does not
+ *   keep it, nor do the admins who signed in through it, until their tokens expire).
  * Throws the RFC 6750 refusal: 401 without credentials (bare challenge, §3.1) or with a bad token
  * (invalid_token), 403 insufficient_scope with the scope needed.
  */
@@ -51,15 +51,13 @@ export async function authenticate(
   if (decision.kind !== 'ok') throw refused(decision);
   const { principal } = decision;
   const reading = isReading(request.method);
-  let scope = principal.scope;
-  if (principal.userId !== null) {
-    if (principal.userIsAdmin !== true) {
-      throw insufficientScope(reading, 'The access token speaks for a user who is not an admin.');
-    }
-  } else {
-    const client = await deps.store.findClient(principal.clientId);
-    scope = scope.filter((s) => client?.scopes.includes(s) === true);
+  if (principal.userId !== null && principal.userIsAdmin !== true) {
+    throw insufficientScope(reading, 'The access token speaks for a user who is not an admin.');
   }
+  // Whoever the token speaks for, its client must still hold the scope: taking oauthd:admin from a client ends
+  // the admin access of every token issued to it now, not when they expire.
+  const client = await deps.store.findClient(principal.clientId);
+  const scope = principal.scope.filter((s) => client?.scopes.includes(s) === true);
   const access = adminAccess(scope);
   if (access === null || (access === 'read' && !reading)) {
     throw insufficientScope(
