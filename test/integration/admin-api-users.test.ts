@@ -145,6 +145,22 @@ describe('users', () => {
     expect(taken.status).toBe(409);
   });
 
+  it('keeps the last active admin user one: 409 conflict to disable, demote or delete it, until another exists', async () => {
+    expect((await createUser('last-admin', { is_admin: true })).status).toBe(201);
+    const any = { headers: { 'if-match': '*' } };
+    for (const body of [{ is_active: false }, { is_admin: false }]) {
+      const refused = await api(server, admin, 'PATCH', path('last-admin'), { body, ...any });
+      expect([refused.status, refused.json.error], JSON.stringify(body)).toEqual([409, 'conflict']);
+      expect(refused.json.error_description).toMatch(/last active admin/);
+    }
+    expect((await api(server, admin, 'DELETE', path('last-admin'))).status).toBe(409);
+    expect((await createUser('next-admin', { is_admin: true })).status).toBe(201);
+    expect((await api(server, admin, 'PATCH', path('last-admin'), { body: { is_admin: false }, ...any })).status).toBe(
+      200,
+    );
+    expect((await api(server, admin, 'DELETE', path('next-admin'))).status).toBe(409);
+  });
+
   it('sets a password: the old one stops, tokens are revoked unless revoke_tokens is false', async () => {
     const token = (await login('page-b')).json.access_token as string;
     const kept = await api(server, admin, 'PUT', '/users/page-b/password', {

@@ -101,12 +101,20 @@ describe('oauthd user create --admin and user update --admin | --no-admin', () =
     const token = asAdmin.json.access_token as string;
     expect((await server.services.bearer.validate(token)).userIsAdmin).toBe(true);
 
+    // The last active admin stays one: nobody could sign in to the console any more.
+    const last = await cli(['user', 'update', 'ann', '--no-admin']);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toContain('"ann" is the last active admin and cannot be made an ordinary user');
+    expect((await server.services.bearer.validate(token)).userIsAdmin).toBe(true);
+    await server.services.admin.createUser('keeper', 'keeper-password', { isAdmin: true });
+
     expect((await ok(['user', 'update', 'ann', '--no-admin'])).stdout).toBe('ann is no longer an admin\n');
     // The admin API judges the user as it is now: the token still validates, but no longer as an admin's.
     expect((await server.services.bearer.validate(token)).userIsAdmin).toBe(false);
     expect((await login()).json.scope).toBe('read');
     const listed = (await ok(['user', 'list'])).stdout;
-    expect(listed).not.toContain('admin');
+    expect(listed).toMatch(/\tkeeper\tactive\tadmin/);
+    expect(listed).not.toMatch(/\tann\t.*admin/);
     await ok(['user', 'update', 'ann', '--admin']);
     expect((await ok(['user', 'list'])).stdout).toMatch(/\tann\tactive\tadmin/);
   });

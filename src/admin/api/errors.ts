@@ -42,7 +42,8 @@ const ADMIN_ERRORS: Record<AdminErrorCode, { status: number; error: string }> = 
   exists: { status: 409, error: 'already_exists' },
   // RFC 9110 §13.1.1: If-Match named a version that is no longer the current one (a lost update).
   version_mismatch: { status: 412, error: 'precondition_failed' },
-  forbidden: { status: 403, error: 'forbidden' },
+  // RFC 9110 §15.5.10: the change conflicts with the state of things (the last active admin stays one).
+  forbidden: { status: 409, error: 'conflict' },
 };
 
 /** The answer to an AdminError: its message is one line, safe to show (core/admin/validation.ts). */

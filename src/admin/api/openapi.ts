@@ -25,7 +25,7 @@ const ERROR_SCHEMA = object(
     error: {
       type: 'string',
       description:
-        'invalid_request, not_found, already_exists, precondition_failed, precondition_required, forbidden, ' +
+        'invalid_request, not_found, already_exists, conflict, precondition_failed, precondition_required, ' +
         'temporarily_unavailable, server_error; invalid_token and insufficient_scope (RFC 6750 §3.1).',
     },
     error_description: { type: 'string', description: 'For people; never a secret.' },

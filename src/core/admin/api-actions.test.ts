@@ -109,6 +109,7 @@ describe('If-Match versions', () => {
 
   it('updates and deletes a user only at the version given', async () => {
     const a = admin();
+    await a.createUser('keeper', 'keeper-password', { isAdmin: true });
     const user = await a.createUser('carol', 'carol-password');
     await expect(a.updateUser('carol', { isAdmin: true }, { ifVersion: user.version + 1 })).rejects.toMatchObject({
       code: 'version_mismatch',
@@ -119,6 +120,30 @@ describe('If-Match versions', () => {
       code: 'version_mismatch',
     });
     await a.deleteUser('carol', { ifVersion: admin1.version });
+  });
+});
+
+describe('the last active admin', () => {
+  it('cannot be disabled, made an ordinary user or deleted, until another admin is active', async () => {
+    const a = admin();
+    await a.createUser('only', 'only-password', { isAdmin: true });
+    await a.createUser('dormant', 'dormant-password', { isAdmin: true });
+    await a.updateUser('dormant', { isActive: false });
+    events = [];
+    for (const attempt of [
+      () => a.updateUser('only', { isActive: false }),
+      () => a.updateUser('only', { isAdmin: false }),
+      () => a.deleteUser('only'),
+    ]) {
+      await expect(attempt()).rejects.toMatchObject({ code: 'forbidden', message: /last active admin/ });
+    }
+    expect(events).toEqual([]);
+    expect(await a.showUser('only')).toMatchObject({ user: { isAdmin: true, isActive: true } });
+    // Renaming it, or any change to an ordinary user, is not refused.
+    await a.updateUser('only', { username: 'sole' });
+    await a.updateUser('dormant', { isActive: true });
+    await a.updateUser('sole', { isAdmin: false });
+    await expect(a.deleteUser('dormant')).rejects.toMatchObject({ code: 'forbidden' });
   });
 });
 

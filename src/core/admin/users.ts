@@ -63,6 +63,7 @@ export function userActions(context: AdminContext) {
 
     /** Deletes the user with every grant and token; their tokens stop working at once. */
     async deleteUser(username: string, options: IfVersion = {}): Promise<{ user: User; liveGrants: number }> {
+      await refuseLastAdmin(context, await context.requireUser(username), 'deleted');
       const only = options.ifVersion !== undefined ? { ifVersion: options.ifVersion } : {};
       const deleted = await store.deleteUser(username, now(), only);
       if (deleted === 'version_mismatch') throw versionMismatch('user');
@@ -120,6 +121,8 @@ async function updateUser(
     const changes = changesOf(current, input);
     // Already as asked: nothing is written, nothing audited.
     if (Object.keys(changes).length === 0) return current;
+    if (changes.isActive === false) await refuseLastAdmin(context, current, 'disabled');
+    if (changes.isAdmin === false) await refuseLastAdmin(context, current, 'made an ordinary user');
     // Written only over the version just read, so the events below describe exactly what changed.
     const result = await context.store.updateUser(username, changes, {
       now: context.now(),
@@ -139,6 +142,23 @@ async function updateUser(
     // Another change came in between: the caller's version is stale, or (without one) read again.
     if (options.ifVersion !== undefined || attempt >= UPDATE_TRIES) throw versionMismatch('user');
   }
+}
+
+/**
+ * The last active admin user cannot be disabled, demoted or deleted: nobody could sign in to the console any more,
+ * and the way back (`oauthd admin bootstrap --promote`, `oauthd user enable`) would need a shell on the database
+ * host. Another admin is made first. (Two admins removing each other at the same instant could both pass: a rare
+ * race with the same way back.)
+ */
+async function refuseLastAdmin(context: AdminContext, user: User, what: string): Promise<void> {
+  if (!user.isAdmin || !user.isActive) return;
+  const others = (await context.store.listUsers()).filter((u) => u.isAdmin && u.isActive && u.id !== user.id);
+  if (others.length > 0) return;
+  throw new AdminError(
+    `${JSON.stringify(user.username)} is the last active admin and cannot be ${what}: make another admin first ` +
+      '(`oauthd user update <username> --admin`)',
+    { code: 'forbidden' },
+  );
 }
 
 function auditUserChanges(context: AdminContext, before: User, after: User, changes: UserChanges): void {
