@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GRANT_TYPES } from '../../core/types.js';
 import { issuerOf } from '../issuer.js';
 import { sendJson } from '../replies.js';
+import { isAdminScope } from '../../core/admin-scopes.js';
 
 export interface MetadataOptions {
   basePath: string;
@@ -112,7 +113,8 @@ export function metadataRoutes(app: FastifyInstance, options: MetadataOptions): 
       token_endpoint_auth_methods_supported: AUTH_METHODS,
       revocation_endpoint_auth_methods_supported: AUTH_METHODS,
       introspection_endpoint_auth_methods_supported: [...AUTH_METHODS.filter((m) => m !== 'none'), 'bearer'],
-      scopes_supported: options.scopes,
+      // §2 lets a server leave scopes out: the built-in admin scopes are the operator's, not integrators'.
+      scopes_supported: options.scopes.filter((s) => !isAdminScope(s)),
       service_documentation: `${issuer}/o/openapi.json`,
       // RFC 9700 §2.1.1: S256 only; `plain` is for clients an operator configured for it, never advertised.
       code_challenge_methods_supported: ['S256'],
