@@ -12,8 +12,10 @@ export const CONSOLE_CALLBACK_PATH = '/console/callback';
  * one redirect URI is the console's callback at `consoleOrigin` (OAUTHD_CONSOLE_URL, else the admin listener's
  * address), compared exactly — no loopback port freedom (RFC 8252 §7.3 does not apply: a program on another
  * local port must not receive its codes). It skips the consent page: it is the operator's own application
- * and asks only for the admin scopes, which only an admin user can hold. No refresh token: a console session
- * lasts as long as its access token, and a new one comes from the sign-in session of the login page.
+ * and asks only for the admin scopes, which only an admin user can hold. In exchange each of its sign-ins needs
+ * the password typed on the login page for it (core/authorize/fresh-sign-in.ts): its callback may be a port on
+ * the operator's laptop that another program can take. No refresh token: a console session lasts as long as
+ * its access token, then the console signs in again.
  */
 export function consoleClient(consoleOrigin: string): Client {
   return {

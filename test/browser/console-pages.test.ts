@@ -5,13 +5,15 @@
  * DevTools protocol, which the pages' strict CSP does not govern, while the CSP stays in force and the browser
  * reports no violation of it. At the phone's width every page must fit (no sideways scrolling). With
  * OAUTHD_SCREENSHOTS=1 (`npm run screenshots`) the walk writes docs/img/console-<page>-light.png for every page and
- * the dashboard in dark and on the phone, shown in docs/console.md.
+ * the dashboard in dark and on the phone, shown in docs/console.md. Last, the next sign-in after a minute asks for
+ * the password again, though the browser is still signed in on the login page (core/authorize/fresh-sign-in.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { horizontalOverflow } from '../helpers/browser-flow.js';
+import { FRESH_SIGN_IN_SECONDS } from '../../src/core/authorize/fresh-sign-in.js';
+import { horizontalOverflow, signIn } from '../helpers/browser-flow.js';
 import { launchBrowser, type TestBrowser, watchPage } from '../helpers/chromium.js';
 import {
   axeViolations,
@@ -268,6 +270,31 @@ describe('every console page: accessible, strict CSP kept', () => {
     await page.evaluate(`document.querySelector('main').append(document.createElement('input'))`);
     const faults = await axeViolations(page);
     expect(faults.map((v) => `${v.id} ${v.impact}`)).toContain('label critical');
+    await context.close();
+  });
+});
+
+describe('the next console sign-in', () => {
+  it('asks for the password again, though the browser is still signed in on the login page', async () => {
+    const context = await browser!.newContext();
+    context.setDefaultTimeout(5_000);
+    const page = await context.newPage();
+    const watch = await watchPage(page);
+    await signInToConsole(page, server!);
+    await navigate(page, button(page, 'Sign out'));
+    expect(await heading(page)).toBe('Signed out');
+    // The login page's session lives on (8 h), but the console wants a password typed within the last minute.
+    clock.advance(FRESH_SIGN_IN_SECONDS + 1);
+    expect((await context.cookies(server!.url)).map((c) => c.name)).toContain('oauthd_session');
+    await navigate(page, page.getByRole('link', { name: 'Sign in again', exact: true }));
+    expect(page.url().startsWith(`${server!.oauthUrl}/authorize/`), page.url()).toBe(true);
+    expect(await heading(page)).toBe('Sign in');
+    expect(await page.getByText('It asks for your password at each sign-in').count()).toBe(1);
+    await expectAccessible(page, 'sign-in, asked again');
+    await signIn(page, CONSOLE_ADMIN.username, CONSOLE_ADMIN.password);
+    await page.waitForURL((url) => /^\/console\/?$/.test(url.pathname));
+    expect(await heading(page)).toBe('Dashboard');
+    expect(watch.cspViolations()).toEqual([]);
     await context.close();
   });
 });

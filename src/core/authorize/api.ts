@@ -52,6 +52,11 @@ export interface AuthorizationFlow {
     user: SignedInUser,
     issuer: string,
   ): Promise<{ ok: true; request: ValidAuthorizationRequest } | { ok: false; redirect: string }>;
+  /**
+   * True when `session` is too old to sign in to this client (the console's built-in client asks for a password
+   * typed within FRESH_SIGN_IN_SECONDS, core/authorize/fresh-sign-in.ts): the pages then show the login page.
+   */
+  needsFreshSignIn(request: ValidAuthorizationRequest, session: BrowserSession): boolean;
   /** False when the client skips consent (`--skip-consent`) or the user's remembered consent covers the scope. */
   needsConsent(request: ValidAuthorizationRequest, user: SignedInUser): Promise<boolean>;
   /**

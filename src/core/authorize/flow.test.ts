@@ -182,4 +182,13 @@ describe('the admin scopes and the console client', () => {
     expect(builtIn.client.isPublic).toBe(true);
     expect(await flow.needsConsent(builtIn, root)).toBe(false);
   });
+
+  it('the built-in console client needs a sign-in made within the last minute, by the clock', () => {
+    const builtIn = request({ client: { ...testClient(), builtIn: true } });
+    const session = { userId: 9, username: 'root', createdAt: time.clock.now(), expiresAt: time.clock.now() + 28_800 };
+    expect(flow.needsFreshSignIn(builtIn, session)).toBe(false);
+    time.advance(61);
+    expect(flow.needsFreshSignIn(builtIn, session)).toBe(true);
+    expect(flow.needsFreshSignIn(request(), session)).toBe(false);
+  });
 });

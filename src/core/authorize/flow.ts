@@ -4,6 +4,7 @@ import { epochSeconds, type Clock, type EventSink, type UserStore } from '../por
 import { mintToken, tokenKey } from '../tokens.js';
 import type { AuthorizationFlow, SignedInUser, ValidAuthorizationRequest } from './api.js';
 import { checkAuthorizationRequest, type AuthorizationCheckDeps } from './check.js';
+import { needsFreshSignIn } from './fresh-sign-in.js';
 import { redirectTo } from './redirect-uri.js';
 import { scopeOfUser } from './user-scope.js';
 
@@ -50,6 +51,8 @@ export function createAuthorizationFlow(deps: AuthorizationFlowDeps): Authorizat
       if (scope.length === 0) return { ok: false, redirect: noScope(request, issuer) };
       return { ok: true, request: scope === request.scope ? request : { ...request, scope } };
     },
+
+    needsFreshSignIn: (request, session) => needsFreshSignIn(request.client, session, clock.now()),
 
     async needsConsent(request, user) {
       // The console's own client (core/console-client.ts): the operator's application, asking only for the

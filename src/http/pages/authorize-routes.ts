@@ -16,7 +16,12 @@ export function authorizeRoutes(app: FastifyInstance, context: PageContext): voi
     const valid = await checkRequest(context, request, reply, 302);
     if (valid === null) return reply;
     const signedIn = await context.session(request);
-    if (signedIn === null) return showLogin(context, request, reply, valid);
+    // A sign-in too old for this client (the console's: core/authorize/fresh-sign-in.ts) counts as none: the
+    // password is asked again. The login form's 303 comes back here with a fresh session, which goes on.
+    const flow = context.options.authorizationFlow;
+    if (signedIn === null || flow.needsFreshSignIn(valid, signedIn.session)) {
+      return showLogin(context, request, reply, valid);
+    }
     return consentOrApprove(context, request, reply, valid, signedIn);
   });
 

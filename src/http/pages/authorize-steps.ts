@@ -67,6 +67,8 @@ export function showLogin(
     clientName: valid.client.name,
     action: selfUrl(context, request),
     csrfToken: csrfToken(context.csrfSecret(request, reply)),
+    // The console's built-in client asks for the password at each sign-in: say so, or it looks like a bug.
+    freshSignIn: valid.client.builtIn === true,
     ...(failure ? { message: failure.message, username: failure.username } : {}),
   });
   return context.send(reply, failure?.status ?? 200, page, valid.redirectUri);
@@ -170,8 +172,9 @@ export async function postConsent(
   if (token === null) return backToLogin();
   if (!verifyCsrf(token, single(body, 'csrf_token'))) return forbidden(context, reply);
   const session = await context.options.signIn.session(token);
-  if (session === null) return backToLogin();
   const flow = context.options.authorizationFlow;
+  // As the GET: no code on a sign-in too old for this client; the GET then shows the login page.
+  if (session === null || flow.needsFreshSignIn(valid, session)) return backToLogin();
   const user = userOf(session);
   const decision = single(body, 'decision');
   const issuer = context.issuer(request);

@@ -53,9 +53,10 @@ const AUTHORIZE_QUERY = {
 const AUTHORIZE_DESCRIPTION =
   "RFC 6749 §4.1.1, the authorization endpoint of the code flow, at django-oauth-toolkit's path. An unknown " +
   'client or redirect URI is shown as an error page (400), never redirected to (§4.1.2.1); any other error ' +
-  'redirects to the client with `error`, `state` and `iss` (RFC 9207). Not signed in: the login page; signed ' +
-  'in: the consent page, unless the client skips consent or the person already allowed these scopes; then a ' +
-  'redirect to the client with `code`, `state` and `iss`.';
+  'redirects to the client with `error`, `state` and `iss` (RFC 9207). Not signed in: the login page (also for ' +
+  "the console's built-in client `oauthd-console` when the sign-in is more than a minute old: the password is " +
+  'asked at each console sign-in); signed in: the consent page, unless the client skips consent or the person ' +
+  'already allowed these scopes; then a redirect to the client with `code`, `state` and `iss`.';
 
 export const authorizeGetSchema = {
   tags: ['authorization'],

@@ -63,6 +63,14 @@ describe('the login page', () => {
     expect(again).toContain('value="&lt;script&gt;alert(1)&lt;/script&gt;&quot;"');
     expect(again).not.toMatch(/name="password"[^>]*value=/);
   });
+
+  it("says the password is asked at each sign-in for a client that wants it (the console's), only then", () => {
+    const notice = 'It asks for your password at each sign-in, even when this browser is already signed in.';
+    const view = { clientName: 'oauthd console', action: '/o/authorize/', csrfToken: 'tok' };
+    expect(loginPage(branding, { ...view, freshSignIn: true }).text).toContain(`<p>${notice}</p>`);
+    expect(loginPage(branding, view).text).not.toContain(notice);
+    expect(page).not.toContain(notice);
+  });
 });
 
 describe('the consent page', () => {

@@ -13,10 +13,16 @@ export interface LoginView {
   username?: string;
   /** Shown above the form: a failed or throttled attempt. */
   message?: string;
+  /** The client asks for the password at each sign-in (the console): the page says so. */
+  freshSignIn?: boolean;
 }
 
 export function loginPage(branding: Branding, view: LoginView): Html {
   const message = view.message === undefined ? null : html`<p class="error" role="alert">${view.message}</p>`;
+  const fresh =
+    view.freshSignIn === true
+      ? html`<p>It asks for your password at each sign-in, even when this browser is already signed in.</p>`
+      : null;
   return layout(
     branding,
     'Sign in',
@@ -26,7 +32,7 @@ ${
     ? html`<p>Sign in to connect a device to your account.</p>`
     : html`<p>Sign in to continue to <strong>${view.clientName}</strong>.</p>`
 }
-${message}${loginForm(view)}`,
+${fresh}${message}${loginForm(view)}`,
   );
 }
 
