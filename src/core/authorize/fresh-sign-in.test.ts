@@ -8,7 +8,7 @@ describe('needsFreshSignIn', () => {
   const builtIn = { builtIn: true };
 
   it('lets a built-in client use a sign-in made within the window (the login form, then its 303)', () => {
-    expect(FRESH_SIGN_IN_SECONDS).toBe(60);
+    expect(FRESH_SIGN_IN_SECONDS).toBe(15);
     expect(needsFreshSignIn(builtIn, signedInAgo(0), NOW)).toBe(false);
     expect(needsFreshSignIn(builtIn, signedInAgo(FRESH_SIGN_IN_SECONDS), NOW)).toBe(false);
   });

@@ -9,7 +9,7 @@ import type { Client, EpochSeconds } from '../types.js';
  * console sign-in, as OpenID Connect's `max_age=0` would (OIDC Core §3.1.2.1); the window only covers the login
  * form's 303 to the authorize GET that follows it at once.
  */
-export const FRESH_SIGN_IN_SECONDS = 60;
+export const FRESH_SIGN_IN_SECONDS = 15;
 
 /**
  * True when this sign-in session is too old to issue a code to `client`: the login page must be shown again, as
