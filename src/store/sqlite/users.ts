@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { ADMIN_SCOPES } from '../../core/admin-scopes.js';
 import type { ListQuery, UserChanges, UserStore, UserUpdate } from '../../core/ports.js';
 import type { EpochSeconds, User, UserGrant } from '../../core/types.js';
 import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
@@ -75,6 +76,16 @@ function userTransactions(db: Database.Database) {
   const revokeAllGrantsOf = (userId: number, now: EpochSeconds): void => {
     for (const { id } of sql().unrevokedGrantsOfUser.all(userId) as { id: string }[]) revokeGrant(id, now);
   };
+  // A refresh keeps the grant's scope (RFC 6749 §6): a demoted admin would otherwise refresh admin tokens on.
+  // Its unused codes and approved device codes holding an admin scope would become such grants: cancelled too.
+  const revokeAdminGrantsOf = (userId: number, now: EpochSeconds): string[] => {
+    const words = ADMIN_SCOPES.map((s) => ` ${s} `);
+    sql().deleteAdminCodesOfUser.run(userId, ...words);
+    sql().denyAdminDevicesOfUser.run(userId, ...words);
+    const ids = (sql().adminGrantsOfUser.all(userId, ...words) as { id: string }[]).map((g) => g.id);
+    for (const id of ids) revokeGrant(id, now);
+    return ids;
+  };
   const liveGrantsOf = (userId: number, now: EpochSeconds): UserGrant[] =>
     (sql().liveGrantsOfUser.all(userId, now, now) as UserGrantRow[]).map(toUserGrant);
 
@@ -100,13 +111,14 @@ function userTransactions(db: Database.Database) {
       if (newName !== undefined && newName !== username && userByName(newName)) return { status: 'exists' };
       const flag = (value: boolean | undefined) => (value === undefined ? null : value ? 1 : 0);
       const row = sql().updateUser.get(newName ?? null, flag(isActive), flag(isAdmin), now, user.id) as UserRow;
+      const revokedGrants = isAdmin === false && user.is_admin ? revokeAdminGrantsOf(user.id, now) : undefined;
       // Disabling a user ends every session it has: tokens stop working at once, and so do sign-in pages.
       if (isActive === false) {
         revokeAllGrantsOf(user.id, now);
         endSessions(user.id, now);
         cancelPending(user.id, null);
       }
-      return { status: 'updated', user: toUser(row) };
+      return { status: 'updated', user: toUser(row), ...(revokedGrants ? { revokedGrants } : {}) };
     },
   );
   // The user's live tokens go first (tokens have no foreign key to grants since migration 4), then the user,
@@ -155,6 +167,12 @@ const LIVE_GRANTS_OF_USER = `SELECT g.id AS grantId, g.client_id AS clientId, g.
     OR EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > ?))
   ORDER BY g.created_at, g.id`;
 
+/**
+ * A space-separated scope holding one of the admin scopes as a whole word (each bound as ` scope `): instr,
+ * not LIKE, which would ignore case (scopes are case-sensitive, RFC 6749 §3.3).
+ */
+const HOLDS_ADMIN_SCOPE = `(${ADMIN_SCOPES.map(() => "instr(' ' || scope || ' ', ?) > 0").join(' OR ')})`;
+
 function prepareUserStatements(db: Database.Database) {
   return {
     insertUser: db.prepare(`INSERT INTO users (username, password_hash, is_active, is_admin, created_at, updated_at)
@@ -176,6 +194,12 @@ function prepareUserStatements(db: Database.Database) {
       WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE user_id = ?)`),
     liveGrantsOfUser: db.prepare(LIVE_GRANTS_OF_USER),
     unrevokedGrantsOfUser: db.prepare('SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL'),
+    adminGrantsOfUser: db.prepare(`SELECT id FROM grants
+      WHERE user_id = ? AND revoked_at IS NULL AND ${HOLDS_ADMIN_SCOPE}`),
+    deleteAdminCodesOfUser: db.prepare(`DELETE FROM authorization_codes
+      WHERE user_id = ? AND used_at IS NULL AND ${HOLDS_ADMIN_SCOPE}`),
+    denyAdminDevicesOfUser: db.prepare(`UPDATE device_codes SET status = 'denied'
+      WHERE user_id = ? AND status = 'approved' AND ${HOLDS_ADMIN_SCOPE}`),
   };
 }
 
