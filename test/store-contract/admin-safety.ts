@@ -1,15 +1,23 @@
 /**
- * The Store contract of taking the admin flag (updateUser with isAdmin false): a refresh keeps the grant's
- * scope (RFC 6749 §6), so the user's grants holding an admin scope are revoked in the same transaction, with
- * their tokens and with the codes that would become such grants; every other grant stays.
+ * The Store contract, continued for the admin API (issue 18's security review):
+ * - taking the admin flag (updateUser with isAdmin false): a refresh keeps the grant's scope (RFC 6749 §6), so
+ *   the user's grants holding an admin scope are revoked in the same transaction, with their tokens and with the
+ *   codes that would become such grants; every other grant stays;
+ * - an `ifVersion` no version column can hold (NaN, a fraction, beyond 2^31-1) matches nothing: never an error,
+ *   never a change made without its condition.
  */
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/ports.js';
 import { newCode, newDevice, redemption } from './authorization-fixtures.js';
-import { T, addClient, newAccess, newRefresh, newUser, type ContractSubject } from './fixtures.js';
+import { T, addClient, addUser, newAccess, newRefresh, newUser, type ContractSubject } from './fixtures.js';
 
-export function adminDemotionContract(subject: ContractSubject): void {
+/** Versions no row has and no integer column holds. */
+const IMPOSSIBLE_VERSIONS = [Number.NaN, 1.5, 2 ** 31, 99_999_999_999, -1];
+
+export function adminSafetyContract(subject: ContractSubject): void {
+  impossibleVersionContract(subject);
+
   describe('admin: taking the admin flag revokes the admin-scoped grants', () => {
     let store: Store;
     let clientId: string;
@@ -96,6 +104,38 @@ export function adminDemotionContract(subject: ContractSubject): void {
       expect(update).toMatchObject({ status: 'updated', revokedGrants: [admin.id] });
       await expectRevoked(admin, T + 3);
       await expectRevoked(plain, T + 3);
+    });
+  });
+}
+
+function impossibleVersionContract(subject: ContractSubject): void {
+  describe('admin: an ifVersion no column can hold matches nothing', () => {
+    let store: Store;
+    beforeEach(() => {
+      store = subject.store();
+    });
+
+    it('updateClient and deleteClient answer version_mismatch and change nothing', async () => {
+      const id = await addClient(store);
+      for (const ifVersion of IMPOSSIBLE_VERSIONS) {
+        expect(await store.updateClient(id, { name: 'lost' }, T + 1, { ifVersion }), String(ifVersion)).toBe(
+          'version_mismatch',
+        );
+        expect(await store.deleteClient(id, { ifVersion }), String(ifVersion)).toBe('version_mismatch');
+      }
+      expect(await store.findClient(id)).toMatchObject({ name: 'c', version: 1 });
+      expect(await store.updateClient('no-such-client', { name: 'x' }, T + 1, { ifVersion: Number.NaN })).toBeNull();
+      expect(await store.deleteClient('no-such-client', { ifVersion: 2 ** 31 })).toBe(false);
+    });
+
+    it('updateUser and deleteUser answer version_mismatch and change nothing', async () => {
+      const { username } = await addUser(store);
+      for (const ifVersion of IMPOSSIBLE_VERSIONS) {
+        const update = await store.updateUser(username, { isAdmin: true }, { now: T + 1, ifVersion });
+        expect(update, String(ifVersion)).toEqual({ status: 'version_mismatch' });
+        expect(await store.deleteUser(username, T + 1, { ifVersion }), String(ifVersion)).toBe('version_mismatch');
+      }
+      expect(await store.findUserByUsername(username)).toMatchObject({ isAdmin: false, version: 1 });
     });
   });
 }
