@@ -76,16 +76,7 @@ function userTransactions(db: Database.Database) {
   const revokeAllGrantsOf = (userId: number, now: EpochSeconds): void => {
     for (const { id } of sql().unrevokedGrantsOfUser.all(userId) as { id: string }[]) revokeGrant(id, now);
   };
-  // A refresh keeps the grant's scope (RFC 6749 §6): a demoted admin would otherwise refresh admin tokens on.
-  // Its unused codes and approved device codes holding an admin scope would become such grants: cancelled too.
-  const revokeAdminGrantsOf = (userId: number, now: EpochSeconds): string[] => {
-    const words = ADMIN_SCOPES.map((s) => ` ${s} `);
-    sql().deleteAdminCodesOfUser.run(userId, ...words);
-    sql().denyAdminDevicesOfUser.run(userId, ...words);
-    const ids = (sql().adminGrantsOfUser.all(userId, ...words) as { id: string }[]).map((g) => g.id);
-    for (const id of ids) revokeGrant(id, now);
-    return ids;
-  };
+  const revokeAdminGrantsOf = adminGrantRevoker(db, revokeGrant);
   const liveGrantsOf = (userId: number, now: EpochSeconds): UserGrant[] =>
     (sql().liveGrantsOfUser.all(userId, now, now) as UserGrantRow[]).map(toUserGrant);
 
@@ -173,6 +164,33 @@ const LIVE_GRANTS_OF_USER = `SELECT g.id AS grantId, g.client_id AS clientId, g.
  */
 const HOLDS_ADMIN_SCOPE = `(${ADMIN_SCOPES.map(() => "instr(' ' || scope || ' ', ?) > 0").join(' OR ')})`;
 
+/**
+ * Taking the admin flag: a refresh keeps the grant's scope (RFC 6749 §6), so a demoted admin would refresh admin
+ * tokens on. The user's grants holding an admin scope are revoked, with their tokens; its unused codes and
+ * approved device codes holding one would become such grants: cancelled too. The revoked grants' ids.
+ */
+function adminGrantRevoker(
+  db: Database.Database,
+  revokeGrant: (grantId: string, now: EpochSeconds) => void,
+): (userId: number, now: EpochSeconds) => string[] {
+  let statements: Record<'grants' | 'codes' | 'devices', Database.Statement> | undefined;
+  return (userId, now) => {
+    statements ??= {
+      grants: db.prepare(`SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL AND ${HOLDS_ADMIN_SCOPE}`),
+      codes: db.prepare(`DELETE FROM authorization_codes
+        WHERE user_id = ? AND used_at IS NULL AND ${HOLDS_ADMIN_SCOPE}`),
+      devices: db.prepare(`UPDATE device_codes SET status = 'denied'
+        WHERE user_id = ? AND status = 'approved' AND ${HOLDS_ADMIN_SCOPE}`),
+    };
+    const words = ADMIN_SCOPES.map((s) => ` ${s} `);
+    statements.codes.run(userId, ...words);
+    statements.devices.run(userId, ...words);
+    const ids = (statements.grants.all(userId, ...words) as { id: string }[]).map((g) => g.id);
+    for (const id of ids) revokeGrant(id, now);
+    return ids;
+  };
+}
+
 function prepareUserStatements(db: Database.Database) {
   return {
     insertUser: db.prepare(`INSERT INTO users (username, password_hash, is_active, is_admin, created_at, updated_at)
@@ -194,12 +212,6 @@ function prepareUserStatements(db: Database.Database) {
       WHERE used_at IS NULL AND revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE user_id = ?)`),
     liveGrantsOfUser: db.prepare(LIVE_GRANTS_OF_USER),
     unrevokedGrantsOfUser: db.prepare('SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL'),
-    adminGrantsOfUser: db.prepare(`SELECT id FROM grants
-      WHERE user_id = ? AND revoked_at IS NULL AND ${HOLDS_ADMIN_SCOPE}`),
-    deleteAdminCodesOfUser: db.prepare(`DELETE FROM authorization_codes
-      WHERE user_id = ? AND used_at IS NULL AND ${HOLDS_ADMIN_SCOPE}`),
-    denyAdminDevicesOfUser: db.prepare(`UPDATE device_codes SET status = 'denied'
-      WHERE user_id = ? AND status = 'approved' AND ${HOLDS_ADMIN_SCOPE}`),
   };
 }
 
