@@ -3,6 +3,7 @@ import fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino';
 import { requestLogSerializers } from '../http/app.js';
 import type { StoreProbe } from '../http/routes/health.js';
+import { apiErrorHandler } from './api/errors.js';
 import { type AdminSurfaceDeps, adminApi } from './api/index.js';
 import { adminConsole } from './console/index.js';
 
@@ -40,8 +41,12 @@ export interface AdminAppOptions {
 export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
   const serverOptions: FastifyHttpOptions<Server> = {
     loggerInstance: options.logger.child({ listener: 'admin' }, { serializers: requestLogSerializers }),
-    routerOptions: { ignoreTrailingSlash: true },
+    // A username (150 characters) or client id percent-encoded takes up to 1800 (the router's default is 100).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     requestIdHeader: false,
+    // A path the router cannot decode (`%ff%fe`) or too long a parameter never reaches a route: answered in the
+    // admin API's JSON error format (as the listener's own errors are), never the framework's default body.
+    frameworkErrors: (error, request, reply) => apiErrorHandler(error, request, reply),
     // The admin API's and the console's bodies are small JSON documents and forms.
     bodyLimit: 64 * 1024,
     requestTimeout: 10_000,

@@ -35,8 +35,11 @@ export interface UserChanges {
 }
 
 /**
- * - `updated`: every change applied, in one transaction, and the version bumped once;
+ * - `updated`: every change applied, in one transaction, and the version bumped once; when the admin flag was
+ *   taken, `revokedGrants` names the user's grants revoked with it (those whose scope held an admin scope);
  * - `version_mismatch`: `ifVersion` was given and the stored version differs; nothing changed;
  * - `exists`: the new username is taken; nothing changed.
  */
-export type UserUpdate = { status: 'updated'; user: User } | { status: 'not_found' | 'version_mismatch' | 'exists' };
+export type UserUpdate =
+  | { status: 'updated'; user: User; revokedGrants?: string[] }
+  | { status: 'not_found' | 'version_mismatch' | 'exists' };

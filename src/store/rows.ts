@@ -20,6 +20,14 @@ export const dayOf = (at: number): number => Math.floor(at / 86_400);
 /** Lists (scopes, grant types) are stored space-separated, as they travel on the wire (RFC 6749 §3.3). */
 export const joinList = (list: readonly string[]): string => list.join(' ');
 
+/**
+ * An `ifVersion` as the version columns (integer; int4 on PostgreSQL) can compare it. One no column holds (NaN,
+ * a fraction, negative, beyond 2^31-1) becomes -1, a version no row has: it matches nothing, where it would
+ * fail the statement on PostgreSQL (22003) or bind as NULL on SQLite (NaN), which reads as "no condition".
+ */
+export const comparableVersion = (version: number | null): number | null =>
+  version === null || (Number.isInteger(version) && version >= 0 && version <= 2 ** 31 - 1) ? version : -1;
+
 export const splitList = (value: string): string[] => value.split(' ').filter((s) => s !== '');
 
 /** Grant types this version does not know (written by a newer one) are dropped, never trusted. */

@@ -2,14 +2,15 @@
  * Who may use the admin API (/admin/v1/ on the admin listener), over real HTTP: RFC 6750 §2.1 (the bearer token in
  * the Authorization header, never in the URL, RFC 9700 §2.5) and §3 / §3.1 (401 with a bare challenge without
  * credentials, invalid_token, insufficient_scope with the scope needed). oauthd:admin writes, oauthd:admin:read
- * reads; a token bound to a user counts only while that user is an admin, a client's own token only while the
- * client still holds the scope. The public listener answers /admin/ and /console/ 404; the admin listener keeps
- * /metrics, /healthz and /readyz unauthenticated. The OpenAPI 3.1 document is valid and lists every operation.
+ * reads; a token bound to a user counts only while that user is an admin (taking the flag revokes its
+ * admin-scoped grants), a client's own token only while the client still holds the scope. The public listener
+ * answers /admin/ and /console/ 404; the admin listener keeps /metrics, /healthz and /readyz unauthenticated.
+ * The OpenAPI 3.1 document is valid and lists every operation.
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, clientToken, registerClient, tokenFor, userToken } from '../helpers/admin-api.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { basic, postToken, startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
 let admin: string;
@@ -144,18 +145,36 @@ describe('tokens bound to a user', () => {
     }
   });
 
-  it("refuses a demoted admin's token at once (403), though it still carries the scope", async () => {
-    const { username, token } = await userToken(server, { isAdmin: true });
-    expect((await api(server, token, 'GET', '/clients')).status).toBe(200);
+  it("revokes a demoted admin's admin-scoped grants: token and refresh token refused, other grants kept", async () => {
+    const username = 'demoted-admin';
+    const password = 'a-long-enough-password';
+    await server.services.admin.createUser(username, password, { isAdmin: true });
+    const client = await server.services.admin.createClient({
+      name: 'demotion-app',
+      grantTypes: ['password', 'refresh_token'],
+      scopes: 'read oauthd:admin',
+    });
+    const auth = { authorization: basic(client.client.clientId, client.clientSecret!) };
+    const login = (scope: string) => postToken(server, { grant_type: 'password', username, password, scope }, auth);
+    const refresh = (token: string) => postToken(server, { grant_type: 'refresh_token', refresh_token: token }, auth);
+    const tokens = async (scope: string) =>
+      (await login(scope)).json as { access_token: string; refresh_token: string };
+    const [adminGrant, plainGrant] = [await tokens('oauthd:admin'), await tokens('read')];
+    expect((await api(server, adminGrant.access_token, 'GET', '/clients')).status).toBe(200);
     const user = await api(server, admin, 'GET', `/users/${username}`);
     const demoted = await api(server, admin, 'PATCH', `/users/${username}`, {
       body: { is_admin: false },
       headers: { 'if-match': user.headers.get('etag')! },
     });
     expect(demoted.status).toBe(200);
-    const result = await api(server, token, 'GET', '/clients');
-    expect(result.status).toBe(403);
-    expect(result.json.error).toBe('insufficient_scope');
+    // A refresh keeps the grant's scope (RFC 6749 §6): the admin-scoped grant is revoked with the flag.
+    const result = await api(server, adminGrant.access_token, 'GET', '/clients');
+    expect(result.status).toBe(401);
+    expect(result.json.error).toBe('invalid_token');
+    const refused = await refresh(adminGrant.refresh_token);
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toBe('invalid_grant');
+    expect((await refresh(plainGrant.refresh_token)).status).toBe(200);
   });
 });
 

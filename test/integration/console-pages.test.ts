@@ -401,3 +401,42 @@ describe('the audit log', () => {
     expect(refused.body).toContain('must be a date and time');
   });
 });
+
+describe('hostile input', () => {
+  it('a delete form whose version is no version is a stale form (409): nothing is deleted', async () => {
+    await server.services.admin.createClient({ name: 'Target', clientId: 'hostile-target', scopes: 'read' });
+    const action = '/console/clients/hostile-target/delete';
+    const form = formAt((await get(action)).body, action);
+    for (const version of ['abc', '', '1.5', '-1', '99999999999', '2147483648']) {
+      expectPage(await post(action, { ...form, version }), 409, 'Changed by someone else');
+    }
+    expect(await server.services.store.findClient('hostile-target')).not.toBeNull();
+  });
+
+  it('a NUL character in a query parameter or a form field is the 400 page, naming it', async () => {
+    for (const path of [
+      '/console/clients?search=%00',
+      '/console/clients?after=a%00',
+      '/console/users?search=a%00b',
+      '/console/audit?username=%00',
+      '/console/audit?client=x%00',
+    ]) {
+      const refused = await get(path);
+      expectPage(refused, 400, 'Invalid request');
+      expect(refused.body, path).toContain('must not contain a NUL character');
+    }
+    const before = await server.services.admin.listUsers();
+    const form = await get('/console/users/new');
+    const created = { csrf: csrfOf(form.body), username: 'nul\u0000user', password: 'long enough password' };
+    expectPage(await post('/console/users/new', created), 400, 'Invalid request');
+    expect(await server.services.admin.listUsers()).toHaveLength(before.length);
+  });
+
+  it('a NUL character in a path names nothing: the 404 page', async () => {
+    for (const path of ['/console/clients/%00', '/console/clients/a%00/delete', '/console/users/%00']) {
+      expectPage(await get(path), 404, 'Not found');
+    }
+    const csrf = csrfOf((await get('/console/users/new')).body);
+    expectPage(await post('/console/clients/%00/delete', { csrf, version: '1' }), 404, 'Not found');
+  });
+});

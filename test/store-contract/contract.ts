@@ -1,7 +1,7 @@
 /**
  * The Store contract (src/core/ports.ts), as a suite every backend runs unchanged: one file per port
- * (tokens.ts, clients.ts, users.ts, maintenance.ts, policy-usage.ts, authorization.ts, admin.ts), plus what holds
- * across them (consistency.ts).
+ * (tokens.ts, clients.ts, users.ts, maintenance.ts, policy-usage.ts, authorization.ts, admin.ts,
+ * admin-safety.ts), plus what holds across them (consistency.ts).
  *
  * Only the Store interface is used: no SQL, no driver (but for `readTable`, which each backend's test file
  * gives, to check that secrets are stored as keys only). A backend's test file calls `runStoreContract` with a
@@ -10,6 +10,7 @@
  */
 import type { Store } from '../../src/core/ports.js';
 import { adminContract } from './admin.js';
+import { adminSafetyContract } from './admin-safety.js';
 import { authorizationContract } from './authorization.js';
 import type { ReadTable } from './authorization-fixtures.js';
 import { clientContract } from './clients.js';
@@ -45,5 +46,6 @@ export function runStoreContract(
     policyAndUsageContract(subject);
     authorizationContract({ ...subject, readTable });
     adminContract(subject);
+    adminSafetyContract(subject);
   });
 }

@@ -70,6 +70,15 @@ describe('checkQuery', () => {
     expect(fields(() => checkQuery({ limit: '0' }, query))[0]!.problem).toBe('must be at least 1');
     expect(fields(() => checkQuery({ other: 'x' }, query))[0]!.problem).toBe('unknown query parameter');
   });
+
+  it('refuses U+0000 in any string, in a query or a body, naming where', () => {
+    const nul = 'must not contain a NUL character';
+    expect(fields(() => checkQuery({ q: 'a\u0000' }, query))).toEqual([{ field: 'q', problem: nul }]);
+    expect(fields(() => checkBody({ name: '\u0000', uris: ['ok', 'b\u0000'] }, schema))).toEqual([
+      { field: 'name', problem: nul },
+      { field: 'uris[1]', problem: nul },
+    ]);
+  });
 });
 
 describe('cursors', () => {
@@ -82,6 +91,7 @@ describe('cursors', () => {
       encodeCursor('users', { after: 'alice', more: 1 }),
       encodeCursor('users', { after: 3 }),
       encodeCursor('users', { after: '' }),
+      encodeCursor('users', { after: 'a\u0000' }),
       Buffer.from('not json').toString('base64url'),
     ];
     for (const c of bad)

@@ -79,6 +79,8 @@ export function problemsOf(value: unknown, schema: Schema, path: string): FieldP
 }
 
 function stringProblems(value: string, schema: Schema, path: string): FieldProblem[] {
+  // No name, id, URI or search holds U+0000, and PostgreSQL cannot store it in text: refused on every store.
+  if (value.includes('\u0000')) return [{ field: path, problem: 'must not contain a NUL character' }];
   const length = [...value].length;
   if (schema.minLength !== undefined && length < schema.minLength) {
     return [

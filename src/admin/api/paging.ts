@@ -31,7 +31,7 @@ export function encodeCursor(kind: string, position: Record<string, string | num
 
 /**
  * The position a cursor holds, checked strictly: exactly the keys `shape` names, each of its type (strings
- * non-empty, numbers whole and not negative).
+ * non-empty and without U+0000, numbers whole and not negative).
  */
 export function decodeCursor<T extends Record<string, string | number>>(
   cursor: string,
@@ -55,7 +55,7 @@ export function decodeCursor<T extends Record<string, string | number>>(
     const ok =
       shape[key] === 'number'
         ? typeof item === 'number' && Number.isSafeInteger(item) && item >= 0
-        : typeof item === 'string' && item !== '';
+        : typeof item === 'string' && item !== '' && !item.includes('\u0000');
     if (!ok) throw bad();
   }
   const { k: _kind, ...position } = record;

@@ -23,6 +23,8 @@ describe('parseIfMatch', () => {
     expect(parseIfMatch(etagOf(7))).toEqual({ any: false, versions: [7] });
     expect(parseIfMatch('"3", W/"4" , "x5",,"6"')).toEqual({ any: false, versions: [3, 6] });
     expect(parseIfMatch('W/"4"')).toEqual({ any: false, versions: [] });
+    // No version column holds more than 2^31-1: such a tag names no version there can be.
+    expect(parseIfMatch('"2147483647", "2147483648", "99999999999"')).toEqual({ any: false, versions: [2147483647] });
   });
 
   it('refuses what is no list of entity tags, naming the header', () => {

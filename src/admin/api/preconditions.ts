@@ -15,6 +15,12 @@ export const etagOf = (version: number): string => `"${version}"`;
  */
 export type IfMatch = { any: true } | { any: false; versions: number[] };
 
+/**
+ * The highest version there can be (the version columns are 32-bit integers): a tag naming a higher one is
+ * never ours, like a weak one, and can never match.
+ */
+const MAX_VERSION = 2 ** 31 - 1;
+
 /** entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE (RFC 9110 §8.8.3), etagc = %x21 / %x23-7E / obs-text. */
 const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7E\x80-\xFF]*)"$/;
 
@@ -32,7 +38,8 @@ export function parseIfMatch(header: string | string[] | undefined): IfMatch | n
         { field: 'If-Match', problem: 'must be * or a list of entity tags such as "7" (with the quotes)' },
       ]);
     }
-    if (match[1] === undefined && /^\d{1,15}$/.test(match[2]!)) versions.push(Number(match[2]));
+    const version = match[1] === undefined && /^\d{1,15}$/.test(match[2]!) ? Number(match[2]) : null;
+    if (version !== null && version <= MAX_VERSION) versions.push(version);
   }
   if (versions.length === 0 && !text.split(',').some((m) => m.trim() !== '')) {
     throw invalidFields([{ field: 'If-Match', problem: 'is empty' }]);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Admin } from '../../core/admin/index.js';
 import { type AdminCaller, authenticate } from './auth.js';
+import { ApiError } from './errors.js';
 import { type Schema, checkBody, checkQuery, object } from './input.js';
 import type { AdminSurfaceDeps } from './index.js';
 import { type IfMatch, parseIfMatch, preconditionRequired } from './preconditions.js';
@@ -72,6 +73,10 @@ export function registerRoute(app: FastifyInstance, route: ApiRoute, deps: Admin
     },
     handler: async (request, reply) => {
       const caller = callers.get(request)!;
+      const params = request.params as Record<string, string>;
+      // No id or name holds U+0000 (the input checks refuse it; PostgreSQL cannot store it): such a path names
+      // nothing, whatever else the request holds.
+      if (Object.values(params).some((p) => p.includes('\u0000'))) throw nothingHere();
       const query = checkQuery(request.query as Record<string, unknown>, object(route.query ?? {}));
       const body = checkBody(request.body, route.body ?? object({}));
       const ifMatch = route.ifMatch ? parseIfMatch(request.headers['if-match']) : null;
@@ -80,7 +85,7 @@ export function registerRoute(app: FastifyInstance, route: ApiRoute, deps: Admin
         caller,
         admin: services.adminAs(caller.actor),
         deps,
-        params: request.params as Record<string, string>,
+        params,
         query,
         body,
         ifMatch,
@@ -91,3 +96,6 @@ export function registerRoute(app: FastifyInstance, route: ApiRoute, deps: Admin
     },
   });
 }
+
+const nothingHere = () =>
+  new ApiError(404, { error: 'not_found', error_description: 'There is nothing at this address.' });

@@ -199,8 +199,9 @@ function clientPageRoutes(app: FastifyInstance, context: ConsoleContext): void {
       const pairs = formPairs(request);
       const href = clientHref(client.clientId);
       // The version the form was read at (If-Match semantics): a stale form changes nothing.
-      const version = Number(field(pairs, 'version'));
-      if (version !== (client.version ?? 0)) return sendError(context, reply, session, changedElsewhere(href));
+      const version = formVersion(pairs);
+      if (version === null || version !== (client.version ?? 0))
+        return sendError(context, reply, session, changedElsewhere(href));
       const form = readForm(pairs);
       const input = changesOf(client, form);
       if (Object.keys(input).length === 0) return context.redirect(reply, `${href}?notice=unchanged`);
@@ -234,6 +235,15 @@ function clientPageRoutes(app: FastifyInstance, context: ConsoleContext): void {
   );
 }
 
+/**
+ * The version a form was read at (its hidden field), or null when it holds none there can be (`abc`, a number
+ * beyond the 32-bit version column): such a form is no copy of the client, answered as a stale one.
+ */
+function formVersion(pairs: ParamPairs): number | null {
+  const text = field(pairs, 'version');
+  return text !== null && /^\d{1,10}$/.test(text) && Number(text) <= 2 ** 31 - 1 ? Number(text) : null;
+}
+
 function deleteRoutes(app: FastifyInstance, context: ConsoleContext): void {
   app.get(
     '/clients/:id/delete',
@@ -251,7 +261,9 @@ function deleteRoutes(app: FastifyInstance, context: ConsoleContext): void {
     '/clients/:id/delete',
     change(context, async (request, reply, session) => {
       const clientId = routeParam(request, 'id');
-      const version = Number(field(formPairs(request), 'version'));
+      const version = formVersion(formPairs(request));
+      if (version === null)
+        return sendError(context, reply, session, changedElsewhere(`${clientHref(clientId)}/delete`));
       try {
         await context.adminFor(session).deleteClient(clientId, { ifVersion: version });
       } catch (error) {

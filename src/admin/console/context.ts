@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Admin } from '../../core/admin/index.js';
+import { AdminError } from '../../core/admin/validation.js';
 import type { Html } from '../../http/pages/html.js';
 import type { AdminSurfaceDeps } from '../api/index.js';
 import { assetUrls } from './assets.js';
@@ -96,13 +97,25 @@ export function createConsoleContext(deps: AdminSurfaceDeps): ConsoleContext {
   return context;
 }
 
+/**
+ * The one guard on the text the console reads from a request (queryParam, routeParam, guard.ts field): no id,
+ * name or search holds U+0000, and PostgreSQL cannot store it. In a path it names nothing (the 404 page),
+ * anywhere else it is refused (the 400 page, naming the parameter).
+ */
+export function withoutNul(value: string, name: string, where: 'path' | 'input'): string {
+  if (!value.includes('\u0000')) return value;
+  throw where === 'path'
+    ? new AdminError('there is nothing at this address', { code: 'not_found' })
+    : new AdminError(`${name} must not contain a NUL character`, { field: name });
+}
+
 /** A query parameter given once as a string; null when missing, empty or repeated. */
 export function queryParam(request: FastifyRequest, name: string): string | null {
   const value = (request.query as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' && value !== '' ? value : null;
+  return typeof value === 'string' && value !== '' ? withoutNul(value, name, 'input') : null;
 }
 
 /** A route parameter (Fastify has decoded it). */
 export function routeParam(request: FastifyRequest, name: string): string {
-  return String((request.params as Record<string, unknown>)[name] ?? '');
+  return withoutNul(String((request.params as Record<string, unknown>)[name] ?? ''), name, 'path');
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ParamPairs } from '../../core/params.js';
 import { verifyCsrf } from '../../http/pages/csrf.js';
-import type { ConsoleContext, ConsoleSession } from './context.js';
+import { type ConsoleContext, type ConsoleSession, withoutNul } from './context.js';
 import { type ConsoleError, formExpired, readOnly, sendError } from './errors.js';
 import { currentSession } from './session.js';
 import { startSignIn } from './sign-in.js';
@@ -35,12 +35,12 @@ export function field(pairs: ParamPairs, name: string): string | null {
     if (found !== null) return null;
     found = value;
   }
-  return found;
+  return found === null ? null : withoutNul(found, name, 'input');
 }
 
 /** Every value of a repeated field (checkboxes). */
 export const fields = (pairs: ParamPairs, name: string): string[] =>
-  pairs.filter(([key]) => key === name).map(([, value]) => value);
+  pairs.filter(([key]) => key === name).map(([, value]) => withoutNul(value, name, 'input'));
 
 /**
  * A change: a live session, the form's CSRF token (HMAC of the session's token: a page of another origin can

@@ -1,6 +1,6 @@
 import type { ClientChanges, ClientStore, ListQuery, NewClient } from '../../core/ports.js';
 import type { Client, EpochSeconds } from '../../core/types.js';
-import { joinList, policyPatch, storedPolicy, toClient, type ClientRow } from '../rows.js';
+import { comparableVersion, joinList, policyPatch, storedPolicy, toClient, type ClientRow } from '../rows.js';
 import type { PostgresConnection, Query } from './connection.js';
 import { revokeGrantsWhere } from './tokens.js';
 
@@ -28,7 +28,7 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
     },
 
     updateClient: (clientId, changes, now, options) =>
-      updateClient(query, clientId, changes, now, options?.ifVersion ?? null),
+      updateClient(query, clientId, changes, now, comparableVersion(options?.ifVersion ?? null)),
 
     async revokeClientGrants(clientId, { grantType, now }) {
       return inTransaction((tx) =>
@@ -66,7 +66,7 @@ export function postgresClients({ query, inTransaction }: PostgresConnection): C
 
     async deleteClient(clientId, options) {
       try {
-        return await deleteClient(inTransaction, clientId, options?.ifVersion ?? null);
+        return await deleteClient(inTransaction, clientId, comparableVersion(options?.ifVersion ?? null));
       } catch (error) {
         if (error === VERSION_MISMATCH) return 'version_mismatch';
         throw error;

@@ -1,3 +1,4 @@
+import { ADMIN_SCOPES } from '../../core/admin-scopes.js';
 import type { ListQuery, NewUser, UserChanges, UserStore, UserUpdate } from '../../core/ports.js';
 import type { EpochSeconds, User, UserGrant } from '../../core/types.js';
 import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
@@ -53,6 +54,27 @@ async function endEverythingOf(tx: Query, userId: number, now: EpochSeconds): Pr
   await endSessionsOf(tx, userId, now);
 }
 
+/** A space-separated scope holding one of the admin scopes (the text[] parameter `$n`) as a whole word. */
+const holdsAdminScope = (n: number) => `string_to_array(scope, ' ') && $${n}::text[]`;
+
+/**
+ * Taking the admin flag: a refresh keeps the grant's scope (RFC 6749 §6), so the user's grants holding an
+ * admin scope are revoked. Its unused codes and approved device codes holding one are grants in waiting:
+ * cancelled first, in the order and for the reason endEverythingOf gives. The revoked grants' ids.
+ */
+async function revokeAdminGrantsOf(tx: Query, userId: number, now: EpochSeconds): Promise<string[]> {
+  const scopes = [...ADMIN_SCOPES];
+  await tx(`DELETE FROM authorization_codes WHERE user_id = $1 AND used_at IS NULL AND ${holdsAdminScope(2)}`, [
+    userId,
+    scopes,
+  ]);
+  await tx(
+    `UPDATE device_codes SET status = 'denied' WHERE user_id = $1 AND status = 'approved' AND ${holdsAdminScope(2)}`,
+    [userId, scopes],
+  );
+  return revokeGrantsWhere(tx, `user_id = $2 AND ${holdsAdminScope(3)}`, userId, now, scopes);
+}
+
 /** A new username another user took between the check and the UPDATE: the transaction is rolled back. */
 const NAME_TAKEN = new Error('username taken');
 
@@ -89,9 +111,11 @@ async function updateUserInTransaction(
     if ((error as { code?: unknown }).code === '23505') throw NAME_TAKEN; // unique_violation: taken meanwhile
     throw error;
   }
+  const revokedGrants =
+    isAdmin === false && user.is_admin === true ? await revokeAdminGrantsOf(tx, user.id, now) : null;
   // Disabling a user ends every session it has: tokens stop working at once, and so do sign-in pages.
   if (isActive === false) await endEverythingOf(tx, user.id, now);
-  return { status: 'updated', user: toUser(updated) };
+  return { status: 'updated', user: toUser(updated), ...(revokedGrants ? { revokedGrants } : {}) };
 }
 
 /**

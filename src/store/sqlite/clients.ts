@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ClientChanges, ClientStore, ListQuery } from '../../core/ports.js';
 import type { Client, EpochSeconds } from '../../core/types.js';
-import { joinList, policyPatch, storedPolicy, toClient, type ClientRow } from '../rows.js';
+import { comparableVersion, joinList, policyPatch, storedPolicy, toClient, type ClientRow } from '../rows.js';
 import type { SqliteConnection } from './connection.js';
 import { grantRevoker } from './tokens.js';
 
@@ -38,7 +38,8 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
       return (sql().allClients.all() as ClientRow[]).map(toClient);
     },
     async deleteClient(clientId, options) {
-      return conn.commitDurably(() => tx.deleteClient.immediate(clientId, options?.ifVersion ?? null));
+      const ifVersion = comparableVersion(options?.ifVersion ?? null);
+      return conn.commitDurably(() => tx.deleteClient.immediate(clientId, ifVersion));
     },
     async setClientSecret(clientId, secretHash, now) {
       return (await conn.commitDurably(() => sql().setClientSecret.run(secretHash, now, clientId))).changes === 1;
@@ -50,7 +51,8 @@ export function sqliteClients(conn: SqliteConnection): ClientStore {
       return conn.readInTurn(() => sql().countLiveGrants.get(clientId, now, now) as { grants: number; users: number });
     },
     async updateClient(clientId, changes, now, options) {
-      return conn.commitDurably(() => tx.updateClient.immediate(clientId, changes, now, options?.ifVersion ?? null));
+      const ifVersion = comparableVersion(options?.ifVersion ?? null);
+      return conn.commitDurably(() => tx.updateClient.immediate(clientId, changes, now, ifVersion));
     },
   };
 }

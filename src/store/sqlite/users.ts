@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { ADMIN_SCOPES } from '../../core/admin-scopes.js';
 import type { ListQuery, UserChanges, UserStore, UserUpdate } from '../../core/ports.js';
 import type { EpochSeconds, User, UserGrant } from '../../core/types.js';
 import { toUser, toUserGrant, type UserGrantRow, type UserRow } from '../rows.js';
@@ -75,6 +76,7 @@ function userTransactions(db: Database.Database) {
   const revokeAllGrantsOf = (userId: number, now: EpochSeconds): void => {
     for (const { id } of sql().unrevokedGrantsOfUser.all(userId) as { id: string }[]) revokeGrant(id, now);
   };
+  const revokeAdminGrantsOf = adminGrantRevoker(db, revokeGrant);
   const liveGrantsOf = (userId: number, now: EpochSeconds): UserGrant[] =>
     (sql().liveGrantsOfUser.all(userId, now, now) as UserGrantRow[]).map(toUserGrant);
 
@@ -100,13 +102,14 @@ function userTransactions(db: Database.Database) {
       if (newName !== undefined && newName !== username && userByName(newName)) return { status: 'exists' };
       const flag = (value: boolean | undefined) => (value === undefined ? null : value ? 1 : 0);
       const row = sql().updateUser.get(newName ?? null, flag(isActive), flag(isAdmin), now, user.id) as UserRow;
+      const revokedGrants = isAdmin === false && user.is_admin ? revokeAdminGrantsOf(user.id, now) : undefined;
       // Disabling a user ends every session it has: tokens stop working at once, and so do sign-in pages.
       if (isActive === false) {
         revokeAllGrantsOf(user.id, now);
         endSessions(user.id, now);
         cancelPending(user.id, null);
       }
-      return { status: 'updated', user: toUser(row) };
+      return { status: 'updated', user: toUser(row), ...(revokedGrants ? { revokedGrants } : {}) };
     },
   );
   // The user's live tokens go first (tokens have no foreign key to grants since migration 4), then the user,
@@ -154,6 +157,39 @@ const LIVE_GRANTS_OF_USER = `SELECT g.id AS grantId, g.client_id AS clientId, g.
       AND (r.expires_at IS NULL OR r.expires_at > ?))
     OR EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > ?))
   ORDER BY g.created_at, g.id`;
+
+/**
+ * A space-separated scope holding one of the admin scopes as a whole word (each bound as ` scope `): instr,
+ * not LIKE, which would ignore case (scopes are case-sensitive, RFC 6749 §3.3).
+ */
+const HOLDS_ADMIN_SCOPE = `(${ADMIN_SCOPES.map(() => "instr(' ' || scope || ' ', ?) > 0").join(' OR ')})`;
+
+/**
+ * Taking the admin flag: a refresh keeps the grant's scope (RFC 6749 §6), so a demoted admin would refresh admin
+ * tokens on. The user's grants holding an admin scope are revoked, with their tokens; its unused codes and
+ * approved device codes holding one would become such grants: cancelled too. The revoked grants' ids.
+ */
+function adminGrantRevoker(
+  db: Database.Database,
+  revokeGrant: (grantId: string, now: EpochSeconds) => void,
+): (userId: number, now: EpochSeconds) => string[] {
+  let statements: Record<'grants' | 'codes' | 'devices', Database.Statement> | undefined;
+  return (userId, now) => {
+    statements ??= {
+      grants: db.prepare(`SELECT id FROM grants WHERE user_id = ? AND revoked_at IS NULL AND ${HOLDS_ADMIN_SCOPE}`),
+      codes: db.prepare(`DELETE FROM authorization_codes
+        WHERE user_id = ? AND used_at IS NULL AND ${HOLDS_ADMIN_SCOPE}`),
+      devices: db.prepare(`UPDATE device_codes SET status = 'denied'
+        WHERE user_id = ? AND status = 'approved' AND ${HOLDS_ADMIN_SCOPE}`),
+    };
+    const words = ADMIN_SCOPES.map((s) => ` ${s} `);
+    statements.codes.run(userId, ...words);
+    statements.devices.run(userId, ...words);
+    const ids = (statements.grants.all(userId, ...words) as { id: string }[]).map((g) => g.id);
+    for (const id of ids) revokeGrant(id, now);
+    return ids;
+  };
+}
 
 function prepareUserStatements(db: Database.Database) {
   return {
