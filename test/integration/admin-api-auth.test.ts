@@ -9,7 +9,7 @@
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, clientToken, registerClient, tokenFor, userToken } from '../helpers/admin-api.js';
+import { api, auditEvents, clientToken, registerClient, tokenFor, userToken } from '../helpers/admin-api.js';
 import { basic, postToken, startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -175,6 +175,9 @@ describe('tokens bound to a user', () => {
     expect(refused.status).toBe(400);
     expect(refused.json.error).toBe('invalid_grant');
     expect((await refresh(plainGrant.refresh_token)).status).toBe(200);
+    const revoked = await auditEvents(server, admin, `event=grant.revoked&username=${username}`);
+    expect(revoked.map((e) => e.detail.via)).toEqual(['admin_revoked']);
+    expect(revoked[0].detail.actor).toMatch(/^api:client:/);
   });
 });
 

@@ -35,7 +35,8 @@ export function userActions(context: AdminContext) {
      * changes is its own audit event (user.renamed, user.disabled or user.enabled, user.admin_granted or
      * user.admin_revoked), the same whichever surface asked. Disabling refuses further logins, revokes every
      * token the user holds and ends its sign-in sessions; a renamed user's tokens keep working (they name the
-     * user by id). Taking the admin flag needs no revocation: the admin API judges the user at each request.
+     * user by id). Taking the admin flag revokes the user's grants that carry an admin scope (a refresh would
+     * otherwise keep the scope, RFC 6749 §6), each a `grant.revoked` event `via: admin_revoked`.
      */
     updateUser: (username: string, input: UpdateUserInput, options: IfVersion = {}) =>
       updateUser(context, username, input, options),
@@ -130,6 +131,10 @@ async function updateUser(
     });
     if (result.status === 'updated') {
       auditUserChanges(context, current, result.user, changes);
+      for (const grantId of result.revokedGrants ?? []) {
+        const who = { user_id: result.user.id, username: result.user.username };
+        context.audit('grant.revoked', { ...who, grant_id: grantId, via: 'admin_revoked' });
+      }
       return result.user;
     }
     if (result.status === 'exists') {
