@@ -145,7 +145,7 @@ describe('users', () => {
     expect(taken.status).toBe(409);
   });
 
-  it('keeps the last active admin user one: 409 conflict to disable, demote or delete it, until another exists', async () => {
+  it('keeps the last active admin one: 409 to disable, demote or delete it, until another exists', async () => {
     expect((await createUser('last-admin', { is_admin: true })).status).toBe(201);
     const any = { headers: { 'if-match': '*' } };
     for (const body of [{ is_active: false }, { is_admin: false }]) {

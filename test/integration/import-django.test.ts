@@ -873,7 +873,7 @@ describe('oauthd import django: the admin scopes', () => {
     expect(await server.services.store.findClient(SEED_CLIENT.client_id)).toBeNull();
   });
 
-  it('gives no imported client an admin scope without --scopes, and no admin token to a client-credentials app', async () => {
+  it('gives no imported client an admin scope, nor an admin token to a client-credentials app', async () => {
     const imported = await run(['--json']);
     expect(imported.code).toBe(0);
     const clients = await server.services.store.listClients();

@@ -97,3 +97,12 @@ describe('the password policy', () => {
     await expect(admin().createUser('bob', 'x'.repeat(1025))).rejects.toThrow(/at most 1024 characters/);
   });
 });
+
+describe('generated client ids', () => {
+  it('never start with - or _ (a command line would read -… as an option), and keep 192 bits', async () => {
+    const { generatedClientId } = await import('./clients.js');
+    const ids = Array.from({ length: 2000 }, generatedClientId);
+    expect(ids.filter((id) => !/^[A-Za-z0-9][A-Za-z0-9_-]{31}$/.test(id))).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

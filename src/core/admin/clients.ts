@@ -98,7 +98,7 @@ async function createClient(
   const { store, audit, deps } = context;
   const name = input.name.trim();
   if (name === '') throw new AdminError('the client needs a --name', { field: 'name' });
-  const clientId = input.clientId ?? randomBytes(24).toString('base64url');
+  const clientId = input.clientId ?? generatedClientId();
   if (!CLIENT_ID.test(clientId)) {
     throw new AdminError('the client id must be 1-100 printable ASCII characters, without spaces or ":"', {
       field: 'client_id',
@@ -302,4 +302,15 @@ async function revokePasswordGrants(context: AdminContext, clientId: string): Pr
     context.audit('grant.revoked', { client_id: clientId, grant_id: grantId, via: 'password_grant_sunset' });
   }
   return revoked.length;
+}
+
+/**
+ * 192 random bits, base64url, starting with a letter or a digit: an id starting with `-` would be taken for an
+ * option on a command line (`oauthd client show -Xy…`), so such a draw (1 in 32, with `_`) is drawn again.
+ */
+export function generatedClientId(): string {
+  for (;;) {
+    const id = randomBytes(24).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }

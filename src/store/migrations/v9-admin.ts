@@ -1,7 +1,7 @@
 import type { Migration } from './index.js';
 
 /**
- * Migration 9: what the admin API and the console keep (issue 18). Kept in its own file, as v8.
+ * Migration 9: what the admin API and the console keep. Kept in its own file, as v8.
  *
  * - users.is_admin: the user may hold the built-in admin scopes (core/admin-scopes.ts); every existing user is
  *   not an admin, so an upgrade gives no one new powers.
