@@ -84,7 +84,9 @@ export async function startAdminListener(
 /** The start-up lines: where the token endpoint is, and where the admin listener is (when here). */
 export function announcement(url: string, basePath: string, adminUrl: string | null): string {
   const admin =
-    adminUrl === null ? '' : `oauthd: admin listener (/metrics, /healthz, /readyz; keep it private) at ${adminUrl}\n`;
+    adminUrl === null
+      ? ''
+      : `oauthd: admin listener (/metrics, /healthz, /readyz, /admin/v1/, /console/; keep it private) at ${adminUrl}\n`;
   return `oauthd: token endpoint at ${url}${basePath}/o/token/\n${admin}`;
 }
 

@@ -239,7 +239,11 @@ describe('oauthd serve and the admin port', () => {
         expect(started.adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
         expect(started.adminUrl).not.toBe(`http://127.0.0.1:${takenPort}`);
         expect(started.stderr()).toMatch(
-          /^oauthd: admin listener \(\/metrics, \/healthz, \/readyz; keep it private\) at http:\/\/127\.0\.0\.1:\d+$/m,
+          new RegExp(
+            String.raw`^oauthd: admin listener \(/metrics, /healthz, /readyz, /admin/v1/, /console/; ` +
+              String.raw`keep it private\) at http://127\.0\.0\.1:\d+$`,
+            'm',
+          ),
         );
         const metrics = await fetch(`${started.adminUrl}/metrics`, { headers: { connection: 'close' } });
         expect(metrics.status).toBe(200);

@@ -20,6 +20,9 @@ import {
   type ServerProcess,
 } from '../helpers/process.js';
 
+/** What the start-up line says the admin listener serves. */
+const ADMIN_PATHS = '/metrics, /healthz, /readyz, /admin/v1/, /console/';
+
 const INVALID_CREDENTIALS = { error: 'invalid_grant', error_description: 'Invalid credentials given.' };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -534,7 +537,7 @@ describe('oauthd admin CLI and server on one SQLite store', () => {
       expect(server!.stderr()).not.toContain('oauthd client create');
       expect(lines(server!.stderr())).toEqual([
         `oauthd: token endpoint at ${server!.tokenUrl}`,
-        `oauthd: admin listener (/metrics, /healthz, /readyz; keep it private) at ${server!.adminUrl}`,
+        `oauthd: admin listener (${ADMIN_PATHS}; keep it private) at ${server!.adminUrl}`,
       ]);
     });
 
@@ -701,7 +704,7 @@ describe('oauthd serve', () => {
       expect(stderr.some((line) => line.includes('oauthd user create'))).toBe(true);
       expect(stderr.slice(-2)).toEqual([
         `oauthd: token endpoint at http://127.0.0.1:${port}/o/token/`,
-        `oauthd: admin listener (/metrics, /healthz, /readyz; keep it private) at ${server.adminUrl}`,
+        `oauthd: admin listener (${ADMIN_PATHS}; keep it private) at ${server.adminUrl}`,
       ]);
     } finally {
       expect(await stopServe(server)).toEqual({ code: 0, signal: null });
