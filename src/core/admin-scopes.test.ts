@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ADMIN_READ_SCOPE, ADMIN_SCOPE, adminAccess, isAdminScope, scopeForUser } from './admin-scopes.js';
+import {
+  ADMIN_READ_SCOPE,
+  ADMIN_SCOPE,
+  adminAccess,
+  heldAdminScope,
+  isAdminScope,
+  scopeForUser,
+} from './admin-scopes.js';
 
 describe('the built-in admin scopes', () => {
   it('leave a user-bound scope as it is for an admin, and take only the admin scopes from anyone else', () => {
@@ -20,5 +27,16 @@ describe('the built-in admin scopes', () => {
     expect(isAdminScope('OAUTHD:ADMIN')).toBe(false);
     expect(isAdminScope(`${ADMIN_SCOPE} `)).toBe(false);
     expect(isAdminScope(ADMIN_READ_SCOPE)).toBe(true);
+  });
+
+  it("count on a token only while the token's client still holds them", () => {
+    const token = ['read', ADMIN_SCOPE, ADMIN_READ_SCOPE];
+    expect(heldAdminScope(token, { scopes: ['read', ADMIN_SCOPE, ADMIN_READ_SCOPE] })).toEqual([
+      ADMIN_SCOPE,
+      ADMIN_READ_SCOPE,
+    ]);
+    expect(heldAdminScope(token, { scopes: ['read', ADMIN_READ_SCOPE] })).toEqual([ADMIN_READ_SCOPE]);
+    expect(heldAdminScope(token, { scopes: ['read'] })).toEqual([]);
+    expect(heldAdminScope(token, null)).toEqual([]);
   });
 });

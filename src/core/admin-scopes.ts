@@ -19,6 +19,14 @@ export function scopeForUser(scope: readonly string[], user: { isAdmin: boolean 
   return user.isAdmin ? [...scope] : scope.filter((s) => !isAdminScope(s));
 }
 
+/**
+ * The admin scopes a token holds now: those its client still holds (taking oauthd:admin from a client ends the
+ * admin access of every token issued to it at once, not when they expire). The API and the console both ask.
+ */
+export function heldAdminScope(tokenScope: readonly string[], client: { scopes: readonly string[] } | null): string[] {
+  return tokenScope.filter((s) => isAdminScope(s) && client?.scopes.includes(s) === true);
+}
+
 /** What a principal may do on the admin API: write (oauthd:admin), read (either scope), or nothing. */
 export function adminAccess(scope: readonly string[]): 'write' | 'read' | null {
   if (scope.includes(ADMIN_SCOPE)) return 'write';

@@ -174,6 +174,28 @@ describe('changes', () => {
     expectPage(refused, 403, 'Not allowed');
     expect((await server.services.store.findUserByUsername(PLAIN_USER.username))?.isActive).toBe(true);
   });
+
+  it("end at once when the token's client loses the admin scope, as on the admin API", async () => {
+    const app = { clientId: 'reader-app', clientSecret: 'reader-app-secret-0123456789' };
+    await server.services.admin.createClient({
+      name: 'Reader app',
+      ...app,
+      grantTypes: ['password'],
+      scopes: 'read oauthd:admin:read',
+    });
+    const token = await postToken(
+      server,
+      { grant_type: 'password', username: ADMIN.username, password: ADMIN.password, scope: 'oauthd:admin:read' },
+      { authorization: basic(app.clientId, app.clientSecret) },
+    );
+    const reader = new Browser();
+    reader.cookies.set(SESSION_COOKIE, token.json.access_token as string);
+    expectPage(await get('/console/users', reader), 200, 'Users');
+    await server.services.admin.updateClient(app.clientId, { scopes: 'read' });
+    const after = await get('/console/users', reader);
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toContain('/o/authorize/');
+  });
 });
 
 describe('clients', () => {

@@ -1,4 +1,4 @@
-import { ADMIN_READ_SCOPE, ADMIN_SCOPE, adminAccess } from '../../core/admin-scopes.js';
+import { ADMIN_READ_SCOPE, ADMIN_SCOPE, adminAccess, heldAdminScope } from '../../core/admin-scopes.js';
 import type { BearerValidator } from '../../core/bearer.js';
 import { refusalFor } from '../../core/bearer-challenge.js';
 import { OAuthError } from '../../core/errors.js';
@@ -54,10 +54,8 @@ export async function authenticate(
   if (principal.userId !== null && principal.userIsAdmin !== true) {
     throw insufficientScope(reading, 'The access token speaks for a user who is not an admin.');
   }
-  // Whoever the token speaks for, its client must still hold the scope: taking oauthd:admin from a client ends
-  // the admin access of every token issued to it now, not when they expire.
-  const client = await deps.store.findClient(principal.clientId);
-  const scope = principal.scope.filter((s) => client?.scopes.includes(s) === true);
+  // Whoever the token speaks for, its client must still hold the scope.
+  const scope = heldAdminScope(principal.scope, await deps.store.findClient(principal.clientId));
   const access = adminAccess(scope);
   if (access === null || (access === 'read' && !reading)) {
     throw insufficientScope(

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { adminAccess } from '../../core/admin-scopes.js';
+import { adminAccess, heldAdminScope } from '../../core/admin-scopes.js';
 import { OAuthError } from '../../core/errors.js';
 import type { Principal } from '../../core/types.js';
 import { readCookie } from '../../http/pages/cookies.js';
@@ -45,8 +45,8 @@ export function addCookie(reply: FastifyReply, cookie: string): void {
  * admin scope. A client's own token (client_credentials) has no user to name in the audit trail: not a console
  * session (it belongs on the admin API).
  */
-export function sessionOf(token: string, principal: Principal): ConsoleSession | null {
-  const access = adminAccess(principal.scope);
+export function sessionOf(token: string, principal: Principal, scope = principal.scope): ConsoleSession | null {
+  const access = adminAccess(scope);
   if (access === null || principal.username === null || principal.userIsAdmin !== true) return null;
   return {
     token,
@@ -62,7 +62,10 @@ export async function currentSession(context: ConsoleContext, request: FastifyRe
   const token = readCookie(request.headers.cookie, sessionCookieName(context.secure()));
   if (token === null) return null;
   try {
-    return sessionOf(token, await context.deps.services.bearer.validate(token));
+    const principal = await context.deps.services.bearer.validate(token);
+    // As the admin API does: the admin scopes count only while the token's client still holds them.
+    const client = await context.deps.services.store.findClient(principal.clientId);
+    return sessionOf(token, principal, heldAdminScope(principal.scope, client));
   } catch (error) {
     if (error instanceof OAuthError) return null;
     throw error;
